@@ -1,0 +1,53 @@
+# Every target bootstraps itself: a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROVINCE ?= Kiên Giang
+MARTYRS ?= 1826
+SEED ?= 7
+export INBOX_DIR ?= data/inbox
+export WAREHOUSE_PATH ?= data/warehouse.duckdb
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: install demo pipeline test bench ui lint clean browser
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Headless Chromium renders the HTML maps and reports in tests (Debian package, root on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || echo "chromium unavailable: browser tests will be skipped"
+
+demo: $(STAMP)
+	rm -rf data/inbox data/truth
+	$(BIN)/python -m pipelines.synth --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED) --out data/
+	$(MAKE) --no-print-directory pipeline
+
+pipeline: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.run
+	$(BIN)/python -m pipelines.summary
+
+test: $(STAMP) browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+ui: $(STAMP)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf data/warehouse.duckdb data/truth data/inbox data/out .dagster_home
