@@ -43,9 +43,7 @@ _SPACES = re.compile(r"\s+")
 
 # Birth-order names (tên thứ) used as everyday names in the South: `Tư Thành` is "fourth child
 # Thành". `Hai` is the eldest in the South, `Cả` in the North.
-BIRTH_ORDER = frozenset(
-    {"Cả", "Hai", "Ba", "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười", "Út", "Bé"}
-)
+BIRTH_ORDER = frozenset({"Cả", "Hai", "Ba", "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười", "Út", "Bé"})
 
 # Abbreviations by position. Only expansions with one overwhelmingly likely reading are made;
 # anything else stays an initial that `initials_compatible` matches against a full word.

@@ -1,0 +1,297 @@
+"""Free-text Vietnamese places (hometowns, addresses, places of death) → commune/district/province.
+
+Forms write `xã Bình An, huyện Châu Thành, tỉnh Kiên Giang`, `Bình An - Châu Thành - KG`,
+`P. Vĩnh Thanh, Tp Rạch Giá`, or a province that no longer exists (`Hà Tây`, `Minh Hải`). The text
+is tidied (separators, unit-type abbreviations, province initials, historical provinces) and
+handed to the pre-2025 (63-province) parser of `vietnamadminunits`, the maintained package that
+ships the official unit list with old names and spelling variants as keywords. What cannot be
+mapped is kept with the reason, never guessed.
+
+Units are the pre-2025 ones because martyrs' records use them (and older ones); the 2025
+merger's names are tried last, as a fallback that yields a province only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Literal
+
+import polars as pl
+from unidecode import unidecode
+from vietnamadminunits import parse_address
+
+from lietsi.names import normalise_text
+
+Status = Literal["mapped", "district", "province", "unmapped"]
+
+# Unit-type abbreviations written before a name. Longest first so `TX` wins over `T.`.
+_TYPE_ABBR = (
+    (r"t\.?\s?p\.?\s?h\.?\s?c\.?\s?m\.?", "Thành phố Hồ Chí Minh"),
+    (r"tp\.?|t\.p\.?|thành phố", "Thành phố"),
+    (r"tx\.?|t\.x\.?|thị xã", "Thị xã"),
+    (r"tt\.?|t\.t\.?|thị trấn", "Thị trấn"),
+    (r"h\.|huyện", "Huyện"),
+    (r"x\.|xã", "Xã"),
+    (r"p\.|phường", "Phường"),
+    (r"q\.|quận", "Quận"),
+    (r"t\.|tỉnh", "Tỉnh"),
+)
+_TYPE_RE = re.compile(
+    r"(?<![\w])(" + "|".join(p for p, _ in _TYPE_ABBR) + r")(?=\s|[A-ZĐÂĂÊÔƠƯ]|$)", re.IGNORECASE
+)
+
+# Provinces that existed in the records' time and were later split or merged (pre-2025 successors).
+HISTORICAL_PROVINCES: dict[str, tuple[str, ...]] = {
+    "ha tay": ("Hà Nội",),
+    "ha son binh": ("Hà Nội", "Hòa Bình"),
+    "ha nam ninh": ("Hà Nam", "Nam Định", "Ninh Bình"),
+    "nam ha": ("Hà Nam", "Nam Định"),
+    "hai hung": ("Hải Dương", "Hưng Yên"),
+    "ha bac": ("Bắc Giang", "Bắc Ninh"),
+    "vinh phu": ("Vĩnh Phúc", "Phú Thọ"),
+    "bac thai": ("Bắc Kạn", "Thái Nguyên"),
+    "cao lang": ("Cao Bằng", "Lạng Sơn"),
+    "hoang lien son": ("Lào Cai", "Yên Bái"),
+    "nghe tinh": ("Nghệ An", "Hà Tĩnh"),
+    "binh tri thien": ("Quảng Bình", "Quảng Trị", "Huế"),
+    "thua thien hue": ("Huế",),
+    "thua thien": ("Huế",),
+    "quang nam da nang": ("Quảng Nam", "Đà Nẵng"),
+    "nghia binh": ("Quảng Ngãi", "Bình Định"),
+    "phu khanh": ("Phú Yên", "Khánh Hòa"),
+    "thuan hai": ("Ninh Thuận", "Bình Thuận"),
+    "gia lai kon tum": ("Gia Lai", "Kon Tum"),
+    "dong nai cu": ("Đồng Nai",),
+    "song be": ("Bình Dương", "Bình Phước"),
+    "minh hai": ("Bạc Liêu", "Cà Mau"),
+    "cuu long": ("Vĩnh Long", "Trà Vinh"),
+    "hau giang cu": ("Cần Thơ", "Hậu Giang", "Sóc Trăng"),
+    "sai gon": ("Hồ Chí Minh",),
+}
+
+# Conventional initials that are unambiguous; others (`BD`, `QN`, `BT`…) are resolved only when they
+# match the default province.
+_PROVINCE_INITIALS_FIXED = {
+    "hcm": "Hồ Chí Minh",
+    "tphcm": "Hồ Chí Minh",
+    "hn": "Hà Nội",
+    "brvt": "Bà Rịa - Vũng Tàu",
+}
+
+
+@dataclass(frozen=True)
+class Place:
+    text: str
+    commune: str | None = None
+    district: str | None = None
+    province: str | None = None
+    commune_code: str | None = None
+    district_code: str | None = None
+    province_code: str | None = None
+    status: Status = "unmapped"
+    reason: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> dict[str, str]:
+    from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
+
+    return {v["provinceShort"]: v["provinceShort"] for v in DICT_PROVINCE.values()}
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in unidecode(name).lower().replace("-", " ").split())
+
+
+@lru_cache(maxsize=1)
+def _initials_table() -> dict[str, list[str]]:
+    table: dict[str, list[str]] = {}
+    for short in _provinces():
+        table.setdefault(_initials(short), []).append(short)
+    return table
+
+
+def _province_from_initials(token: str, default_province: str | None) -> str | None:
+    key = unidecode(token).lower().replace(".", "").replace("-", "").replace(" ", "")
+    if key in _PROVINCE_INITIALS_FIXED:
+        return _PROVINCE_INITIALS_FIXED[key]
+    candidates = _initials_table().get(key, [])
+    if len(candidates) == 1:
+        return candidates[0]
+    if default_province and default_province in candidates:
+        return default_province
+    return None
+
+
+def _tidy(text: str) -> str:
+    s = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110")
+    s = re.sub(r"\s+[-–—/|;]\s+|[–—|;]", ", ", s)
+    s = _TYPE_RE.sub(lambda m: _type_word(m.group(1)) + " ", s)
+    s = re.sub(r"\s+", " ", s)
+    return re.sub(r"\s*,\s*", ", ", s).strip(" ,")
+
+
+def _type_word(abbr: str) -> str:
+    for pattern, word in _TYPE_ABBR:
+        if re.fullmatch(pattern, abbr, re.IGNORECASE):
+            return word
+    return abbr
+
+
+def _components(text: str) -> list[str]:
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _resolve_province_tokens(parts: list[str], default_province: str | None) -> tuple[list[str], list[str]]:
+    """Replace initials (`KG`) and historical provinces by pre-2025 names; return (parts, notes)."""
+    notes: list[str] = []
+    out: list[str] = []
+    for part in parts:
+        bare = re.sub(r"^(Tỉnh|Thành phố)\s+", "", part)
+        key = re.sub(r"[^a-z ]", " ", unidecode(bare).lower())
+        key = re.sub(r"\s+", " ", key).strip()
+        if re.fullmatch(r"[A-ZĐ][A-ZĐ.\-]{1,5}", bare.replace(" ", "")):
+            province = _province_from_initials(bare, default_province)
+            if province:
+                out.append(province)
+                notes.append(f"province initials {bare} read as {province}")
+                continue
+        if key in HISTORICAL_PROVINCES:
+            successors = HISTORICAL_PROVINCES[key]
+            notes.append(f"historical province {bare} (now {', '.join(successors)})")
+            out.append("|".join(successors))
+            continue
+        out.append(part)
+    return out, notes
+
+
+def _parse(address: str) -> Place:
+    unit = parse_address(address, mode="LEGACY", keep_street=False)
+    status: Status = "unmapped"
+    if unit.ward:
+        status = "mapped"
+    elif unit.district:
+        status = "district"
+    elif unit.province:
+        status = "province"
+    return Place(
+        text=address,
+        commune=unit.short_ward,
+        district=unit.short_district,
+        province=unit.short_province,
+        commune_code=unit.ward_code,
+        district_code=unit.district_code,
+        province_code=unit.province_code,
+        status=status,
+    )
+
+
+_RANK = {"mapped": 3, "district": 2, "province": 1, "unmapped": 0}
+
+
+@lru_cache(maxsize=500_000)
+def parse_place(text: str | None, default_province: str | None = None) -> Place:
+    """Map a free-text place to pre-2025 commune / district / province, or say why not.
+
+    `default_province` is assumed when the text names no province (forms of one province often
+    omit it); the reason then says so.
+    """
+    if text is None or not str(text).strip():
+        return Place(text="", reason="blank")
+    original = str(text)
+    parts, notes = _resolve_province_tokens(_components(_tidy(original)), default_province)
+    addresses = [", ".join(parts)]
+    historical = [p for p in parts if "|" in p]
+    if historical:
+        rest = [p for p in parts if "|" not in p]
+        addresses = [", ".join([*rest, s]) for s in historical[0].split("|")]
+    best: Place | None = None
+    for address in addresses:
+        place = _parse(address)
+        if place.province and (best is None or _RANK[place.status] > _RANK[best.status]):
+            best = place
+    assumed_province = False
+    if default_province and (best is None or best.status in ("province", "unmapped")):
+        # Forms of one province often omit it; an assumed province counts only if it finds a unit in it.
+        assumed = _parse(", ".join(p.replace("|", " ") for p in parts) + ", " + default_province)
+        if _RANK[assumed.status] >= _RANK["district"]:
+            if best is not None and best.province != assumed.province:
+                notes.append(f"text names {best.province}, unit is in {assumed.province} (merged?)")
+            else:
+                notes.append(f"province {default_province} assumed")
+            best, assumed_province = assumed, True
+    if best is None:
+        return _fallback_2025(original, notes)
+    names_commune = len(parts) >= 3 or (assumed_province and len(parts) >= 2)
+    if best.status == "district" and not names_commune:
+        notes.append("no commune in the text")
+    elif best.status == "district":
+        notes.append(f"commune not recognised in {best.district}: {parts[0]}")
+    elif best.status == "province":
+        notes.append(f"district and commune not recognised in {best.province}")
+    return Place(**{**asdict(best), "text": original, "reason": "; ".join(notes) or None})
+
+
+def _fallback_2025(original: str, notes: list[str]) -> Place:
+    unit = parse_address(_tidy(original), mode="FROM_2025", keep_street=False)
+    if unit.province:
+        return Place(
+            text=original,
+            status="unmapped",
+            reason="; ".join(
+                [
+                    *notes,
+                    f"only a post-2025 unit recognised ({unit.short_ward or ''} {unit.short_province}); "
+                    "no single pre-2025 unit",
+                ]
+            ),
+        )
+    return Place(text=original, reason="; ".join([*notes, "no province, district or commune recognised"]))
+
+
+PLACE_COLUMNS = {
+    "commune": pl.String,
+    "district": pl.String,
+    "province": pl.String,
+    "commune_code": pl.String,
+    "district_code": pl.String,
+    "province_code": pl.String,
+    "status": pl.String,
+    "reason": pl.String,
+}
+
+
+def most_common_province(texts: pl.Series, sample: int = 2000) -> str | None:
+    """The province most texts name: the default for texts that omit it."""
+    distinct = texts.drop_nulls().value_counts(sort=True).head(sample)
+    counts: dict[str, int] = {}
+    for text, n in distinct.iter_rows():
+        p = parse_place(text).province
+        if p:
+            counts[p] = counts.get(p, 0) + n
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def place_frame(texts: pl.Series, default_province: str | None = None, prefix: str = "") -> pl.DataFrame:
+    """Parse a column of place texts (each distinct text once); one output row per input row."""
+    frame = pl.DataFrame({"_t": texts.cast(pl.String)})
+    distinct = frame.unique()
+    rows = []
+    for (t,) in distinct.iter_rows():
+        p = parse_place(t, default_province)
+        rows.append((t, *(getattr(p, c) for c in PLACE_COLUMNS)))
+    parsed = pl.DataFrame(rows, schema={"_t": pl.String, **PLACE_COLUMNS}, orient="row")
+    out = frame.join(parsed, on="_t", how="left", nulls_equal=True, maintain_order="left").drop("_t")
+    return out.rename({c: prefix + c for c in PLACE_COLUMNS}) if prefix else out
+
+
+def place_key(text: str | None) -> str:
+    """A cheap comparison key for places that could not be mapped: ascii words, types dropped."""
+    if not text:
+        return ""
+    s = unidecode(normalise_text(_tidy(text))).lower()
+    s = re.sub(r"\b(thanh pho|thi xa|thi tran|huyen|xa|phuong|quan|tinh|ap|thon|xom)\b", " ", s)
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()

@@ -1,0 +1,67 @@
+import polars as pl
+import pytest
+
+from lietsi.places import most_common_province, parse_place, place_frame, place_key
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang",
+        "Bình An - Châu Thành - KG",
+        "X. Bình An, H. Châu Thành, T. Kiên Giang",
+        "Bình An, Châu Thành, Kien Giang",
+    ],
+)
+def test_spellings_of_one_commune(text: str) -> None:
+    p = parse_place(text)
+    assert (p.commune, p.district, p.province) == ("Bình An", "Châu Thành", "Kiên Giang")
+    assert (p.commune_code, p.district_code, p.province_code) == ("30898", "905", "91")
+    assert p.status == "mapped"
+
+
+def test_city_and_town_abbreviations() -> None:
+    p = parse_place("P. Vĩnh Thanh, Tp Rạch Giá, KG")
+    assert (p.commune, p.district, p.province) == ("Vĩnh Thanh", "Rạch Giá", "Kiên Giang")
+    town = parse_place("TX Hà Tiên, Kiên Giang")
+    assert (town.district, town.status, town.reason) == ("Hà Tiên", "district", "no commune in the text")
+
+
+def test_old_tone_placement_in_place_names() -> None:
+    assert parse_place("Vĩnh Hoà Hiệp, Châu Thành, KG").commune == "Vĩnh Hòa Hiệp"
+
+
+def test_missing_province_is_assumed_and_said() -> None:
+    assert parse_place("Bình An, Châu Thành").status == "unmapped"
+    p = parse_place("Bình An, Châu Thành", "Kiên Giang")
+    assert (p.commune, p.province) == ("Bình An", "Kiên Giang")
+    assert "assumed" in (p.reason or "")
+
+
+def test_historical_province() -> None:
+    p = parse_place("Hoài Đức, Hà Tây")
+    assert (p.district, p.province) == ("Hoài Đức", "Hà Nội")
+    assert "Hà Tây" in (p.reason or "")
+
+
+def test_unmapped_keeps_text_and_reason() -> None:
+    p = parse_place("Xã Không Có, huyện Châu Thành, tỉnh Kiên Giang")
+    assert (p.district, p.commune, p.status) == ("Châu Thành", None, "district")
+    assert "Không Có" in (p.reason or "")
+    nothing = parse_place("abc xyz", "Kiên Giang")
+    assert nothing.status == "unmapped" and nothing.text == "abc xyz" and nothing.reason
+    assert parse_place(None).reason == "blank"
+
+
+def test_place_frame_and_default_province() -> None:
+    texts = pl.Series(
+        ["Bình An, Châu Thành", "Dương Đông, Phú Quốc, Kiên Giang", None, "Rạch Giá, Kiên Giang"]
+    )
+    assert most_common_province(texts) == "Kiên Giang"
+    out = place_frame(texts, "Kiên Giang", prefix="hometown_")
+    assert out["hometown_commune"].to_list() == ["Bình An", "Dương Đông", None, None]
+    assert out["hometown_status"].to_list() == ["mapped", "mapped", "unmapped", "district"]
+
+
+def test_place_key_drops_unit_types() -> None:
+    assert place_key("xã Bình An, huyện Châu Thành") == place_key("Binh An - Chau Thanh")
