@@ -1,0 +1,1 @@
+"""Stage modules; every asset and asset check defined at module level is loaded by pipelines.definitions."""

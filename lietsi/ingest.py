@@ -3,7 +3,7 @@
 A file is a batch. Reading a batch yields accepted rows (typed per `lietsi.schema`) and
 quarantined rows (with a reason), or fails the whole batch with a message naming the problem
 (binary junk, a missing required column). Nothing is dropped silently: for every batch
-`rows_in == rows_clean + rows_quarantined`.
+`records_read == rows_clean + rows_quarantined`.
 """
 
 from __future__ import annotations
@@ -58,10 +58,9 @@ class Batch:
     status: str = "ok"
     message: str = ""
     extra_columns: list[str] = field(default_factory=list)
-
-    @property
-    def rows_in(self) -> int:
-        return len(self.rows) + len(self.quarantine)
+    # Counted when the file is read, before rows are sorted into clean and quarantined, so the
+    # row-accounting check compares two independent numbers.
+    records_read: int = 0
 
 
 def clean_text(value: object) -> str | None:
@@ -315,6 +314,7 @@ def read_batch(path: Path, source: Source, hash_key: bytes) -> Batch:
         if not batch.quarantine:
             preview = json.dumps({"first_bytes": data[:120].decode("latin-1")}, ensure_ascii=False)
             batch.quarantine = [{"row_number": 0, "reason": f"batch rejected: {exc}", "raw": preview}]
+            batch.records_read = 1
     return batch
 
 
@@ -346,6 +346,7 @@ def _read_records(records: list[list], source: Source, typer: RowTyper, batch: B
         _quarantine_unread(batch, data_rows)
         raise
     batch.extra_columns = extras
+    batch.records_read = len(data_rows)
     extra_positions = {i: h for i, h in enumerate(headers) if i not in mapping and h}
     seen: dict[tuple, int] = {}
     for number, rec in enumerate(data_rows, start=1):
@@ -355,6 +356,7 @@ def _read_records(records: list[list], source: Source, typer: RowTyper, batch: B
 
 def _quarantine_unread(batch: Batch, records: list[list]) -> None:
     """Keep the rows of a batch that cannot be read, so that the batch's rows are still counted."""
+    batch.records_read = len(records)
     batch.quarantine = [
         {"row_number": n, "reason": "", "raw": json.dumps([clean_text(c) for c in rec], ensure_ascii=False)}
         for n, rec in enumerate(records, start=1)
@@ -404,6 +406,8 @@ def _read_record(
         return
     seen[fingerprint] = number
     row = typer.type_row(cells)
+    if typer.source.sequences:
+        row["format"] = "csv"
     extra = {extra_positions[i]: v for i, v in enumerate(values) if i in extra_positions and v}
     row.update(
         batch_id=batch.batch_id,
@@ -421,6 +425,7 @@ def _read_fasta(data: bytes, batch: Batch) -> None:
     text, batch.encoding = _decode(data)
     if text.strip() and not text.lstrip().startswith(">"):
         raise BatchError("not a FASTA file: the first record does not start with '>'")
+    batch.records_read = sum(line.startswith(">") for line in text.splitlines())
     for number, record in enumerate(SeqIO.parse(io.StringIO(text), "fasta"), start=1):
         sequence = str(record.seq).upper()
         raw = json.dumps({"id": record.id, "length": len(sequence)})
@@ -486,7 +491,7 @@ def batches_to_frames(
                 "size_bytes": b.size,
                 "encoding": b.encoding,
                 "delimiter": b.delimiter,
-                "rows_in": b.rows_in,
+                "records_read": b.records_read,
                 "rows_clean": len(b.rows),
                 "rows_quarantined": len(b.quarantine),
                 "status": b.status,
@@ -502,7 +507,7 @@ def batches_to_frames(
             "size_bytes": pl.Int64,
             "encoding": pl.Utf8,
             "delimiter": pl.Utf8,
-            "rows_in": pl.Int64,
+            "records_read": pl.Int64,
             "rows_clean": pl.Int64,
             "rows_quarantined": pl.Int64,
             "status": pl.Utf8,

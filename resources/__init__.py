@@ -96,7 +96,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     statement so a killed run never leaves half a table.
     """
 
-    warehouse: dg.ResourceDependency[WarehouseResource]
+    warehouse: WarehouseResource
 
     @staticmethod
     def _table(key: dg.AssetKey) -> tuple[str, str]:

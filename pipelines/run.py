@@ -1,0 +1,41 @@
+"""`make pipeline`: materialise every asset from INBOX_DIR into WAREHOUSE_PATH, in process.
+
+Runs are recorded in DAGSTER_HOME when it is set, so they show in the UI next to scheduled runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import dagster as dg
+
+from pipelines.definitions import defs
+
+
+def run_pipeline(tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def("full_pipeline")
+    return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or {})
+
+
+def main() -> int:
+    result = run_pipeline()
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    failed_checks = [
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    ]
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    for name in failed_checks:
+        print(f"check failed: {name}", file=sys.stderr)
+    for step in skipped:
+        print(f"skipped (upstream check failed): {step}", file=sys.stderr)
+    for step in failed_steps:
+        print(f"step failed: {step}", file=sys.stderr)
+    return 1 if failed_steps else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
