@@ -1,0 +1,167 @@
+"""Comparison rules on hand-made profiles, and the candidate index against brute force."""
+
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from lietsi.candidate_search import find_candidates
+from lietsi.matching import ComparisonRules, compare
+from lietsi.mtdna import parse_range, parse_variants
+
+CR = "16024-16569,1-576"
+# A B4-like control region (no hotspots, no C-stretch length variants).
+BASE = "16182C 16183C 16189C 16217C 16519C 73G 263G 315.1C"
+
+
+def cmp(a: str, b: str, a_range: str = CR, b_range: str = CR, rules: ComparisonRules | None = None):
+    return compare(parse_variants(a), parse_range(a_range), parse_variants(b), parse_range(b_range), rules)
+
+
+def test_identical_profiles_cannot_be_excluded():
+    c = cmp(BASE, BASE)
+    assert (c.differences, c.verdict) == (0, "cannot_exclude")
+
+
+def test_one_difference_is_inconclusive_two_exclude():
+    one = cmp(BASE, BASE + " 16362C")
+    assert (one.differences, one.verdict) == (1, "inconclusive")
+    assert [s.label for s in one.sites] == ["16362: T / C"]
+    two = cmp(BASE, BASE + " 16362C 150T")
+    assert (two.differences, two.verdict) == (2, "exclusion")
+
+
+def test_different_alleles_at_one_site_are_one_difference():
+    c = cmp("16223T 73G", "16223A 73G")
+    assert c.differences == 1
+    assert c.sites[0].allele_a == "T" and c.sites[0].allele_b == "A"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["16193.1C", "16193.1C 16193.2C", "16184del", "309.1C", "309.1C 309.2C", "310.1C", "303.1C", "573.1C"],
+)
+def test_c_stretch_length_variants_are_not_differences(extra):
+    c = cmp(BASE, BASE + " " + extra)
+    assert c.differences == 0, c.sites
+    assert c.ignored
+
+
+def test_substitution_inside_a_c_stretch_still_counts():
+    # 16189C is a real substitution (haplogroup B marker), not length variation.
+    c = cmp("16217C 73G", "16189C 16217C 73G")
+    assert (c.differences, c.verdict) == (1, "inconclusive")
+
+
+@pytest.mark.parametrize(
+    "hotspot", ["16519C", "16182C", "16183C", "523del", "524del", "524.1A 524.2C", "3107del"]
+)
+def test_hotspots_are_not_differences(hotspot):
+    assert cmp("16223T 73G", "16223T 73G " + hotspot).differences == 0
+
+
+def test_rules_can_be_switched_off():
+    strict = ComparisonRules(ignore_hotspots=False, ignore_length_variants_in_c_stretches=False)
+    assert cmp("16223T", "16223T 16519C 16193.1C", rules=strict).differences == 2
+    assert cmp("16223T", "16223T 16519C 16193.1C").differences == 0
+
+
+def test_heteroplasmy_sharing_a_base_is_no_difference():
+    # rCRS 16093 is T; Y = C/T.
+    assert cmp("16093Y 16223T", "16223T").differences == 0
+    assert cmp("16093Y 16223T", "16093C 16223T").differences == 0
+    c = cmp("16093Y 16223T", "16093A 16223T")
+    assert c.differences == 1
+    assert cmp("16093Y", "16093C", rules=ComparisonRules(heteroplasmy_concordance=False)).differences == 1
+    # two heteroplasmies sharing a base (Y = C/T, M = A/C) are concordant
+    assert cmp("16093Y", "16093M").differences == 0
+
+
+def test_only_the_range_both_cover_is_compared():
+    a = "16223T 16362C 73G 263G"
+    b = "16223T 16362C"  # read HV1 only, so 73G and 263G are outside its range
+    c = cmp(a, b, CR, "16024-16400")
+    assert c.differences == 0 and c.compared_range == ((16024, 16400),)
+    assert cmp(a, b).differences == 2
+
+
+def test_too_small_an_overlap_is_not_compared():
+    c = cmp("16223T", "16223T", "16024-16365", "16300-16400")
+    assert c.verdict == "not_comparable"
+    rules = ComparisonRules(min_overlap=50)
+    assert cmp("16223T", "16223T", "16024-16365", "16300-16400", rules=rules).verdict == "cannot_exclude"
+
+
+def test_thresholds_are_settings():
+    lenient = ComparisonRules(cannot_exclude_max=0, inconclusive_max=2)
+    assert cmp("16223T", "16223T 16362C 150T", rules=lenient).verdict == "inconclusive"
+
+
+# --- candidate index vs brute force -------------------------------------------------------
+
+_SITES = [16093, 16129, 16172, 16189, 16217, 16223, 16257, 16261, 16290, 16304, 16311, 16362, 16519,
+          73, 150, 152, 195, 199, 204, 249, 263, 489]  # fmt: skip
+_RANGES = [CR, CR, CR, "16024-16365,73-340", "16024-16400", "1-16569"]
+
+
+def _random_profiles(rng: random.Random, n: int, prefix: str, motifs: list[list[int]]) -> pl.DataFrame:
+    from lietsi.mtdna import format_variants, rcrs
+
+    ref = rcrs()
+    rows = []
+    for i in range(n):
+        sites = set(rng.choice(motifs))
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            sites ^= {rng.choice(_SITES)}
+        tokens = []
+        for p in sorted(sites):
+            alt = {"A": "G", "G": "A", "C": "T", "T": "C"}[ref[p - 1]]
+            tokens.append(f"{p}{alt}")
+        r = 1.0 if 16093 in sites else rng.random()
+        if r < 0.1:
+            tokens.append("16093Y")
+        elif r < 0.15:
+            tokens.append("16093C")
+        if rng.random() < 0.3:
+            tokens.append("315.1C")
+        if rng.random() < 0.2:
+            tokens.append("16519C")
+        if rng.random() < 0.05 and 249 not in sites:
+            tokens.append("249del")
+        hap = format_variants(parse_variants(" ".join(tokens)))
+        rows.append((f"{prefix}{i}", rng.choice(_RANGES), hap))
+    return pl.DataFrame(rows, schema=["id", "range", "haplotype"], orient="row")
+
+
+def test_index_finds_exactly_the_pairs_brute_force_finds():
+    rng = random.Random(11)
+    motifs = [rng.sample(_SITES, 5) for _ in range(6)]
+    a = _random_profiles(rng, 150, "r", motifs)
+    b = _random_profiles(rng, 200, "m", motifs)
+    found = {(x, y): d for x, y, d in find_candidates(a, b).iter_rows()}
+    brute = {}
+    for ida, ra, ha in a.iter_rows():
+        for idb, rb, hb in b.iter_rows():
+            c = cmp(ha, hb, ra, rb)
+            if c.verdict != "not_comparable" and c.differences <= 1:
+                brute[(ida, idb)] = c.differences
+    assert len(brute) > 500  # the sample really exercises the index
+    assert sum(1 for d in brute.values() if d == 1) > 100
+    assert found == brute
+
+
+def test_index_with_zero_differences_only():
+    rng = random.Random(5)
+    motifs = [rng.sample(_SITES, 5) for _ in range(6)]
+    a = _random_profiles(rng, 60, "r", motifs)
+    b = _random_profiles(rng, 60, "m", motifs)
+    found = set(find_candidates(a, b, max_differences=0).select("id_a", "id_b").iter_rows())
+    brute = {
+        (ida, idb)
+        for ida, ra, ha in a.iter_rows()
+        for idb, rb, hb in b.iter_rows()
+        if cmp(ha, hb, ra, rb).verdict == "cannot_exclude"
+    }
+    assert found == brute and found
