@@ -157,9 +157,9 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
 # so decoding keeps the letter that stands for itself.
 _DECODE_PREFERENCE = {"vni": {"ì": "ì", "Ì": "Ì"}}
 
-# Characters that never occur in Unicode Vietnamese text but are frequent in each legacy
-# rendering: their presence is what detection counts.
-_TCVN3_MARKERS = frozenset("¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾ÆÇÈËÎÏÑÖ×ØÜÝÞßäåæçëîïñö÷øûüþ")
+# TCVN3 spells its commonest letters (à á ả ã ạ ă â ê ô ơ ư đ) with bytes 0xA1–0xBE, which
+# VNI-Windows never uses; VNI spells tones and hats as trailing Latin-1 letters.
+_TCVN3_MARKERS = frozenset(chr(c) for c in range(0xA1, 0xBF))
 _VNI_MARKERS = frozenset("ÂÃÄÅÆÊËÏÑÔÕÖØÙÛÜâãäåæêëïñôõöøùûü")
 
 
@@ -215,11 +215,11 @@ def detect_legacy(texts: list[str]) -> Legacy | None:
     sample = "".join(t for t in texts if t)
     if not sample or any(_is_vietnamese_unicode(ch) for ch in sample):
         return None
-    tcvn = sum(ch in _TCVN3_MARKERS for ch in sample)
-    vni = sum(ch in _VNI_MARKERS for ch in sample)
-    if max(tcvn, vni) == 0:
-        return None
-    return "tcvn3" if _decoded_letters(sample, "tcvn3") >= _decoded_letters(sample, "vni") else "vni"
+    if any(ch in _TCVN3_MARKERS for ch in sample):
+        return "tcvn3"
+    if any(ch in _VNI_MARKERS for ch in sample):
+        return "vni"
+    return None
 
 
 def unconvertible(text: str) -> str | None:
@@ -235,8 +235,3 @@ def unconvertible(text: str) -> str | None:
 
 def _is_vietnamese_unicode(ch: str) -> bool:
     return ch > "\u00ff" and unicodedata.name(ch, "").startswith("LATIN")
-
-
-def _decoded_letters(sample: str, legacy: Legacy) -> int:
-    decoded = from_legacy(sample, legacy)
-    return sum(_is_vietnamese_unicode(ch) for ch in decoded)

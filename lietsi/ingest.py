@@ -99,7 +99,7 @@ def match_headers(headers: list[str], source: Source) -> tuple[dict[int, Field],
             continue
         hit = keys.get(key)
         if hit is None:
-            best = process.extractOne(key, list(keys), scorer=fuzz.ratio, score_cutoff=90)
+            best = process.extractOne(key, list(keys), scorer=fuzz.ratio, score_cutoff=85)
             hit = keys[best[0]] if best else None
         if hit is None or hit.column in taken:
             extras.append(header)
