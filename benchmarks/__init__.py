@@ -1,0 +1,1 @@
+"""Accuracy and speed runs; `python -m benchmarks` runs every module's `main()`."""
