@@ -134,11 +134,13 @@ def canonical_haplotype(text: str | None) -> str:
 
 
 Ranges = tuple[tuple[int, int], ...]
+# The control region as labs read it: HV1 through the origin to HV2/HV3 (rCRS 16024-16569, 1-576).
+CONTROL_REGION: Ranges = ((16024, RCRS_LENGTH), (1, 576))
 
 
 def normalize_ranges(ranges: Iterable[tuple[int, int]]) -> Ranges:
-    """Merge overlapping/adjacent intervals; a set that runs through the origin is written from its
-    start on the heavy-strand end (``16024-16569,1-576``), as labs write control-region reads."""
+    """Merge overlapping/adjacent intervals, sorted by start; a control-region set lists its HV1 part
+    first, so a read through the origin is written ``16024-16569,1-576`` as labs do."""
     spans: list[tuple[int, int]] = []
     for start, end in ranges:
         for a, b in ((start, RCRS_LENGTH), (1, end)) if start > end else ((start, end),):
@@ -152,8 +154,9 @@ def normalize_ranges(ranges: Iterable[tuple[int, int]]) -> Ranges:
             merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
             merged.append((a, b))
-    if len(merged) > 1 and merged[0][0] == 1 and merged[-1][1] == RCRS_LENGTH:
-        merged = [merged[-1], *merged[:-1]]
+    hv1_start, hv2_end = CONTROL_REGION[0][0], CONTROL_REGION[1][1]
+    if all(b <= hv2_end or a >= hv1_start for a, b in merged):
+        merged.sort(key=lambda span: (span[0] < hv1_start, span[0]))
     return tuple(merged)
 
 
@@ -190,10 +193,7 @@ def intersect_ranges(left: Iterable[tuple[int, int]], right: Iterable[tuple[int,
     """Positions read in both ranges (the only ones two profiles can be compared on)."""
     right = normalize_ranges(right)
     out = [
-        (max(a, c), min(b, d))
-        for a, b in normalize_ranges(left)
-        for c, d in right
-        if max(a, c) <= min(b, d)
+        (max(a, c), min(b, d)) for a, b in normalize_ranges(left) for c, d in right if max(a, c) <= min(b, d)
     ]
     return normalize_ranges(out) if out else ()
 
