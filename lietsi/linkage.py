@@ -1,0 +1,1230 @@
+"""Record linkage: the same martyr in the registry, on form 01 and on every row of form 02.
+
+Method (Fellegi–Sunter, in the manner of Splink but on polars frames end to end):
+
+1. **Records.** `martyr_records` brings the three sources to one shape; rows of one form that repeat
+   the same martyr block are collapsed into one *unit* (form 02 has one row per relative).
+2. **Features.** Names are parsed once per distinct value (`lietsi.names`), hometowns once per
+   distinct text (`lietsi.places`), death dates keep their precision as an interval of days.
+3. **Blocking.** Candidate pairs are the union of equi-joins on several keys (variant name key ×
+   birth year, and ×1 year shifts; name × death year; surname+given × district; mother × birth
+   year; given × commune × birth year; aliases; certificate number; form number). Each rule is a
+   polars self-join; blocks larger than `max_block` are skipped and counted.
+4. **Comparison levels** per field, vectorised (rapidfuzz `cpdist` for Jaro-Winkler).
+5. **Model.** u-probabilities from random pairs (almost all non-matches), m-probabilities and the
+   match prior by EM on the blocked pairs. Agreement on a name is adjusted by the frequency of that
+   name (term-frequency adjustment): `u(value) = u(level) · tf(value) / Σ tf²`, so agreeing on
+   `Nguyễn Văn Hùng` adds less weight than agreeing on a rare name.
+6. **Clustering.** Pairs above the threshold form connected components; a component that would hold
+   two certificate numbers, two clearly different mothers' names or two sexes is rebuilt greedily
+   from its strongest edges, refusing any merge that breaks a safeguard.
+7. **Golden records and stable ids.** One row per cluster with the best value of each field and the
+   sources behind it; the id is a hash of the cluster's smallest (source, source_record_id, file,
+   row_number), so it does not change when the same inputs are linked again.
+
+Relatives are resolved in `link_relatives`: keyed citizen-id hash first, then name, birth year and
+address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.process import cpdist
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from lietsi.names import key_variant, name_frame
+from lietsi.places import most_common_province, place_frame, place_key
+
+SOURCES = ("registry", "phieu_01", "phieu_02")
+
+# Source columns → common martyr columns. A source without a column gets nulls.
+_MARTYR_COLUMNS: dict[str, dict[str, str]] = {
+    "registry": {
+        "source_record_id": "record_id",
+        "source_system": "source_system",
+        "name_text": "full_name",
+        "alias_text": "alias",
+        "sex": "sex",
+        "birth_year": "birth_year",
+        "birth_year_approx": "birth_year_approx",
+        "hometown": "hometown",
+        "death_date": "death_date",
+        "death_date_precision": "death_date_precision",
+        "death_place": "death_place",
+        "unit": "unit",
+        "rank": "rank",
+        "mother_name": "mother_name",
+        "father_name": "father_name",
+        "certificate_no": "certificate_no",
+        "grave_status": "grave_status",
+        "cemetery": "cemetery",
+        "grave_position": "grave_position",
+    },
+    "phieu_01": {
+        "source_record_id": "form_no",
+        "source_system": "survey_commune",
+        "name_text": "martyr_name",
+        "birth_year": "martyr_birth_year",
+        "birth_year_approx": "martyr_birth_year_approx",
+        "hometown": "martyr_hometown",
+        "death_date": "death_date",
+        "death_date_precision": "death_date_precision",
+        "cemetery": "cemetery",
+        "grave_position": "grave_position",
+    },
+    "phieu_02": {
+        "source_record_id": "form_no",
+        "source_system": "survey_commune",
+        "name_text": "martyr_name",
+        "sex": "martyr_sex",
+        "birth_year": "martyr_birth_year",
+        "birth_year_approx": "martyr_birth_year_approx",
+        "hometown": "martyr_hometown",
+        "death_date": "death_date",
+        "death_date_precision": "death_date_precision",
+        "death_place": "death_place",
+        "unit": "unit",
+        "mother_name": "martyr_mother_name",
+        "certificate_no": "certificate_no",
+    },
+}
+_TYPES: dict[str, pl.DataType] = {
+    "source_record_id": pl.String(),
+    "source_system": pl.String(),
+    "name_text": pl.String(),
+    "alias_text": pl.String(),
+    "sex": pl.String(),
+    "birth_year": pl.Int32(),
+    "birth_year_approx": pl.Boolean(),
+    "hometown": pl.String(),
+    "death_date": pl.Date(),
+    "death_date_precision": pl.String(),
+    "death_place": pl.String(),
+    "unit": pl.String(),
+    "rank": pl.String(),
+    "mother_name": pl.String(),
+    "father_name": pl.String(),
+    "certificate_no": pl.String(),
+    "grave_status": pl.String(),
+    "cemetery": pl.String(),
+    "grave_position": pl.String(),
+}
+MARTYR_FIELDS = list(_TYPES)
+
+
+def _select(frame: pl.DataFrame, mapping: dict[str, str], types: dict[str, pl.DataType]) -> list[pl.Expr]:
+    exprs = []
+    for col, dtype in types.items():
+        src = mapping.get(col)
+        if src is not None and src in frame.columns:
+            exprs.append(pl.col(src).cast(dtype, strict=False).alias(col))
+        else:
+            exprs.append(pl.lit(None, dtype=dtype).alias(col))
+    return exprs
+
+
+def martyr_records(
+    registry: pl.DataFrame | None, phieu_01: pl.DataFrame | None, phieu_02: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Every input row that names a martyr, in one shape: `source, file, row_number, …fields`."""
+    frames = []
+    for source, frame in zip(SOURCES, (registry, phieu_01, phieu_02), strict=True):
+        if frame is None or frame.is_empty():
+            continue
+        frames.append(
+            frame.select(
+                pl.lit(source).alias("source"),
+                pl.col("file").cast(pl.String),
+                pl.col("row_number").cast(pl.Int64),
+                *_select(frame, _MARTYR_COLUMNS[source], _TYPES),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema={"source": pl.String, "file": pl.String, "row_number": pl.Int64, **_TYPES})
+    return pl.concat(frames, how="vertical").with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c, t in _TYPES.items() if t == pl.String()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Features
+
+
+def _norm_cert(col: str) -> pl.Expr:
+    # `TQGC 12/345`, `12-345` and `12345` are one certificate: keep letters and digits only.
+    return pl.col(col).str.replace_all(r"[^0-9]", "").str.strip_chars_start("0").replace("", None)
+
+
+def _ascii_key(col: str) -> pl.Expr:
+    """Lower-case ascii words via the name keys' unidecode, for free text like units."""
+    return (
+        pl.col(col)
+        .map_batches(
+            lambda s: pl.Series([place_key(v) if v else None for v in s.to_list()], dtype=pl.String),
+            return_dtype=pl.String,
+        )
+        .replace("", None)
+    )
+
+
+def unit_frame(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Collapse rows that repeat one martyr block on one form into units.
+
+    Returns (units, row_map): `units` has one row per distinct (source, file, source_record_id,
+    block); `row_map` maps every input row (source, file, row_number) to its `uid`.
+    """
+    block = [c for c in MARTYR_FIELDS if c != "source_system"]
+    keyed = records.with_columns(
+        pl.struct(["source", "file", "source_system", *block]).hash(seed=7).alias("_block")
+    )
+    units = (
+        keyed.sort(["source", "file", "row_number"])
+        .group_by("_block", maintain_order=True)
+        .agg(pl.all().first(), pl.len().alias("n_rows"))
+        .sort(["source", "file", "row_number"])
+        .with_row_index("uid")
+        .with_columns(pl.col("uid").cast(pl.Int64))
+    )
+    row_map = keyed.select("source", "file", "row_number", "_block").join(
+        units.select("_block", "uid"), on="_block", how="left"
+    )
+    return units.drop("_block"), row_map.drop("_block")
+
+
+def martyr_features(units: pl.DataFrame, default_province: str | None = None) -> pl.DataFrame:
+    """Names, places, dates, mothers and certificates as comparison-ready columns."""
+    names = name_frame(units["name_text"], units["sex"])
+    aliases = name_frame(units["alias_text"], units["sex"]).select(
+        pl.col("key_variant").alias("alias_variant"), pl.col("name_full").alias("alias_full")
+    )
+    mothers = name_frame(units["mother_name"], pl.Series(["Nữ"] * units.height)).select(
+        pl.col("name_full").alias("mother_full"),
+        pl.col("key_variant").alias("mother_variant"),
+        pl.col("given_variant").alias("mother_given"),
+    )
+    fathers = name_frame(units["father_name"], pl.Series(["Nam"] * units.height)).select(
+        pl.col("key_variant").alias("father_variant")
+    )
+    if default_province is None:
+        default_province = most_common_province(units["hometown"])
+    home = place_frame(units["hometown"], default_province, prefix="home_")
+    frame = pl.concat([units, names, aliases, mothers, fathers, home], how="horizontal")
+    start = pl.col("death_date")
+    end = (
+        pl.when(pl.col("death_date_precision") == "day")
+        .then(start)
+        .when(pl.col("death_date_precision") == "month")
+        .then(start.dt.month_end())
+        .otherwise(pl.date(start.dt.year(), 12, 31))
+    )
+    return frame.with_columns(
+        # Candidate names: the name and every alias, for alias blocking and comparison.
+        pl.concat_list(
+            pl.col("key_variant"),
+            pl.col("aliases").list.eval(pl.element().map_elements(key_variant, return_dtype=pl.String)),
+            pl.col("alias_variant"),
+        )
+        .list.drop_nulls()
+        .list.unique()
+        .alias("candidate_variants"),
+        start.dt.epoch("d").alias("death_start"),
+        end.dt.epoch("d").alias("death_end"),
+        start.dt.year().alias("death_year"),
+        _norm_cert("certificate_no").alias("cert"),
+        _ascii_key("unit").alias("unit_key"),
+        _ascii_key("hometown").alias("home_key"),
+        # Same source system (or survey commune) and record id (or form number): the same record.
+        pl.concat_str(["source", "source_system", "source_record_id"], separator="|").alias("record_key"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    name: str
+    keys: tuple[str, ...]
+    # Shift the right side's `birth_year` by this many years (windows without a range join).
+    year_shift: int = 0
+    explode: str | None = None
+
+
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    BlockingRule("name+birth", ("key_variant", "birth_year")),
+    BlockingRule("name+birth±1", ("key_variant", "birth_year"), year_shift=1),
+    BlockingRule("name+death_year", ("key_variant", "death_year")),
+    BlockingRule("name+commune", ("key_variant", "home_commune_code")),
+    BlockingRule(
+        "surname+given+district+birth±1",
+        ("surname_variant", "given_variant", "home_district_code", "birth_year"),
+        year_shift=1,
+    ),
+    BlockingRule(
+        "surname+given+district+birth",
+        ("surname_variant", "given_variant", "home_district_code", "birth_year"),
+    ),
+    BlockingRule("given+commune+birth", ("given_variant", "home_commune_code", "birth_year")),
+    BlockingRule("given+death_date", ("given_variant", "death_start")),
+    BlockingRule("mother+birth", ("mother_variant", "birth_year")),
+    BlockingRule("mother+given", ("mother_variant", "given_variant")),
+    BlockingRule("candidate+birth", ("candidate_variants", "birth_year"), explode="candidate_variants"),
+    BlockingRule("certificate", ("cert",)),
+    BlockingRule("form", ("record_key",)),
+)
+
+
+def block_pairs(
+    features: pl.DataFrame, rules: tuple[BlockingRule, ...] = BLOCKING_RULES, max_block: int = 400
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Candidate pairs (uid_l < uid_r) from the union of the rules; counts per rule for metadata."""
+    pairs = []
+    stats: dict[str, int] = {}
+    for rule in rules:
+        side = features.select("uid", *dict.fromkeys(rule.keys))
+        if rule.explode:
+            side = side.explode(rule.explode)
+        side = side.drop_nulls(list(rule.keys))
+        sizes = side.group_by(list(rule.keys)).len()
+        too_big = sizes.filter(pl.col("len") > max_block)
+        stats[f"{rule.name}: blocks skipped (> {max_block})"] = too_big.height
+        if too_big.height:
+            side = side.join(too_big.select(rule.keys), on=list(rule.keys), how="anti")
+        right = side
+        if rule.year_shift:
+            right = side.with_columns(pl.col("birth_year") + rule.year_shift)
+        joined = (
+            side.join(right, on=list(rule.keys), suffix="_r")
+            .select(
+                pl.min_horizontal("uid", "uid_r").alias("uid_l"),
+                pl.max_horizontal("uid", "uid_r").alias("uid_r"),
+            )
+            .filter(pl.col("uid_l") < pl.col("uid_r"))
+            .unique()
+        )
+        stats[f"{rule.name}: pairs"] = joined.height
+        pairs.append(joined)
+    if not pairs:
+        return pl.DataFrame(schema={"uid_l": pl.Int64, "uid_r": pl.Int64}), stats
+    out = pl.concat(pairs).unique().sort("uid_l", "uid_r")
+    stats["candidate pairs"] = out.height
+    return out, stats
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison levels
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    labels: tuple[str, ...]
+    # Levels 0..len(labels)-1, strongest agreement first; -1 when either side is unknown.
+    levels: Callable[[pl.DataFrame], pl.Series]
+    # Initial m-probabilities for EM.
+    m_start: tuple[float, ...]
+
+
+_COMPARE_COLUMNS = (
+    "key_exact",
+    "key_toneless",
+    "key_ascii",
+    "key_variant",
+    "given_variant",
+    "abbreviated",
+    "candidate_variants",
+    "sex",
+    "birth_year",
+    "death_start",
+    "death_end",
+    "death_precision_day",
+    "home_commune_code",
+    "home_district_code",
+    "home_province_code",
+    "home_key",
+    "mother_variant",
+    "mother_given",
+    "father_variant",
+    "cert",
+    "unit_key",
+    "record_key",
+)
+
+
+def _jw(frame: pl.DataFrame, col: str) -> np.ndarray:
+    left = frame[f"{col}_l"].fill_null("").to_list()
+    right = frame[f"{col}_r"].fill_null("").to_list()
+    if not left:
+        return np.zeros(0, dtype=np.float32)
+    return cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=-1)
+
+
+def _select_levels(conditions: list[np.ndarray], unknown: np.ndarray) -> pl.Series:
+    levels = np.select(conditions, list(range(len(conditions))), default=len(conditions)).astype(np.int8)
+    levels[unknown] = -1
+    return pl.Series(levels)
+
+
+def _null(frame: pl.DataFrame, col: str) -> np.ndarray:
+    return (frame[f"{col}_l"].is_null() | frame[f"{col}_r"].is_null()).to_numpy()
+
+
+def _eq(frame: pl.DataFrame, col: str) -> np.ndarray:
+    return (frame[f"{col}_l"] == frame[f"{col}_r"]).fill_null(False).to_numpy()
+
+
+def _name_levels(f: pl.DataFrame) -> pl.Series:
+    jw = _jw(f, "key_variant")
+    alias = (
+        f.select(pl.col("candidate_variants_l").list.set_intersection("candidate_variants_r").list.len() > 0)
+        .to_series()
+        .fill_null(False)
+        .to_numpy()
+    )
+    # An unexpanded initial (`Lê T. Hùng`) agrees with `Lê Thanh Hùng`: Jaro-Winkler on the
+    # variant keys is high for these, and the abbreviation flag keeps them apart from typos.
+    abbreviated = (f["abbreviated_l"] | f["abbreviated_r"]).fill_null(False).to_numpy()
+    same_given = _eq(f, "given_variant")
+    return _select_levels(
+        [
+            _eq(f, "key_exact"),
+            _eq(f, "key_toneless"),
+            _eq(f, "key_ascii"),
+            _eq(f, "key_variant"),
+            alias | (abbreviated & same_given & (jw >= 0.8)),
+            jw >= 0.93,
+            (jw >= 0.85) & same_given,
+            jw >= 0.85,
+        ],
+        _null(f, "key_variant"),
+    )
+
+
+def _birth_levels(f: pl.DataFrame) -> pl.Series:
+    d = (f["birth_year_l"] - f["birth_year_r"]).abs().fill_null(99).to_numpy()
+    return _select_levels([d == 0, d == 1, d <= 3], _null(f, "birth_year"))
+
+
+def _death_levels(f: pl.DataFrame) -> pl.Series:
+    ls, le = f["death_start_l"].fill_null(0).to_numpy(), f["death_end_l"].fill_null(0).to_numpy()
+    rs, re_ = f["death_start_r"].fill_null(0).to_numpy(), f["death_end_r"].fill_null(0).to_numpy()
+    both_day = (f["death_precision_day_l"] & f["death_precision_day_r"]).fill_null(False).to_numpy()
+    gap = np.maximum(ls - re_, rs - le)
+    overlap = gap <= 0
+    return _select_levels([both_day & (ls == rs), overlap, gap <= 31, gap <= 366], _null(f, "death_start"))
+
+
+def _home_levels(f: pl.DataFrame) -> pl.Series:
+    jw = _jw(f, "home_key")
+    return _select_levels(
+        [
+            _eq(f, "home_commune_code"),
+            _eq(f, "home_key") | (jw >= 0.95),
+            _eq(f, "home_district_code"),
+            _eq(f, "home_province_code"),
+        ],
+        _null(f, "home_key"),
+    )
+
+
+def _mother_levels(f: pl.DataFrame) -> pl.Series:
+    jw = _jw(f, "mother_variant")
+    return _select_levels(
+        [_eq(f, "mother_variant"), jw >= 0.9, _eq(f, "mother_given")], _null(f, "mother_variant")
+    )
+
+
+def _father_levels(f: pl.DataFrame) -> pl.Series:
+    jw = _jw(f, "father_variant")
+    return _select_levels([_eq(f, "father_variant"), jw >= 0.9], _null(f, "father_variant"))
+
+
+def _exact_levels(col: str) -> Callable[[pl.DataFrame], pl.Series]:
+    return lambda f: _select_levels([_eq(f, col)], _null(f, col))
+
+
+def _unit_levels(f: pl.DataFrame) -> pl.Series:
+    jw = _jw(f, "unit_key")
+    return _select_levels([_eq(f, "unit_key"), jw >= 0.9], _null(f, "unit_key"))
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        "name",
+        (
+            "exact",
+            "toneless",
+            "ascii",
+            "variant",
+            "alias/initials",
+            "jw≥0.93",
+            "jw≥0.85+given",
+            "jw≥0.85",
+            "else",
+        ),
+        _name_levels,
+        (0.6, 0.1, 0.1, 0.05, 0.05, 0.04, 0.02, 0.02, 0.02),
+    ),
+    Comparison("birth_year", ("same", "±1", "±3", "else"), _birth_levels, (0.85, 0.08, 0.05, 0.02)),
+    Comparison(
+        "death_date",
+        ("same day", "compatible", "≤1 month", "≤1 year", "else"),
+        _death_levels,
+        (0.6, 0.3, 0.04, 0.03, 0.03),
+    ),
+    Comparison(
+        "hometown",
+        ("commune", "same text", "district", "province", "else"),
+        _home_levels,
+        (0.8, 0.05, 0.08, 0.04, 0.03),
+    ),
+    Comparison("mother", ("same", "jw≥0.9", "same given", "else"), _mother_levels, (0.85, 0.08, 0.04, 0.03)),
+    Comparison("father", ("same", "jw≥0.9", "else"), _father_levels, (0.85, 0.1, 0.05)),
+    Comparison("certificate", ("same", "else"), _exact_levels("cert"), (0.97, 0.03)),
+    Comparison("sex", ("same", "else"), _exact_levels("sex"), (0.98, 0.02)),
+    Comparison("unit", ("same", "jw≥0.9", "else"), _unit_levels, (0.7, 0.15, 0.15)),
+    Comparison("record", ("same", "else"), _exact_levels("record_key"), (0.2, 0.8)),
+)
+
+
+def compare(features: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """One row per pair with the level (int8, -1 unknown) of every comparison."""
+    cols = [c for c in _COMPARE_COLUMNS if c in features.columns]
+    side = features.select("uid", *cols)
+    joined = pairs.join(side.rename({c: f"{c}_l" for c in cols}), left_on="uid_l", right_on="uid").join(
+        side.rename({c: f"{c}_r" for c in cols}), left_on="uid_r", right_on="uid"
+    )
+    return joined.select("uid_l", "uid_r", "key_variant_l", "key_variant_r").with_columns(
+        c.levels(joined).alias(c.name) for c in COMPARISONS
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fellegi–Sunter model
+
+
+@dataclass
+class FSModel:
+    """m and u per comparison level, the match prior, and term frequencies of names."""
+
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    prior: float
+    tf: dict[str, float] = field(default_factory=dict)
+    sum_tf2: float = 0.0
+    iterations: int = 0
+
+    def level_weights(self) -> pl.DataFrame:
+        rows = []
+        for c in COMPARISONS:
+            for i, label in enumerate(c.labels):
+                m, u = float(self.m[c.name][i]), float(self.u[c.name][i])
+                rows.append((c.name, i, label, m, u, math.log2(m / u)))
+        return pl.DataFrame(rows, schema=["comparison", "level", "label", "m", "u", "weight"], orient="row")
+
+
+def _random_pairs(n: int, size: int, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, size)
+    b = rng.integers(0, n, size)
+    keep = a != b
+    return pl.DataFrame({"uid_l": np.minimum(a, b)[keep], "uid_r": np.maximum(a, b)[keep]}).unique()
+
+
+def estimate_u(features: pl.DataFrame, size: int = 200_000, seed: int = 7) -> dict[str, np.ndarray]:
+    """u-probabilities: level frequencies among random pairs, which are almost all non-matches."""
+    n = features.height
+    if n < 2:
+        return {c.name: np.full(len(c.labels), 1.0 / len(c.labels)) for c in COMPARISONS}
+    pairs = _random_pairs(n, min(size, n * (n - 1) // 2 * 2), seed)
+    levels = compare(features, pairs)
+    out = {}
+    for c in COMPARISONS:
+        counts = np.bincount(
+            levels[c.name].to_numpy()[levels[c.name].to_numpy() >= 0], minlength=len(c.labels)
+        )
+        # Half a pair of smoothing keeps rare agreement levels finite without inventing evidence.
+        out[c.name] = (counts + 0.5) / (counts.sum() + 0.5 * len(c.labels))
+    return out
+
+
+def fit_em(
+    levels: pl.DataFrame, u: dict[str, np.ndarray], prior: float = 0.05, max_iter: int = 50, tol: float = 1e-5
+) -> FSModel:
+    """m-probabilities and the match prior by expectation–maximisation, u fixed."""
+    m = {c.name: np.array(c.m_start, dtype=float) for c in COMPARISONS}
+    arrays = {c.name: levels[c.name].to_numpy().astype(np.int64) for c in COMPARISONS}
+    iterations = 0
+    for _ in range(max_iter):
+        iterations += 1
+        log_bf = np.zeros(levels.height)
+        for c in COMPARISONS:
+            lv = arrays[c.name]
+            known = lv >= 0
+            log_bf[known] += np.log(m[c.name][lv[known]]) - np.log(u[c.name][lv[known]])
+        logit = np.log(prior / (1 - prior)) + log_bf
+        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
+        delta = abs(new_prior - prior)
+        for c in COMPARISONS:
+            lv = arrays[c.name]
+            known = lv >= 0
+            sums = np.bincount(lv[known], weights=p[known], minlength=len(c.labels)) + 1e-3
+            new_m = sums / sums.sum()
+            delta = max(delta, float(np.abs(new_m - m[c.name]).max()))
+            m[c.name] = new_m
+        prior = new_prior
+        if delta < tol:
+            break
+    return FSModel(m=m, u=u, prior=prior, iterations=iterations)
+
+
+def term_frequencies(features: pl.DataFrame) -> tuple[dict[str, float], float]:
+    counts = features.group_by("key_variant").len().drop_nulls()
+    total = counts["len"].sum()
+    if not total:
+        return {}, 0.0
+    tf = counts.with_columns(pl.col("len") / total)
+    return dict(tf.iter_rows()), float((tf["len"] ** 2).sum())
+
+
+# Name levels whose agreement is on the whole name's value: term frequency applies to them.
+_TF_LEVELS = 4
+
+
+def score(levels: pl.DataFrame, model: FSModel, tf_cap: float = 6.0) -> pl.DataFrame:
+    """Match weight (log2 Bayes factor + prior) and probability per pair, with name tf adjustment."""
+    w = np.full(levels.height, math.log2(model.prior / (1 - model.prior)))
+    for c in COMPARISONS:
+        lv = levels[c.name].to_numpy().astype(np.int64)
+        known = lv >= 0
+        weights = np.log2(model.m[c.name]) - np.log2(model.u[c.name])
+        w[known] += weights[lv[known]]
+    tf_adj = np.zeros(levels.height)
+    if model.tf and model.sum_tf2 > 0:
+        tf_values = (
+            levels["key_variant_l"].replace_strict(model.tf, default=None, return_dtype=pl.Float64).to_numpy()
+        )
+        name_lv = levels["name"].to_numpy()
+        applies = (name_lv >= 0) & (name_lv < _TF_LEVELS) & ~np.isnan(tf_values)
+        # u(value) = u(level) · tf(value) / Σ tf²: common names weigh less, rare names more.
+        tf_adj[applies] = np.clip(np.log2(model.sum_tf2 / tf_values[applies]), -tf_cap, tf_cap)
+    w = w + tf_adj
+    return levels.with_columns(
+        pl.Series("tf_adjustment", tf_adj),
+        pl.Series("match_weight", w),
+        pl.Series("match_probability", 1.0 / (1.0 + np.power(2.0, -np.clip(w, -60, 60)))),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Clustering with safeguards
+
+
+def _mothers_conflict(a: str, b: str) -> bool:
+    """Two mothers' names that clearly disagree (not a typo, variant or abbreviation of each other)."""
+    if a == b:
+        return False
+    ga, gb = a.split()[-1], b.split()[-1]
+    return ga.rstrip(".") != gb.rstrip(".") and JaroWinkler.normalized_similarity(a, b) < 0.9
+
+
+@dataclass
+class _Members:
+    certs: set[str]
+    mothers: set[str]
+    sexes: set[str]
+
+    def conflicts(self, other: _Members) -> bool:
+        if len(self.certs | other.certs) > 1 or len(self.sexes | other.sexes) > 1:
+            return True
+        return any(_mothers_conflict(a, b) for a in self.mothers for b in other.mothers)
+
+
+def safeguard_violations(features: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Clusters holding two certificate numbers, two clearly different mothers or two sexes."""
+    joined = clusters.join(features.select("uid", "cert", "mother_variant", "sex"), on="uid")
+    per = joined.group_by("cluster").agg(
+        pl.col("cert").drop_nulls().unique().alias("certs"),
+        pl.col("mother_variant").drop_nulls().unique().alias("mothers"),
+        pl.col("sex").drop_nulls().unique().alias("sexes"),
+    )
+    rows = []
+    for cluster, certs, mothers, sexes in per.iter_rows():
+        if len(certs) > 1:
+            rows.append((cluster, "two certificate numbers"))
+        if len(sexes) > 1:
+            rows.append((cluster, "two sexes"))
+        if any(_mothers_conflict(a, b) for i, a in enumerate(mothers) for b in mothers[i + 1 :]):
+            rows.append((cluster, "two different mothers"))
+    return pl.DataFrame(rows, schema={"cluster": pl.Int64, "violation": pl.String}, orient="row")
+
+
+def cluster(
+    features: pl.DataFrame, scored: pl.DataFrame, threshold: float
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Connected components of pairs with probability ≥ threshold, split where a safeguard breaks.
+
+    Returns a frame `uid, cluster` (cluster = smallest uid of the cluster) and counts.
+    """
+    n = features.height
+    edges = scored.filter(pl.col("match_probability") >= threshold).select("uid_l", "uid_r", "match_weight")
+    graph = coo_matrix(
+        (np.ones(edges.height), (edges["uid_l"].to_numpy(), edges["uid_r"].to_numpy())), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    comp = pl.DataFrame({"uid": np.arange(n, dtype=np.int64), "component": labels.astype(np.int64)})
+    suspect = safeguard_violations(features, comp.rename({"component": "cluster"}))["cluster"].unique()
+    stats = {"accepted pairs": edges.height, "components rebuilt by safeguards": suspect.len()}
+    if suspect.len():
+        comp = _rebuild(features, comp, edges, set(suspect.to_list()), stats)
+    out = comp.with_columns(pl.col("uid").min().over("component").alias("cluster")).select("uid", "cluster")
+    return out, stats
+
+
+def _rebuild(
+    features: pl.DataFrame, comp: pl.DataFrame, edges: pl.DataFrame, suspect: set[int], stats: dict[str, int]
+) -> pl.DataFrame:
+    """Greedy union-find over a component's edges, strongest first, refusing unsafe merges."""
+    members = comp.filter(pl.col("component").is_in(list(suspect)))
+    info = members.join(features.select("uid", "cert", "mother_variant", "sex"), on="uid")
+    parent: dict[int, int] = {}
+    groups: dict[int, _Members] = {}
+    for uid, _, cert, mother, sex in info.iter_rows():
+        parent[uid] = uid
+        groups[uid] = _Members(
+            {cert} if cert else set(), {mother} if mother else set(), {sex} if sex else set()
+        )
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    sub = edges.filter(pl.col("uid_l").is_in(list(parent))).sort("match_weight", descending=True)
+    refused = 0
+    for a, b, _ in sub.iter_rows():
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        if groups[ra].conflicts(groups[rb]):
+            refused += 1
+            continue
+        parent[rb] = ra
+        g = groups.pop(rb)
+        groups[ra].certs |= g.certs
+        groups[ra].mothers |= g.mothers
+        groups[ra].sexes |= g.sexes
+    stats["merges refused by safeguards"] = refused
+    offset = int(comp["component"].max()) + 1
+    new = pl.DataFrame(
+        {"uid": list(parent), "new_component": [offset + find(u) for u in parent]},
+        schema={"uid": pl.Int64, "new_component": pl.Int64},
+    )
+    return (
+        comp.join(new, on="uid", how="left")
+        .with_columns(pl.coalesce("new_component", "component").alias("component"))
+        .drop("new_component")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestration, ids, golden records
+
+
+@dataclass
+class LinkageResult:
+    links: pl.DataFrame  # one row per input row: source, source_record_id, file, row_number, martyr_id
+    martyrs: pl.DataFrame  # golden records
+    pairs: pl.DataFrame  # scored candidate pairs (uid_l, uid_r, levels, weights)
+    model: FSModel
+    stats: dict[str, int | float]
+
+
+def stable_id(prefix: str, source: str, record_id: str | None, file: str, row_number: int) -> str:
+    key = f"{source}\x1f{record_id or ''}\x1f{file}\x1f{row_number}"
+    return prefix + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def _stable_ids(members: pl.DataFrame, group: str, prefix: str, id_col: str) -> pl.DataFrame:
+    """`group → id` from the group's smallest (source, source_record_id, file, row_number)."""
+    order = ["source", "source_record_id", "file", "row_number"]
+    first = members.sort([group, *order], nulls_last=True).group_by(group, maintain_order=True).first()
+    return first.select(
+        group,
+        pl.struct(order)
+        .map_elements(
+            lambda r: stable_id(prefix, r["source"], r["source_record_id"], r["file"], r["row_number"]),
+            return_dtype=pl.String,
+        )
+        .alias(id_col),
+    )
+
+
+_SOURCE_RANK = {"registry": 0, "phieu_02": 1, "phieu_01": 2}
+
+
+def _with_counts(frame: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """Add `_n_<col>`: how many records of the cluster carry the same value (for `_best`)."""
+    return frame.with_columns(pl.len().over("_cluster", c).cast(pl.Int64).alias(f"_n_{c}") for c in cols)
+
+
+def _best(col: str, *, prefer: str | None = None) -> pl.Expr:
+    """The most frequent non-null value; ties broken by `prefer` (lower first), then source rank."""
+    keys = [pl.col(col).is_null(), -pl.col(f"_n_{col}")]
+    if prefer:
+        keys.append(pl.col(prefer))
+    return pl.col(col).sort_by([*keys, pl.col("_rank")]).first().alias(col)
+
+
+def golden_martyrs(features: pl.DataFrame, clusters: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+    """One row per martyr: the best value of each field, and where the values came from."""
+    precision_rank = pl.col("death_date_precision").replace_strict(
+        {"day": 0, "month": 1, "year": 2}, default=3, return_dtype=pl.Int8
+    )
+    frame = (
+        features.join(clusters, on="uid")
+        .rename({"cluster": "_cluster"})
+        .with_columns(
+            pl.col("source").replace_strict(_SOURCE_RANK, default=9, return_dtype=pl.Int8).alias("_rank"),
+            precision_rank.alias("_precision"),
+            pl.col("home_status")
+            .replace_strict({"mapped": 0, "district": 1, "province": 2}, default=3, return_dtype=pl.Int8)
+            .alias("_home_rank"),
+            pl.col("birth_year_approx").fill_null(False).cast(pl.Int8).alias("_approx"),
+            pl.col("abbreviated").fill_null(False).cast(pl.Int8).alias("_abbr"),
+        )
+    )
+    home_cols = [
+        "home_commune",
+        "home_district",
+        "home_province",
+        "home_commune_code",
+        "home_district_code",
+        "home_province_code",
+        "hometown",
+    ]
+    best_cols = [
+        "name_full",
+        "sex",
+        "birth_year",
+        "death_date",
+        "death_place",
+        "unit",
+        "rank",
+        "mother_full",
+        "father_name",
+        "certificate_no",
+        "grave_status",
+        "cemetery",
+        "grave_position",
+    ]
+    golden = (
+        _with_counts(frame, best_cols)
+        .group_by("_cluster")
+        .agg(
+            _best("name_full", prefer="_abbr"),
+            pl.col("alias_full").drop_nulls().unique().sort().alias("aliases"),
+            _best("sex"),
+            _best("birth_year", prefer="_approx"),
+            # The hometown fields come from one record so that commune, district and province agree.
+            *[pl.col(c).sort_by(["_home_rank", "_rank", "row_number"]).first().alias(c) for c in home_cols],
+            # The most precise death date; among equals the most frequent, then the best source.
+            *[
+                pl.col(c)
+                .sort_by([pl.col("death_date").is_null(), "_precision", -pl.col("_n_death_date"), "_rank"])
+                .first()
+                .alias(c)
+                for c in ("death_date", "death_date_precision")
+            ],
+            _best("death_place"),
+            _best("unit"),
+            _best("rank"),
+            _best("mother_full"),
+            _best("father_name"),
+            _best("certificate_no"),
+            _best("grave_status"),
+            _best("cemetery"),
+            _best("grave_position"),
+            pl.col("source").unique().sort().alias("sources"),
+            pl.col("n_rows").sum().alias("n_records"),
+            (pl.col("source") == "phieu_01").any().alias("_on_form_01"),
+        )
+    )
+    return (
+        golden.join(ids, left_on="_cluster", right_on="cluster")
+        .with_columns(
+            # Form 01 lists martyrs whose grave is identified.
+            pl.when(pl.col("grave_status").is_null() & pl.col("_on_form_01"))
+            .then(pl.lit("Đã xác định"))
+            .otherwise(pl.col("grave_status"))
+            .alias("grave_status")
+        )
+        .select(
+            "martyr_id",
+            pl.col("name_full").alias("full_name"),
+            "birth_year",
+            pl.col("home_commune").alias("hometown_commune"),
+            pl.col("home_district").alias("hometown_district"),
+            pl.col("home_province").alias("hometown_province"),
+            "death_date",
+            "grave_status",
+            "sex",
+            "aliases",
+            "death_date_precision",
+            "death_place",
+            "unit",
+            "rank",
+            pl.col("mother_full").alias("mother_name"),
+            "father_name",
+            "certificate_no",
+            "cemetery",
+            "grave_position",
+            pl.col("hometown").alias("hometown_text"),
+            pl.col("home_commune_code").alias("hometown_commune_code"),
+            pl.col("home_district_code").alias("hometown_district_code"),
+            pl.col("home_province_code").alias("hometown_province_code"),
+            "sources",
+            "n_records",
+        )
+        .sort("martyr_id")
+    )
+
+
+def link_martyrs(
+    records: pl.DataFrame,
+    *,
+    threshold: float = 0.9,
+    default_province: str | None = None,
+    max_block: int = 400,
+    u_sample: int = 200_000,
+) -> LinkageResult:
+    """Link martyr records into resolved martyrs (see the module docstring for the method)."""
+    units, row_map = unit_frame(records)
+    features = martyr_features(units, default_province).with_columns(
+        (pl.col("death_date_precision") == "day").alias("death_precision_day")
+    )
+    pairs, stats = block_pairs(features, max_block=max_block)
+    u = estimate_u(features, u_sample)
+    levels = compare(features, pairs)
+    model = fit_em(levels, u)
+    model.tf, model.sum_tf2 = term_frequencies(features)
+    scored = score(levels, model)
+    clusters, cstats = cluster(features, scored, threshold)
+    stats.update(cstats)
+    members = row_map.join(clusters, on="uid").join(units.select("uid", "source_record_id"), on="uid")
+    ids = _stable_ids(members, "cluster", "LS-", "martyr_id")
+    links = (
+        members.join(ids, on="cluster")
+        .join(scored_best(scored, clusters), on="uid", how="left")
+        .select("source", "source_record_id", "file", "row_number", "martyr_id", "uid", "link_probability")
+        .sort("source", "file", "row_number")
+    )
+    martyrs = golden_martyrs(features, clusters, ids)
+    stats.update(
+        {
+            "records": records.height,
+            "units": units.height,
+            "martyrs": martyrs.height,
+            "em_iterations": model.iterations,
+            "em_prior": model.prior,
+        }
+    )
+    return LinkageResult(links=links, martyrs=martyrs, pairs=scored, model=model, stats=stats)
+
+
+def scored_best(scored: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
+    """Per unit, the best probability of a pair inside its cluster (1.0 for a singleton: nothing to link)."""
+    inside = (
+        scored.select("uid_l", "uid_r", "match_probability")
+        .join(clusters.rename({"uid": "uid_l", "cluster": "c_l"}), on="uid_l")
+        .join(clusters.rename({"uid": "uid_r", "cluster": "c_r"}), on="uid_r")
+        .filter(pl.col("c_l") == pl.col("c_r"))
+    )
+    best = (
+        pl.concat(
+            [
+                inside.select(pl.col("uid_l").alias("uid"), "match_probability"),
+                inside.select(pl.col("uid_r").alias("uid"), "match_probability"),
+            ]
+        )
+        .group_by("uid")
+        .agg(pl.col("match_probability").max().alias("link_probability"))
+    )
+    return (
+        clusters.select("uid")
+        .join(best, on="uid", how="left")
+        .with_columns(pl.col("link_probability").fill_null(1.0))
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Relatives
+
+
+_RELATIVE_TYPES: dict[str, pl.DataType] = {
+    "source_record_id": pl.String(),
+    "name_text": pl.String(),
+    "sex": pl.String(),
+    "birth_year": pl.Int32(),
+    "citizen_id_hash": pl.String(),
+    "citizen_id_valid": pl.Boolean(),
+    "phone_hash": pl.String(),
+    "address": pl.String(),
+    "relationship": pl.String(),
+    "health": pl.String(),
+    "consent": pl.String(),
+}
+_RELATIVE_COLUMNS = {
+    "phieu_01": {
+        "source_record_id": "form_no",
+        "name_text": "recipient_name",
+        "citizen_id_hash": "recipient_citizen_id_hash",
+        "citizen_id_valid": "recipient_citizen_id_valid",
+        "address": "address",
+        "relationship": "relationship",
+    },
+    "phieu_02": {
+        "source_record_id": "form_no",
+        "name_text": "relative_name",
+        "sex": "relative_sex",
+        "birth_year": "relative_birth_year",
+        "citizen_id_hash": "citizen_id_hash",
+        "citizen_id_valid": "citizen_id_valid",
+        "phone_hash": "phone_hash",
+        "address": "address",
+        "relationship": "relationship",
+        "health": "health",
+        "consent": "consent",
+    },
+}
+
+
+def relative_records(phieu_01: pl.DataFrame | None, phieu_02: pl.DataFrame | None) -> pl.DataFrame:
+    """Every form row that names a living relative (form 01 recipient, form 02 relative)."""
+    frames = []
+    for source, frame in (("phieu_01", phieu_01), ("phieu_02", phieu_02)):
+        if frame is None or frame.is_empty():
+            continue
+        mapping = _RELATIVE_COLUMNS[source]
+        name_col = mapping["name_text"]
+        if name_col not in frame.columns:
+            continue
+        frames.append(
+            frame.filter(pl.col(name_col).is_not_null() & (pl.col(name_col).str.strip_chars() != "")).select(
+                pl.lit(source).alias("source"),
+                pl.col("file").cast(pl.String),
+                pl.col("row_number").cast(pl.Int64),
+                *_select(frame, mapping, _RELATIVE_TYPES),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(
+            schema={"source": pl.String, "file": pl.String, "row_number": pl.Int64, **_RELATIVE_TYPES}
+        )
+    return pl.concat(frames, how="vertical")
+
+
+def link_relatives(
+    records: pl.DataFrame, default_province: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Resolve relatives: same valid citizen-id hash; else same name, compatible birth year, address.
+
+    Returns (links, relatives): links one row per input row with `relative_id`; relatives one row
+    per person with the best value of each field.
+    """
+    if records.is_empty():
+        links = records.select("source", "source_record_id", "file", "row_number").with_columns(
+            pl.lit(None, pl.String).alias("relative_id")
+        )
+        return links, pl.DataFrame(
+            schema={
+                "relative_id": pl.String,
+                "full_name": pl.String,
+                "birth_year": pl.Int32,
+                "citizen_id_hash": pl.String,
+            }
+        )
+    frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
+    names = name_frame(frame["name_text"], frame["sex"]).select("name_full", "key_toneless", "key_variant")
+    if default_province is None:
+        default_province = most_common_province(frame["address"])
+    addr = place_frame(frame["address"], default_province, prefix="addr_").select(
+        "addr_commune", "addr_district", "addr_province", "addr_commune_code"
+    )
+    frame = (
+        pl.concat([frame, names, addr], how="horizontal")
+        .with_columns(
+            pl.when(pl.col("citizen_id_valid").fill_null(True)).then(pl.col("citizen_id_hash")).alias("cid"),
+            _ascii_key("address").alias("addr_key"),
+        )
+        .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
+    )
+    edges = []
+    # 1. The keyed hash of a valid citizen id identifies a person.
+    by_cid = frame.drop_nulls("cid").select("rid", "cid")
+    edges.append(by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r"))
+    # 2. Same name (toneless: relatives' names are typed by the same surveyors), same address unit,
+    #    birth years equal or unknown on one side (form 01 does not ask it), phone agreeing if both given.
+    side = frame.drop_nulls(["key_toneless", "addr_block"]).select(
+        "rid", "key_toneless", "addr_block", "birth_year", "phone_hash", "cid"
+    )
+    pairs = side.join(side, on=["key_toneless", "addr_block"], suffix="_r").filter(
+        (
+            pl.col("birth_year").is_null()
+            | pl.col("birth_year_r").is_null()
+            | ((pl.col("birth_year") - pl.col("birth_year_r")).abs() <= 1)
+        )
+        & (
+            pl.col("phone_hash").is_null()
+            | pl.col("phone_hash_r").is_null()
+            | (pl.col("phone_hash") == pl.col("phone_hash_r"))
+        )
+        & (pl.col("cid").is_null() | pl.col("cid_r").is_null() | (pl.col("cid") == pl.col("cid_r")))
+    )
+    edges.append(pairs.select("rid", "rid_r"))
+    # 3. Same phone and same variant name: one person whose address was written differently.
+    ph = frame.drop_nulls(["phone_hash", "key_variant"]).select("rid", "phone_hash", "key_variant", "cid")
+    edges.append(
+        ph.join(ph, on=["phone_hash", "key_variant"], suffix="_r")
+        .filter(pl.col("cid").is_null() | pl.col("cid_r").is_null() | (pl.col("cid") == pl.col("cid_r")))
+        .select("rid", "rid_r")
+    )
+    all_edges = pl.concat(edges).filter(pl.col("rid") != pl.col("rid_r")).unique()
+    n = frame.height
+    graph = coo_matrix(
+        (np.ones(all_edges.height), (all_edges["rid"].to_numpy(), all_edges["rid_r"].to_numpy())),
+        shape=(n, n),
+    )
+    _, labels = connected_components(graph, directed=False)
+    frame = frame.with_columns(pl.Series("cluster", labels.astype(np.int64)))
+    # Safeguard: a cluster may hold one citizen id; split any other off by its own id.
+    frame = frame.with_columns(
+        pl.col("cid").drop_nulls().n_unique().over("cluster").alias("_n_cid")
+    ).with_columns(
+        pl.when(pl.col("_n_cid") > 1)
+        .then(
+            pl.concat_str(
+                [pl.col("cluster").cast(pl.String), pl.col("cid").fill_null(pl.col("rid").cast(pl.String))],
+                separator="|",
+            )
+        )
+        .otherwise(pl.col("cluster").cast(pl.String))
+        .alias("cluster")
+    )
+    ids = _stable_ids(frame, "cluster", "TN-", "relative_id")
+    frame = frame.join(ids, on="cluster")
+    links = frame.select("source", "source_record_id", "file", "row_number", "relative_id").sort(
+        "source", "file", "row_number"
+    )
+    relatives = (
+        frame.with_columns(
+            pl.col("source")
+            .replace_strict({"phieu_02": 0, "phieu_01": 1}, default=9, return_dtype=pl.Int8)
+            .alias("_rank"),
+            pl.col("cluster").alias("_cluster"),
+        )
+        .pipe(
+            _with_counts,
+            [
+                "name_full",
+                "birth_year",
+                "cid",
+                "sex",
+                "addr_commune",
+                "addr_district",
+                "addr_province",
+                "health",
+                "phone_hash",
+            ],
+        )
+        .group_by("relative_id")
+        .agg(
+            _best("name_full"),
+            _best("birth_year"),
+            _best("cid"),
+            _best("sex"),
+            _best("addr_commune"),
+            _best("addr_district"),
+            _best("addr_province"),
+            _best("health"),
+            # Consent once given stays given unless refused later; any `Không` is respected.
+            pl.when((pl.col("consent") == "Không").any())
+            .then(pl.lit("Không"))
+            .when((pl.col("consent") == "Có").any())
+            .then(pl.lit("Có"))
+            .otherwise(pl.lit(None, pl.String))
+            .alias("consent"),
+            _best("phone_hash"),
+            pl.col("source").unique().sort().alias("sources"),
+            pl.len().alias("n_records"),
+        )
+        .select(
+            "relative_id",
+            pl.col("name_full").alias("full_name"),
+            "birth_year",
+            pl.col("cid").alias("citizen_id_hash"),
+            "sex",
+            pl.col("addr_commune").alias("address_commune"),
+            pl.col("addr_district").alias("address_district"),
+            pl.col("addr_province").alias("address_province"),
+            "health",
+            "consent",
+            "phone_hash",
+            "sources",
+            "n_records",
+        )
+        .sort("relative_id")
+    )
+    return links, relatives
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def pairwise_metrics(predicted: pl.DataFrame, truth: pl.DataFrame, on: list[str]) -> dict[str, float]:
+    """Pairwise precision, recall, F1 and cluster purity of `predicted` (on + `pred`) vs `truth`
+    (on + `true`), counted from the contingency table (no pair enumeration)."""
+    joined = predicted.join(truth, on=on, how="inner")
+
+    def pairs(expr: pl.Expr) -> int:
+        return int(
+            joined.group_by(expr).len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum()).item()
+        )
+
+    both = int(
+        joined.group_by("pred", "true").len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum()).item()
+    )
+    pred_pairs, true_pairs = pairs(pl.col("pred")), pairs(pl.col("true"))
+    precision = both / pred_pairs if pred_pairs else 1.0
+    recall = both / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    purity = (
+        joined.group_by("pred", "true").len().group_by("pred").agg(pl.col("len").max())["len"].sum()
+        / joined.height
+        if joined.height
+        else 1.0
+    )
+    return {
+        "records": joined.height,
+        "true_pairs": true_pairs,
+        "predicted_pairs": pred_pairs,
+        "correct_pairs": both,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "cluster_purity": float(purity),
+        "predicted_clusters": joined["pred"].n_unique(),
+        "true_clusters": joined["true"].n_unique(),
+    }
