@@ -32,6 +32,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -650,23 +651,40 @@ class _Members:
         return any(_mothers_conflict(a, b) for a in self.mothers for b in other.mothers)
 
 
-def safeguard_violations(features: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
-    """Clusters holding two certificate numbers, two clearly different mothers or two sexes."""
-    joined = clusters.join(features.select("uid", "cert", "mother_variant", "sex"), on="uid")
-    per = joined.group_by("cluster").agg(
+def safeguard_violations(frame: pl.DataFrame) -> pl.DataFrame:
+    """Clusters holding two certificate numbers, two clearly different mothers or two sexes.
+
+    `frame` has one row per record: `cluster`, `cert` (normalised), `mother_variant`, `sex`.
+    """
+    per = frame.group_by("cluster").agg(
         pl.col("cert").drop_nulls().unique().alias("certs"),
         pl.col("mother_variant").drop_nulls().unique().alias("mothers"),
         pl.col("sex").drop_nulls().unique().alias("sexes"),
     )
     rows = []
-    for cluster, certs, mothers, sexes in per.iter_rows():
+    for cluster_id, certs, mothers, sexes in per.filter(
+        (pl.col("certs").list.len() > 1)
+        | (pl.col("mothers").list.len() > 1)
+        | (pl.col("sexes").list.len() > 1)
+    ).iter_rows():
         if len(certs) > 1:
-            rows.append((cluster, "two certificate numbers"))
+            rows.append((cluster_id, "two certificate numbers"))
         if len(sexes) > 1:
-            rows.append((cluster, "two sexes"))
+            rows.append((cluster_id, "two sexes"))
         if any(_mothers_conflict(a, b) for i, a in enumerate(mothers) for b in mothers[i + 1 :]):
-            rows.append((cluster, "two different mothers"))
-    return pl.DataFrame(rows, schema={"cluster": pl.Int64, "violation": pl.String}, orient="row")
+            rows.append((cluster_id, "two different mothers"))
+    return pl.DataFrame(rows, schema={"cluster": per.schema["cluster"], "violation": pl.String}, orient="row")
+
+
+def violations_from_links(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """Safeguard violations of stored links (`source, file, row_number, martyr_id`) over raw records."""
+    mothers = name_frame(records["mother_name"], pl.Series(["Nữ"] * records.height))["key_variant"]
+    frame = records.select("source", "file", "row_number", _norm_cert("certificate_no").alias("cert"), "sex")
+    frame = frame.with_columns(mothers.alias("mother_variant")).join(
+        links.select("source", "file", "row_number", pl.col("martyr_id").alias("cluster")),
+        on=["source", "file", "row_number"],
+    )
+    return safeguard_violations(frame)
 
 
 def cluster(
@@ -683,7 +701,10 @@ def cluster(
     )
     _, labels = connected_components(graph, directed=False)
     comp = pl.DataFrame({"uid": np.arange(n, dtype=np.int64), "component": labels.astype(np.int64)})
-    suspect = safeguard_violations(features, comp.rename({"component": "cluster"}))["cluster"].unique()
+    checked = comp.rename({"component": "cluster"}).join(
+        features.select("uid", "cert", "mother_variant", "sex"), on="uid"
+    )
+    suspect = safeguard_violations(checked)["cluster"].unique()
     stats = {"accepted pairs": edges.height, "components rebuilt by safeguards": suspect.len()}
     if suspect.len():
         comp = _rebuild(features, comp, edges, set(suspect.to_list()), stats)
@@ -1228,3 +1249,48 @@ def pairwise_metrics(predicted: pl.DataFrame, truth: pl.DataFrame, on: list[str]
         "predicted_clusters": joined["pred"].n_unique(),
         "true_clusters": joined["true"].n_unique(),
     }
+
+
+def truth_metrics(martyr_links: pl.DataFrame, relative_links: pl.DataFrame, truth_dir: Path) -> pl.DataFrame:
+    """Martyr and relative linkage against the generator's truth: `entity, metric, value` rows.
+
+    Truth rows join ours on (source, file, row_number): `martyr_records.csv` (martyr_uid) and
+    `relative_records.csv` (person_uid).
+    """
+    on = ["source", "file", "row_number"]
+    rows: list[tuple[str, str, float]] = []
+    for entity, ours, csv, uid, id_col in (
+        ("martyrs", martyr_links, "martyr_records.csv", "martyr_uid", "martyr_id"),
+        ("relatives", relative_links, "relative_records.csv", "person_uid", "relative_id"),
+    ):
+        path = truth_dir / csv
+        if not path.exists():
+            continue
+        truth = (
+            pl.read_csv(path, infer_schema=False)
+            .select("source", "file", pl.col("row_number").cast(pl.Int64), pl.col(uid).alias("true"))
+            .unique(on)
+        )
+        predicted = ours.select(*on, pl.col(id_col).alias("pred")).with_columns(
+            pl.col("row_number").cast(pl.Int64)
+        )
+        metrics = pairwise_metrics(predicted, truth, on)
+        metrics["truth_rows_unlinked"] = truth.join(predicted, on=on, how="anti").height
+        rows.extend((entity, k, float(v)) for k, v in metrics.items())
+    return pl.DataFrame(
+        rows, schema={"entity": pl.String, "metric": pl.String, "value": pl.Float64}, orient="row"
+    )
+
+
+def split_unusable(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(records with a usable name, quarantine rows for the rest: source, file, row_number, reason, raw)."""
+    usable_name = pl.col("name_text").str.contains(r"[^\W\d_]")
+    bad = records.filter(~usable_name.fill_null(False))
+    quarantine = bad.select(
+        "source",
+        "file",
+        "row_number",
+        pl.lit("martyr name has no letters").alias("reason"),
+        pl.struct("source_record_id", "name_text", "birth_year").struct.json_encode().alias("raw"),
+    )
+    return records.filter(usable_name.fill_null(False)), quarantine
