@@ -737,7 +737,7 @@ def decide(kinship: Kinship | Path, martyr_sex: Sex | None) -> Decision:
     answers = {answer for outcomes in per_reading for answer, _ in outcomes}
     if answers in ({True}, {False}):
         return Decision(answers.pop(), None, needed)
-    if len(kinship.readings) > 1 and len({tuple(a for a, _ in o) for o in per_reading}) > 1:
+    if len(kinship.readings) > 1:
         readings = " or ".join(format_path(p) for p in kinship.readings)
         return Decision(None, f"'{kinship.text}' can be read as {readings}", needed)
     if needed and martyr_sex is None and None not in answers:

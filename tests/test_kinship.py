@@ -1,0 +1,216 @@
+"""Kinship texts as commune officers write them → kin path → shares the martyr's mtDNA?"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from lietsi.kinship import Half, Kind, Path, Step, decide, parse_kinship, parse_sex, shares_mtdna
+
+T, F, N = True, False, None
+
+# (text, kin path, shares for a male martyr, shares for a female martyr)
+PHRASINGS = [
+    ("mẹ", "mother", T, T),
+    ("Mẹ ruột", "mother", T, T),
+    ("mẹ đẻ", "mother", T, T),
+    ("Mẹ liệt sĩ", "mother", T, T),
+    ("má", "mother", T, T),
+    ("cha", "father", F, F),
+    ("bố đẻ", "father", F, F),
+    ("bà ngoại", "mother > mother", T, T),
+    ("bà nội", "father > mother", F, F),
+    ("ông ngoại", "mother > father", F, F),
+    ("anh ruột", "brother(full)", T, T),
+    ("chị ruột", "sister(full)", T, T),
+    ("em ruột", "sibling(full)", T, T),
+    ("em gái", "sister", T, T),
+    ("chị gái", "sister", T, T),
+    ("em trai ruột", "brother(full)", T, T),
+    ("anh cùng mẹ khác cha", "brother(same_mother)", T, T),
+    ("em gái cùng mẹ khác cha", "sister(same_mother)", T, T),
+    ("em khác cha", "sibling(same_mother)", T, T),
+    ("em cùng cha khác mẹ", "sibling(same_father)", F, F),
+    ("anh trai cùng cha khác mẹ", "brother(same_father)", F, F),
+    ("em trai (cùng cha khác mẹ)", "brother(same_father)", F, F),
+    ("cùng mẹ khác cha", "sibling(same_mother)", T, T),
+    ("con", "child", F, T),
+    ("con gái", "daughter", F, T),
+    ("con trai", "son", F, T),
+    ("con ruột", "child", F, T),
+    ("cháu ngoại", "daughter > child", F, T),
+    ("cháu nội", "son > child", F, F),
+    ("con gái của con gái", "daughter > daughter", F, T),
+    ("cháu gọi bằng cậu", "sister > child", T, N),  # a female martyr is nobody's cậu
+    ("cháu gọi bằng dì", "sister > child", N, T),
+    ("cháu gọi bằng chú", "brother > child", F, N),
+    ("cháu gọi bằng cô", "brother > child", N, F),
+    ("cháu gái gọi liệt sĩ bằng cậu ruột", "sister(full) > daughter", T, N),
+    ("con của chị gái", "sister > child", T, T),
+    ("con của em trai", "brother > child", F, F),
+    ("con gái của chị gái", "sister > daughter", T, T),
+    ("con chị gái", "sister > child", T, T),
+    ("cháu (con của em trai)", "brother > child", F, F),
+    ("cháu (con của chị gái)", "sister > child", T, T),
+    ("cháu - con của em gái", "sister > child", T, T),
+    ("dì", "mother > sister", T, T),
+    ("dì ruột", "mother > sister(full)", T, T),
+    ("dì (chị gái của mẹ)", "mother > sister", T, T),
+    ("dì Hai", "mother > sister", T, T),
+    ("cậu", "mother > brother", T, T),
+    ("cậu ruột", "mother > brother(full)", T, T),
+    ("chú", "father > brother", F, F),
+    ("chú ruột", "father > brother(full)", F, F),
+    ("cô", "father > sister", F, F),
+    ("con của dì", "mother > sister > child", T, T),
+    ("con dì", "mother > sister > child", T, T),
+    ("anh em bạn dì", "mother > sister > child", T, T),
+    ("con của cậu", "mother > brother > child", F, F),
+    ("mợ", "mother > brother > wife", F, F),
+    ("vợ", "wife", F, N),  # the text implies a male martyr
+    ("vợ liệt sĩ", "wife", F, N),
+    ("chồng", "husband", N, F),
+    ("chị dâu", "brother > wife", F, F),
+    ("anh rể", "sister > husband", F, F),
+    ("mẹ nuôi", "step/adoptive mother", F, F),
+    ("mẹ kế", "step/adoptive mother", F, F),
+    ("em gái của liệt sĩ", "sister", T, T),
+    ("Em ruột LS", "sibling(full)", T, T),
+    ("liệt sĩ là cậu", "sister > child", T, N),
+    # Typos and missing diacritics.
+    ("em gai ruot", "sister(full)", T, T),
+    ("me", "mother", T, T),
+    ("ba ngoai", "mother > mother", T, T),
+    ("ba noi", "father > mother", F, F),
+    ("bà ngọai", "mother > mother", T, T),
+    ("bà nogai", "mother > mother", T, T),
+    ("cau ruot", "mother > brother(full)", T, T),
+    ("con cua chi gai", "sister > child", T, T),
+    ("emgái", "sister", T, T),
+    ("CHỊ GÁI", "sister", T, T),
+    ("mẹ (đã già)", "mother", T, T),
+]
+
+
+@pytest.mark.parametrize(("text", "path", "male", "female"), PHRASINGS, ids=[p[0] for p in PHRASINGS])
+def test_phrasing(text: str, path: str, male: bool | None, female: bool | None) -> None:
+    kin = parse_kinship(text)
+    assert kin.kin_path == path
+    assert shares_mtdna(kin, "M").shares is male
+    assert shares_mtdna(kin, "F").shares is female
+
+
+def test_at_least_forty_phrasings_with_both_answers() -> None:
+    assert len(PHRASINGS) >= 40
+    answers = {(m, f) for _, _, m, f in PHRASINGS}
+    assert {(T, T), (F, F), (F, T)} <= answers
+
+
+@pytest.mark.parametrize(
+    ("text", "reason_part"),
+    [
+        ("cháu", "can be read as"),
+        ("cháu ruột", "can be read as"),
+        ("bác", "mother's or the father's side"),
+        ("bác gái", "mother's or the father's side"),
+        ("bác ruột", "mother's or the father's side"),
+        ("cháu gọi bằng bác", "man or a woman"),
+        ("con của em", "man or a woman"),
+        ("bà", "mother's or the father's side"),
+        ("anh họ", "họ"),
+        ("họ hàng", "họ hàng"),
+        ("ba", "can be read as"),  # ba (father) or bà (grandmother) once diacritics are lost
+        ("người hàng xóm", "not understood"),
+        ("", "not understood"),
+    ],
+)
+def test_ambiguous_texts_are_not_guessed(text: str, reason_part: str) -> None:
+    for sex in ("M", "F", None):
+        decision = shares_mtdna(text, sex)
+        assert decision.shares is None
+        assert reason_part in decision.reason
+
+
+def test_martyr_sex_needed_only_for_the_martyrs_own_descendants() -> None:
+    for text in ("con", "con gái", "cháu ngoại"):
+        d = shares_mtdna(text, None)
+        assert d.shares is None and d.martyr_sex_needed
+        assert "martyr's sex" in d.reason
+    for text in ("mẹ", "em gái", "cháu nội", "con của chị gái", "cậu", "cháu gọi bằng cậu"):
+        d = shares_mtdna(text, None)
+        assert d.shares is not None and not d.martyr_sex_needed
+
+
+def test_text_contradicting_the_martyrs_sex_is_flagged() -> None:
+    d = shares_mtdna("cháu gọi bằng dì", "M")
+    assert d.shares is None and "female martyr" in d.reason
+    # Without a recorded sex, the text's own implication decides.
+    assert shares_mtdna("cháu gọi bằng dì", None).shares is True
+
+
+def test_relative_sex_comes_from_the_text_when_stated() -> None:
+    assert parse_kinship("con gái của chị gái").relative_sex == "F"
+    assert parse_kinship("cậu").relative_sex == "M"
+    assert parse_kinship("con của chị gái").relative_sex is None
+    # The relative's sex does not change the answer for the pair: only their own children's.
+    assert shares_mtdna("con trai của chị gái", "M").shares is True
+    assert shares_mtdna("con gái của chị gái", "M").shares is True
+
+
+def test_nesting_three_levels() -> None:
+    kin = parse_kinship("con gái của con gái của chị gái")
+    assert kin.kin_path == "sister > daughter > daughter"
+    assert shares_mtdna(kin, "M").shares is True
+    kin = parse_kinship("con của con trai của chị gái")
+    assert kin.kin_path == "sister > son > child"
+    assert shares_mtdna(kin, "M").shares is False
+
+
+def test_contradictory_text_is_unreadable() -> None:
+    assert not parse_kinship("anh gái").parsed
+    assert not parse_kinship("em cùng mẹ khác mẹ").parsed
+    assert not parse_kinship("cháu (vợ của em trai)").parsed
+
+
+def test_kin_path_steps_and_decide_on_paths() -> None:
+    path = parse_kinship("em gái cùng mẹ khác cha").readings[0]
+    assert path.steps == (Step(Kind.SIBLING, "F", Half.SAME_MOTHER),)
+    maternal_cousin = Path((Step(Kind.PARENT, "F"), Step(Kind.SIBLING, "F"), Step(Kind.CHILD, "M")))
+    assert decide(maternal_cousin, "M").shares is True
+    # A man passes nothing on: the son of a maternal cousin does not share.
+    second = Path((*maternal_cousin.steps, Step(Kind.CHILD)))
+    assert decide(second, "M").shares is False
+
+
+def test_parse_sex() -> None:
+    assert parse_sex("Nam") == "M"
+    assert parse_sex("nữ") == "F"
+    assert parse_sex("Nu") == "F"
+    assert parse_sex("") is None
+    assert parse_sex("không rõ") is None
+
+
+def test_frame_level_statements_use_the_forms_sex_columns() -> None:
+    from lietsi.maternal import kinship_statements
+
+    rows = pl.DataFrame(
+        {
+            "source": ["phieu_02"] * 4,
+            "file": ["a.csv"] * 4,
+            "row_number": [1, 2, 3, 4],
+            "martyr_id": ["M1", "M1", "M2", "M3"],
+            "relative_id": ["R1", "R2", "R3", "R4"],
+            "relationship": ["con", "con gái", "cháu gọi bằng cậu", "em trai"],
+            "martyr_sex": ["Nữ", None, "Nữ", "Nam"],
+            "relative_sex": ["Nam", "Nữ", "Nam", "Nữ"],
+        }
+    )
+    out = kinship_statements(rows).sort("row_number")
+    assert out["shares_mtdna"].to_list() == [True, None, None, True]
+    # The kinship text wins over the form's sex column when both say; a conflict is noted.
+    assert out["relative_sex"].to_list() == ["M", "F", "M", "M"]
+    reasons = out["review_reason"].to_list()
+    assert reasons[0] is None and "martyr's sex" in reasons[1] and "female martyr" not in reasons[1]
+    assert "male martyr" in reasons[2]
+    # `em trai` on a row that says the relative is a woman: decided, but noted for review.
+    assert "Nữ" in out["note"][3]
