@@ -639,16 +639,43 @@ def _mothers_conflict(a: str, b: str) -> bool:
     return ga.rstrip(".") != gb.rstrip(".") and JaroWinkler.normalized_similarity(a, b) < 0.9
 
 
-@dataclass
-class _Members:
-    certs: set[str]
-    mothers: set[str]
-    sexes: set[str]
+Attrs = tuple[frozenset[str], ...]
 
-    def conflicts(self, other: _Members) -> bool:
-        if len(self.certs | other.certs) > 1 or len(self.sexes | other.sexes) > 1:
-            return True
-        return any(_mothers_conflict(a, b) for a in self.mothers for b in other.mothers)
+
+def _martyr_conflict(a: Attrs, b: Attrs) -> bool:
+    certs, sexes = a[0] | b[0], a[2] | b[2]
+    if len(certs) > 1 or len(sexes) > 1:
+        return True
+    return any(_mothers_conflict(x, y) for x in a[1] for y in b[1])
+
+
+def _constrained_union(
+    attrs: dict[int, Attrs], edges: list[tuple[int, int]], conflicts: Callable[[Attrs, Attrs], bool]
+) -> tuple[dict[int, int], int]:
+    """Greedy union-find over `edges` (strongest first) that refuses any merge `conflicts` forbids.
+
+    Returns (node → representative, number of refused merges).
+    """
+    parent = {u: u for u in attrs}
+    groups = dict(attrs)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    refused = 0
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        if conflicts(groups[ra], groups[rb]):
+            refused += 1
+            continue
+        parent[rb] = ra
+        groups[ra] = tuple(x | y for x, y in zip(groups[ra], groups.pop(rb), strict=True))
+    return {u: find(u) for u in parent}, refused
 
 
 def safeguard_violations(frame: pl.DataFrame) -> pl.DataFrame:
@@ -715,41 +742,21 @@ def cluster(
 def _rebuild(
     features: pl.DataFrame, comp: pl.DataFrame, edges: pl.DataFrame, suspect: set[int], stats: dict[str, int]
 ) -> pl.DataFrame:
-    """Greedy union-find over a component's edges, strongest first, refusing unsafe merges."""
+    """Re-cluster the suspect components from their strongest edges, refusing unsafe merges."""
     members = comp.filter(pl.col("component").is_in(list(suspect)))
     info = members.join(features.select("uid", "cert", "mother_variant", "sex"), on="uid")
-    parent: dict[int, int] = {}
-    groups: dict[int, _Members] = {}
-    for uid, _, cert, mother, sex in info.iter_rows():
-        parent[uid] = uid
-        groups[uid] = _Members(
-            {cert} if cert else set(), {mother} if mother else set(), {sex} if sex else set()
-        )
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    sub = edges.filter(pl.col("uid_l").is_in(list(parent))).sort("match_weight", descending=True)
-    refused = 0
-    for a, b, _ in sub.iter_rows():
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        if groups[ra].conflicts(groups[rb]):
-            refused += 1
-            continue
-        parent[rb] = ra
-        g = groups.pop(rb)
-        groups[ra].certs |= g.certs
-        groups[ra].mothers |= g.mothers
-        groups[ra].sexes |= g.sexes
+    attrs: dict[int, Attrs] = {
+        uid: tuple(frozenset([v]) if v else frozenset() for v in (cert, mother, sex))
+        for uid, _, cert, mother, sex in info.iter_rows()
+    }
+    sub = edges.filter(pl.col("uid_l").is_in(list(attrs))).sort("match_weight", descending=True)
+    roots, refused = _constrained_union(
+        attrs, list(zip(sub["uid_l"], sub["uid_r"], strict=True)), _martyr_conflict
+    )
     stats["merges refused by safeguards"] = refused
     offset = int(comp["component"].max()) + 1
     new = pl.DataFrame(
-        {"uid": list(parent), "new_component": [offset + find(u) for u in parent]},
+        {"uid": list(roots), "new_component": [offset + r for r in roots.values()]},
         schema={"uid": pl.Int64, "new_component": pl.Int64},
     )
     return (
@@ -1091,58 +1098,54 @@ def link_relatives(
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
-    edges = []
-    # 1. The keyed hash of a valid citizen id identifies a person.
+    # Edges, strongest first: (1) the same valid citizen-id hash; (2) same name (toneless: the
+    # same surveyors type them), same address unit, birth years equal or unknown on one side (form
+    # 01 does not ask it), on the same form; (3) the same across forms; (4) the same phone and
+    # variant name (one person whose address was written differently).
     by_cid = frame.drop_nulls("cid").select("rid", "cid")
-    edges.append(by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r"))
-    # 2. Same name (toneless: relatives' names are typed by the same surveyors), same address unit,
-    #    birth years equal or unknown on one side (form 01 does not ask it), phone agreeing if both given.
+    cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
     side = frame.drop_nulls(["key_toneless", "addr_block"]).select(
-        "rid", "key_toneless", "addr_block", "birth_year", "phone_hash", "cid"
+        "rid", "key_toneless", "addr_block", "birth_year", "phone_hash", "source", "file", "source_record_id"
     )
-    pairs = side.join(side, on=["key_toneless", "addr_block"], suffix="_r").filter(
-        (
-            pl.col("birth_year").is_null()
-            | pl.col("birth_year_r").is_null()
-            | ((pl.col("birth_year") - pl.col("birth_year_r")).abs() <= 1)
-        )
-        & (
-            pl.col("phone_hash").is_null()
-            | pl.col("phone_hash_r").is_null()
-            | (pl.col("phone_hash") == pl.col("phone_hash_r"))
-        )
-        & (pl.col("cid").is_null() | pl.col("cid_r").is_null() | (pl.col("cid") == pl.col("cid_r")))
+    same_form = (pl.col("file") == pl.col("file_r")) & (
+        pl.col("source_record_id") == pl.col("source_record_id_r")
     )
-    edges.append(pairs.select("rid", "rid_r"))
-    # 3. Same phone and same variant name: one person whose address was written differently.
-    ph = frame.drop_nulls(["phone_hash", "key_variant"]).select("rid", "phone_hash", "key_variant", "cid")
-    edges.append(
-        ph.join(ph, on=["phone_hash", "key_variant"], suffix="_r")
-        .filter(pl.col("cid").is_null() | pl.col("cid_r").is_null() | (pl.col("cid") == pl.col("cid_r")))
-        .select("rid", "rid_r")
-    )
-    all_edges = pl.concat(edges).filter(pl.col("rid") != pl.col("rid_r")).unique()
-    n = frame.height
-    graph = coo_matrix(
-        (np.ones(all_edges.height), (all_edges["rid"].to_numpy(), all_edges["rid_r"].to_numpy())),
-        shape=(n, n),
-    )
-    _, labels = connected_components(graph, directed=False)
-    frame = frame.with_columns(pl.Series("cluster", labels.astype(np.int64)))
-    # Safeguard: a cluster may hold one citizen id; split any other off by its own id.
-    frame = frame.with_columns(
-        pl.col("cid").drop_nulls().n_unique().over("cluster").alias("_n_cid")
-    ).with_columns(
-        pl.when(pl.col("_n_cid") > 1)
-        .then(
-            pl.concat_str(
-                [pl.col("cluster").cast(pl.String), pl.col("cid").fill_null(pl.col("rid").cast(pl.String))],
-                separator="|",
+    name_edges = (
+        side.join(side, on=["key_toneless", "addr_block"], suffix="_r")
+        .filter(
+            (
+                pl.col("birth_year").is_null()
+                | pl.col("birth_year_r").is_null()
+                | ((pl.col("birth_year") - pl.col("birth_year_r")).abs() <= 1)
+            )
+            & (
+                pl.col("phone_hash").is_null()
+                | pl.col("phone_hash_r").is_null()
+                | (pl.col("phone_hash") == pl.col("phone_hash_r"))
             )
         )
-        .otherwise(pl.col("cluster").cast(pl.String))
-        .alias("cluster")
+        .select("rid", "rid_r", pl.when(same_form.fill_null(False)).then(2).otherwise(1).alias("strength"))
     )
+    ph = frame.drop_nulls(["phone_hash", "key_variant"]).select("rid", "phone_hash", "key_variant")
+    phone_edges = ph.join(ph, on=["phone_hash", "key_variant"], suffix="_r").select(
+        "rid", "rid_r", pl.lit(0).alias("strength")
+    )
+    all_edges = (
+        pl.concat([cid_edges, name_edges, phone_edges], how="vertical_relaxed")
+        .filter(pl.col("rid") < pl.col("rid_r"))
+        .group_by("rid", "rid_r")
+        .agg(pl.col("strength").max())
+        .sort(["strength", "rid", "rid_r"], descending=[True, False, False])
+    )
+    cids = dict(frame.select("rid", "cid").iter_rows())
+    attrs: dict[int, Attrs] = {r: (frozenset([c]) if c else frozenset(),) for r, c in cids.items()}
+    # A person has one citizen id: no merge may bring two together.
+    roots, _ = _constrained_union(
+        attrs,
+        list(zip(all_edges["rid"], all_edges["rid_r"], strict=True)),
+        lambda a, b: len(a[0] | b[0]) > 1,
+    )
+    frame = frame.with_columns(pl.col("rid").replace_strict(roots, return_dtype=pl.Int64).alias("cluster"))
     ids = _stable_ids(frame, "cluster", "TN-", "relative_id")
     frame = frame.join(ids, on="cluster")
     links = frame.select("source", "source_record_id", "file", "row_number", "relative_id").sort(

@@ -1,0 +1,298 @@
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from lietsi.linkage import (
+    COMPARISONS,
+    FSModel,
+    cluster,
+    link_martyrs,
+    link_relatives,
+    martyr_records,
+    pairwise_metrics,
+    relative_records,
+    safeguard_violations,
+    score,
+    split_unusable,
+    term_frequencies,
+    violations_from_links,
+)
+
+
+def _registry(rows: list[dict]) -> pl.DataFrame:
+    base = {
+        "record_id": None,
+        "source_system": "Sở LĐTBXH",
+        "full_name": None,
+        "alias": None,
+        "sex": "Nam",
+        "birth_year": None,
+        "birth_year_approx": False,
+        "hometown": None,
+        "death_date": None,
+        "death_date_precision": None,
+        "mother_name": None,
+        "certificate_no": None,
+    }
+    filled = [{**base, **r, "file": "registry.csv", "row_number": i + 1} for i, r in enumerate(rows)]
+    return pl.DataFrame(
+        filled,
+        schema_overrides={
+            "birth_year": pl.Int32,
+            "death_date": pl.Date,
+            "certificate_no": pl.String,
+            "mother_name": pl.String,
+            "alias": pl.String,
+        },
+    )
+
+
+THANH = {
+    "full_name": "Nguyễn Văn Thành",
+    "birth_year": 1950,
+    "hometown": "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang",
+    "death_date": date(1972, 3, 12),
+    "death_date_precision": "day",
+    "mother_name": "Lê Thị Lan",
+}
+ROWS = [
+    {**THANH, "record_id": "R1", "certificate_no": "TQGC 123"},
+    {
+        **THANH,
+        "record_id": "R2",
+        "full_name": "Ng. V. Thành",
+        "alias": "Tư Thành",
+        "hometown": "Bình An - Châu Thành - KG",
+        "death_date": date(1972, 1, 1),
+        "death_date_precision": "year",
+        "certificate_no": "123",
+    },
+    {**THANH, "record_id": "R3", "full_name": "NGUYEN VAN THANH", "source_system": "CSDLQG dân cư"},
+    {
+        "record_id": "R4",
+        "full_name": "Trần Văn Hùng",
+        "birth_year": 1948,
+        "hometown": "Dương Đông, Phú Quốc, Kiên Giang",
+        "death_date": date(1970, 5, 1),
+        "death_date_precision": "month",
+        "mother_name": "Phạm Thị Mai",
+    },
+    {
+        "record_id": "R5",
+        "full_name": "Trần Văn Hùng",
+        "birth_year": 1948,
+        "hometown": "Dương Đông, Phú Quốc, KG",
+        "death_date": date(1970, 5, 1),
+        "death_date_precision": "month",
+        "mother_name": "Phạm Thị Mai",
+    },
+    {
+        "record_id": "R6",
+        "full_name": "Lê Thị Hoà",
+        "sex": "Nữ",
+        "birth_year": 1952,
+        "hometown": "Vĩnh Hoà Hiệp, Châu Thành, KG",
+        "mother_name": "Võ Thị Ba",
+    },
+    {
+        "record_id": "R7",
+        "full_name": "Lê Thị Hòa",
+        "sex": "Nữ",
+        "birth_year": 1952,
+        "hometown": "Vĩnh Hòa Hiệp, Châu Thành, Kiên Giang",
+        "mother_name": "Võ Thị Ba",
+    },
+    {"record_id": "R8", "full_name": "Phạm Văn Sáu", "birth_year": 1945, "hometown": "Hà Tiên, Kiên Giang"},
+]
+
+
+def _phieu_02() -> pl.DataFrame:
+    n = 3
+    return pl.DataFrame(
+        {
+            "form_no": ["F1"] * n,
+            "survey_commune": ["Bình An"] * n,
+            "martyr_name": ["Nguyễn Văn Thành"] * n,
+            "martyr_sex": ["Nam"] * n,
+            "martyr_birth_year": [1950] * n,
+            "martyr_hometown": ["Bình An, Châu Thành"] * n,
+            "death_date": [date(1972, 3, 1)] * n,
+            "death_date_precision": ["month"] * n,
+            "martyr_mother_name": ["Lê Thị Lan"] * n,
+            "certificate_no": [None] * n,
+            "relative_name": ["Nguyễn Thị Hoa", "Nguyễn Văn Bé", "Nguyễn Thị Hoa"],
+            "relative_sex": ["Nữ", "Nam", "Nữ"],
+            "relative_birth_year": [1955, 1958, 1955],
+            "citizen_id_hash": ["h1", None, None],
+            "citizen_id_valid": [True, None, None],
+            "phone_hash": [None, None, None],
+            "address": ["Bình An, Châu Thành, Kiên Giang"] * n,
+            "relationship": ["em gái", "em trai", "em gái"],
+            "health": ["Bình thường"] * n,
+            "consent": ["Có", None, None],
+            "file": ["phieu_02.csv"] * n,
+            "row_number": [1, 2, 3],
+        },
+        schema_overrides={"certificate_no": pl.String, "phone_hash": pl.String},
+    )
+
+
+def _groups(links: pl.DataFrame) -> set[frozenset[str]]:
+    return {
+        frozenset(f"{s}:{r}" for s, r in zip(g["source"], g["source_record_id"], strict=True))
+        for g in links.partition_by("martyr_id")
+    }
+
+
+def test_links_spellings_abbreviations_and_form_rows() -> None:
+    result = link_martyrs(martyr_records(_registry(ROWS), None, _phieu_02()))
+    groups = _groups(result.links)
+    assert frozenset({"registry:R1", "registry:R2", "registry:R3", "phieu_02:F1"}) in groups
+    assert frozenset({"registry:R4", "registry:R5"}) in groups
+    assert frozenset({"registry:R6", "registry:R7"}) in groups
+    assert frozenset({"registry:R8"}) in groups
+    # Every input row has a link, and the three form-02 rows carry their own row numbers.
+    assert result.links.height == len(ROWS) + 3
+    assert sorted(result.links.filter(pl.col("source") == "phieu_02")["row_number"].to_list()) == [1, 2, 3]
+    thanh = result.martyrs.filter(pl.col("full_name") == "Nguyễn Văn Thành").row(0, named=True)
+    assert thanh["birth_year"] == 1950
+    assert (thanh["hometown_commune"], thanh["hometown_district"]) == ("Bình An", "Châu Thành")
+    assert thanh["death_date"] == date(1972, 3, 12)  # the day-precise date wins over year and month
+    assert thanh["sources"] == ["phieu_02", "registry"]
+    assert "Tư Thành" in thanh["aliases"]
+    hoa = result.martyrs.filter(pl.col("sex") == "Nữ").row(0, named=True)
+    assert hoa["full_name"] == "Lê Thị Hòa"
+
+
+def test_ids_are_stable_across_runs_and_row_order() -> None:
+    records = martyr_records(_registry(ROWS), None, _phieu_02())
+    first = link_martyrs(records).links.select("source", "file", "row_number", "martyr_id")
+    shuffled = records.sample(fraction=1.0, shuffle=True, seed=3)
+    second = link_martyrs(shuffled).links.select("source", "file", "row_number", "martyr_id")
+    on = ["source", "file", "row_number"]
+    assert first.sort(on).equals(second.sort(on))
+    assert first["martyr_id"].str.starts_with("LS-").all()
+
+
+def test_certificate_safeguard_splits_a_cluster() -> None:
+    # Two records alike in everything but the certificate number: two martyrs (namesakes).
+    rows = [
+        {**THANH, "record_id": "A", "certificate_no": "111"},
+        {**THANH, "record_id": "B", "certificate_no": "222"},
+        {**THANH, "record_id": "C"},
+    ]
+    result = link_martyrs(martyr_records(_registry(rows), None, None))
+    assert result.links["martyr_id"].n_unique() == 2
+    assert result.stats["merges refused by safeguards"] >= 1
+    records = martyr_records(_registry(rows), None, None)
+    assert violations_from_links(records, result.links).is_empty()
+
+
+def test_safeguard_violations_detects_each_kind() -> None:
+    frame = pl.DataFrame(
+        {
+            "cluster": [1, 1, 2, 2, 3, 3, 4, 4],
+            "cert": ["1", "2", None, None, None, None, "5", "5"],
+            "mother_variant": [
+                None,
+                None,
+                "le thi lan",
+                "pham thi mai",
+                None,
+                None,
+                "le thi lan",
+                "le thi lanh",
+            ],
+            "sex": ["Nam", "Nam", "Nam", "Nam", "Nam", "Nữ", "Nam", None],
+        }
+    )
+    found = {tuple(r) for r in safeguard_violations(frame).iter_rows()}
+    assert found == {(1, "two certificate numbers"), (2, "two different mothers"), (3, "two sexes")}
+
+
+def test_clustering_refuses_the_weak_bridge_between_two_mothers() -> None:
+    features = pl.DataFrame(
+        {
+            "uid": [0, 1, 2],
+            "cert": [None, None, None],
+            "mother_variant": ["le thi lan", None, "pham thi mai"],
+            "sex": ["Nam", "Nam", "Nam"],
+        },
+        schema_overrides={"cert": pl.String},
+    )
+    scored = pl.DataFrame(
+        {"uid_l": [0, 1], "uid_r": [1, 2], "match_weight": [20.0, 12.0], "match_probability": [1.0, 0.99]}
+    )
+    clusters, stats = cluster(features, scored, 0.9)
+    assigned = dict(clusters.iter_rows())
+    assert assigned[0] == assigned[1] != assigned[2]
+    assert stats["merges refused by safeguards"] == 1
+
+
+def _flat_model() -> FSModel:
+    m = {c.name: np.full(len(c.labels), 1.0 / len(c.labels)) for c in COMPARISONS}
+    u = {c.name: np.full(len(c.labels), 1.0 / len(c.labels)) for c in COMPARISONS}
+    m["name"] = np.array([0.9, *[0.1 / (len(m["name"]) - 1)] * (len(m["name"]) - 1)])
+    return FSModel(m=m, u=u, prior=0.01)
+
+
+def test_term_frequency_adjustment_weighs_common_names_less() -> None:
+    names = ["nguien van hung"] * 38 + ["tang cong ui"] + [f"other name {i}" for i in range(61)]
+    model = _flat_model()
+    model.tf, model.sum_tf2 = term_frequencies(pl.DataFrame({"key_variant": names}))
+    levels = pl.DataFrame(
+        {"uid_l": [0, 1], "uid_r": [2, 3], "key_variant_l": ["nguien van hung", "tang cong ui"]}
+    )
+    levels = levels.with_columns(
+        pl.lit(0 if c.name == "name" else -1, pl.Int8).alias(c.name) for c in COMPARISONS
+    )
+    scored = score(levels, model)
+    common, rare = scored["match_weight"].to_list()
+    assert rare > common
+    adj_common, adj_rare = scored["tf_adjustment"].to_list()
+    assert adj_common < 0 < adj_rare
+
+
+def test_pairwise_metrics_counts_pairs() -> None:
+    on = ["k"]
+    truth = pl.DataFrame({"k": [1, 2, 3, 4, 5], "true": ["a", "a", "a", "b", "b"]})
+    pred = pl.DataFrame({"k": [1, 2, 3, 4, 5], "pred": ["x", "x", "y", "y", "y"]})
+    m = pairwise_metrics(pred, truth, on)
+    # true pairs: 3 + 1 = 4; predicted: 1 + 3 = 4; correct: (1,2) and (4,5) = 2.
+    assert (m["true_pairs"], m["predicted_pairs"], m["correct_pairs"]) == (4, 4, 2)
+    assert m["precision"] == m["recall"] == m["f1"] == 0.5
+    assert m["cluster_purity"] == 4 / 5
+
+
+def test_relatives_by_citizen_id_then_name_year_address() -> None:
+    p2 = _phieu_02()
+    second_form = p2.with_columns(
+        pl.lit("F2").alias("form_no"),
+        pl.lit("Nguyễn Văn Tâm").alias("martyr_name"),
+        pl.lit("phieu_02_b.csv").alias("file"),
+        # The sister again, for her second brother: her id this time, and a Southern address spelling.
+        pl.Series("citizen_id_hash", ["h1", None, "h9"]),
+        pl.Series("citizen_id_valid", [True, None, True]),
+        pl.Series("relative_name", ["Nguyễn Thị Hoa", "Nguyễn Văn Bé", "Nguyễn Thị Hoa"]),
+    )
+    links, relatives = link_relatives(relative_records(None, pl.concat([p2, second_form])))
+    by_row = {(f, r): rid for _, _, f, r, rid in links.iter_rows()}
+    hoa = by_row[("phieu_02.csv", 1)]
+    assert by_row[("phieu_02.csv", 3)] == hoa  # same name, year and address, no id
+    assert by_row[("phieu_02_b.csv", 1)] == hoa  # same citizen id on the brother's form
+    assert by_row[("phieu_02_b.csv", 2)] == by_row[("phieu_02.csv", 2)]
+    # A namesake with another citizen id is another person even at the same address.
+    assert by_row[("phieu_02_b.csv", 3)] != hoa
+    assert relatives.filter(pl.col("relative_id") == hoa)["citizen_id_hash"].item() == "h1"
+    assert relatives.filter(pl.col("relative_id") == hoa)["consent"].item() == "Có"
+
+
+def test_unusable_names_are_quarantined() -> None:
+    records = martyr_records(
+        _registry([{**THANH, "record_id": "X", "full_name": "???"}, {**THANH, "record_id": "Y"}]), None, None
+    )
+    usable, quarantine = split_unusable(records)
+    assert usable["source_record_id"].to_list() == ["Y"]
+    assert quarantine.columns == ["source", "file", "row_number", "reason", "raw"]
+    assert quarantine["row_number"].to_list() == [1]
