@@ -1,0 +1,470 @@
+"""Lab stage: laboratory results (EMPOP rows and FASTA reads) → one quality-checked profile per sample.
+
+Every result row of `raw.ket_qua_adn` ends either in a profile or in the quarantine with a reason:
+
+1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`) and re-placed by the
+   EMPOP conventions (:func:`lietsi.alignment.normalize_profile`), so ``310.1C`` becomes ``315.1C``
+   and a FASTA read of the same sample gives the same text. A FASTA record is aligned to rCRS
+   (:func:`lietsi.alignment.call_read`).
+2. **QC** (reasons in :data:`REASONS`): lab verdict ``Không đạt``; unreadable range or haplotype;
+   read that does not align; range too short for the control region's informative sites; too many
+   ambiguous bases; more than two point heteroplasmies; variants outside the range read; sample id
+   not in the sample log (`mau_adn`).
+3. **Duplicates.** Results of one sample that agree on the range both cover are merged (union of
+   ranges); results that disagree are all quarantined — which one is right is the lab's call.
+4. **Join** to the sample log: sample kind (remains / relative), remains id (``Mã hài cốt``) or the
+   donor's citizen-id hash, which :func:`link_relatives` turns into ``relative_id``.
+5. **Haplogroup** (:mod:`lietsi.haplogroups`), once per distinct (range, haplotype).
+6. **Population frequencies** (:func:`haplotype_frequencies`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from dataclasses import replace as _replace
+
+import polars as pl
+from scipy.stats import beta
+
+from lietsi.alignment import AlignmentError, call_read, normalize_profile
+from lietsi.haplogroups import classify
+from lietsi.matching import ComparisonRules, effective_sites
+from lietsi.mtdna import (
+    CONTROL_REGION,
+    Ranges,
+    Variant,
+    format_range,
+    format_variants,
+    intersect_ranges,
+    normalize_ranges,
+    parse_range,
+    parse_variants,
+    range_length,
+    restrict,
+)
+
+SOURCE = "ket_qua_adn"
+SAMPLE_KINDS = {"Hài cốt": "remains", "Thân nhân": "relative"}
+LAB_FAILED = "Không đạt"
+# HV1 and HV2 cores: where most of the control region's informative sites are. A profile must cover
+# this share of them to be worth comparing.
+INFORMATIVE_SITES: Ranges = ((16024, 16365), (73, 340))
+MIN_INFORMATIVE_COVERAGE = 0.90
+MAX_AMBIGUOUS_FRACTION = 0.01
+MAX_HETEROPLASMIES = 2
+# A profile reads the "full control region" when it misses at most this share of 16024-16569,1-576.
+FULL_CR_COVERAGE = 0.99
+
+REASONS = {
+    "lab_failed": "lab verdict Không đạt (result failed at the lab)",
+    "no_range": "CSV result without a range (Vùng đọc được)",
+    "bad_range": "range is not rCRS notation",
+    "bad_haplotype": "haplotype is not EMPOP notation",
+    "no_alignment": "sequence does not align to rCRS",
+    "too_short": "range too short for the control region's informative sites",
+    "ambiguous": "too many ambiguous bases (N) in the read",
+    "heteroplasmies": f"more than {MAX_HETEROPLASMIES} point heteroplasmies (mixture or contamination?)",
+    "outside_range": "variants reported outside the range read",
+    "unknown_sample": "sample id not in the sample log (mau_adn)",
+    "duplicate_disagrees": "several results for the sample disagree",
+}
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One result row after reading and QC; ``reason`` is set when it is rejected."""
+
+    sample_id: str
+    source_format: str
+    file: str
+    row_number: int
+    ranges: Ranges = ()
+    variants: tuple[Variant, ...] = ()
+    flags: tuple[str, ...] = ()
+    reason: str | None = None
+    lab: str | None = None
+    result_date: object = None
+    raw: str = "{}"
+    ambiguous: int = 0
+
+    @property
+    def heteroplasmies(self) -> int:
+        return sum(v.is_heteroplasmy for v in self.variants)
+
+
+def _raw_json(row: dict) -> str:
+    keep = ("sample_id", "lab", "result_date_text", "range", "haplotype", "quality", "format")
+    out = {k: row.get(k) for k in keep if row.get(k) is not None}
+    if row.get("sequence"):
+        out["sequence_length"] = len(row["sequence"])
+        out["sequence_start"] = row["sequence"][:30]
+    return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def informative_coverage(ranges: Ranges) -> float:
+    return range_length(intersect_ranges(ranges, INFORMATIVE_SITES)) / range_length(INFORMATIVE_SITES)
+
+
+def is_full_control_region(ranges: Ranges) -> bool:
+    covered = range_length(intersect_ranges(ranges, CONTROL_REGION))
+    return covered >= FULL_CR_COVERAGE * range_length(CONTROL_REGION)
+
+
+def read_result(row: dict) -> LabResult:
+    """A `raw.ket_qua_adn` row (as a dict) → parsed, canonical, QC'd result."""
+    fmt = (row.get("format") or "csv").lower()
+    base = LabResult(
+        sample_id=(row.get("sample_id") or "").strip(),
+        source_format=fmt,
+        file=row.get("file") or "",
+        row_number=int(row.get("row_number") or 0),
+        lab=row.get("lab"),
+        result_date=row.get("result_date"),
+        raw=_raw_json(row),
+    )
+
+    def reject(key: str, detail: str = "") -> LabResult:
+        return _replace(base, reason=REASONS[key] + (f": {detail}" if detail else ""))
+
+    if (row.get("quality") or "").strip() == LAB_FAILED:
+        return reject("lab_failed")
+    flags: list[str] = []
+    ambiguous = 0
+    if fmt == "fasta":
+        try:
+            call = call_read(row.get("sequence") or "")
+        except AlignmentError as exc:
+            return reject("no_alignment", str(exc))
+        ranges, variants, ambiguous = call.ranges, call.variants, call.ambiguous
+        aligned = range_length(ranges) + ambiguous
+        if ambiguous > MAX_AMBIGUOUS_FRACTION * aligned:
+            return reject("ambiguous", f"{ambiguous} of {aligned} aligned bases")
+        if call.strand == "-":
+            flags.append("read was the reverse complement")
+        if ambiguous:
+            flags.append(f"{ambiguous} ambiguous bases left out of the range")
+    else:
+        if not (row.get("range") or "").strip():
+            return reject("no_range")
+        try:
+            ranges = parse_range(row["range"])
+        except ValueError as exc:
+            return reject("bad_range", str(exc))
+        try:
+            reported = parse_variants(row.get("haplotype"))
+        except ValueError as exc:
+            return reject("bad_haplotype", str(exc))
+        norm = normalize_profile(ranges, reported)
+        if norm.outside_range:
+            return reject("outside_range", format_variants(norm.outside_range))
+        variants = norm.variants
+        if norm.same_as_rcrs:
+            flags.append(f"rCRS base reported as a difference, dropped: {format_variants(norm.same_as_rcrs)}")
+        rest = tuple(v for v in reported if v not in norm.same_as_rcrs)
+        if format_variants(rest) != format_variants(variants):
+            flags.append(
+                f"re-placed by EMPOP conventions: {format_variants(rest)} → {format_variants(variants)}"
+            )
+        if not (row.get("haplotype") or "").strip():
+            flags.append("no differences from rCRS reported")
+    result = _replace(base, ranges=ranges, variants=variants, flags=tuple(flags), ambiguous=ambiguous)
+    coverage = informative_coverage(ranges)
+    if coverage < MIN_INFORMATIVE_COVERAGE:
+        return _replace(
+            result,
+            reason=f"{REASONS['too_short']}: {format_range(ranges)} reads {coverage:.0%} of "
+            f"{format_range(INFORMATIVE_SITES)}, need {MIN_INFORMATIVE_COVERAGE:.0%}",
+        )
+    if result.heteroplasmies > MAX_HETEROPLASMIES:
+        hets = format_variants(v for v in variants if v.is_heteroplasmy)
+        return _replace(result, reason=f"{REASONS['heteroplasmies']}: {hets}")
+    return result
+
+
+def merge_duplicates(results: list[LabResult]) -> tuple[LabResult | None, list[LabResult]]:
+    """Accepted results of one sample → (merged result, []) when they agree on the range they
+    share, or (None, all of them rejected) when any two disagree."""
+    if len(results) == 1:
+        return results[0], []
+    for i, a in enumerate(results):
+        for b in results[i + 1 :]:
+            common = intersect_ranges(a.ranges, b.ranges)
+            va, vb = restrict(a.variants, common), restrict(b.variants, common)
+            if va != vb:
+                only_a = format_variants(set(va) - set(vb)) or "-"
+                only_b = format_variants(set(vb) - set(va)) or "-"
+                detail = (
+                    f"{a.file}#{a.row_number} has {only_a}, {b.file}#{b.row_number} has {only_b} "
+                    f"on {format_range(common)}"
+                )
+                rejected = [
+                    _replace(r, reason=f"{REASONS['duplicate_disagrees']}: {detail}") for r in results
+                ]
+                return None, rejected
+    ranges = normalize_ranges(span for r in results for span in r.ranges)
+    variants = tuple(sorted({v for r in results for v in r.variants}))
+    first = min(results, key=lambda r: (r.file, r.row_number))
+    formats = "+".join(sorted({r.source_format for r in results}))
+    flags = sorted({f for r in results for f in r.flags} | {f"merged {len(results)} agreeing results"})
+    return _replace(first, ranges=ranges, variants=variants, source_format=formats, flags=tuple(flags)), []
+
+
+PROFILE_SCHEMA = {
+    "sample_id": pl.Utf8,
+    "sample_kind": pl.Utf8,
+    "range": pl.Utf8,
+    "haplotype": pl.Utf8,
+    "haplogroup": pl.Utf8,
+    "haplogroup_quality": pl.Float64,
+    "haplogroup_runner_up": pl.Utf8,
+    "range_length": pl.Int64,
+    "full_control_region": pl.Boolean,
+    "heteroplasmies": pl.Int32,
+    "source_format": pl.Utf8,
+    "results": pl.Int32,
+    "lab": pl.Utf8,
+    "remains_id": pl.Utf8,
+    "citizen_id_hash": pl.Utf8,
+    "qc_flags": pl.Utf8,
+    "file": pl.Utf8,
+    "row_number": pl.Int64,
+}
+QUARANTINE_SCHEMA = {
+    "source": pl.Utf8,
+    "file": pl.Utf8,
+    "row_number": pl.Int64,
+    "reason": pl.Utf8,
+    "raw": pl.Utf8,
+}
+
+
+def _sample_log(samples: pl.DataFrame) -> dict[str, dict]:
+    """First row per sample id of `raw.mau_adn` (later repeats only add nothing we use)."""
+    log: dict[str, dict] = {}
+    for row in samples.sort(["file", "row_number"]).iter_rows(named=True):
+        sid = (row.get("sample_id") or "").strip()
+        if sid and sid not in log:
+            log[sid] = row
+    return log
+
+
+def build_profiles(results: pl.DataFrame, samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`raw.ket_qua_adn` + `raw.mau_adn` → (profiles without haplogroups, quarantine)."""
+    log = _sample_log(samples)
+    by_sample: dict[str, list[LabResult]] = {}
+    rejected: list[LabResult] = []
+    for row in results.sort(["file", "row_number"]).iter_rows(named=True):
+        result = read_result(row)
+        if result.reason is None and result.sample_id not in log:
+            result = _replace(result, reason=REASONS["unknown_sample"])
+        if result.reason is not None:
+            rejected.append(result)
+        else:
+            by_sample.setdefault(result.sample_id, []).append(result)
+    rows = []
+    for sample_id in sorted(by_sample):
+        merged, disagreeing = merge_duplicates(by_sample[sample_id])
+        rejected.extend(disagreeing)
+        if merged is None:
+            continue
+        rows.append(_profile_row(merged, len(by_sample[sample_id]), log[sample_id]))
+    profiles = pl.DataFrame(rows, schema=PROFILE_SCHEMA)
+    quarantine = pl.DataFrame(
+        [
+            {"source": SOURCE, "file": r.file, "row_number": r.row_number, "reason": r.reason, "raw": r.raw}
+            for r in sorted(rejected, key=lambda r: (r.file, r.row_number))
+        ],
+        schema=QUARANTINE_SCHEMA,
+    )
+    return profiles, quarantine
+
+
+def _profile_row(result: LabResult, count: int, sample: dict) -> dict:
+    kind = SAMPLE_KINDS.get((sample.get("sample_kind") or "").strip())
+    flags = list(result.flags)
+    remains_id = (sample.get("remains_id") or "").strip() or None
+    citizen_hash = sample.get("citizen_id_hash") if sample.get("citizen_id_valid", True) else None
+    if kind == "remains" and not remains_id:
+        flags.append("remains sample without Mã hài cốt in the sample log")
+    if kind == "relative" and not citizen_hash:
+        flags.append("relative sample without a valid citizen id in the sample log")
+    if kind is None:
+        flags.append(f"unknown sample kind {sample.get('sample_kind')!r} in the sample log")
+    return {
+        "sample_id": result.sample_id,
+        "sample_kind": kind,
+        "range": format_range(result.ranges),
+        "haplotype": format_variants(result.variants),
+        "haplogroup": None,
+        "haplogroup_quality": None,
+        "haplogroup_runner_up": None,
+        "range_length": range_length(result.ranges),
+        "full_control_region": is_full_control_region(result.ranges),
+        "heteroplasmies": result.heteroplasmies,
+        "source_format": result.source_format,
+        "results": count,
+        "lab": result.lab,
+        "remains_id": remains_id if kind == "remains" else None,
+        "citizen_id_hash": citizen_hash if kind == "relative" else None,
+        "qc_flags": "; ".join(flags) or None,
+        "file": result.file,
+        "row_number": result.row_number,
+    }
+
+
+def assign_haplogroups(profiles: pl.DataFrame) -> pl.DataFrame:
+    """Fill haplogroup columns, classifying each distinct (range, haplotype) once."""
+    pairs = profiles.select("range", "haplotype").unique()
+    calls = [classify(r, h) for r, h in pairs.iter_rows()]
+    table = pairs.with_columns(
+        pl.Series("haplogroup", [c.haplogroup for c in calls], pl.Utf8),
+        pl.Series("haplogroup_quality", [c.quality for c in calls], pl.Float64),
+        pl.Series("haplogroup_runner_up", [c.runner_up for c in calls], pl.Utf8),
+    )
+    columns = profiles.columns
+    return (
+        profiles.drop("haplogroup", "haplogroup_quality", "haplogroup_runner_up")
+        .join(table, on=["range", "haplotype"], how="left", nulls_equal=True)
+        .select(columns)
+    )
+
+
+def link_relatives(profiles: pl.DataFrame, relatives: pl.DataFrame | None) -> pl.DataFrame:
+    """Add ``relative_id`` (donor → `core.relatives` by citizen-id hash); null until linkage runs.
+
+    A hash shared by several relatives (one person resolved twice) links to the smallest id and the
+    profile is flagged, rather than guessing.
+    """
+    if relatives is None or relatives.is_empty():
+        return profiles.with_columns(pl.lit(None, pl.Utf8).alias("relative_id"))
+    by_hash = (
+        relatives.filter(pl.col("citizen_id_hash").is_not_null())
+        .group_by("citizen_id_hash")
+        .agg(pl.col("relative_id").min(), pl.col("relative_id").n_unique().alias("_n"))
+    )
+    linked = profiles.join(by_hash, on="citizen_id_hash", how="left")
+    ambiguous = pl.col("_n") > 1
+    note = pl.lit("donor's citizen id matches several relatives")
+    return linked.with_columns(
+        pl.when(ambiguous)
+        .then(pl.when(pl.col("qc_flags").is_null()).then(note).otherwise(pl.col("qc_flags") + "; " + note))
+        .otherwise(pl.col("qc_flags"))
+        .alias("qc_flags")
+    ).drop("_n")
+
+
+def maternal_lines(candidates: pl.DataFrame) -> dict[str, str]:
+    """relative_id → maternal line id: relatives and martyrs joined by ``shares_mtdna`` pairs are one
+    line (union-find); the line is named by its smallest martyr id, so ids are stable across runs."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    edges = candidates.filter(pl.col("shares_mtdna").fill_null(False))
+    for martyr, relative in edges.select("martyr_id", "relative_id").iter_rows():
+        a, b = find(f"m:{martyr}"), find(f"r:{relative}")
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    members: dict[str, list[str]] = {}
+    for node in list(parent):
+        members.setdefault(find(node), []).append(node)
+    lines: dict[str, str] = {}
+    for group in members.values():
+        martyrs = sorted(n[2:] for n in group if n.startswith("m:"))
+        name = f"line:{martyrs[0]}" if martyrs else f"line:r:{min(group)[2:]}"
+        lines.update({n[2:]: name for n in group if n.startswith("r:")})
+    return lines
+
+
+def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
+    """One-sided upper confidence bound of a binomial proportion (x = 0: 1 − 0.05^(1/n))."""
+    if n <= 0:
+        return 1.0
+    if x >= n:
+        return 1.0
+    return float(beta.ppf(confidence, x + 1, n - x))
+
+
+def frequency_key(variants: Iterable[Variant], ranges: Ranges, rules: ComparisonRules | None = None) -> str:
+    """The haplotype as the matching stage compares it: inside ``ranges``, without hotspots and
+    C-stretch length variants (SWGDAM), canonical text."""
+    kept, _ = effective_sites(variants, ranges, rules or ComparisonRules())
+    return format_variants(Variant(p, k, a) for (p, k), a in kept.items())
+
+
+FREQUENCY_SCHEMA = {
+    "haplotype_key": pl.Utf8,
+    "comparable_range": pl.Utf8,
+    "count": pl.Int64,
+    "database_n": pl.Int64,
+    "frequency": pl.Float64,
+    "upper_95": pl.Float64,
+    "haplogroups": pl.Utf8,
+    "example_sample_id": pl.Utf8,
+}
+
+
+def haplotype_frequencies(
+    profiles: pl.DataFrame,
+    lines: dict[str, str] | None = None,
+    comparable: Ranges = CONTROL_REGION,
+    rules: ComparisonRules | None = None,
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Frequency of each haplotype in the reference population, with a Clopper–Pearson 95% bound.
+
+    Counting method: the reference population is the relatives' profiles (remains are the cases, not
+    the population); profiles that do not cover all of ``comparable`` are left out (they cannot be
+    compared on it); each maternal line counts once (the profile of its first sample id), and a
+    relative not yet linked to a line counts as a line of its own; the haplotype is restricted to
+    ``comparable`` with hotspots and C-stretch length variants masked, as matching compares.
+    Returns the table and the counts behind it.
+    """
+    relatives = profiles.filter(pl.col("sample_kind") == "relative").sort("sample_id")
+    stats = {"relative_profiles": relatives.height, "not_covering_range": 0, "same_line_dropped": 0}
+    need = range_length(comparable)
+    seen_lines: set[str] = set()
+    picked: list[tuple[str, str, str | None]] = []
+    for row in relatives.iter_rows(named=True):
+        ranges = parse_range(row["range"])
+        if range_length(intersect_ranges(ranges, comparable)) < need:
+            stats["not_covering_range"] += 1
+            continue
+        rid = row.get("relative_id")
+        line = (lines or {}).get(rid) if rid else None
+        line = line or f"sample:{row['sample_id']}"
+        if line in seen_lines:
+            stats["same_line_dropped"] += 1
+            continue
+        seen_lines.add(line)
+        key = frequency_key(parse_variants(row["haplotype"]), comparable, rules)
+        picked.append((key, row["sample_id"], row.get("haplogroup")))
+    n = len(picked)
+    stats["database_n"] = n
+    if not picked:
+        return pl.DataFrame(schema=FREQUENCY_SCHEMA), stats
+    frame = pl.DataFrame(picked, schema=["haplotype_key", "sample_id", "haplogroup"], orient="row")
+    table = (
+        frame.group_by("haplotype_key")
+        .agg(
+            pl.len().cast(pl.Int64).alias("count"),
+            pl.col("haplogroup").drop_nulls().unique().sort().str.join(",").alias("haplogroups"),
+            pl.col("sample_id").min().alias("example_sample_id"),
+        )
+        .with_columns(
+            pl.lit(format_range(comparable)).alias("comparable_range"),
+            pl.lit(n, pl.Int64).alias("database_n"),
+            (pl.col("count") / n).alias("frequency"),
+        )
+    )
+    upper = [clopper_pearson_upper(x, n) for x in table["count"]]
+    table = table.with_columns(pl.Series("upper_95", upper, pl.Float64))
+    return table.select(list(FREQUENCY_SCHEMA)).sort(
+        ["count", "haplotype_key"], descending=[True, False]
+    ), stats
