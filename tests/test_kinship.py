@@ -214,3 +214,188 @@ def test_frame_level_statements_use_the_forms_sex_columns() -> None:
     assert "male martyr" in reasons[2]
     # `em trai` on a row that says the relative is a woman: decided, but noted for review.
     assert "Nữ" in out["note"][3]
+
+
+# --- maternal lines and the worklist ---------------------------------------------------------
+
+
+def _statements(rows: list[tuple[str, str, str, str | None]]) -> pl.DataFrame:
+    from lietsi.maternal import kinship_statements
+
+    return kinship_statements(
+        pl.DataFrame(
+            {
+                "source": ["phieu_02"] * len(rows),
+                "file": ["f.csv"] * len(rows),
+                "row_number": list(range(1, len(rows) + 1)),
+                "martyr_id": [r[0] for r in rows],
+                "relative_id": [r[1] for r in rows],
+                "relationship": [r[2] for r in rows],
+                "martyr_sex": [r[3] for r in rows],
+            }
+        )
+    )
+
+
+def _lines(rows: list[tuple[str, str, str, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from lietsi.maternal import maternal_candidates, maternal_lines
+
+    candidates = maternal_candidates(_statements(rows))
+    lines = maternal_lines(candidates)
+    line_of = dict(zip(lines["member_id"], lines["maternal_line_id"], strict=True))
+    return candidates.with_columns(
+        pl.col("martyr_id").replace_strict(line_of).alias("maternal_line_id")
+    ), lines
+
+
+def test_two_martyr_brothers_their_sister_and_her_daughter_are_one_line() -> None:
+    _, lines = _lines(
+        [
+            ("LS-2", "TN-mother", "mẹ", "Nam"),
+            ("LS-1", "TN-mother", "mẹ ruột", "Nam"),
+            ("LS-1", "TN-sister", "em gái", "Nam"),
+            ("LS-2", "TN-niece", "cháu gọi bằng cậu", "Nam"),
+            ("LS-1", "TN-father", "cha", "Nam"),
+            ("LS-3", "TN-other", "dì ruột", "Nữ"),
+        ]
+    )
+    line_of = dict(zip(lines["member_id"], lines["maternal_line_id"], strict=True))
+    assert line_of["LS-1"] == line_of["LS-2"] == line_of["TN-mother"] == line_of["TN-sister"] == "ML-LS-1"
+    assert line_of["TN-niece"] == "ML-LS-1"
+    assert "TN-father" not in line_of  # not on the maternal line
+    assert line_of["LS-3"] == line_of["TN-other"] == "ML-LS-3"
+
+
+def test_line_ids_do_not_depend_on_row_order() -> None:
+    rows = [("LS-9", "TN-a", "mẹ", "Nam"), ("LS-4", "TN-a", "mẹ", "Nam"), ("LS-7", "TN-b", "em gái", "Nữ")]
+    _, first = _lines(rows)
+    _, second = _lines(rows[::-1])
+    assert first.equals(second)
+    assert set(first["maternal_line_id"]) == {"ML-LS-4", "ML-LS-7"}
+
+
+def test_statements_that_disagree_leave_the_pair_for_review() -> None:
+    from lietsi.maternal import maternal_candidates
+
+    candidates = maternal_candidates(
+        _statements(
+            [
+                ("LS-1", "TN-1", "em gái", "Nam"),
+                ("LS-1", "TN-1", "cô", "Nam"),
+                ("LS-2", "TN-2", "cháu", "Nam"),
+                ("LS-2", "TN-2", "cháu (con của chị gái)", "Nam"),
+            ]
+        )
+    ).sort("martyr_id")
+    assert candidates["statements"].to_list() == [2, 2]
+    assert candidates["shares_mtdna"].to_list() == [None, True]
+    assert "disagree" in candidates["review_reason"][0]
+    assert candidates["review_reason"][1] is None
+
+
+def _worklist(rows, relatives: dict[str, dict], martyrs: dict[str, dict] | None = None):
+    from lietsi.maternal import sampling_worklist
+
+    candidates, _ = _lines(rows)
+    rel = pl.DataFrame([{"relative_id": k, **v} for k, v in relatives.items()])
+    mar = pl.DataFrame(
+        [
+            {"martyr_id": m, "commune": "Xã A", "needs_sample": True, **(martyrs or {}).get(m, {})}
+            for m in candidates["martyr_id"].unique()
+        ]
+    )
+    return sampling_worklist(candidates, rel, mar)
+
+
+def test_worklist_ranks_the_mother_first_then_the_frail_then_the_oldest() -> None:
+    rows = [
+        ("LS-1", "TN-sis", "chị gái", "Nam"),
+        ("LS-1", "TN-mom", "mẹ", "Nam"),
+        ("LS-1", "TN-aunt", "dì ruột", "Nam"),
+        ("LS-1", "TN-niece", "con của chị gái", "Nam"),
+    ]
+    base = {"consent": "Có", "commune": "Xã A"}
+    result = _worklist(
+        rows,
+        {
+            "TN-sis": {**base, "birth_year": 1950, "health": "Bình thường"},
+            "TN-mom": {**base, "birth_year": 1930, "health": "Bình thường"},
+            "TN-aunt": {**base, "birth_year": 1935, "health": "Bình thường"},
+            "TN-niece": {**base, "birth_year": 1975, "health": "Nặng"},
+        },
+    )
+    wl = result.worklist.sort("priority_rank")
+    assert wl["relative_id"].to_list() == ["TN-mom", "TN-niece"]
+    assert wl["role"].to_list() == ["primary", "backup"]
+    assert wl["priority_rank"].to_list() == [1, 2]
+    # Without the mother, the frail niece comes before the older healthy aunt.
+    result = _worklist(
+        rows[:1] + rows[2:],
+        {
+            "TN-sis": {**base, "birth_year": 1950, "health": "Yếu"},
+            "TN-aunt": {**base, "birth_year": 1935, "health": "Bình thường"},
+            "TN-niece": {**base, "birth_year": 1975, "health": "Nặng"},
+        },
+    )
+    assert result.worklist.sort("priority_rank")["relative_id"].to_list() == ["TN-niece", "TN-sis"]
+
+
+def test_worklist_asks_consent_lists_refusals_and_explains_lines_without_donor() -> None:
+    rows = [
+        ("LS-1", "TN-mom", "mẹ", "Nam"),
+        ("LS-1", "TN-sis", "em gái", "Nam"),
+        ("LS-1", "TN-bro", "anh ruột", "Nam"),
+        ("LS-2", "TN-x", "em gái", "Nam"),
+        ("LS-3", "TN-y", "cha", "Nam"),
+        ("LS-4", "TN-z", "bác", "Nam"),
+    ]
+    result = _worklist(
+        rows,
+        {
+            "TN-mom": {"consent": None, "birth_year": 1928, "commune": "Xã A"},
+            "TN-sis": {"consent": "Không", "birth_year": 1950, "commune": "Xã A"},
+            "TN-bro": {"consent": "Có", "birth_year": 1945, "commune": "Xã B"},
+            "TN-x": {"consent": "Không", "birth_year": 1950, "commune": "Xã A"},
+            "TN-y": {"consent": "Có", "birth_year": 1920, "commune": "Xã A"},
+            "TN-z": {"consent": "Có", "birth_year": 1920, "commune": "Xã A"},
+        },
+    )
+    roles = dict(zip(result.worklist["relative_id"], result.worklist["role"], strict=True))
+    assert roles == {"TN-mom": "ask_consent", "TN-bro": "primary", "TN-sis": "refused", "TN-x": "refused"}
+    status = {r["martyr_ids"][0]: (r["status"], r["reason"]) for r in result.lines.iter_rows(named=True)}
+    assert status["LS-1"] == ("ready", None)
+    assert status["LS-2"] == ("no_donor", "every living relative on the line refused")
+    assert status["LS-3"][0] == "no_donor" and "no living relative" in status["LS-3"][1]
+    assert status["LS-4"][0] == "no_donor" and "kinship review" in status["LS-4"][1]
+    # Every martyr with a consenting relative on his line has a primary donor.
+    assert set(result.worklist.filter(pl.col("role") == "primary")["martyr_id"]) == {"LS-1"}
+
+
+def test_one_sample_serves_every_martyr_of_a_line_and_identified_graves_are_skipped() -> None:
+    rows = [
+        ("LS-1", "TN-mom", "mẹ", "Nam"),
+        ("LS-2", "TN-mom", "mẹ", "Nam"),
+        ("LS-3", "TN-s", "chị gái", "Nam"),
+    ]
+    result = _worklist(
+        rows,
+        {"TN-mom": {"consent": "Có", "birth_year": 1925}, "TN-s": {"consent": "Có", "birth_year": 1940}},
+        {"LS-3": {"needs_sample": False}},
+    )
+    assert result.worklist["relative_id"].to_list() == ["TN-mom"]
+    assert result.worklist["martyr_ids"].to_list() == ["LS-1,LS-2"]
+    assert result.lines.filter(pl.col("status") == "not_needed")["martyr_ids"].to_list() == [["LS-3"]]
+
+
+def test_commune_pages_are_printable_and_escape_text() -> None:
+    from lietsi.maternal import commune_sheets, render_commune_html
+
+    rows = [("LS-1", "TN-mom", "mẹ", "Nam"), ("LS-2", "TN-y", "cha", "Nam")]
+    result = _worklist(rows, {"TN-mom": {"consent": "Có", "commune": "Xã A"}, "TN-y": {"consent": "Có"}})
+    sheets = commune_sheets(
+        result.worklist, result.lines, {"LS-1": "Nguyễn <Văn> A", "LS-2": "Lê B"}, {"TN-mom": "Trần Thị C"}
+    )
+    assert set(sheets) == {"Xã A"}
+    page = render_commune_html("Xã A", sheets["Xã A"])
+    assert "Nguyễn &lt;Văn&gt; A" in page and "Trần Thị C" in page
+    assert "Chưa có người cho mẫu" in page and "Lê B" in page
