@@ -307,7 +307,7 @@ def _candidates(token: str, stripped: bool = False) -> tuple[tuple[str, ...], ..
     """Vocabulary readings of one written token, each a tuple of words (a run-together token
     such as `emgái` reads as two words); None when the token is not kinship vocabulary.
 
-    In a text written without any diacritics (`stripped`) a word is any vocabulary word with its
+    In a text whose diacritics were dropped (`stripped`) a word is any vocabulary word with its
     letters (`ba`: `ba` father or `bà` grandmother); otherwise a vocabulary word is taken as
     written.
     """
@@ -639,7 +639,9 @@ def parse_kinship(text: str | None) -> Kinship:
     segments = _segments(text)
     choices: list[list[tuple[tuple[str, ...], ...]]] = []
     corrections: list[str] = []
-    stripped = text.isascii()
+    # A text counts as written without diacritics when it is ASCII and some word needs them
+    # (`ba noi`); `ba` or `anh` alone are words as written.
+    stripped = text.isascii() and any(w not in VOCABULARY for words in segments for w in words)
     for words in segments:
         seg: list[tuple[tuple[str, ...], ...]] = []
         for w in words:
