@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -427,3 +428,123 @@ def test_district_overview_renders_in_headless_chromium(tmp_path):
     assert sorted(m["fill"] for m in markers) == ["#27ae60", "#c0392b"]
     assert sorted(m["stroke"] for m in markers) == ["#000", "#27ae60"]
     screenshot(path, "search_map_district")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assets end to end: inbox → raw → marts, maps, evaluation and checks
+
+
+def _write(path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_search_map_assets_end_to_end(workspace, tmp_path):
+    import dagster as dg
+
+    from assets import search_map as stage
+    from assets.ingest import build_ingest_asset
+    from lietsi.schema import SOURCES
+
+    inbox, truth = tmp_path / "inbox", tmp_path / "truth"
+    _write(
+        inbox / "ket_luan_dia_ban" / "kl.csv",
+        "Tỉnh,Huyện,Xã,Thôn,Số hộ,Số phiếu phát,Số phiếu thu,Ngày họp kết luận,Kết luận\n"
+        "Kiên Giang,Châu Thành,Bình An,Thôn 1,120,120,118,12/05/2024,Có thông tin\n"
+        "Kiên Giang,Châu Thành,Bình An,Thôn 2,80,80,70,,\n"
+        "Kiên Giang,Châu Thành,Minh Hòa,Ấp Hòa Lợi,60,50,55,01/06/2024,Không có thông tin\n",
+    )
+    _write(
+        inbox / "phieu_ho_gia_dinh" / "hgd.csv",
+        "Số phiếu,Tỉnh,Huyện,Xã,Thôn,Chủ hộ,Có thông tin,Loại thông tin,Họ tên liệt sĩ,Mô tả,Địa điểm,"
+        "Vĩ độ,Kinh độ,Ngày khai\n"
+        "HGD-1,Kiên Giang,Châu Thành,Bình An,Thôn 1,Lê Văn A,Có,Mộ liệt sĩ,Nguyễn Văn Thành,,Gò Mả,"
+        "9.8600,105.1400,01/04/2024\n"
+        "HGD-2,Kiên Giang,Châu Thành,Bình An,Thôn 1,Lê Văn B,Có,Mộ liệt sĩ,Ng. V. Thành,,Gò Mả,"
+        "9.8610,105.1405,02/04/2024\n"
+        "HGD-3,Kiên Giang,Châu Thành,Bình An,thôn 02,Lê Văn C,Có,Nơi chôn cất,,,Bờ kênh sau trường,,,\n"
+        "HGD-4,Kiên Giang,Châu Thành,Bình An,Thôn 2,Lê Văn D,Có,Nơi chôn cất,,,bờ kênh sau trường học,,,\n"
+        "HGD-5,Kiên Giang,Châu Thành,Bình An,Thôn 2,Lê Văn E,Không,,,,,,,\n",
+    )
+    _write(
+        inbox / "trang_thai_diem" / "tt.csv",
+        "Số phiếu,Trạng thái,Ngày cập nhật\nHGD-2,Đã xác minh,01/07/2024\nHGD-77,Đã khai quật,\n",
+    )
+    _write(
+        truth / "site_reports.csv",
+        "form_number,site_uid,file,row_number\nHGD-1,S1,hgd.csv,1\nHGD-2,S1,hgd.csv,2\n"
+        "HGD-3,S2,hgd.csv,3\nHGD-4,S2,hgd.csv,4\n",
+    )
+    _write(
+        truth / "village_coverage.csv",
+        "province,district,commune,village,households,forms_out,forms_back,coverage,concluded\n"
+        "Kiên Giang,Châu Thành,Bình An,Thôn 1,120,120,118,0.983333,true\n"
+        "Kiên Giang,Châu Thành,Bình An,Thôn 2,80,80,70,0.875,false\n",
+    )
+
+    @dg.asset(key=["core", "martyrs"], group_name="linkage")
+    def martyrs() -> pl.DataFrame:
+        return pl.DataFrame(
+            {"martyr_id": ["M1"], "full_name": ["Nguyễn Văn Thành"], "grave_status": ["Chưa quy tập"]}
+        )
+
+    checks = [
+        stage.village_coverage_expectations,
+        stage.search_sites_expectations,
+        stage.villages_known,
+        stage.site_merging_f1,
+        stage.coverage_equals_truth,
+    ]
+    result = dg.materialize(
+        [
+            build_ingest_asset(SOURCES["ket_luan_dia_ban"]),
+            build_ingest_asset(SOURCES["phieu_ho_gia_dinh"]),
+            martyrs,
+            stage.search_map,
+            stage.search_leads,
+            stage.search_map_files,
+            stage.search_map_evaluation,
+            *checks,
+        ],
+        resources=workspace,
+        run_config={"ops": {"ops__search_map_files": {"config": {"tiles": None}}}},
+    )
+    assert result.success
+    outcomes = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert outcomes == {
+        "expectations": True,
+        "villages_known": True,
+        "merging_f1_on_synthetic_truth": True,
+        "coverage_equals_truth": True,
+    }
+    wh = workspace["warehouse"]
+    villages = wh.query("SELECT village, coverage, concluded FROM marts.village_coverage ORDER BY village")
+    assert villages["village"].to_list() == ["Thôn 1", "Thôn 2"]  # Ấp Hòa Lợi: 55 back of 50 out
+    sites = wh.query("SELECT site_id, report_count, status FROM marts.search_sites ORDER BY site_id")
+    assert sorted(sites["report_count"].to_list()) == [2, 2]
+    assert set(sites["status"]) == {"verified", "reported"}
+    quarantine = wh.query("SELECT source, reason FROM ops.quarantine_search_map ORDER BY source")
+    assert quarantine.rows() == [
+        ("ket_luan_dia_ban", "impossible coverage: forms back (55) exceed forms handed out (50)"),
+        ("trang_thai_diem", "no site with id '' or form 'HGD-77'"),
+    ]
+    leads = wh.query("SELECT site_id, martyr_id FROM marts.search_leads")
+    assert leads.rows() == [(sm.site_id_for("HGD-1"), "M1")]
+    evaluation = {(e, m): v for e, m, v in wh.query("SELECT * FROM marts.search_map_evaluation").iter_rows()}
+    assert evaluation[("sites", "f1")] == 1.0 and evaluation[("coverage", "villages_different")] == 0
+    files = wh.query("SELECT kind, path FROM ops.search_map_files")
+    kinds = sorted(files["kind"].to_list())
+    assert kinds == ["all_sites_geojson", "commune_geojson", "commune_map", "district_overview"]
+    for path in files["path"]:
+        assert (tmp_path / "out" / "maps").as_posix() in path and Path(path).stat().st_size > 0
+
+
+def test_sites_suite_bounding_box_is_the_library_one():
+    from lietsi.quality import load_suite_config
+
+    bounds = {
+        e["kwargs"]["column"]: (e["kwargs"]["min_value"], e["kwargs"]["max_value"])
+        for e in load_suite_config("marts_search_sites")["expectations"]
+        if e["kwargs"].get("column") in ("lat", "lon")
+    }
+    assert bounds == {"lat": sm.VN_LAT, "lon": sm.VN_LON}

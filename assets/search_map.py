@@ -1,0 +1,463 @@
+"""Search map: household forms and village conclusions → coverage, merged sites, leads and maps.
+
+`marts.village_coverage` (+ commune and district roll-ups) is the steering committee's progress
+report; `marts.search_sites` / `marts.search_site_reports` merge household reports of one grave;
+`marts.search_leads` links sites that name a martyr to `core.martyrs`; `ops.search_map_files`
+lists the offline HTML maps and GeoJSON written to `<out_dir>/maps/`. The optional status file
+folder `trang_thai_diem/` (a project extension of the input contract, docs/search_map.md) sets
+each site's status. `marts.search_map_evaluation` scores merging and coverage against the
+synthetic truth.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from lietsi import maps
+from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.quality import load_suite_config, validate
+from lietsi.search_map import (
+    COVERAGE_TARGET,
+    SITE_STATUS,
+    MergeConfig,
+    apply_status,
+    compare_coverage,
+    link_martyrs,
+    merge_sites,
+    prepare_reports,
+    site_metrics,
+    village_coverage,
+    village_index,
+)
+from resources import SettingsResource, WarehouseResource
+
+GROUP = "search_map"
+MIN_SITE_F1 = 0.95
+
+_RAW = {
+    "ket_luan_dia_ban": dg.AssetIn(key=["raw", "ket_luan_dia_ban"]),
+    "phieu_ho_gia_dinh": dg.AssetIn(key=["raw", "phieu_ho_gia_dinh"]),
+}
+_SITES = dg.AssetKey(["marts", "search_sites"])
+_SITE_REPORTS = dg.AssetKey(["marts", "search_site_reports"])
+_VILLAGES = dg.AssetKey(["marts", "village_coverage"])
+_COMMUNES = dg.AssetKey(["marts", "commune_coverage"])
+
+
+def _md(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
+    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=40):
+        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
+
+
+class SearchMapConfig(dg.Config):
+    """Coverage target and site-merging thresholds (see lietsi.search_map.MergeConfig)."""
+
+    coverage_target: float = COVERAGE_TARGET
+    radius_m: float = MergeConfig.radius_m
+    max_diameter_m: float = MergeConfig.max_diameter_m
+    name_threshold: float = MergeConfig.name_threshold
+    name_conflict: float = MergeConfig.name_conflict
+    place_threshold: float = MergeConfig.place_threshold
+
+    def merge_config(self) -> MergeConfig:
+        return MergeConfig(
+            radius_m=self.radius_m,
+            max_diameter_m=self.max_diameter_m,
+            name_threshold=self.name_threshold,
+            name_conflict=self.name_conflict,
+            place_threshold=self.place_threshold,
+        )
+
+
+@dg.multi_asset(
+    group_name=GROUP,
+    ins=_RAW,
+    outs={
+        "villages": dg.AssetOut(
+            key=_VILLAGES,
+            description="Per village: households, forms handed out and back, coverage (back / households), "
+            "conclusion meeting held, forms with information; under-target and no-conclusion flags.",
+        ),
+        "communes": dg.AssetOut(
+            key=_COMMUNES, description="Per commune: coverage roll-up; behind schedule with the reasons."
+        ),
+        "districts": dg.AssetOut(
+            key=["marts", "district_coverage"], description="Per district: coverage roll-up."
+        ),
+        "sites": dg.AssetOut(
+            key=_SITES,
+            description="Distinct reported burial site or lead: household reports of one grave merged, "
+            "with report count, mean coordinates and status.",
+        ),
+        "site_reports": dg.AssetOut(
+            key=_SITE_REPORTS, description="Household form (Số phiếu) → the site it reports."
+        ),
+        "quarantine": dg.AssetOut(
+            key=["ops", "quarantine_search_map"],
+            description="Conclusion rows with impossible figures, superseded or duplicate rows, duplicate "
+            "household forms, unusable status rows.",
+        ),
+    },
+)
+def search_map(
+    context: dg.AssetExecutionContext,
+    config: SearchMapConfig,
+    settings: SettingsResource,
+    ket_luan_dia_ban: pl.DataFrame,
+    phieu_ho_gia_dinh: pl.DataFrame,
+):
+    coverage = village_coverage(ket_luan_dia_ban, phieu_ho_gia_dinh, target=config.coverage_target)
+    reports, form_quarantine = prepare_reports(phieu_ho_gia_dinh, village_index(ket_luan_dia_ban))
+    merged = merge_sites(reports, config.merge_config())
+    status_batches = read_folder(settings.inbox / SITE_STATUS.folder, SITE_STATUS, settings.hash_key_bytes())
+    status_rows, status_rejected, _ = batches_to_frames(status_batches, SITE_STATUS)
+    sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
+    quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])
+
+    villages = coverage.villages
+    yield dg.Output(
+        villages,
+        output_name="villages",
+        metadata={
+            "villages": villages.height,
+            "below_target": int(villages["below_target"].sum()),
+            "without_conclusion": int(villages["no_conclusion"].sum()),
+            "district_coverage": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {r['district']}: {r['coverage']:.1%} of {r['households']} households"
+                    for r in coverage.districts.iter_rows(named=True)
+                )
+                or "no village"
+            ),
+            "preview": _md(villages.filter(pl.col("below_target") | pl.col("no_conclusion"))),
+        },
+    )
+    yield dg.Output(
+        coverage.communes,
+        output_name="communes",
+        metadata={
+            "communes": coverage.communes.height,
+            "behind_schedule": int(coverage.communes["behind_schedule"].sum()),
+            "preview": _md(coverage.communes.select("commune", "coverage", "villages", "behind_reason"), 15),
+        },
+    )
+    yield dg.Output(
+        coverage.districts, output_name="districts", metadata={"districts": coverage.districts.height}
+    )
+    yield dg.Output(
+        sites,
+        output_name="sites",
+        metadata={
+            "reports": reports.height,
+            "sites": sites.height,
+            "multi_report_sites": int((sites["report_count"] > 1).sum()),
+            "sites_without_coordinates": int(sites["lat"].is_null().sum()),
+            "merges_refused_by_safeguards": merged.refused_merges,
+            "status_files": len(status_batches),
+            "by_status": dg.MetadataValue.md(
+                "\n".join(f"- {s}: {n}" for s, n in sites.group_by("status").len().sort("status").iter_rows())
+                or "no site"
+            ),
+            "preview": _md(sites.sort("report_count", descending=True)),
+        },
+    )
+    yield dg.Output(
+        merged.site_reports, output_name="site_reports", metadata={"rows": merged.site_reports.height}
+    )
+    if not status_batches:
+        context.log.info(f"inbox/{SITE_STATUS.folder}/ is empty or missing: every site stays 'reported'")
+    yield dg.Output(quarantine, output_name="quarantine", metadata={"rows": quarantine.height})
+
+
+@dg.asset(
+    key=["marts", "search_leads"],
+    group_name=GROUP,
+    ins={
+        "sites": dg.AssetIn(key=_SITES),
+        "site_reports": dg.AssetIn(key=_SITE_REPORTS),
+        "martyrs": dg.AssetIn(key=["core", "martyrs"]),
+    },
+    description="Site ↔ resolved martyr links from the reported name (corroborated by hometown or unit "
+    "in the reports' text when possible); martyrs without grave information first.",
+)
+def search_leads(
+    context: dg.AssetExecutionContext, sites: pl.DataFrame, site_reports: pl.DataFrame, martyrs: pl.DataFrame
+) -> pl.DataFrame:
+    leads = link_martyrs(sites, site_reports, martyrs)
+    context.add_output_metadata(
+        {
+            "leads": leads.height,
+            "sites_linked": leads["site_id"].n_unique(),
+            "martyrs_without_grave": int(leads.filter("without_grave")["martyr_id"].n_unique()),
+            "by_confidence": dg.MetadataValue.md(
+                "\n".join(
+                    f"- {c}: {n}"
+                    for c, n in leads.group_by("confidence").len().sort("confidence").iter_rows()
+                )
+                or "no lead"
+            ),
+            "preview": _md(leads),
+        }
+    )
+    return leads
+
+
+class MapConfig(dg.Config):
+    # Background tiles for viewers with internet; the markers, popups and legend work without.
+    tiles: str | None = "OpenStreetMap"
+
+
+@dg.asset(
+    key=["ops", "search_map_files"],
+    group_name=GROUP,
+    ins={
+        "sites": dg.AssetIn(key=_SITES),
+        "site_reports": dg.AssetIn(key=_SITE_REPORTS),
+        "leads": dg.AssetIn(key=["marts", "search_leads"]),
+        "communes": dg.AssetIn(key=_COMMUNES),
+    },
+    description="Offline HTML maps (Leaflet inlined) and GeoJSON per commune, and a coverage overview per "
+    "district, written to <out_dir>/maps/.",
+)
+def search_map_files(
+    context: dg.AssetExecutionContext,
+    config: MapConfig,
+    settings: SettingsResource,
+    sites: pl.DataFrame,
+    site_reports: pl.DataFrame,
+    leads: pl.DataFrame,
+    communes: pl.DataFrame,
+) -> pl.DataFrame:
+    root = settings.out / "maps"
+    files: list[dict] = []
+
+    def written(kind: str, district: str | None, commune: str | None, path: Path, count: int) -> None:
+        files.append(
+            {"kind": kind, "district": district, "commune": commune, "path": str(path), "features": count}
+        )
+
+    for (district, commune), group in sites.group_by("district", "commune", maintain_order=True):
+        folder = root / maps.slug(district)
+        ids = group["site_id"]
+        reports = site_reports.filter(pl.col("site_id").is_in(ids.implode()))
+        commune_leads = leads.filter(pl.col("site_id").is_in(ids.implode()))
+        info = communes.filter((pl.col("commune") == commune) & (pl.col("district") == district))
+        centre = maps.commune_centroid(
+            info["province"][0] if info.height else group["province"][0], district, commune
+        )
+        fmap = maps.commune_map(
+            commune or "?", group, reports, commune_leads, centre=centre, tiles=config.tiles
+        )
+        written(
+            "commune_map",
+            district,
+            commune,
+            maps.save_map(fmap, folder / f"{maps.slug(commune)}.html"),
+            group.height,
+        )
+        geo = maps.sites_geojson(group, reports, commune_leads)
+        path = maps.save_geojson(geo, folder / f"{maps.slug(commune)}.geojson")
+        written("commune_geojson", district, commune, path, len(geo["features"]))
+
+    for (district,), group in communes.group_by("district", maintain_order=True):
+        centroids = {}
+        for r in group.iter_rows(named=True):
+            located = sites.filter((pl.col("commune") == r["commune"]) & pl.col("lat").is_not_null())
+            point = maps.commune_centroid(r["province"], district, r["commune"])
+            if point is None and located.height:
+                point = (located["lat"].mean(), located["lon"].mean())
+            if point is not None:
+                centroids[r["commune"]] = point
+        fmap = maps.district_overview(district or "?", group, centroids, tiles=config.tiles)
+        path = maps.save_map(fmap, root / maps.slug(district) / "tong-quan-do-phu.html")
+        written("district_overview", district, None, path, len(centroids))
+
+    all_geo = maps.sites_geojson(sites, site_reports, leads)
+    written(
+        "all_sites_geojson",
+        None,
+        None,
+        maps.save_geojson(all_geo, root / "search_sites.geojson"),
+        len(all_geo["features"]),
+    )
+    frame = pl.DataFrame(
+        files,
+        schema={
+            "kind": pl.Utf8,
+            "district": pl.Utf8,
+            "commune": pl.Utf8,
+            "path": pl.Utf8,
+            "features": pl.Int64,
+        },
+        orient="row",
+    )
+    context.add_output_metadata(
+        {
+            "folder": str(root),
+            "commune_maps": frame.filter(pl.col("kind") == "commune_map").height,
+            "district_overviews": frame.filter(pl.col("kind") == "district_overview").height,
+            "files": _md(frame, 30),
+        }
+    )
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation and checks
+
+
+def _truth_tables(settings: SettingsResource) -> dict[str, pl.DataFrame] | None:
+    truth = settings.truth
+    if truth is None or not (truth / "site_reports.csv").exists():
+        return None
+    read = {"infer_schema_length": 0}
+    return {
+        "site_reports": pl.read_csv(truth / "site_reports.csv", **read),
+        "village_coverage": pl.read_csv(truth / "village_coverage.csv", **read).with_columns(
+            pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
+            pl.col("coverage").cast(pl.Float64),
+            pl.col("concluded").str.to_lowercase().is_in(["true", "1", "yes"]),
+        ),
+    }
+
+
+def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict | None:
+    truth = _truth_tables(settings)
+    if truth is None:
+        return None
+    ours = warehouse.query("SELECT site_id, form_number FROM marts.search_site_reports")
+    villages = warehouse.query("SELECT * FROM marts.village_coverage")
+    metrics = site_metrics(ours, truth["site_reports"])
+    comparison = compare_coverage(villages, truth["village_coverage"])
+    return {"sites": metrics, "coverage": comparison}
+
+
+@dg.asset(
+    key=["marts", "search_map_evaluation"],
+    group_name=GROUP,
+    deps=[_SITE_REPORTS, _VILLAGES],
+    description="Site merging (pairwise and exact-cluster precision/recall/F1) and village coverage "
+    "(villages equal to the truth) against the synthetic ground truth (settings.truth_dir).",
+)
+def search_map_evaluation(
+    context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
+) -> pl.DataFrame:
+    schema = {"entity": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64}
+    result = _evaluate(settings, warehouse)
+    if result is None:
+        context.add_output_metadata({"status": "no truth"})
+        return pl.DataFrame(schema=schema)
+    comparison = result["coverage"]
+    rows = [("sites", k, float(v)) for k, v in result["sites"].items()]
+    rows += [
+        ("coverage", "villages_truth", float(comparison["households"].is_not_null().sum())),
+        ("coverage", "villages_ours", float(comparison["households_ours"].is_not_null().sum())),
+        ("coverage", "villages_equal", float(comparison["equal"].sum())),
+        ("coverage", "villages_different", float((~comparison["equal"]).sum())),
+    ]
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    context.add_output_metadata(
+        {
+            "status": "evaluated",
+            **{f"{e}_{m}": v for e, m, v in rows},
+            "table": _md(frame, 30),
+            "coverage_differences": _md(comparison.filter(~pl.col("equal")), 10),
+        }
+    )
+    return frame
+
+
+def _expectations_check(table: str, description: str) -> dg.AssetChecksDefinition:
+    suite = load_suite_config(f"marts_{table}")
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["marts", table]),
+        name="expectations",
+        blocking=True,
+        description=f"expectations/marts_{table}.json: {description}",
+    )
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        result = validate(warehouse.query(f"SELECT * FROM marts.{table}"), suite)
+        return dg.AssetCheckResult(
+            passed=result.success,
+            metadata={
+                "failed_expectations": len(result.failures),
+                "details": dg.MetadataValue.md(result.describe()),
+            },
+        )
+
+    return _check
+
+
+village_coverage_expectations = _expectations_check(
+    "village_coverage", "coverage ≤ 100%, forms back ≤ forms out and ≤ households, one row per village."
+)
+search_sites_expectations = _expectations_check(
+    "search_sites", "coordinates inside Vietnam's bounding box, unique site ids, known statuses."
+)
+
+
+@dg.asset_check(
+    asset=_SITES,
+    name="villages_known",
+    description="Every site's village has a conclusion row (kết luận địa bàn); unknown villages are listed "
+    "for the district to correct (a warning, not a stop).",
+)
+def villages_known(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    unknown = warehouse.query(
+        "SELECT commune, village, count(*) AS sites FROM marts.search_sites WHERE NOT village_known "
+        "GROUP BY ALL ORDER BY sites DESC"
+    )
+    return dg.AssetCheckResult(
+        passed=unknown.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unknown_villages": unknown.height,
+            "details": dg.MetadataValue.md(json.dumps(unknown.head(20).to_dicts(), ensure_ascii=False)),
+        },
+    )
+
+
+@dg.asset_check(
+    asset=_SITES,
+    name="merging_f1_on_synthetic_truth",
+    blocking=True,
+    additional_deps=[_SITE_REPORTS],
+    description=f"Pairwise F1 of site merging against the synthetic truth ≥ {MIN_SITE_F1} (passes with "
+    "'no truth' when there is none).",
+)
+def site_merging_f1(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    truth = _truth_tables(settings)
+    if truth is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
+    metrics = site_metrics(
+        warehouse.query("SELECT site_id, form_number FROM marts.search_site_reports"), truth["site_reports"]
+    )
+    return dg.AssetCheckResult(passed=metrics["f1"] >= MIN_SITE_F1, metadata=metrics)
+
+
+@dg.asset_check(
+    asset=_VILLAGES,
+    name="coverage_equals_truth",
+    blocking=True,
+    description="Every village's households, forms and conclusion equal the synthetic truth (passes with "
+    "'no truth' when there is none).",
+)
+def coverage_equals_truth(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    truth = _truth_tables(settings)
+    if truth is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
+    comparison = compare_coverage(
+        warehouse.query("SELECT * FROM marts.village_coverage"), truth["village_coverage"]
+    )
+    different = comparison.filter(~pl.col("equal"))
+    return dg.AssetCheckResult(
+        passed=different.is_empty(),
+        metadata={
+            "villages": comparison.height,
+            "different": different.height,
+            "details": _md(different, 10),
+        },
+    )
