@@ -260,6 +260,14 @@ class BlockingRule:
     explode: str | None = None
 
 
+# EM training sets, in the manner of Splink: pairs blocked on a rule say nothing about the fields
+# the rule requires to agree, so those comparisons are left out when fitting on them.
+TRAINING_RULES: dict[str, tuple[str, ...]] = {
+    "name+birth": ("name", "birth_year"),
+    "certificate": ("certificate",),
+    "mother+birth": ("mother", "birth_year"),
+}
+
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("name+birth", ("key_variant", "birth_year")),
     BlockingRule("name+birth±1", ("key_variant", "birth_year"), year_shift=1),
@@ -317,6 +325,12 @@ def block_pairs(
     if not pairs:
         return pl.DataFrame(schema={"uid_l": pl.Int64, "uid_r": pl.Int64}), stats
     out = pl.concat(pairs).unique().sort("uid_l", "uid_r")
+    # Which training rule produced a pair: EM is fitted on each with that rule's fields left out.
+    for rule, joined in zip(rules, pairs, strict=True):
+        if rule.name in TRAINING_RULES:
+            out = out.join(
+                joined.with_columns(pl.lit(True).alias(f"by_{rule.name}")), on=["uid_l", "uid_r"], how="left"
+            ).with_columns(pl.col(f"by_{rule.name}").fill_null(False))
     stats["candidate pairs"] = out.height
     return out, stats
 
@@ -385,14 +399,14 @@ def _eq(frame: pl.DataFrame, col: str) -> np.ndarray:
 
 def _name_levels(f: pl.DataFrame) -> pl.Series:
     jw = _jw(f, "key_variant")
+    given_jw = _jw(f, "given_variant")
     alias = (
         f.select(pl.col("candidate_variants_l").list.set_intersection("candidate_variants_r").list.len() > 0)
         .to_series()
         .fill_null(False)
         .to_numpy()
     )
-    # An unexpanded initial (`Lê T. Hùng`) agrees with `Lê Thanh Hùng`: Jaro-Winkler on the
-    # variant keys is high for these, and the abbreviation flag keeps them apart from typos.
+    # An unexpanded initial (`L. Q. Thủy`) agrees with `Lưu Quốc Thủy` when the given names agree.
     abbreviated = (f["abbreviated_l"] | f["abbreviated_r"]).fill_null(False).to_numpy()
     same_given = _eq(f, "given_variant")
     return _select_levels(
@@ -401,9 +415,12 @@ def _name_levels(f: pl.DataFrame) -> pl.Series:
             _eq(f, "key_toneless"),
             _eq(f, "key_ascii"),
             _eq(f, "key_variant"),
-            alias | (abbreviated & same_given & (jw >= 0.8)),
-            jw >= 0.93,
-            (jw >= 0.85) & same_given,
+            alias | (abbreviated & same_given),
+            # A typo: close overall and in the given name.
+            (jw >= 0.9) & (given_jw >= 0.75),
+            # Same given name, other words differ (a middle name dropped or changed).
+            same_given & (jw >= 0.75),
+            # Close overall but the given name differs: brothers (`Nguyễn Văn Hổ` / `Nguyễn Văn Hùng`).
             jw >= 0.85,
         ],
         _null(f, "key_variant"),
@@ -467,13 +484,13 @@ COMPARISONS: tuple[Comparison, ...] = (
             "ascii",
             "variant",
             "alias/initials",
-            "jw≥0.93",
-            "jw≥0.85+given",
-            "jw≥0.85",
+            "typo",
+            "same given",
+            "other given",
             "else",
         ),
         _name_levels,
-        (0.6, 0.1, 0.1, 0.05, 0.05, 0.04, 0.02, 0.02, 0.02),
+        (0.7, 0.05, 0.08, 0.03, 0.05, 0.04, 0.02, 0.01, 0.02),
     ),
     Comparison("birth_year", ("same", "±1", "±3", "else"), _birth_levels, (0.85, 0.08, 0.05, 0.02)),
     Comparison(
@@ -493,7 +510,6 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison("certificate", ("same", "else"), _exact_levels("cert"), (0.97, 0.03)),
     Comparison("sex", ("same", "else"), _exact_levels("sex"), (0.98, 0.02)),
     Comparison("unit", ("same", "jw≥0.9", "else"), _unit_levels, (0.7, 0.15, 0.15)),
-    Comparison("record", ("same", "else"), _exact_levels("record_key"), (0.2, 0.8)),
 )
 
 
@@ -504,7 +520,9 @@ def compare(features: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
     joined = pairs.join(side.rename({c: f"{c}_l" for c in cols}), left_on="uid_l", right_on="uid").join(
         side.rename({c: f"{c}_r" for c in cols}), left_on="uid_r", right_on="uid"
     )
-    return joined.select("uid_l", "uid_r", "key_variant_l", "key_variant_r").with_columns(
+    carried = ["uid_l", "uid_r", "key_variant_l", "key_variant_r", "mother_variant_l"]
+    carried += [c for c in pairs.columns if c.startswith("by_")]
+    return joined.select(c for c in carried if c in joined.columns).with_columns(
         c.levels(joined).alias(c.name) for c in COMPARISONS
     )
 
@@ -520,8 +538,8 @@ class FSModel:
     m: dict[str, np.ndarray]
     u: dict[str, np.ndarray]
     prior: float
-    tf: dict[str, float] = field(default_factory=dict)
-    sum_tf2: float = 0.0
+    # comparison → (value → term frequency, Σ tf²), for the fields in TF_FIELDS.
+    tf: dict[str, tuple[dict[str, float], float]] = field(default_factory=dict)
     iterations: int = 0
 
     def level_weights(self) -> pl.DataFrame:
@@ -559,24 +577,33 @@ def estimate_u(features: pl.DataFrame, size: int = 200_000, seed: int = 7) -> di
 
 
 def fit_em(
-    levels: pl.DataFrame, u: dict[str, np.ndarray], prior: float = 0.05, max_iter: int = 50, tol: float = 1e-5
-) -> FSModel:
-    """m-probabilities and the match prior by expectation–maximisation, u fixed."""
-    m = {c.name: np.array(c.m_start, dtype=float) for c in COMPARISONS}
-    arrays = {c.name: levels[c.name].to_numpy().astype(np.int64) for c in COMPARISONS}
+    levels: pl.DataFrame,
+    u: dict[str, np.ndarray],
+    m_start: dict[str, np.ndarray],
+    prior: float = 0.5,
+    exclude: tuple[str, ...] = (),
+    max_iter: int = 50,
+    tol: float = 1e-5,
+) -> tuple[dict[str, np.ndarray], float, int]:
+    """m-probabilities and the match prior by expectation–maximisation with u fixed.
+
+    Comparisons in `exclude` are left out of the likelihood and keep their starting m.
+    """
+    used = [c for c in COMPARISONS if c.name not in exclude]
+    m = {k: v.copy() for k, v in m_start.items()}
+    arrays = {c.name: levels[c.name].to_numpy().astype(np.int64) for c in used}
     iterations = 0
     for _ in range(max_iter):
         iterations += 1
         log_bf = np.zeros(levels.height)
-        for c in COMPARISONS:
+        for c in used:
             lv = arrays[c.name]
             known = lv >= 0
             log_bf[known] += np.log(m[c.name][lv[known]]) - np.log(u[c.name][lv[known]])
-        logit = np.log(prior / (1 - prior)) + log_bf
-        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -50, 50)))
+        p = 1.0 / (1.0 + np.exp(-np.clip(np.log(prior / (1 - prior)) + log_bf, -50, 50)))
         new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6))
         delta = abs(new_prior - prior)
-        for c in COMPARISONS:
+        for c in used:
             lv = arrays[c.name]
             known = lv >= 0
             sums = np.bincount(lv[known], weights=p[known], minlength=len(c.labels)) + 1e-3
@@ -586,11 +613,64 @@ def fit_em(
         prior = new_prior
         if delta < tol:
             break
+    return m, prior, iterations
+
+
+def _log_bf(levels: pl.DataFrame, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> np.ndarray:
+    out = np.zeros(levels.height)
+    for c in COMPARISONS:
+        lv = levels[c.name].to_numpy().astype(np.int64)
+        known = lv >= 0
+        out[known] += (np.log2(m[c.name]) - np.log2(u[c.name]))[lv[known]]
+    return out
+
+
+M_FLOOR = 1e-3
+
+
+def train(levels: pl.DataFrame, u: dict[str, np.ndarray], min_pairs: int = 20) -> FSModel:
+    """Fit m by EM on each training rule's pairs (that rule's fields left out), then the prior.
+
+    Each comparison's m is the mean of its estimates over the rules that could estimate it; the
+    match prior is then fitted on all candidate pairs with m and u fixed.
+    """
+    start = {c.name: np.array(c.m_start, dtype=float) for c in COMPARISONS}
+    estimates: dict[str, list[np.ndarray]] = {c.name: [] for c in COMPARISONS}
+    iterations = 0
+    for rule, excluded in TRAINING_RULES.items():
+        col = f"by_{rule}"
+        if col not in levels.columns:
+            continue
+        sub = levels.filter(pl.col(col))
+        if sub.height < min_pairs:
+            continue
+        m, _, it = fit_em(sub, u, start, exclude=excluded)
+        iterations += it
+        for c in COMPARISONS:
+            if c.name not in excluded:
+                estimates[c.name].append(m[c.name])
+    m = {k: np.mean(v, axis=0) if v else start[k] for k, v in estimates.items()}
+    # No level is impossible among matches: a floor keeps one clerical slip from vetoing a link.
+    m = {k: np.maximum(v, M_FLOOR) / np.maximum(v, M_FLOOR).sum() for k, v in m.items()}
+    log_bf = _log_bf(levels, m, u) * math.log(2)
+    prior = 0.5
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(math.log(prior / (1 - prior)) + log_bf, -50, 50)))
+        new_prior = float(np.clip(p.mean(), 1e-6, 1 - 1e-6)) if levels.height else prior
+        if abs(new_prior - prior) < 1e-7:
+            break
+        prior = new_prior
     return FSModel(m=m, u=u, prior=prior, iterations=iterations)
 
 
-def term_frequencies(features: pl.DataFrame) -> tuple[dict[str, float], float]:
-    counts = features.group_by("key_variant").len().drop_nulls()
+# Fields whose agreement is adjusted by the frequency of the agreeing value: column, and how many
+# of the comparison's first levels are agreement on the whole value.
+TF_FIELDS: dict[str, tuple[str, int]] = {"name": ("key_variant", 4), "mother": ("mother_variant", 1)}
+
+
+def term_frequencies(features: pl.DataFrame, column: str) -> tuple[dict[str, float], float]:
+    """Share of records holding each value of `column`, and Σ share² (chance two random records agree)."""
+    counts = features.group_by(column).len().drop_nulls()
     total = counts["len"].sum()
     if not total:
         return {}, 0.0
@@ -598,27 +678,21 @@ def term_frequencies(features: pl.DataFrame) -> tuple[dict[str, float], float]:
     return dict(tf.iter_rows()), float((tf["len"] ** 2).sum())
 
 
-# Name levels whose agreement is on the whole name's value: term frequency applies to them.
-_TF_LEVELS = 4
-
-
 def score(levels: pl.DataFrame, model: FSModel, tf_cap: float = 6.0) -> pl.DataFrame:
-    """Match weight (log2 Bayes factor + prior) and probability per pair, with name tf adjustment."""
-    w = np.full(levels.height, math.log2(model.prior / (1 - model.prior)))
-    for c in COMPARISONS:
-        lv = levels[c.name].to_numpy().astype(np.int64)
-        known = lv >= 0
-        weights = np.log2(model.m[c.name]) - np.log2(model.u[c.name])
-        w[known] += weights[lv[known]]
+    """Match weight (log2 Bayes factor + prior odds) and probability per pair, tf-adjusted."""
+    w = math.log2(model.prior / (1 - model.prior)) + _log_bf(levels, model.m, model.u)
     tf_adj = np.zeros(levels.height)
-    if model.tf and model.sum_tf2 > 0:
-        tf_values = (
-            levels["key_variant_l"].replace_strict(model.tf, default=None, return_dtype=pl.Float64).to_numpy()
-        )
-        name_lv = levels["name"].to_numpy()
-        applies = (name_lv >= 0) & (name_lv < _TF_LEVELS) & ~np.isnan(tf_values)
-        # u(value) = u(level) · tf(value) / Σ tf²: common names weigh less, rare names more.
-        tf_adj[applies] = np.clip(np.log2(model.sum_tf2 / tf_values[applies]), -tf_cap, tf_cap)
+    for comparison, (column, n_levels) in TF_FIELDS.items():
+        if comparison not in model.tf or f"{column}_l" not in levels.columns:
+            continue
+        tf, sum_tf2 = model.tf[comparison]
+        if not tf or sum_tf2 <= 0:
+            continue
+        values = levels[f"{column}_l"].replace_strict(tf, default=None, return_dtype=pl.Float64).to_numpy()
+        lv = levels[comparison].to_numpy()
+        applies = (lv >= 0) & (lv < n_levels) & ~np.isnan(values)
+        # u(value) = u(level) · tf(value) / Σ tf²: common values weigh less, rare values more.
+        tf_adj[applies] += np.clip(np.log2(sum_tf2 / values[applies]), -tf_cap, tf_cap)
     w = w + tf_adj
     return levels.with_columns(
         pl.Series("tf_adjustment", tf_adj),
@@ -945,8 +1019,8 @@ def link_martyrs(
     pairs, stats = block_pairs(features, max_block=max_block)
     u = estimate_u(features, u_sample)
     levels = compare(features, pairs)
-    model = fit_em(levels, u)
-    model.tf, model.sum_tf2 = term_frequencies(features)
+    model = train(levels, u)
+    model.tf = {name: term_frequencies(features, col) for name, (col, _) in TF_FIELDS.items()}
     scored = score(levels, model)
     clusters, cstats = cluster(features, scored, threshold)
     stats.update(cstats)

@@ -240,7 +240,7 @@ def _flat_model() -> FSModel:
 def test_term_frequency_adjustment_weighs_common_names_less() -> None:
     names = ["nguien van hung"] * 38 + ["tang cong ui"] + [f"other name {i}" for i in range(61)]
     model = _flat_model()
-    model.tf, model.sum_tf2 = term_frequencies(pl.DataFrame({"key_variant": names}))
+    model.tf = {"name": term_frequencies(pl.DataFrame({"key_variant": names}), "key_variant")}
     levels = pl.DataFrame(
         {"uid_l": [0, 1], "uid_r": [2, 3], "key_variant_l": ["nguien van hung", "tang cong ui"]}
     )
