@@ -1,0 +1,164 @@
+"""One martyr per remains, one remains per martyr, over the whole province.
+
+Candidates form a bipartite graph (remains — martyr, weighted by the posterior). Each connected
+component is solved as an assignment problem with `scipy.optimize.linear_sum_assignment`,
+maximising the total log-posterior. Every remains also gets its own "leave unassigned" column
+worth log(review threshold), so a remains is never forced onto a weak candidate.
+
+Status of an assigned pair:
+- `proposed`: posterior ≥ the proposed threshold, DNA `cannot_exclude`, no reference of the
+  martyr excludes, and no other remains claims the martyr with a posterior ≥ the review threshold;
+- `needs_review`: posterior ≥ the review threshold otherwise, or the remains lost a candidate above
+  the review threshold to another remains (the conflict is listed, never settled by a guess);
+- nothing below the review threshold: the remains stays unresolved (see the province summary).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+
+_FORBIDDEN = -1e9
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    proposed: float = 0.99
+    review: float = 0.05
+    competitors_listed: int = 5
+
+
+def _components(edges: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(x: tuple[str, str]) -> tuple[str, str]:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for r, m in edges:
+        a, b = find(("r", r)), find(("m", m))
+        if a != b:
+            parent[b] = a
+    groups: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
+    for r, m in edges:
+        g = groups.setdefault(find(("r", r)), (set(), set()))
+        g[0].add(r)
+        g[1].add(m)
+    return [(sorted(rs), sorted(ms)) for rs, ms in groups.values()]
+
+
+def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
+    """remains_id → martyr_id maximising the total log-posterior (unassigned remains left out)."""
+    edges = scored.filter(pl.col("posterior") > 0).select("remains_id", "martyr_id", "posterior")
+    weight = {(r, m): math.log(p) for r, m, p in edges.iter_rows()}
+    out: dict[str, str] = {}
+    floor = math.log(t.review)
+    for remains, martyrs in _components(list(weight)):
+        col = {m: j for j, m in enumerate(martyrs)}
+        row = {r: i for i, r in enumerate(remains)}
+        score = np.full((len(remains), len(martyrs) + len(remains)), _FORBIDDEN)
+        for i in range(len(remains)):
+            score[i, len(martyrs) + i] = floor
+        for (r, m), w in weight.items():
+            if r in row:
+                score[row[r], col[m]] = w
+        rows, cols = linear_sum_assignment(score, maximize=True)
+        for i, j in zip(rows, cols, strict=True):
+            if j < len(martyrs) and score[i, j] > _FORBIDDEN:
+                out[remains[i]] = martyrs[j]
+    return out
+
+
+def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
+    """Identifications from scored candidates (remains_id, martyr_id, posterior, verdict,
+    excluding_references): remains_id, martyr_id, status, posterior, reasons, competitors."""
+    t = t or Thresholds()
+    if scored.is_empty():
+        return pl.DataFrame(schema=_SCHEMA)
+    chosen = solve(scored, t)
+    by_remains: dict[str, list[dict]] = {}
+    by_martyr: dict[str, list[dict]] = {}
+    for rec in scored.iter_rows(named=True):
+        by_remains.setdefault(rec["remains_id"], []).append(rec)
+        by_martyr.setdefault(rec["martyr_id"], []).append(rec)
+    rows = []
+    for remains_id, recs in by_remains.items():
+        recs.sort(key=lambda x: -x["posterior"])
+        martyr_id = chosen.get(remains_id)
+        reasons: list[str] = []
+        if martyr_id is None:
+            best = recs[0]
+            if best["posterior"] < t.review:
+                continue
+            holder = next(
+                (
+                    c["remains_id"]
+                    for c in by_martyr[best["martyr_id"]]
+                    if chosen.get(c["remains_id"]) == best["martyr_id"]
+                ),
+                None,
+            )
+            reasons.append(
+                f"best candidate {best['martyr_id']} is assigned to remains {holder}"
+                if holder
+                else "left unassigned"
+            )
+            pick, status = best, "needs_review"
+        else:
+            pick = next(c for c in recs if c["martyr_id"] == martyr_id)
+            if pick["posterior"] < t.review:
+                continue
+            rivals = [
+                c
+                for c in by_martyr[martyr_id]
+                if c["remains_id"] != remains_id and c["posterior"] >= t.review
+            ]
+            if rivals:
+                reasons.append(
+                    "martyr also fits remains "
+                    + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
+                )
+            if pick["verdict"] != "cannot_exclude":
+                reasons.append(f"DNA {pick['verdict']}")
+            if pick.get("excluding_references"):
+                reasons.append(f"excluded by reference(s) {pick['excluding_references']}")
+            if pick["posterior"] < t.proposed:
+                reasons.append(f"posterior {pick['posterior']:.3f} below {t.proposed}")
+            status = "needs_review" if reasons else "proposed"
+        competitors = [
+            {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
+            for c in recs
+            if c["martyr_id"] != pick["martyr_id"]
+        ][: t.competitors_listed]
+        rows.append(
+            {
+                "remains_id": remains_id,
+                "martyr_id": pick["martyr_id"],
+                "status": status,
+                "posterior": pick["posterior"],
+                "reasons": "; ".join(reasons) or None,
+                "competitors": competitors,
+                "n_candidates": len(recs),
+            }
+        )
+    return pl.DataFrame(rows, schema=_SCHEMA).sort("remains_id")
+
+
+_SCHEMA = {
+    "remains_id": pl.String,
+    "martyr_id": pl.String,
+    "status": pl.String,
+    "posterior": pl.Float64,
+    "reasons": pl.String,
+    "competitors": pl.List(
+        pl.Struct({"martyr_id": pl.String, "posterior": pl.Float64, "verdict": pl.String})
+    ),
+    "n_candidates": pl.Int64,
+}

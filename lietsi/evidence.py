@@ -1,0 +1,405 @@
+"""The weight of each piece of evidence that a remains is a given martyr, as a likelihood ratio.
+
+Every factor is LR = P(observation | the remains are this martyr) / P(observation | they are someone
+else), "someone else" being a martyr drawn from the pool of martyrs still missing. The numerator
+is a stated assumption (a field of `EvidenceSettings`, documented in docs/matching.md); the
+denominator is measured on the pool itself (how many missing martyrs share that sex, age band,
+death district, given name …), which the caller passes in. Factors that cannot be evaluated
+(a blank estimate, a place that could not be parsed) have LR 1 and say why.
+
+The DNA factor follows SWGDAM: for `cannot_exclude`, LR = 1/p with p the upper Clopper–Pearson
+bound of the haplotype's frequency among x matches in n database profiles; an `inconclusive`
+pair gets no DNA weight (LR set by `inconclusive_lr`, 1 by default) and can never be proposed on
+its own; an exclusion is LR 0.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from lietsi.lab import clopper_pearson_upper
+from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
+
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    lr: float
+    text: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"factor": self.name, "lr": round(self.lr, 6), "text": self.text, **self.values}
+
+
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Assumptions behind each likelihood ratio (numerators); denominators come from the pool."""
+
+    confidence: float = 0.95  # one-sided level of the Clopper–Pearson upper bound
+    inconclusive_lr: float = 1.0  # SWGDAM: no LR for an inconclusive pair
+    # P(estimated sex wrong | true martyr): anthropological sexing of war remains.
+    sex_error: float = 0.05
+    # P(true age at death inside the estimated range widened by the tolerance | true martyr).
+    age_tolerance_years: int = 3
+    age_in_range: float = 0.9
+    # P(category of the recovery place vs the recorded place of death | true martyr). `same_text`: the
+    # register writes the recovery place as the martyr's records write his place of death (often
+    # a front, `Mặt trận Tây Nam`); otherwise the admin level at which the parsed places agree, or
+    # `different` when the texts differ and cannot both be placed. The values sum to 1.
+    place_category_given_match: tuple[tuple[str, float], ...] = (
+        ("same_text", 0.55),
+        ("commune", 0.05),
+        ("district", 0.08),
+        ("province", 0.12),
+        ("elsewhere", 0.10),
+        ("different", 0.10),
+    )
+    # Distance bands (km) between the recovery coordinates and the death place's unit centroid.
+    distance_bands_km: tuple[float, ...] = (5.0, 20.0, 60.0)
+    distance_band_given_match: tuple[float, ...] = (0.45, 0.30, 0.15, 0.10)
+    # Recovery recorded before death: a clerical error or another person.
+    date_before_death_lr: float = 0.02
+    # Share of a unit's dead buried in its operating area, smoothing for small units.
+    unit_area_pseudocount: float = 1.0
+    # Artefact inscription: P(it names the martyr | true martyr, an inscription was read).
+    inscription_names_owner: float = 0.8
+    name_match_min_similarity: float = 0.91
+    # Hometown named on an artefact.
+    hometown_named_given_match: float = 0.8
+    # Floor on any measured pool share, so one odd record cannot make an LR explode.
+    min_share: float = 1e-3
+
+
+def dna_factor(verdict: str, differences: int, x: int, n: int, s: EvidenceSettings) -> Factor:
+    """x = database profiles (one per maternal line, `lietsi.lab.haplotype_frequencies`) that
+    cannot be excluded from the remains' profile, of n."""
+    if verdict == "exclusion":
+        return Factor("dna", 0.0, f"excluded: {differences} differences", {"differences": differences})
+    p = clopper_pearson_upper(x, n, s.confidence)
+    values = {"differences": differences, "x": x, "n": n, "p_upper": round(p, 6)}
+    if verdict == "cannot_exclude":
+        return Factor(
+            "dna",
+            1.0 / p,
+            f"cannot exclude: haplotype seen in {x} of {n} maternal lines, frequency ≤ {p:.4f} "
+            f"({s.confidence:.0%} upper bound), LR {1 / p:,.0f}",
+            values,
+        )
+    return Factor(
+        "dna",
+        s.inconclusive_lr,
+        f"inconclusive: {differences} difference, no DNA weight (LR {s.inconclusive_lr:g})",
+        values,
+    )
+
+
+def _share(value: float, s: EvidenceSettings) -> float:
+    return min(1.0, max(value, s.min_share))
+
+
+def sex_factor(
+    est_sex: str | None, martyr_sex: str | None, pool_share: float | None, s: EvidenceSettings
+) -> Factor:
+    """pool_share = share of missing martyrs of the estimated sex."""
+    if not est_sex or not martyr_sex or pool_share is None:
+        return Factor("sex", 1.0, "sex not estimated or not recorded")
+    q = _share(pool_share, s)
+    if est_sex == martyr_sex:
+        lr = (1 - s.sex_error) / q
+        return Factor(
+            "sex", lr, f"estimated sex {est_sex} agrees (share {q:.3f} of the pool)", {"pool_share": q}
+        )
+    lr = s.sex_error / _share(1 - q, s)
+    return Factor("sex", lr, f"estimated sex {est_sex}, martyr recorded {martyr_sex}", {"pool_share": q})
+
+
+_AGE = re.compile(r"(\d{1,2})\s*(?:-|–|đến|den|to)\s*(\d{1,2})")
+_NUM = re.compile(r"\d{1,2}")
+
+
+def parse_age_range(text: str | None) -> tuple[int, int] | None:
+    """`18-25`, `18 – 25 tuổi`, `khoảng 20` (± 3), `trên 30` → (low, high) years."""
+    if not text:
+        return None
+    t = normalise_text(str(text)).lower()
+    m = _AGE.search(t)
+    if m:
+        lo, hi = sorted((int(m.group(1)), int(m.group(2))))
+        return lo, hi
+    nums = [int(n) for n in _NUM.findall(t)]
+    if not nums:
+        return None
+    if "trên" in t or "tren" in t or ">" in t:
+        return nums[0], 60
+    if "dưới" in t or "duoi" in t or "<" in t:
+        return 14, nums[0]
+    return nums[0] - 3, nums[0] + 3
+
+
+def age_factor(
+    est_age: tuple[int, int] | None, age_at_death: int | None, pool_share: float | None, s: EvidenceSettings
+) -> Factor:
+    """pool_share = share of missing martyrs whose age at death falls in the widened range."""
+    if est_age is None or age_at_death is None or pool_share is None:
+        return Factor("age", 1.0, "age not estimated or birth/death year unknown")
+    lo, hi = est_age[0] - s.age_tolerance_years, est_age[1] + s.age_tolerance_years
+    q = _share(pool_share, s)
+    values = {
+        "estimated": f"{est_age[0]}-{est_age[1]}",
+        "age_at_death": age_at_death,
+        "pool_share": round(q, 4),
+    }
+    if lo <= age_at_death <= hi:
+        return Factor(
+            "age",
+            s.age_in_range / q,
+            f"age at death {age_at_death} fits estimate {values['estimated']}",
+            values,
+        )
+    return Factor(
+        "age",
+        (1 - s.age_in_range) / _share(1 - q, s),
+        f"age at death {age_at_death} outside estimate {values['estimated']}",
+        values,
+    )
+
+
+PLACE_WORDS = {
+    "same_text": "recovery place written as the recorded place of death",
+    "commune": "recovered in the same commune as the recorded place of death",
+    "district": "recovered in the same district as the recorded place of death",
+    "province": "recovered in the same province as the recorded place of death",
+    "elsewhere": "recovered in another province than the recorded place of death",
+    "different": "recovery place and recorded place of death differ (not both placed on the map)",
+}
+
+
+def place_category(
+    recovery_key: str, recovery: dict[str, str | None], death_key: str, death: dict[str, str | None]
+) -> str | None:
+    """How a recovery place relates to a recorded place of death; None when either is blank.
+
+    Keys are `lietsi.places.place_key` texts; places are parsed admin units (commune/district/province).
+    """
+    if not recovery_key or not death_key:
+        return None
+    if recovery_key == death_key:
+        return "same_text"
+    if recovery.get("province") and death.get("province"):
+        if recovery["province"] != death["province"]:
+            return "elsewhere"
+        if recovery.get("district") and recovery.get("district") == death.get("district"):
+            if recovery.get("commune") and recovery.get("commune") == death.get("commune"):
+                return "commune"
+            return "district"
+        return "province"
+    return "different"
+
+
+def place_factor(
+    category: str | None, pool_share: float | None, s: EvidenceSettings, detail: str = ""
+) -> Factor:
+    """pool_share = share of missing martyrs whose place of death falls in the same category with
+    respect to this recovery place."""
+    if category is None or pool_share is None:
+        return Factor("place", 1.0, "recovery place or place of death not recorded")
+    p1 = dict(s.place_category_given_match)[category]
+    q = _share(pool_share, s)
+    return Factor(
+        "place",
+        p1 / q,
+        PLACE_WORDS[category] + (f" ({detail})" if detail else ""),
+        {"category": category, "pool_share": round(q, 4)},
+    )
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6371.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def distance_band(km: float, s: EvidenceSettings) -> int:
+    for i, edge in enumerate(s.distance_bands_km):
+        if km <= edge:
+            return i
+    return len(s.distance_bands_km)
+
+
+def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSettings) -> Factor:
+    """pool_share = share of missing martyrs whose death place lies in the same distance band."""
+    if km is None or pool_share is None:
+        return Factor("distance", 1.0, "no recovery coordinates or no located place of death")
+    band = distance_band(km, s)
+    edges = (0.0, *s.distance_bands_km, math.inf)
+    q = _share(pool_share, s)
+    label = (
+        f"{edges[band]:g}–{edges[band + 1]:g} km"
+        if band < len(s.distance_bands_km)
+        else f"> {edges[band]:g} km"
+    )
+    return Factor(
+        "distance",
+        s.distance_band_given_match[band] / q,
+        f"recovered {km:.1f} km from the centre of the recorded place of death ({label})",
+        {"km": round(km, 1), "band": label, "pool_share": round(q, 4)},
+    )
+
+
+def date_factor(
+    recovery: date | None, recovery_last: date | None, death: date | None, s: EvidenceSettings
+) -> Factor:
+    """`recovery_last`: the latest day a partial recovery date stands for; `death`: earliest day."""
+    if recovery is None or death is None:
+        return Factor("date", 1.0, "recovery date or date of death unknown")
+    if (recovery_last or recovery) < death:
+        return Factor(
+            "date",
+            s.date_before_death_lr,
+            f"recovered ({recovery.isoformat()}) before the recorded death ({death.isoformat()})",
+        )
+    return Factor("date", 1.0, f"recovered after the recorded death ({death.year} → {recovery.year})")
+
+
+def unit_area_factor(
+    cemetery_province: str | None,
+    unit: str | None,
+    unit_deaths_there: int,
+    unit_deaths: int,
+    pool_share: float | None,
+    s: EvidenceSettings,
+) -> Factor:
+    """Is the cemetery's province where the martyr's unit fought? P1 = the unit's share of deaths in
+    that province (smoothed), P2 = the whole pool's share."""
+    if not cemetery_province or not unit or pool_share is None or unit_deaths == 0:
+        return Factor("unit_area", 1.0, "cemetery region or the unit's area unknown")
+    q = _share(pool_share, s)
+    p1 = (unit_deaths_there + s.unit_area_pseudocount * q) / (unit_deaths + s.unit_area_pseudocount)
+    p1 = _share(p1, s)
+    return Factor(
+        "unit_area",
+        p1 / q,
+        f"{unit_deaths_there} of {unit_deaths} recorded deaths of unit {unit} were in {cemetery_province}",
+        {"unit_share": round(p1, 4), "pool_share": round(q, 4)},
+    )
+
+
+_QUOTED = re.compile(r"[\"“”'‘’«»]([^\"“”'‘’«»]{1,60})[\"“”'‘’«»]")
+_ENGRAVED = re.compile(
+    r"\b(?:khắc|khac|ghi|tên|ten|chữ|chu)\s*(?:chữ|chu|tên|ten)?\s*:?\s*([^,;()]{1,40})", re.IGNORECASE
+)
+
+
+def inscriptions(artefacts: str | None) -> list[str]:
+    """Text read on the artefacts: quoted words, or what follows `khắc` / `ghi` / `tên`."""
+    if not artefacts:
+        return []
+    text = normalise_text(str(artefacts))
+    found = [m.strip() for m in _QUOTED.findall(text)]
+    if not found:
+        found = [m.strip() for m in _ENGRAVED.findall(text)]
+    return [f for f in found if f]
+
+
+def _name_parts(name: str) -> list[str]:
+    return [w for w in normalise_text(name).split() if w]
+
+
+def artefact_name_factor(
+    inscription_texts: list[str],
+    martyr_names: list[str],
+    given_share: float | None,
+    full_share: float | None,
+    s: EvidenceSettings,
+) -> Factor:
+    """Does an inscription name the martyr? `martyr_names`: full name first, then aliases.
+    given_share / full_share: pool share of the martyr's given name / full name (variant keys)."""
+    if not inscription_texts:
+        return Factor("artefact", 1.0, "no name read on the artefacts")
+    names = [n for n in martyr_names if n]
+    if not names:
+        return Factor("artefact", 1.0, "martyr has no recorded name")
+    best_full = max(name_similarity(t, n) for t in inscription_texts for n in names)
+    if best_full >= s.name_match_min_similarity and full_share is not None:
+        q = _share(full_share, s)
+        return Factor(
+            "artefact",
+            s.inscription_names_owner / q,
+            f"artefact inscription {inscription_texts[0]!r} gives the martyr's full name",
+            {"similarity": round(best_full, 3), "pool_share": round(q, 5)},
+        )
+    given = {key_variant(_name_parts(n)[-1]) for n in names if _name_parts(n)}
+    aliases = {key_variant(n) for n in names[1:]}
+    for t in inscription_texts:
+        words = _name_parts(t)
+        if not words:
+            continue
+        initials_fit = len(words) == 1 or any(initials_compatible(t, n) for n in names)
+        if key_variant(t) in aliases or (key_variant(words[-1]) in given and initials_fit):
+            q = _share(given_share if given_share is not None else 1.0, s)
+            return Factor(
+                "artefact",
+                s.inscription_names_owner / q,
+                f"artefact inscription {t!r} matches the martyr's given name or alias",
+                {"pool_share": round(q, 5)},
+            )
+    # A name that is not his: the artefact may have been a comrade's, so this weighs, not excludes.
+    return Factor(
+        "artefact",
+        (1 - s.inscription_names_owner),
+        f"artefact inscription {inscription_texts[0]!r} does not name the martyr",
+        {"similarity": round(best_full, 3)},
+    )
+
+
+def hometown_factor(
+    artefacts: str | None, hometown_commune: str | None, hometown_district: str | None,
+    pool_share: float | None, s: EvidenceSettings,
+) -> Factor:  # fmt: skip
+    """Does the artefact text name the martyr's home commune or district?
+    pool_share = share of missing martyrs from that commune (or district)."""
+    if not artefacts or not (hometown_commune or hometown_district) or pool_share is None:
+        return Factor("hometown", 1.0, "no hometown to compare")
+    text = key_variant(str(artefacts))
+    for unit in (hometown_commune, hometown_district):
+        if unit and len(key_variant(unit)) >= 4 and f" {key_variant(unit)} " in f" {text} ":
+            q = _share(pool_share, s)
+            return Factor(
+                "hometown",
+                s.hometown_named_given_match / q,
+                f"artefacts name the martyr's hometown {unit}",
+                {"pool_share": round(q, 4)},
+            )
+    return Factor("hometown", 1.0, "artefacts name no place of the martyr's hometown")
+
+
+@dataclass(frozen=True)
+class PriorModel:
+    """Who else the remains could be. Of all remains in the register a share `p_outside` belongs to
+    nobody in the pool (martyrs of other provinces, civilians); the rest is spread evenly over the
+    `n_pool` missing martyrs."""
+
+    n_pool: int
+    p_outside: float = 0.5
+
+    @property
+    def prior_each(self) -> float:
+        return (1 - self.p_outside) / max(self.n_pool, 1)
+
+
+def posteriors(lrs: dict[str, float], prior: PriorModel, unscored_mass: float) -> dict[str, float]:
+    """P(remains = martyr | evidence) for each scored candidate.
+
+    lrs: combined LR of each candidate; unscored_mass: the summed LR of the pool martyrs that
+    could not be scored but not excluded either (no reference profile on their maternal line);
+    pool martyrs excluded by DNA contribute nothing. The "nobody in the pool" hypothesis has LR 1.
+    """
+    denominator = prior.p_outside + prior.prior_each * (sum(lrs.values()) + unscored_mass)
+    return {m: prior.prior_each * lr / denominator for m, lr in lrs.items()}

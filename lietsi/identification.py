@@ -1,0 +1,703 @@
+"""From profiles, kinship and records to scored (remains, martyr) candidates.
+
+1. References: profiles of relatives who share the martyr's mtDNA (`shares_mtdna` true) and
+   consented to give a sample. Relatives without recorded consent are never compared.
+2. Maternal lines: martyrs and relatives joined by a shared reference form one line (two brothers
+   and their sister are one line); the frequency database holds one profile per line.
+3. DNA: every (remains, reference) pair within one difference from the deletion-key index
+   (`candidate_search`), re-compared by the forensic rules (`matching.compare`); the martyr's
+   verdict is his best reference's, and a reference of his that excludes is flagged.
+4. Evidence: the DNA LR and the non-genetic factors (`evidence`), each against the pool of missing
+   martyrs; posterior over the pool with the "nobody in the pool" hypothesis.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import polars as pl
+
+from lietsi.candidate_search import find_candidates
+from lietsi.dates import from_columns
+from lietsi.evidence import (
+    EvidenceSettings,
+    Factor,
+    PriorModel,
+    age_factor,
+    artefact_name_factor,
+    date_factor,
+    distance_band,
+    distance_factor,
+    dna_factor,
+    haversine_km,
+    hometown_factor,
+    inscriptions,
+    parse_age_range,
+    place_category,
+    place_factor,
+    posteriors,
+    sex_factor,
+    unit_area_factor,
+)
+from lietsi.lab import relative_lines
+from lietsi.matching import Comparison, ComparisonRules, compare
+from lietsi.mtdna import intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.names import key_variant
+from lietsi.places import most_common_province, parse_place, place_key
+
+IDENTIFIED = "Đã xác định"
+NO_REFERENCE_MATCH = (
+    "no reference profile within one difference: no reference sample on this maternal line, "
+    "or the remains belong to no missing martyr of the province"
+)
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    rules: ComparisonRules = field(default_factory=ComparisonRules)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    p_outside: float = 0.5  # prior share of register remains belonging to no missing martyr of the pool
+    proposed_threshold: float = 0.99
+    review_threshold: float = 0.05
+
+
+# --- references and maternal lines ----------------------------------------------------------------
+
+
+def reference_table(
+    reference_profiles: pl.DataFrame, candidates: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(references, refused) from relatives' profiles and maternal candidates.
+
+    reference_profiles: relative_id, range, haplotype, consent (bool; null = not recorded).
+    candidates: martyr_id, relative_id, shares_mtdna.
+    references: relative_id, martyr_id, line_id, range, haplotype (one row per martyr served).
+    refused: profiles set aside (no consent, or no martyr whose mtDNA they share), with the reason.
+    """
+    prof = reference_profiles.select("relative_id", "range", "haplotype", "consent")
+    no_consent = prof.filter(pl.col("consent").fill_null(False).not_())
+    usable = prof.filter(pl.col("consent").fill_null(False))
+    sharing = (
+        candidates.filter(pl.col("shares_mtdna").fill_null(False)).select("martyr_id", "relative_id").unique()
+    )
+    refs = usable.join(sharing, on="relative_id")
+    unlinked = usable.join(sharing, on="relative_id", how="anti")
+    refused = pl.concat(
+        [
+            no_consent.select("relative_id", reason=pl.lit("no recorded consent: never compared")),
+            unlinked.select("relative_id", reason=pl.lit("shares mtDNA with no recorded martyr")),
+        ]
+    )
+    line_of = relative_lines(candidates)
+    refs = refs.with_columns(
+        pl.col("relative_id").replace_strict(line_of, default=None, return_dtype=pl.String).alias("line_id")
+    ).select("relative_id", "martyr_id", "line_id", "range", "haplotype")
+    return refs, refused
+
+
+# --- DNA ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=200_000)
+def _profile(range_text: str, haplotype: str):
+    return parse_range(range_text), parse_variants(haplotype)
+
+
+def compare_profiles(
+    a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
+) -> Comparison:
+    ra, va = _profile(a_range, a_hap or "")
+    rb, vb = _profile(b_range, b_hap or "")
+    return compare(va, ra, vb, rb, rules)
+
+
+def dna_pairs(
+    remains_profiles: pl.DataFrame, refs: pl.DataFrame, frequencies: pl.DataFrame, rules: ComparisonRules
+) -> pl.DataFrame:
+    """(remains, martyr) pairs within one difference on the martyr's best reference, with the
+    database count x and size n for the remains' haplotype.
+
+    `frequencies` is the lab stage's table (`lietsi.lab.haplotype_frequencies`: haplotype_key,
+    comparable_range, count, database_n). x sums the counts of the table's haplotypes that cannot be
+    excluded from the remains' profile by the same rules, so a heteroplasmy or a shorter read of
+    the remains counts every haplotype it is compatible with."""
+    rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+    ref_profiles = refs.unique("relative_id").select(id="relative_id", range="range", haplotype="haplotype")
+    found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    x, n = frequency_counts(rp, frequencies, rules)
+    prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
+    pairs = found.join(
+        refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
+    ).join(prof, on="remains_id")
+    rows = []
+    for rec in pairs.iter_rows(named=True):
+        c = compare_profiles(rec["r_range"], rec["r_hap"], rec["range"], rec["haplotype"], rules)
+        rows.append(
+            {
+                "remains_id": rec["remains_id"],
+                "martyr_id": rec["martyr_id"],
+                "relative_id": rec["relative_id"],
+                "line_id": rec["line_id"],
+                "differences": c.differences,
+                "verdict": c.verdict,
+                "compared_range": ",".join(f"{a}-{b}" for a, b in c.compared_range),
+                "differing_sites": "; ".join(s.label for s in c.sites),
+                "heteroplasmies": "; ".join(s.label for s in c.concordant_heteroplasmies),
+                "ignored": "; ".join(f"{v} ({why})" for v, why in c.ignored),
+            }
+        )
+    schema = {
+        "remains_id": pl.String, "martyr_id": pl.String, "relative_id": pl.String, "line_id": pl.String,
+        "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
+        "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
+    }  # fmt: skip
+    compared = pl.DataFrame(rows, schema=schema).filter(pl.col("verdict") != "not_comparable")
+    best = (
+        compared.sort(["remains_id", "martyr_id", "differences", "relative_id"])
+        .group_by("remains_id", "martyr_id", maintain_order=True)
+        .agg(pl.all().first(), n_references_matching=pl.len())
+    )
+    return (
+        best.join(
+            _reference_conflicts(remains_profiles, refs, best, rules),
+            on=["remains_id", "martyr_id"],
+            how="left",
+        )
+        .join(x, on="remains_id", how="left")
+        .join(n, on="remains_id", how="left")
+        .with_columns(pl.col("x").fill_null(0), pl.col("n").fill_null(0))
+    )
+
+
+def frequency_counts(
+    rp: pl.DataFrame, frequencies: pl.DataFrame, rules: ComparisonRules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(remains_id, x) and (remains_id, n) from the frequency table; rp has id, range, haplotype."""
+    if frequencies.is_empty():
+        empty = rp.select(remains_id="id")
+        return empty.with_columns(x=pl.lit(0, pl.Int64)), empty.with_columns(n=pl.lit(0, pl.Int64))
+    key = pl.col("haplotype_key").fill_null("")
+    table = frequencies.select(id=key, range="comparable_range", haplotype=key)
+    counts = frequencies.select(id=key, count="count")
+    x = (
+        find_candidates(rp, table, rules, max_differences=0)
+        .join(counts, left_on="id_b", right_on="id")
+        .group_by("id_a")
+        .agg(x=pl.col("count").sum())
+        .rename({"id_a": "remains_id"})
+    )
+    database_n = int(frequencies["database_n"].max())
+    table_range = parse_range(frequencies["comparable_range"][0])
+    comparable = {
+        r: range_length(intersect_ranges(parse_range(r), table_range)) >= rules.min_overlap
+        for r in rp["range"].unique().to_list()
+    }
+    n = rp.select(
+        remains_id="id",
+        n=pl.col("range").replace_strict(comparable, return_dtype=pl.Boolean).cast(pl.Int64) * database_n,
+    )
+    return x, n
+
+
+def _reference_conflicts(
+    remains_profiles: pl.DataFrame, refs: pl.DataFrame, best: pl.DataFrame, rules: ComparisonRules
+) -> pl.DataFrame:
+    """For each candidate pair, the martyr's other references that exclude the remains."""
+    prof = {
+        r: (rg, h) for r, rg, h in remains_profiles.select("remains_id", "range", "haplotype").iter_rows()
+    }
+    by_martyr: dict[str, list[tuple[str, str, str]]] = {}
+    for rel, m, rg, h in refs.select("relative_id", "martyr_id", "range", "haplotype").iter_rows():
+        by_martyr.setdefault(m, []).append((rel, rg, h))
+    rows = []
+    for remains_id, martyr_id in best.select("remains_id", "martyr_id").iter_rows():
+        r_range, r_hap = prof[remains_id]
+        excluding = [
+            rel
+            for rel, rg, h in by_martyr.get(martyr_id, [])
+            if compare_profiles(r_range, r_hap, rg, h, rules).verdict == "exclusion"
+        ]
+        rows.append((remains_id, martyr_id, ", ".join(sorted(excluding)) or None))
+    return pl.DataFrame(
+        rows,
+        schema={"remains_id": pl.String, "martyr_id": pl.String, "excluding_references": pl.String},
+        orient="row",
+    )
+
+
+# --- the pool of missing martyrs -------------------------------------------------------------------
+
+
+@dataclass
+class Pool:
+    """Statistics of the missing martyrs, the denominators of every non-genetic LR."""
+
+    size: int
+    sex: Counter
+    ages: list[int]
+    martyr_place_key: dict[str, str]  # martyr_id → place_key of the recorded place of death
+    place_keys: Counter  # place key → missing martyrs who died there (blank keys left out)
+    key_places: dict[str, dict[str, str | None]]  # place key → parsed admin units
+    centroids: dict[str, tuple[float, float]]  # martyr_id → centroid of the death place
+    given: Counter
+    full: Counter
+    hometown: Counter
+    death_province_all: Counter  # over all martyrs (unit areas need every recorded death)
+    unit_provinces: dict[str, Counter]
+    band_shares: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
+    place_share_cache: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def place_shares(self, recovery_key: str, recovery: dict[str, str | None]) -> dict[str, float]:
+        """Share of missing martyrs (with a recorded place of death) in each place category."""
+        cached = self.place_share_cache.get(recovery_key)
+        if cached is not None:
+            return cached
+        counts: Counter = Counter()
+        for key, n in self.place_keys.items():
+            category = place_category(recovery_key, recovery, key, self.key_places[key])
+            if category:
+                counts[category] += n
+        total = sum(counts.values())
+        shares = {c: n / total for c, n in counts.items()} if total else {}
+        self.place_share_cache[recovery_key] = shares
+        return shares
+
+    def age_share(self, lo: int, hi: int) -> float | None:
+        if not self.ages:
+            return None
+        return (bisect.bisect_right(self.ages, hi) - bisect.bisect_left(self.ages, lo)) / len(self.ages)
+
+
+@lru_cache(maxsize=50_000)
+def unit_centroid(
+    commune: str | None, district: str | None, province: str | None
+) -> tuple[float, float] | None:
+    """Centroid of a pre-2025 admin unit from the `vietnamadminunits` data (commune, else district)."""
+    if not province or not district:
+        return None
+    from vietnamadminunits import parse_address
+
+    try:
+        unit = parse_address(", ".join(x for x in (commune, district, province) if x), mode="LEGACY", level=3)
+    except Exception:
+        return None
+    if unit.latitude is None or unit.longitude is None:
+        return None
+    return float(unit.latitude), float(unit.longitude)
+
+
+def _place_dict(text: str | None, default_province: str | None = None) -> dict[str, str | None]:
+    p = parse_place(text, default_province)
+    return {"commune": p.commune, "district": p.district, "province": p.province}
+
+
+def _age_at_death(birth_year: int | None, death: date | None) -> int | None:
+    if birth_year is None or death is None:
+        return None
+    age = death.year - int(birth_year)
+    return age if 10 <= age <= 80 else None
+
+
+def _given_key(name: str | None) -> str | None:
+    key = key_variant(name or "")
+    return key.split()[-1] if key else None
+
+
+def build_pool(martyrs: pl.DataFrame) -> tuple[pl.DataFrame, Pool]:
+    """(missing martyrs, their statistics); missing = grave not identified (`Đã xác định`)."""
+    missing = martyrs.filter(pl.col("grave_status").fill_null("") != IDENTIFIED)
+    martyr_key: dict[str, str] = {}
+    keys: Counter = Counter()
+    key_places: dict[str, dict[str, str | None]] = {}
+    centroids: dict[str, tuple[float, float]] = {}
+    for mid, text in missing.select("martyr_id", "death_place").iter_rows():
+        key = place_key(text)
+        martyr_key[mid] = key
+        if not key:
+            continue
+        keys[key] += 1
+        if key not in key_places:
+            key_places[key] = _place_dict(text)
+        death = key_places[key]
+        centroid = unit_centroid(death["commune"], death["district"], death["province"])
+        if centroid:
+            centroids[mid] = centroid
+    ages = sorted(
+        a
+        for a in (_age_at_death(b, d) for b, d in missing.select("birth_year", "death_date").iter_rows())
+        if a is not None
+    )
+    unit_provinces: dict[str, Counter] = {}
+    death_province_all: Counter = Counter()
+    for unit, text in martyrs.select("unit", "death_place").iter_rows():
+        province = parse_place(text).province
+        if province:
+            death_province_all[province] += 1
+            if unit:
+                unit_provinces.setdefault(unit, Counter())[province] += 1
+    pool = Pool(
+        size=missing.height,
+        sex=Counter(s for s in missing["sex"].to_list() if s),
+        ages=ages,
+        martyr_place_key=martyr_key,
+        place_keys=keys,
+        key_places=key_places,
+        centroids=centroids,
+        given=Counter(g for g in (_given_key(n) for n in missing["full_name"].to_list()) if g),
+        full=Counter(k for k in (key_variant(n or "") for n in missing["full_name"].to_list()) if k),
+        hometown=Counter(c for c in missing["hometown_commune"].to_list() if c),
+        death_province_all=death_province_all,
+        unit_provinces=unit_provinces,
+    )
+    return missing, pool
+
+
+# --- evidence per pair -------------------------------------------------------------------------------
+
+
+def remains_features(remains: pl.DataFrame) -> dict[str, dict]:
+    """Parsed recovery place, cemetery province, dates, age range, inscriptions per remains."""
+    default = most_common_province(remains["recovery_place"]) if remains.height else None
+    out: dict[str, dict] = {}
+    for rec in remains.iter_rows(named=True):
+        recovery = from_columns(rec.get("recovery_date"), rec.get("recovery_date_precision"))
+        cemetery = parse_place(rec.get("cemetery"), default)
+        out[rec["remains_id"]] = {
+            **rec,
+            "place": _place_dict(rec.get("recovery_place"), default),
+            "place_key": place_key(rec.get("recovery_place")),
+            "cemetery_province": cemetery.province,
+            "recovery": recovery.value if recovery else None,
+            "recovery_last": recovery.last_day() if recovery else None,
+            "age_range": parse_age_range(rec.get("est_age")),
+            "inscriptions": inscriptions(rec.get("artefacts")),
+        }
+    return out
+
+
+def nongenetic_factors(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> list[Factor]:
+    """Every non-genetic factor for remains r and martyr m (rows as dicts)."""
+    factors: list[Factor] = []
+    est_sex = r.get("est_sex")
+    sex_share = pool.sex[est_sex] / sum(pool.sex.values()) if est_sex and pool.sex else None
+    factors.append(sex_factor(est_sex, m.get("sex"), sex_share, s))
+
+    death = m.get("death_date")
+    age = _age_at_death(m.get("birth_year"), death)
+    age_range = r["age_range"]
+    age_share = (
+        pool.age_share(age_range[0] - s.age_tolerance_years, age_range[1] + s.age_tolerance_years)
+        if age_range
+        else None
+    )
+    factors.append(age_factor(age_range, age, age_share, s))
+
+    factors.append(_place_or_distance(r, m, pool, s))
+    factors.append(date_factor(r["recovery"], r["recovery_last"], death, s))
+
+    cem = r["cemetery_province"]
+    unit = m.get("unit")
+    unit_counts = pool.unit_provinces.get(unit or "", Counter())
+    all_deaths = sum(pool.death_province_all.values())
+    factors.append(
+        unit_area_factor(
+            cem,
+            unit,
+            unit_counts[cem] if cem else 0,
+            sum(unit_counts.values()),
+            pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
+            s,
+        )
+    )
+
+    names = [m.get("full_name") or "", *(m.get("aliases") or [])]
+    given = _given_key(m.get("full_name"))
+    full = key_variant(m.get("full_name") or "")
+    factors.append(
+        artefact_name_factor(
+            r["inscriptions"],
+            names,
+            pool.given[given] / pool.size if given and pool.size else None,
+            pool.full[full] / pool.size if full and pool.size else None,
+            s,
+        )
+    )
+    home = m.get("hometown_commune")
+    factors.append(
+        hometown_factor(
+            r.get("artefacts"),
+            home,
+            m.get("hometown_district"),
+            pool.hometown[home] / pool.size if home and pool.size else None,
+            s,
+        )
+    )
+    return factors
+
+
+def _place_or_distance(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+    """The recovery place against the recorded place of death. The texts and their admin units come
+    first; the distance from the recovery coordinates only when the register gives no recovery place
+    text (one factor, not both: they measure the same thing)."""
+    death_key = pool.martyr_place_key.get(m["martyr_id"], "")
+    lat, lon = r.get("lat"), r.get("lon")
+    centroid = pool.centroids.get(m["martyr_id"])
+    if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
+        km = haversine_km(lat, lon, *centroid)
+        return distance_factor(km, _band_share(lat, lon, distance_band(km, s), pool, s), s)
+    category = place_category(r["place_key"], r["place"], death_key, pool.key_places.get(death_key, {}))
+    share = pool.place_shares(r["place_key"], r["place"]).get(category) if category else None
+    return place_factor(category, share, s, detail=f"{r.get('recovery_place')} / {m.get('death_place')}")
+
+
+def _band_share(lat: float, lon: float, band: int, pool: Pool, s: EvidenceSettings) -> float:
+    """Share of missing martyrs whose death-place centroid lies in `band` from the recovery point."""
+    key = (lat, lon)
+    if key not in pool.band_shares:
+        bands: Counter = Counter(
+            distance_band(haversine_km(lat, lon, *c), s) for c in pool.centroids.values()
+        )
+        total = len(pool.centroids)
+        pool.band_shares[key] = tuple(bands[i] / total for i in range(len(s.distance_bands_km) + 1))
+    return pool.band_shares[key][band]
+
+
+def unscored_mass(r: dict, unsampled_keys: Counter, pool: Pool, s: EvidenceSettings) -> float:
+    """Summed place LR of the missing martyrs with no reference profile (they cannot be excluded)."""
+    shares = pool.place_shares(r["place_key"], r["place"])
+    total = 0.0
+    for key, n in unsampled_keys.items():
+        category = place_category(r["place_key"], r["place"], key, pool.key_places.get(key, {}))
+        lr = place_factor(category, shares.get(category), s).lr if category else 1.0
+        total += n * lr
+    return total
+
+
+def score_candidates(
+    pairs: pl.DataFrame,
+    remains: pl.DataFrame,
+    missing: pl.DataFrame,
+    pool: Pool,
+    sampled_martyrs: set[str],
+    settings: MatchSettings,
+) -> pl.DataFrame:
+    """Add DNA LR, non-genetic LR, the evidence JSON and the posterior to each DNA candidate pair."""
+    s = settings.evidence
+    features = remains_features(remains)
+    martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    unsampled = Counter(pool.martyr_place_key.get(m, "") for m in martyr_rows if m not in sampled_martyrs)
+    prior = PriorModel(n_pool=pool.size, p_outside=settings.p_outside)
+    pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
+    rows = []
+    for remains_id, group in pairs.group_by("remains_id", maintain_order=True):
+        r = features.get(remains_id[0])
+        if r is None:
+            continue
+        scored = {}
+        for rec in group.iter_rows(named=True):
+            m = martyr_rows[rec["martyr_id"]]
+            dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
+            others = nongenetic_factors(r, m, pool, s)
+            lr_ng = math.prod(f.lr for f in others)
+            scored[rec["martyr_id"]] = (rec, dna, others, lr_ng)
+        lrs = {mid: v[1].lr * v[3] for mid, v in scored.items()}
+        post = posteriors(lrs, prior, unscored_mass(r, unsampled, pool, s))
+        for mid, (rec, dna, others, lr_ng) in scored.items():
+            rows.append(
+                {
+                    **rec,
+                    "lr": dna.lr,
+                    "lr_nongenetic": lr_ng,
+                    "lr_total": lrs[mid],
+                    "prior": prior.prior_each,
+                    "posterior": post[mid],
+                    "factors": json.dumps(
+                        [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
+                    ),
+                }
+            )
+    if not rows:
+        return pairs.with_columns(
+            lr=pl.lit(None, pl.Float64),
+            lr_nongenetic=pl.lit(None, pl.Float64),
+            lr_total=pl.lit(None, pl.Float64),
+            prior=pl.lit(None, pl.Float64),
+            posterior=pl.lit(None, pl.Float64),
+            factors=pl.lit(None, pl.String),
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+# --- the whole province --------------------------------------------------------------------------------
+
+
+@dataclass
+class MatchResult:
+    match_candidates: pl.DataFrame
+    identifications: pl.DataFrame
+    remains_outcomes: pl.DataFrame  # every remains: outcome, reason
+    martyr_outcomes: pl.DataFrame  # every missing martyr: reference status, outcome
+    refused_references: pl.DataFrame
+    baseline: pl.DataFrame  # mtDNA-only: remains_id, martyr_id
+
+
+def identify(
+    remains: pl.DataFrame,
+    remains_profiles: pl.DataFrame,
+    reference_profiles: pl.DataFrame,
+    candidates: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    frequencies: pl.DataFrame,
+    settings: MatchSettings | None = None,
+) -> MatchResult:
+    """Match every profiled remains against the references of the missing martyrs.
+
+    remains: remains_id, cemetery, recovery_date, recovery_date_precision, recovery_place, lat, lon,
+    artefacts, est_sex, est_age (raw.hai_cot). remains_profiles: remains_id, range, haplotype.
+    reference_profiles: relative_id, range, haplotype, consent. candidates: marts.maternal_candidates.
+    martyrs: core.martyrs. frequencies: the lab stage's haplotype frequency table.
+    """
+    from lietsi.assignment import Thresholds, assign
+
+    settings = settings or MatchSettings()
+    refs, refused = reference_table(reference_profiles, candidates)
+    missing, pool = build_pool(martyrs)
+    rp = remains_profiles.sort("remains_id").unique("remains_id", keep="first")
+    pairs = dna_pairs(rp, refs, frequencies, settings.rules)
+    sampled = set(refs["martyr_id"].to_list())
+    scored = score_candidates(pairs, remains, missing, pool, sampled, settings)
+    thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
+    identifications = assign(scored, thresholds)
+    evidence = _evidence_json(scored, identifications, settings)
+    identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
+    return MatchResult(
+        match_candidates=scored,
+        identifications=identifications,
+        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, identifications),
+        martyr_outcomes=_martyr_outcomes(missing, refs, identifications),
+        refused_references=refused,
+        baseline=mtdna_only_baseline(pairs),
+    )
+
+
+def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
+    """Propose when exactly one reference line cannot be excluded and that line serves one martyr."""
+    if pairs.is_empty():
+        return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
+    matching = pairs.filter(pl.col("verdict") == "cannot_exclude")
+    return (
+        matching.group_by("remains_id")
+        .agg(pl.col("line_id").n_unique().alias("lines"), pl.col("martyr_id").unique().alias("martyrs"))
+        .filter((pl.col("lines") == 1) & (pl.col("martyrs").list.len() == 1))
+        .select("remains_id", pl.col("martyrs").list.first().alias("martyr_id"))
+        .sort("remains_id")
+    )
+
+
+def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+    """The `evidence` column: a readable summary and every number behind the posterior."""
+    if ids.is_empty():
+        return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String, "evidence": pl.String})
+    picked = scored.join(
+        ids.select("remains_id", "martyr_id", "status", "reasons", "competitors"),
+        on=["remains_id", "martyr_id"],
+    )
+    rows = []
+    for rec in picked.iter_rows(named=True):
+        factors = json.loads(rec["factors"])
+        strong = sorted(
+            (f for f in factors if f["lr"] != 1.0), key=lambda f: -abs(math.log(max(f["lr"], 1e-12)))
+        )
+        summary = (
+            f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {rec['status']}, posterior "
+            f"{rec['posterior']:.4f}; DNA {rec['verdict']} (LR {rec['lr']:,.0f}), other evidence LR "
+            f"{rec['lr_nongenetic']:,.1f}" + (f"; strongest: {strong[0]['text']}" if strong else "")
+        )
+        doc = {
+            "summary": summary,
+            "status": rec["status"],
+            "reasons": rec["reasons"],
+            "prior": {
+                "each_martyr": rec["prior"],
+                "p_outside_pool": settings.p_outside,
+                "text": f"1 − {settings.p_outside:g} spread over the missing martyrs of the province",
+            },
+            "dna": {
+                "verdict": rec["verdict"],
+                "differences": rec["differences"],
+                "reference": rec["relative_id"],
+                "line": rec["line_id"],
+                "compared_range": rec["compared_range"],
+                "differing_sites": rec["differing_sites"],
+                "concordant_heteroplasmies": rec["heteroplasmies"],
+                "ignored_by_rules": rec["ignored"],
+                "excluding_references": rec.get("excluding_references"),
+            },
+            "factors": factors,
+            "lr_total": rec["lr_total"],
+            "posterior": rec["posterior"],
+            "competitors": rec["competitors"],
+        }
+        rows.append((rec["remains_id"], rec["martyr_id"], json.dumps(doc, ensure_ascii=False, default=str)))
+    return pl.DataFrame(
+        rows, schema={"remains_id": pl.String, "martyr_id": pl.String, "evidence": pl.String}, orient="row"
+    )
+
+
+def _remains_outcomes(
+    remains: pl.DataFrame, rp: pl.DataFrame, pairs: pl.DataFrame, scored: pl.DataFrame, ids: pl.DataFrame
+) -> pl.DataFrame:
+    profiled = set(rp["remains_id"].to_list())
+    with_pairs = pairs.group_by("remains_id").agg(
+        (pl.col("verdict") == "cannot_exclude").sum().alias("n_match"), pl.len().alias("n_pairs")
+    )
+    pair_info = {r: (a, b) for r, a, b in with_pairs.iter_rows()}
+    best = (
+        {r: p for r, p in scored.group_by("remains_id").agg(pl.col("posterior").max()).iter_rows()}
+        if not scored.is_empty()
+        else {}
+    )
+    status = {r: s for r, s in ids.select("remains_id", "status").iter_rows()}
+    rows = []
+    for (remains_id,) in remains.select("remains_id").unique().sort("remains_id").iter_rows():
+        if remains_id in status:
+            rows.append((remains_id, status[remains_id], None))
+        elif remains_id not in profiled:
+            rows.append((remains_id, "unresolved", "no usable mtDNA profile for these remains"))
+        elif remains_id not in pair_info:
+            rows.append((remains_id, "unresolved", NO_REFERENCE_MATCH))
+        else:
+            n_match, n_pairs = pair_info[remains_id]
+            if n_match == 0:
+                reason = f"only inconclusive comparisons ({n_pairs} reference(s) one difference away)"
+            else:
+                reason = (
+                    f"{n_match} martyr(s) cannot be excluded; evidence does not single one out "
+                    f"(best posterior {best.get(remains_id, 0):.3f})"
+                )
+            rows.append((remains_id, "unresolved", reason))
+    return pl.DataFrame(
+        rows, schema={"remains_id": pl.String, "outcome": pl.String, "reason": pl.String}, orient="row"
+    )
+
+
+def _martyr_outcomes(missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+    sampled = set(refs["martyr_id"].to_list())
+    status = {m: s for m, s in ids.select("martyr_id", "status").iter_rows()}
+    rows = []
+    for (mid,) in missing.select("martyr_id").iter_rows():
+        if mid in status:
+            rows.append((mid, status[mid], None))
+        elif mid not in sampled:
+            rows.append((mid, "no_reference", "no reference sample on this maternal line"))
+        else:
+            rows.append((mid, "not_found", "reference sampled; no remains in the register matches"))
+    return pl.DataFrame(
+        rows, schema={"martyr_id": pl.String, "outcome": pl.String, "reason": pl.String}, orient="row"
+    )
