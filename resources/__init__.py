@@ -13,16 +13,48 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+T = TypeVar("T")
 DEV_HASH_KEY = "lietsi-development-key-not-for-real-data"
+# Steps that read or write files (inbox, warehouse, out_dir) retry on transient I/O errors: a warehouse
+# locked by a UI query, a network share that hiccups. Shared so every stage retries the same way.
+IO_RETRY_POLICY = dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL)
+# Another process (the UI, an analyst's session) may hold the warehouse lock for a moment.
+_LOCK_WAITS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def httpfs_extension_path() -> str:
+    """The httpfs extension shipped by the `duckdb-extension-httpfs` wheel.
+
+    DuckDB writes encrypted databases only with the OpenSSL crypto that httpfs brings; loading it
+    from the installed wheel works offline, where `INSTALL httpfs` would try to download it.
+    """
+    version = duckdb.__version__
+    path = importlib.resources.files("duckdb_extension_httpfs") / "extensions" / f"v{version}"
+    return str(path / "httpfs.duckdb_extension")
+
+
+def _waiting_for_lock(open_database: Callable[[], T]) -> T:
+    """`open_database()`, retried while another process holds the warehouse's file lock."""
+    for wait in _LOCK_WAITS:
+        try:
+            return open_database()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            time.sleep(wait)
+    return open_database()
 
 
 class MissingSecretError(RuntimeError):
@@ -39,16 +71,18 @@ class WarehouseResource(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if not self.encryption_key:
-            con = duckdb.connect(self.path, read_only=read_only)
+            con = _waiting_for_lock(lambda: duckdb.connect(self.path, read_only=read_only))
         else:
-            # Encrypted databases can only be attached; the key never reaches the SQL log.
+            # Encrypted databases can only be attached; the key is a bound parameter, never SQL text.
             con = duckdb.connect(":memory:")
-            con.execute("LOAD httpfs")
+            con.execute(f"LOAD '{httpfs_extension_path()}'")
             mode = ", READ_ONLY" if read_only else ""
-            con.execute(
-                f"ATTACH '{self.path}' AS warehouse (ENCRYPTION_KEY $key{mode})",
-                {"key": self.encryption_key},
-            )
+            attach = f"ATTACH '{self.path}' AS warehouse (ENCRYPTION_KEY $key{mode})"
+            try:
+                _waiting_for_lock(lambda: con.execute(attach, {"key": self.encryption_key}))
+            except Exception:
+                con.close()
+                raise
             con.execute("USE warehouse")
         try:
             yield con

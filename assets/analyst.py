@@ -1,0 +1,107 @@
+"""The `analyst` schema: one view per `sql/analyst/*.sql` file, with no direct identifier of the living.
+
+Analysts get only this schema. Each view selects an explicit list of columns (an allow-list), so a
+column added to a mart later never reaches analysts by accident. A view whose mart does not exist
+yet is left out of this run (and its stale version dropped) instead of failing the run; each view
+carries a check that scans its columns and values for citizen ids, phones, keyed hashes and the
+names of living relatives (`lietsi.disclosure`).
+"""
+
+import re
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets._stages import stage_keys
+from lietsi.disclosure import living_relative_names, scan_schema
+from resources import IO_RETRY_POLICY, WarehouseResource
+
+GROUP = "analyst"
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "analyst"
+_REFERENCE = re.compile(r"\b(raw|core|marts|reports|ops)\.(\w+)\b")
+
+
+def view_sql() -> dict[str, str]:
+    """View name → its SELECT, one per file of sql/analyst."""
+    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SQL_DIR.glob("*.sql"))}
+
+
+def referenced_keys(sql: str) -> list[dg.AssetKey]:
+    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return sorted({dg.AssetKey([s, t]) for s, t in _REFERENCE.findall(body)}, key=lambda k: k.path)
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """(Re)create every analyst view; view → None when created, else why it is not available."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS analyst")
+    outcome: dict[str, str | None] = {}
+    for name, sql in view_sql().items():
+        try:
+            con.execute(f"CREATE OR REPLACE VIEW analyst.{name} AS {sql}")
+            con.execute(f"SELECT * FROM analyst.{name} LIMIT 0")
+            outcome[name] = None
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:
+            con.execute(f"DROP VIEW IF EXISTS analyst.{name}")
+            outcome[name] = str(exc).splitlines()[0]
+    return outcome
+
+
+def _specs() -> tuple[list[dg.AssetSpec], list[dg.AssetCheckSpec]]:
+    defined = set(stage_keys(exclude={"analyst", "audit"}))
+    specs, checks = [], []
+    for name, sql in view_sql().items():
+        key = dg.AssetKey(["analyst", name])
+        description = sql.splitlines()[0].removeprefix("--").strip() if sql.startswith("--") else name
+        specs.append(
+            dg.AssetSpec(
+                key,
+                deps=[k for k in referenced_keys(sql) if k in defined],
+                description=f"View over the marts for analysts: {description}",
+                group_name=GROUP,
+                skippable=True,
+            )
+        )
+        checks.append(
+            dg.AssetCheckSpec(
+                "no_identifiers",
+                asset=key,
+                description="No citizen id, phone, keyed hash, address or living relative's name.",
+            )
+        )
+    return specs, checks
+
+
+_SPECS, _CHECKS = _specs()
+
+
+@dg.multi_asset(specs=_SPECS, check_specs=_CHECKS, retry_policy=IO_RETRY_POLICY, can_subset=True)
+def analyst_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """(Re)create the analyst views whose marts exist, and scan each for identifiers."""
+    with warehouse.connect() as con:
+        outcome = create_views(con)
+        findings = scan_schema(con, "analyst", living_relative_names(con))
+        counts = {
+            name: con.execute(f"SELECT count(*) FROM analyst.{name}").fetchone()[0]
+            for name, reason in outcome.items()
+            if reason is None
+        }
+    selected = {key.path[1] for key in context.selected_asset_keys}
+    for name, reason in outcome.items():
+        if reason is not None:
+            context.log.info(f"analyst.{name} not yet available: {reason}")
+            continue
+        if name not in selected:
+            continue
+        key = dg.AssetKey(["analyst", name])
+        found = findings.filter(findings["object"] == f"analyst.{name}")
+        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": counts[name]})
+        yield dg.AssetCheckResult(
+            asset_key=key,
+            check_name="no_identifiers",
+            passed=found.is_empty(),
+            metadata={
+                "findings": found.height,
+                "details": dg.MetadataValue.md(str(found) if found.height else "none"),
+            },
+        )

@@ -1,0 +1,167 @@
+"""The run audit: what each run read, what it wrote, what its checks said, and which code ran.
+
+Four `ops` tables keep one history across runs (rows of a run are replaced if it is recorded again):
+- `ops.run_audit`: one row per run: job, status, trigger, inbox file, code version, totals;
+- `ops.run_inputs`: the inbox files the run read (file name, size, checksum, rows read/kept/quarantined);
+- `ops.run_row_counts`: every warehouse table after the run, with row count and content checksum;
+- `ops.run_checks`: every asset check evaluated in the run and whether it passed.
+
+The `ops.run_audit` asset records a run from inside it, as its last step. A run that fails or is
+stopped by a blocking check never reaches that step, so the `audit_*_runs` run-status sensors
+(pipelines/sensors.py) record finished runs again, with their final status, through `record_run`.
+"""
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+
+from assets._stages import stage_keys
+from lietsi.audit import code_version, table_fingerprints, warehouse_tables
+from resources import IO_RETRY_POLICY, WarehouseResource
+
+GROUP = "operations"
+AUDIT_TABLES = ("ops.run_audit", "ops.run_inputs", "ops.run_row_counts", "ops.run_checks")
+AUDITED_SCHEMAS = ("raw", "core", "marts", "ops", "reports")
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.run_audit (
+    run_id VARCHAR, job_name VARCHAR, status VARCHAR, trigger VARCHAR, inbox_file VARCHAR,
+    started_at TIMESTAMP, recorded_at TIMESTAMP, code_version VARCHAR,
+    input_files BIGINT, tables BIGINT, checks_passed BIGINT, checks_failed BIGINT);
+CREATE TABLE IF NOT EXISTS ops.run_inputs (
+    run_id VARCHAR, source VARCHAR, file VARCHAR, size_bytes BIGINT, checksum VARCHAR, status VARCHAR,
+    records_read BIGINT, rows_clean BIGINT, rows_quarantined BIGINT);
+CREATE TABLE IF NOT EXISTS ops.run_row_counts (
+    run_id VARCHAR, table_name VARCHAR, rows BIGINT, checksum VARCHAR);
+CREATE TABLE IF NOT EXISTS ops.run_checks (
+    run_id VARCHAR, asset VARCHAR, check_name VARCHAR, passed BOOLEAN, severity VARCHAR, blocking BOOLEAN);
+"""
+
+
+def _check_results(instance: dg.DagsterInstance, run_id: str) -> pl.DataFrame:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    rows = []
+    for record in records:
+        data = record.event_log_entry.dagster_event.asset_check_evaluation_data
+        rows.append(
+            {
+                "run_id": run_id,
+                "asset": data.asset_key.to_user_string(),
+                "check_name": data.check_name,
+                "passed": data.passed,
+                "severity": data.severity.value,
+                "blocking": bool(data.blocking),
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "run_id": pl.Utf8,
+            "asset": pl.Utf8,
+            "check_name": pl.Utf8,
+            "passed": pl.Boolean,
+            "severity": pl.Utf8,
+            "blocking": pl.Boolean,
+        },
+    )
+
+
+def record_run(
+    instance: dg.DagsterInstance, run_id: str, warehouse: WarehouseResource, status: str | None = None
+) -> int:
+    """Write (or rewrite) the audit rows of one run; returns the number of rows written."""
+    run = instance.get_run_by_id(run_id)
+    record = instance.get_run_record_by_id(run_id)
+    checks = _check_results(instance, run_id)
+    tags = run.tags if run else {}
+    started = datetime.fromtimestamp(record.start_time, UTC) if record and record.start_time else None
+    with warehouse.connect() as con:
+        con.execute(_DDL)
+        counts = table_fingerprints(con, AUDITED_SCHEMAS, exclude=AUDIT_TABLES).with_columns(
+            pl.lit(run_id).alias("run_id")
+        )
+        batch_tables = [t for t in warehouse_tables(con, ("ops",)) if t.startswith("ops.batches_")]
+        inputs = (
+            con.execute(
+                " UNION ALL ".join(
+                    f"SELECT $run_id AS run_id, source, file, size_bytes, batch_id AS checksum, status, "
+                    f"records_read, rows_clean, rows_quarantined FROM {t}"
+                    for t in batch_tables
+                )
+                + " ORDER BY source, file",
+                {"run_id": run_id},
+            ).pl()
+            if batch_tables
+            else None
+        )
+        summary = pl.DataFrame(
+            [
+                {
+                    "run_id": run_id,
+                    "job_name": run.job_name if run else None,
+                    "status": status or (run.status.value if run else None),
+                    "trigger": tags.get("lietsi/trigger")
+                    or ("sensor" if "dagster/sensor_name" in tags else "manual"),
+                    "inbox_file": tags.get("inbox/file"),
+                    "started_at": started.replace(tzinfo=None) if started else None,
+                    "recorded_at": datetime.now(UTC).replace(tzinfo=None),
+                    "code_version": code_version(),
+                    "input_files": 0 if inputs is None else inputs.height,
+                    "tables": counts.height,
+                    "checks_passed": int(checks["passed"].sum()),
+                    "checks_failed": int((~checks["passed"]).sum()),
+                }
+            ]
+        )
+        con.execute("BEGIN TRANSACTION")
+        for table, frame in (
+            ("ops.run_audit", summary),
+            ("ops.run_inputs", inputs),
+            ("ops.run_row_counts", counts.select("run_id", "table_name", "rows", "checksum")),
+            ("ops.run_checks", checks),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+            if frame is not None and frame.height:
+                con.register("frame", frame.to_arrow())
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
+                con.unregister("frame")
+        con.execute("COMMIT")
+    return 1 + (0 if inputs is None else inputs.height) + counts.height + checks.height
+
+
+def _audit_specs() -> list[dg.AssetSpec]:
+    # Analyst views are skippable (a view waits for its mart) and a skipped output would skip the
+    # audit; they hold no data of their own, so the audit need not wait for them.
+    upstream = [
+        *stage_keys(exclude={"audit", "analyst"}),
+        dg.AssetKey(["ops", "quarantine"]),
+        dg.AssetKey(["ops", "batches"]),
+    ]
+    descriptions = {
+        "run_audit": "One row per run: job, status, trigger, inbox file, code version, totals.",
+        "run_inputs": "Per run: every inbox file read, with size, checksum and row counts.",
+        "run_row_counts": "Per run: every warehouse table's row count and content checksum.",
+        "run_checks": "Per run: every asset check evaluated and its result.",
+    }
+    return [
+        dg.AssetSpec(["ops", name], deps=upstream, description=text, group_name=GROUP)
+        for name, text in descriptions.items()
+    ]
+
+
+@dg.multi_asset(specs=_audit_specs(), retry_policy=IO_RETRY_POLICY, can_subset=False)
+def run_audit(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """Record this run in the audit tables, after every other asset of the run."""
+    written = record_run(context.instance, context.run.run_id, warehouse, status="STARTED")
+    with warehouse.connect(read_only=True) as con:
+        audit = con.execute("SELECT * FROM ops.run_audit WHERE run_id = ?", [context.run.run_id]).pl()
+    row = audit.row(0, named=True)
+    preview = json.dumps({k: str(v) for k, v in row.items()}, ensure_ascii=False, indent=1)
+    for name in ("run_audit", "run_inputs", "run_row_counts", "run_checks"):
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey(["ops", name]),
+            metadata={"rows_written_for_run": written, "run": dg.MetadataValue.md(f"```\n{preview}\n```")},
+        )

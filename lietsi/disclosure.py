@@ -1,0 +1,128 @@
+"""Scanning warehouse objects for direct identifiers of living people.
+
+Used by the analyst schema's check and by the privacy tests. A finding names the object, the
+column and what was found, never the value itself (the report of a leak must not leak).
+
+What counts as an identifier here:
+- a column whose name says it holds one (citizen id, phone, address, a relative's or household
+  head's name, or any keyed hash: a hash is a pseudonym that links a row back to the person);
+- a value that looks like a 12-digit citizen id (CCCD), a Vietnamese phone number, or a 64-hex-digit
+  keyed hash;
+- a value containing one of the given names of living relatives.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import polars as pl
+
+IDENTIFIER_COLUMN = re.compile(
+    r"citizen|cccd|phone|dien_thoai|address|dia_chi|_hash$|^hash|relative_name|recipient_name|household_head",
+    re.IGNORECASE,
+)
+CITIZEN_ID = re.compile(r"\b0\d{11}\b")
+# Contiguous (`0912345678`, `+84912345678`) or grouped as people write them (`0912 345 678`); a decimal
+# such as a posterior `0.912345678` is neither.
+PHONE = re.compile(r"(?<![\w.+])(?:(?:\+?84|0)\d{9,10}|0\d{2,3}[ .-]\d{3}[ .-]\d{3,4})\b")
+KEYED_HASH = re.compile(r"\b[0-9a-f]{64}\b")
+FINDING_SCHEMA = {"object": pl.Utf8, "column": pl.Utf8, "finding": pl.Utf8, "rows": pl.Int64}
+
+
+def name_pattern(names: set[str]) -> re.Pattern[str] | None:
+    """One pattern for whole-word occurrences of any of `names` (`An` does not match in `Anh`)."""
+    usable = sorted({n.strip() for n in names if n and len(n.strip()) >= 5}, key=len, reverse=True)
+    if not usable:
+        return None
+    alternation = "|".join(re.escape(n) for n in usable)
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+
+
+def value_findings(values: list[str], names: set[str]) -> dict[str, int]:
+    """Counts of values holding a citizen id, a phone, a keyed hash or one of `names`."""
+    counts: dict[str, int] = {}
+    named = name_pattern(names)
+    for value in values:
+        found = []
+        if CITIZEN_ID.search(value):
+            found.append("citizen id pattern")
+        if PHONE.search(value):
+            found.append("phone pattern")
+        if KEYED_HASH.search(value):
+            found.append("keyed hash")
+        if named is not None and named.search(value):
+            found.append("living relative's name")
+        for kind in found:
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def scan_schema(con: duckdb.DuckDBPyConnection, schema: str, names: set[str]) -> pl.DataFrame:
+    """Every identifier found in the tables and views of `schema` (columns by name, values by pattern)."""
+    columns = con.execute(
+        """
+        SELECT table_name, column_name FROM information_schema.columns
+        WHERE table_schema = ? AND table_catalog = current_database()
+        ORDER BY table_name, ordinal_position
+        """,
+        [schema],
+    ).fetchall()
+    findings = []
+    for table, column in columns:
+        name = f"{schema}.{table}"
+        if IDENTIFIER_COLUMN.search(column):
+            findings.append({"object": name, "column": column, "finding": "identifier column", "rows": None})
+        values = [
+            r[0]
+            for r in con.execute(
+                f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM {name} WHERE "{column}" IS NOT NULL'
+            ).fetchall()
+        ]
+        for kind, count in value_findings(values, names).items():
+            findings.append({"object": name, "column": column, "finding": kind, "rows": count})
+    return pl.DataFrame(findings, schema=FINDING_SCHEMA)
+
+
+# Where the warehouse keeps names of living people, and of the dead (to tell them apart).
+_LIVING_NAME_COLUMNS = (
+    ("core.relatives", "full_name"),
+    ("raw.phieu_02", "relative_name"),
+    ("raw.phieu_01", "recipient_name"),
+    ("raw.phieu_ho_gia_dinh", "household_head"),
+)
+_MARTYR_NAME_COLUMNS = (
+    ("core.martyrs", "full_name"),
+    ("raw.registry", "full_name"),
+    ("raw.phieu_01", "martyr_name"),
+    ("raw.phieu_02", "martyr_name"),
+)
+
+
+def _names(con: duckdb.DuckDBPyConnection, columns: tuple[tuple[str, str], ...]) -> set[str]:
+    present = {
+        f"{s}.{t}.{c}"
+        for s, t, c in con.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+    names: set[str] = set()
+    for table, column in columns:
+        if f"{table}.{column}" in present:
+            names.update(
+                r[0]
+                for r in con.execute(
+                    f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL"
+                ).fetchall()
+            )
+    return names
+
+
+def living_relative_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of living relatives and household heads, minus any that is also a martyr's name.
+
+    A nephew named after his fallen uncle shares the name; the martyr's name is published, so its
+    presence in an analyst view is not a leak.
+    """
+    return _names(con, _LIVING_NAME_COLUMNS) - _names(con, _MARTYR_NAME_COLUMNS)
