@@ -1079,6 +1079,7 @@ _RELATIVE_TYPES: dict[str, pl.DataType] = {
     "name_text": pl.String(),
     "sex": pl.String(),
     "birth_year": pl.Int32(),
+    "birth_year_approx": pl.Boolean(),
     "citizen_id_hash": pl.String(),
     "citizen_id_valid": pl.Boolean(),
     "phone_hash": pl.String(),
@@ -1101,6 +1102,7 @@ _RELATIVE_COLUMNS = {
         "name_text": "relative_name",
         "sex": "relative_sex",
         "birth_year": "relative_birth_year",
+        "birth_year_approx": "relative_birth_year_approx",
         "citizen_id_hash": "citizen_id_hash",
         "citizen_id_valid": "citizen_id_valid",
         "phone_hash": "phone_hash",
@@ -1158,7 +1160,9 @@ def link_relatives(
             }
         )
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
-    names = name_frame(frame["name_text"], frame["sex"]).select("name_full", "key_toneless", "key_variant")
+    names = name_frame(frame["name_text"], frame["sex"]).select(
+        "name_full", "key_toneless", "key_variant", "given_variant"
+    )
     if default_province is None:
         default_province = most_common_province(frame["address"])
     addr = place_frame(frame["address"], default_province, prefix="addr_").select(
@@ -1172,40 +1176,81 @@ def link_relatives(
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
-    # Edges, strongest first: (1) the same valid citizen-id hash; (2) same name (toneless: the
-    # same surveyors type them), same address unit, birth years equal or unknown on one side (form
-    # 01 does not ask it), on the same form; (3) the same across forms; (4) the same phone and
-    # variant name (one person whose address was written differently).
+    # Edges, strongest first: (1) the same valid citizen-id hash; (2) same name, same address
+    # commune, birth years agreeing or unknown on one side (form 01 does not ask it), on the same
+    # form; (3) the same across forms; (4) the same given name and a close full name (a typo) with
+    # the same phone, or the same address commune and birth year.
     by_cid = frame.drop_nulls("cid").select("rid", "cid")
     cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
-    side = frame.drop_nulls(["key_toneless", "addr_block"]).select(
-        "rid", "key_toneless", "addr_block", "birth_year", "phone_hash", "source", "file", "source_record_id"
+    side = frame.drop_nulls(["key_variant", "addr_block"]).select(
+        "rid",
+        "key_variant",
+        "key_toneless",
+        "given_variant",
+        "addr_block",
+        "birth_year",
+        "birth_year_approx",
+        "phone_hash",
+        "source",
+        "file",
+        "source_record_id",
     )
     same_form = (pl.col("file") == pl.col("file_r")) & (
         pl.col("source_record_id") == pl.col("source_record_id_r")
     )
+    # Equal birth years, or one year apart when either is approximate, or unknown on one side.
+    gap = (pl.col("birth_year") - pl.col("birth_year_r")).abs()
+    approx = pl.col("birth_year_approx").fill_null(False) | pl.col("birth_year_approx_r").fill_null(False)
+    years_agree = (
+        pl.col("birth_year").is_null() | pl.col("birth_year_r").is_null() | (gap == 0) | ((gap <= 1) & approx)
+    )
+    # A name equal only without diacritics (`Nguyen Van An` / `Nguyễn Văn Ẩn`) needs both years, equal.
+    names_agree = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False) | (
+        gap == 0
+    ).fill_null(False)
+    phones_agree = (
+        pl.col("phone_hash").is_null()
+        | pl.col("phone_hash_r").is_null()
+        | (pl.col("phone_hash") == pl.col("phone_hash_r"))
+    )
     name_edges = (
-        side.join(side, on=["key_toneless", "addr_block"], suffix="_r")
-        .filter(
-            (
-                pl.col("birth_year").is_null()
-                | pl.col("birth_year_r").is_null()
-                | ((pl.col("birth_year") - pl.col("birth_year_r")).abs() <= 1)
-            )
-            & (
-                pl.col("phone_hash").is_null()
-                | pl.col("phone_hash_r").is_null()
-                | (pl.col("phone_hash") == pl.col("phone_hash_r"))
-            )
-        )
+        side.join(side, on=["key_variant", "addr_block"], suffix="_r")
+        .filter(years_agree & names_agree & phones_agree)
         .select("rid", "rid_r", pl.when(same_form.fill_null(False)).then(2).otherwise(1).alias("strength"))
     )
-    ph = frame.drop_nulls(["phone_hash", "key_variant"]).select("rid", "phone_hash", "key_variant")
-    phone_edges = ph.join(ph, on=["phone_hash", "key_variant"], suffix="_r").select(
+    # A typo in the name (`Nguynễ Minh Dũng`): same phone, or same address and birth year, and names
+    # close by Jaro-Winkler.
+    fuzzy = frame.select("rid", "key_variant", "given_variant", "addr_block", "birth_year", "phone_hash")
+    candidates = pl.concat(
+        [
+            fuzzy.drop_nulls(["phone_hash"]).join(
+                fuzzy.drop_nulls(["phone_hash"]), on="phone_hash", suffix="_r"
+            ),
+            fuzzy.drop_nulls(["addr_block", "birth_year"]).join(
+                fuzzy.drop_nulls(["addr_block", "birth_year"]), on=["addr_block", "birth_year"], suffix="_r"
+            ),
+        ],
+        how="diagonal_relaxed",
+    ).filter(
+        (pl.col("rid") < pl.col("rid_r"))
+        & pl.col("key_variant").is_not_null()
+        & pl.col("key_variant_r").is_not_null()
+    )
+    close = (
+        cpdist(
+            candidates["key_variant"].to_list(),
+            candidates["key_variant_r"].to_list(),
+            scorer=JaroWinkler.normalized_similarity,
+            workers=-1,
+        )
+        if candidates.height
+        else np.zeros(0)
+    )
+    fuzzy_edges = candidates.filter(pl.Series(close >= 0.92)).select(
         "rid", "rid_r", pl.lit(0).alias("strength")
     )
     all_edges = (
-        pl.concat([cid_edges, name_edges, phone_edges], how="vertical_relaxed")
+        pl.concat([cid_edges, name_edges, fuzzy_edges], how="vertical_relaxed")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .group_by("rid", "rid_r")
         .agg(pl.col("strength").max())
