@@ -30,7 +30,9 @@ from scipy.stats import beta
 
 from lietsi.alignment import AlignmentError, call_read, normalize_profile
 from lietsi.haplogroups import classify
+from lietsi.ingest import QUARANTINE_SCHEMA
 from lietsi.matching import ComparisonRules, effective_sites
+from lietsi.maternal import maternal_lines
 from lietsi.mtdna import (
     CONTROL_REGION,
     Ranges,
@@ -51,11 +53,21 @@ LAB_FAILED = "Không đạt"
 # HV1 and HV2 cores: where most of the control region's informative sites are. A profile must cover
 # this share of them to be worth comparing.
 INFORMATIVE_SITES: Ranges = ((16024, 16365), (73, 340))
-MIN_INFORMATIVE_COVERAGE = 0.90
-MAX_AMBIGUOUS_FRACTION = 0.01
-MAX_HETEROPLASMIES = 2
 # A profile reads the "full control region" when it misses at most this share of 16024-16569,1-576.
 FULL_CR_COVERAGE = 0.99
+
+
+@dataclass(frozen=True)
+class QcRules:
+    """Thresholds of the lab QC (asset config in `assets/lab.py`)."""
+
+    # Share of the HV1/HV2 cores (INFORMATIVE_SITES) a profile must read.
+    min_informative_coverage: float = 0.90
+    # Read N (and three-base IUPAC codes) allowed, as a share of the aligned read.
+    max_ambiguous_fraction: float = 0.01
+    # Point heteroplasmies beyond this suggest a mixture or contamination.
+    max_heteroplasmies: int = 2
+
 
 REASONS = {
     "lab_failed": "lab verdict Không đạt (result failed at the lab)",
@@ -65,7 +77,7 @@ REASONS = {
     "no_alignment": "sequence does not align to rCRS",
     "too_short": "range too short for the control region's informative sites",
     "ambiguous": "too many ambiguous bases (N) in the read",
-    "heteroplasmies": f"more than {MAX_HETEROPLASMIES} point heteroplasmies (mixture or contamination?)",
+    "heteroplasmies": "too many point heteroplasmies (mixture or contamination?)",
     "outside_range": "variants reported outside the range read",
     "unknown_sample": "sample id not in the sample log (mau_adn)",
     "duplicate_disagrees": "several results for the sample disagree",
@@ -112,8 +124,13 @@ def is_full_control_region(ranges: Ranges) -> bool:
     return covered >= FULL_CR_COVERAGE * range_length(CONTROL_REGION)
 
 
-def read_result(row: dict) -> LabResult:
-    """A `raw.ket_qua_adn` row (as a dict) → parsed, canonical, QC'd result."""
+def read_result(row: dict, qc: QcRules | None = None, check_profile: bool = True) -> LabResult:
+    """A `raw.ket_qua_adn` row (as a dict) → parsed, canonical, QC'd result.
+
+    With ``check_profile=False`` the range and heteroplasmy checks are left to the caller, who applies
+    :func:`profile_reason` after merging a sample's results (HV1 and HV2 may come as two rows).
+    """
+    qc = qc or QcRules()
     fmt = (row.get("format") or "csv").lower()
     base = LabResult(
         sample_id=(row.get("sample_id") or "").strip(),
@@ -139,7 +156,7 @@ def read_result(row: dict) -> LabResult:
             return reject("no_alignment", str(exc))
         ranges, variants, ambiguous = call.ranges, call.variants, call.ambiguous
         aligned = range_length(ranges) + ambiguous
-        if ambiguous > MAX_AMBIGUOUS_FRACTION * aligned:
+        if ambiguous > qc.max_ambiguous_fraction * aligned:
             return reject("ambiguous", f"{ambiguous} of {aligned} aligned bases")
         if call.strand == "-":
             flags.append("read was the reverse complement")
@@ -170,17 +187,22 @@ def read_result(row: dict) -> LabResult:
         if not (row.get("haplotype") or "").strip():
             flags.append("no differences from rCRS reported")
     result = _replace(base, ranges=ranges, variants=variants, flags=tuple(flags), ambiguous=ambiguous)
-    coverage = informative_coverage(ranges)
-    if coverage < MIN_INFORMATIVE_COVERAGE:
-        return _replace(
-            result,
-            reason=f"{REASONS['too_short']}: {format_range(ranges)} reads {coverage:.0%} of "
-            f"{format_range(INFORMATIVE_SITES)}, need {MIN_INFORMATIVE_COVERAGE:.0%}",
+    return result if not check_profile else _replace(result, reason=profile_reason(result, qc))
+
+
+def profile_reason(result: LabResult, qc: QcRules | None = None) -> str | None:
+    """Why a (possibly merged) profile is unusable: too short a range, too many heteroplasmies."""
+    qc = qc or QcRules()
+    coverage = informative_coverage(result.ranges)
+    if coverage < qc.min_informative_coverage:
+        return (
+            f"{REASONS['too_short']}: {format_range(result.ranges)} reads {coverage:.0%} of "
+            f"{format_range(INFORMATIVE_SITES)}, need {qc.min_informative_coverage:.0%}"
         )
-    if result.heteroplasmies > MAX_HETEROPLASMIES:
-        hets = format_variants(v for v in variants if v.is_heteroplasmy)
-        return _replace(result, reason=f"{REASONS['heteroplasmies']}: {hets}")
-    return result
+    if result.heteroplasmies > qc.max_heteroplasmies:
+        hets = format_variants(v for v in result.variants if v.is_heteroplasmy)
+        return f"{REASONS['heteroplasmies']}: {hets}, more than {qc.max_heteroplasmies}"
+    return None
 
 
 def merge_duplicates(results: list[LabResult]) -> tuple[LabResult | None, list[LabResult]]:
@@ -231,13 +253,6 @@ PROFILE_SCHEMA = {
     "file": pl.Utf8,
     "row_number": pl.Int64,
 }
-QUARANTINE_SCHEMA = {
-    "source": pl.Utf8,
-    "file": pl.Utf8,
-    "row_number": pl.Int64,
-    "reason": pl.Utf8,
-    "raw": pl.Utf8,
-}
 
 
 def _sample_log(samples: pl.DataFrame) -> dict[str, dict]:
@@ -250,13 +265,15 @@ def _sample_log(samples: pl.DataFrame) -> dict[str, dict]:
     return log
 
 
-def build_profiles(results: pl.DataFrame, samples: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def build_profiles(
+    results: pl.DataFrame, samples: pl.DataFrame, qc: QcRules | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`raw.ket_qua_adn` + `raw.mau_adn` → (profiles without haplogroups, quarantine)."""
     log = _sample_log(samples)
     by_sample: dict[str, list[LabResult]] = {}
     rejected: list[LabResult] = []
     for row in results.sort(["file", "row_number"]).iter_rows(named=True):
-        result = read_result(row)
+        result = read_result(row, qc, check_profile=False)
         if result.reason is None and result.sample_id not in log:
             result = _replace(result, reason=REASONS["unknown_sample"])
         if result.reason is not None:
@@ -268,6 +285,10 @@ def build_profiles(results: pl.DataFrame, samples: pl.DataFrame) -> tuple[pl.Dat
         merged, disagreeing = merge_duplicates(by_sample[sample_id])
         rejected.extend(disagreeing)
         if merged is None:
+            continue
+        reason = profile_reason(merged, qc)
+        if reason is not None:
+            rejected.extend(_replace(r, reason=reason) for r in by_sample[sample_id])
             continue
         rows.append(_profile_row(merged, len(by_sample[sample_id]), log[sample_id]))
     profiles = pl.DataFrame(rows, schema=PROFILE_SCHEMA)
@@ -355,32 +376,15 @@ def link_relatives(profiles: pl.DataFrame, relatives: pl.DataFrame | None) -> pl
     ).drop("_n")
 
 
-def maternal_lines(candidates: pl.DataFrame) -> dict[str, str]:
-    """relative_id → maternal line id: relatives and martyrs joined by ``shares_mtdna`` pairs are one
-    line (union-find); the line is named by its smallest martyr id, so ids are stable across runs."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    edges = candidates.filter(pl.col("shares_mtdna").fill_null(False))
-    for martyr, relative in edges.select("martyr_id", "relative_id").iter_rows():
-        a, b = find(f"m:{martyr}"), find(f"r:{relative}")
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    members: dict[str, list[str]] = {}
-    for node in list(parent):
-        members.setdefault(find(node), []).append(node)
-    lines: dict[str, str] = {}
-    for group in members.values():
-        martyrs = sorted(n[2:] for n in group if n.startswith("m:"))
-        name = f"line:{martyrs[0]}" if martyrs else f"line:r:{min(group)[2:]}"
-        lines.update({n[2:]: name for n in group if n.startswith("r:")})
-    return lines
+def relative_lines(candidates: pl.DataFrame) -> dict[str, str]:
+    """relative_id → maternal line id from `marts.maternal_candidates` (kinship's union-find)."""
+    if "maternal_line_id" in candidates.columns:
+        lines = candidates.filter(pl.col("shares_mtdna").fill_null(False)).select(
+            pl.col("relative_id").alias("member_id"), "maternal_line_id"
+        )
+    else:
+        lines = maternal_lines(candidates).filter(pl.col("member_kind") == "relative")
+    return dict(lines.unique("member_id").select("member_id", "maternal_line_id").iter_rows())
 
 
 def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:

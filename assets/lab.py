@@ -1,0 +1,294 @@
+"""Lab: laboratory results (EMPOP rows, FASTA reads) → `marts.mtdna_profiles`, its quarantine, population
+haplotype frequencies, and an evaluation against the synthetic truth. The method is in lietsi.lab
+and docs/lab.md.
+"""
+
+import importlib.util
+import time
+
+import dagster as dg
+import polars as pl
+
+from lietsi.haplogroups import is_within
+from lietsi.lab import (
+    QcRules,
+    assign_haplogroups,
+    build_profiles,
+    haplotype_frequencies,
+    link_relatives,
+    relative_lines,
+)
+from lietsi.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
+from resources import SettingsResource, WarehouseResource
+
+GROUP = "lab"
+PROFILES = dg.AssetKey(["marts", "mtdna_profiles"])
+FREQUENCIES = dg.AssetKey(["marts", "haplotype_frequencies"])
+CANDIDATES = dg.AssetKey(["marts", "maternal_candidates"])
+MIN_HAPLOGROUP_AGREEMENT = 0.98
+# Maternal lines come from the kinship stage; until its module exists, relatives count one line each.
+_KINSHIP_DEPS = [CANDIDATES] if importlib.util.find_spec("assets.kinship") else []
+
+
+def _md(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
+    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=50):
+        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
+
+
+def _counts_md(series: pl.Series, top: int = 15) -> dg.MetadataValue:
+    counts = series.drop_nulls().value_counts(sort=True).head(top)
+    return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or "none")
+
+
+class LabConfig(dg.Config):
+    min_informative_coverage: float = QcRules.min_informative_coverage
+    max_ambiguous_fraction: float = QcRules.max_ambiguous_fraction
+    max_heteroplasmies: int = QcRules.max_heteroplasmies
+
+
+@dg.multi_asset(
+    group_name=GROUP,
+    ins={
+        "ket_qua_adn": dg.AssetIn(key=["raw", "ket_qua_adn"]),
+        "mau_adn": dg.AssetIn(key=["raw", "mau_adn"]),
+        "relatives": dg.AssetIn(key=["core", "relatives"]),
+    },
+    outs={
+        "profiles": dg.AssetOut(
+            key=PROFILES,
+            description="One row per sample with a usable mtDNA profile: canonical EMPOP range and "
+            "haplotype, PhyloTree 17 haplogroup, QC flags, remains id or donor (relative_id).",
+        ),
+        "quarantine": dg.AssetOut(
+            key=["ops", "quarantine_lab"],
+            description="Lab results rejected by QC, each with its reason.",
+        ),
+    },
+)
+def mtdna_profiles(
+    context: dg.AssetExecutionContext,
+    config: LabConfig,
+    ket_qua_adn: pl.DataFrame,
+    mau_adn: pl.DataFrame,
+    relatives: pl.DataFrame,
+):
+    qc = QcRules(config.min_informative_coverage, config.max_ambiguous_fraction, config.max_heteroplasmies)
+    started = time.perf_counter()
+    profiles, quarantine = build_profiles(ket_qua_adn, mau_adn, qc)
+    read_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    profiles = assign_haplogroups(profiles)
+    classify_seconds = time.perf_counter() - started
+    profiles = link_relatives(profiles, relatives)
+    distinct = profiles.select("range", "haplotype").n_unique() if profiles.height else 0
+    context.log.info(
+        f"{ket_qua_adn.height} results → {profiles.height} profiles, {quarantine.height} quarantined; "
+        f"{distinct} distinct (range, haplotype) classified in {classify_seconds:.1f} s"
+    )
+    full = profiles.filter(pl.col("full_control_region"))
+    yield dg.Output(
+        profiles,
+        output_name="profiles",
+        metadata={
+            "results_read": ket_qua_adn.height,
+            "fasta_results": int((ket_qua_adn["format"] == "fasta").sum()) if "format" in ket_qua_adn else 0,
+            "profiles": profiles.height,
+            "remains_profiles": int((profiles["sample_kind"] == "remains").sum()),
+            "relative_profiles": int((profiles["sample_kind"] == "relative").sum()),
+            "relatives_linked": int(profiles["relative_id"].is_not_null().sum()),
+            "full_control_region": full.height,
+            "flagged": int(profiles["qc_flags"].is_not_null().sum()),
+            "distinct_haplotypes_classified": distinct,
+            "read_and_align_seconds": round(read_seconds, 2),
+            "classify_seconds": round(classify_seconds, 2),
+            "median_haplogroup_quality": float(full["haplogroup_quality"].median() or 0.0),
+            "haplogroups": _counts_md(profiles["haplogroup"]),
+            "preview": _md(profiles.drop("citizen_id_hash")),
+        },
+    )
+    reasons = quarantine["reason"].str.replace(r":.*$", "")
+    yield dg.Output(
+        quarantine,
+        output_name="quarantine",
+        metadata={"rows": quarantine.height, "reasons": _counts_md(reasons)},
+    )
+
+
+def _table_exists(warehouse: WarehouseResource, schema: str, table: str) -> bool:
+    found = warehouse.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    )
+    return bool(found["n"][0])
+
+
+@dg.asset(
+    key=FREQUENCIES,
+    group_name=GROUP,
+    ins={"profiles": dg.AssetIn(key=PROFILES)},
+    deps=_KINSHIP_DEPS,
+    description="Haplotype frequencies in the reference population (relatives' profiles, one per "
+    "maternal line, on the full control region, hotspots and C-stretch length variants masked), "
+    "with the Clopper–Pearson one-sided 95% upper bound.",
+)
+def haplotype_frequencies_asset(
+    context: dg.AssetExecutionContext, profiles: pl.DataFrame, warehouse: WarehouseResource
+) -> dg.Output[pl.DataFrame]:
+    lines = None
+    if _table_exists(warehouse, "marts", "maternal_candidates"):
+        lines = relative_lines(warehouse.query("SELECT * FROM marts.maternal_candidates"))
+    else:
+        context.log.warning("marts.maternal_candidates missing: each relative counts as its own line")
+    table, stats = haplotype_frequencies(profiles, lines)
+    singletons = int((table["count"] == 1).sum()) if table.height else 0
+    return dg.Output(
+        table,
+        metadata={
+            **stats,
+            "maternal_lines_known": lines is not None,
+            "distinct_haplotypes": table.height,
+            "seen_once": singletons,
+            "random_match_probability": float((table["frequency"] ** 2).sum()) if table.height else 0.0,
+            "preview": _md(table, 10),
+        },
+    )
+
+
+@dg.asset(
+    key=["marts", "lab_evaluation"],
+    group_name=GROUP,
+    ins={"profiles": dg.AssetIn(key=PROFILES), "quarantine": dg.AssetIn(key=["ops", "quarantine_lab"])},
+    description="Profiles against the synthetic truth (samples.csv): haplotype and haplogroup "
+    "agreement, failed samples caught. Empty when there is no truth folder.",
+)
+def lab_evaluation(
+    profiles: pl.DataFrame, quarantine: pl.DataFrame, settings: SettingsResource
+) -> dg.Output[pl.DataFrame]:
+    truth_dir = settings.truth
+    if truth_dir is None or not (truth_dir / "samples.csv").is_file():
+        empty = pl.DataFrame(schema={"metric": pl.Utf8, "value": pl.Float64, "n": pl.Int64})
+        return dg.Output(empty, metadata={"truth": "no truth"})
+    truth = pl.read_csv(truth_dir / "samples.csv", infer_schema=False)
+    metrics = evaluate_against_truth(profiles, quarantine, truth)
+    return dg.Output(
+        metrics,
+        metadata={row["metric"]: row["value"] for row in metrics.iter_rows(named=True)}
+        | {"table": _md(metrics, 20)},
+    )
+
+
+def evaluate_against_truth(
+    profiles: pl.DataFrame, quarantine: pl.DataFrame, truth: pl.DataFrame
+) -> pl.DataFrame:
+    """Per-sample comparison with the generator's samples.csv."""
+    joined = profiles.join(
+        truth.select(
+            "sample_id",
+            pl.col("haplotype").alias("true_haplotype"),
+            pl.col("haplogroup").alias("true_haplogroup"),
+            pl.col("range").alias("true_range"),
+        ),
+        on="sample_id",
+        how="inner",
+    )
+    haplotype_ok = [
+        format_variants(restrict(parse_variants(t or ""), parse_range(r))) == h
+        for r, h, t in joined.select("range", "haplotype", "true_haplotype").iter_rows()
+    ]
+    full = joined.filter(pl.col("full_control_region"))
+    exact = (full["haplogroup"] == full["true_haplogroup"]).to_list()
+    nested = [
+        bool(p and t and (is_within(p, t) or is_within(t, p)))
+        for p, t in full.select("haplogroup", "true_haplogroup").iter_rows()
+    ]
+    failed = truth.filter(pl.col("failed").str.to_lowercase() == "true")["sample_id"].to_list()
+    caught = quarantine["raw"].str.json_path_match("$.sample_id").is_in(failed).sum() if failed else 0
+    failed_in_profiles = profiles["sample_id"].is_in(failed).sum() if failed else 0
+
+    def rate(flags: list[bool]) -> float:
+        return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+    rows = [
+        ("profiles_with_truth", float(joined.height), joined.height),
+        ("haplotype_agreement", rate(haplotype_ok), len(haplotype_ok)),
+        ("haplogroup_agreement_full_cr", rate(exact), len(exact)),
+        ("haplogroup_same_lineage_full_cr", rate(nested), len(nested)),
+        ("failed_samples", float(len(failed)), len(failed)),
+        ("failed_results_quarantined", float(caught), len(failed)),
+        ("failed_samples_with_profile", float(failed_in_profiles), len(failed)),
+    ]
+    return pl.DataFrame(rows, schema={"metric": pl.Utf8, "value": pl.Float64, "n": pl.Int64}, orient="row")
+
+
+@dg.asset_check(
+    asset=PROFILES,
+    blocking=True,
+    description="Every profile is in canonical notation (range and haplotype re-format to themselves), "
+    "has a known sample kind, and sample ids are unique.",
+)
+def profiles_canonical(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    profiles = warehouse.query("SELECT sample_id, sample_kind, range, haplotype FROM marts.mtdna_profiles")
+    bad = []
+    for sample_id, kind, rng, hap in profiles.iter_rows():
+        try:
+            canonical = format_range(parse_range(rng)) == rng and format_variants(parse_variants(hap)) == hap
+        except ValueError:
+            canonical = False
+        if not canonical or kind not in ("remains", "relative"):
+            bad.append(sample_id)
+    duplicates = profiles.height - profiles["sample_id"].n_unique()
+    return dg.AssetCheckResult(
+        passed=not bad and duplicates == 0,
+        metadata={
+            "not_canonical_or_kind_unknown": len(bad),
+            "examples": ", ".join(bad[:10]),
+            "duplicate_ids": duplicates,
+        },
+    )
+
+
+@dg.asset_check(
+    asset=PROFILES,
+    blocking=True,
+    description="Every full control-region profile has a PhyloTree haplogroup.",
+)
+def haplogroups_assigned(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    missing = warehouse.query(
+        "SELECT sample_id FROM marts.mtdna_profiles WHERE full_control_region AND haplogroup IS NULL"
+    )
+    return dg.AssetCheckResult(passed=missing.is_empty(), metadata={"missing": missing.height})
+
+
+@dg.asset_check(
+    asset=PROFILES,
+    blocking=True,
+    additional_deps=[dg.AssetKey(["ops", "quarantine_lab"]), dg.AssetKey(["raw", "ket_qua_adn"])],
+    description="No result silently dropped: results read = results merged into profiles + quarantined.",
+)
+def results_accounted(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    counts = warehouse.query(
+        """
+        SELECT (SELECT count(*) FROM raw.ket_qua_adn) AS read,
+               (SELECT coalesce(sum(results), 0) FROM marts.mtdna_profiles) AS merged,
+               (SELECT count(*) FROM ops.quarantine_lab) AS quarantined
+        """
+    ).row(0, named=True)
+    return dg.AssetCheckResult(
+        passed=counts["read"] == counts["merged"] + counts["quarantined"],
+        metadata={k: int(v) for k, v in counts.items()},
+    )
+
+
+@dg.asset_check(
+    asset=dg.AssetKey(["marts", "lab_evaluation"]),
+    description="Haplogroup agreement with the synthetic truth on full control regions "
+    f"≥ {MIN_HAPLOGROUP_AGREEMENT}.",
+)
+def haplogroup_agreement(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    rows = warehouse.query(
+        "SELECT value, n FROM marts.lab_evaluation WHERE metric = 'haplogroup_agreement_full_cr'"
+    )
+    if rows.is_empty() or not rows["n"][0]:
+        return dg.AssetCheckResult(passed=True, metadata={"truth": "no truth"})
+    value = float(rows["value"][0])
+    return dg.AssetCheckResult(passed=value >= MIN_HAPLOGROUP_AGREEMENT, metadata={"agreement": value})
