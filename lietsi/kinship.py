@@ -648,7 +648,7 @@ def parse_kinship(text: str | None) -> Kinship:
             cands = _candidates(w, stripped)
             if cands is None:
                 if _segment_has_kin_words(words):
-                    return Kinship(text, error=f"unknown word '{w}'")
+                    return Kinship(text, error="a word outside the kinship vocabulary")
                 seg = []
                 break
             if cands != ((w,),):
@@ -741,7 +741,7 @@ def decide(kinship: Kinship | Path, martyr_sex: Sex | None) -> Decision:
         return Decision(answers.pop(), None, needed)
     if len(kinship.readings) > 1:
         readings = " or ".join(format_path(p) for p in kinship.readings)
-        return Decision(None, f"'{kinship.text}' can be read as {readings}", needed)
+        return Decision(None, f"the text can be read as {readings}", needed)
     if needed and martyr_sex is None and None not in answers:
         return Decision(None, "depends on the martyr's sex, which is not recorded", needed)
     reason = next((r for outcomes in per_reading for _, r in outcomes if r), "undecided")

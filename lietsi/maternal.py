@@ -108,7 +108,8 @@ def maternal_candidates(statements: pl.DataFrame) -> pl.DataFrame:
         pl.col("relationship_text").first(),
         pl.col("kin_path").first(),
         pl.col("shares_mtdna").drop_nulls().unique().alias("_answers"),
-        pl.col("relationship_text").filter(pl.col("shares_mtdna").is_not_null()).unique().alias("_texts"),
+        # Kin paths, not the texts: review reasons reach the analyst schema, free text may name people.
+        pl.col("kin_path").filter(pl.col("shares_mtdna").is_not_null()).unique().alias("_texts"),
         pl.col("review_reason").first().alias("_reason"),
         pl.col("martyr_sex").drop_nulls().first(),
         pl.col("relative_sex").drop_nulls().first(),
@@ -622,9 +623,11 @@ def evaluate(
         )
         if lines is not None:
             # A martyr whose grave is identified needs no reference sample.
-            not_needed = lines.filter(~pl.col("needs_sample")).select(
-                pl.col("martyr_ids").alias("martyr_id")
-            ).explode("martyr_id")
+            not_needed = (
+                lines.filter(~pl.col("needs_sample"))
+                .select(pl.col("martyr_ids").alias("martyr_id"))
+                .explode("martyr_id")
+            )
             usable = usable.join(not_needed, on="martyr_id", how="anti")
         missing = usable.join(served, on="martyr_id", how="anti")
         out["martyrs_with_usable_relative"] = usable.height
