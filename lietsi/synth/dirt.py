@@ -12,11 +12,11 @@ import unicodedata
 from lietsi.synth import names
 
 RATES = {
-    "nfd": 0.02,
+    "nfd": 0.015,
     "old_tone": 0.05,
     "abbreviated_name": 0.02,
     "typo": 0.015,
-    "no_diacritics": 0.02,
+    "no_diacritics": 0.012,
     "northern_spelling": 0.3,  # of Huỳnh/Võ names in a record from a national-level source
     "approx_year": 0.04,
     "malformed_date": 0.005,

@@ -120,7 +120,7 @@ class _Builder:
         return self.children(mother, father, parent.birth_year + self.rng.randint(20, 28), count)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MartyrCore:
     """What the registry knows of a martyr, decided before (and without) the family tree."""
 

@@ -210,7 +210,7 @@ def haplotype_text(variants: tuple[Variant, ...]) -> str:
     return mtdna.format_variants(mtdna.Variant(*v) for v in variants)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lineage:
     uid: str
     haplogroup: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import sys
 from dataclasses import dataclass
 
 from lietsi.synth import haplotypes, names, places
@@ -177,9 +178,10 @@ def _one(
         commune=commune,
         in_province=in_province,
         death_date=death,
-        death_place=places.death_place(rng, province, death_year),
-        unit=unit,
-        unit_abbr=abbr,
+        # Interned: a national run holds a million martyrs but only thousands of distinct places.
+        death_place=sys.intern(places.death_place(rng, province, death_year)),
+        unit=sys.intern(unit),
+        unit_abbr=sys.intern(abbr),
         rank=rank_name,
         position=rng.choice(_POSITIONS),
         enlistment=min(_date_in(rng, enlist_year), death),

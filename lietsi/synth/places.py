@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 from vietnamadminunits.database import query
 
@@ -47,7 +47,7 @@ class Province:
     code: str
     communes: tuple[Commune, ...]
 
-    @property
+    @cached_property
     def districts(self) -> list[str]:
         seen: dict[str, None] = {}
         for c in self.communes:

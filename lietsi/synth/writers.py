@@ -89,8 +89,11 @@ class Sink:
         for kind in style.kinds():
             on_dirt(self.folder, name, None, kind)
         if style.fmt == "xlsx":
-            self._wb = Workbook(write_only=True)
-            self._ws = self._wb.create_sheet("Sheet1")
+            # A normal (not write-only) workbook records the sheet dimension, as Excel does; readers
+            # in read-only mode rely on it to pad rows whose trailing cells are empty.
+            self._wb = Workbook()
+            self._ws = self._wb.active
+            self._ws.title = "Sheet1"
             if style.title:
                 self._ws.append([style.title])
                 self._ws.append([])
@@ -99,6 +102,7 @@ class Sink:
             encoding = "utf-8-sig" if style.bom else "utf-8"
             if style.legacy and style.legacy_as_bytes:
                 encoding = "latin-1"
+            self._encoding = encoding
             self._fh = open(self.path, "w", encoding=encoding, newline="")  # noqa: SIM115
             self._csv = csv.writer(self._fh, delimiter=style.sep, lineterminator="\r\n")
             self._csv.writerow([self._cell(h) for h in headers])
@@ -114,7 +118,9 @@ class Sink:
 
     def row(self, values: dict[str, object], dirt: list[str] | tuple[str, ...] = ()) -> int:
         self.rows += 1
-        cells = [self._cell("" if values.get(c) is None else values.get(c)) for c in self.columns]
+        cells = ["" if values.get(c) is None else values[c] for c in self.columns]
+        if self.style.nfd or self.style.legacy:
+            cells = [self._cell(c) for c in cells]
         if self.style.fmt == "xlsx":
             self._ws.append([None if c == "" else c for c in cells])
         else:
@@ -132,10 +138,12 @@ class Sink:
             return
         self._fh.close()
         if self.style.truncate and self.rows:
-            data = self.path.read_bytes()
-            body = data.rstrip(b"\r\n")
-            start = body.rfind(b"\n") + 1
-            self.path.write_bytes(body[: start + max(1, (len(body) - start) // 2)])
+            # Cut on characters, not bytes: the file stays valid in its encoding, only the row is short.
+            with open(self.path, encoding=self._encoding, newline="") as fh:
+                body = fh.read().rstrip("\r\n")
+            start = body.rfind("\n") + 1
+            with open(self.path, "w", encoding=self._encoding, newline="") as fh:
+                fh.write(body[: start + max(1, (len(body) - start) // 2)])
             self.on_dirt(self.folder, self.name, self.rows, "truncated_row")
 
 

@@ -1,0 +1,360 @@
+"""The synthetic province generator: determinism, the input contract, truth consistency, realism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from lietsi import mtdna
+from lietsi.encodings import from_legacy
+from lietsi.schema import SOURCES
+from lietsi.synth import generate, haplotypes, names, places
+from lietsi.synth.martyrs import province_martyrs
+
+REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
+SMALL = 120
+MATERNAL_PATHS = {
+    "mother",
+    "brother",
+    "sister",
+    "mother.son",
+    "mother.daughter",
+    "mother.sister",
+    "mother.brother",
+    "sister.son",
+    "sister.daughter",
+    "mother.sister.son",
+    "mother.sister.daughter",
+}
+THROUGH_DAUGHTERS = {"son", "daughter", "daughter.son", "daughter.daughter"}
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth")
+    generate(out, "Kiên Giang", SMALL, seed=11)
+    return out
+
+
+def _truth(root: Path, table: str) -> list[dict[str, str]]:
+    with open(root / "truth" / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _file_kinds(root: Path) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for d in _truth(root, "dirt"):
+        if not d["row_number"]:
+            out.setdefault((d["folder"], d["file"]), set()).add(d["kind"])
+    return out
+
+
+def _records(path: Path, kinds: set[str]) -> list[list[str]]:
+    """Rows of an inbox table file as text, legacy encodings decoded (a test-side reader)."""
+    if path.suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+        rows = [["" if v is None else str(v) for v in r] for r in sheet.iter_rows(values_only=True)]
+        return [r for r in rows if any(r)]
+    data = path.read_bytes()
+    text = data.decode("latin-1") if any(k.endswith("_latin1") for k in kinds) else data.decode("utf-8-sig")
+    for legacy in ("tcvn3", "vni"):
+        if any(k.startswith(legacy) for k in kinds):
+            text = from_legacy(text, legacy)
+    sep = ";" if "semicolon" in kinds else ","
+    return list(csv.reader(io.StringIO(unicodedata.normalize("NFC", text)), delimiter=sep))
+
+
+def _label(text: str) -> str:
+    return names.strip_diacritics(text).strip().rstrip(":").strip().lower()
+
+
+def test_same_seed_gives_byte_identical_files(province: Path, tmp_path: Path) -> None:
+    generate(tmp_path, "Kiên Giang", SMALL, seed=11)
+    first = sorted(p.relative_to(province) for p in province.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert first == second
+    for rel in first:
+        assert (province / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
+
+
+def test_another_seed_gives_other_data(province: Path, tmp_path: Path) -> None:
+    generate(tmp_path, "Kiên Giang", SMALL, seed=12, sources={"registry"})
+    assert (tmp_path / "truth/martyrs.csv").read_bytes() != (province / "truth/martyrs.csv").read_bytes()
+
+
+def test_every_contract_folder_has_files_with_contract_headers(province: Path) -> None:
+    kinds = _file_kinds(province)
+    for folder, source in SOURCES.items():
+        files = sorted((province / "inbox" / folder).iterdir())
+        tables = [f for f in files if f.suffix in (".csv", ".xlsx")]
+        assert tables, folder
+        for f in tables:
+            k = kinds.get((folder, f.name), set())
+            rows = _records(f, k)
+            header = rows[1] if "xlsx_title_row" in k else rows[0]
+            expected = [fld.header for fld in source.fields]
+            if "header_variant" in k:
+                assert [_label(h) for h in header] == [_label(h) for h in expected], f
+            else:
+                assert header == expected, f
+    assert any(f.suffix == ".fasta" for f in (province / "inbox/ket_qua_adn").iterdir())
+
+
+def test_every_row_naming_a_martyr_is_in_martyr_records(province: Path) -> None:
+    kinds = _file_kinds(province)
+    records = _truth(province, "martyr_records")
+    martyrs = {m["martyr_uid"] for m in _truth(province, "martyrs")}
+    assert {r["martyr_uid"] for r in records} <= martyrs
+    per_file = Counter((r["source"], r["file"]) for r in records)
+    assert len({(r["source"], r["file"], r["row_number"]) for r in records}) == len(records)
+    for folder in ("registry", "phieu_01", "phieu_02"):
+        for f in (province / "inbox" / folder).iterdir():
+            k = kinds.get((folder, f.name), set())
+            data_rows = len(_records(f, k)) - (2 if "xlsx_title_row" in k else 1)
+            assert per_file[(folder, f.name)] == data_rows, f
+    # Every martyr of the province is in the registry at least once.
+    in_registry = {r["martyr_uid"] for r in records if r["source"] == "registry"}
+    own = {m["martyr_uid"] for m in _truth(province, "martyrs") if m["in_province"] == "true"}
+    assert own <= in_registry
+
+
+def test_kinship_truth_follows_the_maternal_line(province: Path) -> None:
+    martyrs = {m["martyr_uid"]: m for m in _truth(province, "martyrs")}
+    persons = {p["person_uid"]: p for p in _truth(province, "persons")}
+    rels = _truth(province, "relative_records")
+    assert len(rels) > 100
+    for r in rels:
+        m, p = martyrs[r["martyr_uid"]], persons[r["person_uid"]]
+        expected = r["kin_path"] in MATERNAL_PATHS or (
+            m["sex"] == "Nữ" and r["kin_path"] in THROUGH_DAUGHTERS
+        )
+        assert (r["shares_mtdna"] == "true") == expected, r
+        assert (p["maternal_line_uid"] == m["maternal_line_uid"]) == expected, r
+        assert (p["haplotype"] == m["haplotype"]) or not expected, r
+    paths = Counter(r["kin_path"] for r in rels)
+    for common in ("brother", "sister", "sister.son", "brother.son", "mother.sister.son"):
+        assert paths[common] > 0, common
+
+
+def test_relatives_are_plausibly_aged_and_alive(province: Path) -> None:
+    martyrs = {m["martyr_uid"]: m for m in _truth(province, "martyrs")}
+    persons = {p["person_uid"]: p for p in _truth(province, "persons")}
+    for r in _truth(province, "relative_records"):
+        p, m = persons[r["person_uid"]], martyrs[r["martyr_uid"]]
+        assert p["alive"] == "true"
+        gap = int(p["birth_year"]) - int(m["birth_year"])
+        if r["kin_path"] == "mother":
+            assert -45 <= gap <= -16
+        if r["kin_path"] in ("son", "daughter"):
+            assert gap >= 16 and int(p["birth_year"]) <= int(m["death_date"][:4]) + 1
+        if p["citizen_id"]:
+            assert len(p["citizen_id"]) == 12 and p["citizen_id"].isdigit()
+
+
+def test_sampled_relatives_on_the_maternal_line_read_as_the_martyr(province: Path) -> None:
+    """Within the range read, a maternal relative differs from the martyr only by length variants
+    in C-stretches or by point heteroplasmy (which shares a base)."""
+    martyrs = {m["martyr_uid"]: m for m in _truth(province, "martyrs")}
+    rel_of = {r["person_uid"]: r for r in _truth(province, "relative_records") if r["shares_mtdna"] == "true"}
+    checked = 0
+    for s in _truth(province, "samples"):
+        if s["kind"] != "relative" or s["person_uid"] not in rel_of or not s["haplotype"]:
+            continue
+        ranges = mtdna.parse_range(s["range"])
+        want = mtdna.restrict(
+            mtdna.parse_variants(martyrs[rel_of[s["person_uid"]]["martyr_uid"]]["haplotype"]), ranges
+        )
+        got = mtdna.parse_variants(s["haplotype"])
+        hetero = {v.position for v in got if v.is_heteroplasmy}
+        diff = {
+            v for v in set(want) ^ set(got) if not (303 <= v.position <= 316) and v.position not in hetero
+        }
+        assert not diff, (s["sample_id"], diff)
+        checked += 1
+    assert checked > 10
+
+
+def test_fasta_records_are_reads_of_the_truth_haplotype(province: Path) -> None:
+    samples = {s["sample_id"]: s for s in _truth(province, "samples")}
+    fasta = [s for s in samples.values() if s["format"] == "fasta"]
+    assert fasta
+    text = "".join(p.read_text() for p in sorted((province / "inbox/ket_qua_adn").glob("*.fasta")))
+    reads = {chunk.split("\n", 1)[0]: "".join(chunk.split("\n")[1:]) for chunk in text.split(">")[1:]}
+    assert set(reads) == {s["sample_id"] for s in fasta}
+    for s in fasta:
+        ranges = mtdna.parse_range(s["range"])
+        variants = tuple((v.position, v.insertion, v.allele) for v in mtdna.parse_variants(s["haplotype"]))
+        assert reads[s["sample_id"]] == haplotypes.read_sequence(variants, ranges)
+        span = sum(b - a + 1 for a, b in ranges)
+        n_ins = sum(1 for v in variants if v[1])
+        n_del = sum(1 for v in variants if v[2] == "del")
+        assert len(reads[s["sample_id"]]) == span + n_ins - n_del
+
+
+def test_read_sequence_applies_substitutions_insertions_and_deletions() -> None:
+    ref = mtdna.rcrs()
+    seq = haplotypes.read_sequence(((73, 0, "G"), (75, 1, "C"), (77, 0, "del"), (78, 0, "Y")), ((70, 80),))
+    assert seq == ref[69:72] + "G" + ref[73:75] + "C" + ref[75] + "Y" + ref[78:80]
+
+
+def test_remains_register_mixes_own_and_other_provinces(province: Path) -> None:
+    martyrs = {m["martyr_uid"]: m for m in _truth(province, "martyrs")}
+    remains = _truth(province, "remains")
+    own = [r for r in remains if r["in_province"] == "true"]
+    others = [r for r in remains if r["in_province"] == "false"]
+    assert own and others
+    family_martyrs = {r["martyr_uid"] for r in _truth(province, "relative_records")}
+    for r in others:
+        assert martyrs[r["martyr_uid"]]["hometown_province"] != "Kiên Giang"
+        assert r["martyr_uid"] not in family_martyrs
+    for r in own:
+        assert martyrs[r["martyr_uid"]]["grave_status"] == "Chưa xác định"
+
+
+def test_search_map_truth_matches_the_forms(province: Path) -> None:
+    coverage = _truth(province, "village_coverage")
+    communes = {c["commune"] for c in coverage}
+    assert 8 <= len(communes) <= 16
+    assert any(c["concluded"] == "false" for c in coverage)
+    assert any(float(c["coverage"]) < 0.95 for c in coverage)
+    sites = {s["site_uid"] for s in _truth(province, "sites")}
+    reports = _truth(province, "site_reports")
+    assert {r["site_uid"] for r in reports} <= sites
+    assert max(Counter(r["site_uid"] for r in reports).values()) >= 2
+    forms_back = sum(int(c["forms_back"]) for c in coverage)
+    kinds = _file_kinds(province)
+    rows = sum(
+        len(_records(f, kinds.get(("phieu_ho_gia_dinh", f.name), set())))
+        - (2 if "xlsx_title_row" in kinds.get(("phieu_ho_gia_dinh", f.name), set()) else 1)
+        for f in (province / "inbox/phieu_ho_gia_dinh").iterdir()
+    )
+    assert rows == forms_back
+
+
+def test_dirt_kinds_are_present(province: Path) -> None:
+    kinds = {d["kind"] for d in _truth(province, "dirt")}
+    expected = {
+        "tcvn3_latin1",
+        "tcvn3_utf8",
+        "vni_latin1",
+        "vni_utf8",
+        "bom",
+        "semicolon",
+        "xlsx_title_row",
+        "header_variant",
+        "truncated_csv",
+        "truncated_row",
+        "nfd_file",
+        "nfd",
+        "old_tone",
+        "abbreviated_name",
+        "typo",
+        "no_diacritics",
+        "approx_year",
+        "bad_citizen_id",
+    }
+    assert expected <= kinds, expected - kinds
+
+
+def test_legacy_files_decode_to_the_truth_names(province: Path) -> None:
+    kinds = _file_kinds(province)
+    name_of = {m["martyr_uid"]: m["full_name"] for m in _truth(province, "martyrs")}
+    martyr_at = {(r["file"], r["row_number"]): r["martyr_uid"] for r in _truth(province, "martyr_records")}
+    dirty_rows = {(d["file"], d["row_number"]) for d in _truth(province, "dirt") if d["row_number"]}
+    legacy = [
+        (f, k)
+        for (folder, f), k in kinds.items()
+        if folder == "registry" and any(x.startswith(("tcvn3", "vni")) for x in k)
+    ]
+    assert len(legacy) == 2
+    for name, k in legacy:
+        rows = _records(province / "inbox/registry" / name, k)[1:]
+        clean = [(i, r) for i, r in enumerate(rows, start=1) if (name, str(i)) not in dirty_rows]
+        assert clean, name
+        for i, r in clean:
+            assert r[2] == name_of[martyr_at[(name, str(i))]], (name, i)
+
+
+def test_registry_only_run_writes_only_the_registry(tmp_path: Path) -> None:
+    generate(tmp_path, "Kiên Giang", 50, seed=3, sources={"registry"})
+    assert sorted(p.name for p in (tmp_path / "inbox").iterdir()) == ["registry"]
+    assert len(_truth(tmp_path, "martyrs")) == 50
+
+
+def test_surname_shares_follow_the_published_figures() -> None:
+    prov = places.load_province("Kiên Giang")
+    ms = province_martyrs(5, prov, 6000)
+    counts = Counter(m.name.split()[0] for m in ms)
+    for surname, share in names.SURNAME_SHARES[:6]:
+        assert abs(100 * counts[surname] / len(ms) - share) < 2.0, surname
+    assert any(m.alias.split()[0] in names.BIRTH_ORDER for m in ms if m.alias)
+
+
+def test_haplogroup_shares_follow_the_reference() -> None:
+    path = REFERENCE / "mtdna" / "SEA_haplogroup_frequencies_derived.csv"
+    if not path.exists():
+        pytest.skip("shared reference not available")
+    with open(path, encoding="utf-8") as fh:
+        ref = {
+            r["haplogroup_bin"]: float(r["percent"])
+            for r in csv.DictReader(fh)
+            if r["population"] == "Vietnam_all"
+        }
+    rng = random.Random(1)
+    bins = Counter(haplotypes.new_lineage(rng, f"L{i}", 1).bin for i in range(6000))
+    for bin_, share in ref.items():
+        assert abs(100 * bins[bin_] / 6000 - share) < max(1.5, share * 0.2), bin_
+
+
+def test_haplogroup_motifs_match_the_reference_derivation() -> None:
+    path = REFERENCE / "mtdna" / "derived_haplogroup_motifs_vs_rCRS.tsv"
+    if not path.exists():
+        pytest.skip("shared reference not available")
+    rows = [
+        line.split("\t")
+        for line in path.read_text().splitlines()
+        if line and not line.startswith(("#", "haplo"))
+    ]
+    assert rows
+    for name, control, _ in rows:
+        got = haplotypes.haplotype_text(haplotypes.motif(name))
+        assert mtdna.canonical_haplotype(got) == mtdna.canonical_haplotype(control), name
+
+
+def test_unrelated_families_share_common_haplotypes() -> None:
+    rng = random.Random(2)
+    lines = [haplotypes.new_lineage(rng, f"L{i}", 2).haplotype for i in range(2000)]
+    counts = Counter(lines)
+    assert counts.most_common(1)[0][1] >= 10
+    assert 0.3 < len(counts) / len(lines) < 0.9
+
+
+def test_old_tone_placement_and_abbreviation() -> None:
+    assert names.old_tone_placement("Nguyễn Thị Hòa Thủy") == "Nguyễn Thị Hoà Thuỷ"
+    assert names.old_tone_placement("Hoàng Quý") == "Hoàng Quý"
+    assert names.abbreviate("Nguyễn Văn Thành") == "Ng. V. Thành"
+
+
+def test_default_district_has_about_twelve_communes() -> None:
+    prov = places.load_province("Kiên Giang")
+    assert len(prov.districts) == 15
+    district = places.default_district(prov)
+    assert 10 <= sum(c.district == district for c in prov.communes) <= 14
+
+
+@pytest.mark.slow
+def test_national_scale_registry_fits_in_memory(tmp_path: Path) -> None:
+    import resource
+
+    generate(tmp_path, "Kiên Giang", 1_200_000, seed=7, sources={"registry"})
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    assert peak_gb < 6
+    with open(tmp_path / "truth/martyrs.csv", encoding="utf-8") as fh:
+        assert sum(1 for _ in fh) == 1_200_001
