@@ -15,6 +15,7 @@ Status of an assigned pair:
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -78,7 +79,7 @@ def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
 
 def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     """Identifications from scored candidates (remains_id, martyr_id, posterior, verdict,
-    excluding_references): remains_id, martyr_id, status, posterior, reasons, competitors."""
+    excluding_references): remains_id, martyr_id, status, posterior, reasons, competitors (JSON)."""
     t = t or Thresholds()
     if scored.is_empty():
         return pl.DataFrame(schema=_SCHEMA)
@@ -132,11 +133,13 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
             if pick["posterior"] < t.proposed:
                 reasons.append(f"posterior {pick['posterior']:.3f} below {t.proposed}")
             status = "needs_review" if reasons else "proposed"
-        competitors = [
-            {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
-            for c in recs
-            if c["martyr_id"] != pick["martyr_id"]
-        ][: t.competitors_listed]
+        competitors = json.dumps(
+            [
+                {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
+                for c in recs
+                if c["martyr_id"] != pick["martyr_id"]
+            ][: t.competitors_listed]
+        )
         rows.append(
             {
                 "remains_id": remains_id,

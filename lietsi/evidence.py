@@ -382,24 +382,29 @@ def hometown_factor(
 
 @dataclass(frozen=True)
 class PriorModel:
-    """Who else the remains could be. Of all remains in the register a share `p_outside` belongs to
-    nobody in the pool (martyrs of other provinces, civilians); the rest is spread evenly over the
-    `n_pool` missing martyrs."""
+    """Who the remains could be. A share `p_outside` of the register's remains belongs to nobody in
+    the pool (martyrs of other provinces, civilians); the rest is spread over the missing martyrs in
+    proportion to their weight (by grave status: `Chưa xác định`, gathered but unnamed, is where
+    register remains come from; `Chưa quy tập`, not yet gathered, less likely). `total_weight` is
+    the pool's summed weight."""
 
-    n_pool: int
+    total_weight: float
     p_outside: float = 0.5
 
-    @property
-    def prior_each(self) -> float:
-        return (1 - self.p_outside) / max(self.n_pool, 1)
+    def prior(self, weight: float = 1.0) -> float:
+        return (1 - self.p_outside) * weight / max(self.total_weight, 1e-9)
 
 
-def posteriors(lrs: dict[str, float], prior: PriorModel, unscored_mass: float) -> dict[str, float]:
-    """P(remains = martyr | evidence) for each scored candidate.
+def posteriors(
+    weighted_lrs: dict[str, float], prior: PriorModel, unscored_mass: float
+) -> tuple[dict[str, float], float]:
+    """(P(remains = martyr | evidence) per scored candidate, P(nobody in the pool | evidence)).
 
-    lrs: combined LR of each candidate; unscored_mass: the summed LR of the pool martyrs that
-    could not be scored but not excluded either (no reference profile on their maternal line);
-    pool martyrs excluded by DNA contribute nothing. The "nobody in the pool" hypothesis has LR 1.
+    weighted_lrs: each candidate's combined LR times his prior weight; unscored_mass: the same sum
+    over pool martyrs that could not be scored but not excluded either (no reference profile on
+    their maternal line); pool martyrs excluded by DNA contribute nothing. The "nobody in the pool"
+    hypothesis has LR 1.
     """
-    denominator = prior.p_outside + prior.prior_each * (sum(lrs.values()) + unscored_mass)
-    return {m: prior.prior_each * lr / denominator for m, lr in lrs.items()}
+    scale = prior.prior(1.0)
+    denominator = prior.p_outside + scale * (sum(weighted_lrs.values()) + unscored_mass)
+    return {m: scale * lr / denominator for m, lr in weighted_lrs.items()}, prior.p_outside / denominator

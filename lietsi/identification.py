@@ -62,12 +62,47 @@ NO_REFERENCE_MATCH = (
 class MatchSettings:
     rules: ComparisonRules = field(default_factory=ComparisonRules)
     evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
-    p_outside: float = 0.5  # prior share of register remains belonging to no missing martyr of the pool
+    # Prior share of register remains belonging to no missing martyr of the pool (martyrs of other
+    # provinces, civilians): a setting, since nothing in the inputs measures it without bias.
+    p_outside: float = 0.5
+    # Prior weight of a missing martyr by grave status: register remains are gathered remains, so a
+    # martyr recorded as not yet gathered (`Chưa quy tập`) is a less likely owner (records lag).
+    status_weights: tuple[tuple[str, float], ...] = (("Chưa xác định", 1.0), ("Chưa quy tập", 0.25))
+    default_status_weight: float = 1.0
     proposed_threshold: float = 0.99
     review_threshold: float = 0.05
 
 
 # --- references and maternal lines ----------------------------------------------------------------
+
+
+def relative_consent(phieu_02: pl.DataFrame, relative_links: pl.DataFrame) -> pl.DataFrame:
+    """relative_id, consent: true when the donor's form 02 rows say `Có` and none says `Không`;
+    false when one says `Không`; null when never asked. Form 01 records no consent."""
+    rows = phieu_02.select(
+        pl.lit("phieu_02").alias("source"),
+        pl.col("file").cast(pl.String),
+        pl.col("row_number").cast(pl.Int64),
+        "consent",
+    )
+    links = relative_links.select(
+        pl.col("source").cast(pl.String),
+        pl.col("file").cast(pl.String),
+        pl.col("row_number").cast(pl.Int64),
+        "relative_id",
+    )
+    return (
+        rows.join(links, on=["source", "file", "row_number"])
+        .group_by("relative_id")
+        .agg(
+            pl.when((pl.col("consent") == "Không").any())
+            .then(False)
+            .when((pl.col("consent") == "Có").any())
+            .then(True)
+            .otherwise(None)
+            .alias("consent")
+        )
+    )
 
 
 def reference_table(
@@ -479,6 +514,10 @@ def unscored_mass(r: dict, unsampled_keys: Counter, pool: Pool, s: EvidenceSetti
     return total
 
 
+def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
+    return dict(settings.status_weights).get(grave_status or "", settings.default_status_weight)
+
+
 def score_candidates(
     pairs: pl.DataFrame,
     remains: pl.DataFrame,
@@ -486,15 +525,20 @@ def score_candidates(
     pool: Pool,
     sampled_martyrs: set[str],
     settings: MatchSettings,
-) -> pl.DataFrame:
-    """Add DNA LR, non-genetic LR, the evidence JSON and the posterior to each DNA candidate pair."""
+) -> tuple[pl.DataFrame, float]:
+    """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair; return
+    them with the share of remains assumed to belong to nobody in the pool."""
     s = settings.evidence
     features = remains_features(remains)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
-    unsampled = Counter(pool.martyr_place_key.get(m, "") for m in martyr_rows if m not in sampled_martyrs)
-    prior = PriorModel(n_pool=pool.size, p_outside=settings.p_outside)
+    weight = {mid: status_weight(m.get("grave_status"), settings) for mid, m in martyr_rows.items()}
+    total_weight = sum(weight.values())
+    unsampled: Counter = Counter()
+    for mid in martyr_rows:
+        if mid not in sampled_martyrs:
+            unsampled[pool.martyr_place_key.get(mid, "")] += weight[mid]
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
-    rows = []
+    by_remains: dict[str, dict] = {}
     for remains_id, group in pairs.group_by("remains_id", maintain_order=True):
         r = features.get(remains_id[0])
         if r is None:
@@ -504,18 +548,21 @@ def score_candidates(
             m = martyr_rows[rec["martyr_id"]]
             dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
             others = nongenetic_factors(r, m, pool, s)
-            lr_ng = math.prod(f.lr for f in others)
-            scored[rec["martyr_id"]] = (rec, dna, others, lr_ng)
-        lrs = {mid: v[1].lr * v[3] for mid, v in scored.items()}
-        post = posteriors(lrs, prior, unscored_mass(r, unsampled, pool, s))
+            scored[rec["martyr_id"]] = (rec, dna, others, math.prod(f.lr for f in others))
+        by_remains[remains_id[0]] = scored
+    prior = PriorModel(total_weight, settings.p_outside)
+    rows = []
+    for remains_id, scored in by_remains.items():
+        weighted = {mid: weight[mid] * v[1].lr * v[3] for mid, v in scored.items()}
+        post, _ = posteriors(weighted, prior, unscored_mass(features[remains_id], unsampled, pool, s))
         for mid, (rec, dna, others, lr_ng) in scored.items():
             rows.append(
                 {
                     **rec,
                     "lr": dna.lr,
                     "lr_nongenetic": lr_ng,
-                    "lr_total": lrs[mid],
-                    "prior": prior.prior_each,
+                    "lr_total": dna.lr * lr_ng,
+                    "prior": prior.prior(weight[mid]),
                     "posterior": post[mid],
                     "factors": json.dumps(
                         [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
@@ -530,8 +577,8 @@ def score_candidates(
             prior=pl.lit(None, pl.Float64),
             posterior=pl.lit(None, pl.Float64),
             factors=pl.lit(None, pl.String),
-        )
-    return pl.DataFrame(rows, infer_schema_length=None)
+        ), prior.p_outside
+    return pl.DataFrame(rows, infer_schema_length=None), prior.p_outside
 
 
 # --- the whole province --------------------------------------------------------------------------------
@@ -545,6 +592,7 @@ class MatchResult:
     martyr_outcomes: pl.DataFrame  # every missing martyr: reference status, outcome
     refused_references: pl.DataFrame
     baseline: pl.DataFrame  # mtDNA-only: remains_id, martyr_id
+    p_outside: float
 
 
 def identify(
@@ -571,10 +619,10 @@ def identify(
     rp = remains_profiles.sort("remains_id").unique("remains_id", keep="first")
     pairs = dna_pairs(rp, refs, frequencies, settings.rules)
     sampled = set(refs["martyr_id"].to_list())
-    scored = score_candidates(pairs, remains, missing, pool, sampled, settings)
+    scored, p_outside = score_candidates(pairs, remains, missing, pool, sampled, settings)
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
-    evidence = _evidence_json(scored, identifications, settings)
+    evidence = _evidence_json(scored, identifications, p_outside)
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
     return MatchResult(
         match_candidates=scored,
@@ -582,7 +630,8 @@ def identify(
         remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, identifications),
         martyr_outcomes=_martyr_outcomes(missing, refs, identifications),
         refused_references=refused,
-        baseline=mtdna_only_baseline(pairs),
+        baseline=mtdna_only_baseline(scored),
+        p_outside=p_outside,
     )
 
 
@@ -600,7 +649,7 @@ def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, settings: MatchSettings) -> pl.DataFrame:
+def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) -> pl.DataFrame:
     """The `evidence` column: a readable summary and every number behind the posterior."""
     if ids.is_empty():
         return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String, "evidence": pl.String})
@@ -624,9 +673,10 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, settings: MatchSetti
             "status": rec["status"],
             "reasons": rec["reasons"],
             "prior": {
-                "each_martyr": rec["prior"],
-                "p_outside_pool": settings.p_outside,
-                "text": f"1 − {settings.p_outside:g} spread over the missing martyrs of the province",
+                "this_martyr": rec["prior"],
+                "p_outside_pool": p_outside,
+                "text": f"1 − {p_outside:.3f} (remains of nobody in the pool) spread over the "
+                "missing martyrs of the province, weighted by grave status",
             },
             "dna": {
                 "verdict": rec["verdict"],
@@ -642,7 +692,7 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, settings: MatchSetti
             "factors": factors,
             "lr_total": rec["lr_total"],
             "posterior": rec["posterior"],
-            "competitors": rec["competitors"],
+            "competitors": json.loads(rec["competitors"]),
         }
         rows.append((rec["remains_id"], rec["martyr_id"], json.dumps(doc, ensure_ascii=False, default=str)))
     return pl.DataFrame(

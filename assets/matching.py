@@ -1,0 +1,314 @@
+"""Matching: remains ↔ missing martyrs by mtDNA and the other evidence → `marts.match_candidates`,
+`marts.identifications`, HTML evidence pages and an evaluation against the synthetic truth. The
+method is in lietsi.matching / candidate_search / evidence / identification / assignment and
+docs/matching.md.
+"""
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from lietsi.evidence import EvidenceSettings
+from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
+from lietsi.match_evaluation import evaluate, martyr_uid_map
+from lietsi.match_report import identification_page, summary_page
+from lietsi.matching import ComparisonRules
+from resources import SettingsResource, WarehouseResource
+
+GROUP = "matching"
+CANDIDATES = dg.AssetKey(["marts", "match_candidates"])
+IDENTIFICATIONS = dg.AssetKey(["marts", "identifications"])
+OUTCOMES = dg.AssetKey(["marts", "identification_outcomes"])
+EVALUATION = dg.AssetKey(["marts", "matching_evaluation"])
+MIN_PRECISION = 0.99
+
+
+class MatchingConfig(dg.Config):
+    """Stage settings (defaults: docs/matching.md)."""
+
+    proposed_threshold: float = 0.99
+    review_threshold: float = 0.05
+    p_outside: float = 0.5
+    min_overlap: int = ComparisonRules.min_overlap
+    inconclusive_max: int = ComparisonRules.inconclusive_max
+    ignore_hotspots: bool = True
+    ignore_length_variants_in_c_stretches: bool = True
+    heteroplasmy_concordance: bool = True
+    confidence: float = EvidenceSettings.confidence
+
+    def settings(self) -> MatchSettings:
+        rules = ComparisonRules(
+            min_overlap=self.min_overlap,
+            inconclusive_max=self.inconclusive_max,
+            ignore_hotspots=self.ignore_hotspots,
+            ignore_length_variants_in_c_stretches=self.ignore_length_variants_in_c_stretches,
+            heteroplasmy_concordance=self.heteroplasmy_concordance,
+        )
+        return MatchSettings(
+            rules=rules,
+            evidence=EvidenceSettings(confidence=self.confidence),
+            p_outside=self.p_outside,
+            proposed_threshold=self.proposed_threshold,
+            review_threshold=self.review_threshold,
+        )
+
+
+def _md(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
+    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=60):
+        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
+
+
+def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
+    cols = ["remains_id", "cemetery", "recovery_date", "recovery_date_precision", "recovery_place",
+            "lat", "lon", "artefacts", "est_sex", "est_age"]  # fmt: skip
+    present = [pl.col(c) if c in hai_cot.columns else pl.lit(None).alias(c) for c in cols]
+    return hai_cot.select(present).unique("remains_id", keep="first", maintain_order=True)
+
+
+@dg.multi_asset(
+    group_name=GROUP,
+    ins={
+        "profiles": dg.AssetIn(key=["marts", "mtdna_profiles"]),
+        "frequencies": dg.AssetIn(key=["marts", "haplotype_frequencies"]),
+        "maternal_candidates": dg.AssetIn(key=["marts", "maternal_candidates"]),
+        "martyrs": dg.AssetIn(key=["core", "martyrs"]),
+        "relative_links": dg.AssetIn(key=["core", "relative_links"]),
+        "hai_cot": dg.AssetIn(key=["raw", "hai_cot"]),
+        "phieu_02": dg.AssetIn(key=["raw", "phieu_02"]),
+    },
+    outs={
+        "candidates": dg.AssetOut(
+            key=CANDIDATES,
+            description="(remains, missing martyr) pairs within one mtDNA difference on the martyr's best "
+            "reference: differences, verdict, DNA lr, non-genetic LR, posterior, the factors (JSON).",
+        ),
+        "identifications": dg.AssetOut(
+            key=IDENTIFICATIONS,
+            description="Remains with a proposed identity (`proposed`) or one to review (`needs_review`), "
+            "one martyr per remains and one remains per proposed martyr; evidence (JSON), competitors.",
+        ),
+        "outcomes": dg.AssetOut(
+            key=OUTCOMES,
+            description="Every remains of the register and every missing martyr with the stage's outcome "
+            "and, when unresolved, the reason (e.g. no reference sample on this maternal line).",
+        ),
+    },
+)
+def identifications_asset(
+    context: dg.AssetExecutionContext,
+    config: MatchingConfig,
+    settings: SettingsResource,
+    profiles: pl.DataFrame,
+    frequencies: pl.DataFrame,
+    maternal_candidates: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    relative_links: pl.DataFrame,
+    hai_cot: pl.DataFrame,
+    phieu_02: pl.DataFrame,
+):
+    match_settings = config.settings()
+    remains = _remains_frame(hai_cot)
+    remains_profiles = profiles.filter(
+        (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
+    ).select("remains_id", "range", "haplotype")
+    consent = relative_consent(phieu_02, relative_links)
+    reference_profiles = (
+        profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
+        .select("relative_id", "range", "haplotype")
+        .join(consent, on="relative_id", how="left")
+    )
+    result = identify(
+        remains,
+        remains_profiles,
+        reference_profiles,
+        maternal_candidates,
+        martyrs,
+        frequencies,
+        match_settings,
+    )
+    ids = result.identifications
+    pages = _write_pages(
+        settings, result, martyrs, remains, remains_profiles, reference_profiles, match_settings
+    )
+    status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
+    counts = dict(status.iter_rows()) if ids.height else {}
+    context.log.info(f"{ids.height} identifications: {counts}; pages in {settings.out / 'identifications'}")
+    yield dg.Output(
+        result.match_candidates,
+        output_name="candidates",
+        metadata={
+            "pairs": result.match_candidates.height,
+            "cannot_exclude": int((result.match_candidates["verdict"] == "cannot_exclude").sum())
+            if result.match_candidates.height
+            else 0,
+            "references_refused": result.refused_references.height,
+            "references_without_consent": int(
+                result.refused_references["reason"].str.starts_with("no recorded consent").sum()
+            ),
+            "p_outside": result.p_outside,
+            "preview": _md(
+                result.match_candidates.select(
+                    "remains_id", "martyr_id", "differences", "verdict", "lr", "lr_nongenetic", "posterior"
+                ).sort("posterior", descending=True)
+                if result.match_candidates.height
+                else result.match_candidates
+            ),
+        },
+    )
+    yield dg.Output(
+        ids,
+        output_name="identifications",
+        metadata={
+            "proposed": counts.get("proposed", 0),
+            "needs_review": counts.get("needs_review", 0),
+            "mtdna_only_baseline_proposals": result.baseline.height,
+            "html_pages": len(pages),
+            "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
+            "preview": _md(ids.drop("evidence", "competitors") if ids.height else ids),
+        },
+    )
+    outcomes = pl.concat(
+        [
+            result.remains_outcomes.select(
+                kind=pl.lit("remains"), id="remains_id", outcome="outcome", reason="reason"
+            ),
+            result.martyr_outcomes.select(
+                kind=pl.lit("martyr"), id="martyr_id", outcome="outcome", reason="reason"
+            ),
+        ]
+    )
+    yield dg.Output(
+        outcomes,
+        output_name="outcomes",
+        metadata={
+            "by_outcome": _md(outcomes.group_by("kind", "outcome").len().sort("kind", "outcome"), 20),
+            "unresolved_reasons": _md(
+                result.remains_outcomes.filter(pl.col("outcome") == "unresolved")
+                .with_columns(pl.col("reason").str.replace(r"^\d+ martyr.*$", "several compatible martyrs"))
+                .group_by("reason")
+                .len()
+                .sort("len", descending=True),
+                10,
+            ),
+        },
+    )
+
+
+def _write_pages(
+    settings: SettingsResource,
+    result,
+    martyrs: pl.DataFrame,
+    remains: pl.DataFrame,
+    remains_profiles: pl.DataFrame,
+    reference_profiles: pl.DataFrame,
+    match_settings: MatchSettings,
+) -> dict[str, str]:
+    folder = settings.out / "identifications"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.html"):
+        old.unlink()
+    martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
+    remains_rows = {r["remains_id"]: r for r in remains.iter_rows(named=True)}
+    rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
+    refp = {r["relative_id"]: r for r in reference_profiles.iter_rows(named=True)}
+    pages: dict[str, str] = {}
+    for rec in result.identifications.iter_rows(named=True):
+        reference = json.loads(rec["evidence"])["dna"]["reference"]
+        page = identification_page(
+            rec,
+            martyr_rows.get(rec["martyr_id"], {}),
+            remains_rows.get(rec["remains_id"], {}),
+            rp.get(rec["remains_id"]),
+            refp.get(reference),
+            match_settings.rules,
+        )
+        name = f"{rec['remains_id']}.html"
+        (folder / name).write_text(page, encoding="utf-8")
+        pages[rec["remains_id"]] = name
+    province = None
+    if martyrs.height and "hometown_province" in martyrs.columns:
+        top = martyrs["hometown_province"].drop_nulls().mode()
+        province = top[0] if len(top) else None
+    (folder / "index.html").write_text(
+        summary_page(
+            province,
+            result.identifications,
+            result.remains_outcomes,
+            result.martyr_outcomes,
+            result.p_outside,
+            pages,
+        ),
+        encoding="utf-8",
+    )
+    return pages
+
+
+@dg.asset(
+    key=EVALUATION,
+    group_name=GROUP,
+    ins={
+        "identifications": dg.AssetIn(key=IDENTIFICATIONS),
+        "candidates": dg.AssetIn(key=CANDIDATES),
+        "martyr_links": dg.AssetIn(key=["core", "martyr_links"]),
+    },
+    description="Identifications against the synthetic truth: precision and recall of `proposed`, of "
+    "every row, and of an mtDNA-only baseline (propose when exactly one reference line matches); "
+    "false identifications in the metadata. Empty when there is no truth folder.",
+)
+def matching_evaluation(
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    identifications: pl.DataFrame,
+    candidates: pl.DataFrame,
+    martyr_links: pl.DataFrame,
+) -> dg.Output[pl.DataFrame]:
+    truth_dir = settings.truth
+    if truth_dir is None or not (truth_dir / "remains.csv").is_file():
+        empty = pl.DataFrame(schema={"method": pl.String, "proposals": pl.Int64, "precision": pl.Float64})
+        return dg.Output(empty, metadata={"truth": "no truth"})
+    truth_remains = pl.read_csv(truth_dir / "remains.csv", infer_schema=False)
+    truth_records = pl.read_csv(truth_dir / "martyr_records.csv", infer_schema=False)
+    baseline = (
+        mtdna_only_baseline(candidates)
+        if candidates.height
+        else pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
+    )
+    metrics, wrong = evaluate(
+        identifications, baseline, truth_remains, martyr_uid_map(martyr_links, truth_records)
+    )
+    by_method = {r["method"]: r for r in metrics.iter_rows(named=True)}
+    meta: dict = {"table": _md(metrics), "false_identifications": _md(wrong, 30)}
+    for method, row in by_method.items():
+        for k in ("proposals", "correct", "precision", "recall", "out_of_province"):
+            meta[f"{method}_{k}"] = row[k]
+    context.log.info(f"matching evaluation:\n{metrics}")
+    return dg.Output(metrics, metadata=meta)
+
+
+@dg.asset_check(
+    asset=EVALUATION,
+    name="proposed_identifications_correct",
+    blocking=True,
+    description=f"On the synthetic truth: precision of `proposed` ≥ {MIN_PRECISION} and no remains of an "
+    "out-of-province martyr proposed. A wrong proposal would name the wrong soldier to a family.",
+)
+def proposed_identifications_correct(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    metrics = warehouse.query("SELECT * FROM marts.matching_evaluation")
+    proposed = (
+        metrics.filter(pl.col("method") == "proposed") if "method" in metrics.columns else metrics.clear()
+    )
+    if proposed.is_empty():
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
+    row = proposed.row(0, named=True)
+    passed = row["precision"] >= MIN_PRECISION and row["out_of_province"] == 0
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={
+            "status": "evaluated",
+            "precision": row["precision"],
+            "recall": row["recall"],
+            "proposals": row["proposals"],
+            "out_of_province": row["out_of_province"],
+        },
+    )
