@@ -27,16 +27,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
-from rapidfuzz import fuzz
 from unidecode import unidecode
 
 from lietsi.ingest import QUARANTINE_SCHEMA
-from lietsi.linkage import pairwise_metrics
-from lietsi.names import key_variant, name_similarity, normalise_text
+from lietsi.linkage import _constrained_union, pairwise_metrics
+from lietsi.names import BIRTH_ORDER, key_variant, name_similarity, normalise_text
 from lietsi.places import place_key as base_place_key
 from lietsi.schema import Field, Source
 
 COVERAGE_TARGET = 0.95
+COVERAGE_TOLERANCE = 0.5e-4
 
 # Mainland Vietnam with its coastal islands (Phú Quốc, Côn Đảo, Bạch Long Vĩ), WGS84 degrees.
 VN_LAT = (8.0, 23.5)
@@ -96,7 +96,6 @@ _VILLAGE_PREFIXES = (
     ("tp",),
 )
 _NAME_TITLES = frozenset({"liet", "si", "ls", "anh", "chu", "ong", "bac", "co", "ba", "chi", "em"})
-_PLACE_STOPWORDS = frozenset({"o", "tai", "khu", "vuc", "gan", "canh", "phia", "cua", "va", "la", "noi"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,11 +127,6 @@ def clean_reported_name(text: str | None) -> str:
     while len(words) > 2 and fold(words[0]) in _NAME_TITLES:
         words = words[1:]
     return " ".join(words)
-
-
-def description_key(text: str | None) -> str:
-    """A place description reduced to its content words."""
-    return " ".join(w for w in fold(text).split() if w not in _PLACE_STOPWORDS)
 
 
 def natural_key(form_no: str) -> tuple:
@@ -418,18 +412,19 @@ def _q(source: str, row: dict, reason: str) -> dict:
 class MergeConfig:
     """Thresholds for merging household reports into sites.
 
-    Name scores are `lietsi.names.name_similarity` (0–1: 1 all diacritics equal, 0.94 equal without
-    diacritics, 0.88 initials); place scores are rapidfuzz token-set ratios (0–100).
+    Place agreement is a weighted overlap of the content words of two place descriptions (rare
+    words such as a canal's name weigh more than `kênh` or `đầu xóm`); name scores are
+    `lietsi.names.name_similarity` (1 all diacritics equal, 0.94 equal without them, 0.88 initials).
     """
 
     radius_m: float = 300.0
-    # Two reports in one village with the same martyr name are one site when their places agree
-    # this much (or one has no place).
+    # Reports of one commune are one site when their place words overlap this much (weighted
+    # Jaccard), or when one description's words are all in the other's (`Ở đầu xóm`).
+    place_threshold: float = 0.6
+    # Two full martyr names agreeing this much support a merge; under `name_conflict` they are two
+    # different martyrs and never one site. Given names alone and aliases never veto (a nom de
+    # guerre need not resemble the name).
     name_threshold: float = 0.88
-    name_place_threshold: float = 60.0
-    # Without a name on both sides, the place descriptions alone must agree this much.
-    place_threshold: float = 85.0
-    # Names scoring under this are two different martyrs: never in one site.
     name_conflict: float = 0.80
     # No two coordinates of one site further apart than this.
     max_diameter_m: float = 600.0
@@ -453,6 +448,20 @@ _REPORT_SCHEMA = {
     "file": pl.Utf8,
     "row_number": pl.Int64,
 }
+
+
+_SITE_INFO_TYPES = frozenset({"Mộ liệt sĩ", "Nơi chôn cất"})
+
+
+def _is_site_report(row: dict, lat: float | None) -> bool:
+    """A form with information that points somewhere: a grave or burial place, a place or a point.
+
+    Information about a martyr or a witness with no place (`Nhân chứng`, no `Địa điểm`) counts in
+    the village's forms with information but is no site.
+    """
+    if row.get("has_info") != "Có":
+        return False
+    return row.get("info_type") in _SITE_INFO_TYPES or bool(row.get("place")) or lat is not None
 
 
 def prepare_reports(
@@ -499,9 +508,9 @@ def prepare_reports(
             )
             continue
         seen[form_no] = row
-        if row.get("has_info") != "Có":
-            continue
         lat, lon, note = clean_coordinates(row.get("lat"), row.get("lon"))
+        if not _is_site_report(row, lat):
+            continue
         reports.append(
             {
                 "form_no": form_no,
@@ -526,47 +535,79 @@ def prepare_reports(
     return frame, _quarantine_frame(quarantine)
 
 
-class _Clusters:
-    """Union-find whose unions are refused when the merged site would be implausible."""
+_BIRTH_ORDER = frozenset(fold(w) for w in BIRTH_ORDER)
+_RELATION_WORDS = frozenset(
+    {"o", "tai", "khu", "vuc", "cho", "gan", "canh", "phia", "sau", "truoc", "cach", "ben", "cua", "va", "la"}
+)
+_NUMBER = re.compile(r"\d+")
 
-    def __init__(self, reports: list[dict], config: MergeConfig) -> None:
-        self.parent = list(range(len(reports)))
-        self.members: dict[int, list[int]] = {i: [i] for i in range(len(reports))}
-        self.reports = reports
+
+def _name_parts(name: str) -> tuple[str, str]:
+    """(given-name key, kind): `full` (`Lê Văn Thành`), `alias` (`Tư Thành`) or `word` (`Thành`).
+
+    A lone word may be a nom de guerre (`Thép`) that need not resemble the name; a birth-order
+    alias still carries the given name.
+    """
+    words = key_variant(name).split() if name else []
+    if not words:
+        return "", "word"
+    if len(words) == 1:
+        return words[0], "word"
+    return words[-1], "alias" if len(words) == 2 and words[0] in _BIRTH_ORDER else "full"
+
+
+def _place_words(text: str | None) -> frozenset[str]:
+    return frozenset(w for w in fold(text).split() if w not in _RELATION_WORDS)
+
+
+class _Evidence:
+    """What the reports of a (growing) site say, and whether two sites may be one."""
+
+    def __init__(self, rows: list[dict], config: MergeConfig) -> None:
+        self.rows = rows
         self.config = config
-        self.refused = 0
+        counts = Counter(w for r in rows for w in r["_words"])
+        # Inverse document frequency over the district's reports: common words weigh little.
+        self.weight = {w: math.log(1 + len(rows) / n) for w, n in counts.items()}
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
+    def place_agreement(self, a: frozenset[str], b: frozenset[str]) -> tuple[float, bool]:
+        """(weighted Jaccard, one contained in the other) of two place word sets."""
+        if not a or not b:
+            return 0.0, False
+        inter = sum(self.weight.get(w, 1.0) for w in a & b)
+        union = sum(self.weight.get(w, 1.0) for w in a | b)
+        return inter / union, a <= b or b <= a
 
-    def _compatible(self, a: list[int], b: list[int]) -> bool:
-        names_a = {self.reports[i]["_name"] for i in a if self.reports[i]["_name"]}
-        names_b = {self.reports[i]["_name"] for i in b if self.reports[i]["_name"]}
-        if any(name_similarity(x, y) < self.config.name_conflict for x in names_a for y in names_b):
-            return False
-        pts_a = [
-            (self.reports[i]["lat"], self.reports[i]["lon"]) for i in a if self.reports[i]["lat"] is not None
-        ]
-        pts_b = [
-            (self.reports[i]["lat"], self.reports[i]["lon"]) for i in b if self.reports[i]["lat"] is not None
-        ]
-        return all(haversine_m(*p, *q) <= self.config.max_diameter_m for p in pts_a for q in pts_b)
+    def places_compatible(self, a: frozenset[str], b: frozenset[str]) -> bool:
+        numbers_a = {w for w in a if _NUMBER.search(w)}
+        numbers_b = {w for w in b if _NUMBER.search(w)}
+        if numbers_a and numbers_b and not numbers_a & numbers_b:
+            return False  # `cách trường 200m` is not `cách trường 500m`
+        jaccard, contained = self.place_agreement(a, b)
+        return contained or jaccard >= self.config.place_threshold
 
-    def union(self, i: int, j: int) -> bool:
-        ri, rj = self.find(i), self.find(j)
-        if ri == rj:
+    def names_conflict(self, a: str, b: str) -> bool:
+        """Two names of clearly different martyrs: full names that disagree, or given names that do."""
+        (given_a, kind_a), (given_b, kind_b) = _name_parts(a), _name_parts(b)
+        if kind_a == "full" and kind_b == "full":
+            return name_similarity(a, b) < self.config.name_conflict
+        return kind_a != "word" and kind_b != "word" and given_a != given_b
+
+    def attrs(self, i: int) -> tuple[frozenset, ...]:
+        r = self.rows[i]
+        point = frozenset({(r["lat"], r["lon"])}) if r["lat"] is not None else frozenset()
+        return (
+            frozenset({r["_name"]}) if r["_name"] else frozenset(),
+            frozenset({r["_words"]}) if r["_words"] else frozenset(),
+            point,
+        )
+
+    def conflicts(self, a: tuple[frozenset, ...], b: tuple[frozenset, ...]) -> bool:
+        if any(self.names_conflict(x, y) for x in a[0] for y in b[0]):
             return True
-        if not self._compatible(self.members[ri], self.members[rj]):
-            self.refused += 1
-            return False
-        if len(self.members[ri]) < len(self.members[rj]):
-            ri, rj = rj, ri
-        self.parent[rj] = ri
-        self.members[ri].extend(self.members.pop(rj))
-        return True
+        if any(not self.places_compatible(x, y) for x in a[1] for y in b[1]):
+            return True
+        return any(haversine_m(*p, *q) > self.config.max_diameter_m for p in a[2] for q in b[2])
 
 
 def _distance_edges(reports: list[dict], radius_m: float) -> list[tuple[float, int, int, str]]:
@@ -588,37 +629,87 @@ def _distance_edges(reports: list[dict], radius_m: float) -> list[tuple[float, i
                     continue
                 d = haversine_m(reports[i]["lat"], reports[i]["lon"], reports[j]["lat"], reports[j]["lon"])
                 if d <= radius_m:
-                    edges.append((1.0 + (1.0 - d / radius_m), i, j, "distance"))
+                    edges.append((2.0 + (1.0 - d / radius_m), i, j, "distance"))
     return edges
 
 
-def _text_score(a: dict, b: dict, config: MergeConfig) -> float | None:
-    """0–1 strength of a text link between two reports of one village, or None."""
-    place = fuzz.token_set_ratio(a["_place"], b["_place"]) if a["_place"] and b["_place"] else None
-    if a["_name"] and b["_name"]:
-        name = name_similarity(a["_name"], b["_name"])
-        if name >= config.name_threshold and (place is None or place >= config.name_place_threshold):
-            return (name + (place / 100.0 if place is not None else name)) / 2.0
+def _name_support(a: str, b: str, evidence: _Evidence) -> float | None:
+    """How much two reported names support one site: None when they are different martyrs."""
+    if not a or not b:
+        return 0.0
+    if evidence.names_conflict(a, b):
         return None
-    if place is not None and place >= config.place_threshold:
-        return place / 100.0 * 0.9
+    (given_a, kind_a), (given_b, kind_b) = _name_parts(a), _name_parts(b)
+    if kind_a == "full" and kind_b == "full":
+        similarity = name_similarity(a, b)
+        return similarity if similarity >= evidence.config.name_threshold else 0.0
+    if given_a == given_b:
+        return 0.5
+    # Perhaps a nom de guerre: allowed, but taken last, once the clusters carry the full names
+    # that can veto it.
+    return -2.5
+
+
+def _text_score(a: dict, b: dict, evidence: _Evidence, ambiguous: set[int]) -> float | None:
+    """Strength of a text link between two reports of one commune, or None for no link.
+
+    Place words must agree (or one description be contained in the other); a matching martyr
+    name, or the same village, ranks the link higher so that the likelier site is joined first.
+    Without place words on one side, only a full name matching a full name links. A report whose
+    words are contained in two incompatible descriptions (`Ở đầu xóm` when the commune has a
+    `gò đất đầu xóm` and a `bờ kênh đầu xóm`) is not joined on containment alone: it stays a
+    lead of its own rather than be guessed into one of them.
+    """
+    names = _name_support(a["_name"], b["_name"], evidence)
+    if names is None:
+        return None
+    village = 0.1 if place_key(a["village"]) == place_key(b["village"]) else 0.0
+    if a["_words"] and b["_words"]:
+        if not evidence.places_compatible(a["_words"], b["_words"]):
+            return None
+        jaccard, _ = evidence.place_agreement(a["_words"], b["_words"])
+        contained_only = jaccard < evidence.config.place_threshold
+        if contained_only and names <= 0 and {a["_index"], b["_index"]} & ambiguous:
+            return None
+        return jaccard + 0.2 * names + village
+    if names >= evidence.config.name_threshold:
+        return 0.5 * names + village
     return None
 
 
-def _text_edges(reports: list[dict], config: MergeConfig) -> list[tuple[float, int, int, str]]:
-    blocks: dict[tuple[str, str], list[int]] = {}
+def _ambiguous(members: list[int], reports: list[dict], evidence: _Evidence) -> set[int]:
+    """Reports whose place words are a strict part of two descriptions that cannot be one place."""
+    out = set()
+    for i in members:
+        words = reports[i]["_words"]
+        if not words:
+            continue
+        wider = {reports[j]["_words"] for j in members if words < reports[j]["_words"]}
+        if any(
+            not evidence.places_compatible(x, y) for x in wider for y in wider if x < y or y < x or x != y
+        ):
+            out.add(i)
+    return out
+
+
+def _text_edges(reports: list[dict], evidence: _Evidence) -> list[tuple[float, int, int, str]]:
+    """Text links within each commune: households of neighbouring villages report the same site."""
+    blocks: dict[str, list[int]] = {}
     for i, r in enumerate(reports):
-        blocks.setdefault((place_key(r["commune"]), place_key(r["village"])), []).append(i)
+        blocks.setdefault(place_key(r["commune"]), []).append(i)
     edges = []
     for members in blocks.values():
+        ambiguous = _ambiguous(members, reports, evidence)
         for x, i in enumerate(members):
             for j in members[x + 1 :]:
                 a, b = reports[i], reports[j]
-                # Two located reports are judged by distance only: their texts may describe
-                # neighbouring graves in the same words.
-                if a["lat"] is not None and b["lat"] is not None:
+                if (
+                    a["lat"] is not None
+                    and b["lat"] is not None
+                    and haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) > evidence.config.max_diameter_m
+                ):
                     continue
-                score = _text_score(a, b, config)
+                score = _text_score(a, b, evidence, ambiguous)
                 if score is not None:
                     edges.append((score, i, j, "text"))
     return edges
@@ -686,19 +777,23 @@ def merge_sites(reports: pl.DataFrame, config: MergeConfig | None = None) -> Sit
     """
     config = config or MergeConfig()
     rows = sorted(reports.iter_rows(named=True), key=lambda r: natural_key(r["form_no"]))
-    for r in rows:
+    for index, r in enumerate(rows):
+        r["_index"] = index
         r["_name"] = clean_reported_name(r.get("martyr_name"))
-        r["_place"] = description_key(r.get("place"))
-    edges = _distance_edges(rows, config.radius_m) + _text_edges(rows, config)
+        r["_words"] = _place_words(r.get("place"))
+    evidence = _Evidence(rows, config)
+    edges = _distance_edges(rows, config.radius_m) + _text_edges(rows, evidence)
     edges.sort(key=lambda e: (-e[0], e[1], e[2]))
-    clusters = _Clusters(rows, config)
-    accepted = [(i, kind) for _, i, j, kind in edges if clusters.union(i, j)]
+    root_of, refused = _constrained_union(
+        {i: evidence.attrs(i) for i in range(len(rows))}, [(i, j) for _, i, j, _ in edges], evidence.conflicts
+    )
     kinds: dict[int, set[str]] = {}
-    for i, kind in accepted:
-        kinds.setdefault(clusters.find(i), set()).add(kind)
+    for _, i, j, kind in edges:
+        if root_of[i] == root_of[j]:
+            kinds.setdefault(root_of[i], set()).add(kind)
     by_root: dict[int, list[int]] = {}
     for i in range(len(rows)):
-        by_root.setdefault(clusters.find(i), []).append(i)
+        by_root.setdefault(root_of[i], []).append(i)
     site_rows, link_rows = [], []
     for root, members in by_root.items():
         merged = kinds.get(root, set())
@@ -737,7 +832,7 @@ def merge_sites(reports: pl.DataFrame, config: MergeConfig | None = None) -> Sit
     site_reports = pl.DataFrame(link_rows, schema=_SITE_REPORT_SCHEMA, orient="row").sort(
         "site_id", "form_number"
     )
-    return Sites(sites, site_reports, clusters.refused)
+    return Sites(sites, site_reports, refused)
 
 
 # --------------------------------------------------------------------------------------------
@@ -979,8 +1074,8 @@ def site_metrics(site_reports: pl.DataFrame, truth_reports: pl.DataFrame) -> dic
 def compare_coverage(villages: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
     """Truth villages next to ours, one row per village of either side, with `equal` per row.
 
-    Counts and the concluded flag must be identical; coverage is compared to 1e-6 because the
-    truth file stores it as decimal text.
+    Counts and the concluded flag must be identical; coverage to half of the truth file's last
+    decimal (it stores 4), since ours is the exact ratio.
     """
 
     def keyed(frame: pl.DataFrame) -> pl.DataFrame:
@@ -996,5 +1091,7 @@ def compare_coverage(villages: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFram
     equal = pl.lit(True)
     for c in ("households", "forms_out", "forms_back", "concluded"):
         equal = equal & (pl.col(c) == pl.col(f"{c}_ours")).fill_null(False)
-    equal = equal & ((pl.col("coverage") - pl.col("coverage_ours")).abs() <= 1e-6).fill_null(False)
+    equal = equal & ((pl.col("coverage") - pl.col("coverage_ours")).abs() <= COVERAGE_TOLERANCE).fill_null(
+        False
+    )
     return joined.with_columns(equal.alias("equal")).drop("_district", "_commune", "_village")

@@ -215,20 +215,73 @@ def test_distance_chain_is_cut_by_diameter_safeguard():
         assert sm.haversine_m(min(lats), 105.14, max(lats), 105.14) <= 600
 
 
-def test_merge_by_text_within_village_only():
+def test_merge_by_text_within_commune():
     rows = [
         form("HGD-10", martyr_name="Nguyễn Văn Thành", place="Gò đất cạnh cây đa đầu thôn"),
-        form("HGD-11", martyr_name="Ng. V. Thành", place="gần cây đa đầu thôn"),
-        form("HGD-12", martyr_name="Nguyen Van Thanh", place="Gò đất cạnh cây đa đầu thôn", village="Thôn 2"),
-        form("HGD-13", place="Bờ kênh sau trường tiểu học"),
-        form("HGD-14", place="bờ kênh sau trường tiểu học cũ"),
+        form("HGD-11", martyr_name="Ng. V. Thành", place="gần cây đa đầu thôn, chỗ gò đất"),
+        # A household of the neighbouring village reports the same grave.
+        form("HGD-12", martyr_name="Tư Thành", place="Go dat (canh cay da dau thon)", village="Thôn 2"),
+        form(
+            "HGD-16", martyr_name="Nguyễn Văn Thành", place="Gò đất cạnh cây đa đầu thôn", commune="Minh Hòa"
+        ),
+        form("HGD-13", place="Bờ kênh Xáng sau trường tiểu học"),
+        form("HGD-14", place="Khu vực bờ kênh Xáng, sau trường tiểu học"),
         form("HGD-15", martyr_name="Trần Văn Bình", place="Gò đất cạnh cây đa đầu thôn"),
     ]
     assert _groups(_sites(rows)) == {
-        frozenset({"HGD-10", "HGD-11"}),
-        frozenset({"HGD-12"}),
+        frozenset({"HGD-10", "HGD-11", "HGD-12"}),
+        frozenset({"HGD-16"}),
         frozenset({"HGD-13", "HGD-14"}),
         frozenset({"HGD-15"}),
+    }
+
+
+def test_place_words_decide_and_numbers_must_agree():
+    rows = [
+        form("HGD-1", place="gò đất cách trường học 200m"),
+        form("HGD-2", place="Gò đất (cách trường học 200m)"),
+        form("HGD-3", place="gò đất cách trường học 500m"),
+        form("HGD-4", place="bờ sông đầu xóm"),
+        form("HGD-5", place="bờ kênh đầu xóm"),
+    ]
+    assert _groups(_sites(rows)) == {
+        frozenset({"HGD-1", "HGD-2"}),
+        frozenset({"HGD-3"}),
+        frozenset({"HGD-4"}),
+        frozenset({"HGD-5"}),
+    }
+
+
+def test_vague_report_matching_two_places_is_not_guessed():
+    rows = [
+        form("HGD-1", place="gốc cây dầu đầu xóm"),
+        form("HGD-2", place="đầu xóm, chỗ gốc cây dầu"),
+        form("HGD-3", place="bờ kênh đầu xóm"),
+        form("HGD-4", place="Ở đầu xóm"),
+    ]
+    assert _groups(_sites(rows)) == {
+        frozenset({"HGD-1", "HGD-2"}),
+        frozenset({"HGD-3"}),
+        frozenset({"HGD-4"}),
+    }
+    # With only one place it could mean, it joins that place.
+    assert _groups(_sites(rows[:2] + rows[3:])) == {frozenset({"HGD-1", "HGD-2", "HGD-4"})}
+
+
+def test_given_names_and_aliases():
+    rows = [
+        form("HGD-1", martyr_name="Nguyễn Minh Toàn", place="bờ kênh giáp ranh ấp bên"),
+        form("HGD-2", martyr_name="Toàn", place="Bờ kênh (giáp ranh ấp bên)"),
+        form("HGD-3", martyr_name="Hai Lộc", place="bờ kênh giáp ranh ấp bên"),
+        form("HGD-4", martyr_name="Triệu Công Lộc", place="Ở giáp ranh ấp bên"),
+        # A nom de guerre need not resemble the name: the place alone may join it.
+        form("HGD-5", martyr_name="Thép", place="sân đình cũ cuối ấp"),
+        form("HGD-6", martyr_name="Nguyễn Chí An", place="Sân đình cũ (cuối ấp)"),
+    ]
+    assert _groups(_sites(rows)) == {
+        frozenset({"HGD-1", "HGD-2"}),
+        frozenset({"HGD-3", "HGD-4"}),
+        frozenset({"HGD-5", "HGD-6"}),
     }
 
 
