@@ -160,8 +160,6 @@ _SCHEMA = {
     "status": pl.String,
     "posterior": pl.Float64,
     "reasons": pl.String,
-    "competitors": pl.List(
-        pl.Struct({"martyr_id": pl.String, "posterior": pl.Float64, "verdict": pl.String})
-    ),
+    "competitors": pl.String,  # JSON list of {martyr_id, posterior, verdict}
     "n_candidates": pl.Int64,
 }

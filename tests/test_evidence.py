@@ -1,0 +1,231 @@
+"""Each likelihood-ratio factor, the Clopper–Pearson bound, the posterior and the assignment."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+
+import polars as pl
+import pytest
+
+from lietsi.assignment import Thresholds, assign, solve
+from lietsi.evidence import (
+    EvidenceSettings,
+    PriorModel,
+    age_factor,
+    artefact_name_factor,
+    clopper_pearson_upper,
+    date_factor,
+    distance_factor,
+    dna_factor,
+    haversine_km,
+    hometown_factor,
+    inscriptions,
+    parse_age_range,
+    place_category,
+    place_factor,
+    posteriors,
+    sex_factor,
+    unit_area_factor,
+)
+
+S = EvidenceSettings()
+
+
+# --- DNA ---------------------------------------------------------------------------------------------
+
+
+def test_clopper_pearson_zero_count_matches_the_closed_form():
+    # x = 0 of 706: 1 − 0.05^(1/706) = 0.00423, LR 236 (the Vietnamese database in the reference notes)
+    p = clopper_pearson_upper(0, 706)
+    assert p == pytest.approx(1 - 0.05 ** (1 / 706), rel=1e-9)
+    assert 1 / p == pytest.approx(236.2, abs=0.5)
+
+
+def test_clopper_pearson_bound_is_above_the_estimate_and_shrinks_with_n():
+    for x, n in [(1, 100), (5, 612), (30, 1000)]:
+        p = clopper_pearson_upper(x, n)
+        assert x / n < p < 1
+    assert clopper_pearson_upper(3, 1000) < clopper_pearson_upper(3, 100)
+    assert clopper_pearson_upper(0, 0) == 1.0
+
+
+def test_dna_factor_by_verdict():
+    match = dna_factor("cannot_exclude", 0, 1, 612, S)
+    assert match.lr == pytest.approx(1 / clopper_pearson_upper(1, 612))
+    assert "1 of 612" in match.text
+    common = dna_factor("cannot_exclude", 0, 23, 612, S)
+    assert common.lr < match.lr  # a common haplotype weighs less
+    assert dna_factor("inconclusive", 1, 1, 612, S).lr == 1.0  # SWGDAM: no LR for an inconclusive pair
+    assert dna_factor("exclusion", 3, 0, 612, S).lr == 0.0
+
+
+# --- non-genetic factors -------------------------------------------------------------------------------
+
+
+def test_sex_factor():
+    assert sex_factor("Nữ", "Nữ", 0.04, S).lr == pytest.approx(0.95 / 0.04)
+    assert sex_factor("Nam", "Nam", 0.96, S).lr == pytest.approx(0.95 / 0.96)
+    assert sex_factor("Nữ", "Nam", 0.04, S).lr == pytest.approx(0.05 / 0.96)
+    assert sex_factor(None, "Nam", None, S).lr == 1.0
+
+
+def test_age_range_parsing_and_factor():
+    assert parse_age_range("18-25") == (18, 25)
+    assert parse_age_range("18 – 25 tuổi") == (18, 25)
+    assert parse_age_range("khoảng 20") == (17, 23)
+    assert parse_age_range("trên 30") == (30, 60)
+    assert parse_age_range("") is None
+    inside = age_factor((18, 25), 22, 0.3, S)
+    outside = age_factor((18, 25), 40, 0.3, S)
+    assert inside.lr == pytest.approx(0.9 / 0.3) and outside.lr == pytest.approx(0.1 / 0.7)
+    assert age_factor((18, 25), 27, 0.3, S).lr > 1  # within the 3-year tolerance
+    assert age_factor(None, 22, None, S).lr == 1.0
+
+
+def test_place_categories_and_factor():
+    kg = {"commune": "Bình An", "district": "Châu Thành", "province": "Kiên Giang"}
+    same_district = {"commune": "Minh Hòa", "district": "Châu Thành", "province": "Kiên Giang"}
+    other_district = {"commune": "Mỹ Đức", "district": "Hà Tiên", "province": "Kiên Giang"}
+    other_province = {"commune": None, "district": None, "province": "Long An"}
+    front = {"commune": None, "district": None, "province": None}
+    assert place_category("binh an chau thanh", kg, "binh an chau thanh", kg) == "same_text"
+    assert place_category("binh an chau thanh kg", kg, "binh an chau thanh", kg) == "commune"
+    assert place_category("a", kg, "b", same_district) == "district"
+    assert place_category("a", kg, "b", other_district) == "province"
+    assert place_category("a", kg, "b", other_province) == "elsewhere"
+    assert place_category("mat tran tay nam", front, "chien truong k", front) == "different"
+    assert place_category("", kg, "b", kg) is None
+    rare = place_factor("same_text", 0.002, S)
+    common = place_factor("same_text", 0.08, S)
+    assert rare.lr > common.lr > 1
+    assert place_factor("elsewhere", 0.5, S).lr < 1
+    assert place_factor(None, None, S).lr == 1.0
+
+
+def test_distance_factor():
+    # Rạch Giá to Hà Tiên is about 80 km
+    km = haversine_km(10.0125, 105.0809, 10.3833, 104.4875)
+    assert 70 < km < 90
+    near = distance_factor(3.0, 0.01, S)
+    far = distance_factor(km, 0.6, S)
+    assert near.lr > 1 > far.lr
+    assert distance_factor(None, None, S).lr == 1.0
+
+
+def test_date_factor():
+    death = date(1972, 3, 12)
+    assert date_factor(date(1985, 1, 1), date(1985, 12, 31), death, S).lr == 1.0
+    assert date_factor(date(1970, 1, 1), date(1970, 12, 31), death, S).lr == S.date_before_death_lr
+    # a year-only recovery date of the death year may be after the death: not penalised
+    assert date_factor(date(1972, 1, 1), date(1972, 12, 31), death, S).lr == 1.0
+    assert date_factor(None, None, death, S).lr == 1.0
+
+
+def test_unit_area_factor():
+    home = unit_area_factor("Kiên Giang", "Tiểu đoàn 207", 18, 20, 0.3, S)
+    away = unit_area_factor("Kiên Giang", "Sư đoàn 330", 0, 20, 0.3, S)
+    assert home.lr > 1 > away.lr
+    assert unit_area_factor(None, "x", 0, 0, None, S).lr == 1.0
+
+
+def test_inscriptions_are_read_from_artefact_text():
+    assert inscriptions('bi đông khắc chữ "Thành", lược nhôm') == ["Thành"]
+    assert inscriptions("ca nhôm khắc tên “Ng. V. Thành”") == ["Ng. V. Thành"]
+    assert inscriptions("bi đông khắc chữ Thành, lược") == ["Thành"]
+    assert inscriptions("lược nhôm, cúc áo") == []
+
+
+def test_artefact_name_factor():
+    names = ["Nguyễn Văn Thành", "Tư Thành"]
+    full = artefact_name_factor(["Nguyễn Văn Thành"], names, 0.03, 0.001, S)
+    given = artefact_name_factor(["Thành"], names, 0.03, 0.001, S)
+    abbreviated = artefact_name_factor(["Ng. V. Thành"], names, 0.03, 0.001, S)
+    other = artefact_name_factor(["Hùng"], names, 0.03, 0.001, S)
+    assert full.lr == pytest.approx(0.8 / 0.001)
+    assert given.lr == pytest.approx(0.8 / 0.03) == abbreviated.lr
+    assert other.lr == pytest.approx(0.2)
+    assert artefact_name_factor([], names, 0.03, 0.001, S).lr == 1.0
+
+
+def test_hometown_factor():
+    hit = hometown_factor("thẻ ghi Bình An - Châu Thành", "Bình An", "Châu Thành", 0.02, S)
+    assert hit.lr == pytest.approx(0.8 / 0.02)
+    assert hometown_factor("lược nhôm", "Bình An", "Châu Thành", 0.02, S).lr == 1.0
+
+
+# --- posterior -------------------------------------------------------------------------------------------
+
+
+def test_posterior_accounts_for_competitors_unsampled_martyrs_and_outsiders():
+    prior = PriorModel(total_weight=1000, p_outside=0.5)
+    alone, p0 = posteriors({"m1": 1e6}, prior, unscored_mass=0)
+    assert alone["m1"] > 0.99 and p0 < 0.01
+    # two brothers on one maternal line with the same evidence split the probability
+    split, _ = posteriors({"m1": 1e6, "m2": 1e6}, prior, unscored_mass=0)
+    assert split["m1"] == pytest.approx(split["m2"]) and split["m1"] < 0.5
+    # a weak match: the remains more likely belong to nobody in the pool
+    weak, p0 = posteriors({"m1": 100}, prior, unscored_mass=300)
+    assert weak["m1"] < 0.2 and p0 > 0.5
+    assert sum(weak.values()) + p0 < 1  # the rest is the unsampled martyrs
+
+
+# --- assignment -------------------------------------------------------------------------------------------
+
+
+def _scored(rows):
+    return pl.DataFrame(
+        rows, schema=["remains_id", "martyr_id", "posterior", "verdict", "excluding_references"], orient="row"
+    )
+
+
+def test_assignment_resolves_a_conflict_by_total_log_posterior():
+    # r1 prefers m1 slightly, but r2 has nobody else: the optimum gives m1 to r2 and m2 to r1.
+    scored = _scored(
+        [
+            ("r1", "m1", 0.60, "cannot_exclude", None),
+            ("r1", "m2", 0.35, "cannot_exclude", None),
+            ("r2", "m1", 0.995, "cannot_exclude", None),
+        ]
+    )
+    assert solve(scored, Thresholds()) == {"r1": "m2", "r2": "m1"}
+    greedy_total = math.log(0.60) + math.log(Thresholds().review)
+    assert math.log(0.35) + math.log(0.995) > greedy_total
+    ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
+    assert ids["r2"]["martyr_id"] == "m1"
+    # r1's claim on m1 (0.60) is above the review threshold: m1's proposal is a conflict to review
+    assert ids["r2"]["status"] == "needs_review" and "r1" in ids["r2"]["reasons"]
+    assert ids["r1"]["martyr_id"] == "m2" and ids["r1"]["status"] == "needs_review"
+
+
+def test_assignment_status_thresholds_and_no_forced_matches():
+    scored = _scored(
+        [
+            ("r1", "m1", 0.995, "cannot_exclude", None),
+            ("r2", "m2", 0.995, "inconclusive", None),
+            ("r3", "m3", 0.995, "cannot_exclude", "REL-9"),
+            ("r4", "m4", 0.5, "cannot_exclude", None),
+            ("r5", "m5", 0.01, "cannot_exclude", None),
+        ]
+    )
+    ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
+    assert ids["r1"]["status"] == "proposed"
+    assert ids["r2"]["status"] == "needs_review" and "inconclusive" in ids["r2"]["reasons"]
+    assert ids["r3"]["status"] == "needs_review" and "REL-9" in ids["r3"]["reasons"]
+    assert ids["r4"]["status"] == "needs_review"
+    assert "r5" not in ids  # below the review threshold: left unresolved, never guessed
+
+
+def test_one_martyr_is_never_proposed_for_two_remains():
+    scored = _scored(
+        [
+            ("r1", "m1", 0.999, "cannot_exclude", None),
+            ("r2", "m1", 0.999, "cannot_exclude", None),
+        ]
+    )
+    ids = assign(scored)
+    assert ids.filter(pl.col("status") == "proposed").height == 0
+    assert set(ids["status"]) == {"needs_review"}
+    competitors = json.loads(ids.filter(pl.col("remains_id") == "r1")["competitors"][0])
+    assert competitors == []

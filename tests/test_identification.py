@@ -1,0 +1,234 @@
+"""The matching stage on a hand-made province: consent, lines, scoring, statuses, evaluation."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import polars as pl
+
+from lietsi.identification import identify, mtdna_only_baseline, reference_table, relative_consent
+from lietsi.lab import haplotype_frequencies
+from lietsi.match_evaluation import evaluate, martyr_uid_map
+from lietsi.match_report import aligned_sites, identification_page, summary_page
+from lietsi.matching import ComparisonRules
+
+CR = "16024-16569,1-576"
+RARE = "73G 263G 315.1C 16129A 16172C 16223T 16304C 16311C"
+COMMON = "73G 263G 315.1C 16189C 16217C"
+PLACE = "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang"
+
+
+def _martyrs() -> pl.DataFrame:
+    rows = [
+        ("M1", "Nguyễn Văn Thành", "Nam", 1950, date(1972, 3, 12), PLACE, "Chưa xác định"),
+        ("M2", "Trần Văn Hùng", "Nam", 1948, date(1970, 5, 1), "Mặt trận Tây Nam", "Chưa xác định"),
+        ("M3", "Lê Văn Bảy", "Nam", 1949, date(1971, 1, 1), "Mặt trận Tây Nam", "Chưa xác định"),
+        ("M4", "Phạm Văn Tư", "Nam", 1947, date(1969, 1, 1), "Mặt trận Tây Ninh", "Đã xác định"),
+    ]
+    frame = pl.DataFrame(
+        rows,
+        schema=["martyr_id", "full_name", "sex", "birth_year", "death_date", "death_place", "grave_status"],
+        orient="row",
+    )
+    return frame.with_columns(
+        hometown_commune=pl.lit("Bình An"),
+        hometown_district=pl.lit("Châu Thành"),
+        hometown_province=pl.lit("Kiên Giang"),
+        unit=pl.lit("Tiểu đoàn 207"),
+        aliases=pl.lit([], dtype=pl.List(pl.String)),
+    )
+
+
+def _references() -> tuple[pl.DataFrame, pl.DataFrame]:
+    profiles = pl.DataFrame(
+        [
+            ("R1", CR, RARE, True),  # M1's sister
+            ("R2", CR, COMMON, True),  # M2's mother
+            ("R3", CR, COMMON, True),  # M3's niece (sister's daughter)
+            ("R4", CR, RARE, None),  # consent never recorded: must not be compared
+            ("R5", CR, RARE, False),  # refused
+        ],
+        schema=["relative_id", "range", "haplotype", "consent"],
+        orient="row",
+    )
+    candidates = pl.DataFrame(
+        [("M1", "R1", True), ("M2", "R2", True), ("M3", "R3", True), ("M2", "R4", True), ("M3", "R5", True)],
+        schema=["martyr_id", "relative_id", "shares_mtdna"],
+        orient="row",
+    )
+    return profiles, candidates
+
+
+def _remains() -> tuple[pl.DataFrame, pl.DataFrame]:
+    remains = pl.DataFrame(
+        [
+            ("HC1", PLACE, 'bi đông khắc chữ "Thành"', "Nam", "18-25", date(1985, 1, 1), "year"),
+            ("HC2", "Mặt trận Tây Nam", None, "Nam", None, date(1990, 1, 1), "year"),
+            ("HC3", "Mặt trận Tây Ninh", None, None, None, None, None),
+        ],
+        schema=["remains_id", "recovery_place", "artefacts", "est_sex", "est_age", "recovery_date",
+                "recovery_date_precision"],
+        orient="row",
+    )  # fmt: skip
+    remains = remains.with_columns(
+        cemetery=pl.lit("Nghĩa trang liệt sĩ tỉnh Kiên Giang"),
+        lat=pl.lit(None, pl.Float64),
+        lon=pl.lit(None, pl.Float64),
+    )
+    profiles = pl.DataFrame(
+        [("HC1", CR, RARE), ("HC2", CR, COMMON), ("HC3", CR, "73G 263G 16362C 16519C")],
+        schema=["remains_id", "range", "haplotype"],
+        orient="row",
+    )
+    return remains, profiles
+
+
+def _frequencies(references: pl.DataFrame) -> pl.DataFrame:
+    population = references.filter(pl.col("consent").fill_null(False)).with_columns(
+        sample_id=pl.col("relative_id"), sample_kind=pl.lit("relative"), haplogroup=pl.lit(None, pl.String)
+    )
+    # A population database: the references plus unrelated profiles.
+    others = pl.DataFrame(
+        {
+            "relative_id": [f"P{i}" for i in range(200)],
+            "range": [CR] * 200,
+            "haplotype": [
+                f"73G 263G {16100 + i}C" if i % 2 else f"73G 263G {16100 + i}T" for i in range(200)
+            ],
+        }
+    ).with_columns(
+        consent=pl.lit(True),
+        sample_id=pl.col("relative_id"),
+        sample_kind=pl.lit("relative"),
+        haplogroup=pl.lit(None, pl.String),
+    )
+    table, _ = haplotype_frequencies(pl.concat([population, others]))
+    return table
+
+
+def test_profiles_without_recorded_consent_are_never_compared():
+    profiles, candidates = _references()
+    refs, refused = reference_table(profiles, candidates)
+    assert set(refs["relative_id"]) == {"R1", "R2", "R3"}
+    assert set(refused["relative_id"]) == {"R4", "R5"}
+
+
+def test_consent_from_form_02_rows():
+    phieu_02 = pl.DataFrame(
+        {"file": ["a.csv"] * 4, "row_number": [1, 2, 3, 4], "consent": ["Có", "Không", "Có", None]}
+    )
+    links = pl.DataFrame(
+        {
+            "source": ["phieu_02"] * 4,
+            "file": ["a.csv"] * 4,
+            "row_number": [1, 2, 3, 4],
+            "relative_id": ["A", "B", "B", "C"],
+        }
+    )
+    consent = dict(relative_consent(phieu_02, links).iter_rows())
+    assert consent == {"A": True, "B": False, "C": None}
+
+
+def test_identify_a_small_province():
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+    result = identify(remains, remains_profiles, references, candidates, martyrs, _frequencies(references))
+    pairs = {
+        (r, m): v
+        for r, m, v in result.match_candidates.select("remains_id", "martyr_id", "verdict").iter_rows()
+    }
+    # HC1 matches M1's rare line; HC2 matches the common haplotype shared by M2's and M3's lines.
+    assert pairs[("HC1", "M1")] == "cannot_exclude"
+    assert {("HC2", "M2"), ("HC2", "M3")} <= pairs.keys()
+    assert not any(r == "HC3" for r, _ in pairs)
+    ids = {r["remains_id"]: r for r in result.identifications.iter_rows(named=True)}
+    assert ids["HC1"]["martyr_id"] == "M1"
+    hc1 = result.match_candidates.filter(pl.col("remains_id") == "HC1").row(0, named=True)
+    hc2 = result.match_candidates.filter(pl.col("remains_id") == "HC2")
+    # the artefact name and the place lift HC1 well above HC2's two equally likely lines
+    assert hc1["posterior"] > 2 * hc2["posterior"].max()
+    if "HC2" in ids:
+        assert ids["HC2"]["status"] == "needs_review"
+        assert len(json.loads(ids["HC2"]["competitors"])) == 1
+    evidence = json.loads(ids["HC1"]["evidence"])
+    assert {f["factor"] for f in evidence["factors"]} >= {"dna", "sex", "age", "place", "date", "artefact"}
+    assert evidence["dna"]["verdict"] == "cannot_exclude"
+    outcomes = dict(result.remains_outcomes.select("remains_id", "outcome").iter_rows())
+    assert outcomes["HC3"] == "unresolved"
+    reasons = dict(result.martyr_outcomes.select("martyr_id", "reason").iter_rows())
+    assert "M4" not in reasons  # identified grave: not in the pool of missing martyrs
+    # the baseline proposes HC1 (one line) but not HC2 (two lines)
+    assert dict(result.baseline.iter_rows()) == {"HC1": "M1"}
+
+
+def test_evaluation_against_truth():
+    ids = pl.DataFrame(
+        {
+            "remains_id": ["HC1", "HC2", "HC5"],
+            "martyr_id": ["M1", "M2", "M3"],
+            "status": ["proposed", "needs_review", "proposed"],
+            "posterior": [0.995, 0.4, 0.991],
+        }
+    )
+    baseline = pl.DataFrame({"remains_id": ["HC1", "HC5"], "martyr_id": ["M1", "M3"]})
+    truth = pl.DataFrame(
+        {
+            "remains_id": ["HC1", "HC2", "HC5", "HC6"],
+            "martyr_uid": ["LS1", "LS3", "LS9", "LS2"],
+            "in_province": ["true", "true", "false", "true"],
+        }
+    )
+    links = pl.DataFrame(
+        {"source": ["registry"] * 3, "source_record_id": ["a", "b", "c"], "martyr_id": ["M1", "M2", "M3"]}
+    )
+    records = pl.DataFrame(
+        {"source": ["registry"] * 3, "source_record_id": ["a", "b", "c"], "martyr_uid": ["LS1", "LS2", "LS3"]}
+    )
+    metrics, wrong = evaluate(ids, baseline, truth, martyr_uid_map(links, records))
+    by = {r["method"]: r for r in metrics.iter_rows(named=True)}
+    assert by["proposed"]["proposals"] == 2 and by["proposed"]["correct"] == 1
+    assert by["proposed"]["precision"] == 0.5 and by["proposed"]["out_of_province"] == 1
+    assert by["proposed"]["recall"] == 1 / 3  # HC1, HC2, HC6 are identifiable
+    assert set(wrong.filter(pl.col("method") == "proposed")["remains_id"]) == {"HC5"}
+
+
+def test_html_pages_show_aligned_differences():
+    rules = ComparisonRules()
+    sites = aligned_sites(CR, "16093Y 16223T 315.1C 73G", CR, "16093C 16223T 16362C 73G", rules)
+    by_site = {s[0]: s for s in sites}
+    assert by_site["16362"][4] == "DIFFERENCE"
+    assert by_site["16093"][4].startswith("heteroplasmy")
+    assert by_site["315.1"][4].startswith("ignored")
+    assert [s[0] for s in sites][:3] == ["16093", "16223", "16362"]  # control-region order
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+    result = identify(remains, remains_profiles, references, candidates, martyrs, _frequencies(references))
+    rec = result.identifications.filter(pl.col("remains_id") == "HC1").row(0, named=True)
+    page = identification_page(
+        rec,
+        martyrs.row(0, named=True),
+        remains.row(0, named=True),
+        remains_profiles.row(0, named=True),
+        references.row(0, named=True),
+        rules,
+    )
+    assert "Nguyễn Văn Thành" in page and "likelihood ratio" in page and "Competing candidates" in page
+    summary = summary_page(
+        "Kiên Giang", result.identifications, result.remains_outcomes, result.martyr_outcomes, 0.5, {}
+    )
+    assert "Unresolved remains" in summary and "HC1" in summary
+
+
+def test_baseline_requires_exactly_one_line():
+    pairs = pl.DataFrame(
+        {
+            "remains_id": ["A", "B", "B", "C"],
+            "martyr_id": ["M1", "M2", "M3", "M4"],
+            "line_id": ["L1", "L2", "L3", "L4"],
+            "verdict": ["cannot_exclude", "cannot_exclude", "cannot_exclude", "inconclusive"],
+        }
+    )
+    assert dict(mtdna_only_baseline(pairs).iter_rows()) == {"A": "M1"}
