@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 
 from assets._stages import stage_keys
+from assets.reports import report_assets
 from lietsi.disclosure import living_relative_names, scan_schema
 from resources import IO_RETRY_POLICY, WarehouseResource
 
@@ -48,7 +49,7 @@ def create_views(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
 
 
 def _specs() -> tuple[list[dg.AssetSpec], list[dg.AssetCheckSpec]]:
-    defined = set(stage_keys(exclude={"analyst", "audit"}))
+    defined = set(stage_keys()) | {key for a in report_assets for key in a.keys}
     specs, checks = [], []
     for name, sql in view_sql().items():
         key = dg.AssetKey(["analyst", name])

@@ -18,6 +18,7 @@ import dagster as dg
 import polars as pl
 
 from assets._stages import stage_keys
+from assets.reports import report_assets
 from lietsi.audit import code_version, table_fingerprints, warehouse_tables
 from resources import IO_RETRY_POLICY, WarehouseResource
 
@@ -136,7 +137,8 @@ def _audit_specs() -> list[dg.AssetSpec]:
     # Analyst views are skippable (a view waits for its mart) and a skipped output would skip the
     # audit; they hold no data of their own, so the audit need not wait for them.
     upstream = [
-        *stage_keys(exclude={"audit", "analyst"}),
+        *stage_keys(),
+        *(key for a in report_assets for key in a.keys),
         dg.AssetKey(["ops", "quarantine"]),
         dg.AssetKey(["ops", "batches"]),
     ]

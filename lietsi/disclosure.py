@@ -31,8 +31,12 @@ FINDING_SCHEMA = {"object": pl.Utf8, "column": pl.Utf8, "finding": pl.Utf8, "row
 
 
 def name_pattern(names: set[str]) -> re.Pattern[str] | None:
-    """One pattern for whole-word occurrences of any of `names` (`An` does not match in `Anh`)."""
-    usable = sorted({n.strip() for n in names if n and len(n.strip()) >= 5}, key=len, reverse=True)
+    """One pattern for whole-word occurrences of any of `names` (`An` does not match in `Anh`).
+
+    Only names of three words or more: a two-word name (`Nguyễn Đức`, a form with the given name
+    cut off) is the start of many other people's names, and would flag every martyr who has it.
+    """
+    usable = sorted({n.strip() for n in names if n and len(n.split()) >= 3}, key=len, reverse=True)
     if not usable:
         return None
     alternation = "|".join(re.escape(n) for n in usable)

@@ -1,0 +1,200 @@
+"""Reports: the provincial progress report per district, the campaign's costs, and the exports.
+
+Every figure is a SQL file of sql/reports/ run in DuckDB. A file whose tables do not exist yet (a
+stage not built, or not run) is skipped and its figures show as "not yet available" in the HTML
+page, never as zeros. Outputs:
+- tables `reports.district_progress`, `reports.province_totals`, `reports.campaign_costs`;
+- `<out_dir>/bao_cao_tien_do.html`: the one-page report with charts;
+- `<out_dir>/export/identifications.{csv,json}` and `donor_profiles.{csv,json}` (docs/operations.md).
+"""
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from assets._stages import stage_keys
+from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
+from lietsi.reports import merge_progress, render_report
+from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
+
+GROUP = "reports"
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "reports"
+REPORT_FILE = "bao_cao_tien_do.html"
+EXPORT_DIR = "export"
+_REFERENCE = re.compile(r"\b(raw|core|marts)\.(\w+)\b")
+
+
+def report_sql(name: str) -> str:
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def referenced_tables(sql: str) -> set[str]:
+    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return {f"{s}.{t}" for s, t in _REFERENCE.findall(body)}
+
+
+def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database()"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def run_report_sql(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | str:
+    """The query's result, or the reason it cannot run yet (the tables it needs that are missing)."""
+    sql = report_sql(name)
+    missing = sorted(referenced_tables(sql) - _existing_tables(con))
+    if missing:
+        return f"waiting for {', '.join(missing)}"
+    return con.execute(sql).pl()
+
+
+def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS reports")
+    con.register("frame", frame.to_arrow())
+    con.execute(f"CREATE OR REPLACE TABLE reports.{table} AS SELECT * FROM frame")
+    con.unregister("frame")
+
+
+def _province(con: duckdb.DuckDBPyConnection) -> str:
+    for table, column in (("core.martyrs", "hometown_province"), ("raw.ket_luan_dia_ban", "province")):
+        try:
+            found = con.execute(
+                f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "
+                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
+            ).fetchone()
+        except duckdb.Error:
+            continue
+        if found:
+            return found[0]
+    return "tỉnh (province)"
+
+
+def _specs(names: list[str], sql_names: list[str], descriptions: dict[str, str]) -> list[dg.AssetSpec]:
+    defined = set(stage_keys())
+    needed = set().union(*(referenced_tables(report_sql(n)) for n in sql_names))
+    deps = sorted(
+        (dg.AssetKey(t.split(".")) for t in needed if dg.AssetKey(t.split(".")) in defined), key=str
+    )
+    return [
+        dg.AssetSpec(["reports", n], deps=deps, description=descriptions[n], group_name=GROUP, skippable=True)
+        for n in names
+    ]
+
+
+_PROGRESS_METRICS = sorted(p.stem for p in SQL_DIR.glob("progress_*.sql"))
+_REPORT_SPECS = _specs(
+    ["district_progress", "province_totals", "campaign_costs", "progress_report"],
+    [*_PROGRESS_METRICS, "province_totals", "campaign_costs"],
+    {
+        "district_progress": "Per district: relatives surveyed, donors consenting, samples taken, results "
+        "back, identifications proposed / needing review / confirmed.",
+        "province_totals": "Province-wide sample and result counts, including remains samples.",
+        "campaign_costs": "Campaign costs at the plan's unit rates (survey and summary forms, mtDNA pairs).",
+        "progress_report": f"One-page HTML progress and cost report with charts (<out_dir>/{REPORT_FILE}).",
+    },
+)
+
+
+@dg.multi_asset(specs=_REPORT_SPECS, retry_policy=IO_RETRY_POLICY, can_subset=False)
+def progress_report(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+):
+    """Run every report query whose tables exist, store the tables, and render the HTML page."""
+    unavailable: dict[str, str] = {}
+    metrics: dict[str, pl.DataFrame] = {}
+    with warehouse.connect() as con:
+        for name in _PROGRESS_METRICS:
+            result = run_report_sql(con, name)
+            if isinstance(result, str):
+                unavailable[name] = result
+            else:
+                metrics[name] = result
+        progress = merge_progress(metrics)
+        totals_result = run_report_sql(con, "province_totals")
+        costs_result = run_report_sql(con, "campaign_costs")
+        stored = {"district_progress": progress}
+        totals = None
+        if isinstance(totals_result, str):
+            unavailable["province_totals"] = totals_result
+        else:
+            stored["province_totals"] = totals_result
+            totals = totals_result.row(0, named=True)
+        costs = None
+        if isinstance(costs_result, str):
+            unavailable["campaign_costs"] = costs_result
+        else:
+            costs = stored["campaign_costs"] = costs_result
+        for table, frame in stored.items():
+            _store(con, table, frame)
+        province = _province(con)
+    page = render_report(province, progress, costs, totals, unavailable, datetime.now())
+    path = write_atomic(settings.out / REPORT_FILE, page.encode("utf-8"))
+    for what, reason in unavailable.items():
+        context.log.info(f"not yet available: {what} ({reason})")
+    for table, frame in stored.items():
+        yield dg.MaterializeResult(
+            asset_key=["reports", table],
+            metadata={
+                "dagster/row_count": frame.height,
+                "preview": dg.MetadataValue.md(f"```\n{frame}\n```"),
+            },
+        )
+    yield dg.MaterializeResult(
+        asset_key=["reports", "progress_report"],
+        metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "districts": progress.height,
+            "not_yet_available": dg.MetadataValue.md(
+                "\n".join(f"- {k}: {v}" for k, v in unavailable.items()) or "none"
+            ),
+            "total_cost_vnd": int(costs["total_vnd"].sum()) if costs is not None else 0,
+        },
+    )
+
+
+_EXPORT_SPECS = _specs(
+    ["exports"],
+    ["export_identifications", "export_donor_profiles"],
+    {
+        "exports": f"CSV/JSON exports for the national identity database and families' notification "
+        f"(<out_dir>/{EXPORT_DIR}/identifications.*, donor_profiles.*), linked by citizen-id hash."
+    },
+)
+
+
+@dg.multi_asset(specs=_EXPORT_SPECS, retry_policy=IO_RETRY_POLICY)
+def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource):
+    """Write the identification and donor-profile exports, each file atomically."""
+    folder = settings.out / EXPORT_DIR
+    removed = remove_stale_temporaries(folder)
+    written: dict[str, int] = {}
+    waiting: dict[str, str] = {}
+    with warehouse.connect(read_only=True) as con:
+        for name, kind in (("identifications", "identifications"), ("donor_profiles", "donor_profiles")):
+            result = run_report_sql(con, f"export_{name}")
+            if isinstance(result, str):
+                waiting[name] = result
+                continue
+            write_frame(result, folder, name, kind, json_columns=("evidence",))
+            written[name] = result.height
+    for name, reason in waiting.items():
+        context.log.info(f"export {name} not written: {reason}")
+    if not written:
+        return
+    yield dg.MaterializeResult(
+        asset_key=["reports", "exports"],
+        metadata={
+            "folder": dg.MetadataValue.path(str(folder)),
+            **{f"{k}_records": v for k, v in written.items()},
+            "stale_temporaries_removed": removed,
+        },
+    )
+
+
+report_assets = [progress_report, exports]

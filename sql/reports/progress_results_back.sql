@@ -1,0 +1,11 @@
+-- Relatives' samples with a laboratory result (CSV row or FASTA record, any quality), by district.
+WITH donors AS (
+    SELECT citizen_id_hash, min(address_district) AS district
+    FROM core.relatives WHERE citizen_id_hash IS NOT NULL GROUP BY ALL
+)
+SELECT d.district, count(DISTINCT s.sample_id) AS results_back
+FROM raw.mau_adn s
+JOIN (SELECT DISTINCT sample_id FROM raw.ket_qua_adn) r USING (sample_id)
+LEFT JOIN donors d USING (citizen_id_hash)
+WHERE s.sample_kind = 'Thân nhân'
+GROUP BY ALL
