@@ -179,6 +179,7 @@ def dna_pairs(
                 "martyr_id": rec["martyr_id"],
                 "relative_id": rec["relative_id"],
                 "line_id": rec["line_id"],
+                "reference_range": rec["range"],
                 "differences": c.differences,
                 "verdict": c.verdict,
                 "compared_range": ",".join(f"{a}-{b}" for a, b in c.compared_range),
@@ -189,8 +190,9 @@ def dna_pairs(
         )
     schema = {
         "remains_id": pl.String, "martyr_id": pl.String, "relative_id": pl.String, "line_id": pl.String,
-        "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
-        "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
+        "reference_range": pl.String, "differences": pl.Int64, "verdict": pl.String,
+        "compared_range": pl.String, "differing_sites": pl.String, "heteroplasmies": pl.String,
+        "ignored": pl.String,
     }  # fmt: skip
     compared = pl.DataFrame(rows, schema=schema).filter(pl.col("verdict") != "not_comparable")
     best = (
@@ -207,7 +209,29 @@ def dna_pairs(
         .join(x, on="remains_id", how="left")
         .join(n, on="remains_id", how="left")
         .with_columns(pl.col("x").fill_null(0), pl.col("n").fill_null(0))
+        .with_columns(_own_line_removed(frequencies))
     )
+
+
+def _own_line_removed(frequencies: pl.DataFrame) -> list[pl.Expr]:
+    """The database is the references themselves, so a matching martyr's own line is in it whenever
+    its reference reads the table's whole range; the case's own line is not population evidence, so
+    it leaves both counts (SWGDAM: frequencies from a database independent of the case)."""
+    if frequencies.is_empty():
+        return []
+    table_range = parse_range(frequencies["comparable_range"][0])
+    need = range_length(table_range)
+
+    @lru_cache(maxsize=1024)
+    def covers(r: str) -> bool:
+        return range_length(intersect_ranges(parse_range(r), table_range)) >= need
+
+    covers_table = pl.col("reference_range").map_elements(covers, return_dtype=pl.Boolean)
+    own = (pl.col("verdict") == "cannot_exclude") & covers_table & (pl.col("x") > 0)
+    return [
+        pl.when(own).then(pl.col("x") - 1).otherwise(pl.col("x")).alias("x"),
+        pl.when(own).then(pl.col("n") - 1).otherwise(pl.col("n")).alias("n"),
+    ]
 
 
 def frequency_counts(
