@@ -6,8 +6,9 @@ maximising the total log-posterior. Every remains also gets its own "leave unass
 worth log(review threshold), so a remains is never forced onto a weak candidate.
 
 Status of an assigned pair:
-- `proposed`: posterior ≥ the proposed threshold, DNA `cannot_exclude`, no reference of the
-  martyr excludes, and no other remains claims the martyr with a posterior ≥ the review threshold;
+- `proposed`: posterior ≥ the proposed threshold, DNA `cannot_exclude` and no reference of the
+  martyr excludes; when other remains also claim the martyr, the posterior is the exclusive one
+  (one martyr, one body: `exclusive_posterior`), so a strong rival claim sends both to review;
 - `needs_review`: posterior ≥ the review threshold otherwise, or the remains lost a candidate above
   the review threshold to another remains (the conflict is listed, never settled by a guess);
 - nothing below the review threshold: the remains stays unresolved (see the province summary).
@@ -77,6 +78,19 @@ def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
     return out
 
 
+def exclusive_posterior(p: float, others: list[float]) -> float:
+    """P(this remains is the martyr | each claimant's evidence, and at most one remains is him).
+
+    Each claimant's posterior was computed alone; one martyr has one body, so the claims compete:
+    p·Π(1 − q) / (Π(1 − all) + Σ_i p_i·Π_{j≠i}(1 − p_j)).
+    """
+    claims = [p, *others]
+    none = math.prod(1 - c for c in claims)
+    each = [c * math.prod(1 - d for j, d in enumerate(claims) if j != i) for i, c in enumerate(claims)]
+    total = none + sum(each)
+    return each[0] / total if total > 0 else 0.0
+
+
 def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     """Identifications from scored candidates (remains_id, martyr_id, posterior, verdict,
     excluding_references): remains_id, martyr_id, status, posterior, reasons, competitors (JSON)."""
@@ -116,12 +130,14 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
             pick = next(c for c in recs if c["martyr_id"] == martyr_id)
             if pick["posterior"] < t.review:
                 continue
+            others = [c["posterior"] for c in by_martyr[martyr_id] if c["remains_id"] != remains_id]
+            posterior = exclusive_posterior(pick["posterior"], others)
             rivals = [
                 c
                 for c in by_martyr[martyr_id]
                 if c["remains_id"] != remains_id and c["posterior"] >= t.review
             ]
-            if rivals:
+            if rivals and posterior < t.proposed:
                 reasons.append(
                     "martyr also fits remains "
                     + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
@@ -130,8 +146,9 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 reasons.append(f"DNA {pick['verdict']}")
             if pick.get("excluding_references"):
                 reasons.append(f"excluded by reference(s) {pick['excluding_references']}")
-            if pick["posterior"] < t.proposed:
-                reasons.append(f"posterior {pick['posterior']:.3f} below {t.proposed}")
+            if posterior < t.proposed:
+                reasons.append(f"posterior {posterior:.3f} below {t.proposed}")
+            pick = {**pick, "posterior": posterior}
             status = "needs_review" if reasons else "proposed"
         competitors = json.dumps(
             [

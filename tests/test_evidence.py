@@ -229,3 +229,18 @@ def test_one_martyr_is_never_proposed_for_two_remains():
     assert set(ids["status"]) == {"needs_review"}
     competitors = json.loads(ids.filter(pl.col("remains_id") == "r1")["competitors"][0])
     assert competitors == []
+
+
+def test_a_weak_rival_claim_does_not_block_a_strong_one():
+    from lietsi.assignment import exclusive_posterior
+
+    assert exclusive_posterior(0.9999, [0.06]) > 0.999
+    assert exclusive_posterior(0.999, [0.999]) == pytest.approx(0.5, abs=1e-3)
+    assert exclusive_posterior(0.8, []) == pytest.approx(0.8)
+    scored = _scored(
+        [("r1", "m1", 0.9999, "cannot_exclude", None), ("r2", "m1", 0.06, "cannot_exclude", None)]
+    )
+    ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
+    assert ids["r1"]["status"] == "proposed"
+    # r2 lost its only candidate to r1: listed for review, never proposed
+    assert ids["r2"]["status"] == "needs_review" and "r1" in ids["r2"]["reasons"]
