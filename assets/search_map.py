@@ -24,6 +24,7 @@ from lietsi.search_map import (
     MergeConfig,
     apply_status,
     compare_coverage,
+    lead_metrics,
     link_martyrs,
     merge_sites,
     prepare_reports,
@@ -314,6 +315,8 @@ def _truth_tables(settings: SettingsResource) -> dict[str, pl.DataFrame] | None:
         return None
     read = {"infer_schema_length": 0}
     return {
+        "sites": pl.read_csv(truth / "sites.csv", **read),
+        "martyr_records": pl.read_csv(truth / "martyr_records.csv", **read),
         "site_reports": pl.read_csv(truth / "site_reports.csv", **read),
         "village_coverage": pl.read_csv(truth / "village_coverage.csv", **read).with_columns(
             pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
@@ -331,15 +334,46 @@ def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict 
     villages = warehouse.query("SELECT * FROM marts.village_coverage")
     metrics = site_metrics(ours, truth["site_reports"])
     comparison = compare_coverage(villages, truth["village_coverage"])
-    return {"sites": metrics, "coverage": comparison}
+    result = {"sites": metrics, "coverage": comparison}
+    if warehouse.query(
+        "SELECT count(*) AS n FROM information_schema.tables "
+        "WHERE table_schema = 'marts' AND table_name = 'search_leads'"
+    )["n"][0]:
+        result["leads"] = lead_metrics(
+            warehouse.query("SELECT site_id, martyr_id FROM marts.search_leads"),
+            ours,
+            truth["sites"],
+            truth["site_reports"],
+            _martyr_uids(warehouse, truth["martyr_records"]),
+        )
+    return result
+
+
+def _martyr_uids(warehouse: WarehouseResource, records: pl.DataFrame) -> pl.DataFrame:
+    """martyr_id → the generator's martyr_uid, by the majority of the martyr's input records."""
+    links = warehouse.query("SELECT source, file, row_number, martyr_id FROM core.martyr_links")
+    return (
+        links.join(
+            records.with_columns(pl.col("row_number").cast(pl.Int64)).select(
+                "source", "file", "row_number", "martyr_uid"
+            ),
+            on=["source", "file", "row_number"],
+        )
+        .group_by("martyr_id", "martyr_uid")
+        .len()
+        .sort("len", "martyr_uid", descending=[True, False])
+        .unique("martyr_id", keep="first")
+        .select("martyr_id", "martyr_uid")
+    )
 
 
 @dg.asset(
     key=["marts", "search_map_evaluation"],
     group_name=GROUP,
-    deps=[_SITE_REPORTS, _VILLAGES],
-    description="Site merging (pairwise and exact-cluster precision/recall/F1) and village coverage "
-    "(villages equal to the truth) against the synthetic ground truth (settings.truth_dir).",
+    deps=[_SITE_REPORTS, _VILLAGES, dg.AssetKey(["marts", "search_leads"])],
+    description="Site merging (pairwise and exact-cluster precision/recall/F1), village coverage "
+    "(villages equal to the truth) and martyr leads (precision, recall) against the synthetic ground "
+    "truth (settings.truth_dir).",
 )
 def search_map_evaluation(
     context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
@@ -351,6 +385,7 @@ def search_map_evaluation(
         return pl.DataFrame(schema=schema)
     comparison = result["coverage"]
     rows = [("sites", k, float(v)) for k, v in result["sites"].items()]
+    rows += [("leads", k, float(v)) for k, v in result.get("leads", {}).items()]
     rows += [
         ("coverage", "villages_truth", float(comparison["households"].is_not_null().sum())),
         ("coverage", "villages_ours", float(comparison["households_ours"].is_not_null().sum())),

@@ -911,6 +911,7 @@ _LEAD_SCHEMA = {
     "martyr_name": pl.Utf8,
     "name_score": pl.Float64,
     "hometown_match": pl.Boolean,
+    "district_match": pl.Boolean,
     "unit_match": pl.Boolean,
     "candidates": pl.Int64,
     "confidence": pl.Utf8,
@@ -921,6 +922,25 @@ _LEAD_SCHEMA = {
     "report_count": pl.Int64,
     "status": pl.Utf8,
 }
+
+
+_TIERS = ("corroborated", "same_district", "name_only")
+
+
+def _tier(candidate: dict) -> str:
+    if candidate["hometown_match"] or candidate["unit_match"]:
+        return "corroborated"
+    return "same_district" if candidate["district_match"] else "name_only"
+
+
+def _same_unit(martyr: dict, site: dict, level: str) -> bool:
+    """The martyr's hometown `level` (commune/district) is the site's, in the same district."""
+    ours, theirs = place_key(site.get(level)), place_key(martyr.get(f"hometown_{level}"))
+    if not ours or ours != theirs:
+        return False
+    if level == "commune" and site.get("district") and martyr.get("hometown_district"):
+        return place_key(site["district"]) == place_key(martyr["hometown_district"])
+    return True
 
 
 def _given_block(name: str) -> str:
@@ -941,10 +961,12 @@ def link_martyrs(
     Names are compared with `lietsi.names.name_similarity`; the default threshold (0.91) accepts
     agreement up to the spelling-variant key (Huỳnh/Hoàng, Võ/Vũ) and refuses bare initials and
     fuzzy look-alikes, since a wrong link sends a team to dig. A name alone is weak for common
-    names, so each candidate records whether the reports' free text mentions the martyr's hometown
-    commune or unit. When some candidates of a site have such corroboration, the uncorroborated
-    ones are dropped; otherwise all stay, marked `ambiguous` when there is more than one. Ranked:
-    martyrs without grave information first, then confidence, then the number of reports.
+    names, so each candidate records its corroboration: the martyr's hometown commune is the
+    site's commune or is named in the reports, or the reports name his unit (`corroborated`);
+    weaker, his hometown district is the site's district (`same_district`: households know the
+    graves of their own district's sons best). Only the candidates of a site's best tier are kept;
+    a site left with several is `ambiguous`. Ranked: martyrs without grave information first, then
+    confidence, then the number of reports.
     """
     if martyrs.is_empty() or sites.is_empty():
         return pl.DataFrame(schema=_LEAD_SCHEMA)
@@ -989,7 +1011,9 @@ def link_martyrs(
                         "reported_name": reported,
                         "martyr_name": m.get("full_name"),
                         "name_score": score,
-                        "hometown_match": _mentions(text, m.get("hometown_commune")),
+                        "hometown_match": _mentions(text, m.get("hometown_commune"))
+                        or _same_unit(m, site, "commune"),
+                        "district_match": _same_unit(m, site, "district"),
                         "unit_match": _mentions(text, m.get("unit")),
                         "grave_status": m.get("grave_status"),
                         "without_grave": fold(m.get("grave_status")) in _NO_GRAVE
@@ -1000,19 +1024,18 @@ def link_martyrs(
                         "status": site["status"],
                     }
         candidates = list(found.values())
-        corroborated = [c for c in candidates if c["hometown_match"] or c["unit_match"]]
-        if corroborated:
-            candidates = corroborated
+        for c in candidates:
+            c["confidence"] = _tier(c)
+        best = min((_TIERS.index(c["confidence"]) for c in candidates), default=0)
+        candidates = [c for c in candidates if _TIERS.index(c["confidence"]) == best]
         for c in candidates:
             c["candidates"] = len(candidates)
-            if c["hometown_match"] or c["unit_match"]:
-                c["confidence"] = "corroborated"
-            else:
-                c["confidence"] = "name_only" if len(candidates) == 1 else "ambiguous"
+            if len(candidates) > 1:
+                c["confidence"] = "ambiguous"
         leads.extend(candidates)
     if not leads:
         return pl.DataFrame(schema=_LEAD_SCHEMA)
-    rank = {"corroborated": 0, "name_only": 1, "ambiguous": 2}
+    rank = {tier: i for i, tier in enumerate((*_TIERS, "ambiguous"))}
     leads.sort(
         key=lambda c: (
             not c["without_grave"],
@@ -1069,6 +1092,48 @@ def site_metrics(site_reports: pl.DataFrame, truth_reports: pl.DataFrame) -> dic
     metrics["forms_only_ours"] = predicted.join(truth, on="form_number", how="anti").height
     metrics["forms_only_truth"] = truth.join(predicted, on="form_number", how="anti").height
     return metrics
+
+
+def lead_metrics(
+    leads: pl.DataFrame,
+    site_reports: pl.DataFrame,
+    truth_sites: pl.DataFrame,
+    truth_reports: pl.DataFrame,
+    martyr_uids: pl.DataFrame,
+) -> dict[str, float]:
+    """Martyr links against the truth: a lead is right when its martyr is the true site's martyr.
+
+    Our site stands for the true site most of its forms report; `martyr_uids` maps `martyr_id` to
+    the generator's `martyr_uid` (through the linkage stage's record links). Recall counts true
+    sites naming a martyr that the linkage resolved.
+    """
+    form = pl.col("form_number").cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    truth_of_site = (
+        site_reports.select("site_id", form)
+        .join(truth_reports.select(form, pl.col("site_uid").cast(pl.Utf8)), on="form_number")
+        .group_by("site_id", "site_uid")
+        .len()
+        .sort("len", "site_uid", descending=[True, False])
+        .unique("site_id", keep="first")
+        .join(truth_sites.select(pl.col("site_uid").cast(pl.Utf8), "martyr_uid"), on="site_uid", how="left")
+    )
+    judged = leads.join(truth_of_site.select("site_id", "martyr_uid"), on="site_id", how="inner").join(
+        martyr_uids.select("martyr_id", pl.col("martyr_uid").alias("lead_uid")), on="martyr_id", how="left"
+    )
+    correct = judged.filter(pl.col("lead_uid") == pl.col("martyr_uid"))
+    findable = truth_sites.filter(
+        pl.col("martyr_uid").is_not_null()
+        & (pl.col("martyr_uid") != "")
+        & pl.col("martyr_uid").is_in(martyr_uids["martyr_uid"].implode())
+    )
+    found = truth_of_site.join(correct.select("site_id").unique(), on="site_id")["site_uid"].n_unique()
+    return {
+        "leads": judged.height,
+        "leads_correct": correct.height,
+        "lead_precision": correct.height / judged.height if judged.height else 1.0,
+        "sites_with_resolved_martyr": findable.height,
+        "lead_recall": found / findable.height if findable.height else 1.0,
+    }
 
 
 def compare_coverage(villages: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:

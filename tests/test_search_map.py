@@ -363,7 +363,7 @@ def test_links_prefer_corroborated_martyr_and_rank_missing_graves_first():
         {
             "martyr_id": ["M1", "M2", "M3"],
             "full_name": ["Nguyễn Văn Hùng", "Nguyễn Văn Hùng", "Lê Văn Tám"],
-            "hometown_commune": ["Bình Hòa", "Vĩnh Lợi", "Bình An"],
+            "hometown_commune": ["Bình Hòa", "Vĩnh Lợi", "Vĩnh Hòa"],
             "unit": [None, None, None],
             "grave_status": ["Đã xác định", "Chưa quy tập", "Chưa xác định"],
         }
@@ -374,6 +374,27 @@ def test_links_prefer_corroborated_martyr_and_rank_missing_graves_first():
     # M3 has no grave: first, although M1 is corroborated.
     assert leads["martyr_id"].to_list() == ["M3", "M1"]
     assert leads["lead_rank"].to_list() == [1, 2]
+
+
+def test_hometown_in_the_sites_commune_or_district_corroborates():
+    result = _sites([form("HGD-1", martyr_name="Phạm Văn Vũ", place="Gò Mả")])
+    martyrs = pl.DataFrame(
+        {
+            "martyr_id": ["M1", "M2", "M3", "M4"],
+            "full_name": ["Phạm Văn Vũ", "Phạm Văn Vũ", "Phạm Văn Vũ", "PHAM VAN VU"],
+            "hometown_commune": ["Ngọc Thành", "Đông Hưng", "Bình An", "Bình An"],
+            "hometown_district": ["Giồng Riềng", "Châu Thành", "Giồng Riềng", "Châu Thành"],
+            "grave_status": ["Chưa quy tập"] * 4,
+        }
+    )
+    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    # M4 (written without diacritics) has the site's commune in the site's district: the one lead.
+    # M3's "Bình An" is another district's commune, M2 only shares the district.
+    assert leads.select("martyr_id", "confidence").rows() == [("M4", "corroborated")]
+    without_m4 = sm.link_martyrs(
+        result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4")
+    )
+    assert without_m4.select("martyr_id", "confidence").rows() == [("M2", "same_district")]
 
 
 def test_uncorroborated_namesakes_are_ambiguous():
