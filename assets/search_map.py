@@ -314,9 +314,13 @@ def _truth_tables(settings: SettingsResource) -> dict[str, pl.DataFrame] | None:
     if truth is None or not (truth / "site_reports.csv").exists():
         return None
     read = {"infer_schema_length": 0}
+    optional = {
+        name: pl.read_csv(truth / f"{name}.csv", **read)
+        for name in ("sites", "martyr_records")
+        if (truth / f"{name}.csv").exists()
+    }
     return {
-        "sites": pl.read_csv(truth / "sites.csv", **read),
-        "martyr_records": pl.read_csv(truth / "martyr_records.csv", **read),
+        **optional,
         "site_reports": pl.read_csv(truth / "site_reports.csv", **read),
         "village_coverage": pl.read_csv(truth / "village_coverage.csv", **read).with_columns(
             pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
@@ -335,10 +339,11 @@ def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict 
     metrics = site_metrics(ours, truth["site_reports"])
     comparison = compare_coverage(villages, truth["village_coverage"])
     result = {"sites": metrics, "coverage": comparison}
-    if warehouse.query(
-        "SELECT count(*) AS n FROM information_schema.tables "
-        "WHERE table_schema = 'marts' AND table_name = 'search_leads'"
-    )["n"][0]:
+    leads_judgeable = {"sites", "martyr_records"} <= truth.keys() and all(
+        _has_table(warehouse, schema, table)
+        for schema, table in (("marts", "search_leads"), ("core", "martyr_links"))
+    )
+    if leads_judgeable:
         result["leads"] = lead_metrics(
             warehouse.query("SELECT site_id, martyr_id FROM marts.search_leads"),
             ours,
@@ -347,6 +352,14 @@ def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict 
             _martyr_uids(warehouse, truth["martyr_records"]),
         )
     return result
+
+
+def _has_table(warehouse: WarehouseResource, schema: str, table: str) -> bool:
+    found = warehouse.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $s AND table_name = $t",
+        {"s": schema, "t": table},
+    )
+    return bool(found["n"][0])
 
 
 def _martyr_uids(warehouse: WarehouseResource, records: pl.DataFrame) -> pl.DataFrame:

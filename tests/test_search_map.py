@@ -556,10 +556,34 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
         "Kiên Giang,Châu Thành,Bình An,Thôn 2,80,80,70,0.875,false\n",
     )
 
-    @dg.asset(key=["core", "martyrs"], group_name="linkage")
-    def martyrs() -> pl.DataFrame:
-        return pl.DataFrame(
-            {"martyr_id": ["M1"], "full_name": ["Nguyễn Văn Thành"], "grave_status": ["Chưa quy tập"]}
+    _write(
+        truth / "sites.csv",
+        "site_uid,province,district,commune,village,lat,lon,martyr_uid\n"
+        "S1,Kiên Giang,Châu Thành,Bình An,Thôn 1,9.8605,105.14,U1\n"
+        "S2,Kiên Giang,Châu Thành,Bình An,Thôn 2,,,\n",
+    )
+    _write(
+        truth / "martyr_records.csv",
+        "source,source_record_id,file,row_number,martyr_uid\nregistry,R1,r.csv,1,U1\n",
+    )
+
+    @dg.multi_asset(
+        group_name="linkage",
+        outs={
+            "martyrs": dg.AssetOut(key=["core", "martyrs"]),
+            "links": dg.AssetOut(key=["core", "martyr_links"]),
+        },
+    )
+    def linkage_stub():
+        yield dg.Output(
+            pl.DataFrame(
+                {"martyr_id": ["M1"], "full_name": ["Nguyễn Văn Thành"], "grave_status": ["Chưa quy tập"]}
+            ),
+            output_name="martyrs",
+        )
+        yield dg.Output(
+            pl.DataFrame({"source": ["registry"], "file": ["r.csv"], "row_number": [1], "martyr_id": ["M1"]}),
+            output_name="links",
         )
 
     checks = [
@@ -573,7 +597,7 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
         [
             build_ingest_asset(SOURCES["ket_luan_dia_ban"]),
             build_ingest_asset(SOURCES["phieu_ho_gia_dinh"]),
-            martyrs,
+            linkage_stub,
             stage.search_map,
             stage.search_leads,
             stage.search_map_files,
@@ -606,6 +630,7 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
     assert leads.rows() == [(sm.site_id_for("HGD-1"), "M1")]
     evaluation = {(e, m): v for e, m, v in wh.query("SELECT * FROM marts.search_map_evaluation").iter_rows()}
     assert evaluation[("sites", "f1")] == 1.0 and evaluation[("coverage", "villages_different")] == 0
+    assert (evaluation[("leads", "lead_precision")], evaluation[("leads", "lead_recall")]) == (1.0, 1.0)
     files = wh.query("SELECT kind, path FROM ops.search_map_files")
     kinds = sorted(files["kind"].to_list())
     assert kinds == ["all_sites_geojson", "commune_geojson", "commune_map", "district_overview"]
