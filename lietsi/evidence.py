@@ -86,8 +86,8 @@ def dna_factor(verdict: str, differences: int, x: int, n: int, s: EvidenceSettin
         return Factor(
             "dna",
             1.0 / p,
-            f"cannot exclude: haplotype seen in {x} of {n} maternal lines, frequency ≤ {p:.4f} "
-            f"({s.confidence:.0%} upper bound), LR {1 / p:,.0f}",
+            f"cannot exclude: {x} of {n} maternal lines in the database share the haplotype, "
+            f"frequency ≤ {p:.4f} ({s.confidence:.0%} upper bound), LR {1 / p:,.0f}",
             values,
         )
     return Factor(

@@ -685,7 +685,9 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
     for rec in picked.iter_rows(named=True):
         factors = json.loads(rec["factors"])
         strong = sorted(
-            (f for f in factors if f["lr"] != 1.0), key=lambda f: -abs(math.log(max(f["lr"], 1e-12)))
+            # The DNA factor is stated on its own; the summary names the strongest other evidence.
+            (f for f in factors if f["lr"] != 1.0 and f["factor"] != "dna"),
+            key=lambda f: -abs(math.log(max(f["lr"], 1e-12))),
         )
         summary = (
             f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {rec['status']}, posterior "
