@@ -449,14 +449,17 @@ def _read_fasta(data: bytes, batch: Batch) -> None:
 def read_folder(folder: Path, source: Source, hash_key: bytes) -> list[Batch]:
     """Every batch of one inbox folder, in file-name order (deterministic ids and outputs).
 
-    A file whose bytes equal an earlier file's is a re-dropped batch: its rows are quarantined as
+    A file whose bytes equal an earlier-arrived file's is a re-dropped batch: its rows are quarantined as
     duplicates so that re-sending a file never doubles the data.
     """
     if not folder.is_dir():
         return []
     batches: list[Batch] = []
     first_of: dict[str, str] = {}
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    # Of identical files the one that arrived first is the batch, whatever the copy is named
+    # (`dot_1 (1).csv` sorts before `dot_1.csv`): rows keep their original file and ids.
+    for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name)):
         batch = read_batch(path, source, hash_key)
         if batch.status == "ok" and batch.batch_id in first_of:
             batch.status = "duplicate"
@@ -464,7 +467,7 @@ def read_folder(folder: Path, source: Source, hash_key: bytes) -> list[Batch]:
             quarantine_all(batch, f"duplicate batch: file identical to '{first_of[batch.batch_id]}'")
         first_of.setdefault(batch.batch_id, batch.file)
         batches.append(batch)
-    return batches
+    return sorted(batches, key=lambda b: b.file)
 
 
 def batches_to_frames(
