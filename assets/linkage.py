@@ -2,7 +2,8 @@
 
 `core.martyr_links` / `core.martyrs` come from a Fellegi–Sunter model (lietsi.linkage) over the
 registry, form 01 and the martyr block of form 02; `core.relative_links` / `core.relatives` from
-citizen-id hashes, then name, birth year and address. `marts.linkage_evaluation` scores both
+citizen-id hashes, then name, birth year and address, with the resolved martyrs telling which form rows
+belong to one family. `marts.linkage_evaluation` scores both
 against the synthetic ground truth when `settings.truth_dir` holds one. Blocking checks stop the
 downstream stages when F1 on the synthetic province drops below 0.95 or a cluster breaks a
 safeguard (two certificate numbers, two clearly different mothers, two sexes).
@@ -16,6 +17,7 @@ import polars as pl
 from lietsi.linkage import (
     link_martyrs,
     link_relatives,
+    martyr_families,
     martyr_records,
     relative_records,
     split_unusable,
@@ -108,7 +110,12 @@ def martyr_linkage(
 
 @dg.multi_asset(
     group_name=GROUP,
-    ins={"phieu_01": _RAW["phieu_01"], "phieu_02": _RAW["phieu_02"]},
+    ins={
+        "phieu_01": _RAW["phieu_01"],
+        "phieu_02": _RAW["phieu_02"],
+        "martyr_links": dg.AssetIn(key=["core", "martyr_links"]),
+        "martyrs": dg.AssetIn(key=["core", "martyrs"]),
+    },
     outs={
         "relative_links": dg.AssetOut(
             key=["core", "relative_links"],
@@ -121,8 +128,13 @@ def martyr_linkage(
         ),
     },
 )
-def relative_linkage(phieu_01: pl.DataFrame, phieu_02: pl.DataFrame):
-    links, relatives = link_relatives(relative_records(phieu_01, phieu_02))
+def relative_linkage(
+    phieu_01: pl.DataFrame, phieu_02: pl.DataFrame, martyr_links: pl.DataFrame, martyrs: pl.DataFrame
+):
+    # The martyr each row is about tells which rows belong to one family (see `link_relatives`).
+    links, relatives = link_relatives(
+        relative_records(phieu_01, phieu_02), martyr_links=martyr_links, families=martyr_families(martyrs)
+    )
     yield dg.Output(
         links,
         output_name="relative_links",

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.process import cpdist
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -1139,11 +1139,91 @@ def relative_records(phieu_01: pl.DataFrame | None, phieu_02: pl.DataFrame | Non
     return pl.concat(frames, how="vertical")
 
 
+def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
+    """`martyr_id, family`: keys that martyrs of one family share.
+
+    A martyr is his own family; martyrs from one hometown with the same mother (or father) are
+    siblings. A relative named for two martyrs of one family (a sister, on the forms of both her
+    fallen brothers) is one person far more often than two namesakes: families avoid giving a living
+    member's name to a child.
+    """
+    n = martyrs.height
+    place = pl.coalesce("hometown_commune_code", "hometown_district_code", "hometown_province_code")
+    frame = martyrs.select("martyr_id", place.alias("_place")).with_columns(
+        name_frame(martyrs["mother_name"], pl.Series(["Nữ"] * n))["key_variant"].alias("_mother"),
+        name_frame(martyrs["father_name"], pl.Series(["Nam"] * n))["key_variant"].alias("_father"),
+    )
+    return pl.concat(
+        [
+            frame.select("martyr_id", pl.col("martyr_id").alias("family")),
+            frame.select(
+                "martyr_id", pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|").alias("family")
+            ),
+            frame.select(
+                "martyr_id", pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|").alias("family")
+            ),
+        ],
+        how="vertical_relaxed",
+    ).drop_nulls()
+
+
+def _related_pairs(
+    frame: pl.DataFrame, martyr_links: pl.DataFrame | None, families: pl.DataFrame | None
+) -> pl.DataFrame:
+    """(rid, rid_r) of relative rows whose martyrs are one family (or whose form is the same)."""
+    keys = [
+        frame.select(
+            "rid", pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family")
+        )
+    ]
+    if martyr_links is not None and families is not None:
+        keys.append(
+            frame.select("rid", "source", "file", "row_number")
+            .join(
+                martyr_links.select("source", "file", "row_number", "martyr_id"),
+                on=["source", "file", "row_number"],
+            )
+            .join(families, on="martyr_id")
+            .select("rid", "family")
+        )
+    fam = pl.concat(keys).drop_nulls().unique()
+    return (
+        fam.join(fam, on="family", suffix="_r")
+        .filter(pl.col("rid") < pl.col("rid_r"))
+        .select("rid", "rid_r", pl.lit(True).alias("related"))
+        .unique()
+    )
+
+
+def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
+    """Citizen-id hash → one id for all the hashes `edges` (pairs of hashes) say belong to one person."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges.iter_rows():
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {c: find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in parent}
+
+
 def link_relatives(
-    records: pl.DataFrame, default_province: str | None = None
+    records: pl.DataFrame,
+    default_province: str | None = None,
+    martyr_links: pl.DataFrame | None = None,
+    families: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Resolve relatives: same valid citizen-id hash; else same name, compatible birth year, address.
 
+    `martyr_links` (source, file, row_number → martyr_id) and `families` (`martyr_families`) say
+    which rows concern martyrs of one family: only there may a missing birth year be passed over or
+    two citizen ids be taken for one person's mistyped id.
     Returns (links, relatives): links one row per input row with `relative_id`; relatives one row
     per person with the best value of each field.
     """
@@ -1176,21 +1256,16 @@ def link_relatives(
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
-    # Edges, strongest first: (1) the same valid citizen-id hash; (2) same name, same address
-    # commune, birth years agreeing or unknown on one side (form 01 does not ask it), on the same
-    # form; (3) the same across forms; (4) the same given name and a close full name (a typo) with
-    # the same phone, or the same address commune and birth year.
-    by_cid = frame.drop_nulls("cid").select("rid", "cid")
-    cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
+    related = _related_pairs(frame, martyr_links, families)
     side = frame.drop_nulls(["key_variant", "addr_block"]).select(
         "rid",
         "key_variant",
         "key_toneless",
-        "given_variant",
         "addr_block",
         "birth_year",
         "birth_year_approx",
         "phone_hash",
+        "cid",
         "source",
         "file",
         "source_record_id",
@@ -1198,29 +1273,52 @@ def link_relatives(
     same_form = (pl.col("file") == pl.col("file_r")) & (
         pl.col("source_record_id") == pl.col("source_record_id_r")
     )
-    # Equal birth years, or one year apart when either is approximate, or unknown on one side.
+    # Birth years equal, or one year apart when either is approximate; a year missing on one side
+    # (form 01 does not ask it) only between rows of one martyr family.
     gap = (pl.col("birth_year") - pl.col("birth_year_r")).abs()
     approx = pl.col("birth_year_approx").fill_null(False) | pl.col("birth_year_approx_r").fill_null(False)
     years_agree = (
-        pl.col("birth_year").is_null() | pl.col("birth_year_r").is_null() | (gap == 0) | ((gap <= 1) & approx)
+        pl.when(pl.col("birth_year").is_null() | pl.col("birth_year_r").is_null())
+        .then(pl.col("related"))
+        .otherwise((gap == 0) | ((gap <= 1) & approx))
     )
+    same_toneless = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False)
     # A name equal only without diacritics (`Nguyen Van An` / `Nguyễn Văn Ẩn`) needs both years, equal.
-    names_agree = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False) | (
-        gap == 0
-    ).fill_null(False)
+    names_agree = same_toneless | (gap == 0).fill_null(False)
     phones_agree = (
         pl.col("phone_hash").is_null()
         | pl.col("phone_hash_r").is_null()
         | (pl.col("phone_hash") == pl.col("phone_hash_r"))
     )
-    name_edges = (
+    name_pairs = (
         side.join(side, on=["key_variant", "addr_block"], suffix="_r")
-        .filter(years_agree & names_agree & phones_agree)
-        .select("rid", "rid_r", pl.when(same_form.fill_null(False)).then(2).otherwise(1).alias("strength"))
+        .filter(pl.col("rid") < pl.col("rid_r"))
+        .join(related, on=["rid", "rid_r"], how="left")
+        .with_columns(pl.col("related").fill_null(False))
+        .filter(years_agree.fill_null(False) & names_agree & phones_agree)
     )
-    # A typo in the name (`Nguynễ Minh Dũng`): same phone, or same address and birth year, and names
-    # close by Jaro-Winkler.
-    fuzzy = frame.select("rid", "key_variant", "given_variant", "addr_block", "birth_year", "phone_hash")
+    # Two citizen ids on rows with one name and address, on the forms of two martyrs of one family:
+    # one person whose id was mistyped on one form (a dropped digit, a letter O). Two such rows on one
+    # form are two people — a form lists each relative once.
+    mistyped = name_pairs.filter(
+        pl.col("related")
+        & same_toneless
+        & ~same_form.fill_null(False)
+        & pl.col("cid").is_not_null()
+        & pl.col("cid_r").is_not_null()
+    ).select("cid", "cid_r")
+    canonical = _canonical_ids(frame, mistyped)
+    if canonical:
+        frame = frame.with_columns(pl.col("cid").replace(canonical))
+    # Edges, strongest first: (3) the same valid citizen-id hash; (2) a name edge on one form; (1) a
+    # name edge across forms; (0) a keyboard slip in the name (one letter dropped, doubled or
+    # swapped) with the same phone, or the same address commune and birth year.
+    by_cid = frame.drop_nulls("cid").select("rid", "cid")
+    cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
+    name_edges = name_pairs.select(
+        "rid", "rid_r", pl.when(same_form.fill_null(False)).then(2).otherwise(1).alias("strength")
+    )
+    fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
     candidates = pl.concat(
         [
             fuzzy.drop_nulls(["phone_hash"]).join(
@@ -1233,22 +1331,20 @@ def link_relatives(
         how="diagonal_relaxed",
     ).filter(
         (pl.col("rid") < pl.col("rid_r"))
-        & pl.col("key_variant").is_not_null()
-        & pl.col("key_variant_r").is_not_null()
+        & pl.col("key_toneless").is_not_null()
+        & pl.col("key_toneless_r").is_not_null()
     )
-    close = (
+    slips = (
         cpdist(
-            candidates["key_variant"].to_list(),
-            candidates["key_variant_r"].to_list(),
-            scorer=JaroWinkler.normalized_similarity,
+            candidates["key_toneless"].to_list(),
+            candidates["key_toneless_r"].to_list(),
+            scorer=OSA.distance,
             workers=-1,
         )
         if candidates.height
         else np.zeros(0)
     )
-    fuzzy_edges = candidates.filter(pl.Series(close >= 0.92)).select(
-        "rid", "rid_r", pl.lit(0).alias("strength")
-    )
+    fuzzy_edges = candidates.filter(pl.Series(slips <= 1)).select("rid", "rid_r", pl.lit(0).alias("strength"))
     all_edges = (
         pl.concat([cid_edges, name_edges, fuzzy_edges], how="vertical_relaxed")
         .filter(pl.col("rid") < pl.col("rid_r"))

@@ -168,6 +168,10 @@ def _resolve_province_tokens(parts: list[str], default_province: str | None) -> 
     return out, notes
 
 
+def _ascii(text: str) -> str:
+    return re.sub(r"[^a-z]+", " ", unidecode(text).lower())
+
+
 def _parse(address: str) -> Place:
     unit = parse_address(address, mode="LEGACY", keep_street=False)
     status: Status = "unmapped"
@@ -214,11 +218,14 @@ def parse_place(text: str | None, default_province: str | None = None) -> Place:
         if place.province and (best is None or _RANK[place.status] > _RANK[best.status]):
             best = place
     assumed_province = False
-    if default_province and (best is None or best.status in ("province", "unmapped")):
+    # A province found without its name in the text is the parser's guess from a district or commune
+    # name that exists in several provinces (`huyện Châu Thành` is in ten): the default goes first.
+    guessed = best is not None and _ascii(best.province or "") not in _ascii(", ".join(parts))
+    if default_province and (best is None or guessed or best.status in ("province", "unmapped")):
         # Forms of one province often omit it; an assumed province counts only if it finds a unit in it.
         assumed = _parse(", ".join(p.replace("|", " ") for p in parts) + ", " + default_province)
-        if _RANK[assumed.status] >= _RANK["district"]:
-            if best is not None and best.province != assumed.province:
+        if _RANK[assumed.status] >= max(_RANK["district"], _RANK[best.status] if guessed and best else 0):
+            if best is not None and not guessed and best.province != assumed.province:
                 notes.append(f"text names {best.province}, unit is in {assumed.province} (merged?)")
             else:
                 notes.append(f"province {default_province} assumed")

@@ -9,6 +9,7 @@ from lietsi.linkage import (
     cluster,
     link_martyrs,
     link_relatives,
+    martyr_families,
     martyr_records,
     pairwise_metrics,
     relative_records,
@@ -286,6 +287,87 @@ def test_relatives_by_citizen_id_then_name_year_address() -> None:
     assert by_row[("phieu_02_b.csv", 3)] != hoa
     assert relatives.filter(pl.col("relative_id") == hoa)["citizen_id_hash"].item() == "h1"
     assert relatives.filter(pl.col("relative_id") == hoa)["consent"].item() == "Có"
+
+
+def _martyrs(rows: list[tuple[str, str | None, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "martyr_id": m,
+                "mother_name": mother,
+                "father_name": None,
+                "hometown_commune_code": commune,
+                "hometown_district_code": "905",
+                "hometown_province_code": "91",
+            }
+            for m, mother, commune in rows
+        ],
+        schema_overrides={"father_name": pl.String},
+    )
+
+
+def test_relatives_of_one_martyr_family() -> None:
+    p2 = _phieu_02()
+    brother = p2.with_columns(
+        pl.lit("F2").alias("form_no"),
+        pl.lit("phieu_02_b.csv").alias("file"),
+        # The sister on her second brother's form: her id mistyped (another valid-looking hash), and
+        # her birth year left blank.
+        pl.Series("citizen_id_hash", ["h1-typo", None, None]),
+        pl.Series("citizen_id_valid", [True, None, None]),
+        pl.Series("relative_birth_year", [None, 1958, 1955], dtype=pl.Int64),
+    )
+    stranger = p2.with_columns(
+        pl.lit("F3").alias("form_no"),
+        pl.lit("phieu_02_c.csv").alias("file"),
+        # A namesake of the sister's, without a birth year, on the form of another family's martyr.
+        pl.Series("citizen_id_hash", ["h5", None, None]),
+        pl.Series("relative_birth_year", [None, 1970, 1971], dtype=pl.Int64),
+        # A keyboard slip in a name, with the same phone as on the first form.
+        pl.Series("relative_name", ["Nguyễn Thị Hoa", "Nguyễn Vnă Bé", "Nguyễn Thị Hòa"]),
+        pl.Series("phone_hash", [None, "p1", None]),
+    )
+    first = p2.with_columns(pl.Series("phone_hash", [None, "p1", None]))
+    records = relative_records(None, pl.concat([first, brother, stranger]))
+    martyr_links = records.select(
+        "source",
+        "file",
+        "row_number",
+        pl.col("file")
+        .replace_strict({"phieu_02.csv": "LS-A", "phieu_02_b.csv": "LS-B", "phieu_02_c.csv": "LS-C"})
+        .alias("martyr_id"),
+    )
+    # LS-A and LS-B are brothers (one mother, one hometown); LS-C's mother has the same name but
+    # lives in another commune.
+    families = martyr_families(
+        _martyrs(
+            [("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thi Lan", "30898"), ("LS-C", "Lê Thị Lan", "1")]
+        )
+    )
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
+    by_row = {(f, r): rid for _, _, f, r, rid in links.iter_rows()}
+    hoa = by_row[("phieu_02.csv", 1)]
+    assert by_row[("phieu_02_b.csv", 1)] == hoa  # one family: the mistyped id is hers
+    assert by_row[("phieu_02_c.csv", 1)] != hoa  # another family, no year to compare: not her
+    assert by_row[("phieu_02_c.csv", 2)] == by_row[("phieu_02.csv", 2)]  # `Vnă` for `Văn`, same phone
+    assert by_row[("phieu_02_c.csv", 3)] != hoa
+    # Without the martyrs there is no family to go by: the mistyped id keeps the sister apart.
+    plain, _ = link_relatives(records)
+    plain_by_row = {(f, r): rid for _, _, f, r, rid in plain.iter_rows()}
+    assert plain_by_row[("phieu_02_b.csv", 1)] != plain_by_row[("phieu_02.csv", 1)]
+
+
+def test_relatives_two_names_on_one_form_with_two_ids_are_two_people() -> None:
+    p2 = _phieu_02().with_columns(
+        pl.Series("citizen_id_hash", ["h1", "h2", "h3"]),
+        pl.Series("citizen_id_valid", [True, True, True]),
+        pl.Series("relative_birth_year", [1955, 1958, None], dtype=pl.Int64),
+    )
+    records = relative_records(None, p2)
+    martyr_links = records.select("source", "file", "row_number", pl.lit("LS-A").alias("martyr_id"))
+    families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898")]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
+    assert links["relative_id"].n_unique() == 3
 
 
 def test_unusable_names_are_quarantined() -> None:

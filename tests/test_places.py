@@ -38,6 +38,17 @@ def test_missing_province_is_assumed_and_said() -> None:
     assert "assumed" in (p.reason or "")
 
 
+def test_a_province_guessed_from_a_shared_district_name_yields_to_the_default() -> None:
+    # `huyện Châu Thành` exists in ten provinces; the parser alone guesses one (not Kiên Giang).
+    text = "Ấp 3, xã Bình An, huyện Châu Thành"
+    assert parse_place(text).province != "Kiên Giang"
+    p = parse_place(text, "Kiên Giang")
+    assert (p.commune_code, p.province, p.reason) == ("30898", "Kiên Giang", "province Kiên Giang assumed")
+    # A province the text names is kept even when the default is another one.
+    named = parse_place("xã Bình An, huyện Châu Thành, tỉnh Long An", "Kiên Giang")
+    assert (named.district, named.province) == ("Châu Thành", "Long An")
+
+
 def test_historical_province() -> None:
     p = parse_place("Hoài Đức, Hà Tây")
     assert (p.district, p.province) == ("Hoài Đức", "Hà Nội")
