@@ -765,7 +765,11 @@ def _remains_outcomes(
 
 def _martyr_outcomes(missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
     sampled = set(refs["martyr_id"].to_list())
-    status = {m: s for m, s in ids.select("martyr_id", "status").iter_rows()}
+    status: dict[str, str] = {}
+    # A martyr proposed for one remains may also head a review row of another: proposed wins.
+    for m, s in ids.select("martyr_id", "status").iter_rows():
+        if status.get(m) != "proposed":
+            status[m] = s
     rows = []
     for (mid,) in missing.select("martyr_id").iter_rows():
         if mid in status:
