@@ -18,6 +18,7 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}
 h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+td:first-child{white-space:nowrap}
 .diff{background:#fdd}.ign{color:#888}.het{background:#ffd}.ok{background:#dfd}
 .summary{font-size:1.1em;padding:.6em;border-left:4px solid #36c;background:#f4f7ff}
 """
@@ -163,6 +164,7 @@ def summary_page(
     martyr_outcomes: pl.DataFrame,
     p_outside: float,
     pages: dict[str, str],
+    martyr_names: dict[str, str] | None = None,
 ) -> str:
     """Province summary: counts, the identifications with links, unresolved remains by reason."""
     status = Counter(identifications["status"].to_list())
@@ -194,7 +196,8 @@ def summary_page(
         link = pages.get(rec["remains_id"])
         name = f'<a href="{_e(link)}">{_e(rec["remains_id"])}</a>' if link else _e(rec["remains_id"])
         rows.append(
-            f"<tr><td>{name}</td><td>{_e(rec['martyr_id'])}</td><td>{_e(rec['status'])}</td>"
+            f"<tr><td>{name}</td><td>{_e((martyr_names or {}).get(rec['martyr_id'], ''))} "
+            f"({_e(rec['martyr_id'])})</td><td>{_e(rec['status'])}</td>"
             f"<td>{rec['posterior']:.4f}</td><td>{_e(rec.get('reasons'))}</td></tr>"
         )
     parts.append(
