@@ -54,24 +54,24 @@ def format_vnd(amount: float) -> str:
 
 
 def _bar_chart(rows: list[tuple[str, list[float]]], series: list[str], width: int = 860) -> str:
-    """Horizontal grouped bars: one group per row label, one bar per series, with value labels."""
-    label_w, bar_h, gap = 230, 12, 10
+    """Horizontal grouped bars (one group per row label, one bar per series, value labels), legend above."""
+    label_w, bar_h, gap = 230, 9, 8
     peak = max((v for _, values in rows for v in values), default=0) or 1
     group_h = bar_h * len(series) + gap
-    legend_h = 22
-    height = legend_h + group_h * len(rows) + 10
+    height = group_h * len(rows) + 10
     scale = (width - label_w - 80) / peak
+    colours = [_COLOURS[i % len(_COLOURS)] for i in range(len(series))]
+    legend = "".join(
+        f'<span class="key"><i style="background:{c}"></i>{html.escape(n)}</span>'
+        for c, n in zip(colours, series, strict=True)
+    )
     parts = [
+        f'<div class="legend">{legend}</div>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="11">'
+        f'viewBox="0 0 {width} {height}" role="img" font-family="sans-serif" font-size="10">',
     ]
-    x = label_w
-    for i, name in enumerate(series):
-        parts.append(f'<rect x="{x}" y="4" width="10" height="10" fill="{_COLOURS[i % len(_COLOURS)]}"/>')
-        parts.append(f'<text x="{x + 14}" y="13">{html.escape(name)}</text>')
-        x += 14 + 6.2 * len(name) + 16
     for r, (label, values) in enumerate(rows):
-        top = legend_h + r * group_h
+        top = 4 + r * group_h
         parts.append(
             f'<text x="{label_w - 6}" y="{top + bar_h * len(series) / 2 + 4}" text-anchor="end">'
             f"{html.escape(label)}</text>"
@@ -119,6 +119,8 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:15px;margin:22px 0 6px;border-bot
 th,td{border:1px solid #ccc;padding:3px 6px;text-align:left} td.num{text-align:right}
 .na{color:#a33;font-style:italic} .kpi{display:inline-block;margin:4px 18px 4px 0}
 .kpi b{display:block;font-size:18px} @media print{body{margin:8mm}}
+.legend{font-size:11px;margin:6px 0} .key{margin-right:14px;white-space:nowrap}
+.key i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 """
 
 
