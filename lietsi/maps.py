@@ -337,6 +337,10 @@ def district_overview(
     items = [(colour, label) for _, colour, label in COVERAGE_BANDS]
     items.append(("#000", "viền đen: chậm tiến độ (black ring: behind schedule)"))
     fmap.get_root().html.add_child(_legend(f"Huyện {district}: độ phủ theo xã", items, extra))
+    # Permanent commune labels: small, so that neighbouring communes stay readable.
+    fmap.get_root().header.add_child(
+        folium.Element("<style>.leaflet-tooltip{font-size:11px;padding:1px 4px}</style>"), name="label_css"
+    )
     return fmap
 
 

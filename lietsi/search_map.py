@@ -964,8 +964,9 @@ def link_martyrs(
     names, so each candidate records its corroboration: the martyr's hometown commune is the
     site's commune or is named in the reports, or the reports name his unit (`corroborated`);
     weaker, his hometown district is the site's district (`same_district`: households know the
-    graves of their own district's sons best). Only the candidates of a site's best tier are kept;
-    a site left with several is `ambiguous`. Ranked: martyrs without grave information first, then
+    graves of their own district's sons best). Only the candidates of a site's best tier are kept,
+    and of those, the martyrs without an identified grave when there are any; a site left with
+    several is `ambiguous`. Ranked: martyrs without grave information first, then
     confidence, then the number of reports.
     """
     if martyrs.is_empty() or sites.is_empty():
@@ -1028,6 +1029,9 @@ def link_martyrs(
             c["confidence"] = _tier(c)
         best = min((_TIERS.index(c["confidence"]) for c in candidates), default=0)
         candidates = [c for c in candidates if _TIERS.index(c["confidence"]) == best]
+        # A namesake whose grave is already identified is unlikely to lie in a reported site.
+        if any(c["without_grave"] for c in candidates):
+            candidates = [c for c in candidates if c["without_grave"]]
         for c in candidates:
             c["candidates"] = len(candidates)
             if len(candidates) > 1:

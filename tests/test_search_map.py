@@ -405,6 +405,10 @@ def test_uncorroborated_namesakes_are_ambiguous():
     leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
     assert leads["confidence"].to_list() == ["ambiguous", "ambiguous"]
     assert leads["candidates"].to_list() == [2, 2]
+    # A namesake whose grave is already identified gives way to one without.
+    martyrs = martyrs.with_columns(pl.Series("grave_status", ["Đã xác định", "Chưa quy tập"]))
+    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    assert leads.select("martyr_id", "confidence").rows() == [("M2", "name_only")]
 
 
 def test_site_metrics_pairwise_and_exact_clusters():
