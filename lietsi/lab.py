@@ -61,8 +61,11 @@ FULL_CR_COVERAGE = 0.99
 class QcRules:
     """Thresholds of the lab QC (asset config in `assets/lab.py`)."""
 
-    # Share of the HV1/HV2 cores (INFORMATIVE_SITES) a profile must read.
-    min_informative_coverage: float = 0.90
+    # Share of the HV1/HV2 cores (INFORMATIVE_SITES) a profile must read: one whole core (HV1-only
+    # profiles are common for degraded remains and still exclude) ...
+    min_informative_coverage: float = 0.50
+    # ... and below this share the profile is kept but flagged as partial.
+    partial_below: float = 0.90
     # Read N (and three-base IUPAC codes) allowed, as a share of the aligned read.
     max_ambiguous_fraction: float = 0.01
     # Point heteroplasmies beyond this suggest a mixture or contamination.
@@ -205,6 +208,15 @@ def profile_reason(result: LabResult, qc: QcRules | None = None) -> str | None:
     return None
 
 
+def profile_flags(result: LabResult, qc: QcRules | None = None) -> tuple[str, ...]:
+    """Warnings for a usable profile (kept, but a reviewer should know)."""
+    qc = qc or QcRules()
+    coverage = informative_coverage(result.ranges)
+    if coverage < qc.partial_below:
+        return (f"partial control region: reads {coverage:.0%} of {format_range(INFORMATIVE_SITES)}",)
+    return ()
+
+
 def merge_duplicates(results: list[LabResult]) -> tuple[LabResult | None, list[LabResult]]:
     """Accepted results of one sample → (merged result, []) when they agree on the range they
     share, or (None, all of them rejected) when any two disagree."""
@@ -290,6 +302,7 @@ def build_profiles(
         if reason is not None:
             rejected.extend(_replace(r, reason=reason) for r in by_sample[sample_id])
             continue
+        merged = _replace(merged, flags=(*merged.flags, *profile_flags(merged, qc)))
         rows.append(_profile_row(merged, len(by_sample[sample_id]), log[sample_id]))
     profiles = pl.DataFrame(rows, schema=PROFILE_SCHEMA)
     quarantine = pl.DataFrame(

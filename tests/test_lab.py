@@ -109,7 +109,7 @@ def test_csv_result_is_canonicalised_and_flagged():
         (csv_row("S", M7, rng="16024-99999"), "range is not rCRS notation"),
         (csv_row("S", "16223Q"), "haplotype is not EMPOP notation"),
         (csv_row("S", "16223T 600G"), "variants reported outside the range read: 600G"),
-        (csv_row("S", "16223T", rng="16024-16365"), "range too short"),
+        (csv_row("S", "16129A", rng="16024-16200"), "range too short"),
         (csv_row("S", "16093Y 16129R 16223Y"), "too many point heteroplasmies"),
         (fasta_row("S", "ACGT" * 200), "does not align to rCRS"),
         (fasta_row("S", fasta_of(M7)[:300] + "N" * 40 + fasta_of(M7)[340:]), "too many ambiguous bases"),
@@ -118,6 +118,14 @@ def test_csv_result_is_canonicalised_and_flagged():
 def test_qc_reasons(row, reason):
     result = read_result(row)
     assert result.reason is not None and reason in result.reason
+
+
+def test_hv1_only_profile_is_kept_and_flagged_partial():
+    results = results_frame([csv_row("H1", "16129A 16223T 16297C", rng="16024-16365")])
+    profiles, quarantine = build_profiles(results, sample_log([("H1", "Hài cốt", "HC-9", None)]))
+    assert quarantine.is_empty() and profiles["range"].to_list() == ["16024-16365"]
+    assert "partial control region" in profiles["qc_flags"][0]
+    assert not profiles["full_control_region"][0]
 
 
 def test_qc_thresholds_are_settings():
