@@ -72,6 +72,8 @@ def _birth_year(rng: random.Random, m: Martyr, key: str, dirt: Dirt, kinds: list
 def _death(rng: random.Random, m: Martyr, key: str) -> str:
     d = m.death_date
     p_day = {"ldtbxh": 0.75, "csdlqg": 0.5, "bchqs": 0.8, "huyen": 0.6, "bosung": 0.3}[key]
+    if key == "bosung" and rng.random() < 0.3:
+        return f"{d.day}-{d.month}-{d.year % 100:02d}"  # typed from an old ledger: `12-3-72`
     return partial_date(rng, d.year, d.month, d.day, p_day=p_day, p_month=0.15, approx=0.3)
 
 
@@ -86,6 +88,10 @@ def record(
         kinds.append("northern_spelling")
     name = dirt.name(name, kinds)
     alias = m.alias if (m.alias and rng.random() < (0.8 if key == "bchqs" else 0.4)) else ""
+    if alias and key == "bchqs" and rng.random() < 0.15:
+        # Military lists often keep the alias in the name cell: `Nguyễn Văn Thành (Tư Thành)`.
+        name, alias = f"{name} ({alias})", ""
+        kinds.append("alias_in_name")
     military = key in ("ldtbxh", "bchqs", "huyen")
     row: dict[str, object] = {
         "source_system": system.label,
