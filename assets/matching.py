@@ -11,7 +11,7 @@ import polars as pl
 
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
-from lietsi.match_evaluation import evaluate, martyr_uid_map
+from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import identification_page, summary_page
 from lietsi.matching import ComparisonRules
 from resources import SettingsResource, WarehouseResource
@@ -274,11 +274,14 @@ def matching_evaluation(
         if candidates.height
         else pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
     )
-    metrics, wrong = evaluate(
-        identifications, baseline, truth_remains, martyr_uid_map(martyr_links, truth_records)
-    )
+    uid_map = martyr_uid_map(martyr_links, truth_records)
+    metrics, wrong = evaluate(identifications, baseline, truth_remains, uid_map)
     by_method = {r["method"]: r for r in metrics.iter_rows(named=True)}
-    meta: dict = {"table": _md(metrics), "false_identifications": _md(wrong, 30)}
+    meta: dict = {
+        "table": _md(metrics),
+        "false_identifications": _md(wrong, 30),
+        "calibration": _md(calibration(candidates, truth_remains, uid_map)),
+    }
     for method, row in by_method.items():
         for k in ("proposals", "correct", "precision", "recall", "out_of_province"):
             meta[f"{method}_{k}"] = row[k]

@@ -11,6 +11,8 @@ Recall is over the remains that can be identified at all: in-province remains wh
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 
 
@@ -96,3 +98,32 @@ def evaluate(
         else pl.DataFrame()
     )
     return pl.DataFrame(rows), wrong_frame
+
+
+CALIBRATION_EDGES = (0.0, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0000001)
+
+
+def calibration(candidates: pl.DataFrame, truth_remains: pl.DataFrame, uid_map: pl.DataFrame) -> pl.DataFrame:
+    """Candidate pairs by posterior band: how many, and the share that is the true martyr. A
+    well-calibrated model has a share inside each band; a conservative one, above it."""
+    truth = truth_remains.select("remains_id", pl.col("martyr_uid").alias("true_uid"))
+    judged = (
+        candidates.select("remains_id", "martyr_id", "posterior")
+        .join(uid_map, on="martyr_id", how="left")
+        .join(truth, on="remains_id", how="left")
+        .with_columns(correct=(pl.col("martyr_uid") == pl.col("true_uid")).fill_null(False))
+    )
+    rows = []
+    for lo, hi in itertools.pairwise(CALIBRATION_EDGES):
+        band = judged.filter((pl.col("posterior") >= lo) & (pl.col("posterior") < hi))
+        n = band.height
+        rows.append(
+            {
+                "posterior_from": lo,
+                "posterior_to": min(hi, 1.0),
+                "pairs": n,
+                "correct": int(band["correct"].sum()),
+                "share_correct": float(band["correct"].mean()) if n else None,
+            }
+        )
+    return pl.DataFrame(rows)

@@ -9,7 +9,7 @@ import polars as pl
 
 from lietsi.identification import identify, mtdna_only_baseline, reference_table, relative_consent
 from lietsi.lab import haplotype_frequencies
-from lietsi.match_evaluation import evaluate, martyr_uid_map
+from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import aligned_sites, identification_page, summary_page
 from lietsi.matching import ComparisonRules
 
@@ -192,6 +192,10 @@ def test_evaluation_against_truth():
     assert by["proposed"]["precision"] == 0.5 and by["proposed"]["out_of_province"] == 1
     assert by["proposed"]["recall"] == 1 / 3  # HC1, HC2, HC6 are identifiable
     assert set(wrong.filter(pl.col("method") == "proposed")["remains_id"]) == {"HC5"}
+    bands = calibration(ids, truth, martyr_uid_map(links, records))
+    top = bands.filter(pl.col("posterior_from") == 0.99).row(0, named=True)
+    assert (top["pairs"], top["correct"]) == (2, 1)
+    assert bands["pairs"].sum() == 3
 
 
 def test_html_pages_show_aligned_differences():
