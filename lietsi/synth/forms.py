@@ -145,7 +145,9 @@ def surveyed(rng: random.Random, fam: Family, martyr_p: Person) -> list[tuple[Pe
 
 
 def _address(rng: random.Random, c: places.Commune, word: str) -> str:
-    return f"{word} {rng.randint(1, 9)}, {c.full}, {c.district_full}"
+    """A current address: since the 2025 merger about a third are written in the new structure."""
+    new = places.post_2025_name(c) if rng.random() < 0.3 else None
+    return f"{word} {rng.randint(1, 9)}, {new or f'{c.full}, {c.district_full}'}"
 
 
 OnRecord = Callable[[str, str, str, int, str], None]

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from vietnamadminunits import convert_address
 from vietnamadminunits.database import query
 
 from lietsi.synth.names import strip_diacritics
@@ -207,6 +208,20 @@ def hometown_text(rng: random.Random, c: Commune, style: int | None = None) -> s
     if style == 4:
         return f"{c.kind[0].upper()}. {c.name}, {c.district_type[0]}. {c.district}, {c.province}"
     return f"{c.name}, {c.district_full}"
+
+
+@cache
+def post_2025_name(c: Commune) -> str | None:
+    """The commune as written since the 1 July 2025 merger (`Xã Bình An, Tỉnh An Giang`), if known.
+
+    New records (the population database, relatives' current addresses) use the two-level
+    structure; the converter ships with `vietnamadminunits`.
+    """
+    try:
+        unit = convert_address(f"{c.kind} {c.name}, {c.district_type} {c.district}, Tỉnh {c.province}")
+    except Exception:  # the converter raises on units it has no mapping for
+        return None
+    return unit.get_address() if unit.ward and unit.province else None
 
 
 DEATH_FRONTS = (

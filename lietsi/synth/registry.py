@@ -77,6 +77,15 @@ def _death(rng: random.Random, m: Martyr, key: str) -> str:
     return partial_date(rng, d.year, d.month, d.day, p_day=p_day, p_month=0.15, approx=0.3)
 
 
+def _hometown(rng: random.Random, m: Martyr, key: str, kinds: list[str]) -> str:
+    if key == "csdlqg" and rng.random() < 0.15:
+        new = places.post_2025_name(m.commune)
+        if new:
+            kinds.append("post_2025_name")
+            return new
+    return places.hometown_text(rng, m.commune)
+
+
 def record(
     rng: random.Random, m: Martyr, system: SourceSystem, dirt: Dirt, southern: bool
 ) -> tuple[dict[str, object], list[str]]:
@@ -99,7 +108,7 @@ def record(
         "alias": alias,
         "sex": m.sex if rng.random() < 0.9 else "",
         "birth_year": _birth_year(rng, m, key, dirt, kinds),
-        "hometown": dirt.text(places.hometown_text(rng, m.commune), kinds),
+        "hometown": dirt.text(_hometown(rng, m, key, kinds), kinds),
         "enlistment_date": partial_date(
             rng, m.enlistment.year, m.enlistment.month, m.enlistment.day, p_day=0.3, p_month=0.4
         )
