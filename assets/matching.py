@@ -278,7 +278,7 @@ def matching_evaluation(
     metrics, wrong = evaluate(identifications, baseline, truth_remains, uid_map)
     by_method = {r["method"]: r for r in metrics.iter_rows(named=True)}
     meta: dict = {
-        "table": _md(metrics),
+        "metrics": _md(metrics),
         "false_identifications": _md(wrong, 30),
         "calibration": _md(calibration(candidates, truth_remains, uid_map)),
     }
