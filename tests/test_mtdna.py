@@ -199,6 +199,18 @@ def test_haplogroup_restricted_to_range():
     assert is_within(result.haplogroup, "M7") and not is_within(result.haplogroup, "B5a1")
 
 
+def test_haplogroup_ties_resolve_to_their_common_ancestor():
+    # F1a1a's control region fits F1a1a and its coding-region subclades (and evehap's extra
+    # "ForensicTree" node F1a1a*2) equally: the answer is F1a1a, never an arbitrary subclade.
+    result = classify("16024-16569,1-576", "73G 249del 263G 315.1C 16108T 16129A 16162G 16172C 16304C")
+    assert result.haplogroup == "F1a1a" and result.quality == 1.0
+    assert "*" not in classify("16024-16569,1-576", "73G 207A 249del 263G 16298C 16362C").haplogroup
+
+
+def test_no_tree_mutation_is_rcrs_own_haplogroup():
+    assert classify("16024-16569,1-576", "315.1C 16519C").haplogroup == "H2a2a1"
+
+
 def _hsd(path: Path) -> tuple[str, str]:
     line = [ln for ln in path.read_text().splitlines() if ln.strip()][1]
     fields = line.split("\t")
