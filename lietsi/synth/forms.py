@@ -13,6 +13,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lietsi.schema import PHIEU_01, PHIEU_02
 from lietsi.synth import haplotypes, names, places
@@ -154,7 +155,12 @@ OnRecord = Callable[[str, str, str, int, str], None]
 
 
 def write_forms(
-    inbox, martyrs: list[Martyr], province: places.Province, seed: int, truth: Truth, on_record: OnRecord
+    inbox: Path,
+    martyrs: list[Martyr],
+    province: places.Province,
+    seed: int,
+    truth: Truth,
+    on_record: OnRecord,
 ) -> FormsResult:
     result = FormsResult()
     people = People(seed, f"0{province.code}")

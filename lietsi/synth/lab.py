@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from lietsi import mtdna
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
@@ -45,7 +46,7 @@ def _date(d: dt.date) -> str:
 
 
 def write_lab(
-    inbox,
+    inbox: Path,
     remains: list[Remains],
     candidates: list[Listed],
     lineages: dict[str, haplotypes.Lineage],

@@ -12,12 +12,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from lietsi.schema import REGISTRY
 from lietsi.synth import names, places
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.martyrs import Martyr
-from lietsi.synth.writers import FileStyle, Sink
+from lietsi.synth.writers import DirtHook, FileStyle, Sink
 
 _MAX_ROWS_PER_FILE = 250_000
 
@@ -135,12 +136,12 @@ OnRecord = Callable[[str, str, str, int, str], None]  # source, record id, file,
 
 
 def write_registry(
-    inbox,
+    inbox: Path,
     martyrs: list[Martyr],
     province: places.Province,
     office_district: str,
     seed: int,
-    on_dirt,
+    on_dirt: DirtHook,
     on_record: OnRecord,
 ) -> None:
     """Write every source system's list; report each row's martyr through `on_record`."""
@@ -161,9 +162,9 @@ def write_registry(
     listed["ldtbxh"] = [m for m in martyrs if m.uid in main or m.uid not in elsewhere]
     # A few martyrs were entered twice by the department (two record ids).
     listed["ldtbxh"] += [m for m in martyrs if rng.random() < 0.02]
-    for s_idx, system in enumerate(all_systems):
+    for system in all_systems:
         rows = sorted(listed[system.key], key=_sort_key(system.key))
-        _write_system(inbox, system, rows, rngs[system.key], s_idx, province, on_dirt, on_record, seed)
+        _write_system(inbox, system, rows, rngs[system.key], province, on_dirt, on_record, seed)
 
 
 def _sort_key(key: str) -> Callable[[Martyr], tuple]:
@@ -175,13 +176,12 @@ def _sort_key(key: str) -> Callable[[Martyr], tuple]:
 
 
 def _write_system(
-    inbox,
+    inbox: Path,
     system: SourceSystem,
     listed: list[Martyr],
     rng: random.Random,
-    s_idx: int,
     province: places.Province,
-    on_dirt,
+    on_dirt: DirtHook,
     on_record: OnRecord,
     seed: int,
 ) -> None:

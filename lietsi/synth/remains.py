@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from lietsi.schema import HAI_COT
 from lietsi.synth import names, places
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.martyrs import Martyr, other_province_martyrs
-from lietsi.synth.writers import FileStyle, Sink
+from lietsi.synth.writers import DirtHook, FileStyle, Sink
 
 P_IN_REGISTER = 0.65  # of the province's martyrs whose grave is unidentified
 OTHER_PER_OWN = 0.6  # other provinces' martyrs per own martyr in the register
@@ -62,7 +63,7 @@ def _age_range(rng: random.Random, age: int) -> str:
 
 
 def write_remains(
-    inbox, martyrs: list[Martyr], province: places.Province, seed: int, on_dirt
+    inbox: Path, martyrs: list[Martyr], province: places.Province, seed: int, on_dirt: DirtHook
 ) -> tuple[list[Remains], list[Martyr]]:
     rng = random.Random(f"{seed}:remains")
     own = [m for m in martyrs if m.grave_status == "Chưa xác định" and rng.random() < P_IN_REGISTER]

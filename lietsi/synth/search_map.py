@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from pathlib import Path
 
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
 from lietsi.synth import names, places
@@ -76,7 +77,7 @@ def _jitter(rng: random.Random, lat: float, lon: float) -> tuple[str, str]:
 
 
 def write_search_map(
-    inbox, province: places.Province, district: str, martyrs: list[Martyr], seed: int, truth: Truth
+    inbox: Path, province: places.Province, district: str, martyrs: list[Martyr], seed: int, truth: Truth
 ) -> None:
     rng = random.Random(f"{seed}:search:{district}")
     dirt = Dirt(rng)
