@@ -105,7 +105,13 @@ def normalise_text(text: str) -> str:
     """
     s = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
     s = _SPACES.sub(" ", s).strip()
-    return _WORD.sub(lambda m: _title(_place_tone(m.group(0))), s)
+    return _WORD.sub(lambda m: _normalise_word(m.group(0)), s)
+
+
+@lru_cache(maxsize=100_000)
+def _normalise_word(word: str) -> str:
+    # Names are drawn from a few thousand syllables: each is normalised once.
+    return _title(_place_tone(word))
 
 
 @dataclass(frozen=True)
@@ -197,18 +203,45 @@ def _strip_tones(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=100_000)
+def _word_keys(word: str) -> tuple[str, str, str, str, str]:
+    """Keys of one normalised word: exact, toneless, ascii, variant, variant as a surname."""
+    toneless = _strip_tones(word).lower()
+    return (
+        word.lower(),
+        toneless,
+        unidecode(word).lower(),
+        _fold_syllable(toneless, False),
+        _fold_syllable(toneless, True),
+    )
+
+
+def _keys(name: str) -> tuple[str, str, str, str]:
+    """(exact, toneless, ascii, variant) keys, built from cached per-word keys."""
+    words = normalise_text(name).split()
+    keys = [_word_keys(w) for w in words]
+    surname = len(words) > 1
+    return (
+        " ".join(k[0] for k in keys),
+        " ".join(k[1] for k in keys),
+        " ".join(k[2] for k in keys),
+        " ".join(k[4] if i == 0 and surname else k[3] for i, k in enumerate(keys)),
+    )
+
+
 def key_exact(name: str) -> str:
-    return normalise_text(name).lower()
+    return _keys(name)[0]
 
 
 def key_toneless(name: str) -> str:
-    return _strip_tones(normalise_text(name)).lower()
+    return _keys(name)[1]
 
 
 def key_ascii(name: str) -> str:
-    return unidecode(normalise_text(name)).lower()
+    return _keys(name)[2]
 
 
+@lru_cache(maxsize=100_000)
 def _fold_syllable(syl: str, first: bool) -> str:
     """Fold one toneless syllable (đ kept distinct from d) to its variant spelling, in ascii."""
     if first and unidecode(syl) in _SURNAME_VARIANTS:
@@ -224,17 +257,11 @@ def key_variant(name: str) -> str:
     >>> key_variant("Huỳnh Văn Dũng") == key_variant("Hoàng Văn Giũng")
     True
     """
-    syllables = key_toneless(name).split()
-    return " ".join(_fold_syllable(s, i == 0 and len(syllables) > 1) for i, s in enumerate(syllables))
+    return _keys(name)[3]
 
 
 def name_keys(name: str) -> dict[str, str]:
-    return {
-        "exact": key_exact(name),
-        "toneless": key_toneless(name),
-        "ascii": key_ascii(name),
-        "variant": key_variant(name),
-    }
+    return dict(zip(("exact", "toneless", "ascii", "variant"), _keys(name), strict=True))
 
 
 def initials_compatible(a: str, b: str) -> bool:
@@ -292,7 +319,7 @@ def name_frame(names: pl.Series, sexes: pl.Series | None = None) -> pl.DataFrame
     rows = []
     for n, s in distinct.iter_rows():
         p = parse_name(n, s if s in ("Nam", "Nữ") else None)
-        kv = key_variant(p.full)
+        exact, toneless, ascii_, kv = _keys(p.full)
         rows.append(
             (
                 n,
@@ -303,9 +330,9 @@ def name_frame(names: pl.Series, sexes: pl.Series | None = None) -> pl.DataFrame
                 p.given or None,
                 list(p.aliases),
                 p.abbreviated,
-                key_exact(p.full) or None,
-                key_toneless(p.full) or None,
-                key_ascii(p.full) or None,
+                exact or None,
+                toneless or None,
+                ascii_ or None,
                 kv or None,
                 kv.split()[-1] if kv else None,
                 kv.split()[0] if kv and len(kv.split()) > 1 else None,
