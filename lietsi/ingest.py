@@ -143,9 +143,11 @@ def _read_xlsx_records(path: Path) -> list[list[str]]:
     except Exception as exc:
         raise BatchError(f"not a readable XLSX workbook: {exc}") from exc
     sheet = book.worksheets[0]
-    records = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
-    return records
+    # Spreadsheets store no trailing empty cells: a short row is padded, never "truncated".
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]
 
 
 def _find_header(records: list[list], source: Source) -> int:

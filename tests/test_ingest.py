@@ -34,7 +34,8 @@ def test_clean_file_types_partial_values(tmp_path):
     raw, quarantine, _ = read(
         write(
             tmp_path / "a.csv",
-            f"{HEADER}\nR1,Sở LĐTBXH,Nguyễn Văn Thành,khoảng 1950,3/1972,Nam\nR2,BCHQS tỉnh,Lê Thị Hoa,1948,,nữ\n",
+            f"{HEADER}\nR1,Sở LĐTBXH,Nguyễn Văn Thành,khoảng 1950,3/1972,Nam\n"
+            "R2,BCHQS tỉnh,Lê Thị Hoa,1948,,nữ\n",
         )
     )
     assert quarantine.is_empty()
@@ -64,7 +65,10 @@ def test_nfd_text_becomes_nfc(tmp_path):
 
 
 def test_semicolon_bom_and_header_variants(tmp_path):
-    text = "\ufeffMA HO SO ; NGUON;HO VA TEN:;nam sinh;Ngay hy sinh;GIOI TINH;Ghi chú\nR1;X;Trần Văn An;1950;1972;Nam;đã xác minh\n"
+    text = (
+        "\ufeffMA HO SO ; NGUON;HO VA TEN:;nam sinh;Ngay hy sinh;GIOI TINH;Ghi chú\n"
+        "R1;X;Trần Văn An;1950;1972;Nam;đã xác minh\n"
+    )
     raw, quarantine, batch = read(write(tmp_path / "v.csv", text))
     assert quarantine.is_empty()
     assert raw["full_name"][0] == "Trần Văn An"
@@ -245,3 +249,16 @@ def test_row_accounting_over_a_dirty_folder(tmp_path):
     assert (per_file["records_read"] == per_file["clean"] + per_file["quarantined"]).all()
     assert per_file.sort("file")["records_read"].to_list() == [4, 1, 1, 3]
     assert raw.filter(pl.col("file") == "2.csv")["full_name"].to_list() == ["Hồ Văn F"]
+
+
+def test_xlsx_rows_without_trailing_cells_are_padded_not_truncated(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["R1", "X", "Lý Văn G"])
+    sheet.append(["R2", "X", "Ngô Thị H", 1950, "1972", "Nữ"])
+    path = tmp_path / "short.xlsx"
+    book.save(path)
+    raw, quarantine, _ = read(path)
+    assert quarantine.is_empty()
+    assert raw["full_name"].to_list() == ["Lý Văn G", "Ngô Thị H"]
