@@ -166,15 +166,12 @@ def _norm_cert(col: str) -> pl.Expr:
 
 def _ascii_key(col: str) -> pl.Expr:
     """Lower-case ascii words via the name keys' unidecode, for free text like units."""
-    return (
-        pl.col(col)
-        .map_batches(
-            # Each distinct text once: a column of a million rows holds a few thousand places.
-            lambda s: s.replace_strict(
-                (u := s.drop_nulls().unique()), [place_key(v) or None for v in u.to_list()], default=None
-            ),
-            return_dtype=pl.String,
-        )
+    return pl.col(col).map_batches(
+        # Each distinct text once: a column of a million rows holds a few thousand places.
+        lambda s: s.replace_strict(
+            (u := s.drop_nulls().unique()), [place_key(v) or None for v in u.to_list()], default=None
+        ),
+        return_dtype=pl.String,
     )
 
 
@@ -241,6 +238,8 @@ def martyr_features(units: pl.DataFrame, default_province: str | None = None) ->
         start.dt.epoch("d").alias("death_start"),
         end.dt.epoch("d").alias("death_end"),
         start.dt.year().alias("death_year"),
+        # `Đ. V. Lợi` → `d v loi`: what an abbreviated name can be compared on.
+        pl.col("key_variant").str.replace_all(r"(\w)[\w.]*\s+", "$1 ").alias("initials"),
         _norm_cert("certificate_no").alias("cert"),
         _ascii_key("unit").alias("unit_key"),
         _ascii_key("hometown").alias("home_key"),
@@ -358,6 +357,7 @@ _COMPARE_COLUMNS = (
     "key_variant",
     "given_variant",
     "abbreviated",
+    "initials",
     "candidate_variants",
     "sex",
     "birth_year",
@@ -408,8 +408,9 @@ def _name_levels(f: pl.DataFrame) -> pl.Series:
         .fill_null(False)
         .to_numpy()
     )
-    # An unexpanded initial (`L. Q. Thủy`) agrees with `Lưu Quốc Thủy` when the given names agree.
-    abbreviated = (f["abbreviated_l"] | f["abbreviated_r"]).fill_null(False).to_numpy()
+    # An unexpanded initial (`L. Q. Thủy`) agrees with `Lưu Quốc Thủy` (not `Kiều Đức Thủy`) when the
+    # initials and the given name agree.
+    abbreviated = (f["abbreviated_l"] | f["abbreviated_r"]).fill_null(False).to_numpy() & _eq(f, "initials")
     same_given = _eq(f, "given_variant")
     return _select_levels(
         [
@@ -417,7 +418,7 @@ def _name_levels(f: pl.DataFrame) -> pl.Series:
             _eq(f, "key_toneless"),
             _eq(f, "key_ascii"),
             _eq(f, "key_variant"),
-            alias | (abbreviated & same_given),
+            alias | abbreviated,
             # A typo: close overall and in the given name.
             (jw >= 0.9) & (given_jw >= 0.75),
             # Same given name, other words differ (a middle name dropped or changed).
@@ -790,11 +791,19 @@ def violations_from_links(records: pl.DataFrame, links: pl.DataFrame) -> pl.Data
     return safeguard_violations(frame)
 
 
+# A pair the model scores below this probability is taken as two different martyrs: no cluster may
+# hold both, even when a chain of strong links (through a record that says little, like a year-only
+# death date and no mother) would join them.
+REJECT_PROBABILITY = 0.05
+
+
 def cluster(
-    features: pl.DataFrame, scored: pl.DataFrame, threshold: float
+    features: pl.DataFrame, scored: pl.DataFrame, threshold: float, reject: float = REJECT_PROBABILITY
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Connected components of pairs with probability ≥ threshold, split where a safeguard breaks.
 
+    A component is rebuilt from its strongest edges, refusing unsafe merges, when it holds two
+    certificate numbers, two clearly different mothers, two sexes, or a pair scored below `reject`.
     Returns a frame `uid, cluster` (cluster = smallest uid of the cluster) and counts.
     """
     n = features.height
@@ -807,28 +816,47 @@ def cluster(
     checked = comp.rename({"component": "cluster"}).join(
         features.select("uid", "cert", "mother_variant", "sex"), on="uid"
     )
-    suspect = safeguard_violations(checked)["cluster"].unique()
-    stats = {"accepted pairs": edges.height, "components rebuilt by safeguards": suspect.len()}
-    if suspect.len():
-        comp = _rebuild(features, comp, edges, set(suspect.to_list()), stats)
+    low = scored.filter(pl.col("match_probability") < reject).select("uid_l", "uid_r")
+    rejected = low.with_columns(
+        pl.Series("c_l", labels[low["uid_l"].to_numpy()]), pl.Series("c_r", labels[low["uid_r"].to_numpy()])
+    ).filter(pl.col("c_l") == pl.col("c_r"))
+    unsafe = set(safeguard_violations(checked)["cluster"].to_list())
+    split = set(rejected["c_l"].to_list())
+    stats = {
+        "accepted pairs": edges.height,
+        "components rebuilt by safeguards": len(unsafe),
+        "components rebuilt for a rejected pair inside": len(split - unsafe),
+    }
+    if unsafe or split:
+        pairs = set(zip(rejected["uid_l"].to_list(), rejected["uid_r"].to_list(), strict=True))
+        comp = _rebuild(features, comp, edges, unsafe | split, pairs, stats)
     out = comp.with_columns(pl.col("uid").min().over("component").alias("cluster")).select("uid", "cluster")
     return out, stats
 
 
 def _rebuild(
-    features: pl.DataFrame, comp: pl.DataFrame, edges: pl.DataFrame, suspect: set[int], stats: dict[str, int]
+    features: pl.DataFrame,
+    comp: pl.DataFrame,
+    edges: pl.DataFrame,
+    suspect: set[int],
+    rejected: set[tuple[int, int]],
+    stats: dict[str, int],
 ) -> pl.DataFrame:
     """Re-cluster the suspect components from their strongest edges, refusing unsafe merges."""
     members = comp.filter(pl.col("component").is_in(list(suspect)))
     info = members.join(features.select("uid", "cert", "mother_variant", "sex"), on="uid")
     attrs: dict[int, Attrs] = {
-        uid: tuple(frozenset([v]) if v else frozenset() for v in (cert, mother, sex))
+        uid: (*(frozenset([v]) if v else frozenset() for v in (cert, mother, sex)), frozenset([uid]))
         for uid, _, cert, mother, sex in info.iter_rows()
     }
+
+    def conflict(a: Attrs, b: Attrs) -> bool:
+        if _martyr_conflict(a, b):
+            return True
+        return any((min(x, y), max(x, y)) in rejected for x in a[3] for y in b[3])
+
     sub = edges.filter(pl.col("uid_l").is_in(list(attrs))).sort("match_weight", descending=True)
-    roots, refused = _constrained_union(
-        attrs, list(zip(sub["uid_l"], sub["uid_r"], strict=True)), _martyr_conflict
-    )
+    roots, refused = _constrained_union(attrs, list(zip(sub["uid_l"], sub["uid_r"], strict=True)), conflict)
     stats["merges refused by safeguards"] = refused
     offset = int(comp["component"].max()) + 1
     new = pl.DataFrame(

@@ -231,6 +231,45 @@ def test_clustering_refuses_the_weak_bridge_between_two_mothers() -> None:
     assert stats["merges refused by safeguards"] == 1
 
 
+def test_clustering_splits_a_chain_whose_ends_the_model_rejects() -> None:
+    # 1 (a year-only death date, no mother) links strongly to 0 and to 2, but 0 and 2 — two namesakes
+    # with different precise death dates and hometowns — score far below the rejection level.
+    features = pl.DataFrame(
+        {"uid": [0, 1, 2], "cert": [None] * 3, "mother_variant": [None] * 3, "sex": ["Nam"] * 3},
+        schema_overrides={"cert": pl.String, "mother_variant": pl.String},
+    )
+    scored = pl.DataFrame(
+        {
+            "uid_l": [0, 1, 0],
+            "uid_r": [1, 2, 2],
+            "match_weight": [9.0, 8.0, -10.0],
+            "match_probability": [0.998, 0.996, 0.001],
+        }
+    )
+    clusters, stats = cluster(features, scored, 0.9)
+    assigned = dict(clusters.iter_rows())
+    assert assigned[0] == assigned[1] != assigned[2]
+    assert stats["components rebuilt for a rejected pair inside"] == 1
+    # Without the rejected pair the chain holds.
+    chained, _ = cluster(features, scored.head(2), 0.9)
+    assert chained["cluster"].n_unique() == 1
+
+
+def test_initials_must_agree_for_an_abbreviated_name() -> None:
+    base = {**THANH, "full_name": "Đặng Văn Lợi", "certificate_no": None, "mother_name": None}
+    rows = [
+        {**base, "record_id": "A"},
+        {**base, "record_id": "B", "full_name": "Đ. V. Lợi"},
+        {**base, "record_id": "C", "full_name": "Kiều Đức Lợi"},
+    ]
+    result = link_martyrs(martyr_records(_registry(rows), None, None))
+    levels = result.pairs.select("uid_l", "uid_r", "name")
+    label = dict(enumerate(COMPARISONS[0].labels))
+    by_pair = {(a, b): label[int(v)] for a, b, v in levels.iter_rows()}
+    assert by_pair[(0, 1)] == "alias/initials"
+    assert by_pair[(1, 2)] != "alias/initials"
+
+
 def _flat_model() -> FSModel:
     m = {c.name: np.full(len(c.labels), 1.0 / len(c.labels)) for c in COMPARISONS}
     u = {c.name: np.full(len(c.labels), 1.0 / len(c.labels)) for c in COMPARISONS}
