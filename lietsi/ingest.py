@@ -32,6 +32,20 @@ FASTA_SUFFIXES = (".fasta", ".fa", ".fas")
 _HEADER_SCAN_ROWS = 15
 _MAX_YEAR = 2026
 _SPACES = re.compile(r"\s+")
+BATCH_SCHEMA = {
+    "source": pl.Utf8,
+    "file": pl.Utf8,
+    "batch_id": pl.Utf8,
+    "size_bytes": pl.Int64,
+    "encoding": pl.Utf8,
+    "delimiter": pl.Utf8,
+    "records_read": pl.Int64,
+    "rows_clean": pl.Int64,
+    "rows_quarantined": pl.Int64,
+    "status": pl.Utf8,
+    "message": pl.Utf8,
+    "extra_columns": pl.Utf8,
+}
 QUARANTINE_SCHEMA = {
     "source": pl.Utf8,
     "file": pl.Utf8,
@@ -505,19 +519,6 @@ def batches_to_frames(
             }
             for b in batches
         ],
-        schema={
-            "source": pl.Utf8,
-            "file": pl.Utf8,
-            "batch_id": pl.Utf8,
-            "size_bytes": pl.Int64,
-            "encoding": pl.Utf8,
-            "delimiter": pl.Utf8,
-            "records_read": pl.Int64,
-            "rows_clean": pl.Int64,
-            "rows_quarantined": pl.Int64,
-            "status": pl.Utf8,
-            "message": pl.Utf8,
-            "extra_columns": pl.Utf8,
-        },
+        schema=BATCH_SCHEMA,
     )
     return raw, quarantine, log
