@@ -47,23 +47,23 @@ class EvidenceSettings:
     # P(true age at death inside the estimated range widened by the tolerance | true martyr).
     age_tolerance_years: int = 3
     age_in_range: float = 0.9
-    # P(category of the recovery place vs the recorded place of death | true martyr). `same_text`: the
-    # register writes the recovery place as the martyr's records write his place of death (often
-    # a front, `Mặt trận Tây Nam`); otherwise the admin level at which the parsed places agree, or
-    # `different` when the texts differ and cannot both be placed. The values sum to 1.
-    place_category_given_match: tuple[tuple[str, float], ...] = (
-        ("same_text", 0.55),
-        ("commune", 0.05),
-        ("district", 0.08),
-        ("province", 0.12),
-        ("elsewhere", 0.10),
-        ("different", 0.10),
+    # P(how the recovery place relates to the recorded place of death | true martyr), by the finest
+    # admin level both texts are placed at (3 commune, 2 district, 1 province, 0 neither placed:
+    # fronts such as `Mặt trận Tây Nam`, Cambodian provinces). A record gives where the man fell,
+    # to the precision the unit's clerk knew; remains are gathered where they lay, usually there,
+    # sometimes in the next commune or district (field graves moved, battles spanning units), and
+    # now and then the record is wrong. The values of each level sum to 1.
+    place_given_match: tuple[tuple[int, tuple[tuple[str, float], ...]], ...] = (
+        (3, (("commune", 0.6), ("district", 0.2), ("province", 0.12), ("elsewhere", 0.08))),
+        (2, (("district", 0.8), ("province", 0.12), ("elsewhere", 0.08))),
+        (1, (("province", 0.92), ("elsewhere", 0.08))),
+        (0, (("same_text", 0.5), ("different", 0.5))),
     )
     # Distance bands (km) between the recovery coordinates and the death place's unit centroid.
     distance_bands_km: tuple[float, ...] = (5.0, 20.0, 60.0)
     distance_band_given_match: tuple[float, ...] = (0.45, 0.30, 0.15, 0.10)
-    # Recovery recorded before death: a clerical error or another person.
-    date_before_death_lr: float = 0.02
+    # P(recovery recorded before the recorded death | true martyr): a clerical error in either date.
+    date_error: float = 0.02
     # Share of a unit's dead buried in its operating area, smoothing for small units.
     unit_area_pseudocount: float = 1.0
     # Artefact inscription: P(it names the martyr | true martyr, an inscription was read).
@@ -102,20 +102,27 @@ def _share(value: float, s: EvidenceSettings) -> float:
     return min(1.0, max(value, s.min_share))
 
 
-def sex_factor(
-    est_sex: str | None, martyr_sex: str | None, pool_share: float | None, s: EvidenceSettings
+def _binary(
+    name: str, event: bool, p_match: float, q: float, text: str, values: dict[str, Any], s: EvidenceSettings
 ) -> Factor:
-    """pool_share = share of missing martyrs of the estimated sex."""
-    if not est_sex or not martyr_sex or pool_share is None:
+    """LR of an event with P = p_match for the true martyr and q for someone else, or of its absence."""
+    lr = p_match / q if event else (1 - p_match) / _share(1 - q, s)
+    return Factor(name, lr, text, values)
+
+
+def sex_factor(
+    est_sex: str | None, martyr_sex: str | None, est_share: float | None, s: EvidenceSettings
+) -> Factor:
+    """est_share = P(this estimate | the remains are someone else): the share of the register's sex
+    estimates that read `est_sex` (estimation errors included, so no correction is needed)."""
+    if not est_sex or not martyr_sex or est_share is None:
         return Factor("sex", 1.0, "sex not estimated or not recorded")
-    q = _share(pool_share, s)
+    q = _share(est_share, s)
+    values = {"register_share": round(q, 4)}
     if est_sex == martyr_sex:
-        lr = (1 - s.sex_error) / q
-        return Factor(
-            "sex", lr, f"estimated sex {est_sex} agrees (share {q:.3f} of the pool)", {"pool_share": q}
-        )
-    lr = s.sex_error / _share(1 - q, s)
-    return Factor("sex", lr, f"estimated sex {est_sex}, martyr recorded {martyr_sex}", {"pool_share": q})
+        text = f"estimated sex {est_sex} agrees (share {q:.3f} of the register's estimates)"
+        return Factor("sex", (1 - s.sex_error) / q, text, values)
+    return Factor("sex", s.sex_error / q, f"estimated sex {est_sex}, martyr recorded {martyr_sex}", values)
 
 
 _AGE = re.compile(r"(\d{1,2})\s*(?:-|–|đến|den|to)\s*(\d{1,2})")
@@ -144,7 +151,8 @@ def parse_age_range(text: str | None) -> tuple[int, int] | None:
 def age_factor(
     est_age: tuple[int, int] | None, age_at_death: int | None, pool_share: float | None, s: EvidenceSettings
 ) -> Factor:
-    """pool_share = share of missing martyrs whose age at death falls in the widened range."""
+    """pool_share = P(the martyr's age at death falls in the widened estimate | the remains are
+    someone else): the share of the register's age estimates that, widened, contain his age."""
     if est_age is None or age_at_death is None or pool_share is None:
         return Factor("age", 1.0, "age not estimated or birth/death year unknown")
     lo, hi = est_age[0] - s.age_tolerance_years, est_age[1] + s.age_tolerance_years
@@ -154,19 +162,9 @@ def age_factor(
         "age_at_death": age_at_death,
         "pool_share": round(q, 4),
     }
-    if lo <= age_at_death <= hi:
-        return Factor(
-            "age",
-            s.age_in_range / q,
-            f"age at death {age_at_death} fits estimate {values['estimated']}",
-            values,
-        )
-    return Factor(
-        "age",
-        (1 - s.age_in_range) / _share(1 - q, s),
-        f"age at death {age_at_death} outside estimate {values['estimated']}",
-        values,
-    )
+    inside = lo <= age_at_death <= hi
+    text = f"age at death {age_at_death} {'fits' if inside else 'outside'} estimate {values['estimated']}"
+    return _binary("age", inside, s.age_in_range, q, text, values, s)
 
 
 PLACE_WORDS = {
@@ -177,44 +175,55 @@ PLACE_WORDS = {
     "elsewhere": "recovered in another province than the recorded place of death",
     "different": "recovery place and recorded place of death differ (not both placed on the map)",
 }
+LEVELS = {3: "commune", 2: "district", 1: "province", 0: "not placed"}
 
 
-def place_category(
+def place_level(place: dict[str, str | None]) -> int:
+    """3 commune, 2 district, 1 province, 0 not placed (a front, a foreign place, unparsed)."""
+    if not place.get("province"):
+        return 0
+    if not place.get("district"):
+        return 1
+    return 3 if place.get("commune") else 2
+
+
+def place_relation(
     recovery_key: str, recovery: dict[str, str | None], death_key: str, death: dict[str, str | None]
-) -> str | None:
-    """How a recovery place relates to a recorded place of death; None when either is blank.
+) -> tuple[int, str] | None:
+    """(level, outcome): the finest admin level both places are known at, and how they relate there
+    (`commune`/`district`/`province` = the finest unit they share, `elsewhere` = other provinces;
+    at level 0 only the texts compare: `same_text` or `different`). None when either is blank.
 
     Keys are `lietsi.places.place_key` texts; places are parsed admin units (commune/district/province).
     """
     if not recovery_key or not death_key:
         return None
-    if recovery_key == death_key:
-        return "same_text"
-    if recovery.get("province") and death.get("province"):
-        if recovery["province"] != death["province"]:
-            return "elsewhere"
-        if recovery.get("district") and recovery.get("district") == death.get("district"):
-            if recovery.get("commune") and recovery.get("commune") == death.get("commune"):
-                return "commune"
-            return "district"
-        return "province"
-    return "different"
+    level = min(place_level(recovery), place_level(death))
+    if level == 0:
+        return 0, "same_text" if recovery_key == death_key else "different"
+    if recovery["province"] != death["province"]:
+        return level, "elsewhere"
+    if level >= 2 and recovery["district"] == death["district"]:
+        return level, "commune" if level == 3 and recovery["commune"] == death["commune"] else "district"
+    return level, "province"
 
 
 def place_factor(
-    category: str | None, pool_share: float | None, s: EvidenceSettings, detail: str = ""
+    relation: tuple[int, str] | None, share: float | None, s: EvidenceSettings, detail: str = ""
 ) -> Factor:
-    """pool_share = share of missing martyrs whose place of death falls in the same category with
-    respect to this recovery place."""
-    if category is None or pool_share is None:
+    """share = P(this outcome at this level | the remains are someone else): among the register's
+    remains whose recovery place is known at the same level against the martyr's place of death,
+    the share in this outcome."""
+    if relation is None or share is None:
         return Factor("place", 1.0, "recovery place or place of death not recorded")
-    p1 = dict(s.place_category_given_match)[category]
-    q = _share(pool_share, s)
+    level, outcome = relation
+    p1 = dict(dict(s.place_given_match)[level])[outcome]
+    q = _share(share, s)
     return Factor(
         "place",
         p1 / q,
-        PLACE_WORDS[category] + (f" ({detail})" if detail else ""),
-        {"category": category, "pool_share": round(q, 4)},
+        f"{PLACE_WORDS[outcome]}, compared at {LEVELS[level]} level" + (f" ({detail})" if detail else ""),
+        {"level": LEVELS[level], "category": outcome, "p_match": p1, "register_share": round(q, 4)},
     )
 
 
@@ -234,7 +243,8 @@ def distance_band(km: float, s: EvidenceSettings) -> int:
 
 
 def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSettings) -> Factor:
-    """pool_share = share of missing martyrs whose death place lies in the same distance band."""
+    """pool_share = share of the register's recovery coordinates in the same distance band from the
+    martyr's place of death (P(band | the remains are someone else))."""
     if km is None or pool_share is None:
         return Factor("distance", 1.0, "no recovery coordinates or no located place of death")
     band = distance_band(km, s)
@@ -254,18 +264,24 @@ def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSetti
 
 
 def date_factor(
-    recovery: date | None, recovery_last: date | None, death: date | None, s: EvidenceSettings
+    recovery: date | None,
+    recovery_last: date | None,
+    death: date | None,
+    before_share: float | None,
+    s: EvidenceSettings,
 ) -> Factor:
-    """`recovery_last`: the latest day a partial recovery date stands for; `death`: earliest day."""
-    if recovery is None or death is None:
+    """`recovery_last`: the latest day a partial recovery date stands for; `death`: earliest day.
+    before_share = P(recovered before this death | the remains are someone else): the share of the
+    register's dated remains recovered before it."""
+    if recovery is None or death is None or before_share is None:
         return Factor("date", 1.0, "recovery date or date of death unknown")
+    q = _share(before_share, s)
+    values = {"register_share_before": round(q, 4)}
     if (recovery_last or recovery) < death:
-        return Factor(
-            "date",
-            s.date_before_death_lr,
-            f"recovered ({recovery.isoformat()}) before the recorded death ({death.isoformat()})",
-        )
-    return Factor("date", 1.0, f"recovered after the recorded death ({death.year} → {recovery.year})")
+        text = f"recovered ({recovery.isoformat()}) before the recorded death ({death.isoformat()})"
+        return _binary("date", True, s.date_error, q, text, values, s)
+    text = f"recovered after the recorded death ({death.year} → {recovery.year})"
+    return _binary("date", False, s.date_error, q, text, values, s)
 
 
 def unit_area_factor(

@@ -39,8 +39,8 @@ from lietsi.evidence import (
     hometown_factor,
     inscriptions,
     parse_age_range,
-    place_category,
     place_factor,
+    place_relation,
     posteriors,
     sex_factor,
     unit_area_factor,
@@ -295,42 +295,73 @@ def _reference_conflicts(
 
 @dataclass
 class Pool:
-    """Statistics of the missing martyrs, the denominators of every non-genetic LR."""
+    """The missing martyrs: who the remains could be, their places of death and names."""
 
     size: int
-    sex: Counter
-    ages: list[int]
     martyr_place_key: dict[str, str]  # martyr_id → place_key of the recorded place of death
-    place_keys: Counter  # place key → missing martyrs who died there (blank keys left out)
-    key_places: dict[str, dict[str, str | None]]  # place key → parsed admin units
+    key_places: dict[str, dict[str, str | None]]  # place key → parsed admin units (death places)
     centroids: dict[str, tuple[float, float]]  # martyr_id → centroid of the death place
     given: Counter
     full: Counter
     hometown: Counter
     death_province_all: Counter  # over all martyrs (unit areas need every recorded death)
     unit_provinces: dict[str, Counter]
-    band_shares: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
-    place_share_cache: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def place_shares(self, recovery_key: str, recovery: dict[str, str | None]) -> dict[str, float]:
-        """Share of missing martyrs (with a recorded place of death) in each place category."""
-        cached = self.place_share_cache.get(recovery_key)
+
+@dataclass
+class Register:
+    """The register's remains as the reference population: P(observation | the remains are someone
+    else) is measured here, since the observations (estimated sex and age, recovery place, date
+    and coordinates) describe remains, and remains of nobody in the pool are among them."""
+
+    sex: Counter
+    age_ranges: list[tuple[int, int]]  # estimates widened by the tolerance
+    recovery_last: list[date]  # sorted latest days of the recovery dates
+    places: Counter  # recovery place key → remains
+    key_places: dict[str, dict[str, str | None]]
+    points: list[tuple[float, float]]
+    place_share_cache: dict[str, dict[tuple[int, str], float]] = field(default_factory=dict)
+    band_share_cache: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
+
+    def sex_share(self, est: str) -> float | None:
+        total = sum(self.sex.values())
+        return self.sex[est] / total if total else None
+
+    def age_share(self, age: int) -> float | None:
+        if not self.age_ranges:
+            return None
+        return sum(lo <= age <= hi for lo, hi in self.age_ranges) / len(self.age_ranges)
+
+    def before_share(self, death: date) -> float | None:
+        if not self.recovery_last:
+            return None
+        return bisect.bisect_left(self.recovery_last, death) / len(self.recovery_last)
+
+    def place_shares(self, death_key: str, death: dict[str, str | None]) -> dict[tuple[int, str], float]:
+        """P(outcome | level) over the register's recovery places, against one place of death."""
+        cached = self.place_share_cache.get(death_key)
         if cached is not None:
             return cached
         counts: Counter = Counter()
-        for key, n in self.place_keys.items():
-            category = place_category(recovery_key, recovery, key, self.key_places[key])
-            if category:
-                counts[category] += n
-        total = sum(counts.values())
-        shares = {c: n / total for c, n in counts.items()} if total else {}
-        self.place_share_cache[recovery_key] = shares
+        for key, n in self.places.items():
+            relation = place_relation(key, self.key_places[key], death_key, death)
+            if relation:
+                counts[relation] += n
+        by_level: Counter = Counter()
+        for (level, _), n in counts.items():
+            by_level[level] += n
+        shares = {rel: n / by_level[rel[0]] for rel, n in counts.items()}
+        self.place_share_cache[death_key] = shares
         return shares
 
-    def age_share(self, lo: int, hi: int) -> float | None:
-        if not self.ages:
-            return None
-        return (bisect.bisect_right(self.ages, hi) - bisect.bisect_left(self.ages, lo)) / len(self.ages)
+    def band_shares(self, centroid: tuple[float, float], s: EvidenceSettings) -> tuple[float, ...]:
+        cached = self.band_share_cache.get(centroid)
+        if cached is None:
+            bands = Counter(distance_band(haversine_km(*p, *centroid), s) for p in self.points)
+            n = max(len(self.points), 1)
+            cached = tuple(bands[i] / n for i in range(len(s.distance_bands_km) + 1))
+            self.band_share_cache[centroid] = cached
+        return cached
 
 
 @lru_cache(maxsize=50_000)
@@ -368,11 +399,20 @@ def _given_key(name: str | None) -> str | None:
     return key.split()[-1] if key else None
 
 
-def build_pool(martyrs: pl.DataFrame) -> tuple[pl.DataFrame, Pool]:
+def home_province(martyrs: pl.DataFrame, remains: pl.DataFrame) -> str | None:
+    """The province whose records these are: the martyrs' most common home province, else the
+    recovery places'. Places written without a province (`xã Bình An, huyện Châu Thành`) are in it."""
+    if "hometown_province" in martyrs.columns:
+        top = martyrs["hometown_province"].drop_nulls().mode()
+        if len(top):
+            return str(top.sort()[0])
+    return most_common_province(remains["recovery_place"]) if remains.height else None
+
+
+def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tuple[pl.DataFrame, Pool]:
     """(missing martyrs, their statistics); missing = grave not identified (`Đã xác định`)."""
     missing = martyrs.filter(pl.col("grave_status").fill_null("") != IDENTIFIED)
     martyr_key: dict[str, str] = {}
-    keys: Counter = Counter()
     key_places: dict[str, dict[str, str | None]] = {}
     centroids: dict[str, tuple[float, float]] = {}
     for mid, text in missing.select("martyr_id", "death_place").iter_rows():
@@ -380,32 +420,23 @@ def build_pool(martyrs: pl.DataFrame) -> tuple[pl.DataFrame, Pool]:
         martyr_key[mid] = key
         if not key:
             continue
-        keys[key] += 1
         if key not in key_places:
-            key_places[key] = _place_dict(text)
+            key_places[key] = _place_dict(text, default_province)
         death = key_places[key]
         centroid = unit_centroid(death["commune"], death["district"], death["province"])
         if centroid:
             centroids[mid] = centroid
-    ages = sorted(
-        a
-        for a in (_age_at_death(b, d) for b, d in missing.select("birth_year", "death_date").iter_rows())
-        if a is not None
-    )
     unit_provinces: dict[str, Counter] = {}
     death_province_all: Counter = Counter()
     for unit, text in martyrs.select("unit", "death_place").iter_rows():
-        province = parse_place(text).province
+        province = parse_place(text, default_province).province
         if province:
             death_province_all[province] += 1
             if unit:
                 unit_provinces.setdefault(unit, Counter())[province] += 1
     pool = Pool(
         size=missing.height,
-        sex=Counter(s for s in missing["sex"].to_list() if s),
-        ages=ages,
         martyr_place_key=martyr_key,
-        place_keys=keys,
         key_places=key_places,
         centroids=centroids,
         given=Counter(g for g in (_given_key(n) for n in missing["full_name"].to_list()) if g),
@@ -420,9 +451,11 @@ def build_pool(martyrs: pl.DataFrame) -> tuple[pl.DataFrame, Pool]:
 # --- evidence per pair -------------------------------------------------------------------------------
 
 
-def remains_features(remains: pl.DataFrame) -> dict[str, dict]:
+def remains_features(remains: pl.DataFrame, default_province: str | None = None) -> dict[str, dict]:
     """Parsed recovery place, cemetery province, dates, age range, inscriptions per remains."""
-    default = most_common_province(remains["recovery_place"]) if remains.height else None
+    default = default_province or (
+        most_common_province(remains["recovery_place"]) if remains.height else None
+    )
     out: dict[str, dict] = {}
     for rec in remains.iter_rows(named=True):
         recovery = from_columns(rec.get("recovery_date"), rec.get("recovery_date_precision"))
@@ -440,40 +473,49 @@ def remains_features(remains: pl.DataFrame) -> dict[str, dict]:
     return out
 
 
-def nongenetic_factors(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> list[Factor]:
+def build_register(features: dict[str, dict], s: EvidenceSettings) -> Register:
+    places: Counter = Counter()
+    key_places: dict[str, dict[str, str | None]] = {}
+    for r in features.values():
+        if r["place_key"]:
+            places[r["place_key"]] += 1
+            key_places.setdefault(r["place_key"], r["place"])
+    return Register(
+        sex=Counter(r["est_sex"] for r in features.values() if r.get("est_sex")),
+        age_ranges=[
+            (r["age_range"][0] - s.age_tolerance_years, r["age_range"][1] + s.age_tolerance_years)
+            for r in features.values()
+            if r["age_range"]
+        ],
+        recovery_last=sorted(
+            r["recovery_last"] or r["recovery"] for r in features.values() if r["recovery"] is not None
+        ),
+        places=places,
+        key_places=key_places,
+        points=[
+            (float(r["lat"]), float(r["lon"]))
+            for r in features.values()
+            if r.get("lat") is not None and r.get("lon") is not None
+        ],
+    )
+
+
+def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> list[Factor]:
     """Every non-genetic factor for remains r and martyr m (rows as dicts)."""
     factors: list[Factor] = []
     est_sex = r.get("est_sex")
-    sex_share = pool.sex[est_sex] / sum(pool.sex.values()) if est_sex and pool.sex else None
-    factors.append(sex_factor(est_sex, m.get("sex"), sex_share, s))
+    factors.append(sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s))
 
     death = m.get("death_date")
     age = _age_at_death(m.get("birth_year"), death)
-    age_range = r["age_range"]
-    age_share = (
-        pool.age_share(age_range[0] - s.age_tolerance_years, age_range[1] + s.age_tolerance_years)
-        if age_range
-        else None
-    )
-    factors.append(age_factor(age_range, age, age_share, s))
+    share = reg.age_share(age) if r["age_range"] and age is not None else None
+    factors.append(age_factor(r["age_range"], age, share, s))
 
-    factors.append(_place_or_distance(r, m, pool, s))
-    factors.append(date_factor(r["recovery"], r["recovery_last"], death, s))
-
-    cem = r["cemetery_province"]
-    unit = m.get("unit")
-    unit_counts = pool.unit_provinces.get(unit or "", Counter())
-    all_deaths = sum(pool.death_province_all.values())
+    factors.append(_place_or_distance(r, m, pool, reg, s))
     factors.append(
-        unit_area_factor(
-            cem,
-            unit,
-            unit_counts[cem] if cem else 0,
-            sum(unit_counts.values()),
-            pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
-            s,
-        )
+        date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
     )
+    factors.append(_unit_area(r, m, pool, s))
 
     names = [m.get("full_name") or "", *(m.get("aliases") or [])]
     given = _given_key(m.get("full_name"))
@@ -500,7 +542,28 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> lis
     return factors
 
 
-def _place_or_distance(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+    """Where the martyr's unit lost its men, when his own record places his death in no province
+    (a front): with a placed death the place factor already says it, and counting the unit too
+    would count one fact twice."""
+    death = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+    if death.get("province"):
+        return Factor("unit_area", 1.0, "place of death recorded: the unit's area adds nothing")
+    cem = r["cemetery_province"]
+    unit = m.get("unit")
+    unit_counts = pool.unit_provinces.get(unit or "", Counter())
+    all_deaths = sum(pool.death_province_all.values())
+    return unit_area_factor(
+        cem,
+        unit,
+        unit_counts[cem] if cem else 0,
+        sum(unit_counts.values()),
+        pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
+        s,
+    )
+
+
+def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> Factor:
     """The recovery place against the recorded place of death. The texts and their admin units come
     first; the distance from the recovery coordinates only when the register gives no recovery place
     text (one factor, not both: they measure the same thing)."""
@@ -508,34 +571,27 @@ def _place_or_distance(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Fac
     lat, lon = r.get("lat"), r.get("lon")
     centroid = pool.centroids.get(m["martyr_id"])
     if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
-        km = haversine_km(lat, lon, *centroid)
-        return distance_factor(km, _band_share(lat, lon, distance_band(km, s), pool, s), s)
-    category = place_category(r["place_key"], r["place"], death_key, pool.key_places.get(death_key, {}))
-    share = pool.place_shares(r["place_key"], r["place"]).get(category) if category else None
-    return place_factor(category, share, s, detail=f"{r.get('recovery_place')} / {m.get('death_place')}")
+        km = haversine_km(float(lat), float(lon), *centroid)
+        return distance_factor(km, reg.band_shares(centroid, s)[distance_band(km, s)], s)
+    return _place(r["place_key"], r["place"], death_key, pool, reg, s, f"{r.get('recovery_place')} / "
+                  f"{m.get('death_place')}")  # fmt: skip
 
 
-def _band_share(lat: float, lon: float, band: int, pool: Pool, s: EvidenceSettings) -> float:
-    """Share of missing martyrs whose death-place centroid lies in `band` from the recovery point."""
-    key = (lat, lon)
-    if key not in pool.band_shares:
-        bands: Counter = Counter(
-            distance_band(haversine_km(lat, lon, *c), s) for c in pool.centroids.values()
-        )
-        total = len(pool.centroids)
-        pool.band_shares[key] = tuple(bands[i] / total for i in range(len(s.distance_bands_km) + 1))
-    return pool.band_shares[key][band]
+def _place(
+    key: str, place: dict, death_key: str, pool: Pool, reg: Register, s: EvidenceSettings, detail: str = ""
+) -> Factor:
+    death = pool.key_places.get(death_key, {})
+    relation = place_relation(key, place, death_key, death)
+    share = reg.place_shares(death_key, death).get(relation) if relation else None
+    return place_factor(relation, share, s, detail=detail)
 
 
-def unscored_mass(r: dict, unsampled_keys: Counter, pool: Pool, s: EvidenceSettings) -> float:
-    """Summed place LR of the missing martyrs with no reference profile (they cannot be excluded)."""
-    shares = pool.place_shares(r["place_key"], r["place"])
-    total = 0.0
-    for key, n in unsampled_keys.items():
-        category = place_category(r["place_key"], r["place"], key, pool.key_places.get(key, {}))
-        lr = place_factor(category, shares.get(category), s).lr if category else 1.0
-        total += n * lr
-    return total
+def unscored_mass(r: dict, unsampled_keys: Counter, pool: Pool, reg: Register, s: EvidenceSettings) -> float:
+    """Summed prior weight × place LR of the missing martyrs with no reference profile (they cannot
+    be excluded); their other factors are taken at their average, 1."""
+    return sum(
+        n * _place(r["place_key"], r["place"], key, pool, reg, s).lr for key, n in unsampled_keys.items()
+    )
 
 
 def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
@@ -549,11 +605,13 @@ def score_candidates(
     pool: Pool,
     sampled_martyrs: set[str],
     settings: MatchSettings,
+    default_province: str | None = None,
 ) -> tuple[pl.DataFrame, float]:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair; return
     them with the share of remains assumed to belong to nobody in the pool."""
     s = settings.evidence
-    features = remains_features(remains)
+    features = remains_features(remains, default_province)
+    reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
     weight = {mid: status_weight(m.get("grave_status"), settings) for mid, m in martyr_rows.items()}
     total_weight = sum(weight.values())
@@ -571,14 +629,14 @@ def score_candidates(
         for rec in group.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
             dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
-            others = nongenetic_factors(r, m, pool, s)
+            others = nongenetic_factors(r, m, pool, reg, s)
             scored[rec["martyr_id"]] = (rec, dna, others, math.prod(f.lr for f in others))
         by_remains[remains_id[0]] = scored
     prior = PriorModel(total_weight, settings.p_outside)
     rows = []
     for remains_id, scored in by_remains.items():
         weighted = {mid: weight[mid] * v[1].lr * v[3] for mid, v in scored.items()}
-        post, _ = posteriors(weighted, prior, unscored_mass(features[remains_id], unsampled, pool, s))
+        post, _ = posteriors(weighted, prior, unscored_mass(features[remains_id], unsampled, pool, reg, s))
         for mid, (rec, dna, others, lr_ng) in scored.items():
             rows.append(
                 {
@@ -639,11 +697,12 @@ def identify(
 
     settings = settings or MatchSettings()
     refs, refused = reference_table(reference_profiles, candidates)
-    missing, pool = build_pool(martyrs)
+    province = home_province(martyrs, remains)
+    missing, pool = build_pool(martyrs, province)
     rp = remains_profiles.sort("remains_id").unique("remains_id", keep="first")
     pairs = dna_pairs(rp, refs, frequencies, settings.rules)
     sampled = set(refs["martyr_id"].to_list())
-    scored, p_outside = score_candidates(pairs, remains, missing, pool, sampled, settings)
+    scored, p_outside = score_candidates(pairs, remains, missing, pool, sampled, settings, province)
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(scored, identifications, p_outside)

@@ -23,8 +23,9 @@ from lietsi.evidence import (
     hometown_factor,
     inscriptions,
     parse_age_range,
-    place_category,
     place_factor,
+    place_level,
+    place_relation,
     posteriors,
     sex_factor,
     unit_area_factor,
@@ -65,9 +66,12 @@ def test_dna_factor_by_verdict():
 
 
 def test_sex_factor():
-    assert sex_factor("Nữ", "Nữ", 0.04, S).lr == pytest.approx(0.95 / 0.04)
-    assert sex_factor("Nam", "Nam", 0.96, S).lr == pytest.approx(0.95 / 0.96)
-    assert sex_factor("Nữ", "Nam", 0.04, S).lr == pytest.approx(0.05 / 0.96)
+    # the share is P(this estimate | someone else), measured on the register's estimates
+    assert sex_factor("Nữ", "Nữ", 0.08, S).lr == pytest.approx(0.95 / 0.08)
+    assert sex_factor("Nam", "Nam", 0.92, S).lr == pytest.approx(0.95 / 0.92)
+    # a female estimate on a male martyr: P = the error rate, against how often anyone reads female
+    assert sex_factor("Nữ", "Nam", 0.08, S).lr == pytest.approx(0.05 / 0.08)
+    assert sex_factor("Nam", "Nữ", 0.92, S).lr < 0.06
     assert sex_factor(None, "Nam", None, S).lr == 1.0
 
 
@@ -84,23 +88,37 @@ def test_age_range_parsing_and_factor():
     assert age_factor(None, 22, None, S).lr == 1.0
 
 
-def test_place_categories_and_factor():
+def test_place_relation_by_the_finest_common_level():
     kg = {"commune": "Bình An", "district": "Châu Thành", "province": "Kiên Giang"}
     same_district = {"commune": "Minh Hòa", "district": "Châu Thành", "province": "Kiên Giang"}
     other_district = {"commune": "Mỹ Đức", "district": "Hà Tiên", "province": "Kiên Giang"}
+    district_only = {"commune": None, "district": "Châu Thành", "province": "Kiên Giang"}
+    province_only = {"commune": None, "district": None, "province": "Kiên Giang"}
     other_province = {"commune": None, "district": None, "province": "Long An"}
     front = {"commune": None, "district": None, "province": None}
-    assert place_category("binh an chau thanh", kg, "binh an chau thanh", kg) == "same_text"
-    assert place_category("binh an chau thanh kg", kg, "binh an chau thanh", kg) == "commune"
-    assert place_category("a", kg, "b", same_district) == "district"
-    assert place_category("a", kg, "b", other_district) == "province"
-    assert place_category("a", kg, "b", other_province) == "elsewhere"
-    assert place_category("mat tran tay nam", front, "chien truong k", front) == "different"
-    assert place_category("", kg, "b", kg) is None
-    rare = place_factor("same_text", 0.002, S)
-    common = place_factor("same_text", 0.08, S)
-    assert rare.lr > common.lr > 1
-    assert place_factor("elsewhere", 0.5, S).lr < 1
+    assert place_level(kg) == 3 and place_level(district_only) == 2 and place_level(front) == 0
+    assert place_relation("binh an chau thanh", kg, "binh an chau thanh kg", kg) == (3, "commune")
+    assert place_relation("a", kg, "b", same_district) == (3, "district")
+    assert place_relation("a", kg, "b", other_district) == (3, "province")
+    # a death recorded to the district: compared at district level, the commune is unknown
+    assert place_relation("a", kg, "b", district_only) == (2, "district")
+    assert place_relation("a", other_district, "b", district_only) == (2, "province")
+    assert place_relation("a", kg, "b", province_only) == (1, "province")
+    assert place_relation("a", kg, "b", other_province) == (1, "elsewhere")
+    assert place_relation("mat tran tay nam", front, "mat tran tay nam", front) == (0, "same_text")
+    assert place_relation("a", kg, "chien truong k", front) == (0, "different")
+    assert place_relation("", kg, "b", kg) is None
+
+
+def test_place_factor_numerator_by_level_and_measured_share():
+    commune = place_factor((3, "commune"), 0.01, S)
+    assert commune.lr == pytest.approx(dict(dict(S.place_given_match)[3])["commune"] / 0.01)
+    district = place_factor((2, "district"), 0.1, S)
+    assert place_factor((3, "commune"), 0.002, S).lr > commune.lr > district.lr > 1
+    assert place_factor((1, "elsewhere"), 0.5, S).lr < 1
+    assert place_factor((0, "same_text"), 0.05, S).lr > 1
+    for _, outcomes in S.place_given_match:
+        assert sum(p for _, p in outcomes) == pytest.approx(1.0)
     assert place_factor(None, None, S).lr == 1.0
 
 
@@ -116,11 +134,14 @@ def test_distance_factor():
 
 def test_date_factor():
     death = date(1972, 3, 12)
-    assert date_factor(date(1985, 1, 1), date(1985, 12, 31), death, S).lr == 1.0
-    assert date_factor(date(1970, 1, 1), date(1970, 12, 31), death, S).lr == S.date_before_death_lr
+    # 10% of the register was recovered before this death
+    after = date_factor(date(1985, 1, 1), date(1985, 12, 31), death, 0.1, S)
+    assert after.lr == pytest.approx((1 - S.date_error) / 0.9) and after.lr > 1
+    before = date_factor(date(1970, 1, 1), date(1970, 12, 31), death, 0.1, S)
+    assert before.lr == pytest.approx(S.date_error / 0.1) and before.lr < 1
     # a year-only recovery date of the death year may be after the death: not penalised
-    assert date_factor(date(1972, 1, 1), date(1972, 12, 31), death, S).lr == 1.0
-    assert date_factor(None, None, death, S).lr == 1.0
+    assert date_factor(date(1972, 1, 1), date(1972, 12, 31), death, 0.1, S).lr > 1
+    assert date_factor(None, None, death, None, S).lr == 1.0
 
 
 def test_unit_area_factor():
