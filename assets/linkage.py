@@ -185,8 +185,6 @@ def linkage_evaluation(
     asset=dg.AssetKey(["core", "martyr_links"]),
     name="f1_on_synthetic_truth",
     blocking=True,
-    # _evaluate reads the relatives' links too: without this the check may run before they exist.
-    additional_deps=[dg.AssetKey(["core", "relative_links"])],
     description=f"Pairwise F1 of martyr linkage against the synthetic truth ≥ {MIN_F1} (passes with "
     "'no truth' when there is none).",
 )
