@@ -17,9 +17,9 @@ import pytest
 
 from lietsi import mtdna
 from lietsi.encodings import from_legacy
-from lietsi.schema import SOURCES
+from lietsi.schema import HAI_COT, PHIEU_02, SOURCES
 from lietsi.synth import generate, haplotypes, names, places
-from lietsi.synth.martyrs import province_martyrs
+from lietsi.synth.martyrs import certificate_number, province_martyrs
 
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
 SMALL = 120
@@ -356,6 +356,133 @@ def test_unrelated_families_share_common_haplotypes() -> None:
     counts = Counter(lines)
     assert counts.most_common(1)[0][1] >= 10
     assert 0.3 < len(counts) / len(lines) < 0.9
+
+
+def _rows(root: Path, folder: str, fields: tuple) -> list[tuple[str, int, dict[str, str]]]:
+    """(file, row number, {column: value}) of every data row of an inbox folder's tables."""
+    kinds = _file_kinds(root)
+    columns = [f.column for f in fields]
+    out = []
+    for f in sorted((root / "inbox" / folder).iterdir()):
+        if f.suffix not in (".csv", ".xlsx"):
+            continue
+        k = kinds.get((folder, f.name), set())
+        rows = _records(f, k)[2 if "xlsx_title_row" in k else 1 :]
+        out += [(f.name, i, dict(zip(columns, r, strict=False))) for i, r in enumerate(rows, start=1)]
+    return out
+
+
+def test_truth_haplogroup_is_what_a_control_region_resolves(province: Path) -> None:
+    """samples.csv `haplogroup` is the node a control region can identify, so the lab's
+    HaploGrep-style classifier can reach it; the drawn node is kept as `haplogroup_mitogenome`."""
+    from lietsi.haplogroups import classify, is_within
+
+    full = [s for s in _truth(province, "samples") if s["haplotype"] and s["range"] == "16024-16569,1-576"]
+    assert len(full) > 50
+    for s in full:
+        assert s["haplogroup"] == haplotypes.resolvable(s["haplogroup_mitogenome"])
+        assert is_within(s["haplogroup_mitogenome"], s["haplogroup"])
+    agree = sum(classify(s["range"], s["haplotype"]).haplogroup == s["haplogroup"] for s in full)
+    assert agree / len(full) >= 0.98
+    # Coding-region-only nodes resolve to an ancestor with a different control-region motif.
+    assert haplotypes.resolvable("F1c") != "F1c" and is_within("F1c", haplotypes.resolvable("F1c"))
+    assert haplotypes.resolvable("F1a1a") == "F1a1a"
+
+
+def test_private_mutations_define_no_tree_node() -> None:
+    tree_sites = haplotypes.tree_positions()
+    private = {pos for pos, _ in haplotypes.private_sites()}
+    assert len(private) > 300 and not private & tree_sites
+    assert not private & {16311, 16189, 16335, 16304, 150, 16362}
+    rng = random.Random(3)
+    length_sites = {309, 315, 16519}
+    for i in range(500):
+        line = haplotypes.new_lineage(rng, f"L{i}", 3)
+        extra = set(line.variants) - set(haplotypes.motif(line.node))
+        assert all(p in private or p in length_sites for p, _, _ in extra), line
+
+
+def test_few_kinship_texts_are_vague(province: Path) -> None:
+    """Officers write the precise relation; `cháu`, `cháu ruột`, `anh họ`, `họ hàng` are a few percent."""
+    from lietsi.kinship import shares_mtdna
+
+    sex = {m["martyr_uid"]: "M" if m["sex"] == "Nam" else "F" for m in _truth(province, "martyrs")}
+    rels = _truth(province, "relative_records")
+    decisions = [shares_mtdna(r["relationship_text"], sex[r["martyr_uid"]]) for r in rels]
+    undecided = sum(d.shares is None for d in decisions) / len(rels)
+    assert 0.005 < undecided < 0.07
+    for r, d in zip(rels, decisions, strict=True):
+        assert d.shares is None or d.shares == (r["shares_mtdna"] == "true"), r
+
+
+def test_a_relative_keeps_one_permanent_address(province: Path) -> None:
+    person_at = {
+        (r["file"], r["row_number"]): r["person_uid"]
+        for r in _truth(province, "relative_records")
+        if r["source"] == "phieu_02"
+    }
+    villages: dict[str, list[str]] = {}
+    for file, i, row in _rows(province, "phieu_02", PHIEU_02.fields):
+        if (file, str(i)) in person_at and row.get("address"):  # not the truncated last row
+            villages.setdefault(person_at[(file, str(i))], []).append(row["address"].split(",")[0])
+    seen_twice = [v for v in villages.values() if len(v) > 1]
+    assert len(seen_twice) >= 5
+    assert all(len(set(v)) == 1 for v in seen_twice)
+
+
+def test_places_of_death_mix_levels_and_remains_lie_near_them(tmp_path: Path) -> None:
+    from lietsi.evidence import haversine_km
+
+    province = tmp_path
+    generate(province, "Kiên Giang", 1000, seed=5, sources={"remains"})
+
+    martyrs = {m["martyr_uid"]: m for m in _truth(province, "martyrs")}
+    levels = Counter(m["death_level"] for m in martyrs.values())
+    n = sum(levels.values())
+    assert 0.35 < (levels["commune"] + levels["district"]) / n < 0.65
+    assert 0.12 < levels["province"] / n < 0.35
+    assert 0.12 < (levels["front"] + levels["abroad"]) / n < 0.4
+    remains = {r["remains_id"]: r for r in _truth(province, "remains")}
+    near = 0
+    for r in remains.values():
+        m = martyrs[r["martyr_uid"]]
+        assert m["death_country"] == r["recovery_country"]
+        near += (
+            r["recovery_district"] == m["death_district"] and r["recovery_province"] == m["death_province"]
+        )
+    assert near / len(remains) > 0.8
+    prov = places.load_province("Kiên Giang")
+    centroid = {(c.district, c.name): (c.lat, c.lon) for c in prov.communes}
+    rows = _rows(province, "hai_cot", HAI_COT.fields)
+    assert len(rows) == len(remains)
+    named = 0
+    for _, _, row in rows:
+        r = remains[row["remains_id"]]
+        m = martyrs[r["martyr_uid"]]
+        years = [int(y) for y in __import__("re").findall(r"\d{4}", row["recovery_date"])]
+        assert all(y > int(m["death_date"][:4]) for y in years), (row, m["death_date"])
+        if row["lat"]:
+            lat, lon = centroid[(r["recovery_district"], r["recovery_commune"])]
+            assert haversine_km(float(row["lat"]), float(row["lon"]), lat, lon) < 15
+        given = m["full_name"].split()[-1]
+        named += f'"{given}"' in row["artefacts"] or f'"{m["full_name"]}"' in row["artefacts"]
+    assert 0.03 < named / len(rows) < 0.25
+
+
+def test_certificate_numbers_are_unique_at_national_scale() -> None:
+    numbers = {certificate_number(7, f"LS{i:07d}") for i in range(1, 1_300_001)}
+    assert len(numbers) == 1_300_000
+
+
+def test_sites_of_a_commune_are_described_by_their_own_landmarks(tmp_path: Path) -> None:
+    generate(tmp_path, "Kiên Giang", SMALL, seed=1, sources={"search_map"})
+    by_commune: dict[str, list[dict[str, str]]] = {}
+    for site in _truth(tmp_path, "sites"):
+        by_commune.setdefault(site["commune"], []).append(site)
+    assert any(len(s) > 1 for s in by_commune.values())
+    for sites in by_commune.values():
+        assert len({s["landmark"] for s in sites}) == len(sites)
+        assert len({s["location"] for s in sites}) == len(sites)
 
 
 def test_old_tone_placement_and_abbreviation() -> None:

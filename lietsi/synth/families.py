@@ -299,13 +299,22 @@ def _sib(older: bool, male: bool) -> str:
     return ("anh" if male else "chị") if older else "em"
 
 
+# Commune officers are trained to write the precise relation (`cháu (con của chị gái)`), but now
+# and then one copies what the family said: `cháu`, `cháu ruột` (niece/nephew or grandchild),
+# `anh họ`, `họ hàng` (which side?), `bác` (father's or mother's elder sibling). A few percent of
+# all rows end up vague (docs/synth.md).
+P_VAGUE = 0.065
+
+
 def relationship_text(rng: random.Random, kin: Kin, martyr_sex: str, southern: bool = True) -> str:
     """How a surveyor or relative writes the relation on the form."""
     steps = kin.path.split(".")
     male = steps[-1] in ("son", "brother", "father", "husband")
     o = kin.older
     path = kin.path
+    father_word = "cha" if southern else "bố"
     options: list[str]
+    vague: list[str] = []
     if path == "mother":
         options = ["mẹ", "mẹ", "mẹ ruột", "mẹ đẻ", "Mẹ liệt sĩ"]
     elif path == "father":
@@ -330,28 +339,57 @@ def relationship_text(rng: random.Random, kin: Kin, martyr_sex: str, southern: b
             options.append(f"{_sib(o, male)} khác cha")
     elif len(steps) == 2 and steps[0] in ("brother", "sister"):
         who = f"{_sib(o, steps[0] == 'brother')} {'trai' if steps[0] == 'brother' else 'gái'}"
-        options = [f"con của {who}", f"cháu (con của {who})", "cháu ruột", "cháu"]
+        options = [
+            f"con của {who}",
+            f"cháu (con của {who})",
+            f"cháu ruột (con của {who})",
+            f"cháu - con của {who}",
+        ]
         if steps[0] == "sister":
             options.append(f"cháu gọi bằng {'cậu' if martyr_sex == 'Nam' else 'dì'}")
         else:
             options.append(f"cháu gọi bằng {'chú' if martyr_sex == 'Nam' else 'cô'}")
+        vague = ["cháu ruột", "cháu"]
     elif len(steps) == 2 and steps[0] in ("son", "daughter"):
-        options = ["cháu nội"] if steps[0] == "son" else ["cháu ngoại"]
-        options.append("cháu")
+        options = (
+            ["cháu nội", "cháu nội (con của con trai)"]
+            if steps[0] == "son"
+            else [
+                "cháu ngoại",
+                "cháu ngoại (con của con gái)",
+            ]
+        )
+        vague = ["cháu"]
     elif path == "mother.sister":
         options = ["dì ruột", "dì", "dì (em gái của mẹ)" if not o else "dì (chị gái của mẹ)"]
         if not southern and o:
-            options = ["bác", "bác gái"]
+            options, vague = ["bác (chị gái của mẹ)"], ["bác", "bác gái"]
     elif path == "mother.brother":
-        options = ["cậu", "cậu ruột"] if (southern or not o) else ["bác", "bác trai"]
+        options = ["cậu", "cậu ruột"]
+        if not southern and o:
+            options, vague = ["bác (anh của mẹ)"], ["bác", "bác trai"]
     elif path == "father.brother":
-        options = ["bác", "bác ruột"] if o else ["chú", "chú ruột"]
+        options = ["chú", "chú ruột"]
+        if o:
+            options, vague = (
+                [f"bác (anh của {father_word})", f"bác ruột (anh trai của {father_word})"],
+                [
+                    "bác",
+                    "bác ruột",
+                ],
+            )
     elif path == "father.sister":
-        options = ["cô", "cô ruột"] if (southern or not o) else ["bác", "bác gái"]
+        options = ["cô", "cô ruột"]
+        if not southern and o:
+            options, vague = ["bác (chị của bố)"], ["bác gái"]
     elif len(steps) == 3 and steps[:2] == ["mother", "sister"]:
-        options = ["con của dì", "con dì", f"{_sib(o, male)} họ", "anh em bạn dì"]
+        options = ["con của dì", "con dì", "anh em bạn dì", "con của dì ruột", f"{_sib(o, male)} con dì"]
+        vague = [f"{_sib(o, male)} họ", "họ hàng"]
     elif len(steps) == 3 and steps[:2] == ["mother", "brother"]:
-        options = ["con của cậu", "con cậu", f"{_sib(o, male)} họ"]
+        options = ["con của cậu", "con cậu", "con của cậu ruột", f"{_sib(o, male)} con cậu"]
+        vague = [f"{_sib(o, male)} họ", "họ hàng"]
     else:
-        options = ["họ hàng"]
+        return "họ hàng"
+    if vague and rng.random() < P_VAGUE:
+        return rng.choice(vague)
     return rng.choice(options)

@@ -145,10 +145,34 @@ def surveyed(rng: random.Random, fam: Family, martyr_p: Person) -> list[tuple[Pe
     return out[:10]
 
 
-def _address(rng: random.Random, c: places.Commune, word: str) -> str:
-    """A current address: since the 2025 merger about a third are written in the new structure."""
-    new = places.post_2025_name(c) if rng.random() < 0.3 else None
-    return f"{word} {rng.randint(1, 9)}, {new or f'{c.full}, {c.district_full}'}"
+_ABBREVIATIONS = (
+    ("thành phố ", "TP. "),
+    ("thị trấn ", "TT. "),
+    ("thị xã ", "TX. "),
+    ("phường ", "P. "),
+    ("huyện ", "H. "),
+    ("xã ", "X. "),
+    ("tỉnh ", "T. "),
+)
+
+
+def _address(seed: int, rng: random.Random, p: Person, c: places.Commune, word: str) -> str:
+    """A relative's permanent address (`Địa chỉ thường trú`): one village per person, on every row
+    that names them. Since the 2025 merger about a third of people write it in the new structure;
+    a surveyor sometimes abbreviates the unit words (`X. Bình An, H. An Minh`)."""
+    home = random.Random(f"{seed}:address:{p.uid}")
+    village = home.randint(1, 9)
+    new = places.post_2025_name(c) if home.random() < 0.3 else None
+    text = f"{word} {village}, {new or f'{c.full}, {c.district_full}'}"
+    if rng.random() < 0.1:
+        parts = text.split(", ")
+        for i, part in enumerate(parts[1:], start=1):
+            for long, short in _ABBREVIATIONS:
+                if part.lower().startswith(long):
+                    parts[i] = short + part[len(long) :]
+                    break
+        text = ", ".join(parts)
+    return text
 
 
 OnRecord = Callable[[str, str, str, int, str], None]
@@ -236,7 +260,7 @@ def write_forms(
                     "recipient_name": dirt.name(p.name, kinds, allow_abbrev=False),
                     "relationship": dirt.text(rel, kinds),
                     "recipient_citizen_id": dirt.citizen_id(p.citizen_id, kinds),
-                    "address": _address(rng, c, word),
+                    "address": _address(seed, rng, p, c, word),
                 }
                 s = sink("01", c.district)
                 n = s.row(row, kinds)
@@ -279,7 +303,7 @@ def write_forms(
                     "relative_birth_year": dirt.year(p.birth_year, kinds) if rng.random() < 0.93 else "",
                     "citizen_id": dirt.citizen_id(p.citizen_id, kinds) if rng.random() < 0.9 else "",
                     "phone": p.phone,
-                    "address": _address(rng, c, word),
+                    "address": _address(seed, rng, p, c, word),
                     "relationship": dirt.text(rel, kinds),
                     "health": p.health,
                     "consent": p.consent,

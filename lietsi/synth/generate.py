@@ -14,6 +14,7 @@ from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
 from lietsi.synth.lab import write_lab
 from lietsi.synth.martyrs import Martyr, province_martyrs
+from lietsi.synth.places import place_columns
 from lietsi.synth.registry import write_registry
 from lietsi.synth.remains import write_remains
 from lietsi.synth.search_map import write_search_map
@@ -94,7 +95,7 @@ def generate(
                     lineages[line] = new_lineage(random.Random(f"{seed}:line:{line}"), line, seed)
         others: list[Martyr] = []
         if "hai_cot" in wanted:
-            remains, others = write_remains(inbox, ms, prov, seed, truth.dirt)
+            remains, others = write_remains(inbox, ms, prov, seed, truth)
             if wanted & {"mau_adn", "ket_qua_adn"}:
                 write_lab(inbox, remains, forms.sampled_candidates, lineages, seed, truth)
         if wanted & {"phieu_ho_gia_dinh", "ket_luan_dia_ban"}:
@@ -131,6 +132,9 @@ def _write_martyr(truth: Truth, m: Martyr) -> None:
             "family_uid": f"F{m.family_idx:07d}" if m.in_province else "",
             "brother_of": m.core.brother_of,
             "haplogroup_bin": m.lineage.bin,
+            "haplogroup_mitogenome": m.lineage.node,
+            **place_columns("death", m.death.commune, m.death.abroad),
+            "death_level": m.death.level,
         },
     )
 

@@ -10,12 +10,20 @@ mutation gives the node's differences from rCRS.
 A lineage carries its haplogroup motif, the near-universal length variants (315.1C, often
 309.1C/309.1CC, 16519C), and a few private mutations. Private mutations come from a small pool per
 haplogroup so that unrelated families in common haplogroups often share a haplotype, as in life
-(the commonest Vietnamese control region, F1a1a, is 3.1% of people).
+(the commonest Vietnamese control region, F1a1a, is 3.1% of people). They sit only at
+control-region sites that define no PhyloTree 17 node (derived from the packaged tree), so a
+private mutation never moves a profile onto another branch's motif.
+
+A node is drawn as a whole-mitogenome haplogroup (F1c, D4g, M74 …), but many nodes differ from
+their parent only in the coding region: a control-region read cannot tell them apart.
+`resolvable(node, region)` is the node such a read can identify: the most recent common ancestor
+of every PhyloTree node whose motif within the region is the same as the drawn node's.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import cache
@@ -90,8 +98,9 @@ BIN_NODES: dict[str, tuple[str, ...]] = {
 }
 CONTROL_REGION = ((16024, 16569), (1, 576))
 HV1 = ((16024, 16365),)
-# Fast-evolving control-region sites (private mutations), with the derived base.
-_PRIVATE_SITES = (
+# Fast-evolving control-region sites where point heteroplasmy is seen, with the second base. Most
+# define PhyloTree branches; the classifier reads an IUPAC code as "not observed".
+_HETEROPLASMY_SITES = (
     (16093, "C"),
     (16311, "C"),
     (16189, "C"),
@@ -159,17 +168,25 @@ def _parse_poly(poly: str) -> Variant | None:
     return None  # heteroplasmic (R/Y) or bare-position polys are not fixed states
 
 
+@dataclass(frozen=True, slots=True)
+class _Node:
+    parent: str | None
+    polys: tuple[str, ...]
+    answerable: bool  # a PhyloTree 17 name, not one of evehap's "ForensicTree" additions
+
+
 @cache
-def _tree() -> dict[str, tuple[str | None, tuple[str, ...]]]:
-    """name → (parent name, polys) for every node of PhyloTree 17 (rCRS-oriented)."""
+def _tree() -> dict[str, _Node]:
+    """name → node for every node of PhyloTree 17 (rCRS-oriented), parents before children."""
     path = resources.files("evehap").joinpath("data/phylotree/tree-rcrs.xml")
     root = ET.fromstring(path.read_bytes())
-    out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    out: dict[str, _Node] = {}
 
     def walk(node: ET.Element, parent: str | None) -> None:
         name = node.get("name")
+        details = node.find("details")
         polys = tuple(p.text or "" for p in node.findall("./details/poly"))
-        out[name] = (parent, polys)
+        out[name] = _Node(parent, polys, details is None or details.get("reference") != "ForensicTree")
         for child in node.findall("./haplogroup"):
             walk(child, name)
 
@@ -178,31 +195,113 @@ def _tree() -> dict[str, tuple[str | None, tuple[str, ...]]]:
     return out
 
 
+_POLY_SITE = re.compile(r"^(\d+)(?:-(\d+))?")
+
+
+@cache
+def tree_positions() -> frozenset[int]:
+    """Every position named by a mutation of any node (PhyloTree and ForensicTree alike)."""
+    out: set[int] = set()
+    for node in _tree().values():
+        for poly in node.polys:
+            m = _POLY_SITE.match(poly.strip())
+            if m:
+                start = int(m.group(1))
+                out.update(range(start, int(m.group(2) or start) + 1))
+    return frozenset(out)
+
+
+# Length-variable stretches and hotspots PhyloTree leaves out of the phylogeny (C-stretches
+# 16184-16193, 303-315, 568-573, the AC repeat 515-524, 16519): not point private mutations.
+_UNSTABLE = ((16180, 16195), (16519, 16519), (302, 317), (513, 525), (566, 574))
+_TRANSITION = {"A": "G", "G": "A", "C": "T", "T": "C"}
+
+
+@cache
+def private_sites() -> tuple[tuple[int, str], ...]:
+    """Control-region sites that define no tree node, with a derived base (90% transitions, as
+    observed in control-region mutation spectra). Derived at run time from the packaged tree."""
+    ref = mtdna.rcrs()
+    rng = random.Random("private-sites")
+    taken = tree_positions()
+    out = []
+    for a, b in CONTROL_REGION:
+        for pos in range(a, b + 1):
+            base = ref[pos - 1]
+            if pos in taken or base not in _TRANSITION or any(x <= pos <= y for x, y in _UNSTABLE):
+                continue
+            if rng.random() < 0.9:
+                out.append((pos, _TRANSITION[base]))
+            else:
+                out.append((pos, rng.choice([x for x in "ACGT" if x not in (base, _TRANSITION[base])])))
+    return tuple(out)
+
+
 @cache
 def motif(haplogroup: str, region: tuple[tuple[int, int], ...] = CONTROL_REGION) -> tuple[Variant, ...]:
     """Differences from rCRS expected at a PhyloTree 17 node, within `region`."""
     tree = _tree()
     if haplogroup not in tree:
         raise KeyError(f"{haplogroup} is not a PhyloTree 17 node")
+    state: dict[tuple[int, int], str] = {}
+    for name in reversed(_ancestry(haplogroup)):
+        _apply(state, tree[name].polys)
+    return tuple(sorted((p, i, a) for (p, i), a in state.items() if mtdna.covers(region, p)))
+
+
+def _ancestry(name: str) -> list[str]:
+    """The node and its ancestors, the node first."""
+    tree = _tree()
     chain: list[str] = []
-    node: str | None = haplogroup
+    node: str | None = name
     while node is not None:
         chain.append(node)
-        node = tree[node][0]
+        node = tree[node].parent
+    return chain
+
+
+def _apply(state: dict[tuple[int, int], str], polys: tuple[str, ...]) -> None:
     ref = mtdna.rcrs()
-    state: dict[tuple[int, int], str] = {}
-    for name in reversed(chain):
-        for poly in tree[name][1]:
-            v = _parse_poly(poly)
-            if v is None:
-                continue
-            pos, ins, allele = v
-            # `16304C!` undoes the named mutation: the site returns to its earlier (here rCRS) state.
-            if poly.strip().endswith("!") or (ins == 0 and allele == ref[pos - 1]):
-                state.pop((pos, ins), None)
-            else:
-                state[(pos, ins)] = allele
-    return tuple(sorted((p, i, a) for (p, i), a in state.items() if mtdna.covers(region, p)))
+    for poly in polys:
+        v = _parse_poly(poly)
+        if v is None:
+            continue
+        pos, ins, allele = v
+        # `16304C!` undoes the named mutation: the site returns to its earlier (here rCRS) state.
+        if poly.strip().endswith("!") or (ins == 0 and allele == ref[pos - 1]):
+            state.pop((pos, ins), None)
+        else:
+            state[(pos, ins)] = allele
+
+
+@cache
+def _motif_classes(region: tuple[tuple[int, int], ...]) -> dict[frozenset[Variant], tuple[str, ...]]:
+    """PhyloTree 17 nodes grouped by their motif within `region` (one walk over the whole tree)."""
+    tree = _tree()
+    states: dict[str, dict[tuple[int, int], str]] = {}
+    classes: dict[frozenset[Variant], list[str]] = {}
+    for name, node in tree.items():  # parents come before children
+        state = dict(states[node.parent]) if node.parent is not None else {}
+        _apply(state, node.polys)
+        states[name] = state
+        if node.answerable:
+            key = frozenset((p, i, a) for (p, i), a in state.items() if mtdna.covers(region, p))
+            classes.setdefault(key, []).append(name)
+    return {k: tuple(v) for k, v in classes.items()}
+
+
+@cache
+def resolvable(haplogroup: str, region: tuple[tuple[int, int], ...] = CONTROL_REGION) -> str:
+    """The most specific PhyloTree 17 node a read of `region` can identify for a lineage of
+    `haplogroup`: the most recent common ancestor of all nodes with the same motif in the region
+    (a HaploGrep-style classifier ties exactly those nodes)."""
+    same = _motif_classes(region)[frozenset(motif(haplogroup, region))]
+    common = _ancestry(same[0])
+    for name in same[1:]:
+        seen = set(_ancestry(name))
+        common = [n for n in common if n in seen]
+    tree = _tree()
+    return next(n for n in common if tree[n].answerable)
 
 
 def haplotype_text(variants: tuple[Variant, ...]) -> str:
@@ -213,9 +312,10 @@ def haplotype_text(variants: tuple[Variant, ...]) -> str:
 @dataclass(frozen=True, slots=True)
 class Lineage:
     uid: str
-    haplogroup: str
+    haplogroup: str  # the node a control-region read resolves (see `resolvable`)
     bin: str
     variants: tuple[Variant, ...]
+    node: str  # the drawn whole-mitogenome node (may be defined by coding-region mutations only)
 
     @property
     def haplotype(self) -> str:
@@ -230,11 +330,9 @@ def _pool(haplogroup: str, salt: int) -> tuple[tuple[Variant, ...], ...]:
     """Common haplotypes of a haplogroup: the bare motif and a few one-step relatives."""
     rng = random.Random(f"pool:{haplogroup}:{salt}")
     base = motif(haplogroup)
-    taken = {(p, i) for p, i, _ in base}
     out = [base]
-    for _ in range(4):
-        site = rng.choice([s for s in _PRIVATE_SITES if (s[0], 0) not in taken])
-        out.append(tuple(sorted((*base, (site[0], 0, site[1])))))
+    for pos, allele in rng.sample(private_sites(), 4):
+        out.append(tuple(sorted((*base, (pos, 0, allele)))))
     return tuple(out)
 
 
@@ -250,9 +348,7 @@ def new_lineage(rng: random.Random, uid: str, salt: int) -> Lineage:
     elif r < 0.65:
         core = pool[min(int(rng.expovariate(0.9)) + 1, len(pool) - 1)]
     else:
-        taken = {(p, i) for p, i, _ in pool[0]}
-        sites = [s for s in _PRIVATE_SITES if (s[0], 0) not in taken]
-        extra = rng.sample(sites, rng.choice((1, 1, 2)))
+        extra = rng.sample(private_sites(), rng.choice((1, 1, 2)))
         core = tuple(sorted((*pool[0], *((p, 0, a) for p, a in extra))))
     length = [(315, 1, "C")] if rng.random() < 0.97 else []
     r = rng.random()
@@ -262,10 +358,8 @@ def new_lineage(rng: random.Random, uid: str, salt: int) -> Lineage:
         length += [(309, 1, "C"), (309, 2, "C")]
     if rng.random() < 0.55:
         length.append((16519, 0, "C"))
-    if rng.random() < 0.08 and all(p != 16189 for p, _, _ in core):
-        length.append((16189, 0, "C"))
     variants = tuple(sorted({(p, i): (p, i, a) for p, i, a in (*core, *length)}.values()))
-    return Lineage(uid, haplogroup, bin_, variants)
+    return Lineage(uid, resolvable(haplogroup), bin_, variants, haplogroup)
 
 
 def observed(
@@ -283,7 +377,7 @@ def observed(
             out.append((309, 1, "C"))
     if rng.random() < heteroplasmy:
         ref = mtdna.rcrs()
-        pos, base = rng.choice(_PRIVATE_SITES)
+        pos, base = rng.choice(_HETEROPLASMY_SITES)
         current = {p: a for p, i, a in out if i == 0}
         present = current.get(pos, ref[pos - 1])
         if present in "ACGT" and base != present:

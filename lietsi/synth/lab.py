@@ -33,7 +33,7 @@ class Sample:
     sample_id: str
     kind: str  # remains / relative
     variants: tuple[haplotypes.Variant, ...]
-    haplogroup: str
+    lineage: haplotypes.Lineage
     collected: dt.date
     remains_id: str = ""
     person_uid: str = ""
@@ -64,30 +64,11 @@ def write_lab(
                     r.sample_id,
                     "remains",
                     r.martyr.lineage.variants,
-                    r.martyr.lineage.haplogroup,
+                    r.martyr.lineage,
                     collected,
                     remains_id=r.remains_id,
                     place=r.cemetery,
                 )
-            )
-            truth.write(
-                "remains",
-                {
-                    "remains_id": r.remains_id,
-                    "martyr_uid": r.martyr.uid,
-                    "in_province": r.martyr.in_province,
-                    "sample_id": r.sample_id,
-                },
-            )
-        else:
-            truth.write(
-                "remains",
-                {
-                    "remains_id": r.remains_id,
-                    "martyr_uid": r.martyr.uid,
-                    "in_province": r.martyr.in_province,
-                    "sample_id": "",
-                },
             )
     seen: set[str] = set()
     n = 0
@@ -103,7 +84,7 @@ def write_lab(
                 f"MTN{n:05d}",
                 "relative",
                 line.variants,
-                line.haplogroup,
+                line,
                 collected,
                 person_uid=c.person.uid,
                 citizen_id=c.person.citizen_id,
@@ -188,11 +169,13 @@ def write_lab(
                 "person_uid": s.person_uid,
                 "range": mtdna.format_range(region),
                 "haplotype": "" if failed else text,
-                "haplogroup": s.haplogroup,
+                "haplogroup": s.lineage.haplogroup,
                 "failed": failed,
                 "format": fmt,
                 "file": file,
                 "row_number": row_no,
+                "haplogroup_mitogenome": s.lineage.node,
+                "haplogroup_range": haplotypes.resolvable(s.lineage.node, region),
             },
         )
     for sink in (*csv_sinks.values(), *fasta_sinks.values()):

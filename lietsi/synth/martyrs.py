@@ -90,7 +90,7 @@ class Martyr:
     commune: places.Commune
     in_province: bool
     death_date: dt.date
-    death_place: str
+    death: places.DeathPlace
     unit: str
     unit_abbr: str
     rank: str
@@ -109,6 +109,10 @@ class Martyr:
     @property
     def sex(self) -> str:
         return self.core.sex
+
+    @property
+    def death_place(self) -> str:
+        return self.death.text
 
     @property
     def birth_year(self) -> int:
@@ -136,6 +140,7 @@ def _one(
     lineage: haplotypes.Lineage | None = None,
     rank0: int | None = None,
     brother_of: str | None = None,
+    fell_here: bool = False,
 ) -> Martyr:
     sex = sex or ("Nữ" if rng.random() < P_FEMALE else "Nam")
     if birth_year is None:
@@ -163,8 +168,8 @@ def _one(
     elif r < 0.35:
         alias = names.nom_de_guerre(rng)
     death = _date_in(rng, death_year)
-    unit, abbr = places.unit(rng, province)
-    rank_name = "Du kích" if unit.startswith("Du kích") else rng.choice(_RANKS)
+    unit = places.unit(rng, province, main_force=fell_here)
+    rank_name = "Du kích" if unit.commune is not None else rng.choice(_RANKS)
     enlist_year = max(
         birth_year + 15, death_year - rng.randint(0, min(8, max(0, death_year - birth_year - 16)))
     )
@@ -178,21 +183,36 @@ def _one(
         commune=commune,
         in_province=in_province,
         death_date=death,
-        # Interned: a national run holds a million martyrs but only thousands of distinct places.
-        death_place=sys.intern(places.death_place(rng, province, death_year)),
-        unit=sys.intern(unit),
-        unit_abbr=sys.intern(abbr),
+        death=places.death_place(rng, province, death_year, unit.commune, unit.district, local=fell_here),
+        # Interned: a national run holds a million martyrs but only thousands of distinct units.
+        unit=sys.intern(unit.name),
+        unit_abbr=sys.intern(unit.abbr),
         rank=rank_name,
         position=rng.choice(_POSITIONS),
         enlistment=min(_date_in(rng, enlist_year), death),
         grave_status=status,
         cemetery=cemetery,
         grave_position=places.grave_position(rng) if cemetery else "",
-        certificate_no=f"{rng.choice(('KA', 'KB', 'KC', 'HT', 'TQ'))} {rng.randrange(1, 999999):06d}"
-        if rng.random() < 0.85
-        else "",
+        certificate_no=certificate_number(seed, uid) if rng.random() < 0.85 else "",
         lineage=lineage,
     )
+
+
+_CERTIFICATE_SPACE = 10_000_000
+_CERTIFICATE_STEP = 7_368_787  # coprime with the space: index → serial is a bijection
+
+
+def certificate_number(seed: int, uid: str) -> str:
+    """`Số bằng TQGC`: a serial unique to the martyr, as a certificate number is in the national
+    register. The martyr's index goes through a bijection of the 7-digit space, so serials look
+    scattered but never repeat within a run (up to ten million martyrs); the series letters are
+    read off the serial (one series per block of two million)."""
+    index = int(uid.removeprefix("LS"))
+    if index >= _CERTIFICATE_SPACE:
+        raise ValueError(f"certificate serials are 7 digits: {uid} is beyond them")
+    serial = (index * _CERTIFICATE_STEP + seed * 1_000_003) % _CERTIFICATE_SPACE
+    series = ("KA", "KB", "KC", "HT", "TQ")[serial * 5 // _CERTIFICATE_SPACE]
+    return f"{series} {serial:07d}"
 
 
 def province_martyrs(seed: int, province: places.Province, count: int) -> list[Martyr]:
@@ -236,7 +256,14 @@ def other_province_martyrs(seed: int, province: places.Province, count: int, sta
         rng = random.Random(f"{seed}:other:{k}")
         home = places.load_province(rng.choice(others))
         m = _one(
-            rng, f"LS{start + k + 1:07d}", 10_000_000 + k, province, rng.choice(home.communes), False, seed
+            rng,
+            f"LS{start + k + 1:07d}",
+            10_000_000 + k,
+            province,
+            rng.choice(home.communes),
+            False,
+            seed,
+            fell_here=True,
         )
         m.grave_status, m.cemetery, m.grave_position = "Chưa xác định", "", ""
         out.append(m)

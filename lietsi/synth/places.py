@@ -8,6 +8,7 @@ martyr records were written decades before the 2025 merger.
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -224,69 +225,220 @@ def post_2025_name(c: Commune) -> str | None:
     return unit.get_address() if unit.ward and unit.province else None
 
 
-DEATH_FRONTS = (
-    "Mặt trận Tây Nam",
-    "Chiến trường Campuchia",
-    "Biên giới Tây Nam",
-    "Mặt trận Quảng Trị",
-    "Chiến trường miền Đông Nam Bộ",
-    "Mặt trận Tây Ninh",
-    "Chiến trường K",
-    "Mặt trận Đồng Tháp Mười",
-    "Mặt trận U Minh",
-    "Chiến trường Tây Nguyên",
-    "Mặt trận Long An",
-)
 CAMBODIAN_PLACES = ("Kampot", "Takeo", "Koh Kong", "Battambang", "Siem Reap", "Pursat", "Kampong Speu")
+# Where the big battles of the American war were, for main-force soldiers who fell far from home.
+_FAR_BATTLEFIELDS = ("Quảng Trị", "Tây Ninh", "Bình Phước", "Long An", "Kon Tum", "Gia Lai", "Quảng Nam")
+_CITIES = ("Hà Nội", "Hải Phòng", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ")
+# Fronts (mặt trận, chiến trường) as records name them, by the province where the soldier fell.
+_FRONTS = {
+    "Kiên Giang": ("Mặt trận U Minh", "Chiến trường Tây Nam Bộ"),
+    "Cà Mau": ("Mặt trận U Minh", "Chiến trường Tây Nam Bộ"),
+    "Bạc Liêu": ("Mặt trận U Minh",),
+    "Đồng Tháp": ("Mặt trận Đồng Tháp Mười",),
+    "Long An": ("Mặt trận Long An", "Mặt trận Đồng Tháp Mười"),
+    "Tây Ninh": ("Mặt trận Tây Ninh", "Chiến trường miền Đông Nam Bộ"),
+    "Bình Phước": ("Chiến trường miền Đông Nam Bộ",),
+    "Bình Dương": ("Chiến trường miền Đông Nam Bộ",),
+    "Đồng Nai": ("Chiến trường miền Đông Nam Bộ",),
+    "Quảng Trị": ("Mặt trận Quảng Trị", "Mặt trận Đường 9"),
+    "Kon Tum": ("Chiến trường Tây Nguyên",),
+    "Gia Lai": ("Chiến trường Tây Nguyên",),
+    "Đắk Lắk": ("Chiến trường Tây Nguyên",),
+}
+# Provinces on the south-western border, where the 1977-1979 fighting was (Biên giới Tây Nam).
+_SOUTH_WEST_BORDER = ("Kiên Giang", "An Giang", "Đồng Tháp", "Long An", "Tây Ninh", "Bình Phước")
+_CAMBODIA_TEXTS = (
+    "Chiến trường Campuchia",
+    "Mặt trận Campuchia",
+    "Campuchia",
+    "Chiến trường K",
+    "Làm nhiệm vụ quốc tế tại Campuchia",
+)
 
 
-def death_place(rng: random.Random, province: Province, year: int) -> str:
+@dataclass(frozen=True, slots=True)
+class DeathPlace:
+    """Where a martyr fell (`commune` in Vietnam, or a Cambodian province `abroad`) and how his
+    records write it (`text`, at `level` commune / district / province / front / abroad)."""
+
+    text: str
+    level: str
+    commune: Commune | None
+    abroad: str = ""
+
+
+# One object per distinct place: a national run holds a million martyrs but far fewer places.
+_death_place = cache(DeathPlace)
+
+
+@cache
+def _centre(name: str) -> tuple[float, float]:
+    communes = load_province(name).communes
+    return (sum(c.lat for c in communes) / len(communes), sum(c.lon for c in communes) / len(communes))
+
+
+@cache
+def nearby_provinces(name: str, k: int = 5) -> tuple[str, ...]:
+    """The `k` provinces whose centres are nearest to this one's."""
+    lat, lon = _centre(name)
+    others = [p for p in province_names() if p != name]
+    return tuple(
+        sorted(others, key=lambda p: ((_centre(p)[0] - lat) ** 2 + (_centre(p)[1] - lon) ** 2, p))[:k]
+    )
+
+
+def province_text(rng: random.Random, province: str) -> str:
+    if province in _CITIES:
+        return rng.choice((province, f"TP {province}", f"thành phố {province}"))
+    return rng.choice((province, province, f"tỉnh {province}"))
+
+
+def front_text(rng: random.Random, province: str, year: int) -> str:
+    if 1977 <= year <= 1979 and province in _SOUTH_WEST_BORDER:
+        return rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
+    return rng.choice(_FRONTS.get(province, ("Chiến trường miền Nam", f"Mặt trận {province}")))
+
+
+def death_place(
+    rng: random.Random,
+    province: Province,
+    year: int,
+    area: Commune | None = None,
+    area_district: str | None = None,
+    local: bool = False,
+) -> DeathPlace:
+    """Where a martyr of `province` fell and how it is written.
+
+    Commune guerrillas (`area`) and district troops (`area_district`) fell where they served;
+    main-force soldiers at home, in a neighbouring province or on the big battlefields; from 1977
+    on, in a southern province, often in Cambodia. `local`: he fell in `province` or in Cambodia
+    (martyrs of other provinces whose remains lie here). The text mixes levels as registries do:
+    about half a commune or district, a quarter a province, a quarter a front or a country.
+    """
+    if year >= 1977 and province.southern and rng.random() < 0.55:
+        where = rng.choice(CAMBODIAN_PLACES)
+        text = rng.choice((*_CAMBODIA_TEXTS, f"Tỉnh {where}, Campuchia", f"{where}, Campuchia"))
+        if year <= 1979 and rng.random() < 0.3:
+            text = rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
+        return _death_place(sys.intern(text), "abroad", None, where)
+    if area is not None and rng.random() < 0.8:
+        c = area
+    elif area is not None or area_district is not None:
+        district = area.district if area is not None else area_district
+        c = rng.choice([x for x in province.communes if x.district == district])
+    else:
+        r = rng.random()
+        if local or r < 0.45:
+            home = province
+        elif r < 0.8:
+            home = load_province(rng.choice(nearby_provinces(province.name)))
+        else:
+            home = load_province(rng.choice([p for p in _FAR_BATTLEFIELDS if p != province.name]))
+        c = rng.choice(home.communes)
+    own = c.province == province.name
+    prov = province_text(rng, c.province)
     r = rng.random()
-    if year >= 1977 and r < 0.6:
-        return rng.choice(
-            (
-                "Chiến trường Campuchia",
-                f"Tỉnh {rng.choice(CAMBODIAN_PLACES)}, Campuchia",
-                "Biên giới Tây Nam",
-                "Mặt trận Tây Nam",
-            )
-        )
-    if r < 0.55:
-        c = rng.choice(province.communes)
-        return rng.choice(
-            (
-                f"{c.full}, {c.district_full}",
-                f"{c.name}, {c.district}",
-                f"{c.full}, {c.district_full}, tỉnh {c.province}",
-            )
-        )
-    return rng.choice(DEATH_FRONTS)
+    if r < 0.33:
+        level = "commune"
+        options = [
+            f"{c.full}, {c.district_full}, {prov}",
+            f"{c.name}, {c.district}, {c.province}",
+            f"{c.full}, {c.district_full}, tỉnh {c.province}" if c.province not in _CITIES else "",
+        ]
+        if own:
+            options.append(f"{c.full}, {c.district_full}")
+    elif r < 0.55:
+        level = "district"
+        options = [f"{c.district_full}, {prov}", f"{c.district}, {c.province}"]
+        if own:
+            options.append(c.district_full)
+    elif r < 0.80:
+        level, options = "province", [prov]
+    else:
+        level, options = "front", [front_text(rng, c.province, year)]
+    text = rng.choice([o for o in options if o])
+    return _death_place(sys.intern(text), level, c)
 
 
-def unit(rng: random.Random, province: Province) -> tuple[str, str]:
-    """(full unit name, clerk's abbreviation) at death."""
+def place_columns(prefix: str, c: Commune | None, abroad: str) -> dict[str, str]:
+    """Truth columns `<prefix>_country/_province/_district/_commune` of a place."""
+    if c is None:
+        return {f"{prefix}_country": "Campuchia" if abroad else "", f"{prefix}_province": abroad}
+    return {
+        f"{prefix}_country": "Việt Nam",
+        f"{prefix}_province": c.province,
+        f"{prefix}_district": c.district,
+        f"{prefix}_commune": c.name,
+    }
+
+
+def recovery_place(rng: random.Random, death: DeathPlace) -> tuple[Commune | None, str]:
+    """Where remains were found: near where he fell (same commune mostly, else the same district;
+    graves were sometimes moved farther), or the same Cambodian province. (commune, abroad)."""
+    if death.commune is None:
+        return None, death.abroad if rng.random() < 0.85 else rng.choice(CAMBODIAN_PLACES)
+    c = death.commune
     r = rng.random()
+    if r < 0.72:
+        return c, ""
+    province = load_province(c.province)
+    if r < 0.92:
+        return rng.choice([x for x in province.communes if x.district == c.district]), ""
+    return rng.choice(province.communes), ""
+
+
+def recovery_text(rng: random.Random, c: Commune | None, abroad: str) -> str:
+    """The recovery place as a gathering team writes it: the commune where they dug, sometimes only
+    the district; the Cambodian province for remains repatriated from Cambodia."""
+    if c is None:
+        return rng.choice((f"Tỉnh {abroad}, Campuchia", f"{abroad} - Campuchia", "Campuchia"))
+    if rng.random() < 0.2:
+        return f"{c.district_full}, tỉnh {c.province}"
+    return rng.choice(
+        (
+            f"{c.full}, {c.district_full}",
+            f"{c.full}, {c.district_full}, tỉnh {c.province}",
+            f"{c.name} - {c.district} - {c.province}",
+            f"{village_word(load_province(c.province), c)} {rng.randint(1, 9)}, {c.full}, {c.district_full}",
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A martyr's unit at death; `commune`/`district` where local troops served."""
+
+    name: str
+    abbr: str
+    commune: Commune | None = None
+    district: str | None = None
+
+
+def unit(rng: random.Random, province: Province, main_force: bool = False) -> Unit:
+    """The unit at death, full name and clerk's abbreviation. `main_force`: no local troops."""
+    r = rng.random() if not main_force else 0.5 + rng.random() / 2
     if r < 0.3:
         c = rng.choice(province.communes)
-        return (f"Du kích xã {c.name}", f"DK xã {c.name}")
+        return Unit(f"Du kích xã {c.name}", f"DK xã {c.name}", commune=c)
     if r < 0.5:
         d = rng.choice(province.districts)
-        return (f"Huyện đội {d}", f"H.đội {d}")
+        return Unit(f"Huyện đội {d}", f"H.đội {d}", district=d)
     if r < 0.7:
         b = rng.choice((207, 307, 309, 311, 312, 502, 512, 516, 261, 263))
-        return (f"Tiểu đoàn {b}", f"D{b}")
+        return Unit(f"Tiểu đoàn {b}", f"D{b}")
     company, battalion = rng.randint(1, 4), rng.choice((1, 2, 3))
     regiment, division = rng.choice(((1, 9), (2, 9), (3, 9), (10, 8), (20, 4), (2, 330), (1, 339), (10, 341)))
-    return (
+    return Unit(
         f"Đại đội {company}, Tiểu đoàn {battalion}, Trung đoàn {regiment}, Sư đoàn {division}",
         f"C{company} D{battalion} E{regiment} F{division}",
     )
 
 
-def cemetery(rng: random.Random, province: Province) -> str:
+def cemetery(rng: random.Random, province: Province, district: str | None = None) -> str:
+    """The provincial cemetery or a district's (`district`: the one nearest the grave, if known)."""
     if rng.random() < 0.45:
         return f"Nghĩa trang liệt sĩ tỉnh {province.name}"
-    return f"Nghĩa trang liệt sĩ {rng.choice(province.districts)}"
+    return f"Nghĩa trang liệt sĩ {district or rng.choice(province.districts)}"
 
 
 def grave_position(rng: random.Random) -> str:

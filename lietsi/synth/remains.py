@@ -1,9 +1,12 @@
 """The register of unidentified remains (hài cốt chưa xác định danh tính) in the province.
 
 Part of the remains are this province's martyrs whose grave is `Chưa xác định` (gathered into a
-cemetery, name unknown); the rest are martyrs of other provinces who fell here or were brought
-back from Cambodia. Recovery happened after death, mostly in the gathering campaigns from 1976 on;
-artefacts sometimes carry a name, and forensic estimates of sex and age are partial.
+cemetery, name unknown) and who fell in the province or in Cambodia (remains found elsewhere lie
+in that province's cemeteries); the rest are martyrs of other provinces who fell here or in
+Cambodia. Remains are found near where the martyr fell: the same commune mostly, else the same
+district (graves were sometimes moved). Recovery happened after death, mostly in the gathering
+campaigns from 1976 on; an artefact names the martyr for about one remains in eight, and forensic
+estimates of sex and age are partial and sometimes wrong.
 """
 
 from __future__ import annotations
@@ -17,10 +20,17 @@ from lietsi.schema import HAI_COT
 from lietsi.synth import names, places
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.martyrs import Martyr, other_province_martyrs
-from lietsi.synth.writers import DirtHook, FileStyle, Sink
+from lietsi.synth.truth import Truth
+from lietsi.synth.writers import FileStyle, Sink
 
-P_IN_REGISTER = 0.65  # of the province's martyrs whose grave is unidentified
+# Of the province's martyrs whose grave is unidentified: those who fell in the province or in
+# Cambodia (repatriated by the province's teams) are mostly in its register; a few who fell
+# elsewhere were brought home.
+P_IN_REGISTER = 0.85
+P_IN_REGISTER_FROM_ELSEWHERE = 0.05
 OTHER_PER_OWN = 0.6  # other provinces' martyrs per own martyr in the register
+P_INSCRIPTION = 0.32  # of remains with artefacts: something written on one
+P_INSCRIPTION_OF_OTHER = 0.12  # of inscriptions: a comrade's name (soldiers swapped and carried gear)
 _PLAIN_ARTEFACTS = (
     "lược nhôm",
     "cúc áo",
@@ -44,29 +54,47 @@ class Remains:
     sample_id: str
     cemetery: str
     collected: dt.date | None = None
+    where: places.Commune | None = None  # recovery commune (None: recovered in Cambodia)
+    abroad: str = ""
 
 
 def _artefacts(rng: random.Random, m: Martyr) -> str:
     items = rng.sample(_PLAIN_ARTEFACTS, rng.randint(1, 3))
-    if rng.random() < 0.3:
-        label = rng.choice(
-            [names.given_name(m.name), m.alias or names.given_name(m.name), names.abbreviate(m.name)]
-        )
+    if rng.random() < P_INSCRIPTION:
+        if rng.random() < P_INSCRIPTION_OF_OTHER:
+            label = names.given_name(names.full_name(rng, "Nam"))
+        else:
+            label = rng.choice(
+                [
+                    names.given_name(m.name),
+                    m.alias or names.given_name(m.name),
+                    names.abbreviate(m.name),
+                    m.name,
+                ]
+            )
         carrier = rng.choice(("bi đông khắc chữ", "ca nhôm khắc tên", "thẻ nhựa ghi", "võng dù có chữ"))
         items.insert(rng.randrange(len(items) + 1), f'{carrier} "{label}"')
     return ", ".join(items)
 
 
 def _age_range(rng: random.Random, age: int) -> str:
-    lo = max(16, age - rng.randint(1, 6))
-    return f"{lo}-{lo + rng.choice((5, 7, 10))}"
+    """A forensic age bracket: usually around the true age, sometimes off (worn or partial bones)."""
+    centre = age + rng.gauss(0, 2.0 if rng.random() < 0.9 else 7.0)
+    width = rng.choice((5, 6, 8, 10))
+    lo = max(15, round(centre - width / 2))
+    return f"{lo}-{lo + width}"
+
+
+def _in_register(rng: random.Random, m: Martyr, province: places.Province) -> bool:
+    local = m.death.commune is None or m.death.commune.province == province.name
+    return rng.random() < (P_IN_REGISTER if local else P_IN_REGISTER_FROM_ELSEWHERE)
 
 
 def write_remains(
-    inbox: Path, martyrs: list[Martyr], province: places.Province, seed: int, on_dirt: DirtHook
+    inbox: Path, martyrs: list[Martyr], province: places.Province, seed: int, truth: Truth
 ) -> tuple[list[Remains], list[Martyr]]:
     rng = random.Random(f"{seed}:remains")
-    own = [m for m in martyrs if m.grave_status == "Chưa xác định" and rng.random() < P_IN_REGISTER]
+    own = [m for m in martyrs if m.grave_status == "Chưa xác định" and _in_register(rng, m, province)]
     others = other_province_martyrs(seed, province, max(1, round(len(own) * OTHER_PER_OWN)), len(martyrs))
     pool = own + others
     rng.shuffle(pool)
@@ -82,26 +110,28 @@ def write_remains(
                 fmt="xlsx",
                 title=f"SỔ QUẢN LÝ HÀI CỐT LIỆT SĨ CHƯA XÁC ĐỊNH DANH TÍNH - {province.name.upper()}",
             ),
-            on_dirt,
+            truth.dirt,
         ),
-        Sink(inbox, HAI_COT, "hai_cot_nghia_trang_huyen.csv", FileStyle(), on_dirt),
+        Sink(inbox, HAI_COT, "hai_cot_nghia_trang_huyen.csv", FileStyle(), truth.dirt),
     ]
     for k, m in enumerate(pool):
         rid = f"HC{province.code}-{k + 1:05d}"
         sample = f"MHC{k + 1:05d}" if rng.random() < 0.88 else ""
-        cem = places.cemetery(rng, province)
-        year = (
-            rng.randint(max(m.death_date.year + 1, 1976), 2024)
-            if rng.random() < 0.9
-            else rng.randint(m.death_date.year + 1, max(m.death_date.year + 2, 1976))
-        )
+        where, abroad = places.recovery_place(rng, m.death)
+        local = where is not None and where.province == province.name
+        cem = places.cemetery(rng, province, where.district if local else None)
+        first = m.death_date.year + 1
+        if abroad:  # repatriation from Cambodia: from the 1980s, mostly the K-teams since 2001
+            year = rng.randint(max(first, 2001), 2024) if rng.random() < 0.8 else rng.randint(first, 2000)
+        elif rng.random() < 0.9:
+            year = rng.randint(max(first, 1976), 2024)
+        else:
+            year = rng.randint(first, max(first + 1, 1976))
         recovered = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
         kinds: list[str] = []
-        place = m.death_place if rng.random() < 0.7 else places.death_place(rng, province, m.death_date.year)
         lat = lon = ""
-        if rng.random() < 0.3:
-            c = rng.choice(province.communes)
-            la, lo = places.point_in(rng, c)
+        if where is not None and rng.random() < 0.3:
+            la, lo = places.point_in(rng, where)
             lat, lon = f"{la:.6f}", f"{lo:.6f}"
         artefacts = ""
         if rng.random() < 0.4:
@@ -119,7 +149,7 @@ def write_remains(
             "recovery_date": dirt.date(
                 partial_date(rng, recovered.year, recovered.month, recovered.day, 0.4, 0.3), kinds
             ),
-            "recovery_place": dirt.text(place, kinds),
+            "recovery_place": dirt.text(places.recovery_text(rng, where, abroad), kinds),
             "lat": lat,
             "lon": lon,
             "artefacts": artefacts,
@@ -128,7 +158,17 @@ def write_remains(
             "sample_id": sample,
         }
         sinks[0 if k < half else 1].row(row, kinds)
-        out.append(Remains(rid, m, sample, cem))
+        out.append(Remains(rid, m, sample, cem, where=where, abroad=abroad))
+        truth.write(
+            "remains",
+            {
+                "remains_id": rid,
+                "martyr_uid": m.uid,
+                "in_province": m.in_province,
+                "sample_id": sample,
+                **places.place_columns("recovery", where, abroad),
+            },
+        )
     for s in sinks:
         s.close()
     return out, others

@@ -38,21 +38,35 @@ _WHERE = (
     "cạnh kênh {k}",
     "gần cầu {k}",
     "cách trường học {d}m",
-    "đầu xóm",
-    "cuối ấp",
-    "giáp ranh ấp bên",
+    "đầu {v}",
+    "cuối {v}",
+    "giáp ranh {w}",
 )
 _CANALS = ("Xáng", "Ba Thước", "Thứ Mười", "Chống Mỹ", "Kênh Tắt", "Rạch Sỏi", "Cái Bé")
 
 
-def _description(rng: random.Random) -> tuple[str, str, str]:
-    landmark = rng.choice(_LANDMARKS)
-    where = rng.choice(_WHERE).format(
-        n=names.given_name(names.full_name(rng, "Nam")),
-        k=rng.choice(_CANALS),
-        d=rng.choice((100, 200, 300, 500)),
-    )
-    return landmark, where, f"{landmark} {where}"
+def _descriptions(rng: random.Random, count: int, vils: list[str], at: list[int]) -> list[tuple[str, str]]:
+    """(landmark, where) of each site of one commune. Households describe a site by its own local
+    landmark, so two sites of a commune never share one; `where` names the village (`đầu Ấp 3`), a
+    neighbouring one, a canal, a bridge or a house, never two sites alike."""
+    landmarks = rng.sample(_LANDMARKS, count)
+    out: list[tuple[str, str]] = []
+    used: set[str] = set()
+    for landmark, village in zip(landmarks, at, strict=True):
+        while True:
+            neighbour = vils[village + 1] if village + 1 < len(vils) else vils[village - 1]
+            where = rng.choice(_WHERE).format(
+                n=names.given_name(names.full_name(rng, "Nam")),
+                k=rng.choice(_CANALS),
+                d=rng.choice((100, 200, 300, 500)),
+                v=vils[village],
+                w=neighbour,
+            )
+            if where not in used:
+                break
+        used.add(where)
+        out.append((landmark, where))
+    return out
 
 
 def _variant(rng: random.Random, landmark: str, where: str, dirt: Dirt, kinds: list[str]) -> str:
@@ -109,17 +123,17 @@ def write_search_map(
         vils = places.villages(rng, province, c)
         # Sites of this commune: each in one village, reported from it and its neighbours.
         sites = []
-        for _ in range(rng.choice((1, 2, 2, 3, 3, 4, 5))):
+        n_sites = rng.choice((1, 2, 2, 3, 3, 4, 5))
+        at = [rng.randrange(len(vils)) for _ in range(n_sites)]
+        for village, (landmark, where) in zip(at, _descriptions(rng, n_sites, vils, at), strict=True):
             site_no += 1
             lat, lon = places.point_in(rng, c)
-            village = rng.randrange(len(vils))
             martyr = (
                 unrecovered.pop(rng.randrange(len(unrecovered)))
                 if unrecovered and rng.random() < 0.5
                 else None
             )
             uid = f"SITE{site_no:04d}"
-            landmark, where, _ = _description(rng)
             n_reports = min(1 + int(rng.expovariate(0.6)), 8)
             sites.append((uid, village, lat, lon, martyr, landmark, where, n_reports))
             truth.write(
@@ -133,6 +147,8 @@ def write_search_map(
                     "lat": lat,
                     "lon": lon,
                     "martyr_uid": martyr.uid if martyr else "",
+                    "landmark": landmark,
+                    "location": where,
                 },
             )
         form_seq = 0
