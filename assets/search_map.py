@@ -236,7 +236,14 @@ def search_map_files(
 
     def written(kind: str, district: str | None, commune: str | None, path: Path, count: int) -> None:
         files.append(
-            {"kind": kind, "district": district, "commune": commune, "path": str(path), "features": count}
+            # Relative to the output folder, so that the same inputs give the same table anywhere.
+            {
+                "kind": kind,
+                "district": district,
+                "commune": commune,
+                "path": path.relative_to(settings.out).as_posix(),
+                "features": count,
+            }
         )
 
     for (district, commune), group in sites.group_by("district", "commune", maintain_order=True):

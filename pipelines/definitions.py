@@ -11,8 +11,8 @@ import dagster as dg
 import assets
 from pipelines.jobs import build_jobs
 from pipelines.operations import build_union_asset
-from pipelines.schedules import nightly_schedule
-from pipelines.sensors import inbox_sensor
+from pipelines.schedules import nightly_schedule, with_freshness
+from pipelines.sensors import audit_failed_runs, audit_successful_runs, inbox_sensor
 from resources import resources_from_env
 
 _stage_assets = dg.load_assets_from_package_module(assets)
@@ -32,12 +32,14 @@ _ops_tables = [
 ]
 all_assets = [*_stage_assets, *_ops_tables]
 
-defs = dg.Definitions(
-    assets=all_assets,
-    asset_checks=_checks,
-    jobs=build_jobs(all_assets),
-    schedules=[nightly_schedule],
-    sensors=[inbox_sensor],
-    resources=resources_from_env(),
-    executor=dg.in_process_executor,
+defs = with_freshness(
+    dg.Definitions(
+        assets=all_assets,
+        asset_checks=_checks,
+        jobs=build_jobs(all_assets),
+        schedules=[nightly_schedule],
+        sensors=[inbox_sensor, audit_successful_runs, audit_failed_runs],
+        resources=resources_from_env(),
+        executor=dg.in_process_executor,
+    )
 )

@@ -10,13 +10,20 @@ import sys
 
 import dagster as dg
 
+from assets.audit import record_run
 from pipelines.definitions import defs
+from resources import warehouse_from_env
 
 
 def run_pipeline(tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("full_pipeline")
-    return job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or {})
+    result = job.execute_in_process(instance=instance, raise_on_error=False, tags=tags or {})
+    # In-process runs have no daemon to fire the run-status sensors: record the audit here.
+    record_run(
+        instance, result.run_id, warehouse_from_env(), status="SUCCESS" if result.success else "FAILURE"
+    )
+    return result
 
 
 def main() -> int:
