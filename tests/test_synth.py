@@ -451,8 +451,11 @@ def test_places_of_death_mix_levels_and_remains_lie_near_them(tmp_path: Path) ->
             r["recovery_district"] == m["death_district"] and r["recovery_province"] == m["death_province"]
         )
     assert near / len(remains) > 0.8
-    prov = places.load_province("Kiên Giang")
-    centroid = {(c.district, c.name): (c.lat, c.lon) for c in prov.communes}
+    centroid = {
+        (c.province, c.district, c.name): (c.lat, c.lon)
+        for name in {r["recovery_province"] for r in remains.values() if r["recovery_country"] == "Việt Nam"}
+        for c in places.load_province(name).communes
+    }
     rows = _rows(province, "hai_cot", HAI_COT.fields)
     assert len(rows) == len(remains)
     named = 0
@@ -462,7 +465,7 @@ def test_places_of_death_mix_levels_and_remains_lie_near_them(tmp_path: Path) ->
         years = [int(y) for y in __import__("re").findall(r"\d{4}", row["recovery_date"])]
         assert all(y > int(m["death_date"][:4]) for y in years), (row, m["death_date"])
         if row["lat"]:
-            lat, lon = centroid[(r["recovery_district"], r["recovery_commune"])]
+            lat, lon = centroid[(r["recovery_province"], r["recovery_district"], r["recovery_commune"])]
             assert haversine_km(float(row["lat"]), float(row["lon"]), lat, lon) < 15
         given = m["full_name"].split()[-1]
         named += f'"{given}"' in row["artefacts"] or f'"{m["full_name"]}"' in row["artefacts"]

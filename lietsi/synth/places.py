@@ -229,12 +229,24 @@ CAMBODIAN_PLACES = ("Kampot", "Takeo", "Koh Kong", "Battambang", "Siem Reap", "P
 # Where the big battles of the American war were, for main-force soldiers who fell far from home.
 _FAR_BATTLEFIELDS = ("Quảng Trị", "Tây Ninh", "Bình Phước", "Long An", "Kon Tum", "Gia Lai", "Quảng Nam")
 _CITIES = ("Hà Nội", "Hải Phòng", "Đà Nẵng", "Hồ Chí Minh", "Cần Thơ")
-# Fronts (mặt trận, chiến trường) as records name them, by the province where the soldier fell.
+# Fronts (mặt trận, chiến trường) as records name them, by the province where the soldier fell:
+# the Mekong provinces were Military Regions 8 and 9 (Khu 8, Khu 9) of the B2 theatre.
+_KHU_8 = ("Long An", "Tiền Giang", "Bến Tre", "Đồng Tháp")
+_KHU_9 = (
+    "Kiên Giang",
+    "An Giang",
+    "Cần Thơ",
+    "Hậu Giang",
+    "Sóc Trăng",
+    "Bạc Liêu",
+    "Cà Mau",
+    "Vĩnh Long",
+    "Trà Vinh",
+)
 _FRONTS = {
-    "Kiên Giang": ("Mặt trận U Minh", "Chiến trường Tây Nam Bộ"),
-    "Cà Mau": ("Mặt trận U Minh", "Chiến trường Tây Nam Bộ"),
-    "Bạc Liêu": ("Mặt trận U Minh",),
-    "Đồng Tháp": ("Mặt trận Đồng Tháp Mười",),
+    **{p: ("Chiến trường Tây Nam Bộ", "Chiến trường Khu 9") for p in _KHU_9},
+    **{p: ("Chiến trường Khu 8", "Chiến trường Trung Nam Bộ") for p in _KHU_8},
+    "Đồng Tháp": ("Mặt trận Đồng Tháp Mười", "Chiến trường Khu 8"),
     "Long An": ("Mặt trận Long An", "Mặt trận Đồng Tháp Mười"),
     "Tây Ninh": ("Mặt trận Tây Ninh", "Chiến trường miền Đông Nam Bộ"),
     "Bình Phước": ("Chiến trường miền Đông Nam Bộ",),
@@ -244,6 +256,10 @@ _FRONTS = {
     "Kon Tum": ("Chiến trường Tây Nguyên",),
     "Gia Lai": ("Chiến trường Tây Nguyên",),
     "Đắk Lắk": ("Chiến trường Tây Nguyên",),
+}
+# The U Minh forest front covers a few districts of Kiên Giang and Cà Mau only.
+_U_MINH = {("Kiên Giang", d) for d in ("U Minh Thượng", "An Minh", "An Biên", "Vĩnh Thuận")} | {
+    ("Cà Mau", d) for d in ("U Minh", "Thới Bình", "Trần Văn Thời")
 }
 # Provinces on the south-western border, where the 1977-1979 fighting was (Biên giới Tây Nam).
 _SOUTH_WEST_BORDER = ("Kiên Giang", "An Giang", "Đồng Tháp", "Long An", "Tây Ninh", "Bình Phước")
@@ -293,10 +309,12 @@ def province_text(rng: random.Random, province: str) -> str:
     return rng.choice((province, province, f"tỉnh {province}"))
 
 
-def front_text(rng: random.Random, province: str, year: int) -> str:
-    if 1977 <= year <= 1979 and province in _SOUTH_WEST_BORDER:
+def front_text(rng: random.Random, c: Commune, year: int) -> str:
+    if 1977 <= year <= 1979 and c.province in _SOUTH_WEST_BORDER:
         return rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
-    return rng.choice(_FRONTS.get(province, ("Chiến trường miền Nam", f"Mặt trận {province}")))
+    if (c.province, c.district) in _U_MINH and rng.random() < 0.6:
+        return "Mặt trận U Minh"
+    return rng.choice(_FRONTS.get(c.province, ("Chiến trường miền Nam", f"Mặt trận {c.province}")))
 
 
 def death_place(
@@ -355,7 +373,7 @@ def death_place(
     elif r < 0.80:
         level, options = "province", [prov]
     else:
-        level, options = "front", [front_text(rng, c.province, year)]
+        level, options = "front", [front_text(rng, c, year)]
     text = rng.choice([o for o in options if o])
     return _death_place(sys.intern(text), level, c)
 
