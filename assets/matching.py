@@ -36,6 +36,8 @@ class MatchingConfig(dg.Config):
     ignore_length_variants_in_c_stretches: bool = True
     heteroplasmy_concordance: bool = True
     confidence: float = EvidenceSettings.confidence
+    estimate_numerators: bool = True
+    numerator_prior_strength: float = 20.0
 
     def settings(self) -> MatchSettings:
         rules = ComparisonRules(
@@ -51,6 +53,8 @@ class MatchingConfig(dg.Config):
             p_outside=self.p_outside,
             proposed_threshold=self.proposed_threshold,
             review_threshold=self.review_threshold,
+            estimate_numerators=self.estimate_numerators,
+            numerator_prior_strength=self.numerator_prior_strength,
         )
 
 
@@ -147,6 +151,21 @@ def identifications_asset(
                 result.refused_references["reason"].str.starts_with("no recorded consent").sum()
             ),
             "p_outside": result.p_outside,
+            "numerators": dg.MetadataValue.json(result.numerators),
+            "prior_groups": _md(
+                pl.DataFrame(
+                    [
+                        {
+                            "group": g,
+                            "martyrs": result.prior.sizes.get(g),
+                            "share": m,
+                            "per_martyr": result.prior.prior(g),
+                        }
+                        for g, m in sorted(result.prior.masses.items())
+                    ]
+                ),
+                20,
+            ),
             "preview": _md(
                 result.match_candidates.select(
                     "remains_id", "martyr_id", "differences", "verdict", "lr", "lr_nongenetic", "posterior"

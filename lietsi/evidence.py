@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -31,6 +31,10 @@ class Factor:
     lr: float
     text: str
     values: dict[str, Any] = field(default_factory=dict)
+    # For a factor whose numerator the province's data can re-estimate (`estimate_numerators`): the
+    # numerator table and outcome, and the denominator, so that lr = table[outcome] / den.
+    cell: tuple[str, str] | None = None
+    den: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
         return {"factor": self.name, "lr": round(self.lr, 6), "text": self.text, **self.values}
@@ -47,17 +51,24 @@ class EvidenceSettings:
     # P(true age at death inside the estimated range widened by the tolerance | true martyr).
     age_tolerance_years: int = 3
     age_in_range: float = 0.9
-    # P(how the recovery place relates to the recorded place of death | true martyr), by the finest
-    # admin level both texts are placed at (3 commune, 2 district, 1 province, 0 neither placed:
-    # fronts such as `Mặt trận Tây Nam`, Cambodian provinces). A record gives where the man fell,
-    # to the precision the unit's clerk knew; remains are gathered where they lay, usually there,
-    # sometimes in the next commune or district (field graves moved, battles spanning units), and
-    # now and then the record is wrong. The values of each level sum to 1.
-    place_given_match: tuple[tuple[int, tuple[tuple[str, float], ...]], ...] = (
-        (3, (("commune", 0.6), ("district", 0.2), ("province", 0.12), ("elsewhere", 0.08))),
-        (2, (("district", 0.8), ("province", 0.12), ("elsewhere", 0.08))),
-        (1, (("province", 0.92), ("elsewhere", 0.08))),
-        (0, (("same_text", 0.5), ("different", 0.5))),
+    # P(how the recovery place relates to the martyr's place | true martyr), by the source of his
+    # place (`death`: the recorded place of death; `unit`: the area of a local unit, `Du kích xã X`
+    # fought in commune X, `Huyện đội Y` in district Y, used when finer than the recorded place) and
+    # the finest admin level both places are known at (3 commune, 2 district, 1 province or
+    # Cambodia, 0 neither placed: fronts such as `Mặt trận Tây Nam`, compared as texts). A record
+    # gives where the man fell to the precision the clerk knew; remains are gathered where they lay,
+    # usually there, sometimes in the next commune or district (field graves moved, battles spanning
+    # units), and now and then the record is wrong. A local unit's man mostly fell in its area, less
+    # surely than where a record says he fell. The values of each table sum to 1.
+    place_given_match: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = (
+        ("death:3", (("commune", 0.6), ("district", 0.2), ("province", 0.12), ("elsewhere", 0.08))),
+        ("death:2", (("district", 0.8), ("province", 0.12), ("elsewhere", 0.08))),
+        ("death:1", (("province", 0.92), ("elsewhere", 0.08))),
+        ("death:0", (("same_text", 0.5), ("different", 0.5))),
+        ("unit:3", (("commune", 0.5), ("district", 0.25), ("province", 0.15), ("elsewhere", 0.1))),
+        ("unit:2", (("district", 0.7), ("province", 0.2), ("elsewhere", 0.1))),
+        ("unit:1", (("province", 0.9), ("elsewhere", 0.1))),
+        ("unit:0", (("same_text", 0.01), ("different", 0.99))),
     )
     # Distance bands (km) between the recovery coordinates and the death place's unit centroid.
     distance_bands_km: tuple[float, ...] = (5.0, 20.0, 60.0)
@@ -73,6 +84,36 @@ class EvidenceSettings:
     hometown_named_given_match: float = 0.8
     # Floor on any measured pool share, so one odd record cannot make an LR explode.
     min_share: float = 1e-3
+
+
+def numerator_tables(s: EvidenceSettings) -> dict[str, dict[str, float]]:
+    """The numerators the province's data can re-estimate, as tables of P(outcome | true martyr)."""
+    tables = {
+        "sex": {"agree": 1 - s.sex_error, "disagree": s.sex_error},
+        "age": {"inside": s.age_in_range, "outside": 1 - s.age_in_range},
+        "date": {"before": s.date_error, "after": 1 - s.date_error},
+        "distance": {str(i): p for i, p in enumerate(s.distance_band_given_match)},
+    }
+    for key, outcomes in s.place_given_match:
+        tables[f"place:{key}"] = dict(outcomes)
+    return tables
+
+
+def with_numerators(s: EvidenceSettings, tables: dict[str, dict[str, float]]) -> EvidenceSettings:
+    """Settings whose numerators are `tables` (as `numerator_tables` returns them)."""
+    places = tuple(
+        (key, tuple((o, tables[f"place:{key}"][o]) for o, _ in outcomes))
+        for key, outcomes in s.place_given_match
+    )
+    bands = tuple(tables["distance"][str(i)] for i in range(len(s.distance_band_given_match)))
+    return replace(
+        s,
+        sex_error=tables["sex"]["disagree"],
+        age_in_range=tables["age"]["inside"],
+        date_error=tables["date"]["before"],
+        distance_band_given_match=bands,
+        place_given_match=places,
+    )
 
 
 def dna_factor(verdict: str, differences: int, x: int, n: int, s: EvidenceSettings) -> Factor:
@@ -103,11 +144,19 @@ def _share(value: float, s: EvidenceSettings) -> float:
 
 
 def _binary(
-    name: str, event: bool, p_match: float, q: float, text: str, values: dict[str, Any], s: EvidenceSettings
+    name: str,
+    event: bool,
+    outcomes: tuple[str, str],
+    p_match: float,
+    q: float,
+    text: str,
+    values: dict[str, Any],
+    s: EvidenceSettings,
 ) -> Factor:
     """LR of an event with P = p_match for the true martyr and q for someone else, or of its absence."""
-    lr = p_match / q if event else (1 - p_match) / _share(1 - q, s)
-    return Factor(name, lr, text, values)
+    den = q if event else _share(1 - q, s)
+    lr = (p_match if event else 1 - p_match) / den
+    return Factor(name, lr, text, values, (name, outcomes[0] if event else outcomes[1]), den)
 
 
 def sex_factor(
@@ -121,8 +170,9 @@ def sex_factor(
     values = {"register_share": round(q, 4)}
     if est_sex == martyr_sex:
         text = f"estimated sex {est_sex} agrees (share {q:.3f} of the register's estimates)"
-        return Factor("sex", (1 - s.sex_error) / q, text, values)
-    return Factor("sex", s.sex_error / q, f"estimated sex {est_sex}, martyr recorded {martyr_sex}", values)
+        return Factor("sex", (1 - s.sex_error) / q, text, values, ("sex", "agree"), q)
+    text = f"estimated sex {est_sex}, martyr recorded {martyr_sex}"
+    return Factor("sex", s.sex_error / q, text, values, ("sex", "disagree"), q)
 
 
 _AGE = re.compile(r"(\d{1,2})\s*(?:-|–|đến|den|to)\s*(\d{1,2})")
@@ -164,7 +214,7 @@ def age_factor(
     }
     inside = lo <= age_at_death <= hi
     text = f"age at death {age_at_death} {'fits' if inside else 'outside'} estimate {values['estimated']}"
-    return _binary("age", inside, s.age_in_range, q, text, values, s)
+    return _binary("age", inside, ("inside", "outside"), s.age_in_range, q, text, values, s)
 
 
 PLACE_WORDS = {
@@ -209,7 +259,11 @@ def place_relation(
 
 
 def place_factor(
-    relation: tuple[int, str] | None, share: float | None, s: EvidenceSettings, detail: str = ""
+    relation: tuple[int, str] | None,
+    share: float | None,
+    s: EvidenceSettings,
+    detail: str = "",
+    source: str = "death",
 ) -> Factor:
     """share = P(this outcome at this level | the remains are someone else): among the register's
     remains whose recovery place is known at the same level against the martyr's place of death,
@@ -217,13 +271,27 @@ def place_factor(
     if relation is None or share is None:
         return Factor("place", 1.0, "recovery place or place of death not recorded")
     level, outcome = relation
-    p1 = dict(dict(s.place_given_match)[level])[outcome]
+    table = f"{source}:{level}"
+    p1 = dict(dict(s.place_given_match)[table])[outcome]
     q = _share(share, s)
+    words = (
+        PLACE_WORDS[outcome]
+        if source == "death"
+        else PLACE_WORDS[outcome].replace("the recorded place of death", "the area of his local unit")
+    )
     return Factor(
         "place",
         p1 / q,
-        f"{PLACE_WORDS[outcome]}, compared at {LEVELS[level]} level" + (f" ({detail})" if detail else ""),
-        {"level": LEVELS[level], "category": outcome, "p_match": p1, "register_share": round(q, 4)},
+        f"{words}, compared at {LEVELS[level]} level" + (f" ({detail})" if detail else ""),
+        {
+            "source": source,
+            "level": LEVELS[level],
+            "category": outcome,
+            "p_match": round(p1, 4),
+            "register_share": round(q, 4),
+        },
+        (f"place:{table}", outcome),
+        q,
     )
 
 
@@ -259,7 +327,9 @@ def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSetti
         "distance",
         s.distance_band_given_match[band] / q,
         f"recovered {km:.1f} km from the centre of the recorded place of death ({label})",
-        {"km": round(km, 1), "band": label, "pool_share": round(q, 4)},
+        {"km": round(km, 1), "band": label, "register_share": round(q, 4)},
+        ("distance", str(band)),
+        q,
     )
 
 
@@ -279,9 +349,9 @@ def date_factor(
     values = {"register_share_before": round(q, 4)}
     if (recovery_last or recovery) < death:
         text = f"recovered ({recovery.isoformat()}) before the recorded death ({death.isoformat()})"
-        return _binary("date", True, s.date_error, q, text, values, s)
+        return _binary("date", True, ("before", "after"), s.date_error, q, text, values, s)
     text = f"recovered after the recorded death ({death.year} → {recovery.year})"
-    return _binary("date", False, s.date_error, q, text, values, s)
+    return _binary("date", False, ("before", "after"), s.date_error, q, text, values, s)
 
 
 def unit_area_factor(
@@ -396,31 +466,131 @@ def hometown_factor(
     return Factor("hometown", 1.0, "artefacts name no place of the martyr's hometown")
 
 
+OUTSIDE = "outside"
+
+
 @dataclass(frozen=True)
 class PriorModel:
-    """Who the remains could be. A share `p_outside` of the register's remains belongs to nobody in
-    the pool (martyrs of other provinces, civilians); the rest is spread over the missing martyrs in
-    proportion to their weight (by grave status: `Chưa xác định`, gathered but unnamed, is where
-    register remains come from; `Chưa quy tập`, not yet gathered, less likely). `total_weight` is
-    the pool's summed weight."""
+    """Who the remains could be. `masses`: the prior share of the register's remains belonging to
+    each group of missing martyrs (grave status × where he fell: this province, Cambodia, another
+    province, a front), and to nobody in the pool (`outside`: martyrs of other provinces,
+    civilians); within a group every martyr is equally likely (`sizes`: martyrs per group). So a
+    martyr's prior is one over the number of missing martyrs of his group, times the group's share.
+    """
 
-    total_weight: float
-    p_outside: float = 0.5
+    masses: dict[str, float]
+    sizes: dict[str, float]
 
-    def prior(self, weight: float = 1.0) -> float:
-        return (1 - self.p_outside) * weight / max(self.total_weight, 1e-9)
+    @property
+    def p_outside(self) -> float:
+        return self.masses.get(OUTSIDE, 0.0)
+
+    def prior(self, group: str) -> float:
+        return self.masses.get(group, 0.0) / max(self.sizes.get(group, 0.0), 1e-9)
+
+
+def stated_prior(sizes: dict[str, float], weights: dict[str, float], p_outside: float) -> PriorModel:
+    """p_outside for nobody in the pool, the rest over the groups by size × stated weight."""
+    total = sum(sizes[g] * weights.get(g, 1.0) for g in sizes) or 1.0
+    masses = {g: (1 - p_outside) * sizes[g] * weights.get(g, 1.0) / total for g in sizes}
+    return PriorModel({**masses, OUTSIDE: p_outside}, sizes)
 
 
 def posteriors(
-    weighted_lrs: dict[str, float], prior: PriorModel, unscored_mass: float
+    prior_lrs: dict[str, float], p_outside: float, unscored_mass: float
 ) -> tuple[dict[str, float], float]:
     """(P(remains = martyr | evidence) per scored candidate, P(nobody in the pool | evidence)).
 
-    weighted_lrs: each candidate's combined LR times his prior weight; unscored_mass: the same sum
-    over pool martyrs that could not be scored but not excluded either (no reference profile on
-    their maternal line); pool martyrs excluded by DNA contribute nothing. The "nobody in the pool"
-    hypothesis has LR 1.
+    prior_lrs: each candidate's prior times his combined LR; unscored_mass: the same sum over pool
+    martyrs that could not be scored but not excluded either (no reference profile on their
+    maternal line); pool martyrs excluded by DNA contribute nothing. The "nobody in the pool"
+    hypothesis has prior p_outside and LR 1.
     """
-    scale = prior.prior(1.0)
-    denominator = prior.p_outside + scale * (sum(weighted_lrs.values()) + unscored_mass)
-    return {m: scale * lr / denominator for m, lr in weighted_lrs.items()}, prior.p_outside / denominator
+    denominator = p_outside + sum(prior_lrs.values()) + unscored_mass
+    return {m: v / denominator for m, v in prior_lrs.items()}, p_outside / denominator
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored (remains, martyr) pair for `estimate`: the martyr's prior `group`, `fixed` = the
+    LRs that are not re-estimated (DNA, artefact, hometown, unit area), `cells` = (cell, den) of
+    the rest."""
+
+    group: str
+    fixed: float
+    cells: tuple[tuple[tuple[str, str], float], ...]
+
+
+@dataclass(frozen=True)
+class RemainsTerms:
+    """A profiled remains' hypotheses: its DNA candidates, and the missing martyrs with no reference
+    on their line (`unscored`: (group, place cell) → Σ 1/den; `unscored_flat`: group → how many
+    of them have a place that cannot be compared, LR 1)."""
+
+    candidates: tuple[Candidate, ...]
+    unscored: dict[tuple[str, tuple[str, str]], float]
+    unscored_flat: dict[str, float]
+
+
+def _lr(tables: dict[str, dict[str, float]], cells: tuple[tuple[tuple[str, str], float], ...]) -> float:
+    return math.prod(tables[t][o] / den for (t, o), den in cells)
+
+
+def estimate(
+    terms: list[RemainsTerms],
+    tables0: dict[str, dict[str, float]],
+    prior0: PriorModel,
+    strength: float,
+    iterations: int = 200,
+    tolerance: float = 1e-5,
+) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
+    """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
+
+    The mixture of Fellegi–Sunter record linkage: each remains is one missing martyr or nobody in
+    the pool; the E-step gives each hypothesis its posterior under the current numerators and group
+    shares, the M-step sets each table to the posterior-weighted share of each outcome and each
+    group's share (and `outside`) to its mean posterior. The stated assumptions enter as Dirichlet
+    priors worth `strength` remains per table and for the group shares, so what few pairs show
+    stays near what was assumed. The denominators stay measured; the ground truth is never used.
+    """
+    tables = {t: dict(v) for t, v in tables0.items()}
+    masses = dict(prior0.masses)
+    sizes = prior0.sizes
+    it = 0
+    while it < iterations:
+        it += 1
+        counts = {t: dict.fromkeys(v, 0.0) for t, v in tables.items()}
+        shares = dict.fromkeys(masses, 0.0)
+        prior = {g: masses[g] / max(sizes.get(g, 0.0), 1e-9) for g in masses if g != OUTSIDE}
+        for r in terms:
+            lrs = [prior[c.group] * c.fixed * _lr(tables, c.cells) for c in r.candidates]
+            unscored = {gc: prior[gc[0]] * tables[gc[1][0]][gc[1][1]] * v for gc, v in r.unscored.items()}
+            flat = {g: prior[g] * v for g, v in r.unscored_flat.items()}
+            denominator = masses[OUTSIDE] + sum(lrs) + sum(unscored.values()) + sum(flat.values())
+            for c, lr in zip(r.candidates, lrs, strict=True):
+                shares[c.group] += lr / denominator
+                for (t, o), _ in c.cells:
+                    counts[t][o] += lr / denominator
+            for (g, (t, o)), v in unscored.items():
+                shares[g] += v / denominator
+                counts[t][o] += v / denominator
+            for g, v in flat.items():
+                shares[g] += v / denominator
+            shares[OUTSIDE] += masses[OUTSIDE] / denominator
+        new = {
+            t: {o: (strength * tables0[t][o] + n) / (strength + sum(c.values())) for o, n in c.items()}
+            for t, c in counts.items()
+        }
+        new_masses = {
+            g: (strength * prior0.masses[g] + n) / (strength + len(terms)) for g, n in shares.items()
+        }
+        change = max(
+            [
+                *(abs(new_masses[g] - masses[g]) for g in masses),
+                *(abs(new[t][o] - tables[t][o]) for t in new for o in new[t]),
+            ]
+        )
+        tables, masses = new, new_masses
+        if change < tolerance:
+            break
+    return tables, PriorModel(masses, sizes), it

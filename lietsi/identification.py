@@ -16,8 +16,9 @@ from __future__ import annotations
 import bisect
 import json
 import math
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
@@ -26,24 +27,31 @@ import polars as pl
 from lietsi.candidate_search import find_candidates
 from lietsi.dates import from_columns
 from lietsi.evidence import (
+    Candidate,
     EvidenceSettings,
     Factor,
     PriorModel,
+    RemainsTerms,
     age_factor,
     artefact_name_factor,
     date_factor,
     distance_band,
     distance_factor,
     dna_factor,
+    estimate,
     haversine_km,
     hometown_factor,
     inscriptions,
+    numerator_tables,
     parse_age_range,
     place_factor,
+    place_level,
     place_relation,
     posteriors,
     sex_factor,
+    stated_prior,
     unit_area_factor,
+    with_numerators,
 )
 from lietsi.lab import relative_lines
 from lietsi.matching import Comparison, ComparisonRules, compare
@@ -71,6 +79,14 @@ class MatchSettings:
     default_status_weight: float = 1.0
     proposed_threshold: float = 0.99
     review_threshold: float = 0.05
+    # Re-estimate the numerators and p_outside on the province's own remains (EM, Fellegi–Sunter
+    # style; `evidence.estimate_numerators`), the stated values as a prior worth this many remains.
+    estimate_numerators: bool = True
+    numerator_prior_strength: float = 20.0
+    # Inside that estimate the haplotype frequency is the median-unbiased (50%) Clopper–Pearson
+    # bound: a mixture estimated on deliberately low DNA weights would over-state p_outside; the
+    # reported LR and posterior keep the 95% bound (SWGDAM).
+    estimation_confidence: float = 0.5
 
 
 # --- references and maternal lines ----------------------------------------------------------------
@@ -298,8 +314,10 @@ class Pool:
     """The missing martyrs: who the remains could be, their places of death and names."""
 
     size: int
-    martyr_place_key: dict[str, str]  # martyr_id → place_key of the recorded place of death
-    key_places: dict[str, dict[str, str | None]]  # place key → parsed admin units (death places)
+    # martyr_id → key of his place: the recorded place of death, or his local unit's area when finer
+    martyr_place_key: dict[str, str]
+    martyr_place_source: dict[str, str]  # martyr_id → `death` or `unit`
+    key_places: dict[str, dict[str, str | None]]  # place key → parsed admin units
     centroids: dict[str, tuple[float, float]]  # martyr_id → centroid of the death place
     given: Counter
     full: Counter
@@ -382,9 +400,80 @@ def unit_centroid(
     return float(unit.latitude), float(unit.longitude)
 
 
+CAMBODIA = "Campuchia"
+# Cambodian provinces as Vietnamese records write them (ascii keys): where the 1977–1989 dead fell
+# and where repatriated remains were found. `chiến trường K` is the army's name for Cambodia.
+_CAMBODIAN_PROVINCES = {
+    "banteay meanchey": "Banteay Meanchey", "battambang": "Battambang", "bat tam bang": "Battambang",
+    "kampong cham": "Kampong Cham", "kong pong cham": "Kampong Cham", "kampong chhnang": "Kampong Chhnang",
+    "kampong speu": "Kampong Speu", "kampong thom": "Kampong Thom", "kampot": "Kampot", "cam pot": "Kampot",
+    "kandal": "Kandal", "kep": "Kep", "koh kong": "Koh Kong", "kratie": "Kratie", "mondulkiri": "Mondulkiri",
+    "oddar meanchey": "Oddar Meanchey", "pailin": "Pailin", "phnom penh": "Phnom Penh",
+    "nong penh": "Phnom Penh", "preah sihanouk": "Preah Sihanouk", "kompong som": "Preah Sihanouk",
+    "preah vihear": "Preah Vihear", "prey veng": "Prey Veng", "pursat": "Pursat", "poc xat": "Pursat",
+    "ratanakiri": "Ratanakiri", "siem reap": "Siem Reap", "xiem riep": "Siem Reap",
+    "stung treng": "Stung Treng", "svay rieng": "Svay Rieng", "svay rien": "Svay Rieng", "takeo": "Takeo",
+    "ta keo": "Takeo", "tbong khmum": "Tbong Khmum",
+}  # fmt: skip
+_CAMBODIA_WORDS = re.compile(r"\b(campuchia|cam pu chia|cambodia|chien truong k|quoc te)\b")
+# A front (mặt trận, chiến trường) or a border names a war region, not an admin unit: `Mặt trận U
+# Minh` spans two provinces and is not the district U Minh.
+_FRONT_WORDS = re.compile(r"^(mat tran|chien truong|bien gioi|mien)\b")
+
+
 def _place_dict(text: str | None, default_province: str | None = None) -> dict[str, str | None]:
+    """Admin units of a place; Cambodia is one more `province` whose provinces are `districts`;
+    a front is not placed (compared as text)."""
+    key = place_key(text)
+    cambodian = next((name for k, name in _CAMBODIAN_PROVINCES.items() if f" {k} " in f" {key} "), None)
+    if cambodian or _CAMBODIA_WORDS.search(key):
+        return {"commune": None, "district": cambodian, "province": CAMBODIA}
+    if _FRONT_WORDS.match(key):
+        return {"commune": None, "district": None, "province": None}
     p = parse_place(text, default_province)
     return {"commune": p.commune, "district": p.district, "province": p.province}
+
+
+_GUERRILLA = re.compile(r"^(?:du kich|dk)\s+(.+)$")
+_DISTRICT_TROOPS = re.compile(r"^(?:doi|h doi|thi doi|thanh doi)\s+(.+)$")
+
+
+def unit_place(
+    unit: str | None, default_province: str | None, communes: dict[str, set[tuple[str, str]]]
+) -> dict[str, str | None] | None:
+    """Where a local unit fought: `Du kích xã X` (commune guerrillas) in commune X of the province,
+    `Huyện đội Y` / `H.đội Y` (district troops) in district Y. `communes`: ascii commune name →
+    (district, commune) known in the province; an ambiguous commune name gives nothing."""
+    key = place_key(unit)
+    if not key or not default_province:
+        return None
+    m = _GUERRILLA.match(key)
+    if m:
+        found = communes.get(m.group(1), set())
+        if len(found) != 1:
+            return None
+        district, commune = next(iter(found))
+        return {"commune": commune, "district": district, "province": default_province}
+    m = _DISTRICT_TROOPS.match(key)
+    if m:
+        p = parse_place(m.group(1), default_province)
+        if p.district and p.province == default_province:
+            return {"commune": None, "district": p.district, "province": p.province}
+    return None
+
+
+def commune_index(martyrs: pl.DataFrame, province: str | None) -> dict[str, set[tuple[str, str]]]:
+    """ascii commune name → (district, commune) of the province, from the martyrs' hometowns."""
+    index: dict[str, set[tuple[str, str]]] = {}
+    if not province or "hometown_commune" not in martyrs.columns:
+        return index
+    rows = martyrs.filter(pl.col("hometown_province") == province).select(
+        "hometown_district", "hometown_commune"
+    )
+    for district, commune in rows.unique().iter_rows():
+        if district and commune:
+            index.setdefault(place_key(commune), set()).add((district, commune))
+    return index
 
 
 def _age_at_death(birth_year: int | None, death: date | None) -> int | None:
@@ -413,16 +502,26 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
     """(missing martyrs, their statistics); missing = grave not identified (`Đã xác định`)."""
     missing = martyrs.filter(pl.col("grave_status").fill_null("") != IDENTIFIED)
     martyr_key: dict[str, str] = {}
+    martyr_source: dict[str, str] = {}
     key_places: dict[str, dict[str, str | None]] = {}
     centroids: dict[str, tuple[float, float]] = {}
-    for mid, text in missing.select("martyr_id", "death_place").iter_rows():
+    communes = commune_index(martyrs, default_province)
+    units = missing["unit"] if "unit" in missing.columns else pl.Series([None] * missing.height)
+    for (mid, text), unit in zip(missing.select("martyr_id", "death_place").iter_rows(), units, strict=True):
         key = place_key(text)
+        if key and key not in key_places:
+            key_places[key] = _place_dict(text, default_province)
+        death = key_places.get(key, {})
+        source = "death"
+        local = unit_place(unit, default_province, communes)
+        if local and _finer_and_consistent(local, death):
+            key, source = f"unit {place_key(unit)}", "unit"
+            key_places[key] = local
+            death = local
         martyr_key[mid] = key
+        martyr_source[mid] = source
         if not key:
             continue
-        if key not in key_places:
-            key_places[key] = _place_dict(text, default_province)
-        death = key_places[key]
         centroid = unit_centroid(death["commune"], death["district"], death["province"])
         if centroid:
             centroids[mid] = centroid
@@ -437,6 +536,7 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
     pool = Pool(
         size=missing.height,
         martyr_place_key=martyr_key,
+        martyr_place_source=martyr_source,
         key_places=key_places,
         centroids=centroids,
         given=Counter(g for g in (_given_key(n) for n in missing["full_name"].to_list()) if g),
@@ -446,6 +546,18 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
         unit_provinces=unit_provinces,
     )
     return missing, pool
+
+
+def _finer_and_consistent(local: dict[str, str | None], death: dict[str, str | None]) -> bool:
+    """A unit's area replaces the recorded place of death when it is finer and inside it (or the
+    record names only a front)."""
+    if place_level(local) <= place_level(death):
+        return False
+    if not death.get("province"):
+        return True
+    if death["province"] != local["province"]:
+        return False
+    return not death.get("district") or death["district"] == local["district"]
 
 
 # --- evidence per pair -------------------------------------------------------------------------------
@@ -573,29 +685,74 @@ def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
     if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
         km = haversine_km(float(lat), float(lon), *centroid)
         return distance_factor(km, reg.band_shares(centroid, s)[distance_band(km, s)], s)
-    return _place(r["place_key"], r["place"], death_key, pool, reg, s, f"{r.get('recovery_place')} / "
-                  f"{m.get('death_place')}")  # fmt: skip
+    source = pool.martyr_place_source.get(m["martyr_id"], "death")
+    against = m.get("death_place") if source == "death" else m.get("unit")
+    return _place(
+        r["place_key"], r["place"], death_key, pool, reg, s, source, f"{r.get('recovery_place')} / {against}"
+    )
 
 
 def _place(
-    key: str, place: dict, death_key: str, pool: Pool, reg: Register, s: EvidenceSettings, detail: str = ""
+    key: str,
+    place: dict,
+    death_key: str,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    source: str = "death",
+    detail: str = "",
 ) -> Factor:
     death = pool.key_places.get(death_key, {})
     relation = place_relation(key, place, death_key, death)
     share = reg.place_shares(death_key, death).get(relation) if relation else None
-    return place_factor(relation, share, s, detail=detail)
+    return place_factor(relation, share, s, detail=detail, source=source)
 
 
-def unscored_mass(r: dict, unsampled_keys: Counter, pool: Pool, reg: Register, s: EvidenceSettings) -> float:
-    """Summed prior weight × place LR of the missing martyrs with no reference profile (they cannot
-    be excluded); their other factors are taken at their average, 1."""
-    return sum(
-        n * _place(r["place_key"], r["place"], key, pool, reg, s).lr for key, n in unsampled_keys.items()
-    )
+def unscored_terms(
+    r: dict, unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
+) -> tuple[dict[tuple[str, tuple[str, str]], float], dict[str, float]]:
+    """The missing martyrs with no reference profile (they cannot be excluded), by prior group and
+    place cell: ((group, cell) → Σ 1/den, group → how many have a place that cannot be compared).
+    Their other factors are taken at their average, 1."""
+    cells: dict[tuple[str, tuple[str, str]], float] = {}
+    flat: dict[str, float] = {}
+    for (key, source, group), n in unsampled.items():
+        f = _place(r["place_key"], r["place"], key, pool, reg, s, source)
+        if f.cell is None:
+            flat[group] = flat.get(group, 0.0) + n
+        else:
+            cells[(group, f.cell)] = cells.get((group, f.cell), 0.0) + n / f.den
+    return cells, flat
 
 
 def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
     return dict(settings.status_weights).get(grave_status or "", settings.default_status_weight)
+
+
+def prior_group(m: dict, pool: Pool, default_province: str | None) -> str:
+    """`<grave status> / <where he fell>`: this province (`here`), Cambodia, another province, or no
+    province on record (a front, blank). Remains are gathered where men fell, so the groups' shares
+    of the register differ; they are stated flat and estimated on the province's remains."""
+    place = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+    province = place.get("province")
+    where = (
+        "unplaced"
+        if not province
+        else "here"
+        if province == default_province
+        else "cambodia"
+        if province == CAMBODIA
+        else "elsewhere"
+    )
+    return f"{m.get('grave_status') or 'unknown'} / {where}"
+
+
+@dataclass(frozen=True)
+class Scoring:
+    scored: pl.DataFrame
+    prior: PriorModel
+    numerators: dict[str, dict[str, float]]
+    iterations: int
 
 
 def score_candidates(
@@ -606,37 +763,56 @@ def score_candidates(
     sampled_martyrs: set[str],
     settings: MatchSettings,
     default_province: str | None = None,
-) -> tuple[pl.DataFrame, float]:
-    """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair; return
-    them with the share of remains assumed to belong to nobody in the pool."""
+    profiled: list[str] | None = None,
+) -> Scoring:
+    """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
+    the prior and the numerator tables used (re-estimated on the profiled remains when
+    `settings.estimate_numerators`)."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
-    weight = {mid: status_weight(m.get("grave_status"), settings) for mid, m in martyr_rows.items()}
-    total_weight = sum(weight.values())
+    group = {mid: prior_group(m, pool, default_province) for mid, m in martyr_rows.items()}
+    sizes = dict(Counter(group.values()))
+    weights = {
+        g: status_weight(
+            next(m.get("grave_status") for mid, m in martyr_rows.items() if group[mid] == g), settings
+        )
+        for g in sizes
+    }
+    prior = stated_prior(sizes, weights, settings.p_outside)
     unsampled: Counter = Counter()
     for mid in martyr_rows:
         if mid not in sampled_martyrs:
-            unsampled[pool.martyr_place_key.get(mid, "")] += weight[mid]
+            place = (pool.martyr_place_key.get(mid, ""), pool.martyr_place_source.get(mid, "death"))
+            unsampled[(*place, group[mid])] += 1
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
-    by_remains: dict[str, dict] = {}
-    for remains_id, group in pairs.group_by("remains_id", maintain_order=True):
-        r = features.get(remains_id[0])
-        if r is None:
-            continue
+    groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
+    tables = numerator_tables(s)
+    iterations = 0
+    if settings.estimate_numerators:
+        ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
+        point = replace(s, confidence=settings.estimation_confidence)
+        terms = [
+            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unsampled, point) for r in ids
+        ]
+        tables, prior, iterations = estimate(terms, tables, prior, settings.numerator_prior_strength)
+        s = with_numerators(s, tables)
+    rows = []
+    for remains_id, pairs_of in groups.items():
+        r = features[remains_id]
         scored = {}
-        for rec in group.iter_rows(named=True):
+        for rec in pairs_of.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
             dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
             others = nongenetic_factors(r, m, pool, reg, s)
             scored[rec["martyr_id"]] = (rec, dna, others, math.prod(f.lr for f in others))
-        by_remains[remains_id[0]] = scored
-    prior = PriorModel(total_weight, settings.p_outside)
-    rows = []
-    for remains_id, scored in by_remains.items():
-        weighted = {mid: weight[mid] * v[1].lr * v[3] for mid, v in scored.items()}
-        post, _ = posteriors(weighted, prior, unscored_mass(features[remains_id], unsampled, pool, reg, s))
+        prior_lrs = {mid: prior.prior(group[mid]) * v[1].lr * v[3] for mid, v in scored.items()}
+        cells, flat = unscored_terms(r, unsampled, pool, reg, s)
+        mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
+            prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+        )
+        post, _ = posteriors(prior_lrs, prior.p_outside, mass)
         for mid, (rec, dna, others, lr_ng) in scored.items():
             rows.append(
                 {
@@ -644,7 +820,8 @@ def score_candidates(
                     "lr": dna.lr,
                     "lr_nongenetic": lr_ng,
                     "lr_total": dna.lr * lr_ng,
-                    "prior": prior.prior(weight[mid]),
+                    "prior_group": group[mid],
+                    "prior": prior.prior(group[mid]),
                     "posterior": post[mid],
                     "factors": json.dumps(
                         [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
@@ -652,15 +829,40 @@ def score_candidates(
                 }
             )
     if not rows:
-        return pairs.with_columns(
+        frame = pairs.with_columns(
             lr=pl.lit(None, pl.Float64),
             lr_nongenetic=pl.lit(None, pl.Float64),
             lr_total=pl.lit(None, pl.Float64),
+            prior_group=pl.lit(None, pl.String),
             prior=pl.lit(None, pl.Float64),
             posterior=pl.lit(None, pl.Float64),
             factors=pl.lit(None, pl.String),
-        ), prior.p_outside
-    return pl.DataFrame(rows, infer_schema_length=None), prior.p_outside
+        )
+    else:
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+    return Scoring(frame, prior, tables, iterations)
+
+
+def _terms(
+    r: dict,
+    pairs_of: pl.DataFrame | None,
+    martyr_rows: dict[str, dict],
+    group: dict[str, str],
+    pool: Pool,
+    reg: Register,
+    unsampled: Counter,
+    s: EvidenceSettings,
+) -> RemainsTerms:
+    """One remains' hypotheses for the estimate (`evidence.estimate`)."""
+    candidates = []
+    for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
+        dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
+        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s)
+        fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
+        cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
+        candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
+    cells, flat = unscored_terms(r, unsampled, pool, reg, s)
+    return RemainsTerms(tuple(candidates), cells, flat)
 
 
 # --- the whole province --------------------------------------------------------------------------------
@@ -675,6 +877,8 @@ class MatchResult:
     refused_references: pl.DataFrame
     baseline: pl.DataFrame  # mtDNA-only: remains_id, martyr_id
     p_outside: float
+    numerators: dict[str, dict[str, float]]  # P(outcome | true martyr) used (stated or re-estimated)
+    prior: PriorModel  # group shares used (stated or re-estimated)
 
 
 def identify(
@@ -702,7 +906,10 @@ def identify(
     rp = remains_profiles.sort("remains_id").unique("remains_id", keep="first")
     pairs = dna_pairs(rp, refs, frequencies, settings.rules)
     sampled = set(refs["martyr_id"].to_list())
-    scored, p_outside = score_candidates(pairs, remains, missing, pool, sampled, settings, province)
+    scoring = score_candidates(
+        pairs, remains, missing, pool, sampled, settings, province, rp["remains_id"].to_list()
+    )
+    scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(scored, identifications, p_outside)
@@ -715,6 +922,8 @@ def identify(
         refused_references=refused,
         baseline=mtdna_only_baseline(scored),
         p_outside=p_outside,
+        numerators=scoring.numerators,
+        prior=scoring.prior,
     )
 
 
@@ -759,9 +968,11 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             "reasons": rec["reasons"],
             "prior": {
                 "this_martyr": rec["prior"],
+                "group": rec["prior_group"],
                 "p_outside_pool": p_outside,
-                "text": f"1 − {p_outside:.3f} (remains of nobody in the pool) spread over the "
-                "missing martyrs of the province, weighted by grave status",
+                "text": f"{rec['prior']:.2e}: the share of the register's remains belonging to the "
+                f"missing martyrs of his group ({rec['prior_group']}), over their number; "
+                f"{p_outside:.3f} of the remains belong to nobody in the pool",
             },
             "dna": {
                 "verdict": rec["verdict"],

@@ -187,8 +187,10 @@ def summary_page(
                 ["missing martyrs sampled, no remains matches", martyrs.get("not_found", 0)],
             ],
         ),
-        f"<p>Prior: a share {p_outside:g} of register remains is assumed to belong to no missing martyr "
-        "of the province (martyrs of other provinces); the rest is spread over the missing martyrs.</p>",
+        f"<p>Prior: a share {p_outside:.3f} of register remains belongs to no missing martyr of the "
+        "province (martyrs of other provinces), estimated with the evidence's numerators on the "
+        "register itself; the rest is shared by groups of missing martyrs (grave status, where they "
+        "fell), equally within a group.</p>",
         "<h2>Identifications</h2>",
     ]
     rows = []

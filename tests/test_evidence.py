@@ -11,14 +11,16 @@ import pytest
 
 from lietsi.assignment import Thresholds, assign, solve
 from lietsi.evidence import (
+    Candidate,
     EvidenceSettings,
-    PriorModel,
+    RemainsTerms,
     age_factor,
     artefact_name_factor,
     clopper_pearson_upper,
     date_factor,
     distance_factor,
     dna_factor,
+    estimate,
     haversine_km,
     hometown_factor,
     inscriptions,
@@ -28,6 +30,7 @@ from lietsi.evidence import (
     place_relation,
     posteriors,
     sex_factor,
+    stated_prior,
     unit_area_factor,
 )
 
@@ -112,7 +115,10 @@ def test_place_relation_by_the_finest_common_level():
 
 def test_place_factor_numerator_by_level_and_measured_share():
     commune = place_factor((3, "commune"), 0.01, S)
-    assert commune.lr == pytest.approx(dict(dict(S.place_given_match)[3])["commune"] / 0.01)
+    assert commune.lr == pytest.approx(dict(dict(S.place_given_match)["death:3"])["commune"] / 0.01)
+    assert commune.cell == ("place:death:3", "commune") and commune.den == 0.01
+    # a local unit's area is a weaker witness than the recorded place of death
+    assert place_factor((3, "commune"), 0.01, S, source="unit").lr < commune.lr
     district = place_factor((2, "district"), 0.1, S)
     assert place_factor((3, "commune"), 0.002, S).lr > commune.lr > district.lr > 1
     assert place_factor((1, "elsewhere"), 0.5, S).lr < 1
@@ -180,16 +186,58 @@ def test_hometown_factor():
 
 
 def test_posterior_accounts_for_competitors_unsampled_martyrs_and_outsiders():
-    prior = PriorModel(total_weight=1000, p_outside=0.5)
-    alone, p0 = posteriors({"m1": 1e6}, prior, unscored_mass=0)
+    prior = stated_prior({"a": 1000}, {}, 0.5)
+    assert prior.prior("a") == pytest.approx(0.5 / 1000) and prior.p_outside == 0.5
+    alone, p0 = posteriors({"m1": prior.prior("a") * 1e6}, prior.p_outside, unscored_mass=0)
     assert alone["m1"] > 0.99 and p0 < 0.01
     # two brothers on one maternal line with the same evidence split the probability
-    split, _ = posteriors({"m1": 1e6, "m2": 1e6}, prior, unscored_mass=0)
+    split, _ = posteriors({"m1": 500.0, "m2": 500.0}, prior.p_outside, unscored_mass=0)
     assert split["m1"] == pytest.approx(split["m2"]) and split["m1"] < 0.5
     # a weak match: the remains more likely belong to nobody in the pool
-    weak, p0 = posteriors({"m1": 100}, prior, unscored_mass=300)
+    weak, p0 = posteriors({"m1": prior.prior("a") * 100}, prior.p_outside, unscored_mass=0.15)
     assert weak["m1"] < 0.2 and p0 > 0.5
     assert sum(weak.values()) + p0 < 1  # the rest is the unsampled martyrs
+
+
+def test_stated_prior_spreads_the_pool_share_by_group_size_and_weight():
+    prior = stated_prior({"gathered": 300, "not_gathered": 100}, {"not_gathered": 0.25}, 0.4)
+    assert sum(prior.masses.values()) == pytest.approx(1.0)
+    assert prior.prior("not_gathered") == pytest.approx(0.25 * prior.prior("gathered"))
+
+
+def _mixture(n_remains: int, true_commune: float, seed: int = 3) -> list[RemainsTerms]:
+    """Remains drawn from the model itself: 60% belong to one of 100 sampled martyrs (group g), 40%
+    to nobody. Each other martyr's reference matches by chance with probability 0.02 (DNA LR 50);
+    the place agrees at commune level with probability `true_commune` for the true martyr, 0.05
+    (the measured share) for anyone else."""
+    import random
+
+    rng = random.Random(seed)
+    terms = []
+    for _ in range(n_remains):
+        owner = rng.randrange(100) if rng.random() < 0.6 else None
+        candidates = []
+        for k in range(100):
+            if k != owner and rng.random() >= 0.02:
+                continue
+            commune = rng.random() < (true_commune if k == owner else 0.05)
+            cell = (("place:death:3", "commune" if commune else "elsewhere"), 0.05 if commune else 0.95)
+            candidates.append(Candidate("g", 50.0, (cell,)))
+        terms.append(RemainsTerms(tuple(candidates), {}, {}))
+    return terms
+
+
+def test_em_recovers_the_numerator_and_the_outside_share():
+    tables0 = {"place:death:3": {"commune": 0.5, "elsewhere": 0.5}}
+    prior0 = stated_prior({"g": 100}, {}, 0.5)
+    tables, prior, iterations = estimate(_mixture(4000, 0.8), tables0, prior0, strength=20)
+    # a statistical estimate (about 1,400 true pairs hidden among 10,000): within sampling error
+    assert tables["place:death:3"]["commune"] == pytest.approx(0.8, abs=0.07)
+    assert 1 < iterations < 200
+    assert prior.p_outside == pytest.approx(0.4, abs=0.05)
+    # with few remains the stated value (the prior) holds more weight
+    few, _, _ = estimate(_mixture(10, 0.8), tables0, prior0, strength=20)
+    assert abs(few["place:death:3"]["commune"] - 0.5) < abs(tables["place:death:3"]["commune"] - 0.5)
 
 
 # --- assignment -------------------------------------------------------------------------------------------
