@@ -263,6 +263,8 @@ _U_MINH = {("Kiên Giang", d) for d in ("U Minh Thượng", "An Minh", "An Biên
 }
 # Provinces on the south-western border, where the 1977-1979 fighting was (Biên giới Tây Nam).
 _SOUTH_WEST_BORDER = ("Kiên Giang", "An Giang", "Đồng Tháp", "Long An", "Tây Ninh", "Bình Phước")
+# The northern border war, 1979-1989.
+_NORTH_BORDER = ("Hà Giang", "Lạng Sơn", "Cao Bằng", "Lào Cai", "Quảng Ninh")
 _CAMBODIA_TEXTS = (
     "Chiến trường Campuchia",
     "Mặt trận Campuchia",
@@ -312,9 +314,27 @@ def province_text(rng: random.Random, province: str) -> str:
 def front_text(rng: random.Random, c: Commune, year: int) -> str:
     if 1977 <= year <= 1979 and c.province in _SOUTH_WEST_BORDER:
         return rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
+    if year >= 1979 and c.province in _NORTH_BORDER:
+        return rng.choice(
+            (
+                "Biên giới phía Bắc",
+                "Mặt trận phía Bắc",
+                "Mặt trận Vị Xuyên" if c.province == "Hà Giang" else f"Mặt trận {c.province}",
+            )
+        )
     if (c.province, c.district) in _U_MINH and rng.random() < 0.6:
         return "Mặt trận U Minh"
-    return rng.choice(_FRONTS.get(c.province, ("Chiến trường miền Nam", f"Mặt trận {c.province}")))
+    if c.province in _FRONTS:
+        return rng.choice(_FRONTS[c.province])
+    if _war_south(load_province(c.province)):
+        return rng.choice(("Chiến trường miền Nam", f"Mặt trận {c.province}"))
+    return f"Mặt trận {c.province}"
+
+
+def _war_south(province: Province) -> bool:
+    """South of the 17th parallel (Quảng Trị, code 45, and below): the southern battlefields of
+    the American war, and the provinces whose soldiers went to Cambodia from 1977."""
+    return int(province.code) >= 45
 
 
 def death_place(
@@ -329,23 +349,28 @@ def death_place(
 
     Commune guerrillas (`area`) and district troops (`area_district`) fell where they served;
     main-force soldiers at home, in a neighbouring province or on the big battlefields; from 1977
-    on, in a southern province, often in Cambodia. `local`: he fell in `province` or in Cambodia
+    on, for a province south of the 17th parallel, often in Cambodia; from 1979, for a northern
+    one, often on the northern border. `local`: he fell in `province` or in Cambodia
     (martyrs of other provinces whose remains lie here). The text mixes levels as registries do:
     about half a commune or district, a quarter a province, a quarter a front or a country.
     """
-    if year >= 1977 and province.southern and rng.random() < 0.55:
+    if year >= 1977 and _war_south(province) and rng.random() < 0.55:
         where = rng.choice(CAMBODIAN_PLACES)
         text = rng.choice((*_CAMBODIA_TEXTS, f"Tỉnh {where}, Campuchia", f"{where}, Campuchia"))
         if year <= 1979 and rng.random() < 0.3:
             text = rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
         return _death_place(sys.intern(text), "abroad", None, where)
-    if area is not None and rng.random() < 0.8:
+    if year >= 1979 and not _war_south(province) and area is None and rng.random() < 0.4:
+        c = rng.choice(load_province(rng.choice(_NORTH_BORDER)).communes)
+    elif area is not None and rng.random() < 0.8:
         c = area
     elif area is not None or area_district is not None:
         district = area.district if area is not None else area_district
         c = rng.choice([x for x in province.communes if x.district == district])
     else:
         r = rng.random()
+        if not local and not _war_south(province) and 1955 <= year <= 1975:
+            r = 0.8 if r < 0.8 else 0.0  # northern soldiers fell mostly on the southern battlefields
         if local or r < 0.45:
             home = province
         elif r < 0.8:
