@@ -92,6 +92,7 @@ def numerator_tables(s: EvidenceSettings) -> dict[str, dict[str, float]]:
         "sex": {"agree": 1 - s.sex_error, "disagree": s.sex_error},
         "age": {"inside": s.age_in_range, "outside": 1 - s.age_in_range},
         "date": {"before": s.date_error, "after": 1 - s.date_error},
+        "artefact": {"names": s.inscription_names_owner, "other": 1 - s.inscription_names_owner},
         "distance": {str(i): p for i, p in enumerate(s.distance_band_given_match)},
     }
     for key, outcomes in s.place_given_match:
@@ -111,6 +112,7 @@ def with_numerators(s: EvidenceSettings, tables: dict[str, dict[str, float]]) ->
         sex_error=tables["sex"]["disagree"],
         age_in_range=tables["age"]["inside"],
         date_error=tables["date"]["before"],
+        inscription_names_owner=tables["artefact"]["names"],
         distance_band_given_match=bands,
         place_given_match=places,
     )
@@ -404,44 +406,58 @@ def artefact_name_factor(
     given_share: float | None,
     full_share: float | None,
     s: EvidenceSettings,
+    alias_share: float | None = None,
 ) -> Factor:
     """Does an inscription name the martyr? `martyr_names`: full name first, then aliases.
-    given_share / full_share: pool share of the martyr's given name / full name (variant keys)."""
+    given_share / full_share: pool share of the martyr's given name / full name (variant keys);
+    alias_share: the largest pool share of his aliases' last words as given names (a nom de
+    guerre `Ba Quý` is as common as soldiers called Quý, not as rare as his full name)."""
     if not inscription_texts:
         return Factor("artefact", 1.0, "no name read on the artefacts")
     names = [n for n in martyr_names if n]
     if not names:
         return Factor("artefact", 1.0, "martyr has no recorded name")
-    best_full = max(name_similarity(t, n) for t in inscription_texts for n in names)
+    cell = ("artefact", "names")
+    full = [t for t in inscription_texts if len(_name_parts(t)) >= 2]
+    best_full = max((name_similarity(t, names[0]) for t in full), default=0.0)
     if best_full >= s.name_match_min_similarity and full_share is not None:
         q = _share(full_share, s)
         return Factor(
             "artefact",
             s.inscription_names_owner / q,
-            f"artefact inscription {inscription_texts[0]!r} gives the martyr's full name",
+            f"artefact inscription {full[0]!r} gives the martyr's full name",
             {"similarity": round(best_full, 3), "pool_share": round(q, 5)},
+            cell,
+            q,
         )
-    given = {key_variant(_name_parts(n)[-1]) for n in names if _name_parts(n)}
-    aliases = {key_variant(n) for n in names[1:]}
+    given = {key_variant(_name_parts(n)[-1]) for n in names[:1] if _name_parts(n)}
+    aliases = {key_variant(n) for n in names[1:]} | {key_variant(_name_parts(n)[-1]) for n in names[1:]}
     for t in inscription_texts:
         words = _name_parts(t)
         if not words:
             continue
         initials_fit = len(words) == 1 or any(initials_compatible(t, n) for n in names)
-        if key_variant(t) in aliases or (key_variant(words[-1]) in given and initials_fit):
-            q = _share(given_share if given_share is not None else 1.0, s)
+        by_alias = key_variant(t) in aliases or (len(words) == 1 and key_variant(words[-1]) in aliases)
+        if by_alias or (key_variant(words[-1]) in given and initials_fit):
+            share = alias_share if by_alias and alias_share is not None else given_share
+            q = _share(share if share is not None else 1.0, s)
             return Factor(
                 "artefact",
                 s.inscription_names_owner / q,
-                f"artefact inscription {t!r} matches the martyr's given name or alias",
+                f"artefact inscription {t!r} matches the martyr's " + ("alias" if by_alias else "given name"),
                 {"pool_share": round(q, 5)},
+                cell,
+                q,
             )
     # A name that is not his: the artefact may have been a comrade's, so this weighs, not excludes.
+    q = _share(1 - (given_share or 0.0), s)
     return Factor(
         "artefact",
-        (1 - s.inscription_names_owner),
+        (1 - s.inscription_names_owner) / q,
         f"artefact inscription {inscription_texts[0]!r} does not name the martyr",
         {"similarity": round(best_full, 3)},
+        ("artefact", "other"),
+        q,
     )
 
 

@@ -639,6 +639,12 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
             pool.given[given] / pool.size if given and pool.size else None,
             pool.full[full] / pool.size if full and pool.size else None,
             s,
+            max(
+                (pool.given[_given_key(a)] / pool.size for a in m.get("aliases") or [] if _given_key(a)),
+                default=None,
+            )
+            if pool.size
+            else None,
         )
     )
     home = m.get("hometown_commune")

@@ -172,8 +172,12 @@ def test_artefact_name_factor():
     other = artefact_name_factor(["Hùng"], names, 0.03, 0.001, S)
     assert full.lr == pytest.approx(0.8 / 0.001)
     assert given.lr == pytest.approx(0.8 / 0.03) == abbreviated.lr
-    assert other.lr == pytest.approx(0.2)
+    # someone else's name: P = 0.2 for his own remains, 1 − 0.03 for anyone else's
+    assert other.lr == pytest.approx(0.2 / 0.97) and other.cell == ("artefact", "other")
     assert artefact_name_factor([], names, 0.03, 0.001, S).lr == 1.0
+    # a nom de guerre weighs as the soldiers so called are common, not as rare as his full name
+    guerre = artefact_name_factor(["Ba Quý"], ["Lê Văn Hải", "Ba Quý"], 0.03, 0.001, S, alias_share=0.02)
+    assert guerre.lr == pytest.approx(0.8 / 0.02)
 
 
 def test_hometown_factor():
