@@ -27,7 +27,9 @@ MIN_PRECISION = 0.99
 class MatchingConfig(dg.Config):
     """Stage settings (defaults: docs/matching.md)."""
 
-    proposed_threshold: float = 0.99
+    proposed_threshold: float = 0.95
+    bound_floor: float = 0.9
+    max_expected_false: float = 0.01
     review_threshold: float = 0.05
     p_outside: float = 0.5
     min_overlap: int = ComparisonRules.min_overlap
@@ -52,6 +54,8 @@ class MatchingConfig(dg.Config):
             evidence=EvidenceSettings(confidence=self.confidence),
             p_outside=self.p_outside,
             proposed_threshold=self.proposed_threshold,
+            bound_floor=self.bound_floor,
+            max_expected_false=self.max_expected_false,
             review_threshold=self.review_threshold,
             estimate_numerators=self.estimate_numerators,
             numerator_prior_strength=self.numerator_prior_strength,
@@ -300,6 +304,11 @@ def matching_evaluation(
         "metrics": _md(metrics),
         "false_identifications": _md(wrong, 30),
         "calibration": _md(calibration(candidates, truth_remains, uid_map)),
+        "calibration_at_95pct_bound": _md(
+            calibration(candidates, truth_remains, uid_map, "posterior_bound")
+            if "posterior_bound" in candidates.columns
+            else pl.DataFrame()
+        ),
     }
     for method, row in by_method.items():
         for k in ("proposals", "correct", "precision", "recall", "out_of_province"):

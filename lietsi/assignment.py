@@ -6,9 +6,13 @@ maximising the total log-posterior. Every remains also gets its own "leave unass
 worth log(review threshold), so a remains is never forced onto a weak candidate.
 
 Status of an assigned pair:
-- `proposed`: posterior ≥ the proposed threshold, DNA `cannot_exclude` and no reference of the
-  martyr excludes; when other remains also claim the martyr, the posterior is the exclusive one
-  (one martyr, one body: `exclusive_posterior`), so a strong rival claim sends both to review;
+- `proposed`: DNA `cannot_exclude`, no reference of the martyr excludes, posterior ≥ the proposed
+  threshold and still ≥ `bound_floor` with the DNA frequency at its 95% upper bound; when other
+  remains also claim the martyr, the posterior is the exclusive one (one martyr, one body:
+  `exclusive_posterior`), so a strong rival claim sends both to review. Of those, the most probable
+  are proposed as long as the expected share of wrong ones among the proposals, the mean of
+  1 − posterior, stays ≤ `max_expected_false` (a Bayesian false-discovery rule: with calibrated
+  posteriors the proposals' expected precision is at least 1 − max_expected_false);
 - `needs_review`: posterior ≥ the review threshold otherwise, or the remains lost a candidate above
   the review threshold to another remains (the conflict is listed, never settled by a guess);
 - nothing below the review threshold: the remains stays unresolved (see the province summary).
@@ -29,8 +33,10 @@ _FORBIDDEN = -1e9
 
 @dataclass(frozen=True)
 class Thresholds:
-    proposed: float = 0.99
+    proposed: float = 0.95
     review: float = 0.05
+    bound_floor: float = 0.9
+    max_expected_false: float = 0.01
     competitors_listed: int = 5
 
 
@@ -108,6 +114,7 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
         recs.sort(key=lambda x: -x["posterior"])
         martyr_id = chosen.get(remains_id)
         reasons: list[str] = []
+        rival_note = None
         if martyr_id is None:
             best = recs[0]
             if best["posterior"] < t.review:
@@ -130,26 +137,40 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
             pick = next(c for c in recs if c["martyr_id"] == martyr_id)
             if pick["posterior"] < t.review:
                 continue
-            others = [c["posterior"] for c in by_martyr[martyr_id] if c["remains_id"] != remains_id]
-            posterior = exclusive_posterior(pick["posterior"], others)
+            others = [c for c in by_martyr[martyr_id] if c["remains_id"] != remains_id]
+            posterior = exclusive_posterior(pick["posterior"], [c["posterior"] for c in others])
+            bound = exclusive_posterior(
+                pick.get("posterior_bound", pick["posterior"]),
+                [c.get("posterior_bound", c["posterior"]) for c in others],
+            )
             rivals = [
                 c
                 for c in by_martyr[martyr_id]
                 if c["remains_id"] != remains_id and c["posterior"] >= t.review
             ]
-            if rivals and posterior < t.proposed:
-                reasons.append(
-                    "martyr also fits remains "
-                    + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
-                )
+            rival_note = (
+                "martyr also fits remains "
+                + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
+                if rivals
+                else None
+            )
+            if rival_note and posterior < t.proposed:
+                reasons.append(rival_note)
             if pick["verdict"] != "cannot_exclude":
                 reasons.append(f"DNA {pick['verdict']}")
             if pick.get("excluding_references"):
                 reasons.append(f"excluded by reference(s) {pick['excluding_references']}")
             if posterior < t.proposed:
                 reasons.append(f"posterior {posterior:.3f} below {t.proposed}")
-            pick = {**pick, "posterior": posterior}
+            elif bound < t.bound_floor:
+                reasons.append(
+                    f"posterior {bound:.3f} with the haplotype frequency at its 95% upper bound, "
+                    f"below {t.bound_floor}"
+                )
+            pick = {**pick, "posterior": posterior, "posterior_bound": bound}
             status = "needs_review" if reasons else "proposed"
+            if reasons and rival_note and rival_note not in reasons:
+                reasons.insert(0, rival_note)
         competitors = json.dumps(
             [
                 {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
@@ -163,12 +184,39 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 "martyr_id": pick["martyr_id"],
                 "status": status,
                 "posterior": pick["posterior"],
+                "posterior_bound": pick.get("posterior_bound", pick["posterior"]),
                 "reasons": "; ".join(reasons) or None,
                 "competitors": competitors,
                 "n_candidates": len(recs),
+                "_rivals": rival_note,
             }
         )
-    return pl.DataFrame(rows, schema=_SCHEMA).sort("remains_id")
+    _limit_expected_false(rows, t.max_expected_false)
+    return pl.DataFrame([{k: v for k, v in r.items() if k != "_rivals"} for r in rows], schema=_SCHEMA).sort(
+        "remains_id"
+    )
+
+
+def _limit_expected_false(rows: list[dict], max_expected_false: float) -> None:
+    """Keep `proposed` only for the most probable pairs whose mean 1 − posterior stays within the
+    limit; the rest go to review with the reason."""
+    eligible = sorted((r for r in rows if r["status"] == "proposed"), key=lambda r: -r["posterior"])
+    expected_false = 0.0
+    for k, row in enumerate(eligible, start=1):
+        expected_false += 1 - row["posterior"]
+        if expected_false / k > max_expected_false:
+            for late in eligible[k - 1 :]:
+                late["status"] = "needs_review"
+                late["reasons"] = "; ".join(
+                    r
+                    for r in (
+                        late["_rivals"],
+                        f"posterior {late['posterior']:.4f}: proposing it would bring the expected share of "
+                        f"wrong proposals above {max_expected_false:.0%}",
+                    )
+                    if r
+                )
+            return
 
 
 _SCHEMA = {
@@ -176,6 +224,7 @@ _SCHEMA = {
     "martyr_id": pl.String,
     "status": pl.String,
     "posterior": pl.Float64,
+    "posterior_bound": pl.Float64,  # the posterior with the DNA frequency at its 95% upper bound
     "reasons": pl.String,
     "competitors": pl.String,  # JSON list of {martyr_id, posterior, verdict}
     "n_candidates": pl.Int64,

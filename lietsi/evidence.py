@@ -48,9 +48,10 @@ class EvidenceSettings:
     inconclusive_lr: float = 1.0  # SWGDAM: no LR for an inconclusive pair
     # P(estimated sex wrong | true martyr): anthropological sexing of war remains.
     sex_error: float = 0.05
-    # P(true age at death inside the estimated range widened by the tolerance | true martyr).
+    # P(true age at death inside the estimated range / only within the tolerance around it /
+    # farther | true martyr): brackets from worn or partial bones are sometimes off by a few years.
     age_tolerance_years: int = 3
-    age_in_range: float = 0.9
+    age_given_match: tuple[tuple[str, float], ...] = (("inside", 0.75), ("near", 0.15), ("outside", 0.1))
     # P(how the recovery place relates to the martyr's place | true martyr), by the source of his
     # place (`death`: the recorded place of death; `unit`: the area of a local unit, `Du kích xã X`
     # fought in commune X, `Huyện đội Y` in district Y, used when finer than the recorded place) and
@@ -90,7 +91,7 @@ def numerator_tables(s: EvidenceSettings) -> dict[str, dict[str, float]]:
     """The numerators the province's data can re-estimate, as tables of P(outcome | true martyr)."""
     tables = {
         "sex": {"agree": 1 - s.sex_error, "disagree": s.sex_error},
-        "age": {"inside": s.age_in_range, "outside": 1 - s.age_in_range},
+        "age": dict(s.age_given_match),
         "date": {"before": s.date_error, "after": 1 - s.date_error},
         "artefact": {"names": s.inscription_names_owner, "other": 1 - s.inscription_names_owner},
         "distance": {str(i): p for i, p in enumerate(s.distance_band_given_match)},
@@ -110,7 +111,7 @@ def with_numerators(s: EvidenceSettings, tables: dict[str, dict[str, float]]) ->
     return replace(
         s,
         sex_error=tables["sex"]["disagree"],
-        age_in_range=tables["age"]["inside"],
+        age_given_match=tuple((o, tables["age"][o]) for o, _ in s.age_given_match),
         date_error=tables["date"]["before"],
         inscription_names_owner=tables["artefact"]["names"],
         distance_band_given_match=bands,
@@ -201,22 +202,36 @@ def parse_age_range(text: str | None) -> tuple[int, int] | None:
 
 
 def age_factor(
-    est_age: tuple[int, int] | None, age_at_death: int | None, pool_share: float | None, s: EvidenceSettings
+    est_age: tuple[int, int] | None,
+    age_at_death: int | None,
+    shares: dict[str, float] | None,
+    s: EvidenceSettings,
 ) -> Factor:
-    """pool_share = P(the martyr's age at death falls in the widened estimate | the remains are
-    someone else): the share of the register's age estimates that, widened, contain his age."""
-    if est_age is None or age_at_death is None or pool_share is None:
+    """shares = P(the martyr's age at death falls inside / near / outside the estimate | the remains
+    are someone else): the shares of the register's age estimates that contain his age, that
+    contain it only once widened by the tolerance, and the rest."""
+    if est_age is None or age_at_death is None or shares is None:
         return Factor("age", 1.0, "age not estimated or birth/death year unknown")
-    lo, hi = est_age[0] - s.age_tolerance_years, est_age[1] + s.age_tolerance_years
-    q = _share(pool_share, s)
-    values = {
-        "estimated": f"{est_age[0]}-{est_age[1]}",
-        "age_at_death": age_at_death,
-        "pool_share": round(q, 4),
-    }
-    inside = lo <= age_at_death <= hi
-    text = f"age at death {age_at_death} {'fits' if inside else 'outside'} estimate {values['estimated']}"
-    return _binary("age", inside, ("inside", "outside"), s.age_in_range, q, text, values, s)
+    lo, hi = est_age
+    tol = s.age_tolerance_years
+    outcome = (
+        "inside"
+        if lo <= age_at_death <= hi
+        else "near"
+        if lo - tol <= age_at_death <= hi + tol
+        else "outside"
+    )
+    q = _share(shares[outcome], s)
+    p1 = dict(s.age_given_match)[outcome]
+    words = {"inside": "fits", "near": f"is within {tol} years of", "outside": "is outside"}
+    return Factor(
+        "age",
+        p1 / q,
+        f"age at death {age_at_death} {words[outcome]} estimate {lo}-{hi}",
+        {"estimated": f"{lo}-{hi}", "age_at_death": age_at_death, "register_share": round(q, 4)},
+        ("age", outcome),
+        q,
+    )
 
 
 PLACE_WORDS = {

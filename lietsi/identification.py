@@ -77,15 +77,21 @@ class MatchSettings:
     # martyr recorded as not yet gathered (`Chưa quy tập`) is a less likely owner (records lag).
     status_weights: tuple[tuple[str, float], ...] = (("Chưa xác định", 1.0), ("Chưa quy tập", 0.25))
     default_status_weight: float = 1.0
-    proposed_threshold: float = 0.99
+    # `proposed`: the pair's posterior ≥ proposed_threshold, ≥ bound_floor with the DNA frequency
+    # at its 95% upper bound, and the proposals' expected share of errors ≤ max_expected_false
+    # (docs/matching.md §6).
+    proposed_threshold: float = 0.95
+    bound_floor: float = 0.9
+    max_expected_false: float = 0.01
     review_threshold: float = 0.05
     # Re-estimate the numerators and p_outside on the province's own remains (EM, Fellegi–Sunter
     # style; `evidence.estimate_numerators`), the stated values as a prior worth this many remains.
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
-    # Inside that estimate the haplotype frequency is the median-unbiased (50%) Clopper–Pearson
-    # bound: a mixture estimated on deliberately low DNA weights would over-state p_outside; the
-    # reported LR and posterior keep the 95% bound (SWGDAM).
+    # The best estimate of a haplotype's frequency: the median-unbiased (50%) Clopper–Pearson bound.
+    # It weighs the DNA inside the estimate (a mixture fitted on deliberately low DNA weights would
+    # over-state p_outside) and in `posterior`, the calibrated probability decisions rest on; the
+    # reported `lr` and `posterior_bound` keep the 95% bound (SWGDAM).
     estimation_confidence: float = 0.5
 
 
@@ -333,7 +339,7 @@ class Register:
     and coordinates) describe remains, and remains of nobody in the pool are among them."""
 
     sex: Counter
-    age_ranges: list[tuple[int, int]]  # estimates widened by the tolerance
+    age_ranges: list[tuple[int, int]]  # the register's age estimates
     recovery_last: list[date]  # sorted latest days of the recovery dates
     places: Counter  # recovery place key → remains
     key_places: dict[str, dict[str, str | None]]
@@ -345,10 +351,14 @@ class Register:
         total = sum(self.sex.values())
         return self.sex[est] / total if total else None
 
-    def age_share(self, age: int) -> float | None:
+    def age_shares(self, age: int, tolerance: int) -> dict[str, float] | None:
+        """Shares of the estimates containing `age`, containing it only within the tolerance, not."""
         if not self.age_ranges:
             return None
-        return sum(lo <= age <= hi for lo, hi in self.age_ranges) / len(self.age_ranges)
+        n = len(self.age_ranges)
+        inside = sum(lo <= age <= hi for lo, hi in self.age_ranges) / n
+        widened = sum(lo - tolerance <= age <= hi + tolerance for lo, hi in self.age_ranges) / n
+        return {"inside": inside, "near": widened - inside, "outside": 1 - widened}
 
     def before_share(self, death: date) -> float | None:
         if not self.recovery_last:
@@ -594,11 +604,7 @@ def build_register(features: dict[str, dict], s: EvidenceSettings) -> Register:
             key_places.setdefault(r["place_key"], r["place"])
     return Register(
         sex=Counter(r["est_sex"] for r in features.values() if r.get("est_sex")),
-        age_ranges=[
-            (r["age_range"][0] - s.age_tolerance_years, r["age_range"][1] + s.age_tolerance_years)
-            for r in features.values()
-            if r["age_range"]
-        ],
+        age_ranges=[r["age_range"] for r in features.values() if r["age_range"]],
         recovery_last=sorted(
             r["recovery_last"] or r["recovery"] for r in features.values() if r["recovery"] is not None
         ),
@@ -620,8 +626,8 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
 
     death = m.get("death_date")
     age = _age_at_death(m.get("birth_year"), death)
-    share = reg.age_share(age) if r["age_range"] and age is not None else None
-    factors.append(age_factor(r["age_range"], age, share, s))
+    shares = reg.age_shares(age, s.age_tolerance_years) if r["age_range"] and age is not None else None
+    factors.append(age_factor(r["age_range"], age, shares, s))
 
     factors.append(_place_or_distance(r, m, pool, reg, s))
     factors.append(
@@ -796,14 +802,15 @@ def score_candidates(
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
     tables = numerator_tables(s)
     iterations = 0
+    point = replace(s, confidence=settings.estimation_confidence)
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
-        point = replace(s, confidence=settings.estimation_confidence)
         terms = [
             _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unsampled, point) for r in ids
         ]
         tables, prior, iterations = estimate(terms, tables, prior, settings.numerator_prior_strength)
         s = with_numerators(s, tables)
+        point = with_numerators(point, tables)
     rows = []
     for remains_id, pairs_of in groups.items():
         r = features[remains_id]
@@ -811,24 +818,33 @@ def score_candidates(
         for rec in pairs_of.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
             dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
+            best = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], point).lr
             others = nongenetic_factors(r, m, pool, reg, s)
-            scored[rec["martyr_id"]] = (rec, dna, others, math.prod(f.lr for f in others))
-        prior_lrs = {mid: prior.prior(group[mid]) * v[1].lr * v[3] for mid, v in scored.items()}
+            scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored_terms(r, unsampled, pool, reg, s)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
             prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
-        post, _ = posteriors(prior_lrs, prior.p_outside, mass)
-        for mid, (rec, dna, others, lr_ng) in scored.items():
+        post, _ = posteriors(
+            {mid: prior.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, prior.p_outside, mass
+        )
+        bound, _ = posteriors(
+            {mid: prior.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
+            prior.p_outside,
+            mass,
+        )
+        for mid, (rec, dna, best, others, lr_ng) in scored.items():
             rows.append(
                 {
                     **rec,
                     "lr": dna.lr,
+                    "lr_point": best,
                     "lr_nongenetic": lr_ng,
                     "lr_total": dna.lr * lr_ng,
                     "prior_group": group[mid],
                     "prior": prior.prior(group[mid]),
                     "posterior": post[mid],
+                    "posterior_bound": bound[mid],
                     "factors": json.dumps(
                         [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
                     ),
@@ -837,11 +853,13 @@ def score_candidates(
     if not rows:
         frame = pairs.with_columns(
             lr=pl.lit(None, pl.Float64),
+            lr_point=pl.lit(None, pl.Float64),
             lr_nongenetic=pl.lit(None, pl.Float64),
             lr_total=pl.lit(None, pl.Float64),
             prior_group=pl.lit(None, pl.String),
             prior=pl.lit(None, pl.Float64),
             posterior=pl.lit(None, pl.Float64),
+            posterior_bound=pl.lit(None, pl.Float64),
             factors=pl.lit(None, pl.String),
         )
     else:
@@ -916,7 +934,12 @@ def identify(
         pairs, remains, missing, pool, sampled, settings, province, rp["remains_id"].to_list()
     )
     scored, p_outside = scoring.scored, scoring.prior.p_outside
-    thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
+    thresholds = Thresholds(
+        proposed=settings.proposed_threshold,
+        review=settings.review_threshold,
+        bound_floor=settings.bound_floor,
+        max_expected_false=settings.max_expected_false,
+    )
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(scored, identifications, p_outside)
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
@@ -965,7 +988,8 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
         )
         summary = (
             f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {rec['status']}, posterior "
-            f"{rec['posterior']:.4f}; DNA {rec['verdict']} (LR {rec['lr']:,.0f}), other evidence LR "
+            f"{rec['posterior']:.4f}; DNA {rec['verdict']} (LR {rec['lr']:,.0f} at the 95% bound, "
+            f"{rec['lr_point']:,.0f} at the best estimate), other evidence LR "
             f"{rec['lr_nongenetic']:,.1f}" + (f"; strongest: {strong[0]['text']}" if strong else "")
         )
         doc = {
@@ -993,7 +1017,9 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             },
             "factors": factors,
             "lr_total": rec["lr_total"],
+            "lr_dna_best_estimate": rec["lr_point"],
             "posterior": rec["posterior"],
+            "posterior_at_95pct_bound": rec["posterior_bound"],
             "competitors": json.loads(rec["competitors"]),
         }
         rows.append((rec["remains_id"], rec["martyr_id"], json.dumps(doc, ensure_ascii=False, default=str)))

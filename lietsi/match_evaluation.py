@@ -103,12 +103,14 @@ def evaluate(
 CALIBRATION_EDGES = (0.0, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0000001)
 
 
-def calibration(candidates: pl.DataFrame, truth_remains: pl.DataFrame, uid_map: pl.DataFrame) -> pl.DataFrame:
-    """Candidate pairs by posterior band: how many, and the share that is the true martyr. A
-    well-calibrated model has a share inside each band; a conservative one, above it."""
+def calibration(
+    candidates: pl.DataFrame, truth_remains: pl.DataFrame, uid_map: pl.DataFrame, column: str = "posterior"
+) -> pl.DataFrame:
+    """Candidate pairs by posterior band (`column`): how many, and the share that is the true
+    martyr. A well-calibrated model has a share inside each band; a conservative one, above it."""
     truth = truth_remains.select("remains_id", pl.col("martyr_uid").alias("true_uid"))
     judged = (
-        candidates.select("remains_id", "martyr_id", "posterior")
+        candidates.select("remains_id", "martyr_id", pl.col(column).alias("posterior"))
         .join(uid_map, on="martyr_id", how="left")
         .join(truth, on="remains_id", how="left")
         .with_columns(correct=(pl.col("martyr_uid") == pl.col("true_uid")).fill_null(False))

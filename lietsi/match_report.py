@@ -91,7 +91,9 @@ def identification_page(
         f'<p class="summary">{_e(ev["summary"])}</p>',
         f"<p>Status: <b>{_e(identification['status'])}</b>"
         + (f" — {_e(identification.get('reasons'))}" if identification.get("reasons") else "")
-        + f". Posterior probability {identification['posterior']:.4f}; prior for this martyr "
+        + f". Posterior probability {identification['posterior']:.4f} (best estimate of the haplotype's "
+        f"frequency; {identification.get('posterior_bound', identification['posterior']):.4f} with the "
+        "frequency at its 95% upper bound); prior for this martyr "
         f"{ev['prior']['this_martyr']:.2e} ({_e(ev['prior']['text'])}).</p>",
         "<h2>Martyr (liệt sĩ) and remains (hài cốt)</h2>",
         _table(

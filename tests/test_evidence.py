@@ -84,10 +84,16 @@ def test_age_range_parsing_and_factor():
     assert parse_age_range("khoảng 20") == (17, 23)
     assert parse_age_range("trên 30") == (30, 60)
     assert parse_age_range("") is None
-    inside = age_factor((18, 25), 22, 0.3, S)
-    outside = age_factor((18, 25), 40, 0.3, S)
-    assert inside.lr == pytest.approx(0.9 / 0.3) and outside.lr == pytest.approx(0.1 / 0.7)
-    assert age_factor((18, 25), 27, 0.3, S).lr > 1  # within the 3-year tolerance
+    # 30% of the register's estimates contain 22, 20% more only once widened by 3 years
+    shares = {"inside": 0.3, "near": 0.2, "outside": 0.5}
+    inside = age_factor((18, 25), 22, shares, S)
+    near = age_factor((18, 25), 27, shares, S)
+    outside = age_factor((18, 25), 40, shares, S)
+    p = dict(S.age_given_match)
+    assert inside.lr == pytest.approx(p["inside"] / 0.3) and inside.cell == ("age", "inside")
+    assert near.lr == pytest.approx(p["near"] / 0.2)
+    assert outside.lr == pytest.approx(p["outside"] / 0.5)
+    assert inside.lr > near.lr and outside.lr < 1
     assert age_factor(None, 22, None, S).lr == 1.0
 
 
@@ -317,3 +323,25 @@ def test_a_weak_rival_claim_does_not_block_a_strong_one():
     assert ids["r1"]["status"] == "proposed"
     # r2 lost its only candidate to r1: listed for review, never proposed
     assert ids["r2"]["status"] == "needs_review" and "r1" in ids["r2"]["reasons"]
+
+
+def test_proposals_keep_their_expected_share_of_errors_within_the_limit():
+    posteriors_ = [0.999, 0.995, 0.98, 0.97, 0.96]
+    scored = _scored([(f"r{i}", f"m{i}", p, "cannot_exclude", None) for i, p in enumerate(posteriors_)])
+    ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
+    # mean 1 − p: 0.001, 0.003, 0.0087, then 0.014 > 1%: the first three are proposed
+    assert [ids[f"r{i}"]["status"] for i in range(5)] == ["proposed"] * 3 + ["needs_review"] * 2
+    assert "expected share of wrong proposals" in ids["r3"]["reasons"]
+    loose = {
+        r["remains_id"]: r for r in assign(scored, Thresholds(max_expected_false=0.05)).iter_rows(named=True)
+    }
+    assert all(r["status"] == "proposed" for r in loose.values())
+
+
+def test_a_pair_that_needs_the_best_estimate_of_the_frequency_is_reviewed():
+    scored = _scored([("r1", "m1", 0.999, "cannot_exclude", None)]).with_columns(
+        posterior_bound=pl.Series([0.8])
+    )
+    row = assign(scored).row(0, named=True)
+    assert row["status"] == "needs_review" and "95% upper bound" in row["reasons"]
+    assert row["posterior_bound"] == pytest.approx(0.8)
