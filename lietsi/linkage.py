@@ -264,30 +264,34 @@ class BlockingRule:
 # EM training sets, in the manner of Splink: pairs blocked on a rule say nothing about the fields
 # the rule requires to agree, so those comparisons are left out when fitting on them.
 TRAINING_RULES: dict[str, tuple[str, ...]] = {
-    "name+birth": ("name", "birth_year"),
+    "name+birth+area": ("name", "birth_year", "hometown"),
     "certificate": ("certificate",),
-    "mother+birth": ("mother", "birth_year"),
+    "mother+birth+area": ("mother", "birth_year", "hometown"),
 }
 
+# Every rule but the certificate and the record id carries a place key, so that blocks stay small at
+# national scale (1.2 M records: `Nguyễn Văn Hùng` born 1950 is hundreds of people nationally, a few
+# in one commune). The *area* is the commune after the 2025 merger: old names (`Sóc Sơn, Hòn Đất`)
+# and records already written with the new units (`Xã Mỹ Thuận, Tỉnh An Giang`) meet there. The
+# pre-2025 commune and district refine the rules on given name and surname, which are broader.
+# Measured on 1.2 M synthetic registry records: 7.8 M candidate pairs holding 99.6 % of true pairs.
 BLOCKING_RULES: tuple[BlockingRule, ...] = (
-    BlockingRule("name+birth", ("key_variant", "birth_year")),
-    BlockingRule("name+birth±1", ("key_variant", "birth_year"), year_shift=1),
-    BlockingRule("name+death_year", ("key_variant", "death_year")),
-    BlockingRule("name+commune", ("key_variant", "home_commune_code")),
     BlockingRule(
-        "surname+given+district+birth±1",
-        ("surname_variant", "given_variant", "home_district_code", "birth_year"),
-        year_shift=1,
+        "name+birth+area",
+        ("candidate_variants", "birth_year", "home_commune_2025_code"),
+        explode="candidate_variants",
     ),
-    BlockingRule(
-        "surname+given+district+birth",
-        ("surname_variant", "given_variant", "home_district_code", "birth_year"),
-    ),
+    BlockingRule("name+birth±1+area", ("key_variant", "birth_year", "home_commune_2025_code"), year_shift=1),
+    BlockingRule("name+birth+district", ("key_variant", "birth_year", "home_district_code")),
+    BlockingRule("name+death_year+area", ("key_variant", "death_year", "home_commune_2025_code")),
     BlockingRule("given+commune+birth", ("given_variant", "home_commune_code", "birth_year")),
-    BlockingRule("given+death_date", ("given_variant", "death_start")),
-    BlockingRule("mother+birth", ("mother_variant", "birth_year")),
-    BlockingRule("mother+given", ("mother_variant", "given_variant")),
-    BlockingRule("candidate+birth", ("candidate_variants", "birth_year"), explode="candidate_variants"),
+    BlockingRule(
+        "surname+commune+birth+death_year",
+        ("surname_variant", "home_commune_code", "birth_year", "death_year"),
+    ),
+    BlockingRule("given+death_date+area", ("given_variant", "death_start", "home_commune_2025_code")),
+    BlockingRule("mother+birth+area", ("mother_variant", "birth_year", "home_commune_2025_code")),
+    BlockingRule("mother+given+area", ("mother_variant", "given_variant", "home_commune_2025_code")),
     BlockingRule("certificate", ("cert",)),
     BlockingRule("form", ("record_key",)),
 )
@@ -516,8 +520,16 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 
-def compare(features: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """One row per pair with the level (int8, -1 unknown) of every comparison."""
+def compare(features: pl.DataFrame, pairs: pl.DataFrame, chunk: int = 1_000_000) -> pl.DataFrame:
+    """One row per pair with the level (int8, -1 unknown) of every comparison.
+
+    Pairs are compared `chunk` at a time: both sides' columns are joined onto the pairs, and only
+    the levels are kept, so memory stays bounded at national scale.
+    """
+    if pairs.height > chunk:
+        return pl.concat(
+            [compare(features, pairs.slice(i, chunk), chunk) for i in range(0, pairs.height, chunk)]
+        )
     cols = [c for c in _COMPARE_COLUMNS if c in features.columns]
     side = features.select("uid", *cols)
     joined = pairs.join(side.rename({c: f"{c}_l" for c in cols}), left_on="uid_l", right_on="uid").join(
@@ -712,8 +724,12 @@ def _mothers_conflict(a: str, b: str) -> bool:
     """Two mothers' names that clearly disagree (not a typo, variant or abbreviation of each other)."""
     if a == b:
         return False
-    ga, gb = a.split()[-1], b.split()[-1]
-    return ga.rstrip(".") != gb.rstrip(".") and JaroWinkler.normalized_similarity(a, b) < 0.9
+    ga, gb = a.split()[-1].rstrip("."), b.split()[-1].rstrip(".")
+    if ga.startswith(gb) or gb.startswith(ga):
+        return False
+    # Given names more than one keystroke apart: `Huệ`/`Thúy` conflict even though the whole names
+    # (`Nguyễn Thị Huệ`/`Nguyễn Thị Thúy`) are close by Jaro-Winkler; `Huệ`/`Hệu` is a typo.
+    return OSA.distance(ga, gb) > 1
 
 
 Attrs = tuple[frozenset[str], ...]
@@ -832,6 +848,26 @@ def cluster(
         comp = _rebuild(features, comp, edges, unsafe | split, pairs, stats)
     out = comp.with_columns(pl.col("uid").min().over("component").alias("cluster")).select("uid", "cluster")
     return out, stats
+
+
+def _unscored_component_pairs(
+    n: int, scored: pl.DataFrame, threshold: float, max_size: int = 200
+) -> pl.DataFrame:
+    """Pairs inside the components of pairs ≥ threshold that blocking did not produce."""
+    edges = scored.filter(pl.col("match_probability") >= threshold)
+    graph = coo_matrix(
+        (np.ones(edges.height), (edges["uid_l"].to_numpy(), edges["uid_r"].to_numpy())), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    members = pl.DataFrame(
+        {"uid": np.arange(n, dtype=np.int64), "component": labels.astype(np.int64)}
+    ).filter(pl.len().over("component").is_between(3, max_size))
+    return (
+        members.join(members, on="component", suffix="_r")
+        .filter(pl.col("uid") < pl.col("uid_r"))
+        .select(pl.col("uid").alias("uid_l"), pl.col("uid_r"))
+        .join(scored.select("uid_l", "uid_r"), on=["uid_l", "uid_r"], how="anti")
+    )
 
 
 def _rebuild(
@@ -1052,6 +1088,12 @@ def link_martyrs(
     model = train(levels, u)
     model.tf = {name: term_frequencies(features, col) for name, (col, _) in TF_FIELDS.items()}
     scored = score(levels, model)
+    # Pairs that a chain of links puts in one component without being blocked together are scored
+    # too, so that the clustering sees when the model rejects one of them.
+    unseen = _unscored_component_pairs(features.height, scored, threshold)
+    if unseen.height:
+        scored = pl.concat([scored, score(compare(features, unseen), model)], how="diagonal_relaxed")
+    stats["component pairs scored after blocking"] = unseen.height
     clusters, cstats = cluster(features, scored, threshold)
     stats.update(cstats)
     members = row_map.join(clusters, on="uid").join(units.select("uid", "source_record_id"), on="uid")

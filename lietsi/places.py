@@ -21,7 +21,7 @@ from typing import Literal
 
 import polars as pl
 from unidecode import unidecode
-from vietnamadminunits import parse_address
+from vietnamadminunits import convert_address, parse_address
 
 from lietsi.names import normalise_text
 
@@ -93,6 +93,9 @@ class Place:
     province_code: str | None = None
     status: Status = "unmapped"
     reason: str | None = None
+    # The commune after the 2025 merger: where an old name (`Sóc Sơn, Hòn Đất, Kiên Giang`) and a
+    # record already written with the new units (`Xã Mỹ Thuận, Tỉnh An Giang`) meet.
+    commune_2025_code: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -239,7 +242,34 @@ def parse_place(text: str | None, default_province: str | None = None) -> Place:
         notes.append(f"commune not recognised in {best.district}: {parts[0]}")
     elif best.status == "province":
         notes.append(f"district and commune not recognised in {best.province}")
-    return Place(**{**asdict(best), "text": original, "reason": "; ".join(notes) or None})
+    if best.commune:
+        commune_2025 = _commune_2025(best.commune, best.district, best.province)
+    else:
+        # No pre-2025 commune: the text may name a post-2025 one (`Xã Mỹ Thuận, Tỉnh An Giang`).
+        commune_2025 = _parse_2025(_tidy(original))
+    return Place(
+        **{
+            **asdict(best),
+            "text": original,
+            "reason": "; ".join(notes) or None,
+            "commune_2025_code": commune_2025,
+        }
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _parse_2025(address: str) -> str | None:
+    unit = parse_address(address, mode="FROM_2025", keep_street=False)
+    return unit.ward_code if unit.ward else None
+
+
+@lru_cache(maxsize=50_000)
+def _commune_2025(commune: str, district: str | None, province: str | None) -> str | None:
+    try:
+        unit = convert_address(", ".join(p for p in (commune, district, province) if p))
+    except (ValueError, KeyError, AttributeError):
+        return None
+    return unit.ward_code if unit.ward else None
 
 
 def _fallback_2025(original: str, notes: list[str]) -> Place:
@@ -248,6 +278,7 @@ def _fallback_2025(original: str, notes: list[str]) -> Place:
         return Place(
             text=original,
             status="unmapped",
+            commune_2025_code=_parse_2025(_tidy(original)),
             reason="; ".join(
                 [
                     *notes,
@@ -268,6 +299,7 @@ PLACE_COLUMNS = {
     "province_code": pl.String,
     "status": pl.String,
     "reason": pl.String,
+    "commune_2025_code": pl.String,
 }
 
 
