@@ -210,3 +210,14 @@ def test_production_refuses_to_start_without_the_hashing_key(monkeypatch):
         settings_from_env()
     monkeypatch.setenv("LIETSI_HASH_KEY", "province-secret")
     assert settings_from_env().hash_key_bytes() == b"province-secret"
+
+
+def test_decimals_and_hex_ids_are_not_taken_for_identifiers():
+    from lietsi.disclosure import value_findings
+
+    lookalikes = ['{"lr_total": 25582.036544588085}', "TN-068328829545", "LS-0905123456"]
+    assert value_findings(lookalikes, set()) == {}
+    assert value_findings(["CCCD 091155000123", "gọi 0912 345 678"], set()) == {
+        "citizen id pattern": 1,
+        "phone pattern": 1,
+    }
