@@ -5,12 +5,11 @@ run goes on. Blocking checks gate everything downstream: the folder's great-expe
 row accounting (rows read = rows kept + rows quarantined, per file, as stored in the warehouse).
 """
 
-
 import dagster as dg
 import polars as pl
 
+from assets._quality import expectations_check
 from lietsi.ingest import batches_to_frames, read_folder
-from lietsi.quality import load_suite_config, validate
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
 
@@ -77,24 +76,7 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
 
 def build_raw_checks(source: Source) -> list[dg.AssetChecksDefinition]:
     raw_key = dg.AssetKey(["raw", source.folder])
-    suite = load_suite_config(f"raw_{source.folder}")
-
-    @dg.asset_check(
-        asset=raw_key,
-        name="expectations",
-        blocking=True,
-        description=f"great-expectations suite expectations/raw_{source.folder}.json",
-    )
-    def _expectations(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        frame = warehouse.query(f"SELECT * FROM raw.{source.folder}")
-        result = validate(frame, suite)
-        return dg.AssetCheckResult(
-            passed=result.success,
-            metadata={
-                "failed_expectations": len(result.failures),
-                "details": dg.MetadataValue.md(result.describe()),
-            },
-        )
+    _expectations = expectations_check(raw_key, f"raw_{source.folder}", source.description)
 
     @dg.asset_check(
         asset=raw_key,

@@ -15,9 +15,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets._quality import expectations_check
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
-from lietsi.quality import load_suite_config, validate
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,
@@ -424,33 +424,15 @@ def search_map_evaluation(
     return frame
 
 
-def _expectations_check(table: str, description: str) -> dg.AssetChecksDefinition:
-    suite = load_suite_config(f"marts_{table}")
-
-    @dg.asset_check(
-        asset=dg.AssetKey(["marts", table]),
-        name="expectations",
-        blocking=True,
-        description=f"expectations/marts_{table}.json: {description}",
-    )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        result = validate(warehouse.query(f"SELECT * FROM marts.{table}"), suite)
-        return dg.AssetCheckResult(
-            passed=result.success,
-            metadata={
-                "failed_expectations": len(result.failures),
-                "details": dg.MetadataValue.md(result.describe()),
-            },
-        )
-
-    return _check
-
-
-village_coverage_expectations = _expectations_check(
-    "village_coverage", "coverage ≤ 100%, forms back ≤ forms out and ≤ households, one row per village."
+village_coverage_expectations = expectations_check(
+    dg.AssetKey(["marts", "village_coverage"]),
+    "marts_village_coverage",
+    "coverage ≤ 100%, forms back ≤ forms out and ≤ households, one row per village.",
 )
-search_sites_expectations = _expectations_check(
-    "search_sites", "coordinates inside Vietnam's bounding box, unique site ids, known statuses."
+search_sites_expectations = expectations_check(
+    dg.AssetKey(["marts", "search_sites"]),
+    "marts_search_sites",
+    "coordinates inside Vietnam's bounding box, unique site ids, known statuses.",
 )
 
 
