@@ -6,18 +6,20 @@ Method (Fellegi–Sunter, in the manner of Splink but on polars frames end to en
    the same martyr block are collapsed into one *unit* (form 02 has one row per relative).
 2. **Features.** Names are parsed once per distinct value (`lietsi.names`), hometowns once per
    distinct text (`lietsi.places`), death dates keep their precision as an interval of days.
-3. **Blocking.** Candidate pairs are the union of equi-joins on several keys (variant name key ×
-   birth year, and ×1 year shifts; name × death year; surname+given × district; mother × birth
-   year; given × commune × birth year; aliases; certificate number; form number). Each rule is a
-   polars self-join; blocks larger than `max_block` are skipped and counted.
+3. **Blocking.** Candidate pairs are the union of equi-joins on several keys, each with a place key
+   so blocks stay small at national scale (name × birth year × 2025 commune, and ±1 year; name ×
+   death year × 2025 commune; given name × commune × birth year; mother × birth year; certificate;
+   record id …, see `BLOCKING_RULES`). Each rule is a polars self-join; blocks larger than
+   `max_block` are skipped and counted.
 4. **Comparison levels** per field, vectorised (rapidfuzz `cpdist` for Jaro-Winkler).
 5. **Model.** u-probabilities from random pairs (almost all non-matches), m-probabilities and the
    match prior by EM on the blocked pairs. Agreement on a name is adjusted by the frequency of that
    name (term-frequency adjustment): `u(value) = u(level) · tf(value) / Σ tf²`, so agreeing on
    `Nguyễn Văn Hùng` adds less weight than agreeing on a rare name.
-6. **Clustering.** Pairs above the threshold form connected components; a component that would hold
-   two certificate numbers, two clearly different mothers' names or two sexes is rebuilt greedily
-   from its strongest edges, refusing any merge that breaks a safeguard.
+6. **Clustering.** Pairs above the threshold form connected components; the pairs inside a component
+   that blocking missed are scored too. A component that would hold two certificate numbers, two
+   clearly different mothers' names, two sexes, or a pair the model rejects is rebuilt greedily from
+   its strongest edges, refusing any merge that breaks a safeguard.
 7. **Golden records and stable ids.** One row per cluster with the best value of each field and the
    sources behind it; the id is a hash of the cluster's smallest (source, source_record_id, file,
    row_number), so it does not change when the same inputs are linked again.

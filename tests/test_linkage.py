@@ -212,6 +212,20 @@ def test_safeguard_violations_detects_each_kind() -> None:
     assert found == {(1, "two certificate numbers"), (2, "two different mothers"), (3, "two sexes")}
 
 
+def test_mothers_conflict_on_given_names_not_on_the_whole_name() -> None:
+    frame = pl.DataFrame(
+        {
+            "cluster": [1, 1, 2, 2],
+            "cert": [None] * 4,
+            # Close by Jaro-Winkler (a long common `Nguyễn Thị`), but Huệ is not Thúy; Hệu is a typo.
+            "mother_variant": ["nguien thi hue", "nguien thi thui", "nguien thi hue", "nguien thi heu"],
+            "sex": ["Nam"] * 4,
+        },
+        schema_overrides={"cert": pl.String},
+    )
+    assert safeguard_violations(frame).rows() == [(1, "two different mothers")]
+
+
 def test_clustering_refuses_the_weak_bridge_between_two_mothers() -> None:
     features = pl.DataFrame(
         {

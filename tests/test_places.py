@@ -49,6 +49,20 @@ def test_a_province_guessed_from_a_shared_district_name_yields_to_the_default() 
     assert (named.district, named.province) == ("Châu Thành", "Long An")
 
 
+def test_old_and_post_2025_names_of_one_commune_meet_on_the_2025_code() -> None:
+    # The national population database writes the 2025 units; the other registries the old ones.
+    new = parse_place("Xã Mỹ Thuận, Tỉnh An Giang", "Kiên Giang")
+    old = parse_place("Sóc Sơn, huyện Hòn Đất, Kiên Giang")
+    assert new.status == "province" and new.commune is None  # never mapped onto a pre-2025 commune
+    assert new.commune_2025_code is not None
+    assert (
+        new.commune_2025_code
+        == old.commune_2025_code
+        == parse_place("Mỹ Thuận, Hòn Đất, KG").commune_2025_code
+    )
+    assert parse_place("Bình An, Châu Thành, Kiên Giang").commune_2025_code != old.commune_2025_code
+
+
 def test_historical_province() -> None:
     p = parse_place("Hoài Đức, Hà Tây")
     assert (p.district, p.province) == ("Hoài Đức", "Hà Nội")
