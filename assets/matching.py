@@ -343,3 +343,29 @@ def proposed_identifications_correct(warehouse: WarehouseResource) -> dg.AssetCh
             "out_of_province": row["out_of_province"],
         },
     )
+
+
+@dg.asset_check(
+    asset=EVALUATION,
+    name="proposed_beat_mtdna_only_baseline",
+    description="On the synthetic truth: `proposed` identifies more remains correctly than the mtDNA-only "
+    "baseline (propose when exactly one reference line matches), at a higher precision. Not blocking: "
+    "a weaker method names no wrong soldier, it leaves more remains to review.",
+)
+def proposed_beat_mtdna_only_baseline(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    metrics = warehouse.query("SELECT * FROM marts.matching_evaluation")
+    if "method" not in metrics.columns or metrics.filter(pl.col("method") == "proposed").is_empty():
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
+    by = {r["method"]: r for r in metrics.iter_rows(named=True)}
+    ours, base = by["proposed"], by["mtdna_only_baseline"]
+    return dg.AssetCheckResult(
+        passed=ours["correct"] > base["correct"] and ours["precision"] > base["precision"],
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "status": "evaluated",
+            "proposed_correct": ours["correct"],
+            "baseline_correct": base["correct"],
+            "proposed_precision": ours["precision"],
+            "baseline_precision": base["precision"],
+        },
+    )
