@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import polars as pl
+import pytest
 
 from lietsi.identification import identify, mtdna_only_baseline, reference_table, relative_consent
 from lietsi.lab import haplotype_frequencies
@@ -253,3 +254,50 @@ def test_baseline_requires_exactly_one_line():
         }
     )
     assert dict(mtdna_only_baseline(pairs).iter_rows()) == {"A": "M1"}
+
+
+def test_places_cambodia_fronts_and_local_units():
+    from lietsi.identification import CAMBODIA, _place_dict, unit_place
+
+    assert _place_dict("Tỉnh Kampot, Campuchia") == {
+        "commune": None,
+        "district": "Kampot",
+        "province": CAMBODIA,
+    }
+    assert _place_dict("Siem Reap - Campuchia")["district"] == "Siem Reap"
+    assert _place_dict("Chiến trường K") == {"commune": None, "district": None, "province": CAMBODIA}
+    # a front names a war region: not the district U Minh of Cà Mau
+    assert _place_dict("Mặt trận U Minh", "Kiên Giang") == {
+        "commune": None,
+        "district": None,
+        "province": None,
+    }
+    # without the province's default, `xã Bình An, huyện Châu Thành` is read elsewhere
+    assert _place_dict("xã Bình An, huyện Châu Thành", "Kiên Giang")["province"] == "Kiên Giang"
+    communes = {"binh an": {("Châu Thành", "Bình An")}, "my duc": {("Hà Tiên", "Mỹ Đức"), ("Mỹ Đức", "x")}}
+    assert unit_place("Du kích xã Bình An", "Kiên Giang", communes) == {
+        "commune": "Bình An",
+        "district": "Châu Thành",
+        "province": "Kiên Giang",
+    }
+    assert unit_place("Du kích xã Mỹ Đức", "Kiên Giang", communes) is None  # ambiguous name
+    assert unit_place("H.đội Châu Thành", "Kiên Giang", communes)["district"] == "Châu Thành"
+    assert unit_place("Tiểu đoàn 207", "Kiên Giang", communes) is None
+
+
+def test_register_denominators_are_shares_of_the_register():
+    from lietsi.evidence import EvidenceSettings
+    from lietsi.identification import build_register, remains_features
+
+    remains, _ = _remains()
+    reg = build_register(remains_features(remains, "Kiên Giang"), EvidenceSettings())
+    # P(estimate | someone else) is the share of the register's estimates
+    est = remains["est_sex"].drop_nulls()
+    assert reg.sex_share("Nữ") == pytest.approx((est == "Nữ").sum() / est.len())
+    shares = reg.age_shares(22, 3)
+    assert sum(shares.values()) == pytest.approx(1.0) and shares["inside"] > 0
+    death = {"commune": "Bình An", "district": "Châu Thành", "province": "Kiên Giang"}
+    by_outcome = reg.place_shares("binh an chau thanh kien giang", death)
+    for level in {lv for lv, _ in by_outcome}:
+        assert sum(v for (lv, _), v in by_outcome.items() if lv == level) == pytest.approx(1.0)
+    assert by_outcome[(3, "commune")] < 0.2  # one of the register's commune-level places is his
