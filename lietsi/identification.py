@@ -672,7 +672,11 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
     would count one fact twice."""
     death = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
     if death.get("province"):
-        return Factor("unit_area", 1.0, "place of death recorded: the unit's area adds nothing")
+        return Factor(
+            "unit_area",
+            1.0,
+            "his place is on record (place of death or local unit): the place factor weighs it",
+        )
     cem = r["cemetery_province"]
     unit = m.get("unit")
     unit_counts = pool.unit_provinces.get(unit or "", Counter())
