@@ -1543,8 +1543,12 @@ def pairwise_metrics(predicted: pl.DataFrame, truth: pl.DataFrame, on: list[str]
     }
 
 
-def truth_metrics(martyr_links: pl.DataFrame, relative_links: pl.DataFrame, truth_dir: Path) -> pl.DataFrame:
+def truth_metrics(
+    martyr_links: pl.DataFrame, relative_links: pl.DataFrame | None, truth_dir: Path
+) -> pl.DataFrame:
     """Martyr and relative linkage against the generator's truth: `entity, metric, value` rows.
+
+    Without `relative_links` only martyrs are measured (the martyr check runs before relatives exist).
 
     Truth rows join ours on (source, file, row_number): `martyr_records.csv` (martyr_uid) and
     `relative_records.csv` (person_uid).
@@ -1556,7 +1560,7 @@ def truth_metrics(martyr_links: pl.DataFrame, relative_links: pl.DataFrame, trut
         ("relatives", relative_links, "relative_records.csv", "person_uid", "relative_id"),
     ):
         path = truth_dir / csv
-        if not path.exists():
+        if ours is None or not path.exists():
             continue
         truth = (
             pl.read_csv(path, infer_schema=False)
