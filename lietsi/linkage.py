@@ -384,11 +384,20 @@ _COMPARE_COLUMNS = (
 
 
 def _jw(frame: pl.DataFrame, col: str) -> np.ndarray:
-    left = frame[f"{col}_l"].fill_null("").to_list()
-    right = frame[f"{col}_r"].fill_null("").to_list()
-    if not left:
+    """Jaro-Winkler of the two sides, computed once per distinct pair of values (places and units
+    repeat across millions of pairs)."""
+    pairs = frame.select(
+        pl.col(f"{col}_l").fill_null("").alias("l"), pl.col(f"{col}_r").fill_null("").alias("r")
+    )
+    if pairs.is_empty():
         return np.zeros(0, dtype=np.float32)
-    return cpdist(left, right, scorer=JaroWinkler.normalized_similarity, workers=-1)
+    distinct = pairs.unique()
+    scores = cpdist(
+        distinct["l"].to_list(), distinct["r"].to_list(), scorer=JaroWinkler.normalized_similarity, workers=-1
+    )
+    return pairs.join(
+        distinct.with_columns(pl.Series("jw", scores)), on=["l", "r"], how="left", maintain_order="left"
+    )["jw"].to_numpy()
 
 
 def _select_levels(conditions: list[np.ndarray], unknown: np.ndarray) -> pl.Series:
