@@ -21,13 +21,15 @@ def keyed_hash(value: str, key: bytes) -> str:
 def normalise_citizen_id(text: str | None) -> str | None:
     """The 12-digit CCCD, or None when the text is not one.
 
-    Spreadsheets drop the leading zero (every CCCD starts with 0), so an 11-digit number is
-    restored; separators are removed.
+    Spreadsheets drop the leading zero (every CCCD starts with 0), so an 11-digit number not
+    starting with 0 is restored; an 11-digit number that does start with 0 lost a digit elsewhere
+    and is refused. A letter O typed for a zero is read as 0; separators are removed.
     """
     if text is None:
         return None
-    digits = _NON_DIGIT.sub("", str(text).strip().removesuffix(".0"))
-    if len(digits) == 11:
+    typed = str(text).strip().removesuffix(".0").replace("O", "0").replace("o", "0")
+    digits = _NON_DIGIT.sub("", typed)
+    if len(digits) == 11 and digits[0] != "0":
         digits = "0" + digits
     if len(digits) != 12 or digits[0] != "0":
         return None

@@ -83,8 +83,10 @@ class Dirt:
             r = self.rng.randrange(3)
             if r == 0:
                 return cid[1:]  # a spreadsheet ate the leading zero
-            if r == 1:
-                return cid[:5] + "O" + cid[6:]  # letter O for zero
+            zeros = [i for i, ch in enumerate(cid) if ch == "0" and i > 0]
+            if r == 1 and zeros:
+                i = self.rng.choice(zeros)
+                return cid[:i] + "O" + cid[i + 1 :]  # letter O typed for a zero
             return cid[:-1]
         return cid
 
