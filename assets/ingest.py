@@ -8,7 +8,7 @@ row accounting (rows read = rows kept + rows quarantined, per file, as stored in
 import dagster as dg
 import polars as pl
 
-from assets._quality import expectations_check
+from assets._shared import expectations_check, preview
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
@@ -65,7 +65,7 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
                 "rows_quarantined": quarantine.height,
                 "failed_batches": failed.height,
                 "quarantine_reasons": dg.MetadataValue.md(_markdown_counts(quarantine)),
-                "preview": dg.MetadataValue.md(f"```\n{raw.head(5)}\n```"),
+                "preview": preview(raw, 5),
             },
         )
         yield dg.Output(quarantine, output_name="quarantine", metadata={"rows": quarantine.height})

@@ -13,6 +13,7 @@ import shutil
 import dagster as dg
 import polars as pl
 
+from assets._shared import preview
 from lietsi.maternal import (
     commune_sheets,
     evaluate,
@@ -34,11 +35,6 @@ _FORM_COLUMNS = {
     "phieu_02": ("relationship", "martyr_sex", "relative_sex", "survey_commune", "form_no"),
     "phieu_01": ("relationship", "survey_commune", "form_no"),
 }
-
-
-def _md(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=40):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
 
 
 def _form_rows(form: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -107,14 +103,14 @@ def kinship_statements_asset(
             "without_martyr_or_relative_id": int(
                 (out["martyr_id"].is_null() | out["relative_id"].is_null()).sum()
             ),
-            "review_reasons": _md(
+            "review_reasons": preview(
                 out.filter(pl.col("review_reason").is_not_null())
                 .group_by("review_reason")
                 .len()
                 .sort("len", descending=True),
                 15,
             ),
-            "preview": _md(
+            "preview": preview(
                 out.select("relationship_text", "kin_path", "martyr_sex", "shares_mtdna", "review_reason")
             ),
         }
@@ -146,7 +142,7 @@ def maternal_candidates_asset(context: dg.AssetExecutionContext, statements: pl.
                 candidates["review_reason"].str.starts_with("statements disagree").sum() or 0
             ),
             "maternal_lines": int(candidates["maternal_line_id"].n_unique()),
-            "preview": _md(
+            "preview": preview(
                 candidates.select(
                     "martyr_id",
                     "relative_id",
@@ -217,7 +213,7 @@ def sampling_worklist_asset(
         metadata={
             "lines": lines.height,
             **{f"status_{k}": int(v) for k, v in sorted(by_status.items())},
-            "no_donor_reasons": _md(
+            "no_donor_reasons": preview(
                 lines.filter(pl.col("status") == "no_donor")
                 .group_by("reason")
                 .len()
@@ -233,7 +229,7 @@ def sampling_worklist_asset(
             **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
             "worklists_dir": dg.MetadataValue.path(str(settings.out / "worklists")),
-            "preview": _md(worklist.drop("martyr_ids")),
+            "preview": preview(worklist.drop("martyr_ids")),
         },
     )
 

@@ -9,6 +9,7 @@ import time
 import dagster as dg
 import polars as pl
 
+from assets._shared import preview
 from lietsi.haplogroups import is_within
 from lietsi.lab import (
     QcRules,
@@ -30,12 +31,7 @@ MIN_HAPLOGROUP_AGREEMENT = 0.98
 _KINSHIP_DEPS = [CANDIDATES] if importlib.util.find_spec("assets.kinship") else []
 
 
-def _md(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=50):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
-
-
-def _counts_md(series: pl.Series, top: int = 15) -> dg.MetadataValue:
+def _countspreview(series: pl.Series, top: int = 15) -> dg.MetadataValue:
     counts = series.drop_nulls().value_counts(sort=True).head(top)
     return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or "none")
 
@@ -108,15 +104,15 @@ def mtdna_profiles(
             "read_and_align_seconds": round(read_seconds, 2),
             "classify_seconds": round(classify_seconds, 2),
             "median_haplogroup_quality": float(full["haplogroup_quality"].median() or 0.0),
-            "haplogroups": _counts_md(profiles["haplogroup"]),
-            "preview": _md(profiles.drop("citizen_id_hash")),
+            "haplogroups": _countspreview(profiles["haplogroup"]),
+            "preview": preview(profiles.drop("citizen_id_hash")),
         },
     )
     reasons = quarantine["reason"].str.replace(r":.*$", "")
     yield dg.Output(
         quarantine,
         output_name="quarantine",
-        metadata={"rows": quarantine.height, "reasons": _counts_md(reasons)},
+        metadata={"rows": quarantine.height, "reasons": _countspreview(reasons)},
     )
 
 
@@ -155,7 +151,7 @@ def haplotype_frequencies_asset(
             "distinct_haplotypes": table.height,
             "seen_once": singletons,
             "random_match_probability": float((table["frequency"] ** 2).sum()) if table.height else 0.0,
-            "preview": _md(table, 10),
+            "preview": preview(table, 10),
         },
     )
 
@@ -179,7 +175,7 @@ def lab_evaluation(
     return dg.Output(
         metrics,
         metadata={row["metric"]: row["value"] for row in metrics.iter_rows(named=True)}
-        | {"table": _md(metrics, 20)},
+        | {"table": preview(metrics, 20)},
     )
 
 

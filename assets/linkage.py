@@ -14,6 +14,7 @@ import json
 import dagster as dg
 import polars as pl
 
+from assets._shared import preview
 from lietsi.linkage import (
     link_martyrs,
     link_relatives,
@@ -36,12 +37,7 @@ _RAW = {
 }
 
 
-def _md(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=40):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
-
-
-def _stats_md(stats: dict[str, int | float]) -> dg.MetadataValue:
+def _statspreview(stats: dict[str, int | float]) -> dg.MetadataValue:
     return dg.MetadataValue.md(
         "\n".join(f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}" for k, v in stats.items())
     )
@@ -88,8 +84,8 @@ def martyr_linkage(
             "rows": result.links.height,
             "martyrs": result.martyrs.height,
             "by_source": dg.MetadataValue.md(str(result.links.group_by("source").len().sort("source"))),
-            "linkage": _stats_md(result.stats),
-            "preview": _md(result.links),
+            "linkage": _statspreview(result.stats),
+            "preview": preview(result.links),
         },
     )
     yield dg.Output(
@@ -99,11 +95,11 @@ def martyr_linkage(
             "martyrs": result.martyrs.height,
             "multi_source": int((result.martyrs["sources"].list.len() > 1).sum()),
             "hometown_commune_mapped": int(result.martyrs["hometown_commune"].is_not_null().sum()),
-            "preview": _md(result.martyrs),
+            "preview": preview(result.martyrs),
         },
     )
     yield dg.Output(
-        weights, output_name="weights", metadata={"levels": weights.height, "table": _md(weights, 60)}
+        weights, output_name="weights", metadata={"levels": weights.height, "table": preview(weights, 60)}
     )
     yield dg.Output(quarantine, output_name="quarantine", metadata={"rows": quarantine.height})
 
@@ -138,7 +134,7 @@ def relative_linkage(
     yield dg.Output(
         links,
         output_name="relative_links",
-        metadata={"rows": links.height, "relatives": relatives.height, "preview": _md(links)},
+        metadata={"rows": links.height, "relatives": relatives.height, "preview": preview(links)},
     )
     yield dg.Output(
         relatives,
@@ -183,7 +179,7 @@ def linkage_evaluation(
     meta: dict[str, float | str] = {"status": "evaluated"}
     for entity, metric, value in metrics.iter_rows():
         meta[f"{entity}_{metric}"] = value
-    context.add_output_metadata({**meta, "table": _md(metrics, 30)})
+    context.add_output_metadata({**meta, "table": preview(metrics, 30)})
     return metrics
 
 

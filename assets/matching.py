@@ -9,6 +9,7 @@ import json
 import dagster as dg
 import polars as pl
 
+from assets._shared import preview
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
@@ -60,11 +61,6 @@ class MatchingConfig(dg.Config):
             estimate_numerators=self.estimate_numerators,
             numerator_prior_strength=self.numerator_prior_strength,
         )
-
-
-def _md(frame: pl.DataFrame, rows: int = 10) -> dg.MetadataValue:
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=60):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
 
 
 def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
@@ -156,7 +152,7 @@ def identifications_asset(
             ),
             "p_outside": result.p_outside,
             "numerators": dg.MetadataValue.json(result.numerators),
-            "prior_groups": _md(
+            "prior_groups": preview(
                 pl.DataFrame(
                     [
                         {
@@ -170,7 +166,7 @@ def identifications_asset(
                 ),
                 20,
             ),
-            "preview": _md(
+            "preview": preview(
                 result.match_candidates.select(
                     "remains_id", "martyr_id", "differences", "verdict", "lr", "lr_nongenetic", "posterior"
                 ).sort("posterior", descending=True)
@@ -188,7 +184,7 @@ def identifications_asset(
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
             "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
-            "preview": _md(ids.drop("evidence", "competitors") if ids.height else ids),
+            "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
         },
     )
     outcomes = pl.concat(
@@ -205,8 +201,8 @@ def identifications_asset(
         outcomes,
         output_name="outcomes",
         metadata={
-            "by_outcome": _md(outcomes.group_by("kind", "outcome").len().sort("kind", "outcome"), 20),
-            "unresolved_reasons": _md(
+            "by_outcome": preview(outcomes.group_by("kind", "outcome").len().sort("kind", "outcome"), 20),
+            "unresolved_reasons": preview(
                 result.remains_outcomes.filter(pl.col("outcome") == "unresolved")
                 .with_columns(pl.col("reason").str.replace(r"^\d+ martyr.*$", "several compatible martyrs"))
                 .group_by("reason")
@@ -301,10 +297,10 @@ def matching_evaluation(
     metrics, wrong = evaluate(identifications, baseline, truth_remains, uid_map)
     by_method = {r["method"]: r for r in metrics.iter_rows(named=True)}
     meta: dict = {
-        "metrics": _md(metrics),
-        "false_identifications": _md(wrong, 30),
-        "calibration": _md(calibration(candidates, truth_remains, uid_map)),
-        "calibration_at_95pct_bound": _md(
+        "metrics": preview(metrics),
+        "false_identifications": preview(wrong, 30),
+        "calibration": preview(calibration(candidates, truth_remains, uid_map)),
+        "calibration_at_95pct_bound": preview(
             calibration(candidates, truth_remains, uid_map, "posterior_bound")
             if "posterior_bound" in candidates.columns
             else pl.DataFrame()

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets._quality import expectations_check
+from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.search_map import (
@@ -45,11 +45,6 @@ _SITES = dg.AssetKey(["marts", "search_sites"])
 _SITE_REPORTS = dg.AssetKey(["marts", "search_site_reports"])
 _VILLAGES = dg.AssetKey(["marts", "village_coverage"])
 _COMMUNES = dg.AssetKey(["marts", "commune_coverage"])
-
-
-def _md(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=40):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
 
 
 class SearchMapConfig(dg.Config):
@@ -132,7 +127,7 @@ def search_map(
                 )
                 or "no village"
             ),
-            "preview": _md(villages.filter(pl.col("below_target") | pl.col("no_conclusion"))),
+            "preview": preview(villages.filter(pl.col("below_target") | pl.col("no_conclusion"))),
         },
     )
     yield dg.Output(
@@ -141,7 +136,9 @@ def search_map(
         metadata={
             "communes": coverage.communes.height,
             "behind_schedule": int(coverage.communes["behind_schedule"].sum()),
-            "preview": _md(coverage.communes.select("commune", "coverage", "villages", "behind_reason"), 15),
+            "preview": preview(
+                coverage.communes.select("commune", "coverage", "villages", "behind_reason"), 15
+            ),
         },
     )
     yield dg.Output(
@@ -161,7 +158,7 @@ def search_map(
                 "\n".join(f"- {s}: {n}" for s, n in sites.group_by("status").len().sort("status").iter_rows())
                 or "no site"
             ),
-            "preview": _md(sites.sort("report_count", descending=True)),
+            "preview": preview(sites.sort("report_count", descending=True)),
         },
     )
     yield dg.Output(
@@ -199,7 +196,7 @@ def search_leads(
                 )
                 or "no lead"
             ),
-            "preview": _md(leads),
+            "preview": preview(leads),
         }
     )
     return leads
@@ -306,7 +303,7 @@ def search_map_files(
             "folder": str(root),
             "commune_maps": frame.filter(pl.col("kind") == "commune_map").height,
             "district_overviews": frame.filter(pl.col("kind") == "district_overview").height,
-            "files": _md(frame, 30),
+            "files": preview(frame, 30),
         }
     )
     return frame
@@ -417,8 +414,8 @@ def search_map_evaluation(
         {
             "status": "evaluated",
             **{f"{e}_{m}": v for e, m, v in rows},
-            "table": _md(frame, 30),
-            "coverage_differences": _md(comparison.filter(~pl.col("equal")), 10),
+            "table": preview(frame, 30),
+            "coverage_differences": preview(comparison.filter(~pl.col("equal")), 10),
         }
     )
     return frame
@@ -494,6 +491,6 @@ def coverage_equals_truth(settings: SettingsResource, warehouse: WarehouseResour
         metadata={
             "villages": comparison.height,
             "different": different.height,
-            "details": _md(different, 10),
+            "details": preview(different, 10),
         },
     )

@@ -1,6 +1,7 @@
-"""The one way a stage turns a great-expectations suite into a blocking Dagster asset check."""
+"""What every stage module shares: the expectations check builder and the frame preview for metadata."""
 
 import dagster as dg
+import polars as pl
 
 from lietsi.quality import load_suite_config, validate
 from resources import WarehouseResource
@@ -28,3 +29,9 @@ def expectations_check(key: dg.AssetKey, suite_name: str, description: str) -> d
         )
 
     return _check
+
+
+def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
+    """The first rows of a frame as a markdown block for asset metadata in the UI."""
+    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=50):
+        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
