@@ -28,6 +28,8 @@ import numpy as np
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
+from lietsi.graphs import UnionFind
+
 _FORBIDDEN = -1e9
 
 
@@ -41,22 +43,12 @@ class Thresholds:
 
 
 def _components(edges: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
-    parent: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def find(x: tuple[str, str]) -> tuple[str, str]:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf: UnionFind[tuple[str, str]] = UnionFind()
     for r, m in edges:
-        a, b = find(("r", r)), find(("m", m))
-        if a != b:
-            parent[b] = a
+        uf.union(("r", r), ("m", m))
     groups: dict[tuple[str, str], tuple[set[str], set[str]]] = {}
     for r, m in edges:
-        g = groups.setdefault(find(("r", r)), (set(), set()))
+        g = groups.setdefault(uf.find(("r", r)), (set(), set()))
         g[0].add(r)
         g[1].add(m)
     return [(sorted(rs), sorted(ms)) for rs, ms in groups.values()]

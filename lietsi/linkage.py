@@ -43,6 +43,7 @@ from rapidfuzz.process import cpdist
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from lietsi.graphs import UnionFind
 from lietsi.names import key_variant, name_frame
 from lietsi.places import most_common_province, place_frame, place_key
 
@@ -1280,20 +1281,10 @@ def _related_pairs(
 
 def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
     """Citizen-id hash → one id for all the hashes `edges` (pairs of hashes) say belong to one person."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    uf: UnionFind[str] = UnionFind()
     for a, b in edges.iter_rows():
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return {c: find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in parent}
+        uf.union(a, b)
+    return {c: uf.find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in uf}
 
 
 def link_relatives(

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 from unidecode import unidecode
 
+from lietsi.graphs import UnionFind
 from lietsi.kinship import Kinship, parse_kinship, parse_sex, shares_mtdna
 
 HEALTH_RANK = {"Nặng": 2, "Yếu": 1, "Bình thường": 0}
@@ -144,33 +145,13 @@ def maternal_candidates(statements: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller id is the root, so a line's id does not depend on the order of pairs.
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def maternal_lines(candidates: pl.DataFrame, martyr_ids: Iterable[str] = ()) -> pl.DataFrame:
     """`member_kind` (`martyr`/`relative`), `member_id`, `maternal_line_id` for every martyr of the
     candidates (and of `martyr_ids`) and every relative who shares a martyr's mtDNA.
 
     A line's id is `ML-` + its smallest martyr id: stable while martyr ids are.
     """
-    uf = _UnionFind()
+    uf: UnionFind[str] = UnionFind()
     for m in martyr_ids:
         uf.find("m:" + m)
     for m in candidates["martyr_id"].unique().to_list():
