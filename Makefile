@@ -35,6 +35,7 @@ pipeline: $(STAMP)
 	$(BIN)/python -m pipelines.summary
 
 test: $(STAMP) browser
+	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -1,4 +1,7 @@
-"""What every stage module shares: the expectations check builder and the frame preview for metadata."""
+"""What every stage module shares: the expectations check, the metadata preview, the `sql/` files."""
+
+import re
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -35,3 +38,25 @@ def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     """The first rows of a frame as a markdown block for asset metadata in the UI."""
     with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=50):
         return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
+
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+_TABLE_REFERENCE = re.compile(r"\b(raw|core|marts|reports|ops)\.(\w+)\b")
+
+
+def sql_text(folder: str, name: str) -> str:
+    """The SQL of `sql/<folder>/<name>.sql`."""
+    return (SQL_ROOT / folder / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_files(folder: str, pattern: str = "*.sql") -> dict[str, str]:
+    """File stem → SQL for the files of `sql/<folder>` matching `pattern`, in name order."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((SQL_ROOT / folder).glob(pattern))}
+
+
+def referenced_tables(
+    sql: str, schemas: tuple[str, ...] = ("raw", "core", "marts", "reports", "ops")
+) -> set[str]:
+    """`schema.table` names a query reads (comments ignored)."""
+    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return {f"{s}.{t}" for s, t in _TABLE_REFERENCE.findall(body) if s in schemas}

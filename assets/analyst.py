@@ -7,30 +7,25 @@ carries a check that scans its columns and values for citizen ids, phones, keyed
 names of living relatives (`lietsi.disclosure`).
 """
 
-import re
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 
+from assets._shared import referenced_tables, sql_files
 from assets._stages import stage_keys
 from assets.reports import report_assets
 from lietsi.disclosure import living_relative_names, scan_schema
 from resources import IO_RETRY_POLICY, WarehouseResource
 
 GROUP = "analyst"
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "analyst"
-_REFERENCE = re.compile(r"\b(raw|core|marts|reports|ops)\.(\w+)\b")
 
 
 def view_sql() -> dict[str, str]:
     """View name → its SELECT, one per file of sql/analyst."""
-    return {path.stem: path.read_text(encoding="utf-8") for path in sorted(SQL_DIR.glob("*.sql"))}
+    return sql_files("analyst")
 
 
 def referenced_keys(sql: str) -> list[dg.AssetKey]:
-    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return sorted({dg.AssetKey([s, t]) for s, t in _REFERENCE.findall(body)}, key=lambda k: k.path)
+    return sorted((dg.AssetKey(t.split(".")) for t in referenced_tables(sql)), key=lambda k: k.path)
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:

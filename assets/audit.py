@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from assets._shared import sql_text
 from assets._stages import stage_keys
 from assets.reports import report_assets
 from lietsi.audit import code_version, table_fingerprints, warehouse_tables
@@ -25,21 +26,6 @@ from resources import IO_RETRY_POLICY, WarehouseResource
 GROUP = "operations"
 AUDIT_TABLES = ("ops.run_audit", "ops.run_inputs", "ops.run_row_counts", "ops.run_checks")
 AUDITED_SCHEMAS = ("raw", "core", "marts", "ops", "reports")
-
-_DDL = """
-CREATE SCHEMA IF NOT EXISTS ops;
-CREATE TABLE IF NOT EXISTS ops.run_audit (
-    run_id VARCHAR, job_name VARCHAR, status VARCHAR, trigger VARCHAR, inbox_file VARCHAR,
-    started_at TIMESTAMP, recorded_at TIMESTAMP, code_version VARCHAR,
-    input_files BIGINT, tables BIGINT, checks_passed BIGINT, checks_failed BIGINT);
-CREATE TABLE IF NOT EXISTS ops.run_inputs (
-    run_id VARCHAR, source VARCHAR, file VARCHAR, size_bytes BIGINT, checksum VARCHAR, status VARCHAR,
-    records_read BIGINT, rows_clean BIGINT, rows_quarantined BIGINT);
-CREATE TABLE IF NOT EXISTS ops.run_row_counts (
-    run_id VARCHAR, table_name VARCHAR, rows BIGINT, checksum VARCHAR);
-CREATE TABLE IF NOT EXISTS ops.run_checks (
-    run_id VARCHAR, asset VARCHAR, check_name VARCHAR, passed BOOLEAN, severity VARCHAR, blocking BOOLEAN);
-"""
 
 
 def _check_results(instance: dg.DagsterInstance, run_id: str) -> pl.DataFrame:
@@ -80,7 +66,7 @@ def record_run(
     tags = run.tags if run else {}
     started = datetime.fromtimestamp(record.start_time, UTC) if record and record.start_time else None
     with warehouse.connect() as con:
-        con.execute(_DDL)
+        con.execute(sql_text("ops", "audit_tables"))
         counts = table_fingerprints(con, AUDITED_SCHEMAS, exclude=AUDIT_TABLES).with_columns(
             pl.lit(run_id).alias("run_id")
         )

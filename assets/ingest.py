@@ -8,7 +8,7 @@ row accounting (rows read = rows kept + rows quarantined, per file, as stored in
 import dagster as dg
 import polars as pl
 
-from assets._shared import expectations_check, preview
+from assets._shared import expectations_check, preview, sql_text
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
@@ -89,17 +89,7 @@ def build_raw_checks(source: Source) -> list[dg.AssetChecksDefinition]:
         description="Per file: rows read = rows in the raw table + rows in the quarantine.",
     )
     def _row_accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        mismatches = warehouse.query(
-            f"""
-            SELECT b.file, b.records_read,
-                   coalesce(r.n, 0) AS clean, coalesce(q.n, 0) AS quarantined
-            FROM ops.batches_{source.folder} b
-            LEFT JOIN (SELECT file, count(*) n FROM raw.{source.folder} GROUP BY file) r USING (file)
-            LEFT JOIN (SELECT file, count(*) n FROM ops.quarantine_{source.folder} GROUP BY file) q
-                USING (file)
-            WHERE b.records_read <> coalesce(r.n, 0) + coalesce(q.n, 0)
-            """
-        )
+        mismatches = warehouse.query(sql_text("ops", "row_accounting").format(folder=source.folder))
         return dg.AssetCheckResult(
             passed=mismatches.is_empty(),
             metadata={

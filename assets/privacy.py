@@ -10,17 +10,11 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets._shared import sql_text
 from assets._stages import stage_keys
 from resources import WarehouseResource
 
 MATCH_CANDIDATES = dg.AssetKey(["marts", "match_candidates"])
-
-NON_CONSENTING_SQL = """
-SELECT p.sample_id, p.relative_id, coalesce(r.consent, 'not recorded') AS consent
-FROM marts.mtdna_profiles p
-LEFT JOIN core.relatives r USING (relative_id)
-WHERE p.sample_kind = 'relative' AND r.consent IS DISTINCT FROM 'Có'
-"""
 
 
 def donor_references(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, set[str]]:
@@ -43,7 +37,7 @@ def donor_references(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, se
 
 def consent_violations(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, list[str]]:
     """(non-consenting donors named by match_candidates, the columns inspected)."""
-    refused = con.execute(NON_CONSENTING_SQL).pl()
+    refused = con.execute(sql_text("ops", "non_consenting_donors")).pl()
     references = donor_references(con, "marts.match_candidates")
     named = set().union(*references.values()) if references else set()
     hits = refused.filter(pl.col("sample_id").is_in(named) | pl.col("relative_id").is_in(named))

@@ -8,33 +8,23 @@ page, never as zeros. Outputs:
 - `<out_dir>/export/identifications.{csv,json}` and `donor_profiles.{csv,json}` (docs/operations.md).
 """
 
-import re
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
 from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
 from lietsi.reports import merge_progress, render_report
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "reports"
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql" / "reports"
 REPORT_FILE = "bao_cao_tien_do.html"
 EXPORT_DIR = "export"
-_REFERENCE = re.compile(r"\b(raw|core|marts)\.(\w+)\b")
-
-
-def report_sql(name: str) -> str:
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def referenced_tables(sql: str) -> set[str]:
-    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return {f"{s}.{t}" for s, t in _REFERENCE.findall(body)}
+# Reports read the stages; their own tables and ops are written by this module.
+STAGE_SCHEMAS = ("raw", "core", "marts")
 
 
 def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -47,8 +37,8 @@ def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def run_report_sql(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | str:
     """The query's result, or the reason it cannot run yet (the tables it needs that are missing)."""
-    sql = report_sql(name)
-    missing = sorted(referenced_tables(sql) - _existing_tables(con))
+    sql = sql_text("reports", name)
+    missing = sorted(referenced_tables(sql, STAGE_SCHEMAS) - _existing_tables(con))
     if missing:
         return f"waiting for {', '.join(missing)}"
     return con.execute(sql).pl()
@@ -77,7 +67,7 @@ def _province(con: duckdb.DuckDBPyConnection) -> str:
 
 def _specs(names: list[str], sql_names: list[str], descriptions: dict[str, str]) -> list[dg.AssetSpec]:
     defined = set(stage_keys())
-    needed = set().union(*(referenced_tables(report_sql(n)) for n in sql_names))
+    needed = set().union(*(referenced_tables(sql_text("reports", n), STAGE_SCHEMAS) for n in sql_names))
     deps = sorted(
         (dg.AssetKey(t.split(".")) for t in needed if dg.AssetKey(t.split(".")) in defined), key=str
     )
@@ -87,7 +77,7 @@ def _specs(names: list[str], sql_names: list[str], descriptions: dict[str, str])
     ]
 
 
-_PROGRESS_METRICS = sorted(p.stem for p in SQL_DIR.glob("progress_*.sql"))
+_PROGRESS_METRICS = sorted(sql_files("reports", "progress_*.sql"))
 _REPORT_SPECS = _specs(
     ["district_progress", "province_totals", "campaign_costs", "progress_report"],
     [*_PROGRESS_METRICS, "province_totals", "campaign_costs"],

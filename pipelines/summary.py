@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import polars as pl
 
+from assets._shared import sql_text
 from resources import warehouse_from_env
 
-SQL = Path(__file__).resolve().parent.parent / "sql" / "ops"
 SCHEMAS = ("raw", "core", "marts", "ops", "reports", "analyst")
 
 
 def _query(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | None:
     """The result of `sql/ops/<name>.sql`, or None while a table it reads does not exist yet."""
     try:
-        return con.execute((SQL / f"{name}.sql").read_text(encoding="utf-8")).pl()
+        return con.execute(sql_text("ops", name)).pl()
     except duckdb.CatalogException:
         return None
 
