@@ -608,8 +608,23 @@ def _refine(general: tuple[Path, ...], specific: tuple[Path, ...]) -> tuple[Path
         return specific
     out = [u for g in general for s in specific if (u := _unify(g, s)) is not None]
     if not out:
+        # A vague term explained in brackets (`anh họ (con của dì)`: a cousin, the child of the
+        # mother's sister) takes the explanation's path, keeping the relative's sex it states.
+        out = [_explained(g, s) for g in general for s in specific if g.vague and _same_relative_sex(g, s)]
+    if not out:
         raise _Unreadable("the parts of the text describe different relatives")
     return tuple(dict.fromkeys(out))
+
+
+def _same_relative_sex(a: Path, b: Path) -> bool:
+    x, y = a.steps[-1].sex if a.steps else None, b.steps[-1].sex if b.steps else None
+    return not (x and y and x != y)
+
+
+def _explained(vague: Path, explanation: Path) -> Path:
+    last = explanation.steps[-1]
+    steps = (*explanation.steps[:-1], replace(last, sex=last.sex or vague.steps[-1].sex))
+    return Path(steps, explanation.martyr_sex or vague.martyr_sex, explanation.vague)
 
 
 _MODIFIER_KINDS = frozenset({SEX, BLOOD, NOT_BLOOD, INLAW, AUNT_CHILD, SAME, DIFFERENT, ORDINAL})

@@ -37,6 +37,9 @@ PHRASINGS = [
     ("cùng mẹ khác cha", "sibling(same_mother)", T, T),
     ("con", "child", F, T),
     ("con gái", "daughter", F, T),
+    ("anh họ (con của dì)", "mother > sister > son", T, T),
+    ("chị họ (con của cậu)", "mother > brother > daughter", F, F),
+    ("anh ho (con cua di)", "mother > sister > son", T, T),
     ("con trai", "son", F, T),
     ("con ruột", "child", F, T),
     ("cháu ngoại", "daughter > child", F, T),
@@ -119,6 +122,8 @@ def test_at_least_forty_phrasings_with_both_answers() -> None:
         ("con của em", "man or a woman"),
         ("bà", "mother's or the father's side"),
         ("anh họ", "họ"),
+        ("em họ (con của bác)", "mother's or the father's side"),
+        ("chị họ (con trai của dì)", "describe different relatives"),
         ("họ hàng", "họ hàng"),
         ("ba ruot", "can be read as"),  # `ba` father or `bà` grandmother once diacritics are lost
         ("người hàng xóm", "not understood"),
