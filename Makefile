@@ -27,7 +27,7 @@ browser:
 demo: $(STAMP)
 	rm -rf data/inbox data/truth
 	$(BIN)/python -m pipelines.synth --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED) --out data/
-	$(MAKE) --no-print-directory pipeline
+	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
 
 pipeline: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)

@@ -7,7 +7,7 @@
 | `WAREHOUSE_KEY` | unset | when set, the warehouse is encrypted at rest with this key |
 | `LIETSI_HASH_KEY` | a development key | HMAC key for citizen ids and phones |
 | `LIETSI_ENV` | `development` | `production` refuses to start without `LIETSI_HASH_KEY` |
-| `TRUTH_DIR` | `data/truth` | synthetic ground truth, read only by evaluation assets |
+| `TRUTH_DIR` | unset (`make demo`: `data/truth`) | synthetic ground truth, for evaluation assets only |
 | `OUT_DIR` | `data/out` | HTML reports, maps, worklists and exports |
 """
 
@@ -112,6 +112,8 @@ class SettingsResource(dg.ConfigurableResource):
 
     @property
     def truth(self) -> Path | None:
+        if not self.truth_dir:
+            return None
         path = Path(self.truth_dir)
         return path if path.is_dir() else None
 
@@ -167,7 +169,9 @@ def settings_from_env() -> SettingsResource:
         key = DEV_HASH_KEY
     return SettingsResource(
         inbox_dir=os.environ.get("INBOX_DIR", "data/inbox"),
-        truth_dir=os.environ.get("TRUTH_DIR", "data/truth"),
+        # Never a default: a real province's run must not be scored against a synthetic truth left
+        # behind by an earlier demo.
+        truth_dir=os.environ.get("TRUTH_DIR", ""),
         out_dir=os.environ.get("OUT_DIR", "data/out"),
         hash_key=key,
         environment=environment,

@@ -88,3 +88,14 @@ def test_passing_checks_let_downstream_run(workspace):
             schema={"full_name": pl.Utf8, "birth_year": pl.Int32},
         )
     )
+
+
+def test_no_truth_unless_asked(monkeypatch, tmp_path):
+    from resources import settings_from_env
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data" / "truth").mkdir(parents=True)
+    monkeypatch.delenv("TRUTH_DIR", raising=False)
+    assert settings_from_env().truth is None
+    monkeypatch.setenv("TRUTH_DIR", "data/truth")
+    assert settings_from_env().truth == Path("data/truth")
