@@ -30,13 +30,14 @@ def main() -> int:
     result = run_pipeline()
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     failed_checks = [
-        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        e.asset_check_evaluation_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
     ]
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-    for name in failed_checks:
-        print(f"check failed: {name}", file=sys.stderr)
+    for check in failed_checks:
+        kind = "warning" if check.severity == dg.AssetCheckSeverity.WARN else "check failed"
+        print(f"{kind}: {check.asset_key.to_user_string()}:{check.check_name}", file=sys.stderr)
     for step in skipped:
         print(f"skipped (upstream check failed): {step}", file=sys.stderr)
     for step in failed_steps:
