@@ -22,7 +22,7 @@ import polars as pl
 from lietsi.candidate_search import group_pairs, pair_count, prepare
 from lietsi.matching import ComparisonRules, compare
 from lietsi.mtdna import parse_range, parse_variants
-from lietsi.synth.haplotypes import format_variants, new_lineage, observed
+from lietsi.synth.haplotypes import haplotype_text, new_lineage, observed, restrict
 
 N_REMAINS = 300_000
 N_REFERENCES = 500_000
@@ -42,10 +42,9 @@ def synthetic_profiles(n: int, prefix: str, ranges, seed: int) -> pl.DataFrame:
         lineage = new_lineage(rng, f"{prefix}{i}", salt=7)
         read = rng.choices(names, weights)[0]
         region = _REGIONS[read]
-        variants = [v for v in observed(rng, lineage.variants) if any(a <= v[0] <= b for a, b in region)]
         ids.append(f"{prefix}{i}")
         range_col.append(read)
-        haps.append(format_variants(variants))
+        haps.append(haplotype_text(restrict(observed(rng, lineage.variants), region)))
     return pl.DataFrame({"id": ids, "range": range_col, "haplotype": haps})
 
 
