@@ -116,18 +116,14 @@ def write_lab(
         lab: FastaSink(inbox, KET_QUA_ADN.folder, f"ket_qua_{i + 1}.fasta") for i, lab in enumerate(LABS)
     }
     for s in sorted(samples, key=lambda s: (s.collected, s.sample_id)):
+        sample = {
+            "sample_id": s.sample_id,
+            "kind": s.kind,
+            "remains_id": s.remains_id,
+            "person_uid": s.person_uid,
+        }
         if rng.random() < 0.06:  # result not back yet
-            truth.write(
-                "samples",
-                {
-                    "sample_id": s.sample_id,
-                    "kind": s.kind,
-                    "remains_id": s.remains_id,
-                    "person_uid": s.person_uid,
-                    "failed": False,
-                    "format": "",
-                },
-            )
+            truth.write("samples", {**sample, "failed": False, "format": ""})
             continue
         lab = rng.choice(LABS)
         old_bone = s.kind == "remains"
@@ -163,10 +159,7 @@ def write_lab(
         truth.write(
             "samples",
             {
-                "sample_id": s.sample_id,
-                "kind": s.kind,
-                "remains_id": s.remains_id,
-                "person_uid": s.person_uid,
+                **sample,
                 "range": mtdna.format_range(region),
                 "haplotype": "" if failed else text,
                 "haplogroup": s.lineage.haplogroup,

@@ -224,15 +224,18 @@ def write_search_map(
                 forms.row(row, kinds)
             concluded = rng.random() < 0.85
             meeting = dt.date(2025, 4, 1) + dt.timedelta(days=rng.randrange(90))
+            village = {
+                "province": province.name,
+                "district": district,
+                "commune": c.name,
+                "village": v,
+                "households": households,
+                "forms_out": forms_out,
+                "forms_back": forms_back,
+            }
             conclusions.row(
                 {
-                    "province": province.name,
-                    "district": district,
-                    "commune": c.name,
-                    "village": v,
-                    "households": households,
-                    "forms_out": forms_out,
-                    "forms_back": forms_back,
+                    **village,
                     "meeting_date": f"{meeting.day:02d}/{meeting.month:02d}/{meeting.year}"
                     if concluded
                     else "",
@@ -241,17 +244,7 @@ def write_search_map(
             )
             truth.write(
                 "village_coverage",
-                {
-                    "province": province.name,
-                    "district": district,
-                    "commune": c.name,
-                    "village": v,
-                    "households": households,
-                    "forms_out": forms_out,
-                    "forms_back": forms_back,
-                    "coverage": f"{forms_back / households:.4f}",
-                    "concluded": concluded,
-                },
+                {**village, "coverage": f"{forms_back / households:.4f}", "concluded": concluded},
             )
         forms.close()
     conclusions.close()
