@@ -1,5 +1,6 @@
 """What every stage module shares: the expectations check, the metadata preview, the `sql/` files."""
 
+import math
 import re
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from lietsi.quality import load_suite_config, validate
+from lietsi.schema import is_personal
 from resources import WarehouseResource
 
 
@@ -34,10 +36,33 @@ def expectations_check(key: dg.AssetKey, suite_name: str, description: str) -> d
     return _check
 
 
+def _cell(value: object) -> str | int | float | bool | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _column_type(dtype: pl.DataType) -> str:
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float():
+        return "float"
+    return "bool" if dtype == pl.Boolean else "string"
+
+
 def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
-    """The first rows of a frame as a markdown block for asset metadata in the UI."""
-    with pl.Config(tbl_rows=rows, tbl_cols=12, fmt_str_lengths=50):
-        return dg.MetadataValue.md(f"```\n{frame.head(rows)}\n```")
+    """The first rows of a frame as a table for asset metadata in the UI, without personal columns.
+
+    Metadata is stored in Dagster's run history, outside the warehouse: columns of
+    `lietsi.schema.PERSONAL_COLUMNS` and keyed hashes are left out.
+    """
+    shown = frame.select(c for c in frame.columns if not is_personal(c)).head(rows)
+    schema = dg.TableSchema(columns=[dg.TableColumn(c, _column_type(t)) for c, t in shown.schema.items()])
+    records = [dg.TableRecord({k: _cell(v) for k, v in row.items()}) for row in shown.iter_rows(named=True)]
+    return dg.MetadataValue.table(records, schema=schema)
 
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"

@@ -49,7 +49,9 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
     )
     def _ingest(context: dg.AssetExecutionContext, settings: SettingsResource):
-        batches = read_folder(settings.inbox / source.folder, source, settings.hash_key_bytes())
+        batches = read_folder(
+            settings.inbox / source.folder, source, settings.hash_key_bytes(), settings.file_limits()
+        )
         raw, quarantine, log = batches_to_frames(batches, source)
         failed = log.filter(pl.col("status") == "failed")
         for row in failed.iter_rows(named=True):

@@ -14,6 +14,7 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
+from lietsi.export import write_csv
 from lietsi.maternal import (
     commune_sheets,
     evaluate,
@@ -247,7 +248,7 @@ def _write_sheets(
     index = []
     for commune, sheet in sheets.items():
         name = safe_filename(commune)
-        sheet.write_csv(folder / f"{name}.csv")
+        write_csv(sheet, folder / f"{name}.csv")
         (folder / f"{name}.html").write_text(render_commune_html(commune, sheet), encoding="utf-8")
         index.append(f'<li><a href="{name}.html">{commune}</a> ({sheet.height})</li>')
     (folder / "index.html").write_text(

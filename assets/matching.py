@@ -284,7 +284,12 @@ def matching_evaluation(
 ) -> dg.Output[pl.DataFrame]:
     truth_dir = settings.truth
     if truth_dir is None or not (truth_dir / "remains.csv").is_file():
-        empty = pl.DataFrame(schema={"method": pl.String, "proposals": pl.Int64, "precision": pl.Float64})
+        # The columns of a scored run, so that `make pipeline`'s summary reads either.
+        columns = ("proposals", "correct", "precision", "recall", "out_of_province", "identifiable")
+        empty = pl.DataFrame(
+            schema={"method": pl.String}
+            | {c: pl.Float64 if c in ("precision", "recall") else pl.Int64 for c in columns}
+        )
         return dg.Output(empty, metadata={"truth": "no truth"})
     truth_remains = pl.read_csv(truth_dir / "remains.csv", infer_schema=False)
     truth_records = pl.read_csv(truth_dir / "martyr_records.csv", infer_schema=False)

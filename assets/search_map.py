@@ -107,7 +107,9 @@ def search_map(
     coverage = village_coverage(ket_luan_dia_ban, phieu_ho_gia_dinh, target=config.coverage_target)
     reports, form_quarantine = prepare_reports(phieu_ho_gia_dinh, village_index(ket_luan_dia_ban))
     merged = merge_sites(reports, config.merge_config())
-    status_batches = read_folder(settings.inbox / SITE_STATUS.folder, SITE_STATUS, settings.hash_key_bytes())
+    status_batches = read_folder(
+        settings.inbox / SITE_STATUS.folder, SITE_STATUS, settings.hash_key_bytes(), settings.file_limits()
+    )
     status_rows, status_rejected, _ = batches_to_frames(status_batches, SITE_STATUS)
     sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
     quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])

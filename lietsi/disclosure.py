@@ -18,15 +18,12 @@ import re
 import duckdb
 import polars as pl
 
+from lietsi.privacy import CITIZEN_ID, PHONE
+
 IDENTIFIER_COLUMN = re.compile(
     r"citizen|cccd|phone|dien_thoai|address|dia_chi|_hash$|^hash|relative_name|recipient_name|household_head",
     re.IGNORECASE,
 )
-# Digits inside a decimal (`25582.036544588085`) or after an id prefix (`TN-068328829545`, a hex id
-# that happens to be all digits) are neither a citizen id nor a phone.
-CITIZEN_ID = re.compile(r"(?<![\w.+-])0\d{11}(?!\w)")
-# Contiguous (`0912345678`, `+84912345678`) or grouped as people write them (`0912 345 678`).
-PHONE = re.compile(r"(?<![\w.+-])(?:(?:\+?84|0)\d{9,10}|0\d{2,3}[ .-]\d{3}[ .-]\d{3,4})\b")
 KEYED_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 FINDING_SCHEMA = {"object": pl.Utf8, "column": pl.Utf8, "finding": pl.Utf8, "rows": pl.Int64}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -42,13 +43,35 @@ def remove_stale_temporaries(folder: Path) -> int:
     return len(stale)
 
 
+# OWASP CSV injection: a cell starting with one of these is run as a formula by Excel or LibreOffice.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
-    """List columns joined with `;` (CSV has no lists); everything else as is."""
-    return frame.with_columns(
+    """List columns joined with `;` (CSV has no lists); text cells that a spreadsheet would run as a
+    formula (`=HYPERLINK(…)` typed into a name on a form) prefixed with `'`, shown as text."""
+    joined = frame.with_columns(
         pl.col(c).cast(pl.List(pl.Utf8)).list.join(";")
         for c, t in frame.schema.items()
         if isinstance(t, pl.List)
     )
+    formula = "^[" + re.escape("".join(FORMULA_START)) + "]"
+    return joined.with_columns(
+        pl.when(pl.col(c).str.contains(formula)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c, t in joined.schema.items()
+        if t == pl.Utf8
+    )
+
+
+def csv_bytes(frame: pl.DataFrame) -> bytes:
+    """The frame as CSV for spreadsheets: UTF-8 with BOM (Excel then shows Vietnamese), formulas
+    neutralised. Every CSV the pipeline writes goes through here."""
+    return ("\ufeff" + _csv_ready(frame).write_csv()).encode("utf-8")
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> Path:
+    """`csv_bytes(frame)` written atomically to `path`."""
+    return write_atomic(path, csv_bytes(frame))
 
 
 def _embedded(value: object) -> object:
@@ -70,7 +93,6 @@ def write_frame(
     receiver can tell a complete file of the expected format from anything else; `json_columns` hold
     JSON text that is nested as JSON there.
     """
-    csv = "\ufeff" + _csv_ready(frame).write_csv()
     records = [
         {k: _embedded(v) if k in json_columns else v for k, v in row.items()} for row in frame.to_dicts()
     ]
@@ -82,6 +104,6 @@ def write_frame(
     }
     text = json.dumps(document, ensure_ascii=False, indent=1, default=str, sort_keys=False)
     return [
-        write_atomic(folder / f"{name}.csv", csv.encode("utf-8")),
+        write_csv(frame, folder / f"{name}.csv"),
         write_atomic(folder / f"{name}.json", text.encode("utf-8")),
     ]

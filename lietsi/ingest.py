@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -24,7 +25,13 @@ from unidecode import unidecode
 
 from lietsi.dates import parse_partial_date, parse_year
 from lietsi.encodings import Legacy, detect_legacy, from_legacy, unconvertible
-from lietsi.privacy import keyed_hash, normalise_citizen_id, normalise_phone
+from lietsi.privacy import (
+    identifier_hash,
+    keyed_hash,
+    normalise_citizen_id,
+    normalise_phone,
+    redact_identifiers,
+)
 from lietsi.schema import Field, Source
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -55,8 +62,30 @@ QUARANTINE_SCHEMA = {
 }
 
 
+# Columns outside the contract whose header says they hold an identifier (`SĐT`, `Số CMND`, `CCCD
+# mẹ`, `Hộ chiếu`): their values are hashed whatever they look like.
+_IDENTIFIER_HEADER = re.compile(
+    r"\b(?:cmnd|cmt|cccd|can cuoc|chung minh|ho chieu|sdt|dt|dien thoai|phone|mobile)\b"
+)
+
+
 class BatchError(Exception):
     """The whole file cannot be read as a batch of this source."""
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """Per-file bounds: a file beyond one is rejected with the reason, so no file can exhaust the run.
+
+    The defaults are far above any real export (a province's registry is ~50,000 rows; a complete
+    mitochondrial genome is 16,569 bases) and far below what hurts: aligning a sequence costs time
+    quadratic in its length.
+    """
+
+    max_bytes: int = 200_000_000
+    max_rows: int = 1_000_000
+    max_cells: int = 50_000_000
+    max_sequence_length: int = 20_000
 
 
 @dataclass
@@ -142,23 +171,45 @@ def _sniff_delimiter(text: str) -> str:
     return max(counts, key=lambda d: counts[d])
 
 
-def _read_csv_records(data: bytes) -> tuple[list[list[str]], str, str]:
+def _bounded(rows: Iterable[list], limits: FileLimits) -> list[list]:
+    """The rows, or a BatchError as soon as the file passes its row or cell limit."""
+    records: list[list] = []
+    cells = 0
+    for row in rows:
+        records.append(row)
+        cells += len(row)
+        if len(records) > limits.max_rows:
+            raise BatchError(f"more than {limits.max_rows:,} rows (LIETSI_MAX_ROWS)")
+        if cells > limits.max_cells:
+            raise BatchError(f"more than {limits.max_cells:,} cells (LIETSI_MAX_CELLS)")
+    return records
+
+
+def _read_csv_records(data: bytes, limits: FileLimits) -> tuple[list[list[str]], str, str]:
     text, encoding = _decode(data)
     delimiter = _sniff_delimiter(text)
-    records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    try:
+        records = _bounded(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), limits)
+    except csv.Error as exc:
+        # An unclosed quote swallows the rest of the file into one field until the field limit.
+        raise BatchError(f"CSV cannot be parsed (an unclosed quote?): {exc}") from exc
     return records, encoding, delimiter
 
 
-def _read_xlsx_records(path: Path) -> list[list[str]]:
+def _read_xlsx_records(data: bytes, limits: FileLimits) -> list[list[str]]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        rows = _bounded(
+            (["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)), limits
+        )
+        book.close()
+    except BatchError:
+        raise
     except Exception as exc:
-        raise BatchError(f"not a readable XLSX workbook: {exc}") from exc
-    sheet = book.worksheets[0]
-    rows = [["" if v is None else v for v in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
+        raise BatchError(f"not a readable XLSX workbook: {type(exc).__name__}: {exc}") from exc
     # Spreadsheets store no trailing empty cells: a short row is padded, never "truncated".
     width = max((len(r) for r in rows), default=0)
     return [r + [""] * (width - len(r)) for r in rows]
@@ -212,7 +263,8 @@ class RowTyper:
                 if canonical is None:
                     warnings.append(f"{column}: '{value}' is not one of {list(allowed)}")
                 out[column] = canonical
-        out["parse_warnings"] = "; ".join(warnings) or None
+        # Warnings quote the value: a phone typed into a year column must not come back in clear.
+        out["parse_warnings"] = redact_identifiers("; ".join(warnings), self.hash_key) or None
         return out
 
     def _text(self, f: Field, value: str | None, out: dict, warnings: list[str]) -> None:
@@ -258,12 +310,25 @@ class RowTyper:
         out[f"{f.column}_valid"] = None if value is None else clean is not None
 
     def redact(self, cells: dict[str, str | None]) -> dict[str, str | None]:
-        """A row safe to keep in the quarantine: identifiers replaced by their keyed hash."""
-        out = dict(cells)
-        for f in self.source.fields:
-            if f.kind in ("citizen_id", "phone") and out.get(f.column) is not None:
-                out[f.column] = "hmac:" + keyed_hash(str(out[f.column]), self.hash_key)
-        return out
+        """A row safe to keep in the quarantine: the identifier columns, and anything else that looks
+        like an identifier, replaced by keyed hashes."""
+        identifiers = {f.column for f in self.source.fields if f.kind in ("citizen_id", "phone")}
+        return {
+            column: value
+            if value is None
+            else identifier_hash(value, self.hash_key)
+            if column in identifiers or _IDENTIFIER_HEADER.search(header_key(column))
+            else redact_identifiers(value, self.hash_key)
+            for column, value in cells.items()
+        }
+
+    def raw_json(self, value: object) -> str:
+        """`value` (cells, a list of cells, a file preview) as JSON text for the quarantine, redacted."""
+        if isinstance(value, dict):
+            value = {redact_identifiers(k, self.hash_key): v for k, v in self.redact(value).items()}
+        elif isinstance(value, list):
+            value = [None if v is None else redact_identifiers(str(v), self.hash_key) for v in value]
+        return json.dumps(value, ensure_ascii=False)
 
 
 _TYPERS: dict[str, Callable] = {
@@ -307,29 +372,67 @@ def _checksum(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_batch(path: Path, source: Source, hash_key: bytes) -> Batch:
+def file_name(path: Path) -> str:
+    """The file's name as text: a name that is not UTF-8 (a Windows-1258 zip) shows its odd bytes as
+    `\\xNN` instead of failing the folder, and stays distinct from other names."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
+def _read_no_follow(path: Path, limit: int) -> bytes:
+    """The file's bytes, refusing a symbolic link even if one replaced the file since it was listed."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise BatchError(f"cannot be opened (a symbolic link?): {exc.strerror}") from exc
+    with os.fdopen(handle, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise BatchError(f"larger than {limit:,} bytes (LIETSI_MAX_FILE_BYTES)")
+    return data
+
+
+def rejected_batch(path: Path, source: Source, reason: str) -> Batch:
+    """A file that is not read at all (a symbolic link, a file over the size limit): one quarantine row."""
+    name = file_name(path)
+    batch = Batch(source.folder, name, _checksum(f"unread:{name}".encode())[:16], path.lstat().st_size)
+    batch.status, batch.message, batch.records_read = "failed", reason, 1
+    batch.quarantine = [{"row_number": 0, "reason": f"batch rejected: {reason}", "raw": json.dumps({})}]
+    return batch
+
+
+def read_batch(path: Path, source: Source, hash_key: bytes, limits: FileLimits = FileLimits()) -> Batch:
     """Read one inbox file. Never raises: a broken file comes back with status `failed`."""
-    data = path.read_bytes()
-    batch = Batch(source.folder, path.name, _checksum(data)[:16], len(data))
+    if path.is_symlink():
+        return rejected_batch(path, source, "symbolic link: not followed (copy the file into the inbox)")
+    if path.lstat().st_size > limits.max_bytes:
+        return rejected_batch(path, source, f"larger than {limits.max_bytes:,} bytes (LIETSI_MAX_FILE_BYTES)")
+    try:
+        data = _read_no_follow(path, limits.max_bytes)
+    except BatchError as exc:
+        return rejected_batch(path, source, str(exc))
+    batch = Batch(source.folder, file_name(path), _checksum(data)[:16], len(data))
     typer = RowTyper(source, hash_key)
     try:
         if path.suffix.lower() in FASTA_SUFFIXES:
             if not source.sequences:
                 raise BatchError(f"FASTA files are not expected in '{source.folder}'")
-            _read_fasta(data, batch)
+            _read_fasta(data, batch, typer, limits)
         elif path.suffix.lower() == ".xlsx":
-            _read_records(_read_xlsx_records(path), source, typer, batch)
+            _read_records(_read_xlsx_records(data, limits), source, typer, batch)
         elif path.suffix.lower() == ".csv":
-            records, batch.encoding, batch.delimiter = _read_csv_records(data)
+            records, batch.encoding, batch.delimiter = _read_csv_records(data, limits)
             _read_records(records, source, typer, batch)
         else:
             raise BatchError(f"unsupported file type '{path.suffix}' (expected .csv, .xlsx, .fasta)")
-    except BatchError as exc:
-        batch.status, batch.message = "failed", str(exc)
-        quarantine_all(batch, f"batch rejected: {exc}")
+    except Exception as exc:
+        # Any parser error is this file's failure, never the folder's: the message names the cause.
+        text = str(exc) if isinstance(exc, BatchError) else f"unreadable file ({type(exc).__name__}: {exc})"
+        text = redact_identifiers(text, hash_key)
+        batch.status, batch.message = "failed", text
+        quarantine_all(batch, f"batch rejected: {text}")
         if not batch.quarantine:
-            preview = json.dumps({"first_bytes": data[:120].decode("latin-1")}, ensure_ascii=False)
-            batch.quarantine = [{"row_number": 0, "reason": f"batch rejected: {exc}", "raw": preview}]
+            preview = typer.raw_json({"first_bytes": data[:120].decode("latin-1")})
+            batch.quarantine = [{"row_number": 0, "reason": f"batch rejected: {text}", "raw": preview}]
             batch.records_read = 1
     return batch
 
@@ -352,14 +455,14 @@ def _read_records(records: list[list], source: Source, typer: RowTyper, batch: B
     try:
         header_at = _find_header(records, source)
     except BatchError:
-        _quarantine_unread(batch, [r for r in records if not _is_blank(r)])
+        _quarantine_unread(batch, [r for r in records if not _is_blank(r)], typer)
         raise
     headers = [str(clean_text(h) or "") for h in records[header_at]]
     data_rows = [r for r in records[header_at + 1 :] if not _is_blank(r)]
     try:
         mapping, extras = match_headers(headers, source)
     except BatchError:
-        _quarantine_unread(batch, data_rows)
+        _quarantine_unread(batch, data_rows, typer)
         raise
     batch.extra_columns = extras
     batch.records_read = len(data_rows)
@@ -370,11 +473,11 @@ def _read_records(records: list[list], source: Source, typer: RowTyper, batch: B
         _read_record(rec, number, is_last, headers, mapping, extra_positions, legacy, typer, batch, seen)
 
 
-def _quarantine_unread(batch: Batch, records: list[list]) -> None:
+def _quarantine_unread(batch: Batch, records: list[list], typer: RowTyper) -> None:
     """Keep the rows of a batch that cannot be read, so that the batch's rows are still counted."""
     batch.records_read = len(records)
     batch.quarantine = [
-        {"row_number": n, "reason": "", "raw": json.dumps([clean_text(c) for c in rec], ensure_ascii=False)}
+        {"row_number": n, "reason": "", "raw": typer.raw_json([clean_text(c) for c in rec])}
         for n, rec in enumerate(records, start=1)
     ]
 
@@ -395,9 +498,7 @@ def _read_record(
     raw_cells = {headers[i] if i < len(headers) else f"_{i}": v for i, v in enumerate(values)}
 
     def quarantine(reason: str, cells: dict) -> None:
-        batch.quarantine.append(
-            {"row_number": number, "reason": reason, "raw": json.dumps(cells, ensure_ascii=False)}
-        )
+        batch.quarantine.append({"row_number": number, "reason": reason, "raw": typer.raw_json(cells)})
 
     redacted_raw = typer.redact({mapping[i].column: v for i, v in enumerate(values) if i in mapping})
     redacted_raw |= {extra_positions[i]: v for i, v in enumerate(values) if i in extra_positions}
@@ -429,24 +530,33 @@ def _read_record(
         batch_id=batch.batch_id,
         file=batch.file,
         row_number=number,
-        extra=json.dumps(extra, ensure_ascii=False) if extra else None,
-        _raw=json.dumps(redacted, ensure_ascii=False),
+        extra=typer.raw_json(extra) if extra else None,
+        _raw=typer.raw_json(cells),
     )
     batch.rows.append(row)
 
 
-def _read_fasta(data: bytes, batch: Batch) -> None:
+def _read_fasta(data: bytes, batch: Batch, typer: RowTyper, limits: FileLimits) -> None:
     from Bio import SeqIO
 
     text, batch.encoding = _decode(data)
     if text.strip() and not text.lstrip().startswith(">"):
         raise BatchError("not a FASTA file: the first record does not start with '>'")
     batch.records_read = sum(line.startswith(">") for line in text.splitlines())
+    if batch.records_read > limits.max_rows:
+        raise BatchError(f"more than {limits.max_rows:,} records (LIETSI_MAX_ROWS)")
     for number, record in enumerate(SeqIO.parse(io.StringIO(text), "fasta"), start=1):
         sequence = str(record.seq).upper()
-        raw = json.dumps({"id": record.id, "length": len(sequence)})
+        raw = typer.raw_json({"id": record.id, "length": str(len(sequence))})
         if not record.id or not sequence:
             reason = "FASTA record without id" if not record.id else "FASTA record without sequence"
+            batch.quarantine.append({"row_number": number, "reason": reason, "raw": raw})
+            continue
+        if len(sequence) > limits.max_sequence_length:
+            reason = (
+                f"FASTA record of {len(sequence):,} bases, longer than {limits.max_sequence_length:,} "
+                "(LIETSI_MAX_SEQUENCE_LENGTH; a whole mitochondrial genome is 16,569)"
+            )
             batch.quarantine.append({"row_number": number, "reason": reason, "raw": raw})
             continue
         batch.rows.append(
@@ -462,21 +572,24 @@ def _read_fasta(data: bytes, batch: Batch) -> None:
         )
 
 
-def read_folder(folder: Path, source: Source, hash_key: bytes) -> list[Batch]:
+def read_folder(
+    folder: Path, source: Source, hash_key: bytes, limits: FileLimits = FileLimits()
+) -> list[Batch]:
     """Every batch of one inbox folder, in file-name order (deterministic ids and outputs).
 
     A file whose bytes equal an earlier-arrived file's is a re-dropped batch: its rows are quarantined as
-    duplicates so that re-sending a file never doubles the data.
+    duplicates so that re-sending a file never doubles the data. A symbolic link is never followed:
+    it is a failed batch with the reason.
     """
     if not folder.is_dir():
         return []
     batches: list[Batch] = []
     first_of: dict[str, str] = {}
-    files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
+    files = [p for p in folder.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")]
     # Of identical files the one that arrived first is the batch, whatever the copy is named
     # (`dot_1 (1).csv` sorts before `dot_1.csv`): rows keep their original file and ids.
-    for path in sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name)):
-        batch = read_batch(path, source, hash_key)
+    for path in sorted(files, key=lambda p: (p.lstat().st_mtime_ns, os.fsencode(p.name))):
+        batch = read_batch(path, source, hash_key, limits)
         if batch.status == "ok" and batch.batch_id in first_of:
             batch.status = "duplicate"
             batch.message = f"identical to '{first_of[batch.batch_id]}'"

@@ -12,6 +12,21 @@ import hmac
 import re
 
 _NON_DIGIT = re.compile(r"\D")
+# Digits inside a decimal (`25582.036544588085`) or after an id prefix (`TN-068328829545`, a hex id
+# that happens to be all digits) are neither a citizen id nor a phone.
+_NOT_AFTER = r"(?<![\w.+-])"
+CITIZEN_ID = re.compile(_NOT_AFTER + r"0\d{11}(?!\w)")
+# Contiguous (`0912345678`, `+84912345678`) or grouped as people write them (`0912 345 678`).
+PHONE = re.compile(_NOT_AFTER + r"(?:(?:\+?84|0)\d{9,10}|0\d{2,3}[ .-]\d{3}[ .-]\d{3,4})\b")
+# What redaction replaces: the two shapes above also as clerks and spreadsheets write them — 9 to 12
+# digits (an old 9-digit CMND, a CCCD or phone that lost its leading zero, a letter O typed for a
+# zero), digits in groups of 3-4 (`091 055 001 234`), `+84` with separators. Wider than the scan on
+# purpose: hashing a harmless number in a rejected row costs little, keeping an id costs much.
+IDENTIFIER_LIKE = re.compile(
+    _NOT_AFTER
+    + r"(?:\+?84[ .-]?\d{2,3}[ .-]?\d{3}[ .-]?\d{3,4}|\d[\dOo]{7,10}\d|\d{3,4}(?:[ .-]\d{3,4}){2,3})"
+    + r"(?!\w|[.,]\d)"
+)
 
 
 def keyed_hash(value: str, key: bytes) -> str:
@@ -48,3 +63,19 @@ def normalise_phone(text: str | None) -> str | None:
     if len(digits) not in (10, 11) or not digits.startswith("0"):
         return None
     return digits
+
+
+def identifier_hash(text: str, key: bytes) -> str:
+    """`hmac:<keyed hash>` of an identifier, normalised first so the same id hashes the same everywhere."""
+    as_id = None if text.startswith("+") else normalise_citizen_id(text)
+    value = as_id or normalise_phone(text) or _NON_DIGIT.sub("", text) or text
+    return "hmac:" + keyed_hash(value, key)
+
+
+def redact_identifiers(text: str, key: bytes) -> str:
+    """`text` with every value that looks like a citizen id or a phone replaced by its keyed hash.
+
+    By meaning, not by column: for rejected rows whose columns cannot be trusted (no header, shifted
+    fields, a column outside the contract), file previews and messages.
+    """
+    return IDENTIFIER_LIKE.sub(lambda m: identifier_hash(m.group(0), key), text)

@@ -242,3 +242,42 @@ SOURCES: dict[str, Source] = {
         KET_LUAN_DIA_BAN,
     )
 }
+
+# Columns holding personal data of living people, by name in any table (contract columns and those the
+# stages derive from them): never shown outside the warehouse, e.g. in Dagster's metadata previews.
+PERSONAL_COLUMNS = frozenset(
+    {
+        # addresses and where a living relative lives
+        "address",
+        "address_commune",
+        "address_district",
+        "address_province",
+        # names of living relatives and household heads
+        "relative_name",
+        "recipient_name",
+        "household_head",
+        "mother_name",
+        "father_name",
+        "martyr_mother_name",
+        # family relationships, health, consent
+        "relationship",
+        "relationship_text",
+        "health",
+        "consent",
+        # free text that may hold any of these
+        "description",
+        "note",
+        "extra",
+        "parse_warnings",
+        "raw",
+        # identifiers (the clear contract columns; their keyed hashes end in `_hash`)
+        "citizen_id",
+        "recipient_citizen_id",
+        "phone",
+    }
+)
+
+
+def is_personal(column: str) -> bool:
+    """True for a column of `PERSONAL_COLUMNS` or a keyed hash (a pseudonym that links back to a person)."""
+    return column in PERSONAL_COLUMNS or column.endswith("_hash")

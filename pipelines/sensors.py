@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
 
 from assets.audit import record_run
+from lietsi.ingest import file_name
 from pipelines.jobs import full_pipeline_job
 from resources import SettingsResource, WarehouseResource
 
@@ -22,10 +24,15 @@ from resources import SettingsResource, WarehouseResource
 def inbox_files(inbox: Path) -> list[Path]:
     if not inbox.is_dir():
         return []
-    return sorted(p for p in inbox.glob("*/*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        p for p in inbox.glob("*/*") if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")
+    )
 
 
 def file_digest(path: Path) -> str:
+    if path.is_symlink():
+        # Never followed (ingest rejects it): the link itself is what arrived.
+        return hashlib.sha256(b"symlink:" + os.fsencode(os.readlink(path))).hexdigest()
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -41,8 +48,8 @@ def new_batches(inbox: Path, cursor: str | None) -> tuple[list[tuple[str, str]],
     fresh: list[tuple[str, str]] = []
     current: dict[str, list] = {}
     for path in inbox_files(inbox):
-        relative = path.relative_to(inbox).as_posix()
-        stat = path.stat()
+        relative = f"{path.parent.name}/{file_name(path)}"
+        stat = path.lstat()
         known = stats.get(relative)
         if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
             current[relative] = known

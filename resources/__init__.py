@@ -4,12 +4,15 @@
 |---|---|---|
 | `INBOX_DIR` | `data/inbox` | folder with one sub-folder per source (input contract) |
 | `WAREHOUSE_PATH` | `data/warehouse.duckdb` | the DuckDB file every stage writes |
-| `WAREHOUSE_KEY` | unset | when set, the warehouse is encrypted at rest with this key |
+| `WAREHOUSE_KEY` | unset | when set, the warehouse (and DuckDB's spill files) are encrypted with this key |
 | `LIETSI_HASH_KEY` | a development key | HMAC key for citizen ids and phones |
-| `LIETSI_ENV` | `development` | `production` refuses to start without `LIETSI_HASH_KEY` |
+| `LIETSI_ENV` | `development` | exactly `development` or `production`; production requires both keys |
 | `TRUTH_DIR` | unset (`make demo`: `data/truth`) | synthetic ground truth, for evaluation assets only |
 | `OUT_DIR` | `data/out` | HTML reports, maps, worklists and exports |
-"""
+
+The two keys are secrets: they are read from the environment by the resources when used and are
+never resource config values, so they never reach Dagster's run history, snapshots or UI, and the
+launchpad cannot replace them (nor the warehouse path) in production."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from typing import TypeVar
 import dagster as dg
 import duckdb
 import polars as pl
+
+from lietsi.ingest import FileLimits
 
 T = TypeVar("T")
 DEV_HASH_KEY = "lietsi-development-key-not-for-real-data"
@@ -58,28 +63,111 @@ def _waiting_for_lock(open_database: Callable[[], T]) -> T:
 
 
 class MissingSecretError(RuntimeError):
-    pass
+    """The environment does not hold what this mode of running requires (keys, an exact LIETSI_ENV)."""
+
+
+DEVELOPMENT, PRODUCTION = "development", "production"
+# Both keys are secrets an attacker could otherwise enumerate against: 32 characters is the length of
+# `openssl rand -base64 24`, far beyond guessing.
+MIN_KEY_LENGTH = 32
+_DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
+
+
+def environment() -> str:
+    """`LIETSI_ENV`, exactly `development` (the default) or `production`.
+
+    Anything else (`Production`, `prod`, ` production`, an empty value) is refused rather than taken
+    for development: a typo must never run a real province with the public development key.
+    """
+    value = os.environ.get("LIETSI_ENV", DEVELOPMENT)
+    if value not in (DEVELOPMENT, PRODUCTION):
+        raise MissingSecretError(
+            f"LIETSI_ENV={value!r} is neither 'production' nor 'development' (exact, lower case, no "
+            "spaces). Set LIETSI_ENV=production for a real province, or unset it for development."
+        )
+    return value
+
+
+def _secret(variable: str) -> str | None:
+    """A key from the environment, checked against the production rules; None when unset in development."""
+    value = os.environ.get(variable) or None
+    if environment() != PRODUCTION:
+        return value
+    if value is None:
+        purpose = {
+            "LIETSI_HASH_KEY": "citizen ids and phones must be hashed with the province's secret key",
+            "WAREHOUSE_KEY": "the warehouse holds personal data and must be encrypted at rest",
+        }[variable]
+        raise MissingSecretError(
+            f"{variable} is not set: in production {purpose}. Set {variable} and start again."
+        )
+    if len(value) < MIN_KEY_LENGTH:
+        raise MissingSecretError(
+            f"{variable} is {len(value)} characters long: production requires at least "
+            f"{MIN_KEY_LENGTH} (for example `openssl rand -base64 32`)."
+        )
+    if value == DEV_HASH_KEY:
+        raise MissingSecretError(f"{variable} is the public development key: production needs its own key.")
+    return value
+
+
+def check_environment() -> None:
+    """Refuse to start when the environment breaks the production rules (called when definitions load)."""
+    if environment() == PRODUCTION:
+        hash_key, warehouse_key = _secret("LIETSI_HASH_KEY"), _secret("WAREHOUSE_KEY")
+        if hash_key == warehouse_key:
+            raise MissingSecretError("LIETSI_HASH_KEY and WAREHOUSE_KEY must be different keys.")
+
+
+def _not_in_production(name: str, value: object) -> None:
+    if value and environment() == PRODUCTION:
+        raise MissingSecretError(
+            f"the resource config value '{name}' is refused in production: it comes from the "
+            "environment only, so run config (the launchpad) cannot replace it."
+        )
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse file, optionally encrypted at rest (DuckDB AES-GCM database encryption)."""
+    """The DuckDB warehouse file, optionally encrypted at rest (DuckDB AES-GCM database encryption).
 
-    path: str
+    `path` and `encryption_key` are for tests and development only; left empty, the resource reads
+    `WAREHOUSE_PATH` and `WAREHOUSE_KEY` when it connects, and in production it reads nothing else.
+    """
+
+    path: str = ""
     encryption_key: str | None = None
+
+    @property
+    def database(self) -> Path:
+        _not_in_production("path", self.path)
+        return Path(self.path or os.environ.get("WAREHOUSE_PATH") or _DEFAULT_WAREHOUSE)
+
+    def _key(self) -> str | None:
+        _not_in_production("encryption_key", self.encryption_key)
+        return self.encryption_key or _secret("WAREHOUSE_KEY")
+
+    @property
+    def temp_directory(self) -> Path:
+        """DuckDB's spill folder, next to the warehouse (never `./.tmp` of whatever the working folder is)."""
+        return self.database.parent / f".{self.database.name}.tmp"
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if not self.encryption_key:
-            con = _waiting_for_lock(lambda: duckdb.connect(self.path, read_only=read_only))
+        database, key = self.database, self._key()
+        database.parent.mkdir(parents=True, exist_ok=True)
+        temp = {"temp_directory": str(self.temp_directory)}
+        if not key:
+            con = _waiting_for_lock(lambda: duckdb.connect(str(database), read_only=read_only, config=temp))
         else:
             # Encrypted databases can only be attached; the key is a bound parameter, never SQL text.
-            con = duckdb.connect(":memory:")
+            # Spilled intermediate results hold the same personal data: DuckDB encrypts them too.
+            con = duckdb.connect(":memory:", config=temp)
             con.execute(f"LOAD '{httpfs_extension_path()}'")
+            con.execute("SET temp_file_encryption = true")
             mode = ", READ_ONLY" if read_only else ""
-            attach = f"ATTACH '{self.path}' AS warehouse (ENCRYPTION_KEY $key{mode})"
+            attach = f"ATTACH '{database}' AS warehouse (ENCRYPTION_KEY $key{mode})"
             try:
-                _waiting_for_lock(lambda: con.execute(attach, {"key": self.encryption_key}))
+                _waiting_for_lock(lambda: con.execute(attach, {"key": key}))
             except Exception:
                 con.close()
                 raise
@@ -95,16 +183,27 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class SettingsResource(dg.ConfigurableResource):
-    """Paths, the hashing key and stage thresholds."""
+    """Paths, per-file inbox limits and stage thresholds; the hashing key is read when used.
+
+    `hash_key` is for tests and development only: empty, `LIETSI_HASH_KEY` (or the development key
+    outside production) is read from the environment at use time.
+    """
 
     inbox_dir: str
     truth_dir: str
     out_dir: str
-    hash_key: str
-    environment: str = "development"
+    hash_key: str = ""
+    max_file_bytes: int = FileLimits.max_bytes
+    max_rows: int = FileLimits.max_rows
+    max_cells: int = FileLimits.max_cells
+    max_sequence_length: int = FileLimits.max_sequence_length
 
     def hash_key_bytes(self) -> bytes:
-        return self.hash_key.encode("utf-8")
+        _not_in_production("hash_key", self.hash_key)
+        return (self.hash_key or _secret("LIETSI_HASH_KEY") or DEV_HASH_KEY).encode("utf-8")
+
+    def file_limits(self) -> FileLimits:
+        return FileLimits(self.max_file_bytes, self.max_rows, self.max_cells, self.max_sequence_length)
 
     @property
     def inbox(self) -> Path:
@@ -157,32 +256,36 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             return con.execute(f"SELECT * FROM {schema}.{table}").pl()
 
 
+def _limit(variable: str, default: int) -> int:
+    value = os.environ.get(variable)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) <= 0:
+        raise MissingSecretError(f"{variable}={value!r} is not a positive whole number")
+    return int(value)
+
+
 def settings_from_env() -> SettingsResource:
-    environment = os.environ.get("LIETSI_ENV", "development")
-    key = os.environ.get("LIETSI_HASH_KEY")
-    if not key:
-        if environment == "production":
-            raise MissingSecretError(
-                "LIETSI_HASH_KEY is not set: in production citizen ids and phones must be hashed "
-                "with the province's secret key. Set LIETSI_HASH_KEY and start again."
-            )
-        key = DEV_HASH_KEY
+    """Settings from the environment; the hashing key itself stays there (checked now, read when used)."""
+    check_environment()
+    _secret("LIETSI_HASH_KEY")
     return SettingsResource(
         inbox_dir=os.environ.get("INBOX_DIR", "data/inbox"),
         # Never a default: a real province's run must not be scored against a synthetic truth left
         # behind by an earlier demo.
         truth_dir=os.environ.get("TRUTH_DIR", ""),
         out_dir=os.environ.get("OUT_DIR", "data/out"),
-        hash_key=key,
-        environment=environment,
+        max_file_bytes=_limit("LIETSI_MAX_FILE_BYTES", FileLimits.max_bytes),
+        max_rows=_limit("LIETSI_MAX_ROWS", FileLimits.max_rows),
+        max_cells=_limit("LIETSI_MAX_CELLS", FileLimits.max_cells),
+        max_sequence_length=_limit("LIETSI_MAX_SEQUENCE_LENGTH", FileLimits.max_sequence_length),
     )
 
 
 def warehouse_from_env() -> WarehouseResource:
-    return WarehouseResource(
-        path=os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb"),
-        encryption_key=os.environ.get("WAREHOUSE_KEY") or None,
-    )
+    """The warehouse as configured by `WAREHOUSE_PATH` and `WAREHOUSE_KEY`, both read when it connects."""
+    check_environment()
+    return WarehouseResource()
 
 
 def resources_from_env() -> dict[str, object]:

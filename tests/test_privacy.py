@@ -15,11 +15,15 @@ from assets.privacy import build_consent_check, consent_violations
 from lietsi.disclosure import CITIZEN_ID, PHONE, living_relative_names, scan_schema
 from lietsi.schema import PHIEU_02
 from resources import (
+    DEV_HASH_KEY,
+    MIN_KEY_LENGTH,
     MissingSecretError,
     SettingsResource,
     WarehouseIOManager,
     WarehouseResource,
+    resources_from_env,
     settings_from_env,
+    warehouse_from_env,
 )
 
 
@@ -203,13 +207,91 @@ def test_the_encrypted_warehouse_opens_only_with_its_key(tmp_path):
         pass
 
 
-def test_production_refuses_to_start_without_the_hashing_key(monkeypatch):
+PRODUCTION_HASH_KEY = "h" * MIN_KEY_LENGTH
+PRODUCTION_WAREHOUSE_KEY = "w" * MIN_KEY_LENGTH
+
+
+def _production(monkeypatch, **keys: str | None) -> None:
     monkeypatch.setenv("LIETSI_ENV", "production")
+    for variable, value in {
+        "LIETSI_HASH_KEY": PRODUCTION_HASH_KEY,
+        "WAREHOUSE_KEY": PRODUCTION_WAREHOUSE_KEY,
+        **keys,
+    }.items():
+        if value is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, value)
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ({"LIETSI_HASH_KEY": None}, "LIETSI_HASH_KEY is not set"),
+        ({"WAREHOUSE_KEY": None}, "WAREHOUSE_KEY is not set"),
+        ({"LIETSI_HASH_KEY": "province-secret"}, "at least 32"),
+        ({"WAREHOUSE_KEY": "k"}, "at least 32"),
+        ({"LIETSI_HASH_KEY": DEV_HASH_KEY}, "public development key"),
+        ({"WAREHOUSE_KEY": PRODUCTION_HASH_KEY}, "different keys"),
+    ],
+)
+def test_production_refuses_to_start_without_two_strong_keys(monkeypatch, keys, message):
+    _production(monkeypatch, **keys)
+    with pytest.raises(MissingSecretError, match=message):
+        resources_from_env()
+
+
+@pytest.mark.parametrize("value", ["Production", "prod", " production", "production ", "PRODUCTION", ""])
+def test_a_near_miss_environment_name_is_refused_not_taken_for_development(monkeypatch, value):
+    monkeypatch.setenv("LIETSI_ENV", value)
     monkeypatch.delenv("LIETSI_HASH_KEY", raising=False)
-    with pytest.raises(MissingSecretError, match="LIETSI_HASH_KEY"):
+    with pytest.raises(MissingSecretError, match="neither 'production' nor 'development'"):
         settings_from_env()
-    monkeypatch.setenv("LIETSI_HASH_KEY", "province-secret")
-    assert settings_from_env().hash_key_bytes() == b"province-secret"
+    with pytest.raises(MissingSecretError, match="neither"):
+        warehouse_from_env()
+
+
+def test_keys_are_read_when_used_and_never_become_config(monkeypatch, tmp_path):
+    _production(monkeypatch, WAREHOUSE_PATH=str(tmp_path / "w.duckdb"))
+    resources = resources_from_env()
+    config = repr(resources)
+    assert "inbox_dir=" in config
+    assert PRODUCTION_HASH_KEY not in config and PRODUCTION_WAREHOUSE_KEY not in config
+    assert resources["settings"].hash_key_bytes() == PRODUCTION_HASH_KEY.encode()
+    # The key is read at use time: a rotated key is used by the next run without reloading definitions.
+    monkeypatch.setenv("LIETSI_HASH_KEY", "r" * MIN_KEY_LENGTH)
+    assert resources["settings"].hash_key_bytes() == b"r" * MIN_KEY_LENGTH
+
+
+def test_run_config_cannot_replace_the_keys_or_the_warehouse_in_production(monkeypatch, tmp_path):
+    _production(monkeypatch, WAREHOUSE_PATH=str(tmp_path / "w.duckdb"))
+    settings = SettingsResource(inbox_dir="i", truth_dir="", out_dir="o", hash_key="launchpad-key")
+    with pytest.raises(MissingSecretError, match="'hash_key' is refused in production"):
+        settings.hash_key_bytes()
+    for override in ({"path": str(tmp_path / "other.duckdb")}, {"encryption_key": "x" * 40}):
+        with (
+            pytest.raises(MissingSecretError, match="refused in production"),
+            WarehouseResource(**override).connect(),
+        ):
+            pass
+    assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_the_encrypted_warehouse_spills_encrypted_next_to_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    warehouse = WarehouseResource(path=str(tmp_path / "db" / "w.duckdb"), encryption_key="k" * 32)
+    with warehouse.connect() as con:
+        settings = dict(
+            con.execute(
+                "SELECT name, value FROM duckdb_settings() "
+                "WHERE name IN ('temp_directory', 'temp_file_encryption')"
+            ).fetchall()
+        )
+    assert settings == {
+        "temp_directory": str(tmp_path / "db" / ".w.duckdb.tmp"),
+        "temp_file_encryption": "true",
+    }
+    assert not (tmp_path / ".tmp").exists()
 
 
 def test_decimals_and_hex_ids_are_not_taken_for_identifiers():
