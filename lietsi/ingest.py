@@ -15,6 +15,7 @@ import json
 import os
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +201,11 @@ def _read_xlsx_records(data: bytes, limits: FileLimits) -> list[list[str]]:
     import openpyxl
 
     try:
+        # An XLSX is a zip: a small file can expand to gigabytes (openpyxl loads the shared strings whole).
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+        if expanded > limits.max_bytes:
+            raise BatchError(f"expands to more than {limits.max_bytes:,} bytes (LIETSI_MAX_FILE_BYTES)")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = book.worksheets[0]
         rows = _bounded(
@@ -500,26 +506,28 @@ def _read_record(
     def quarantine(reason: str, cells: dict) -> None:
         batch.quarantine.append({"row_number": number, "reason": reason, "raw": typer.raw_json(cells)})
 
-    redacted_raw = typer.redact({mapping[i].column: v for i, v in enumerate(values) if i in mapping})
-    redacted_raw |= {extra_positions[i]: v for i, v in enumerate(values) if i in extra_positions}
+    # Redacted when stored (`raw_json`): identifier columns by name, every value by meaning.
     if len(values) != len(headers):
+        # Fields are shifted: every value is kept under the header at its position (`_<i>` past the
+        # last one), none of them trusted to be what its header says.
         kind = "truncated row" if is_last and len(values) < len(headers) else "wrong number of fields"
-        quarantine(f"{kind}: {len(values)} fields, header has {len(headers)}", redacted_raw or raw_cells)
+        quarantine(f"{kind}: {len(values)} fields, header has {len(headers)}", raw_cells)
         return
+    named = {mapping[i].column: v for i, v in enumerate(values) if i in mapping}
+    named |= {extra_positions[i]: v for i, v in enumerate(values) if i in extra_positions}
     if legacy:
         bad = next((ch for v in values if v for ch in [unconvertible(v)] if ch), None)
         if bad:
-            quarantine(f"legacy {legacy} text could not be converted (character {bad!r})", redacted_raw)
+            quarantine(f"legacy {legacy} text could not be converted (character {bad!r})", named)
             return
     cells = {mapping[i].column: v for i, v in enumerate(values) if i in mapping}
-    redacted = typer.redact(cells)
     missing = [c for c in typer.source.row_required if cells.get(c) is None]
     if missing:
-        quarantine(f"required value missing: {', '.join(missing)}", redacted)
+        quarantine(f"required value missing: {', '.join(missing)}", cells)
         return
     fingerprint = tuple(values)
     if fingerprint in seen:
-        quarantine(f"duplicate of row {seen[fingerprint]} in the same file", redacted)
+        quarantine(f"duplicate of row {seen[fingerprint]} in the same file", cells)
         return
     seen[fingerprint] = number
     row = typer.type_row(cells)

@@ -311,10 +311,13 @@ def test_no_clear_identifier_or_key_is_left_anywhere_after_the_run(hostile):
 
 def test_csv_outputs_hold_no_cell_a_spreadsheet_would_run(hostile):
     csvs = sorted(hostile.out.rglob("*.csv"))
-    assert csvs
+    cells = set()
     for path in csvs:
         for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
             assert not [c for c in row if c[:1] in ("=", "+", "-", "@", "\t", "\r")], path.name
+            cells.update(row)
+    # The relationship `+em gái` of the hostile form reaches a commune's worklist, shown as text.
+    assert "'+em gái" in cells
 
 
 def test_one_writer_neutralises_formula_cells():
@@ -387,6 +390,9 @@ def test_a_broken_workbook_and_any_parser_error_fail_only_their_file(tmp_path):
     book.save(folder / "b_wide.xlsx")
     (folder / "c_good.csv").write_text("Mã hồ sơ,Họ và tên\nR1,Nguyễn Văn An\n", encoding="utf-8")
     batches = {b.file: b for b in read_folder(folder, REGISTRY, KEY, FileLimits(max_cells=20))}
+    size = (folder / "b_wide.xlsx").stat().st_size
+    expanded = read_batch(folder / "b_wide.xlsx", REGISTRY, KEY, FileLimits(max_bytes=size))
+    assert f"expands to more than {size:,} bytes" in expanded.message
     assert batches["a_not_a_zip.xlsx"].status == "failed"
     assert "not a readable XLSX workbook" in batches["a_not_a_zip.xlsx"].message
     assert "more than 20 cells" in batches["b_wide.xlsx"].message
