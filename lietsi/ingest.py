@@ -255,6 +255,7 @@ class RowTyper:
     def __init__(self, source: Source, hash_key: bytes) -> None:
         self.source = source
         self.hash_key = hash_key
+        self._identifier_columns: dict[str, bool] = {}
 
     def type_row(self, cells: dict[str, str | None]) -> dict:
         out: dict = {}
@@ -318,15 +319,23 @@ class RowTyper:
     def redact(self, cells: dict[str, str | None]) -> dict[str, str | None]:
         """A row safe to keep in the quarantine: the identifier columns, and anything else that looks
         like an identifier, replaced by keyed hashes."""
-        identifiers = {f.column for f in self.source.fields if f.kind in ("citizen_id", "phone")}
         return {
             column: value
             if value is None
             else identifier_hash(value, self.hash_key)
-            if column in identifiers or _IDENTIFIER_HEADER.search(header_key(column))
+            if self._holds_identifiers(column)
             else redact_identifiers(value, self.hash_key)
             for column, value in cells.items()
         }
+
+    def _holds_identifiers(self, column: str) -> bool:
+        """A contract identifier column, or a header that names one (`SĐT`, `Số CMND`); memoised per file."""
+        if column not in self._identifier_columns:
+            kinds = {f.column: f.kind for f in self.source.fields}
+            self._identifier_columns[column] = kinds.get(column) in ("citizen_id", "phone") or bool(
+                _IDENTIFIER_HEADER.search(header_key(column))
+            )
+        return self._identifier_columns[column]
 
     def raw_json(self, value: object) -> str:
         """`value` (cells, a list of cells, a file preview) as JSON text for the quarantine, redacted."""
