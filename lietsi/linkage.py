@@ -44,7 +44,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from lietsi.graphs import UnionFind
-from lietsi.names import key_variant, name_frame
+from lietsi.names import key_variant, name_frame, written_alike
 from lietsi.places import most_common_province, place_frame, place_key
 
 SOURCES = ("registry", "phieu_01", "phieu_02")
@@ -1419,8 +1419,47 @@ def link_relatives(
         else np.zeros(0)
     )
     fuzzy_edges = candidates.filter(pl.Series(slips <= 1)).select("rid", "rid_r", pl.lit(0).alias("strength"))
+    # (0) The same name written by another hand (a middle name left out or abbreviated:
+    # `Lê Kiệt` / `Lê Thành Kiệt`, `T. N. Nga` / `Trần Nga`): the same given name, and either the
+    # same phone, or the same address commune and birth year (a year missing on one side only
+    # between rows of one martyr family); birth years and phones never disagreeing.
+    hands = frame.select("rid", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash")
+    by_phone = hands.drop_nulls(["phone_hash", "given_variant"])
+    by_place = hands.drop_nulls(["addr_block", "given_variant"])
+    alike = (
+        pl.concat(
+            [
+                by_phone.join(by_phone, on=["phone_hash", "given_variant"], suffix="_r").with_columns(
+                    pl.lit(True).alias("same_phone")
+                ),
+                by_place.join(by_place, on=["addr_block", "given_variant"], suffix="_r").with_columns(
+                    pl.lit(False).alias("same_phone")
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
+        .filter(pl.col("rid") < pl.col("rid_r"))
+        .join(related, on=["rid", "rid_r"], how="left")
+        .filter(
+            ~(pl.col("birth_year") != pl.col("birth_year_r")).fill_null(False)
+            & ~(pl.col("phone_hash") != pl.col("phone_hash_r")).fill_null(False)
+            & (
+                pl.col("same_phone")
+                | (pl.col("birth_year") == pl.col("birth_year_r")).fill_null(False)
+                | pl.col("related").fill_null(False)
+            )
+        )
+        .drop_nulls(["name_full", "name_full_r"])
+        .unique(["rid", "rid_r"], maintain_order=True)
+    )
+    alike_edges = alike.filter(
+        pl.Series(
+            [written_alike(a, b) for a, b in zip(alike["name_full"], alike["name_full_r"], strict=True)],
+            dtype=pl.Boolean,
+        )
+    ).select("rid", "rid_r", pl.lit(0).alias("strength"))
     all_edges = (
-        pl.concat([cid_edges, name_edges, fuzzy_edges], how="vertical_relaxed")
+        pl.concat([cid_edges, name_edges, fuzzy_edges, alike_edges], how="vertical_relaxed")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .group_by("rid", "rid_r")
         .agg(pl.col("strength").max())

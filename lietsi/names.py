@@ -269,14 +269,28 @@ def initials_compatible(a: str, b: str) -> bool:
     ta, tb = key_variant(a).split(), key_variant(b).split()
     if len(ta) != len(tb) or not any(t.endswith(".") for t in ta + tb):
         return False
-    for x, y in zip(ta, tb, strict=True):
-        if x.endswith(".") and y.startswith(x[:-1]):
-            continue
-        if y.endswith(".") and x.startswith(y[:-1]):
-            continue
-        if x != y:
-            return False
-    return True
+    return all(_same_word(x, y) for x, y in zip(ta, tb, strict=True))
+
+
+def _same_word(x: str, y: str) -> bool:
+    """Equal variant keys, or one an initial of the other (`t.` ~ `thanh`)."""
+    return x == y or (x.endswith(".") and y.startswith(x[:-1])) or (y.endswith(".") and x.startswith(y[:-1]))
+
+
+def written_alike(a: str, b: str) -> bool:
+    """Two writings of one name by different hands: the same given name; surnames equal (variant
+    key) or one the initial of the other; middle names equal, initials of each other, or written
+    on one side only (`Lê Kiệt` ~ `Lê Thành Kiệt`, `T. N. Nga` ~ `Trần Nga`). Weaker than any
+    key: callers need other agreement (birth year, address) before taking it for one person."""
+    ta, tb = key_variant(a).split(), key_variant(b).split()
+    if len(ta) < 2 or len(tb) < 2 or ta[-1] != tb[-1] or ta[-1].endswith("."):
+        return False
+    if not _same_word(ta[0], tb[0]):
+        return False
+    ma, mb = ta[1:-1], tb[1:-1]
+    if not ma or not mb:
+        return True
+    return len(ma) == len(mb) and all(_same_word(x, y) for x, y in zip(ma, mb, strict=True))
 
 
 # Similarity levels, strongest first: the score of each level is above every score of the next.
