@@ -20,9 +20,11 @@ Method
    Two-base IUPAC codes are point heteroplasmies (``16093Y``). Position 3107 is the rCRS placeholder
    ``N``: nothing is called there.
 
-The same placement and calling (steps 3-4) are applied to lab-reported EMPOP haplotypes through
-:func:`normalize_profile`, so a FASTA read and the lab's own notation of that read give one canonical
-profile.
+A lab-reported EMPOP haplotype is a notation, one alignment among several of its sequence
+(``57.1C`` and ``58C 60.1T`` are one sequence). :func:`normalize_profile` rebuilds the sequence on
+the range read, aligns it to rCRS again with the same costs (only windows around the differences)
+and applies steps 3-4, so every spelling of one sequence, and a FASTA read of it, give one canonical
+profile (PhyloTree's equivalent forms in ``rules.csv`` are a property test).
 """
 
 from __future__ import annotations
@@ -421,8 +423,46 @@ class NormalizedProfile:
     same_as_rcrs: tuple[Variant, ...]  # reported "differences" that equal the rCRS base
 
 
+# Re-alignment windows are cut only at rCRS positions on this grid that lie at least REALIGN_FLANK
+# columns from any written difference, so two notations of one sequence (which differ only inside a
+# repeat) are cut at the same places and their windows hold the same bases.
+REALIGN_GRID = 50
+REALIGN_FLANK = 30
+
+
+def _realign(piece: list[_Col]) -> list[_Col]:
+    """The sequence a written profile describes, aligned to rCRS again with :func:`call_read`'s costs.
+
+    A lab's notation is one alignment among several of the same sequence (``57.1C`` = ``58C 60.1T``);
+    aligning the sequence itself makes the calls depend on the bases, not on how they were written.
+    Stretches identical to rCRS are kept as they are; only windows around differences are aligned.
+    """
+    dirty = [k for k, c in enumerate(piece) if c.pos < 0 or c.read != c.ref]
+    if not dirty:
+        return piece
+    cuts = [0]
+    for k, col in enumerate(piece):
+        if k and col.pos >= 0 and col.pos % REALIGN_GRID == 0:
+            nearest = bisect.bisect_left(dirty, k - REALIGN_FLANK)
+            if nearest == len(dirty) or dirty[nearest] > k + REALIGN_FLANK:
+                cuts.append(k)
+    cuts.append(len(piece))
+    out: list[_Col] = []
+    for a, b in itertools.pairwise(cuts):
+        segment = piece[a:b]
+        lo = bisect.bisect_left(dirty, a)
+        if lo == len(dirty) or dirty[lo] >= b:
+            out.extend(segment)
+            continue
+        positions = [c.pos for c in segment if c.pos >= 0]
+        read = "".join(c.read for c in segment if c.read != _GAP)
+        out.extend(_align_segment(read, positions[0], positions[-1] + 1, False, False))
+    return out
+
+
 def normalize_profile(ranges: Ranges, variants: tuple[Variant, ...]) -> NormalizedProfile:
-    """A lab-reported profile in the same canonical placement as :func:`call_read` produces."""
+    """A lab-reported profile re-called from its sequence, in the canonical placement that
+    :func:`call_read` produces for a read of the same bases."""
     ranges = normalize_ranges(ranges)
     seq = rcrs()
     inside = {v for v in variants if any(a <= v.position <= b for a, b in ranges)}
@@ -436,6 +476,7 @@ def normalize_profile(ranges: Ranges, variants: tuple[Variant, ...]) -> Normaliz
     )
     calls: list[Variant] = []
     for piece in _profile_columns(ranges, tuple(sorted(inside))):
-        _shift_3prime(piece)
-        calls.extend(_call(piece, trim=False).variants)
+        cols = _realign(piece)
+        _shift_3prime(cols)
+        calls.extend(_call(cols, trim=False).variants)
     return NormalizedProfile(ranges, tuple(sorted(calls)), outside, same)

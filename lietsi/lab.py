@@ -2,9 +2,10 @@
 
 Every result row of `raw.ket_qua_adn` ends either in a profile or in the quarantine with a reason:
 
-1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`) and re-placed by the
-   EMPOP conventions (:func:`lietsi.alignment.normalize_profile`), so ``310.1C`` becomes ``315.1C``
-   and a FASTA read of the same sample gives the same text. A FASTA record is aligned to rCRS
+1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`), rebuilt as the
+   sequence they describe and re-called from it (:func:`lietsi.alignment.normalize_profile`), so
+   ``310.1C`` becomes ``315.1C``, ``58C 60.1T`` becomes ``57.1C``, and a FASTA read of the same
+   sample gives the same text. A FASTA record is aligned to rCRS
    (:func:`lietsi.alignment.call_read`).
 2. **QC** (reasons in :data:`REASONS`): lab verdict ``Không đạt``; unreadable range or haplotype;
    read that does not align; range too short for the control region's informative sites; too many
@@ -185,7 +186,7 @@ def read_result(row: dict, qc: QcRules | None = None, check_profile: bool = True
         rest = tuple(v for v in reported if v not in norm.same_as_rcrs)
         if format_variants(rest) != format_variants(variants):
             flags.append(
-                f"re-placed by EMPOP conventions: {format_variants(rest)} → {format_variants(variants)}"
+                f"re-called from its sequence: {format_variants(rest)} → {format_variants(variants)}"
             )
         if not (row.get("haplotype") or "").strip():
             flags.append("no differences from rCRS reported")
