@@ -37,6 +37,7 @@ class MatchingConfig(dg.Config):
     inconclusive_max: int = ComparisonRules.inconclusive_max
     ignore_hotspots: bool = True
     ignore_length_variants_in_c_stretches: bool = True
+    ignore_length_variants_in_ac_repeat: bool = True
     heteroplasmy_concordance: bool = True
     confidence: float = EvidenceSettings.confidence
     estimate_numerators: bool = True
@@ -48,6 +49,7 @@ class MatchingConfig(dg.Config):
             inconclusive_max=self.inconclusive_max,
             ignore_hotspots=self.ignore_hotspots,
             ignore_length_variants_in_c_stretches=self.ignore_length_variants_in_c_stretches,
+            ignore_length_variants_in_ac_repeat=self.ignore_length_variants_in_ac_repeat,
             heteroplasmy_concordance=self.heteroplasmy_concordance,
         )
         return MatchSettings(
