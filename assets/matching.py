@@ -76,7 +76,6 @@ def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
     group_name=GROUP,
     ins={
         "profiles": dg.AssetIn(key=["marts", "mtdna_profiles"]),
-        "frequencies": dg.AssetIn(key=["marts", "haplotype_frequencies"]),
         "maternal_candidates": dg.AssetIn(key=["marts", "maternal_candidates"]),
         "martyrs": dg.AssetIn(key=["core", "martyrs"]),
         "relative_links": dg.AssetIn(key=["core", "relative_links"]),
@@ -106,7 +105,6 @@ def identifications_asset(
     config: MatchingConfig,
     settings: SettingsResource,
     profiles: pl.DataFrame,
-    frequencies: pl.DataFrame,
     maternal_candidates: pl.DataFrame,
     martyrs: pl.DataFrame,
     relative_links: pl.DataFrame,
@@ -117,7 +115,7 @@ def identifications_asset(
     remains = _remains_frame(hai_cot)
     remains_profiles = profiles.filter(
         (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
-    ).select("remains_id", "range", "haplotype")
+    ).select("remains_id", "sample_id", "range", "haplotype")
     consent = relative_consent(phieu_02, relative_links)
     reference_profiles = (
         profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
@@ -130,12 +128,11 @@ def identifications_asset(
         reference_profiles,
         maternal_candidates,
         martyrs,
-        frequencies,
         match_settings,
     )
     ids = result.identifications
     pages = _write_pages(
-        settings, result, martyrs, remains, remains_profiles, reference_profiles, match_settings
+        settings, result, martyrs, remains, result.remains_profiles, reference_profiles, match_settings
     )
     status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
     counts = dict(status.iter_rows()) if ids.height else {}
@@ -153,6 +150,9 @@ def identifications_asset(
                 result.refused_references["reason"].str.starts_with("no recorded consent").sum()
             ),
             "p_outside": result.p_outside,
+            "frequency_database": f"{result.database.name}, version {result.database.version}, "
+            f"{result.database.profiles.height} lines",
+            "remains_with_discordant_samples": preview(result.discordant, 20),
             "numerators": dg.MetadataValue.json(result.numerators),
             "prior_groups": preview(
                 pl.DataFrame(

@@ -434,11 +434,13 @@ def haplotype_frequencies(
     lines: dict[str, str] | None = None,
     comparable: Ranges = CONTROL_REGION,
     rules: ComparisonRules | None = None,
+    consenting: set[str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Frequency of each haplotype in the reference population, with a Clopper–Pearson 95% bound.
 
     Counting method: the reference population is the relatives' profiles (remains are the cases, not
-    the population); profiles that do not cover all of ``comparable`` are left out (they cannot be
+    the population), only those in ``consenting`` when it is given (a donor who did not consent is
+    never processed); profiles that do not cover all of ``comparable`` are left out (they cannot be
     compared on it); each maternal line counts once (the profile of its first sample id), and a
     relative not yet linked to a line counts as a line of its own; the haplotype is restricted to
     ``comparable`` with hotspots and C-stretch length variants masked, as matching compares.
@@ -446,6 +448,9 @@ def haplotype_frequencies(
     """
     relatives = profiles.filter(pl.col("sample_kind") == "relative").sort("sample_id")
     stats = {"relative_profiles": relatives.height, "not_covering_range": 0, "same_line_dropped": 0}
+    if consenting is not None:
+        relatives = relatives.filter(pl.col("relative_id").is_in(sorted(consenting)))
+        stats["without_consent"] = stats["relative_profiles"] - relatives.height
     need = range_length(comparable)
     seen_lines: set[str] = set()
     picked: list[tuple[str, str, str | None]] = []

@@ -232,6 +232,9 @@ def test_frequencies_count_each_maternal_line_once():
     counts = dict(zip(table["haplotype_key"], table["count"], strict=True))
     m7_key = "73G 150T 199C 263G 489C 16129A 16223T 16297C"  # hotspots and length variants masked
     assert counts[m7_key] == 2
+    # Only donors who consented are counted.
+    _, consent_stats = haplotype_frequencies(profiles, relative_lines(candidates), consenting={"r1", "r3"})
+    assert consent_stats["database_n"] == 2 and consent_stats["without_consent"] == 3
     row = table.filter(pl.col("haplotype_key") == m7_key).row(0, named=True)
     assert row["frequency"] == pytest.approx(2 / 3) and row["upper_95"] == pytest.approx(
         clopper_pearson_upper(2, 3)
@@ -291,8 +294,9 @@ def test_assets_materialise_with_checks(workspace):
     assert any("Không đạt" in r for r in quarantine["reason"]) and any(
         "align" in r for r in quarantine["reason"]
     )
+    # No form 02 in this inbox, so no donor's consent is on record: nobody is counted.
     frequencies = warehouse.query("SELECT * FROM marts.haplotype_frequencies")
-    assert frequencies["database_n"].to_list() == [2, 2]
+    assert frequencies.height == 0
 
 
 def test_evaluation_against_truth():
