@@ -43,6 +43,7 @@ from lietsi.mtdna import (
     DELETION,
     HETEROPLASMY_CODES,
     RCRS_LENGTH,
+    UNREAD_CODES,
     Ranges,
     Variant,
     normalize_ranges,
@@ -57,7 +58,8 @@ SEGMENT = 1500
 END_MARGIN = 60
 MAX_DIAGONAL_DRIFT = 500
 _PLACEHOLDER = 3107
-_TWO_BASE_CODES = frozenset(code for code, bases in HETEROPLASMY_CODES.items() if len(bases) == 2)
+_TWO_BASE_CODES = frozenset(HETEROPLASMY_CODES)
+_IUPAC = {**HETEROPLASMY_CODES, **UNREAD_CODES}
 _READ_ALPHABET = "ACGTRYKMSWBDHVN"
 _GAP = "-"
 
@@ -113,12 +115,7 @@ def _aligner_scores() -> substitution_matrices.Array:
     matrix = substitution_matrices.Array(alphabet=_READ_ALPHABET, dims=2)
     for a in _READ_ALPHABET:
         for b in _READ_ALPHABET:
-            if (
-                a == b
-                or "N" in (a, b)
-                or b in HETEROPLASMY_CODES.get(a, ())
-                or a in HETEROPLASMY_CODES.get(b, ())
-            ):
+            if a == b or "N" in (a, b) or b in _IUPAC.get(a, ()) or a in _IUPAC.get(b, ()):
                 score = 0.0
             else:
                 score = -3.0 if (a, b) in _TRANSITIONS else -3.2
@@ -301,7 +298,7 @@ def _call(cols: list[_Col], trim: bool = True) -> _Calls:
             anchor, insertion = col.pos, 0
             position = _rcrs_position(col.pos)
             base = col.read
-            if base == "N" or (base in HETEROPLASMY_CODES and base not in _TWO_BASE_CODES) or base == "D":
+            if base in UNREAD_CODES or base == "D":
                 ambiguous += 1
                 continue
             covered.append(col.pos)

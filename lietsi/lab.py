@@ -37,15 +37,19 @@ from lietsi.maternal import maternal_lines
 from lietsi.mtdna import (
     CONTROL_REGION,
     Ranges,
+    ReferenceBaseError,
+    UnknownCodeError,
     Variant,
     format_range,
     format_variants,
     intersect_ranges,
     normalize_ranges,
     parse_range,
+    parse_reported,
     parse_variants,
     range_length,
     restrict,
+    without_positions,
 )
 
 SOURCE = "ket_qua_adn"
@@ -78,6 +82,8 @@ REASONS = {
     "no_range": "CSV result without a range (Vùng đọc được)",
     "bad_range": "range is not rCRS notation",
     "bad_haplotype": "haplotype is not EMPOP notation",
+    "contradicts_rcrs": "a variant's stated reference base contradicts rCRS",
+    "unknown_code": "unknown IUPAC code in the haplotype",
     "no_alignment": "sequence does not align to rCRS",
     "too_short": "range too short for the control region's informative sites",
     "ambiguous": "too many ambiguous bases (N) in the read",
@@ -174,9 +180,17 @@ def read_result(row: dict, qc: QcRules | None = None, check_profile: bool = True
         except ValueError as exc:
             return reject("bad_range", str(exc))
         try:
-            reported = parse_variants(row.get("haplotype"))
+            reported, unread = parse_reported(row.get("haplotype"))
+        except ReferenceBaseError as exc:
+            return reject("contradicts_rcrs", str(exc))
+        except UnknownCodeError as exc:
+            return reject("unknown_code", str(exc))
         except ValueError as exc:
             return reject("bad_haplotype", str(exc))
+        if unread:
+            # N or a three-base code: the lab did not call the base, so the site is not read.
+            ranges = without_positions(ranges, unread)
+            flags.append(f"not read (N or ambiguous base), out of the range: {', '.join(map(str, unread))}")
         norm = normalize_profile(ranges, reported)
         if norm.outside_range:
             return reject("outside_range", format_variants(norm.outside_range))

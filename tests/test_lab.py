@@ -19,7 +19,7 @@ from lietsi.lab import (
     read_result,
     relative_lines,
 )
-from lietsi.mtdna import parse_range, parse_variants
+from lietsi.mtdna import format_range, parse_range, parse_variants
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from resources import WarehouseResource
 
@@ -108,7 +108,10 @@ def test_csv_result_is_canonicalised_and_flagged():
         (csv_row("S", M7, quality="Không đạt"), "lab verdict Không đạt"),
         (csv_row("S", M7, rng=""), "without a range"),
         (csv_row("S", M7, rng="16024-99999"), "range is not rCRS notation"),
-        (csv_row("S", "16223Q"), "haplotype is not EMPOP notation"),
+        (csv_row("S", "16223Q"), "unknown IUPAC code in the haplotype: unknown IUPAC code Q"),
+        (csv_row("S", "16223T 16093X"), "unknown IUPAC code"),
+        (csv_row("S", "T16223C 73G"), "stated reference base contradicts rCRS: 'T16223C' states"),
+        (csv_row("S", "16223 73G"), "haplotype is not EMPOP notation"),
         (csv_row("S", "16223T 600G"), "variants reported outside the range read: 600G"),
         (csv_row("S", "16129A", rng="16024-16200"), "range too short"),
         (csv_row("S", "16093Y 16129R 16223Y"), "too many point heteroplasmies"),
@@ -119,6 +122,20 @@ def test_csv_result_is_canonicalised_and_flagged():
 def test_qc_reasons(row, reason):
     result = read_result(row)
     assert result.reason is not None and reason in result.reason
+
+
+def test_a_stated_reference_base_that_agrees_with_rcrs_is_accepted():
+    result = read_result(csv_row("S", "C16223T A73G"))
+    assert result.reason is None and " ".join(map(str, result.variants)) == "73G 16223T"
+
+
+@pytest.mark.parametrize("code", ["N", "B", "H", "V"])
+def test_n_and_ambiguous_bases_mark_the_site_as_not_read(code):
+    result = read_result(csv_row("S", f"73G 16093{code} 16223T"))
+    assert result.reason is None
+    assert " ".join(map(str, result.variants)) == "73G 16223T"  # never the rCRS base, never a variant
+    assert format_range(result.ranges) == "16024-16092,16094-16569,1-576"  # the site is not read
+    assert any("not read" in f and "16093" in f for f in result.flags)
 
 
 def test_hv1_only_profile_is_kept_and_flagged_partial():
