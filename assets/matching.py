@@ -40,6 +40,7 @@ class MatchingConfig(dg.Config):
     ignore_length_variants_in_ac_repeat: bool = True
     heteroplasmy_concordance: bool = True
     confidence: float = EvidenceSettings.confidence
+    theta: float = EvidenceSettings.theta
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
 
@@ -54,7 +55,7 @@ class MatchingConfig(dg.Config):
         )
         return MatchSettings(
             rules=rules,
-            evidence=EvidenceSettings(confidence=self.confidence),
+            evidence=EvidenceSettings(confidence=self.confidence, theta=self.theta),
             p_outside=self.p_outside,
             proposed_threshold=self.proposed_threshold,
             bound_floor=self.bound_floor,
