@@ -168,6 +168,7 @@ def _profile(range_text: str, haplotype: str):
     return parse_range(range_text), parse_variants(haplotype)
 
 
+@lru_cache(maxsize=200_000)
 def compare_profiles(
     a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
 ) -> Comparison:
@@ -911,6 +912,19 @@ def score_candidates(
         remains_id: unsampled + Counter(cell(m) for m in martyrs if m in martyr_rows)
         for remains_id, martyrs in (not_comparable or {}).items()
     }
+    # The unsampled martyrs' terms depend on the remains' recovery place only (their numerators
+    # enter through the cells), so remains recovered at one place share them; computed once for the
+    # estimate and the scoring.
+    unscored_cache: dict[tuple, tuple[dict, dict]] = {}
+
+    def unscored(remains_id: str) -> tuple[dict, dict]:
+        r = features[remains_id]
+        place = tuple(sorted((r["place"] or {}).items()))
+        key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
+        if key not in unscored_cache:
+            unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
+        return unscored_cache[key]
+
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
     tables = numerator_tables(s)
@@ -919,8 +933,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, blind.get(r, unsampled), point)
-            for r in ids
+            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
         ]
         tables, prior, iterations = estimate(terms, tables, prior, settings.numerator_prior_strength)
         s = with_numerators(s, tables)
@@ -935,7 +948,7 @@ def score_candidates(
             best = _dna(rec, point).lr
             others = nongenetic_factors(r, m, pool, reg, s)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
-        cells, flat = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
+        cells, flat = unscored(remains_id)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
             prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
@@ -1011,7 +1024,7 @@ def _terms(
     group: dict[str, str],
     pool: Pool,
     reg: Register,
-    unsampled: Counter,
+    unscored: tuple[dict, dict],
     s: EvidenceSettings,
 ) -> RemainsTerms:
     """One remains' hypotheses for the estimate (`evidence.estimate`)."""
@@ -1022,7 +1035,7 @@ def _terms(
         fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
         candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
-    cells, flat = unscored_terms(r, unsampled, pool, reg, s)
+    cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
 
 

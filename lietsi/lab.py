@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
+from functools import lru_cache
 
 import polars as pl
 from scipy.stats import beta
@@ -415,6 +416,7 @@ def relative_lines(candidates: pl.DataFrame) -> dict[str, str]:
     return dict(lines.unique("member_id").select("member_id", "maternal_line_id").iter_rows())
 
 
+@lru_cache(maxsize=65_536)
 def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
     """One-sided upper confidence bound of a binomial proportion (x = 0: 1 − 0.05^(1/n))."""
     if n <= 0:
