@@ -450,6 +450,7 @@ class Register:
     points: list[tuple[float, float]]
     place_share_cache: dict[str, dict[tuple[int, str], float]] = field(default_factory=dict)
     band_share_cache: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
+    age_share_cache: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
 
     def sex_share(self, est: str) -> float | None:
         total = sum(self.sex.values())
@@ -459,10 +460,14 @@ class Register:
         """Shares of the estimates containing `age`, containing it only within the tolerance, not."""
         if not self.age_ranges:
             return None
-        n = len(self.age_ranges)
-        inside = sum(lo <= age <= hi for lo, hi in self.age_ranges) / n
-        widened = sum(lo - tolerance <= age <= hi + tolerance for lo, hi in self.age_ranges) / n
-        return {"inside": inside, "near": widened - inside, "outside": 1 - widened}
+        cached = self.age_share_cache.get((age, tolerance))
+        if cached is None:
+            n = len(self.age_ranges)
+            inside = sum(lo <= age <= hi for lo, hi in self.age_ranges) / n
+            widened = sum(lo - tolerance <= age <= hi + tolerance for lo, hi in self.age_ranges) / n
+            cached = {"inside": inside, "near": widened - inside, "outside": 1 - widened}
+            self.age_share_cache[(age, tolerance)] = cached
+        return cached
 
     def before_share(self, death: date) -> float | None:
         if not self.recovery_last:
