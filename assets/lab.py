@@ -11,6 +11,7 @@ import polars as pl
 
 from assets._shared import preview
 from lietsi.haplogroups import is_within
+from lietsi.identification import relative_consent
 from lietsi.lab import (
     QcRules,
     assign_haplogroups,
@@ -29,6 +30,8 @@ CANDIDATES = dg.AssetKey(["marts", "maternal_candidates"])
 MIN_HAPLOGROUP_AGREEMENT = 0.98
 # Maternal lines come from the kinship stage; until its module exists, relatives count one line each.
 _KINSHIP_DEPS = [CANDIDATES] if importlib.util.find_spec("assets.kinship") else []
+# Consent is on the relatives' forms (form 02) as linked to relatives.
+_CONSENT_DEPS = [dg.AssetKey(["raw", "phieu_02"]), dg.AssetKey(["core", "relative_links"])]
 
 
 def _countspreview(series: pl.Series, top: int = 15) -> dg.MetadataValue:
@@ -128,9 +131,9 @@ def _table_exists(warehouse: WarehouseResource, schema: str, table: str) -> bool
     key=FREQUENCIES,
     group_name=GROUP,
     ins={"profiles": dg.AssetIn(key=PROFILES)},
-    deps=_KINSHIP_DEPS,
-    description="Haplotype frequencies in the reference population (relatives' profiles, one per "
-    "maternal line, on the full control region, hotspots and C-stretch length variants masked), "
+    deps=[*_KINSHIP_DEPS, *_CONSENT_DEPS],
+    description="Haplotype frequencies in the reference population (consenting relatives' profiles, one "
+    "per maternal line, on the full control region, hotspots and C-stretch length variants masked), "
     "with the Clopper–Pearson one-sided 95% upper bound.",
 )
 def haplotype_frequencies_asset(
@@ -141,7 +144,14 @@ def haplotype_frequencies_asset(
         lines = relative_lines(warehouse.query("SELECT * FROM marts.maternal_candidates"))
     else:
         context.log.warning("marts.maternal_candidates missing: each relative counts as its own line")
-    table, stats = haplotype_frequencies(profiles, lines)
+    if _table_exists(warehouse, "raw", "phieu_02") and _table_exists(warehouse, "core", "relative_links"):
+        forms = warehouse.query("SELECT * FROM raw.phieu_02")
+        consent = relative_consent(forms, warehouse.query("SELECT * FROM core.relative_links"))
+        consenting = set(consent.filter(pl.col("consent").fill_null(False))["relative_id"].to_list())
+    else:
+        context.log.warning("no consent records yet (raw.phieu_02, core.relative_links): no donor is counted")
+        consenting = set()
+    table, stats = haplotype_frequencies(profiles, lines, consenting=consenting)
     singletons = int((table["count"] == 1).sum()) if table.height else 0
     return dg.Output(
         table,

@@ -36,8 +36,10 @@ class MatchingConfig(dg.Config):
     inconclusive_max: int = ComparisonRules.inconclusive_max
     ignore_hotspots: bool = True
     ignore_length_variants_in_c_stretches: bool = True
+    ignore_length_variants_in_ac_repeat: bool = True
     heteroplasmy_concordance: bool = True
     confidence: float = EvidenceSettings.confidence
+    theta: float = EvidenceSettings.theta
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
 
@@ -47,11 +49,12 @@ class MatchingConfig(dg.Config):
             inconclusive_max=self.inconclusive_max,
             ignore_hotspots=self.ignore_hotspots,
             ignore_length_variants_in_c_stretches=self.ignore_length_variants_in_c_stretches,
+            ignore_length_variants_in_ac_repeat=self.ignore_length_variants_in_ac_repeat,
             heteroplasmy_concordance=self.heteroplasmy_concordance,
         )
         return MatchSettings(
             rules=rules,
-            evidence=EvidenceSettings(confidence=self.confidence),
+            evidence=EvidenceSettings(confidence=self.confidence, theta=self.theta),
             p_outside=self.p_outside,
             proposed_threshold=self.proposed_threshold,
             review_threshold=self.review_threshold,
@@ -71,7 +74,6 @@ def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
     group_name=GROUP,
     ins={
         "profiles": dg.AssetIn(key=["marts", "mtdna_profiles"]),
-        "frequencies": dg.AssetIn(key=["marts", "haplotype_frequencies"]),
         "maternal_candidates": dg.AssetIn(key=["marts", "maternal_candidates"]),
         "martyrs": dg.AssetIn(key=["core", "martyrs"]),
         "relative_links": dg.AssetIn(key=["core", "relative_links"]),
@@ -101,7 +103,6 @@ def identifications_asset(
     config: MatchingConfig,
     settings: SettingsResource,
     profiles: pl.DataFrame,
-    frequencies: pl.DataFrame,
     maternal_candidates: pl.DataFrame,
     martyrs: pl.DataFrame,
     relative_links: pl.DataFrame,
@@ -112,7 +113,7 @@ def identifications_asset(
     remains = _remains_frame(hai_cot)
     remains_profiles = profiles.filter(
         (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
-    ).select("remains_id", "range", "haplotype")
+    ).select("remains_id", "sample_id", "range", "haplotype")
     consent = relative_consent(phieu_02, relative_links)
     reference_profiles = (
         profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
@@ -125,12 +126,11 @@ def identifications_asset(
         reference_profiles,
         maternal_candidates,
         martyrs,
-        frequencies,
         match_settings,
     )
     ids = result.identifications
     pages = _write_pages(
-        settings, result, martyrs, remains, remains_profiles, reference_profiles, match_settings
+        settings, result, martyrs, remains, result.remains_profiles, reference_profiles, match_settings
     )
     status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
     counts = dict(status.iter_rows()) if ids.height else {}
@@ -148,6 +148,9 @@ def identifications_asset(
                 result.refused_references["reason"].str.starts_with("no recorded consent").sum()
             ),
             "p_outside": result.p_outside,
+            "frequency_database": f"{result.database.name}, version {result.database.version}, "
+            f"{result.database.profiles.height} lines",
+            "remains_with_discordant_samples": preview(result.discordant, 20),
             "numerators": dg.MetadataValue.json(result.numerators),
             "prior_groups": preview(
                 pl.DataFrame(

@@ -5,7 +5,8 @@ stage not built, or not run) is skipped and its figures show as "not yet availab
 page, never as zeros. Outputs:
 - tables `reports.district_progress`, `reports.province_totals`, `reports.campaign_costs`;
 - `<out_dir>/bao_cao_tien_do.html`: the one-page report with charts;
-- `<out_dir>/export/identifications.{csv,json}` and `donor_profiles.{csv,json}` (docs/operations.md).
+- `<out_dir>/export/identifications.{csv,json}` and `donor_profiles.{csv,json}` (docs/operations.md);
+  `empop_references.emp` (one file per range read) for EMPOP and the national database.
 """
 
 from datetime import datetime
@@ -16,7 +17,7 @@ import polars as pl
 
 from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
-from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
+from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
 from lietsi.reports import merge_progress, render_report
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
@@ -150,10 +151,11 @@ def progress_report(
 
 _EXPORT_SPECS = _specs(
     ["exports"],
-    ["export_identifications", "export_donor_profiles"],
+    ["export_identifications", "export_donor_profiles", "export_empop_references"],
     {
         "exports": f"CSV/JSON exports for the national identity database and families' notification "
-        f"(<out_dir>/{EXPORT_DIR}/identifications.*, donor_profiles.*), linked by citizen-id hash."
+        f"(<out_dir>/{EXPORT_DIR}/identifications.*, donor_profiles.*), linked by citizen-id hash; the "
+        f"province's consenting reference profiles in EMPOP's EMP format (empop_references*.emp)."
     },
 )
 
@@ -173,6 +175,17 @@ def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, set
                 continue
             write_frame(result, folder, name, kind, json_columns=("evidence",))
             written[name] = result.height
+        references = run_report_sql(con, "export_empop_references")
+        dataset = f"{_province(con)}: liệt sĩ identification campaign"
+    if isinstance(references, str):
+        waiting["empop_references"] = references
+    else:
+        files = empop_files(references, dataset)
+        for path in folder.glob("empop_references*.emp"):
+            path.unlink()
+        for i, text in enumerate(files.values()):
+            write_atomic(folder / f"empop_references{'' if i == 0 else f'_{i + 1}'}.emp", text.encode())
+        written["empop_references"] = references.height
     for name, reason in waiting.items():
         context.log.info(f"export {name} not written: {reason}")
     if not written:

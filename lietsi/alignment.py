@@ -20,9 +20,11 @@ Method
    Two-base IUPAC codes are point heteroplasmies (``16093Y``). Position 3107 is the rCRS placeholder
    ``N``: nothing is called there.
 
-The same placement and calling (steps 3-4) are applied to lab-reported EMPOP haplotypes through
-:func:`normalize_profile`, so a FASTA read and the lab's own notation of that read give one canonical
-profile.
+A lab-reported EMPOP haplotype is a notation, one alignment among several of its sequence
+(``57.1C`` and ``58C 60.1T`` are one sequence). :func:`normalize_profile` rebuilds the sequence on
+the range read, aligns it to rCRS again with the same costs (only windows around the differences)
+and applies steps 3-4, so every spelling of one sequence, and a FASTA read of it, give one canonical
+profile (PhyloTree's equivalent forms in ``rules.csv`` are a property test).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from lietsi.mtdna import (
     DELETION,
     HETEROPLASMY_CODES,
     RCRS_LENGTH,
+    UNREAD_CODES,
     Ranges,
     Variant,
     normalize_ranges,
@@ -55,7 +58,8 @@ SEGMENT = 1500
 END_MARGIN = 60
 MAX_DIAGONAL_DRIFT = 500
 _PLACEHOLDER = 3107
-_TWO_BASE_CODES = frozenset(code for code, bases in HETEROPLASMY_CODES.items() if len(bases) == 2)
+_TWO_BASE_CODES = frozenset(HETEROPLASMY_CODES)
+_IUPAC = {**HETEROPLASMY_CODES, **UNREAD_CODES}
 _READ_ALPHABET = "ACGTRYKMSWBDHVN"
 _GAP = "-"
 
@@ -111,12 +115,7 @@ def _aligner_scores() -> substitution_matrices.Array:
     matrix = substitution_matrices.Array(alphabet=_READ_ALPHABET, dims=2)
     for a in _READ_ALPHABET:
         for b in _READ_ALPHABET:
-            if (
-                a == b
-                or "N" in (a, b)
-                or b in HETEROPLASMY_CODES.get(a, ())
-                or a in HETEROPLASMY_CODES.get(b, ())
-            ):
+            if a == b or "N" in (a, b) or b in _IUPAC.get(a, ()) or a in _IUPAC.get(b, ()):
                 score = 0.0
             else:
                 score = -3.0 if (a, b) in _TRANSITIONS else -3.2
@@ -299,7 +298,7 @@ def _call(cols: list[_Col], trim: bool = True) -> _Calls:
             anchor, insertion = col.pos, 0
             position = _rcrs_position(col.pos)
             base = col.read
-            if base == "N" or (base in HETEROPLASMY_CODES and base not in _TWO_BASE_CODES) or base == "D":
+            if base in UNREAD_CODES or base == "D":
                 ambiguous += 1
                 continue
             covered.append(col.pos)
@@ -385,32 +384,46 @@ def apply_variants(ranges: Ranges, variants: tuple[Variant, ...]) -> list[str]:
     return ["".join(c.read for c in piece if c.read != _GAP) for piece in _profile_columns(ranges, variants)]
 
 
-def _profile_columns(ranges: Ranges, variants: tuple[Variant, ...]) -> list[list[_Col]]:
+@dataclass(frozen=True)
+class _Written:
+    """A written profile: its substitutions/deletions and insertions by rCRS position, and its range
+    as unrolled [start, stop) spans (an interval continuing through the origin is one span, as a
+    read through it would be)."""
+
+    subs: dict[int, str]
+    ins: dict[int, list[str]]
+    spans: tuple[tuple[int, int], ...]
+
+    def columns(self, start: int, stop: int) -> list[_Col]:
+        """The written alignment of unrolled positions [start, stop)."""
+        seq = rcrs()
+        cols: list[_Col] = []
+        for unrolled in range(start, stop):
+            position = _rcrs_position(unrolled)
+            allele = self.subs.get(position)
+            base = _GAP if allele == DELETION else (allele or seq[position - 1])
+            cols.append(_Col(unrolled, seq[position - 1], base))
+            cols.extend(_Col(-1, _GAP, b) for b in self.ins.get(position, ()))
+        return cols
+
+
+def _written(ranges: Ranges, variants: tuple[Variant, ...]) -> _Written:
     subs = {v.position: v.allele for v in variants if not v.insertion}
-    ins: dict[int, list[Variant]] = {}
-    for v in variants:
-        if v.insertion:
-            ins.setdefault(v.position, []).append(v)
-    seq = rcrs()
-    pieces: list[list[_Col]] = []
-    ranges = normalize_ranges(ranges)
-    # Intervals that continue through the origin are one piece, as a read through it would be.
+    ins: dict[int, list[str]] = {}
+    for v in sorted(v for v in variants if v.insertion):
+        ins.setdefault(v.position, []).append(v.allele)
     joined: list[tuple[int, int]] = []
-    for a, b in ranges:
+    for a, b in normalize_ranges(ranges):
         if joined and joined[-1][1] == RCRS_LENGTH and a == 1:
             joined[-1] = (joined[-1][0], b + RCRS_LENGTH)
         else:
             joined.append((a, b))
-    for a, b in joined:
-        piece: list[_Col] = []
-        for unrolled in range(a - 1, b):
-            position = _rcrs_position(unrolled)
-            allele = subs.get(position)
-            base = _GAP if allele == DELETION else (allele or seq[position - 1])
-            piece.append(_Col(unrolled, seq[position - 1], base))
-            piece.extend(_Col(-1, _GAP, v.allele) for v in sorted(ins.get(position, [])))
-        pieces.append(piece)
-    return pieces
+    return _Written(subs, ins, tuple((a - 1, b) for a, b in joined))
+
+
+def _profile_columns(ranges: Ranges, variants: tuple[Variant, ...]) -> list[list[_Col]]:
+    written = _written(ranges, variants)
+    return [written.columns(start, stop) for start, stop in written.spans]
 
 
 @dataclass(frozen=True)
@@ -421,8 +434,74 @@ class NormalizedProfile:
     same_as_rcrs: tuple[Variant, ...]  # reported "differences" that equal the rCRS base
 
 
+# Re-alignment windows are cut only at rCRS positions on this grid that lie at least REALIGN_FLANK
+# columns from any written difference, so two notations of one sequence (which differ only inside a
+# repeat) are cut at the same places and their windows hold the same bases.
+REALIGN_GRID = 50
+REALIGN_FLANK = 30
+
+
+def _recalled(written: _Written, start: int, stop: int) -> list[Variant]:
+    """The calls of the sequence a written profile describes on unrolled [start, stop), aligned to
+    rCRS again with :func:`call_read`'s costs.
+
+    A lab's notation is one alignment among several of the same sequence (``57.1C`` = ``58C 60.1T``);
+    aligning the sequence itself makes the calls depend on the bases, not on how they were written.
+    Stretches identical to rCRS call nothing and are never built; each window around differences is
+    aligned, placed 3' and called on its own (no repeat of the control region or the mitogenome is
+    long enough to carry an indel across the clean flank that bounds a window).
+    """
+    seq = rcrs()
+    # Column index of each position's column in the written alignment, and the differing columns.
+    dirty: list[int] = []
+    events = sorted(
+        u
+        for p in {*written.subs, *written.ins}
+        for u in (p - 1, p - 1 + RCRS_LENGTH)
+        if start <= u < stop and (p in written.ins or written.subs[p] != seq[p - 1])
+    )
+    shift = 0
+    for u in events:
+        k = u - start + shift
+        p = _rcrs_position(u)
+        if written.subs.get(p, seq[p - 1]) != seq[p - 1]:
+            dirty.append(k)
+        inserted = len(written.ins.get(p, ()))
+        dirty.extend(range(k + 1, k + 1 + inserted))
+        shift += inserted
+    if not dirty:
+        return []
+
+    def column(u: int) -> int:
+        before = bisect.bisect_left(events, u)
+        inserted = sum(len(written.ins.get(_rcrs_position(e), ())) for e in events[:before])
+        return u - start + inserted
+
+    cuts = [start]
+    first_grid = start + 1 + (-(start + 1)) % REALIGN_GRID
+    for u in range(first_grid, stop, REALIGN_GRID):
+        k = column(u)
+        nearest = bisect.bisect_left(dirty, k - REALIGN_FLANK)
+        if nearest == len(dirty) or dirty[nearest] > k + REALIGN_FLANK:
+            cuts.append(u)
+    cuts.append(stop)
+    calls: list[Variant] = []
+    for a, b in itertools.pairwise(cuts):
+        lo = bisect.bisect_left(dirty, column(a))
+        if lo == len(dirty) or dirty[lo] >= column(b):
+            continue
+        segment = written.columns(a, b)
+        read = "".join(c.read for c in segment if c.read != _GAP)
+        cols = _align_segment(read, a, b, False, False)
+        _shift_3prime(cols)
+        calls.extend(_call(cols, trim=False).variants)
+    return calls
+
+
+@lru_cache(maxsize=65_536)
 def normalize_profile(ranges: Ranges, variants: tuple[Variant, ...]) -> NormalizedProfile:
-    """A lab-reported profile in the same canonical placement as :func:`call_read` produces."""
+    """A lab-reported profile re-called from its sequence, in the canonical placement that
+    :func:`call_read` produces for a read of the same bases."""
     ranges = normalize_ranges(ranges)
     seq = rcrs()
     inside = {v for v in variants if any(a <= v.position <= b for a, b in ranges)}
@@ -434,8 +513,6 @@ def normalize_profile(ranges: Ranges, variants: tuple[Variant, ...]) -> Normaliz
             if not v.insertion and v.allele == seq[v.position - 1] and v.position != _PLACEHOLDER
         )
     )
-    calls: list[Variant] = []
-    for piece in _profile_columns(ranges, tuple(sorted(inside))):
-        _shift_3prime(piece)
-        calls.extend(_call(piece, trim=False).variants)
+    written = _written(ranges, tuple(sorted(inside)))
+    calls = [v for start, stop in written.spans for v in _recalled(written, start, stop)]
     return NormalizedProfile(ranges, tuple(sorted(calls)), outside, same)

@@ -45,6 +45,11 @@ class EvidenceSettings:
     """Assumptions behind each likelihood ratio (numerators); denominators come from the pool."""
 
     confidence: float = 0.95  # one-sided level of the Clopper–Pearson upper bound
+    # Maternal kinship within villages (θ, the chance that a random other line of the remains'
+    # community shares the haplotype by descent): p = θ + (1 − θ)·p. NRC II (1996) recommends
+    # θ = 0.01 for subpopulation structure (0.03 for small isolated ones); Buckleton, Krawczak &
+    # Weir (2011, FSI Genetics 5:78) carry the correction to lineage markers. docs/matching.md §3.
+    theta: float = 0.01
     inconclusive_lr: float = 1.0  # SWGDAM: no LR for an inconclusive pair
     # P(estimated sex wrong | true martyr): anthropological sexing of war remains.
     sex_error: float = 0.05
@@ -119,19 +124,42 @@ def with_numerators(s: EvidenceSettings, tables: dict[str, dict[str, float]]) ->
     )
 
 
-def dna_factor(verdict: str, differences: int, x: int, n: int, s: EvidenceSettings) -> Factor:
-    """x = database profiles (one per maternal line, `lietsi.lab.haplotype_frequencies`) that
-    cannot be excluded from the remains' profile, of n."""
+def dna_factor(
+    verdict: str,
+    differences: int,
+    x: int,
+    n: int,
+    s: EvidenceSettings,
+    independent: tuple[int, int] | None = None,
+) -> Factor:
+    """x of n: profiles of the province's database (one per maternal line, read over the whole
+    range compared) that cannot be excluded from the remains' profile on that range; `independent`
+    the same count in an independent database when one is configured. The frequency is the larger
+    of the two upper bounds, then corrected for maternal kinship within villages:
+    p = θ + (1 − θ)·p_upper (Balding–Nichols for a haploid marker)."""
     if verdict == "exclusion":
         return Factor("dna", 0.0, f"excluded: {differences} differences", {"differences": differences})
-    p = clopper_pearson_upper(x, n, s.confidence)
-    values = {"differences": differences, "x": x, "n": n, "p_upper": round(p, 6)}
+    p_province = clopper_pearson_upper(x, n, s.confidence)
+    p_other = clopper_pearson_upper(*independent, s.confidence) if independent and independent[1] else None
+    source = "independent" if p_other is not None and p_other > p_province else "province"
+    p_upper = p_other if source == "independent" else p_province
+    p = s.theta + (1 - s.theta) * p_upper
+    values = {"differences": differences, "x": x, "n": n, "p_upper": round(p_upper, 6), "theta": s.theta}
+    values |= {"frequency_from": source, "p": round(p, 6)}
+    if independent is not None:
+        values |= {"x_independent": independent[0], "n_independent": independent[1]}
     if verdict == "cannot_exclude":
+        counted = (
+            f"{x} of {n} maternal lines in the province's database"
+            if source == "province"
+            else f"{independent[0]} of {independent[1]} profiles in the independent database (larger than "
+            f"the province's {x} of {n})"
+        )
         return Factor(
             "dna",
             1.0 / p,
-            f"cannot exclude: {x} of {n} maternal lines in the database share the haplotype, "
-            f"frequency ≤ {p:.4f} ({s.confidence:.0%} upper bound), LR {1 / p:,.0f}",
+            f"cannot exclude: {counted} share the haplotype, frequency ≤ {p_upper:.4f} "
+            f"({s.confidence:.0%} upper bound), {p:.4f} with θ = {s.theta:g}, LR {1 / p:,.0f}",
             values,
         )
     return Factor(

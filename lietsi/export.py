@@ -16,6 +16,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lietsi.mtdna import parse_range
+
 FORMAT_VERSION = "1"
 
 
@@ -107,3 +109,37 @@ def write_frame(
         write_csv(frame, folder / f"{name}.csv"),
         write_atomic(folder / f"{name}.json", text.encode("utf-8")),
     ]
+
+
+def _emp_range(ranges: tuple[tuple[int, int], ...]) -> str:
+    """EMPOP writes the control region through the origin as one span (`16024-576`)."""
+    spans = list(ranges)
+    if len(spans) >= 2 and spans[0][1] == 16569 and spans[1][0] == 1 and spans[0][0] > spans[1][1]:
+        spans = [(spans[0][0], spans[1][1]), *spans[2:]]
+    return " ".join(f"{a}-{b}" for a, b in spans)
+
+
+def _emp_variant(token: str) -> str:
+    return token[: -len("del")] + "DEL" if token.endswith("del") else token
+
+
+def empop_files(profiles: pl.DataFrame, dataset: str) -> dict[str, str]:
+    """EMPOP's EMP text (Brandstätter et al. 2007; EMPOP's submission format): comment lines, a
+    `#!` line with the range read, then one tab-separated row per sample: sample id, haplogroup
+    (`?` when unknown), `1`, the variants (deletions as `DEL`). A file holds one range, so the
+    profiles are written one file per range read. profiles: sample_id, range, haplotype, haplogroup.
+    Returns {range text: file text}."""
+    out: dict[str, str] = {}
+    for (range_text,), group in profiles.sort("range", "sample_id").group_by("range", maintain_order=True):
+        lines = [
+            f"# {dataset}: mtDNA reference profiles of consenting donors, one per maternal line",
+            f"# N={group.height}",
+            f"#! {_emp_range(parse_range(range_text))}",
+        ]
+        for sample_id, haplotype, haplogroup in group.select(
+            "sample_id", "haplotype", "haplogroup"
+        ).iter_rows():
+            variants = [_emp_variant(t) for t in (haplotype or "").split()]
+            lines.append("\t".join([sample_id, haplogroup or "?", "1", *variants]))
+        out[range_text] = "\n".join(lines) + "\n"
+    return out

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
+import itertools
 import json
 import math
 import re
@@ -55,7 +57,7 @@ from lietsi.evidence import (
 )
 from lietsi.lab import relative_lines
 from lietsi.matching import Comparison, ComparisonRules, compare
-from lietsi.mtdna import intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.names import key_variant
 from lietsi.places import most_common_province, parse_place, place_key
 
@@ -163,6 +165,7 @@ def _profile(range_text: str, haplotype: str):
     return parse_range(range_text), parse_variants(haplotype)
 
 
+@lru_cache(maxsize=200_000)
 def compare_profiles(
     a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
 ) -> Comparison:
@@ -171,20 +174,55 @@ def compare_profiles(
     return compare(va, ra, vb, rb, rules)
 
 
+@dataclass(frozen=True)
+class Database:
+    """A population database of mtDNA profiles, one per maternal line: what x and n count."""
+
+    name: str
+    version: str
+    profiles: pl.DataFrame  # line_id, range, haplotype
+
+
+def database_version(profiles: pl.DataFrame) -> str:
+    """A digest of the database's content: the same profiles give the same version."""
+    digest = hashlib.sha256()
+    for row in profiles.select("line_id", "range", "haplotype").sort("line_id").iter_rows():
+        digest.update("\t".join(str(v) for v in row).encode() + b"\n")
+    return digest.hexdigest()[:12]
+
+
+def province_database(population: pl.DataFrame, candidates: pl.DataFrame) -> Database:
+    """The province's database: profiles of relatives who consented (a donor who did not is never
+    processed), one per maternal line (its smallest relative id); a relative on no recorded line is
+    a line of their own. population: relative_id, range, haplotype, consent."""
+    line_of = relative_lines(candidates)
+    members = (
+        population.filter(pl.col("consent").fill_null(False))
+        .with_columns(
+            line_id=pl.col("relative_id")
+            .replace_strict(line_of, default=None, return_dtype=pl.String)
+            .fill_null(pl.lit("relative:") + pl.col("relative_id"))
+        )
+        .sort("relative_id")
+        .unique("line_id", keep="first", maintain_order=True)
+        .select("line_id", "range", "haplotype")
+    )
+    name = "province references (consenting relatives, one per maternal line)"
+    return Database(name, database_version(members), members)
+
+
 def dna_pairs(
-    remains_profiles: pl.DataFrame, refs: pl.DataFrame, frequencies: pl.DataFrame, rules: ComparisonRules
+    remains_profiles: pl.DataFrame,
+    refs: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    independent: Database | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
-    database count x and size n for the remains' haplotype.
-
-    `frequencies` is the lab stage's table (`lietsi.lab.haplotype_frequencies`: haplotype_key,
-    comparable_range, count, database_n). x sums the counts of the table's haplotypes that cannot be
-    excluded from the remains' profile by the same rules, so a heteroplasmy or a shorter read of
-    the remains counts every haplotype it is compatible with."""
+    database count x and size n counted for that pair (`pair_counts`)."""
     rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
     ref_profiles = refs.unique("relative_id").select(id="relative_id", range="range", haplotype="haplotype")
     found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
-    x, n = frequency_counts(rp, frequencies, rules)
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
@@ -201,7 +239,7 @@ def dna_pairs(
                 "reference_range": rec["range"],
                 "differences": c.differences,
                 "verdict": c.verdict,
-                "compared_range": ",".join(f"{a}-{b}" for a, b in c.compared_range),
+                "compared_range": format_range(c.compared_range) if c.compared_range else "",
                 "differing_sites": "; ".join(s.label for s in c.sites),
                 "heteroplasmies": "; ".join(s.label for s in c.concordant_heteroplasmies),
                 "ignored": "; ".join(f"{v} ({why})" for v, why in c.ignored),
@@ -219,68 +257,134 @@ def dna_pairs(
         .group_by("remains_id", "martyr_id", maintain_order=True)
         .agg(pl.all().first(), n_references_matching=pl.len())
     )
-    return (
-        best.join(
-            _reference_conflicts(remains_profiles, refs, best, rules),
-            on=["remains_id", "martyr_id"],
-            how="left",
+    best = best.join(
+        _reference_conflicts(remains_profiles, refs, best, rules), on=["remains_id", "martyr_id"], how="left"
+    )
+    best = best.join(pair_counts(best, remains_profiles, database, rules), on=["remains_id", "line_id",
+        "compared_range"], how="left", nulls_equal=True)  # fmt: skip
+    if independent is not None:
+        other = pair_counts(best, remains_profiles, independent, rules, own_line=False).select(
+            "remains_id", "line_id", "compared_range", x_independent="x", n_independent="n",
+            independent_database="database", independent_version="database_version",
+        )  # fmt: skip
+        best = best.join(other, on=["remains_id", "line_id", "compared_range"], how="left", nulls_equal=True)
+    return best
+
+
+def pair_counts(
+    pairs: pl.DataFrame,
+    remains_profiles: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    own_line: bool = True,
+) -> pl.DataFrame:
+    """x and n of each pair (remains_id, line_id, compared_range), counted on the range compared
+    (remains ∩ reference): n the database profiles that read all of it, x those of them that
+    cannot be excluded from the remains on it. The pair's own maternal line is the case, not the
+    population (SWGDAM: frequencies from a database independent of the case): when the database
+    holds it, it leaves n and, if it matches, x (`own_line_removed`)."""
+    keys = pairs.select("remains_id", "line_id", "compared_range").unique()
+    schema = {"remains_id": pl.String, "line_id": pl.String, "compared_range": pl.String, "x": pl.Int64,
+              "n": pl.Int64, "own_line_removed": pl.Boolean, "database": pl.String,
+              "database_version": pl.String}  # fmt: skip
+    if keys.is_empty():
+        return pl.DataFrame(schema=schema)
+    haplotype = dict(remains_profiles.select("remains_id", "haplotype").iter_rows())
+    queries = keys.select("remains_id", "compared_range").unique()
+    query_frame = queries.select(
+        id=pl.col("remains_id") + "\t" + pl.col("compared_range"),
+        range="compared_range",
+        haplotype=pl.col("remains_id").replace_strict(haplotype, return_dtype=pl.String).fill_null(""),
+    )
+    members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
+    member_range = dict(members.select("id", "range").iter_rows())
+
+    @lru_cache(maxsize=4096)
+    def reads_all(compared: str, member: str) -> bool:
+        wanted = parse_range(compared)
+        return range_length(intersect_ranges(wanted, parse_range(member))) == range_length(wanted)
+
+    n_of = {
+        compared: sum(
+            count for rg, count in Counter(member_range.values()).items() if reads_all(compared, rg)
         )
-        .join(x, on="remains_id", how="left")
-        .join(n, on="remains_id", how="left")
-        .with_columns(pl.col("x").fill_null(0), pl.col("n").fill_null(0))
-        .with_columns(_own_line_removed(frequencies))
-    )
-
-
-def _own_line_removed(frequencies: pl.DataFrame) -> list[pl.Expr]:
-    """The database is the references themselves, so a matching martyr's own line is in it whenever
-    its reference reads the table's whole range; the case's own line is not population evidence, so
-    it leaves both counts (SWGDAM: frequencies from a database independent of the case)."""
-    if frequencies.is_empty():
-        return []
-    table_range = parse_range(frequencies["comparable_range"][0])
-    need = range_length(table_range)
-
-    @lru_cache(maxsize=1024)
-    def covers(r: str) -> bool:
-        return range_length(intersect_ranges(parse_range(r), table_range)) >= need
-
-    covers_table = pl.col("reference_range").map_elements(covers, return_dtype=pl.Boolean)
-    own = (pl.col("verdict") == "cannot_exclude") & covers_table & (pl.col("x") > 0)
-    return [
-        pl.when(own).then(pl.col("x") - 1).otherwise(pl.col("x")).alias("x"),
-        pl.when(own).then(pl.col("n") - 1).otherwise(pl.col("n")).alias("n"),
-    ]
-
-
-def frequency_counts(
-    rp: pl.DataFrame, frequencies: pl.DataFrame, rules: ComparisonRules
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(remains_id, x) and (remains_id, n) from the frequency table; rp has id, range, haplotype."""
-    if frequencies.is_empty():
-        empty = rp.select(remains_id="id")
-        return empty.with_columns(x=pl.lit(0, pl.Int64)), empty.with_columns(n=pl.lit(0, pl.Int64))
-    key = pl.col("haplotype_key").fill_null("")
-    table = frequencies.select(id=key, range="comparable_range", haplotype=key)
-    counts = frequencies.select(id=key, count="count")
-    x = (
-        find_candidates(rp, table, rules, max_differences=0)
-        .join(counts, left_on="id_b", right_on="id")
-        .group_by("id_a")
-        .agg(x=pl.col("count").sum())
-        .rename({"id_a": "remains_id"})
-    )
-    database_n = int(frequencies["database_n"].max())
-    table_range = parse_range(frequencies["comparable_range"][0])
-    comparable = {
-        r: range_length(intersect_ranges(parse_range(r), table_range)) >= rules.min_overlap
-        for r in rp["range"].unique().to_list()
+        for compared in queries["compared_range"].unique().to_list()
     }
-    n = rp.select(
-        remains_id="id",
-        n=pl.col("range").replace_strict(comparable, return_dtype=pl.Boolean).cast(pl.Int64) * database_n,
+    matched: dict[tuple[str, str], set[str]] = {}
+    for query, line, _ in find_candidates(query_frame, members, rules, max_differences=0).iter_rows():
+        remains_id, compared = query.split("\t")
+        if reads_all(compared, member_range[line]):
+            matched.setdefault((remains_id, compared), set()).add(line)
+    rows = []
+    for remains_id, line_id, compared in keys.iter_rows():
+        hits = matched.get((remains_id, compared), set())
+        own = own_line and line_id in member_range and reads_all(compared, member_range[line_id])
+        x = len(hits) - (own and line_id in hits)
+        rows.append((remains_id, line_id, compared, x, n_of[compared] - own, own, database.name,
+                     database.version))  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def not_comparable_martyrs(
+    remains_profiles: pl.DataFrame, refs: pl.DataFrame, rules: ComparisonRules
+) -> dict[str, list[str]]:
+    """remains_id → sampled martyrs none of whose references shares `rules.min_overlap` positions
+    with the remains' range. Such a pair cannot be compared: for that remains the martyr counts as
+    unsampled (DNA LR 1, his place and prior as for any martyr without a reference), never as
+    excluded."""
+    ranges_of: dict[str, set[str]] = {}
+    for martyr_id, rg in refs.select("martyr_id", "range").unique().iter_rows():
+        ranges_of.setdefault(martyr_id, set()).add(rg)
+
+    @lru_cache(maxsize=4096)
+    def overlap(a: str, b: str) -> int:
+        return range_length(intersect_ranges(parse_range(a), parse_range(b)))
+
+    by_range: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {}
+    for remains_id, rg in remains_profiles.select("remains_id", "range").iter_rows():
+        if rg not in by_range:
+            by_range[rg] = sorted(
+                m for m, rgs in ranges_of.items() if all(overlap(rg, o) < rules.min_overlap for o in rgs)
+            )
+        if by_range[rg]:
+            out[remains_id] = by_range[rg]
+    return out
+
+
+DISCORDANT = "discordant samples: commingling or contamination"
+
+
+def merge_remains_samples(
+    remains_profiles: pl.DataFrame, rules: ComparisonRules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Several samples of one remains (two bones, a re-test) are compared with each other. When
+    they agree (no difference on the range both read) the remains is matched on the one read over
+    the longest range; when any two differ the remains is not matched at all (two people in one
+    grave, or a contaminated sample) and is returned with the reason for the lab.
+    Returns (one profile per remains, discordant remains: remains_id, reason)."""
+    frame = remains_profiles
+    if "sample_id" not in frame.columns:
+        frame = frame.with_columns(sample_id=pl.col("remains_id") + "#" + pl.int_range(pl.len()).cast(str))
+    kept: list[dict] = []
+    discordant: list[tuple[str, str]] = []
+    for _, group in frame.sort("remains_id", "sample_id").group_by("remains_id", maintain_order=True):
+        samples = group.to_dicts()
+        conflicts = []
+        for a, b in itertools.combinations(samples, 2):
+            c = compare_profiles(a["range"], a["haplotype"], b["range"], b["haplotype"], rules)
+            if c.differences:
+                sites = "; ".join(s.label for s in c.sites)
+                conflicts.append(f"{a['sample_id']} / {b['sample_id']} differ at {sites}")
+        if conflicts:
+            discordant.append((samples[0]["remains_id"], f"{DISCORDANT} ({'; '.join(conflicts)})"))
+        else:
+            longest = max(range_length(parse_range(r["range"])) for r in samples)
+            kept.append(next(r for r in samples if range_length(parse_range(r["range"])) == longest))
+    merged = pl.DataFrame(kept, schema=frame.schema) if kept else frame.clear()
+    return merged.select(remains_profiles.columns), pl.DataFrame(
+        discordant, schema={"remains_id": pl.String, "reason": pl.String}, orient="row"
     )
-    return x, n
 
 
 def _reference_conflicts(
@@ -343,6 +447,7 @@ class Register:
     points: list[tuple[float, float]]
     place_share_cache: dict[str, dict[tuple[int, str], float]] = field(default_factory=dict)
     band_share_cache: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
+    age_share_cache: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
 
     def sex_share(self, est: str) -> float | None:
         total = sum(self.sex.values())
@@ -352,10 +457,14 @@ class Register:
         """Shares of the estimates containing `age`, containing it only within the tolerance, not."""
         if not self.age_ranges:
             return None
-        n = len(self.age_ranges)
-        inside = sum(lo <= age <= hi for lo, hi in self.age_ranges) / n
-        widened = sum(lo - tolerance <= age <= hi + tolerance for lo, hi in self.age_ranges) / n
-        return {"inside": inside, "near": widened - inside, "outside": 1 - widened}
+        cached = self.age_share_cache.get((age, tolerance))
+        if cached is None:
+            n = len(self.age_ranges)
+            inside = sum(lo <= age <= hi for lo, hi in self.age_ranges) / n
+            widened = sum(lo - tolerance <= age <= hi + tolerance for lo, hi in self.age_ranges) / n
+            cached = {"inside": inside, "near": widened - inside, "outside": 1 - widened}
+            self.age_share_cache[(age, tolerance)] = cached
+        return cached
 
     def before_share(self, death: date) -> float | None:
         if not self.recovery_last:
@@ -777,10 +886,12 @@ def score_candidates(
     settings: MatchSettings,
     default_province: str | None = None,
     profiled: list[str] | None = None,
+    not_comparable: dict[str, list[str]] | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
-    `settings.estimate_numerators`)."""
+    `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
+    references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
@@ -794,11 +905,28 @@ def score_candidates(
         for g in sizes
     }
     prior = stated_prior(sizes, weights, settings.p_outside)
-    unsampled: Counter = Counter()
-    for mid in martyr_rows:
-        if mid not in sampled_martyrs:
-            place = (pool.martyr_place_key.get(mid, ""), pool.martyr_place_source.get(mid, "death"))
-            unsampled[(*place, group[mid])] += 1
+
+    def cell(mid: str) -> tuple[str, str, str]:
+        return pool.martyr_place_key.get(mid, ""), pool.martyr_place_source.get(mid, "death"), group[mid]
+
+    unsampled = Counter(cell(mid) for mid in martyr_rows if mid not in sampled_martyrs)
+    blind = {
+        remains_id: unsampled + Counter(cell(m) for m in martyrs if m in martyr_rows)
+        for remains_id, martyrs in (not_comparable or {}).items()
+    }
+    # The unsampled martyrs' terms depend on the remains' recovery place only (their numerators
+    # enter through the cells), so remains recovered at one place share them; computed once for the
+    # estimate and the scoring.
+    unscored_cache: dict[tuple, tuple[dict, dict]] = {}
+
+    def unscored(remains_id: str) -> tuple[dict, dict]:
+        r = features[remains_id]
+        place = tuple(sorted((r["place"] or {}).items()))
+        key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
+        if key not in unscored_cache:
+            unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
+        return unscored_cache[key]
+
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
     tables = numerator_tables(s)
@@ -807,7 +935,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unsampled, point) for r in ids
+            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
         ]
         tables, prior, iterations = estimate(terms, tables, prior, settings.numerator_prior_strength)
         s = with_numerators(s, tables)
@@ -818,11 +946,11 @@ def score_candidates(
         scored = {}
         for rec in pairs_of.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
-            dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
-            best = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], point).lr
+            dna = _dna(rec, s)
+            best = _dna(rec, point).lr
             others = nongenetic_factors(r, m, pool, reg, s)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
-        cells, flat = unscored_terms(r, unsampled, pool, reg, s)
+        cells, flat = unscored(remains_id)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
             prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
@@ -868,6 +996,29 @@ def score_candidates(
     return Scoring(frame, prior, tables, iterations)
 
 
+def _dna(rec: dict, s: EvidenceSettings) -> Factor:
+    """The pair's DNA factor, its text naming where x and n were counted."""
+    independent = (rec["x_independent"], rec["n_independent"]) if rec.get("n_independent") else None
+    factor = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s, independent)
+    if factor.lr == 0.0:
+        return factor
+    own = "own line removed from the counts" if rec.get("own_line_removed") else "own line not counted"
+    where = (
+        f"counted on {rec['compared_range']} (remains ∩ reference ∩ database) in {rec.get('database')} "
+        f"version {rec.get('database_version')}, {own}"
+    )
+    if independent:
+        where += f"; independent: {rec.get('independent_database')} {rec.get('independent_version')}"
+    values = {
+        **factor.values,
+        "range": rec["compared_range"],
+        "database": rec.get("database"),
+        "database_version": rec.get("database_version"),
+        "own_line_removed": rec.get("own_line_removed"),
+    }
+    return replace(factor, text=f"{factor.text}; {where}", values=values)
+
+
 def _terms(
     r: dict,
     pairs_of: pl.DataFrame | None,
@@ -875,18 +1026,18 @@ def _terms(
     group: dict[str, str],
     pool: Pool,
     reg: Register,
-    unsampled: Counter,
+    unscored: tuple[dict, dict],
     s: EvidenceSettings,
 ) -> RemainsTerms:
     """One remains' hypotheses for the estimate (`evidence.estimate`)."""
     candidates = []
     for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
-        dna = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s)
+        dna = _dna(rec, s)
         factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s)
         fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
         candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
-    cells, flat = unscored_terms(r, unsampled, pool, reg, s)
+    cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
 
 
@@ -904,6 +1055,9 @@ class MatchResult:
     p_outside: float
     numerators: dict[str, dict[str, float]]  # P(outcome | true martyr) used (stated or re-estimated)
     prior: PriorModel  # group shares used (stated or re-estimated)
+    database: Database  # the province's frequency database
+    discordant: pl.DataFrame  # remains whose samples disagree: remains_id, reason (for the lab)
+    remains_profiles: pl.DataFrame  # the profile each remains was matched on (one per remains)
 
 
 def identify(
@@ -912,15 +1066,19 @@ def identify(
     reference_profiles: pl.DataFrame,
     candidates: pl.DataFrame,
     martyrs: pl.DataFrame,
-    frequencies: pl.DataFrame,
     settings: MatchSettings | None = None,
+    population: pl.DataFrame | None = None,
+    independent: Database | None = None,
 ) -> MatchResult:
     """Match every profiled remains against the references of the missing martyrs.
 
     remains: remains_id, cemetery, recovery_date, recovery_date_precision, recovery_place, lat, lon,
-    artefacts, est_sex, est_age (raw.hai_cot). remains_profiles: remains_id, range, haplotype.
+    artefacts, est_sex, est_age (raw.hai_cot). remains_profiles: remains_id, range, haplotype (and
+    sample_id: several samples of one remains are checked against each other).
     reference_profiles: relative_id, range, haplotype, consent. candidates: marts.maternal_candidates.
-    martyrs: core.martyrs. frequencies: the lab stage's haplotype frequency table.
+    martyrs: core.martyrs. population: the profiles the province's frequency database is built from
+    (relative_id, range, haplotype, consent; default the reference profiles). independent: a
+    population database independent of the province, when one is configured.
     """
     from lietsi.assignment import Thresholds, assign
 
@@ -928,11 +1086,20 @@ def identify(
     refs, refused = reference_table(reference_profiles, candidates)
     province = home_province(martyrs, remains)
     missing, pool = build_pool(martyrs, province)
-    rp = remains_profiles.sort("remains_id").unique("remains_id", keep="first")
-    pairs = dna_pairs(rp, refs, frequencies, settings.rules)
+    rp, discordant = merge_remains_samples(remains_profiles, settings.rules)
+    database = province_database(reference_profiles if population is None else population, candidates)
+    pairs = dna_pairs(rp, refs, database, settings.rules, independent)
     sampled = set(refs["martyr_id"].to_list())
     scoring = score_candidates(
-        pairs, remains, missing, pool, sampled, settings, province, rp["remains_id"].to_list()
+        pairs,
+        remains,
+        missing,
+        pool,
+        sampled,
+        settings,
+        province,
+        rp["remains_id"].to_list(),
+        not_comparable_martyrs(rp, refs, settings.rules),
     )
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
@@ -942,13 +1109,16 @@ def identify(
     return MatchResult(
         match_candidates=scored,
         identifications=identifications,
-        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, identifications),
+        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, identifications, discordant),
         martyr_outcomes=_martyr_outcomes(missing, refs, identifications),
         refused_references=refused,
         baseline=mtdna_only_baseline(scored),
         p_outside=p_outside,
         numerators=scoring.numerators,
         prior=scoring.prior,
+        database=database,
+        discordant=discordant,
+        remains_profiles=rp,
     )
 
 
@@ -1010,6 +1180,17 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
                 "concordant_heteroplasmies": rec["heteroplasmies"],
                 "ignored_by_rules": rec["ignored"],
                 "excluding_references": rec.get("excluding_references"),
+                "frequency": {
+                    "range": rec["compared_range"],
+                    "database": rec.get("database"),
+                    "database_version": rec.get("database_version"),
+                    "x": rec["x"],
+                    "n": rec["n"],
+                    "own_line_removed": rec.get("own_line_removed"),
+                    "independent_database": rec.get("independent_database"),
+                    "x_independent": rec.get("x_independent"),
+                    "n_independent": rec.get("n_independent"),
+                },
             },
             "factors": factors,
             "lr_total": rec["lr_total"],
@@ -1025,9 +1206,15 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
 
 
 def _remains_outcomes(
-    remains: pl.DataFrame, rp: pl.DataFrame, pairs: pl.DataFrame, scored: pl.DataFrame, ids: pl.DataFrame
+    remains: pl.DataFrame,
+    rp: pl.DataFrame,
+    pairs: pl.DataFrame,
+    scored: pl.DataFrame,
+    ids: pl.DataFrame,
+    discordant: pl.DataFrame,
 ) -> pl.DataFrame:
     profiled = set(rp["remains_id"].to_list())
+    blocked = dict(discordant.iter_rows())
     with_pairs = pairs.group_by("remains_id").agg(
         (pl.col("verdict") == "cannot_exclude").sum().alias("n_match"), pl.len().alias("n_pairs")
     )
@@ -1042,6 +1229,8 @@ def _remains_outcomes(
     for (remains_id,) in remains.select("remains_id").unique().sort("remains_id").iter_rows():
         if remains_id in status:
             rows.append((remains_id, status[remains_id], None))
+        elif remains_id in blocked:
+            rows.append((remains_id, "unresolved", blocked[remains_id]))
         elif remains_id not in profiled:
             rows.append((remains_id, "unresolved", "no usable mtDNA profile for these remains"))
         elif remains_id not in pair_info:

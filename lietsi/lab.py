@@ -2,9 +2,10 @@
 
 Every result row of `raw.ket_qua_adn` ends either in a profile or in the quarantine with a reason:
 
-1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`) and re-placed by the
-   EMPOP conventions (:func:`lietsi.alignment.normalize_profile`), so ``310.1C`` becomes ``315.1C``
-   and a FASTA read of the same sample gives the same text. A FASTA record is aligned to rCRS
+1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`), rebuilt as the
+   sequence they describe and re-called from it (:func:`lietsi.alignment.normalize_profile`), so
+   ``310.1C`` becomes ``315.1C``, ``58C 60.1T`` becomes ``57.1C``, and a FASTA read of the same
+   sample gives the same text. A FASTA record is aligned to rCRS
    (:func:`lietsi.alignment.call_read`).
 2. **QC** (reasons in :data:`REASONS`): lab verdict ``Không đạt``; unreadable range or haplotype;
    read that does not align; range too short for the control region's informative sites; too many
@@ -24,6 +25,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
+from functools import lru_cache
 
 import polars as pl
 from scipy.stats import beta
@@ -36,15 +38,19 @@ from lietsi.maternal import maternal_lines
 from lietsi.mtdna import (
     CONTROL_REGION,
     Ranges,
+    ReferenceBaseError,
+    UnknownCodeError,
     Variant,
     format_range,
     format_variants,
     intersect_ranges,
     normalize_ranges,
     parse_range,
+    parse_reported,
     parse_variants,
     range_length,
     restrict,
+    without_positions,
 )
 
 SOURCE = "ket_qua_adn"
@@ -77,6 +83,8 @@ REASONS = {
     "no_range": "CSV result without a range (Vùng đọc được)",
     "bad_range": "range is not rCRS notation",
     "bad_haplotype": "haplotype is not EMPOP notation",
+    "contradicts_rcrs": "a variant's stated reference base contradicts rCRS",
+    "unknown_code": "unknown IUPAC code in the haplotype",
     "no_alignment": "sequence does not align to rCRS",
     "too_short": "range too short for the control region's informative sites",
     "ambiguous": "too many ambiguous bases (N) in the read",
@@ -173,9 +181,17 @@ def read_result(row: dict, qc: QcRules | None = None, check_profile: bool = True
         except ValueError as exc:
             return reject("bad_range", str(exc))
         try:
-            reported = parse_variants(row.get("haplotype"))
+            reported, unread = parse_reported(row.get("haplotype"))
+        except ReferenceBaseError as exc:
+            return reject("contradicts_rcrs", str(exc))
+        except UnknownCodeError as exc:
+            return reject("unknown_code", str(exc))
         except ValueError as exc:
             return reject("bad_haplotype", str(exc))
+        if unread:
+            # N or a three-base code: the lab did not call the base, so the site is not read.
+            ranges = without_positions(ranges, unread)
+            flags.append(f"not read (N or ambiguous base), out of the range: {', '.join(map(str, unread))}")
         norm = normalize_profile(ranges, reported)
         if norm.outside_range:
             return reject("outside_range", format_variants(norm.outside_range))
@@ -185,7 +201,7 @@ def read_result(row: dict, qc: QcRules | None = None, check_profile: bool = True
         rest = tuple(v for v in reported if v not in norm.same_as_rcrs)
         if format_variants(rest) != format_variants(variants):
             flags.append(
-                f"re-placed by EMPOP conventions: {format_variants(rest)} → {format_variants(variants)}"
+                f"re-called from its sequence: {format_variants(rest)} → {format_variants(variants)}"
             )
         if not (row.get("haplotype") or "").strip():
             flags.append("no differences from rCRS reported")
@@ -400,6 +416,7 @@ def relative_lines(candidates: pl.DataFrame) -> dict[str, str]:
     return dict(lines.unique("member_id").select("member_id", "maternal_line_id").iter_rows())
 
 
+@lru_cache(maxsize=65_536)
 def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
     """One-sided upper confidence bound of a binomial proportion (x = 0: 1 − 0.05^(1/n))."""
     if n <= 0:
@@ -433,11 +450,13 @@ def haplotype_frequencies(
     lines: dict[str, str] | None = None,
     comparable: Ranges = CONTROL_REGION,
     rules: ComparisonRules | None = None,
+    consenting: set[str] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """Frequency of each haplotype in the reference population, with a Clopper–Pearson 95% bound.
 
     Counting method: the reference population is the relatives' profiles (remains are the cases, not
-    the population); profiles that do not cover all of ``comparable`` are left out (they cannot be
+    the population), only those in ``consenting`` when it is given (a donor who did not consent is
+    never processed); profiles that do not cover all of ``comparable`` are left out (they cannot be
     compared on it); each maternal line counts once (the profile of its first sample id), and a
     relative not yet linked to a line counts as a line of its own; the haplotype is restricted to
     ``comparable`` with hotspots and C-stretch length variants masked, as matching compares.
@@ -445,6 +464,9 @@ def haplotype_frequencies(
     """
     relatives = profiles.filter(pl.col("sample_kind") == "relative").sort("sample_id")
     stats = {"relative_profiles": relatives.height, "not_covering_range": 0, "same_line_dropped": 0}
+    if consenting is not None:
+        relatives = relatives.filter(pl.col("relative_id").is_in(sorted(consenting)))
+        stats["without_consent"] = stats["relative_profiles"] - relatives.height
     need = range_length(comparable)
     seen_lines: set[str] = set()
     picked: list[tuple[str, str, str | None]] = []

@@ -2,7 +2,8 @@
 
 A profile is a set of differences from rCRS (`lietsi.mtdna.Variant`) plus the range the lab read.
 Two profiles are compared only on the range both cover. Length variation in the homopolymeric
-C-stretches and the phylogenetic hotspots that labs call inconsistently are not counted, and a
+C-stretches and in the AC repeat at 514-524, and the phylogenetic hotspots that labs call
+inconsistently, are not counted, and a
 point heteroplasmy (an IUPAC code such as `16093Y` = C/T) is no difference when it shares a base
 with the other profile. The number of remaining differing sites gives the verdict:
 0 → `cannot_exclude`, 1 → `inconclusive`, ≥ 2 → `exclusion` (all three thresholds are settings).
@@ -29,6 +30,10 @@ DEFAULT_HOTSPOTS: tuple[str, ...] = (
 )  # fmt: skip
 # Homopolymeric C-stretches where only substitutions count (HV1, HV2, HV3), inclusive rCRS positions.
 DEFAULT_C_STRETCHES: Ranges = ((16180, 16193), (303, 316), (568, 573))
+# The AC dinucleotide repeat (CACACACACAC, 514-524): its copy number varies between and within
+# maternal relatives as the C-stretches' length does, and labs write one event as 523d 524d,
+# 521-524d or 524.1ACAC; PhyloTree lists only some of those forms as hotspots.
+DEFAULT_AC_REPEAT: Ranges = ((514, 524),)
 
 
 class VariantLike(Protocol):
@@ -44,6 +49,8 @@ class ComparisonRules:
     c_stretches: Ranges = DEFAULT_C_STRETCHES
     hotspots: tuple[str, ...] = DEFAULT_HOTSPOTS
     ignore_length_variants_in_c_stretches: bool = True
+    ac_repeat: Ranges = DEFAULT_AC_REPEAT
+    ignore_length_variants_in_ac_repeat: bool = True
     ignore_hotspots: bool = True
     heteroplasmy_concordance: bool = True
     # Fewer shared positions than this and the pair is not compared at all (`not_comparable`).
@@ -63,12 +70,11 @@ class ComparisonRules:
         """Why a variant is left out of the comparison, or None when it counts."""
         if self.ignore_hotspots and (v.position, v.insertion, v.allele) in self._hotspot_keys:
             return "hotspot"
-        if (
-            self.ignore_length_variants_in_c_stretches
-            and (v.insertion > 0 or v.allele == "del")
-            and any(lo <= v.position <= hi for lo, hi in self.c_stretches)
-        ):
-            return "C-stretch length variant"
+        if v.insertion > 0 or v.allele == "del":
+            if self.ignore_length_variants_in_c_stretches and covers(self.c_stretches, v.position):
+                return "C-stretch length variant"
+            if self.ignore_length_variants_in_ac_repeat and covers(self.ac_repeat, v.position):
+                return "AC-repeat length variant"
         return None
 
     def verdict(self, differences: int) -> Verdict:

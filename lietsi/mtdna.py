@@ -27,8 +27,7 @@ RCRS_LENGTH = 16569
 DELETION = "del"
 
 BASES = frozenset("ACGT")
-# Two-base IUPAC codes are the heteroplasmies labs report; three-base codes are accepted but rare.
-# `D` is read as a deletion (HaploGrep writes `249D`/`249d`), never as the IUPAC "not C".
+# Two-base IUPAC codes are the point heteroplasmies labs report (`16093Y` = C/T).
 HETEROPLASMY_CODES: dict[str, frozenset[str]] = {
     "R": frozenset("AG"),
     "Y": frozenset("CT"),
@@ -36,13 +35,19 @@ HETEROPLASMY_CODES: dict[str, frozenset[str]] = {
     "M": frozenset("AC"),
     "S": frozenset("CG"),
     "W": frozenset("AT"),
+}
+# N and the three-base codes say the lab could not call the base: the site is not read (it leaves
+# the range), never a heteroplasmy and never the rCRS base. `D` is read as a deletion (HaploGrep
+# writes `249D`/`249d`), never as the IUPAC "not C".
+UNREAD_CODES: dict[str, frozenset[str]] = {
     "B": frozenset("CGT"),
     "H": frozenset("ACT"),
     "V": frozenset("ACG"),
+    "N": frozenset("ACGT"),
 }
 ALLELES = BASES | frozenset(HETEROPLASMY_CODES)
 
-_TOKEN = re.compile(r"^(?:[ACGT](?=\d))?(\d+)(?:\.(\d*))?([A-Za-z]+|-)$")
+_TOKEN = re.compile(r"^([ACGT](?=\d))?(\d+)(?:\.(\d*))?([A-Za-z]+|-)$")
 _DELETION_SPELLINGS = frozenset({"-", "d", "D", "del", "DEL", "Del"})
 _SEPARATORS = re.compile(r"[\s,;]+")
 _RANGE_PART = re.compile(r"^(\d+)(?:\s*-\s*(\d+))?$")
@@ -84,44 +89,84 @@ class Variant:
         return site + self.allele
 
 
-def parse_variant(token: str) -> tuple[Variant, ...]:
-    """One EMPOP token → its variants (several for a compact multi-base insertion ``309.1CC``)."""
+class ReferenceBaseError(ValueError):
+    """A token states a reference base that is not rCRS's (`T16223C`: rCRS 16223 is C)."""
+
+
+class UnknownCodeError(ValueError):
+    """An allele letter that is neither a base, an IUPAC code, nor a deletion."""
+
+
+def _read_token(token: str) -> tuple[tuple[Variant, ...], int | None]:
+    """One EMPOP token → (its variants, the position it marks as not read, or None)."""
     m = _TOKEN.match(token.strip())
     if not m:
         raise ValueError(f"not an EMPOP variant: {token!r}")
-    position = int(m.group(1))
-    dot, allele = m.group(2), m.group(3)
+    stated, position = m.group(1), int(m.group(2))
+    dot, allele = m.group(3), m.group(4)
+    if stated and 1 <= position <= RCRS_LENGTH and position != 3107 and rcrs()[position - 1] != stated:
+        raise ReferenceBaseError(
+            f"{token!r} states reference base {stated} at {position}, rCRS has {rcrs()[position - 1]}"
+        )
     if allele in _DELETION_SPELLINGS:
         if dot is not None:
             raise ValueError(f"an inserted base cannot be deleted: {token!r}")
-        return (Variant(position, 0, DELETION),)
+        return (Variant(position, 0, DELETION),), None
     allele = allele.upper()
+    unknown = sorted(set(allele) - ALLELES - set(UNREAD_CODES))
+    if unknown:
+        raise UnknownCodeError(f"unknown IUPAC code {''.join(unknown)} in {token!r}")
+    if set(allele) & set(UNREAD_CODES):
+        return (), position
     if dot is None:
         if len(allele) != 1:
             raise ValueError(f"a substitution has one allele: {token!r}")
-        return (Variant(position, 0, allele),)
+        return (Variant(position, 0, allele),), None
     # `309.CC` and `309.1CC` both mean two bases inserted after 309; `309.2C` alone is the 2nd one.
     first = int(dot) if dot else 1
     if first == 0:
         raise ValueError(f"insertion index starts at 1: {token!r}")
-    return tuple(Variant(position, first + i, base) for i, base in enumerate(allele))
+    return tuple(Variant(position, first + i, base) for i, base in enumerate(allele)), None
+
+
+def parse_variant(token: str) -> tuple[Variant, ...]:
+    """One EMPOP token → its variants (several for a compact multi-base insertion ``309.1CC``)."""
+    variants, unread = _read_token(token)
+    if unread is not None:
+        raise ValueError(f"not a variant: {token!r} marks a base that was not read")
+    return variants
+
+
+def parse_reported(text: str | None) -> tuple[tuple[Variant, ...], tuple[int, ...]]:
+    """A lab's EMPOP text → (canonical sorted variants, positions it marks as not read with `N` or
+    a three-base code). Raises ValueError naming the offending token (`ReferenceBaseError`,
+    `UnknownCodeError` for the two hygiene faults)."""
+    by_site: dict[tuple[int, int], Variant] = {}
+    unread: set[int] = set()
+    for token in _SEPARATORS.split(text or ""):
+        if not token:
+            continue
+        variants, position = _read_token(token)
+        if position is not None:
+            unread.add(position)
+        for v in variants:
+            seen = by_site.get((v.position, v.insertion))
+            if seen is not None and seen != v:
+                raise ValueError(f"conflicting alleles at one site: {seen} and {v}")
+            by_site[(v.position, v.insertion)] = v
+    return tuple(sorted(by_site.values())), tuple(sorted(unread))
 
 
 def parse_variants(text: str | None) -> tuple[Variant, ...]:
     """EMPOP text → canonical sorted variants. Raises ValueError naming the offending token.
 
-    Repeating a variant is harmless; two different alleles at one site are an error.
+    Repeating a variant is harmless; two different alleles at one site are an error, and so is a
+    base marked as not read (`parse_reported` accepts those).
     """
-    by_site: dict[tuple[int, int], Variant] = {}
-    for token in _SEPARATORS.split(text or ""):
-        if not token:
-            continue
-        for v in parse_variant(token):
-            seen = by_site.get((v.position, v.insertion))
-            if seen is not None and seen != v:
-                raise ValueError(f"conflicting alleles at one site: {seen} and {v}")
-            by_site[(v.position, v.insertion)] = v
-    return tuple(sorted(by_site.values()))
+    variants, unread = parse_reported(text)
+    if unread:
+        raise ValueError(f"bases not read at {', '.join(map(str, unread))}")
+    return variants
 
 
 def format_variants(variants: Iterable[Variant]) -> str:
@@ -187,6 +232,21 @@ def covers(ranges: Iterable[tuple[int, int]], position: int) -> bool:
 
 def range_length(ranges: Iterable[tuple[int, int]]) -> int:
     return sum(b - a + 1 for a, b in normalize_ranges(ranges))
+
+
+def without_positions(ranges: Iterable[tuple[int, int]], positions: Iterable[int]) -> Ranges:
+    """The range with some positions taken out (bases the lab could not call)."""
+    spans = list(normalize_ranges(ranges))
+    for p in sorted(set(positions)):
+        out: list[tuple[int, int]] = []
+        for a, b in spans:
+            if a <= p <= b:
+                out += [(a, p - 1)] if a < p else []
+                out += [(p + 1, b)] if p < b else []
+            else:
+                out.append((a, b))
+        spans = out
+    return normalize_ranges(spans) if spans else ()
 
 
 def intersect_ranges(left: Iterable[tuple[int, int]], right: Iterable[tuple[int, int]]) -> Ranges:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -57,8 +58,9 @@ def test_clopper_pearson_bound_is_above_the_estimate_and_shrinks_with_n():
 
 def test_dna_factor_by_verdict():
     match = dna_factor("cannot_exclude", 0, 1, 612, S)
-    assert match.lr == pytest.approx(1 / clopper_pearson_upper(1, 612))
-    assert "1 of 612" in match.text
+    p = clopper_pearson_upper(1, 612)
+    assert match.lr == pytest.approx(1 / (S.theta + (1 - S.theta) * p))
+    assert "1 of 612" in match.text and f"θ = {S.theta:g}" in match.text
     common = dna_factor("cannot_exclude", 0, 23, 612, S)
     assert common.lr < match.lr  # a common haplotype weighs less
     assert dna_factor("inconclusive", 1, 1, 612, S).lr == 1.0  # SWGDAM: no LR for an inconclusive pair
@@ -339,3 +341,21 @@ def test_a_pair_that_needs_the_best_estimate_of_the_frequency_is_reviewed():
     row = assign(scored).row(0, named=True)
     assert row["status"] == "needs_review" and "95% upper bound" in row["reasons"]
     assert row["posterior_bound"] == pytest.approx(0.8)
+
+
+def test_theta_caps_the_dna_weight_and_zero_theta_is_the_plain_count():
+    plain = replace(S, theta=0.0)
+    assert dna_factor("cannot_exclude", 0, 0, 700, plain).lr == pytest.approx(
+        1 / clopper_pearson_upper(0, 700)
+    )
+    for n in (700, 70_000, 7_000_000):
+        assert dna_factor("cannot_exclude", 0, 0, n, replace(S, theta=0.01)).lr < 100
+
+
+def test_frequency_is_the_larger_of_the_province_and_an_independent_database():
+    province_only = dna_factor("cannot_exclude", 0, 0, 700, S)
+    rarer = dna_factor("cannot_exclude", 0, 0, 700, S, independent=(1, 50_000))
+    commoner = dna_factor("cannot_exclude", 0, 0, 700, S, independent=(40, 2_000))
+    assert rarer.lr == pytest.approx(province_only.lr) and rarer.values["frequency_from"] == "province"
+    assert commoner.lr < province_only.lr and commoner.values["frequency_from"] == "independent"
+    assert "independent database" in commoner.text

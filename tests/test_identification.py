@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 
 from lietsi.identification import identify, mtdna_only_baseline, reference_table, relative_consent
-from lietsi.lab import haplotype_frequencies
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import aligned_sites, identification_page, summary_page
 from lietsi.matching import ComparisonRules
@@ -101,11 +100,8 @@ def _remains() -> tuple[pl.DataFrame, pl.DataFrame]:
     return remains, profiles
 
 
-def _frequencies(references: pl.DataFrame) -> pl.DataFrame:
-    population = references.filter(pl.col("consent").fill_null(False)).with_columns(
-        sample_id=pl.col("relative_id"), sample_kind=pl.lit("relative"), haplogroup=pl.lit(None, pl.String)
-    )
-    # A population database: the references plus unrelated profiles.
+def _population(references: pl.DataFrame) -> pl.DataFrame:
+    # A population database: the references (those who consented) plus unrelated profiles.
     others = pl.DataFrame(
         {
             "relative_id": [f"P{i}" for i in range(200)],
@@ -114,14 +110,8 @@ def _frequencies(references: pl.DataFrame) -> pl.DataFrame:
                 f"73G 263G {16100 + i}C" if i % 2 else f"73G 263G {16100 + i}T" for i in range(200)
             ],
         }
-    ).with_columns(
-        consent=pl.lit(True),
-        sample_id=pl.col("relative_id"),
-        sample_kind=pl.lit("relative"),
-        haplogroup=pl.lit(None, pl.String),
-    )
-    table, _ = haplotype_frequencies(pl.concat([population, others]))
-    return table
+    ).with_columns(consent=pl.lit(True))
+    return pl.concat([references, others])
 
 
 def test_profiles_without_recorded_consent_are_never_compared():
@@ -151,7 +141,9 @@ def test_identify_a_small_province():
     martyrs = _martyrs()
     references, candidates = _references()
     remains, remains_profiles = _remains()
-    result = identify(remains, remains_profiles, references, candidates, martyrs, _frequencies(references))
+    result = identify(
+        remains, remains_profiles, references, candidates, martyrs, population=_population(references)
+    )
     pairs = {
         (r, m): v
         for r, m, v in result.match_candidates.select("remains_id", "martyr_id", "verdict").iter_rows()
@@ -227,7 +219,9 @@ def test_html_pages_show_aligned_differences():
     martyrs = _martyrs()
     references, candidates = _references()
     remains, remains_profiles = _remains()
-    result = identify(remains, remains_profiles, references, candidates, martyrs, _frequencies(references))
+    result = identify(
+        remains, remains_profiles, references, candidates, martyrs, population=_population(references)
+    )
     rec = result.identifications.filter(pl.col("remains_id") == "HC1").row(0, named=True)
     page = identification_page(
         rec,
@@ -301,3 +295,117 @@ def test_register_denominators_are_shares_of_the_register():
     for level in {lv for lv, _ in by_outcome}:
         assert sum(v for (lv, _), v in by_outcome.items() if lv == level) == pytest.approx(1.0)
     assert by_outcome[(3, "commune")] < 0.2  # one of the register's commune-level places is his
+
+
+# --- issue 13: per-pair counts, not comparable, several samples, consenting database ------------------
+
+
+def test_x_and_n_are_counted_on_the_range_the_pair_compared():
+    from lietsi.identification import Database, pair_counts
+
+    hv1 = "16024-16365"
+    members = pl.DataFrame(
+        [
+            ("L1", CR, "16223T 73G"),  # the pair's own line: the case, not the population
+            ("L2", CR, "16223T 263G"),  # differs from the remains only outside HV1
+            ("L3", CR, "16129A 73G"),
+            ("L4", hv1, "16223T"),
+            ("L5", "16100-16365", "16223T"),  # does not read all of the compared range
+        ],
+        schema=["line_id", "range", "haplotype"],
+        orient="row",
+    )
+    database = Database("test db", "v1", members)
+    remains = pl.DataFrame({"remains_id": ["HC"], "range": [CR], "haplotype": ["16223T 73G"]})
+    pairs = pl.DataFrame({"remains_id": ["HC", "HC"], "line_id": ["L1", "L9"], "compared_range": [hv1, CR]})
+    counts = {r["line_id"]: r for r in pair_counts(pairs, remains, database, ComparisonRules()).to_dicts()}
+    # on HV1: L1..L4 read it; L2 and L4 match; L1 is the pair's own line and leaves both counts
+    assert (counts["L1"]["x"], counts["L1"]["n"], counts["L1"]["own_line_removed"]) == (2, 3, True)
+    # on the whole control region (another pair): only L1 matches among the three full profiles
+    assert (counts["L9"]["x"], counts["L9"]["n"], counts["L9"]["own_line_removed"]) == (1, 3, False)
+    assert counts["L1"]["database"] == "test db" and counts["L1"]["database_version"] == "v1"
+
+
+def test_evidence_states_the_range_database_and_own_line():
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+    result = identify(
+        remains, remains_profiles, references, candidates, martyrs, population=_population(references)
+    )
+    row = result.match_candidates.filter(pl.col("remains_id") == "HC1").row(0, named=True)
+    assert row["compared_range"] == CR and row["own_line_removed"] is True
+    assert (
+        row["database_version"] == result.database.version and row["n"] == result.database.profiles.height - 1
+    )
+    dna = json.loads(result.identifications.filter(pl.col("remains_id") == "HC1")["evidence"][0])["dna"]
+    assert dna["frequency"]["range"] == CR and dna["frequency"]["own_line_removed"] is True
+    text = json.loads(row["factors"])[0]["text"]
+    assert CR in text and result.database.version in text and "own line removed" in text
+
+
+def test_database_holds_only_consenting_donors_one_per_line():
+    from lietsi.identification import province_database
+
+    references, candidates = _references()
+    database = province_database(references, candidates)
+    # R4 (consent never recorded) and R5 (refused) are not processed; R1, R2, R3 are three lines
+    assert database.profiles.height == 3
+    assert set(database.profiles["haplotype"]) == {RARE, COMMON}
+    assert province_database(references, candidates).version == database.version  # reproducible
+
+
+def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
+    from lietsi.identification import not_comparable_martyrs
+
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+
+    def hc1_posterior(r3_range: str, r3_haplotype: str) -> tuple[float, pl.DataFrame]:
+        refs = references.with_columns(
+            range=pl.when(pl.col("relative_id") == "R3").then(pl.lit(r3_range)).otherwise("range"),
+            haplotype=pl.when(pl.col("relative_id") == "R3")
+            .then(pl.lit(r3_haplotype))
+            .otherwise("haplotype"),
+        )
+        result = identify(remains, remains_profiles, refs, candidates, martyrs, population=_population(refs))
+        hc1 = result.match_candidates.filter((pl.col("remains_id") == "HC1") & (pl.col("martyr_id") == "M1"))
+        return hc1["posterior"][0], refs
+
+    # M3's reference reads HV1 and excludes HC1 there: M3 drops out
+    excluded, _ = hc1_posterior("16024-16365", "16189C 16217C")
+    # M3's reference reads 400-576 only: 177 positions shared with HC1, below the minimum overlap
+    blind, refs = hc1_posterior("400-576", "")
+    ref_table, _ = reference_table(refs, candidates)
+    assert not_comparable_martyrs(remains_profiles, ref_table, ComparisonRules())["HC1"] == ["M3"]
+    # M3 still might be HC1 (he counts as a martyr without a reference): M1's posterior is lower
+    assert blind < excluded
+
+
+def test_several_samples_of_one_remains():
+    from lietsi.identification import DISCORDANT, merge_remains_samples
+
+    profiles = pl.DataFrame(
+        [
+            ("HC1", "S1", "16024-16365", "16129A 16172C 16223T 16304C 16311C"),
+            ("HC1", "S2", CR, RARE),  # agrees with S1 on HV1, reads more: kept
+            ("HC2", "S3", CR, COMMON),
+            ("HC2", "S4", CR, RARE),  # another person's bone, or contamination
+        ],
+        schema=["remains_id", "sample_id", "range", "haplotype"],
+        orient="row",
+    )
+    merged, discordant = merge_remains_samples(profiles, ComparisonRules())
+    assert merged.to_dicts() == [{"remains_id": "HC1", "sample_id": "S2", "range": CR, "haplotype": RARE}]
+    (reason,) = discordant.filter(pl.col("remains_id") == "HC2")["reason"]
+    assert reason.startswith(DISCORDANT) and "S3 / S4" in reason
+    # in the pipeline the discordant remains is not matched and is listed with the reason
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, _ = _remains()
+    result = identify(remains, profiles, references, candidates, martyrs, population=_population(references))
+    assert "HC2" not in set(result.match_candidates["remains_id"])
+    outcomes = dict(result.remains_outcomes.select("remains_id", "reason").iter_rows())
+    assert outcomes["HC2"].startswith(DISCORDANT)
+    assert result.identifications.filter(pl.col("remains_id") == "HC1")["martyr_id"].to_list() == ["M1"]

@@ -19,7 +19,7 @@ from lietsi.lab import (
     read_result,
     relative_lines,
 )
-from lietsi.mtdna import parse_range, parse_variants
+from lietsi.mtdna import format_range, parse_range, parse_variants
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from resources import WarehouseResource
 
@@ -98,7 +98,8 @@ def test_csv_result_is_canonicalised_and_flagged():
     assert result.reason is None
     assert " ".join(str(v) for v in result.variants) == "73G 315.1C 16223T"
     assert any("263A" in f for f in result.flags)  # rCRS base reported as a difference
-    assert any(f.startswith("re-placed") and "310.1C" in f and "→ 73G 315.1C" in f for f in result.flags)
+    recalled = [f for f in result.flags if f.startswith("re-called from its sequence")]
+    assert any("310.1C" in f and "→ 73G 315.1C" in f for f in recalled)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +108,10 @@ def test_csv_result_is_canonicalised_and_flagged():
         (csv_row("S", M7, quality="Không đạt"), "lab verdict Không đạt"),
         (csv_row("S", M7, rng=""), "without a range"),
         (csv_row("S", M7, rng="16024-99999"), "range is not rCRS notation"),
-        (csv_row("S", "16223Q"), "haplotype is not EMPOP notation"),
+        (csv_row("S", "16223Q"), "unknown IUPAC code in the haplotype: unknown IUPAC code Q"),
+        (csv_row("S", "16223T 16093X"), "unknown IUPAC code"),
+        (csv_row("S", "T16223C 73G"), "stated reference base contradicts rCRS: 'T16223C' states"),
+        (csv_row("S", "16223 73G"), "haplotype is not EMPOP notation"),
         (csv_row("S", "16223T 600G"), "variants reported outside the range read: 600G"),
         (csv_row("S", "16129A", rng="16024-16200"), "range too short"),
         (csv_row("S", "16093Y 16129R 16223Y"), "too many point heteroplasmies"),
@@ -118,6 +122,20 @@ def test_csv_result_is_canonicalised_and_flagged():
 def test_qc_reasons(row, reason):
     result = read_result(row)
     assert result.reason is not None and reason in result.reason
+
+
+def test_a_stated_reference_base_that_agrees_with_rcrs_is_accepted():
+    result = read_result(csv_row("S", "C16223T A73G"))
+    assert result.reason is None and " ".join(map(str, result.variants)) == "73G 16223T"
+
+
+@pytest.mark.parametrize("code", ["N", "B", "H", "V"])
+def test_n_and_ambiguous_bases_mark_the_site_as_not_read(code):
+    result = read_result(csv_row("S", f"73G 16093{code} 16223T"))
+    assert result.reason is None
+    assert " ".join(map(str, result.variants)) == "73G 16223T"  # never the rCRS base, never a variant
+    assert format_range(result.ranges) == "16024-16092,16094-16569,1-576"  # the site is not read
+    assert any("not read" in f and "16093" in f for f in result.flags)
 
 
 def test_hv1_only_profile_is_kept_and_flagged_partial():
@@ -231,6 +249,9 @@ def test_frequencies_count_each_maternal_line_once():
     counts = dict(zip(table["haplotype_key"], table["count"], strict=True))
     m7_key = "73G 150T 199C 263G 489C 16129A 16223T 16297C"  # hotspots and length variants masked
     assert counts[m7_key] == 2
+    # Only donors who consented are counted.
+    _, consent_stats = haplotype_frequencies(profiles, relative_lines(candidates), consenting={"r1", "r3"})
+    assert consent_stats["database_n"] == 2 and consent_stats["without_consent"] == 3
     row = table.filter(pl.col("haplotype_key") == m7_key).row(0, named=True)
     assert row["frequency"] == pytest.approx(2 / 3) and row["upper_95"] == pytest.approx(
         clopper_pearson_upper(2, 3)
@@ -290,8 +311,9 @@ def test_assets_materialise_with_checks(workspace):
     assert any("Không đạt" in r for r in quarantine["reason"]) and any(
         "align" in r for r in quarantine["reason"]
     )
+    # No form 02 in this inbox, so no donor's consent is on record: nobody is counted.
     frequencies = warehouse.query("SELECT * FROM marts.haplotype_frequencies")
-    assert frequencies["database_n"].to_list() == [2, 2]
+    assert frequencies.height == 0
 
 
 def test_evaluation_against_truth():

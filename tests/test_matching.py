@@ -165,3 +165,21 @@ def test_index_with_zero_differences_only():
         if cmp(ha, hb, ra, rb).verdict == "cannot_exclude"
     }
     assert found == brute and found
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("16223T 524.1A 524.2C", "16223T 524.1A 524.2C 524.3A 524.4C 524.5A 524.6C"),  # 524.1ACAC vs ACACAC
+        ("16223T 523del 524del", "16223T 521del 522del 523del 524del"),
+        ("16223T", "16223T 519del 520del 521del 522del 523del 524del"),
+    ],
+)
+def test_ac_repeat_length_is_like_a_c_stretch(a, b):
+    c = cmp(a, b)
+    assert c.differences == 0 and c.verdict == "cannot_exclude"
+    assert any("AC-repeat length variant" in why for _, why in c.ignored)
+    # configurable: counted when switched off, and a substitution in the repeat always counts
+    strict = ComparisonRules(ignore_length_variants_in_ac_repeat=False, ignore_hotspots=False)
+    assert cmp(a, b, rules=strict).differences >= 2
+    assert cmp(a, a.replace("16223T", "16223T 518T")).differences == 1

@@ -127,3 +127,46 @@ def test_files_are_replaced_atomically_and_stale_temporaries_removed(tmp_path):
     assert json.loads(target.read_text())["data"] == [{"a": 1}]
     assert remove_stale_temporaries(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.json"]
+
+
+def test_empop_export_holds_consenting_references_one_per_line(province):
+    files = sorted((province.out / EXPORT_DIR).glob("empop_references*.emp"))
+    assert files
+    rows = [
+        line.split("\t")
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    consenting = province.warehouse.query(
+        "SELECT p.sample_id FROM marts.mtdna_profiles p JOIN core.relatives r USING (relative_id) "
+        "WHERE p.sample_kind = 'relative' AND r.consent = 'Có'"
+    )["sample_id"]
+    samples = [r[0] for r in rows]
+    assert samples and set(samples) <= set(consenting) and len(samples) == len(set(samples))
+    lines = province.warehouse.query(
+        "SELECT p.sample_id, min(mc.maternal_line_id) AS line FROM marts.mtdna_profiles p "
+        "JOIN marts.maternal_candidates mc USING (relative_id) WHERE mc.shares_mtdna GROUP BY 1"
+    )
+    line_of = dict(lines.iter_rows())
+    exported_lines = [line_of[s] for s in samples if s in line_of]
+    assert len(exported_lines) == len(set(exported_lines))  # one profile per maternal line
+    assert all(r[2] == "1" and r[1] for r in rows)
+
+
+def test_emp_format():
+    from lietsi.export import empop_files
+
+    frame = pl.DataFrame(
+        {
+            "sample_id": ["S2", "S1", "S3"],
+            "range": ["16024-16569,1-576", "16024-16569,1-576", "16024-16365"],
+            "haplotype": ["16223T 249del 315.1C", "", "16129A"],
+            "haplogroup": ["M7", None, "B4"],
+        }
+    )
+    files = empop_files(frame, "test")
+    full = files["16024-16569,1-576"].splitlines()
+    assert "#! 16024-576" in full
+    assert full[-2:] == ["S1\t?\t1", "S2\tM7\t1\t16223T\t249DEL\t315.1C"]
+    assert "#! 16024-16365" in files["16024-16365"]
