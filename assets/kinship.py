@@ -15,15 +15,17 @@ import polars as pl
 
 from assets._shared import preview
 from lietsi.maternal import (
+    ROLE_VI,
     commune_sheets,
     evaluate,
     kinship_statements,
     maternal_candidates,
     maternal_lines,
-    render_commune_html,
-    safe_filename,
     sampling_worklist,
+    with_units,
 )
+from lietsi.pages import Footer, render, safe_name, write_page
+from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, province_of
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -187,6 +189,7 @@ def sampling_worklist_asset(
     relatives: pl.DataFrame,
     martyrs: pl.DataFrame,
 ):
+    home = province_of(martyrs)
     survey_commune = (
         statements.drop_nulls("relative_id")
         .sort("source", "file", "row_number")
@@ -194,17 +197,47 @@ def sampling_worklist_asset(
         .agg(pl.col("survey_commune").drop_nulls().first())
     )
     rel = relatives.join(survey_commune, on="relative_id", how="left")
-    # Where the donor lives, else the commune that surveyed them.
-    rel = rel.with_columns(
-        pl.coalesce(*[c for c in ("address_commune", "survey_commune") if c in rel.columns]).alias("commune")
+    for c in ("address_commune", "address_district", "address_province", "survey_commune"):
+        if c not in rel.columns:
+            rel = rel.with_columns(pl.lit(None, pl.String).alias(c))
+    # Where the donor lives, else the commune that surveyed them (a commune of this province).
+    lives = admin_units(rel, "address_commune", "address_district", "address_province", home)
+    surveyed = admin_units(rel.select("survey_commune"), "survey_commune", home_province=home)
+    placed = pl.col("commune_code").is_not_null() | pl.col("in_province").not_().fill_null(False)
+    rel_units = pl.concat(
+        [
+            lives.select("relative_id", *UNIT_COLUMNS).filter(placed),
+            pl.concat([rel.select("relative_id"), surveyed.select(*UNIT_COLUMNS)], how="horizontal"),
+        ]
+    ).unique("relative_id", keep="first", maintain_order=True)
+    mar_units = admin_units(
+        martyrs.select("martyr_id", "hometown_commune", "hometown_district", "hometown_province"),
+        "hometown_commune",
+        "hometown_district",
+        "hometown_province",
+        home,
     )
-    mar = martyrs.select(
+    units = (
+        pl.concat([rel_units.select(*UNIT_COLUMNS), mar_units.select(*UNIT_COLUMNS)])
+        .with_columns(grouping_key().alias("commune"))
+        .drop_nulls("commune")
+        .unique("commune", keep="first", maintain_order=True)
+    )
+    rel = rel.join(
+        rel_units.select("relative_id", grouping_key().alias("commune")), on="relative_id", how="left"
+    )
+    mar = mar_units.select(
         "martyr_id",
-        pl.col("hometown_commune").alias("commune"),
-        (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample"),
+        grouping_key().alias("commune"),
+    ).join(
+        martyrs.select(
+            "martyr_id", (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample")
+        ),
+        on="martyr_id",
     )
     result = sampling_worklist(candidates, rel, mar)
-    written = _write_sheets(settings, result, martyrs, relatives)
+    result = with_units(result, units)
+    written = _write_sheets(context, settings, result, martyrs, relatives, home)
     lines, worklist = result.lines, result.worklist
     by_status = dict(lines.group_by("status").len().iter_rows())
     yield dg.Output(
@@ -235,7 +268,12 @@ def sampling_worklist_asset(
 
 
 def _write_sheets(
-    settings: SettingsResource, result, martyrs: pl.DataFrame, relatives: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    result,
+    martyrs: pl.DataFrame,
+    relatives: pl.DataFrame,
+    province: str | None,
 ) -> list[str]:
     folder = settings.out / "worklists"
     # Communes that no longer have work must not keep yesterday's sheet.
@@ -244,18 +282,39 @@ def _write_sheets(
     martyr_names = dict(martyrs.select("martyr_id", "full_name").iter_rows())
     relative_names = dict(relatives.select("relative_id", "full_name").iter_rows())
     sheets = commune_sheets(result.worklist, result.lines, martyr_names, relative_names)
-    index = []
-    for commune, sheet in sheets.items():
-        name = safe_filename(commune)
-        sheet.write_csv(folder / f"{name}.csv")
-        (folder / f"{name}.html").write_text(render_commune_html(commune, sheet), encoding="utf-8")
-        index.append(f'<li><a href="{name}.html">{commune}</a> ({sheet.height})</li>')
-    (folder / "index.html").write_text(
-        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Danh sách lấy mẫu</title></head>'
-        f"<body><h1>Danh sách lấy mẫu ADN thân nhân theo xã</h1><ul>{''.join(index)}</ul></body></html>\n",
-        encoding="utf-8",
+    footer = Footer(province, context.run_id)
+    districts: dict[str | None, dict] = {}
+    for sheet in sheets:
+        name = safe_name(sheet.key)
+        sheet.rows.write_csv(folder / f"{name}.csv")
+        page = render(
+            "worklist.html", footer, "../", commune=sheet, rows=sheet.rows.to_dicts(), roles=ROLE_VI
+        )
+        write_page(settings.out, f"worklists/{name}.html", page)
+        label = sheet.district or ("Ngoài tỉnh (outside the province)" if not sheet.commune_code else None)
+        district = districts.setdefault(
+            sheet.district_code or label,
+            {"code": sheet.district_code, "name": label or "(chưa rõ huyện)", "communes": []},
+        )
+        district["communes"].append(
+            {
+                "name": sheet.commune,
+                "code": sheet.commune_code,
+                "rows": sheet.rows.height,
+                "page": f"{name}.html",
+                "csv": f"{name}.csv",
+            }
+        )
+    index = render(
+        "worklist_index.html",
+        footer,
+        "../",
+        districts=list(districts.values()),
+        communes=sheets,
+        total=sum(s.rows.height for s in sheets),
     )
-    return list(sheets)
+    write_page(settings.out, "worklists/index.html", index)
+    return [s.key for s in sheets]
 
 
 def _evaluation(

@@ -16,7 +16,8 @@ import polars as pl
 
 from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
-from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
+from lietsi.export import remove_stale_temporaries, write_frame
+from lietsi.pages import Footer, write_page
 from lietsi.reports import merge_progress, render_report
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
@@ -82,8 +83,9 @@ _REPORT_SPECS = _specs(
     ["district_progress", "province_totals", "campaign_costs", "progress_report"],
     [*_PROGRESS_METRICS, "province_totals", "campaign_costs"],
     {
-        "district_progress": "Per district: relatives surveyed, donors consenting, samples taken, results "
-        "back, identifications proposed / needing review / confirmed.",
+        "district_progress": "Per district code: households and household forms back, relatives surveyed, "
+        "donors consenting, samples taken, results back, identifications proposed / needing review / "
+        "confirmed; one row for other provinces and one for no known district.",
         "province_totals": "Province-wide sample and result counts, including remains samples.",
         "campaign_costs": "Campaign costs at the plan's unit rates (survey and summary forms, mtDNA pairs).",
         "progress_report": f"One-page HTML progress and cost report with charts (<out_dir>/{REPORT_FILE}).",
@@ -105,7 +107,8 @@ def progress_report(
                 unavailable[name] = result
             else:
                 metrics[name] = result
-        progress = merge_progress(metrics)
+        province = _province(con)
+        progress = merge_progress(metrics, province)
         totals_result = run_report_sql(con, "province_totals")
         costs_result = run_report_sql(con, "campaign_costs")
         stored = {"district_progress": progress}
@@ -122,9 +125,11 @@ def progress_report(
             costs = stored["campaign_costs"] = costs_result
         for table, frame in stored.items():
             _store(con, table, frame)
-        province = _province(con)
-    page = render_report(province, progress, costs, totals, unavailable, datetime.now())
-    path = write_atomic(settings.out / REPORT_FILE, page.encode("utf-8"))
+    now = datetime.now()
+    page = render_report(
+        province, progress, costs, totals, unavailable, now, Footer(province, context.run_id, now)
+    )
+    path = write_page(settings.out, REPORT_FILE, page)
     for what, reason in unavailable.items():
         context.log.info(f"not yet available: {what} ({reason})")
     for table, frame in stored.items():

@@ -11,7 +11,8 @@ from ops_province import province_run
 
 from assets.reports import EXPORT_DIR, REPORT_FILE
 from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
-from lietsi.reports import UNKNOWN_DISTRICT, format_vnd, merge_progress, render_report
+from lietsi.formats import number
+from lietsi.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, format_vnd, merge_progress, render_report
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +22,27 @@ def province(tmp_path_factory):
     return province_run(tmp_path_factory)
 
 
-def test_progress_merges_metrics_per_district_and_keeps_unknown_last():
+def test_progress_merges_metrics_per_district_code_other_provinces_apart():
     merged = merge_progress(
         {
-            "a": pl.DataFrame({"district": ["Châu Thành", None], "relatives_surveyed": [3, 1]}),
-            "b": pl.DataFrame({"district": ["An Biên"], "samples_taken": [2]}),
-        }
+            "a": pl.DataFrame(
+                {
+                    "district": ["Châu Thành", "Châu Thành", "huyện Châu Thành", None],
+                    "province": ["Kiên Giang", "An Giang", None, None],
+                    "relatives_surveyed": [3, 33, 2, 1],
+                }
+            ),
+            "b": pl.DataFrame({"district": ["An Biên"], "province": ["Kiên Giang"], "samples_taken": [2]}),
+        },
+        "Kiên Giang",
     )
-    assert merged.columns == ["district", "relatives_surveyed", "samples_taken"]
-    assert merged.rows() == [("An Biên", 0, 2), ("Châu Thành", 3, 0), (UNKNOWN_DISTRICT, 1, 0)]
+    assert merged.columns == ["district_code", "district", "relatives_surveyed", "samples_taken"]
+    assert merged.rows() == [
+        ("905", "Châu Thành", 5, 0),
+        ("908", "An Biên", 0, 2),
+        (None, OUTSIDE_DISTRICT, 33, 0),
+        (None, UNKNOWN_DISTRICT, 1, 0),
+    ]
 
 
 def test_costs_follow_the_plan_rates(province):
@@ -57,7 +70,7 @@ def test_district_progress_adds_up_to_the_province(province):
     assert progress["samples_taken"].sum() == samples > 0
     funnel = progress.select(
         (pl.col("donors_consenting") <= pl.col("relatives_surveyed"))
-        | (pl.col("district") == UNKNOWN_DISTRICT)
+        | pl.col("district").is_in([UNKNOWN_DISTRICT, OUTSIDE_DISTRICT])
     )
     assert funnel.to_series().all()
     assert (progress["results_back"] <= progress["samples_taken"]).all()
@@ -77,11 +90,16 @@ def test_the_report_renders_in_headless_chromium(province):
     districts = province.warehouse.query("SELECT district FROM reports.district_progress")["district"]
     for district in districts:
         assert district in dom
-    assert len(re.findall(r'<rect class="bar"', dom)) >= 4 * len(districts)
+    for chart in ("funnel-chart", "progress-chart", "cost-chart"):
+        assert re.search(rf'id="{chart}">\s*<svg', dom), chart
+    # The province total row adds the district rows up.
+    relatives = province.warehouse.query("SELECT sum(relatives_surveyed) AS n FROM reports.district_progress")
+    assert re.search(r'id="province-total".*?' + re.escape(number(relatives.item())), dom, re.S)
     total = province.warehouse.query("SELECT sum(total_vnd) AS t FROM reports.campaign_costs").item()
     assert format_vnd(total) in dom
     assert "not yet available" not in dom
-    assert "<script" not in dom and "http" not in dom.replace("http://www.w3.org/2000/svg", "")
+    assert "<script" not in dom
+    assert not re.findall(r"https?://(?!www\.w3\.org/)", dom)
 
 
 def test_a_report_without_marts_says_not_yet_available():
