@@ -23,9 +23,10 @@ from lietsi.maternal import (
     maternal_lines,
     sampling_worklist,
     with_units,
+    worklist_places,
 )
 from lietsi.pages import Footer, render, safe_name, write_page
-from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, province_of
+from lietsi.places import province_of
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -196,47 +197,10 @@ def sampling_worklist_asset(
         .group_by("relative_id")
         .agg(pl.col("survey_commune").drop_nulls().first())
     )
-    rel = relatives.join(survey_commune, on="relative_id", how="left")
-    for c in ("address_commune", "address_district", "address_province", "survey_commune"):
-        if c not in rel.columns:
-            rel = rel.with_columns(pl.lit(None, pl.String).alias(c))
-    # Where the donor lives, else the commune that surveyed them (a commune of this province).
-    lives = admin_units(rel, "address_commune", "address_district", "address_province", home)
-    surveyed = admin_units(rel.select("survey_commune"), "survey_commune", home_province=home)
-    placed = pl.col("commune_code").is_not_null() | pl.col("in_province").not_().fill_null(False)
-    rel_units = pl.concat(
-        [
-            lives.select("relative_id", *UNIT_COLUMNS).filter(placed),
-            pl.concat([rel.select("relative_id"), surveyed.select(*UNIT_COLUMNS)], how="horizontal"),
-        ]
-    ).unique("relative_id", keep="first", maintain_order=True)
-    mar_units = admin_units(
-        martyrs.select("martyr_id", "hometown_commune", "hometown_district", "hometown_province"),
-        "hometown_commune",
-        "hometown_district",
-        "hometown_province",
-        home,
+    rel, mar, units = worklist_places(
+        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
     )
-    units = (
-        pl.concat([rel_units.select(*UNIT_COLUMNS), mar_units.select(*UNIT_COLUMNS)])
-        .with_columns(grouping_key().alias("commune"))
-        .drop_nulls("commune")
-        .unique("commune", keep="first", maintain_order=True)
-    )
-    rel = rel.join(
-        rel_units.select("relative_id", grouping_key().alias("commune")), on="relative_id", how="left"
-    )
-    mar = mar_units.select(
-        "martyr_id",
-        grouping_key().alias("commune"),
-    ).join(
-        martyrs.select(
-            "martyr_id", (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample")
-        ),
-        on="martyr_id",
-    )
-    result = sampling_worklist(candidates, rel, mar)
-    result = with_units(result, units)
+    result = with_units(sampling_worklist(candidates, rel, mar), units)
     written = _write_sheets(context, settings, result, martyrs, relatives, home)
     lines, worklist = result.lines, result.worklist
     by_status = dict(lines.group_by("status").len().iter_rows())

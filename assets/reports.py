@@ -8,6 +8,7 @@ page, never as zeros. Outputs:
 - `<out_dir>/export/identifications.{csv,json}` and `donor_profiles.{csv,json}` (docs/operations.md).
 """
 
+import shutil
 from datetime import datetime
 
 import dagster as dg
@@ -16,9 +17,11 @@ import polars as pl
 
 from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
+from lietsi import maps
 from lietsi.export import remove_stale_temporaries, write_frame
-from lietsi.pages import Footer, write_page
+from lietsi.pages import Footer, contained, write_page
 from lietsi.reports import merge_progress, render_report
+from lietsi.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "reports"
@@ -192,4 +195,58 @@ def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, set
     )
 
 
-report_assets = [progress_report, exports]
+def _optional(con: duckdb.DuckDBPyConnection, sql: str, tables: set[str]) -> pl.DataFrame | None:
+    """The query's result, or None when a table it reads does not exist (that stage did not run)."""
+    return con.execute(sql).pl() if referenced_tables(sql) <= tables else None
+
+
+@dg.asset(
+    key=["reports", "site_pages"],
+    group_name=GROUP,
+    deps=[
+        dg.AssetKey(["reports", "progress_report"]),
+        dg.AssetKey(["marts", "identifications"]),
+        dg.AssetKey(["marts", "sampling_worklist"]),
+        dg.AssetKey(["ops", "search_map_files"]),
+    ],
+    description="The landing page <out_dir>/index.html (the province at a glance: progress against "
+    "targets, identifications by status, costs, links to every district, commune, worklist, map and "
+    "evidence page), one page per district (huyen/) and the province coverage map (maps/tinh.html).",
+    retry_policy=IO_RETRY_POLICY,
+)
+def site_pages(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as con:
+        tables = _existing_tables(con)
+        province = _province(con)
+        read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
+    totals = read["province_totals"]
+    out = settings.out
+    site = gather(
+        out,
+        read["district_progress"],
+        totals.row(0, named=True) if totals is not None and totals.height else None,
+        read["campaign_costs"],
+        read["identifications"],
+        read["worklists"],
+        read["map_files"],
+    )
+    footer = Footer(province, context.run_id)
+    shutil.rmtree(out / "huyen", ignore_errors=True)
+    for district in site.districts.values():
+        write_page(out, district.page, district_page(district, footer))
+    if site.districts:
+        maps.save_map(province_map(site, footer), contained(out, out / PROVINCE_MAP))
+    path = write_page(out, "index.html", landing_page(site, footer, out))
+    return dg.MaterializeResult(
+        metadata={
+            "landing_page": dg.MetadataValue.path(str(path.resolve())),
+            "url": dg.MetadataValue.url(path.resolve().as_uri()),
+            "districts": len(site.districts),
+            "evidence_pages": sum(1 for r in site.identifications if r["page"]),
+        }
+    )
+
+
+report_assets = [progress_report, exports, site_pages]

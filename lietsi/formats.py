@@ -9,6 +9,7 @@ page and four thousand elsewhere.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 
@@ -60,3 +61,24 @@ def ratio(value: float | None) -> str:
         return "0"
     decimals = max(0, 2 - math.floor(math.log10(abs(value))))
     return number(value, min(decimals, 6))
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def value(v: object) -> str:
+    """A record's field as shown on a page: dates day first (also ISO date text), yes/no in
+    Vietnamese, decimals with a comma; whole numbers (years, counts of a record) as written."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "Có" if v else "Không"
+    if isinstance(v, datetime):
+        return timestamp(v)
+    if isinstance(v, date):
+        return day(v)
+    if isinstance(v, float):
+        return number(v, 2)
+    text = str(v)
+    iso = _ISO_DATE.fullmatch(text)
+    return f"{iso[3]}/{iso[2]}/{iso[1]}" if iso else text

@@ -177,7 +177,7 @@ def site_popup(site: dict, reports: list[dict], leads: list[dict]) -> str:
     return "".join(lines)
 
 
-def _legend(title: str, items: Iterable[tuple[str, str]], extra: str = "") -> folium.Element:
+def legend(title: str, items: Iterable[tuple[str, str]], extra: str = "") -> folium.Element:
     rows = "".join(
         f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
         f"background:{colour};margin-right:6px'></span>{_e(label)}</div>"
@@ -250,8 +250,8 @@ def commune_map(
         )
         extra = f"<div><b>Chưa có toạ độ (no coordinates): {len(unlocated)}</b><ul>{items}</ul></div>"
     title = f"Xã {commune}: {len(rows)} điểm"
-    legend = [(STATUS_COLOURS[s], f"{STATUS_LABELS_VI[s]} ({s})") for s in STATUS_COLOURS]
-    fmap.get_root().html.add_child(_legend(title, legend, extra))
+    keys = [(STATUS_COLOURS[s], f"{STATUS_LABELS_VI[s]} ({s})") for s in STATUS_COLOURS]
+    fmap.get_root().html.add_child(legend(title, keys, extra))
     return fmap
 
 
@@ -365,7 +365,7 @@ def district_overview(
     )
     items = [(colour, label) for _, colour, label in COVERAGE_BANDS]
     items.append(("#000", "viền đen: chậm tiến độ (black ring: behind schedule)"))
-    fmap.get_root().html.add_child(_legend(f"Huyện {district}: độ phủ theo xã", items, extra))
+    fmap.get_root().html.add_child(legend(f"Huyện {district}: độ phủ theo xã", items, extra))
     # Permanent commune labels: small, so that neighbouring communes stay readable.
     fmap.get_root().header.add_child(
         folium.Element("<style>.leaflet-tooltip{font-size:11px;padding:1px 4px}</style>"), name="label_css"

@@ -25,7 +25,7 @@ from unidecode import unidecode
 
 from lietsi.graphs import UnionFind
 from lietsi.kinship import Kinship, parse_kinship, parse_sex, shares_mtdna
-from lietsi.places import OUTSIDE_PROVINCE
+from lietsi.places import OUTSIDE_PROVINCE, UNIT_COLUMNS, admin_units, grouping_key
 
 HEALTH_RANK = {"Nặng": 2, "Yếu": 1, "Bình thường": 0}
 ROLE_ORDER = {"primary": 0, "ask_consent": 1, "backup": 2, "refused": 3}
@@ -436,6 +436,58 @@ ROLE_VI = {
 }
 OUTSIDE_LABEL = "Thân nhân sống ngoài tỉnh (relatives living outside the province)"
 UNPLACED_LABEL = "(chưa rõ xã)"
+
+
+def worklist_places(
+    relatives: pl.DataFrame, martyrs: pl.DataFrame, home: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Where each relative and martyr is listed, as the grouping key of `places.grouping_key`.
+
+    A relative is listed where they live (`address_commune/district/province`), else under the
+    commune that surveyed them (`survey_commune`, a commune of the home province); someone living
+    in another province goes to the one "outside the province" list. A martyr's line without a
+    donor is listed in his home commune. Returns (relatives with `commune`, martyrs with `commune`
+    and `needs_sample`, the units: `commune` key and `places.UNIT_COLUMNS`).
+    """
+    rel = relatives
+    for c in ("address_commune", "address_district", "address_province", "survey_commune"):
+        if c not in rel.columns:
+            rel = rel.with_columns(pl.lit(None, pl.String).alias(c))
+    lives = admin_units(rel, "address_commune", "address_district", "address_province", home)
+    surveyed = admin_units(rel.select("survey_commune"), "survey_commune", home_province=home)
+    placed = pl.col("commune_code").is_not_null() | pl.col("in_province").not_().fill_null(False)
+    rel_units = pl.concat(
+        [
+            lives.select("relative_id", *UNIT_COLUMNS).filter(placed),
+            pl.concat([rel.select("relative_id"), surveyed.select(*UNIT_COLUMNS)], how="horizontal"),
+        ]
+    ).unique("relative_id", keep="first", maintain_order=True)
+    mar = martyrs
+    for c in ("hometown_commune", "hometown_district", "hometown_province", "grave_status"):
+        if c not in mar.columns:
+            mar = mar.with_columns(pl.lit(None, pl.String).alias(c))
+    mar_units = admin_units(
+        mar.select("martyr_id", "hometown_commune", "hometown_district", "hometown_province", "grave_status"),
+        "hometown_commune",
+        "hometown_district",
+        "hometown_province",
+        home,
+    )
+    units = (
+        pl.concat([rel_units.select(*UNIT_COLUMNS), mar_units.select(*UNIT_COLUMNS)])
+        .with_columns(grouping_key().alias("commune"))
+        .drop_nulls("commune")
+        .unique("commune", keep="first", maintain_order=True)
+    )
+    rel = relatives.join(
+        rel_units.select("relative_id", grouping_key().alias("commune")), on="relative_id", how="left"
+    )
+    mar = mar_units.select(
+        "martyr_id",
+        grouping_key().alias("commune"),
+        (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample"),
+    )
+    return rel, mar, units
 
 
 def with_units(result: WorklistResult, units: pl.DataFrame) -> WorklistResult:

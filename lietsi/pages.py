@@ -103,6 +103,7 @@ def environment() -> jinja2.Environment:
         timestamp=formats.timestamp,
         probability=formats.probability,
         ratio=formats.ratio,
+        value=formats.value,
         link=link,
         safe_name=safe_name,
     )

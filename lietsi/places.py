@@ -510,3 +510,20 @@ def grouping_key() -> pl.Expr:
         .then(pl.lit("?") + pl.col("commune_name"))
         .otherwise(pl.lit(None, pl.String))
     )
+
+
+@lru_cache(maxsize=1)
+def _district_points() -> dict[str, tuple[float, float]]:
+    from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE_DISTRICT
+
+    return {
+        d["districtCode"]: (float(d["districtLat"]), float(d["districtLon"]))
+        for districts in DICT_PROVINCE_DISTRICT.values()
+        for d in districts.values()
+        if d.get("districtLat") is not None and d.get("districtLon") is not None
+    }
+
+
+def district_centroid(code: str | None) -> tuple[float, float] | None:
+    """The district's reference point (pre-2025 units), or None for an unknown code."""
+    return _district_points().get(code or "")
