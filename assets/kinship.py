@@ -226,6 +226,9 @@ def sampling_worklist_asset(
             **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
             "worklists_dir": dg.MetadataValue.path(str(settings.out / "worklists")),
+            "worklists_index": dg.MetadataValue.url(
+                (settings.out / "worklists" / "index.html").resolve().as_uri()
+            ),
             "preview": preview(worklist.drop("martyr_ids")),
         },
     )

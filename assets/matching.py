@@ -9,7 +9,7 @@ import json
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
+from assets._shared import preview, violations_check
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
@@ -186,6 +186,9 @@ def identifications_asset(
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
             "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
+            "summary_url": dg.MetadataValue.url(
+                (settings.out / "identifications" / "index.html").resolve().as_uri()
+            ),
             "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
         },
     )
@@ -383,3 +386,21 @@ def proposed_beat_mtdna_only_baseline(warehouse: WarehouseResource) -> dg.AssetC
             "baseline_precision": base["precision"],
         },
     )
+
+
+one_martyr_per_remains = violations_check(
+    IDENTIFICATIONS,
+    "identifications_one_martyr_per_remains",
+    "Each remains has at most one identification row (one martyr per remains).",
+)
+one_remains_per_martyr = violations_check(
+    IDENTIFICATIONS,
+    "identifications_one_remains_per_martyr",
+    "Among proposed and confirmed identifications, each martyr is named for one remains only.",
+)
+proposed_cannot_exclude = violations_check(
+    IDENTIFICATIONS,
+    "identifications_proposed_cannot_exclude",
+    "Every proposed or confirmed pair's mtDNA comparison is 'cannot exclude': a name is never proposed "
+    "against an inconclusive or excluding comparison.",
+)

@@ -55,7 +55,8 @@ def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     con.unregister("frame")
 
 
-def _province(con: duckdb.DuckDBPyConnection) -> str:
+def province_in_warehouse(con: duckdb.DuckDBPyConnection) -> str:
+    """The run's province: the one most martyrs' hometowns (else village conclusions) name."""
     for table, column in (("core.martyrs", "hometown_province"), ("raw.ket_luan_dia_ban", "province")):
         try:
             found = con.execute(
@@ -110,7 +111,7 @@ def progress_report(
                 unavailable[name] = result
             else:
                 metrics[name] = result
-        province = _province(con)
+        province = province_in_warehouse(con)
         progress = merge_progress(metrics, province)
         totals_result = run_report_sql(con, "province_totals")
         costs_result = run_report_sql(con, "campaign_costs")
@@ -147,6 +148,7 @@ def progress_report(
         asset_key=["reports", "progress_report"],
         metadata={
             "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.resolve().as_uri()),
             "districts": progress.height,
             "not_yet_available": dg.MetadataValue.md(
                 "\n".join(f"- {k}: {v}" for k, v in unavailable.items()) or "none"
@@ -219,7 +221,7 @@ def site_pages(
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
         tables = _existing_tables(con)
-        province = _province(con)
+        province = province_in_warehouse(con)
         read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
     totals = read["province_totals"]
     out = settings.out

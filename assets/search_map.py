@@ -19,7 +19,7 @@ from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.pages import Footer, contained, safe_name
-from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, unit_label
+from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, unit_label, with_unit_codes
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,
@@ -114,7 +114,9 @@ def search_map(
     sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
     quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])
 
-    villages = coverage.villages
+    home = _home_province(coverage.villages, sites)
+    villages = with_unit_codes(coverage.villages, home)
+    sites = with_unit_codes(sites, home)
     yield dg.Output(
         villages,
         output_name="villages",
@@ -216,7 +218,7 @@ def _home_province(*frames: pl.DataFrame) -> str | None:
 def _with_units(frame: pl.DataFrame, home: str | None) -> pl.DataFrame:
     """`frame` (commune, district, province text) with its unit codes and names, its grouping key
     and its district's key (code, else the name written)."""
-    units = admin_units(frame, "commune", "district", "province", home)
+    units = admin_units(frame.drop(UNIT_COLUMNS, strict=False), "commune", "district", "province", home)
     return units.with_columns(
         grouping_key().fill_null("?").alias("unit_key"),
         pl.coalesce("district_code", pl.lit("?") + pl.col("district_name"), pl.lit("?")).alias(

@@ -434,19 +434,45 @@ def admin_unit(
             "province_code": found.province_code,
             "province_name": found.province,
         }
+    new_code = None
+    if unit is None and commune:
+        new_code = _commune_2025_named(commune, found.province or province or home)
+        # A commune the 2025 reform kept keeps its code: the record is the old commune, in the home
+        # province (`Xã Mỹ Thuận, Tỉnh An Giang` is Hòn Đất's Mỹ Thuận of Kiên Giang).
+        kept = [
+            u
+            for u in _legacy_units().get(home or "", [])
+            if u["commune_code"] == new_code and u["commune_key"] == _unit_key(commune)
+        ]
+        if len(kept) == 1:
+            unit = {k: v for k, v in kept[0].items() if not k.endswith("_key")}
     if unit is None:
+        area = parse_place(", ".join(p for p in (district, province) if p), home) if district else None
+        placed = area is not None and area.status in ("district", "mapped")
         unit = {
             # Only a 2025 unit recognised: its code, marked, since 2025 codes reuse old numbers.
-            "commune_code": f"2025-{found.commune_2025_code}" if found.commune_2025_code else None,
+            "commune_code": f"2025-{new_code}" if new_code else None,
             "commune_name": normalise_text(commune) if commune else None,
-            "district_code": None,
-            "district_name": normalise_text(district) if district else None,
-            "province_code": found.province_code,
-            "province_name": found.province or province,
+            "district_code": area.district_code if placed else None,
+            "district_name": area.district if placed else (normalise_text(district) if district else None),
+            "province_code": area.province_code if placed else found.province_code,
+            "province_name": area.province if placed else (found.province or province),
         }
     known = unit["province_name"] is not None and home is not None
     unit["in_province"] = unit["province_name"] == home if known else None
     return unit
+
+
+@lru_cache(maxsize=50_000)
+def _commune_2025_named(commune: str, province: str | None) -> str | None:
+    """The 2025 commune of that very name (the parser's guess from other words is not taken)."""
+    for address in (f"{commune}, {province}" if province else None, commune):
+        if not address:
+            continue
+        unit = parse_address(_tidy(address), mode="FROM_2025", keep_street=False)
+        if unit.ward and _unit_key(unit.short_ward) == _unit_key(commune):
+            return unit.ward_code
+    return None
 
 
 def _commune_by_key(province: str | None, commune: str, district: str | None) -> dict[str, object] | None:
@@ -527,3 +553,13 @@ def _district_points() -> dict[str, tuple[float, float]]:
 def district_centroid(code: str | None) -> tuple[float, float] | None:
     """The district's reference point (pre-2025 units), or None for an unknown code."""
     return _district_points().get(code or "")
+
+
+def with_unit_codes(
+    frame: pl.DataFrame, home_province: str | None, commune: str = "commune", district: str = "district"
+) -> pl.DataFrame:
+    """`frame` with `commune_code, commune_name, district_code, district_name` resolved from its
+    commune, district and (if present) province columns: the keys to group by, the names to show."""
+    province = "province" if "province" in frame.columns else None
+    units = admin_units(frame.drop(UNIT_COLUMNS, strict=False), commune, district, province, home_province)
+    return units.drop("province_code", "province_name", "in_province")

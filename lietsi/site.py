@@ -165,7 +165,8 @@ def landing_page(site: Site, footer: Footer, out: Path) -> str:
         else None,
         "worklists": "worklists/index.html" if (out / "worklists/index.html").is_file() else None,
         "province_map": PROVINCE_MAP if (out / PROVINCE_MAP).is_file() else None,
-        "dictionary": DICTIONARY_PAGE if (out / DICTIONARY_PAGE).is_file() else None,
+        # Written by the analyst stage, which may run after this page in the same run.
+        "dictionary": DICTIONARY_PAGE,
     }
     return render(
         "landing.html",

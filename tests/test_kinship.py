@@ -423,5 +423,3 @@ def test_commune_pages_are_printable_and_escape_text() -> None:
     assert "Nguyễn &lt;Văn&gt; A" in page and "Trần Thị C" in page and "A &lt;b&gt;" in page
     assert "Chưa có người cho mẫu" in page and "Lê B" in page
     assert "Kiên Giang" in page and "run-1" in page
-
-

@@ -145,3 +145,84 @@ def test_files_are_replaced_atomically_and_stale_temporaries_removed(tmp_path):
     assert json.loads(target.read_text())["data"] == [{"a": 1}]
     assert remove_stale_temporaries(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv", "x.json"]
+
+
+def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(province):
+    from assets._shared import sql_files
+    from assets.analyst import dictionary
+    from lietsi.disclosure import living_relative_names, scan_schema
+    from lietsi.site import DICTIONARY_PAGE
+
+    for name, sql in sql_files("analyst").items():
+        assert not re.search(r"SELECT\s+\*|\.\*", sql, re.I), f"analyst.{name} selects *"
+    with province.warehouse.connect(read_only=True) as con:
+        views = dict(
+            con.execute(
+                "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'analyst'"
+            ).fetchall()
+        )
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'analyst'"
+        ).fetchall()
+        findings = scan_schema(con, "analyst", living_relative_names(con))
+    assert set(views) == set(sql_files("analyst")) == set(dictionary())
+    assert all(views.values()), [v for v, c in views.items() if not c]
+    assert [c for c in columns if not c[2]] == []
+    documented = {(v, c) for v, entry in dictionary().items() for c in entry["columns"]}
+    assert {(v, c) for v, c, _ in columns} == documented
+    assert findings.is_empty(), findings
+    # District and commune codes with their names wherever analysts group by place.
+    by_view = {}
+    for view, column, _ in columns:
+        by_view.setdefault(view, set()).add(column)
+    for view in (
+        "district_progress",
+        "identifications",
+        "sampling_worklist",
+        "search_sites",
+        "village_coverage",
+    ):
+        assert {"district_code", "district"} <= by_view[view], view
+    assert {"remains_id", "relative_id"} <= by_view["mtdna_profiles"]
+    page = (province.out / DICTIONARY_PAGE).read_text(encoding="utf-8")
+    assert all(f"analyst.{v}" in page for v in views)
+
+
+def test_identification_checks_find_what_they_forbid(tmp_path):
+    import duckdb
+
+    from assets._shared import sql_text
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.identifications AS SELECT * FROM (VALUES "
+        "('R1', 'M1', 'proposed'), ('R2', 'M1', 'proposed'), ('R3', 'M2', 'needs_review'), "
+        "('R3', 'M3', 'needs_review'), ('R4', 'M4', 'proposed')) t(remains_id, martyr_id, status)"
+    )
+    con.execute(
+        "CREATE TABLE marts.match_candidates AS SELECT * FROM (VALUES "
+        "('R1', 'M1', 'cannot_exclude'), ('R2', 'M1', 'cannot_exclude'), ('R4', 'M4', 'inconclusive')) "
+        "t(remains_id, martyr_id, verdict)"
+    )
+    found = {
+        name: con.execute(sql_text("checks", name)).fetchall()
+        for name in (
+            "identifications_one_martyr_per_remains",
+            "identifications_one_remains_per_martyr",
+            "identifications_proposed_cannot_exclude",
+        )
+    }
+    assert [r[0] for r in found["identifications_one_martyr_per_remains"]] == ["R3"]
+    assert [r[0] for r in found["identifications_one_remains_per_martyr"]] == ["M1"]
+    assert [r[:2] for r in found["identifications_proposed_cannot_exclude"]] == [("R4", "M4")]
+    con.execute("CREATE SCHEMA core")
+    con.execute(
+        "CREATE TABLE core.martyrs AS SELECT * FROM (VALUES "
+        "('M1', 'A', 1950, DATE '1970-01-01', '30898', '905'), "
+        "('M2', 'B', 1950, DATE '1940-01-01', NULL, NULL), "
+        "('M3', NULL, 1950, NULL, NULL, NULL), ('M3', 'C', 1950, NULL, NULL, NULL)) "
+        "t(martyr_id, full_name, birth_year, death_date, hometown_commune_code, hometown_district_code)"
+    )
+    problems = {r[0]: r[-1] for r in con.execute(sql_text("checks", "martyrs_records_sound")).fetchall()}
+    assert problems == {"M2": "died before birth", "M3": "martyr id not unique"}
