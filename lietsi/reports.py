@@ -79,33 +79,34 @@ def merge_progress(metrics: dict[str, pl.DataFrame], home: str | None = None) ->
     `UNKNOWN_DISTRICT` row, both last. A metric whose tables do not exist yet is simply absent.
     """
     merged: pl.DataFrame | None = None
+    labels: dict[str, tuple[str | None, str]] = {}
     for frame in metrics.values():
         if "province" not in frame.columns:
             frame = frame.with_columns(pl.lit(home, pl.String).alias("province"))
-        keys = [_district_key(d, p, home) for d, p in frame.select("district", "province").iter_rows()]
+        keys = []
+        for district, province in frame.select("district", "province").iter_rows():
+            key, code, name = _district_key(district, province, home)
+            labels[key] = (code or None, name)
+            keys.append(key)
         frame = (
             frame.drop("district", "province")
-            .with_columns(
-                pl.Series("district_key", [k for k, _, _ in keys], pl.String),
-                pl.Series("district_code", [c or None for _, c, _ in keys], pl.String),
-                pl.Series("district", [n for _, _, n in keys], pl.String),
-            )
-            .group_by("district_key", "district_code", "district")
-            .agg(pl.exclude("district_key", "district_code", "district").sum())
+            .with_columns(pl.Series("district_key", keys, pl.String))
+            .group_by("district_key")
+            .agg(pl.all().sum())
         )
-        merged = (
-            frame
-            if merged is None
-            else merged.join(
-                frame, on=["district_key", "district_code", "district"], how="full", coalesce=True
-            )
-        )
+        merged = frame if merged is None else merged.join(frame, on="district_key", how="full", coalesce=True)
     if merged is None:
         return pl.DataFrame(schema={"district_code": pl.Utf8, "district": pl.Utf8})
     counts = [c for c in PROGRESS_COLUMNS if c in merged.columns]
     return (
-        merged.with_columns(pl.col(counts).fill_null(0).cast(pl.Int64))
-        .sort(pl.col("district_key").str.starts_with("~"), "district_key", "district")
+        merged.with_columns(
+            pl.col(counts).fill_null(0).cast(pl.Int64),
+            pl.col("district_key")
+            .replace_strict({k: v[0] for k, v in labels.items()})
+            .alias("district_code"),
+            pl.col("district_key").replace_strict({k: v[1] for k, v in labels.items()}).alias("district"),
+        )
+        .sort(pl.col("district_key").str.starts_with("~"), "district_key")
         .select("district_code", "district", *counts)
     )
 

@@ -207,7 +207,7 @@ def test_no_payload_runs_in_any_output_page(hostile):
         assert "pwned" not in r["dataset"], f"payload ran in {r['page']}"
         for href in r["links"]:
             assert not re.match(r"\s*(javascript|data|vbscript):", href, re.I), f"{r['page']}: {href}"
-        if "dataset.pwned" in r["html"]:
+        if "dataset.pwned" in r["html"].lower():
             reached.add(r["page"].removeprefix(out.resolve().as_uri() + "/").split("/")[0].split(".")[0])
     # The payloads did reach the pages, as text: landing, worklists, maps, evidence and district pages.
     assert reached >= {"index", "worklists", "maps", "identifications", "huyen"}
