@@ -9,7 +9,6 @@ a plain file name inside its folder, never a URL scheme or a path out of OUT_DIR
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ import jinja2
 from unidecode import unidecode
 
 from lietsi import formats
+from lietsi.export import write_atomic
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 _LINK = re.compile(r"(?:\.\./)*(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*(?:#[\w-]+)?")
@@ -58,13 +58,7 @@ def contained(root: Path, path: Path) -> Path:
 
 def write_page(root: Path, relative: str, text: str) -> Path:
     """Write a page at `root/relative` (a link of safe names), readable by everyone (0644)."""
-    path = contained(root, root / link(relative))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
-    return path
+    return write_atomic(contained(root, root / link(relative)), text.encode("utf-8"))
 
 
 @cache

@@ -226,3 +226,8 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
     )
     problems = {r[0]: r[-1] for r in con.execute(sql_text("checks", "martyrs_records_sound")).fetchall()}
     assert problems == {"M2": "died before birth", "M3": "martyr id not unique"}
+
+
+def test_reports_and_exports_are_readable_by_the_province(province):
+    for path in [province.out / REPORT_FILE, *sorted((province.out / EXPORT_DIR).glob("*"))]:
+        assert path.stat().st_mode & 0o777 == 0o644, path
