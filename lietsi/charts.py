@@ -138,7 +138,8 @@ def progress_against_targets(
                 linewidth=1,
             )
         ax.set_yticks(range(len(rows)), labels)
-        ax.set_xlim(0, 1.05)
+        peak = max((r.get(k) or 0.0 for _, r in rows for k in keys), default=0.0)
+        ax.set_xlim(0, max(1.05, peak * 1.05))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: formats.percent(v, 0)))
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
         ax.set_xlabel("Tỷ lệ đạt được; vạch đứt: chỉ tiêu (rate achieved; dashed: target)")

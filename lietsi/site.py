@@ -179,7 +179,6 @@ def landing_page(site: Site, footer: Footer, out: Path) -> str:
         labels=PROGRESS_COLUMNS,
         province_rates=province_rates,
         chart=chart,
-        status_chart=charts.funnel(site.status_counts) if site.status_counts else None,
         cost_total=int(site.costs["total_vnd"].sum())
         if site.costs is not None and site.costs.height
         else None,
