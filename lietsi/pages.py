@@ -99,6 +99,8 @@ def environment() -> jinja2.Environment:
         ratio=formats.ratio,
         value=formats.value,
         link=link,
+        vi=lambda label: str(label).split(" (", 1)[0],
+        en=lambda label: str(label).split(" (", 1)[1].rstrip(")") if " (" in str(label) else "",
         safe_name=safe_name,
     )
     return env
