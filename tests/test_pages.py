@@ -153,24 +153,27 @@ def _hostile_rows(text: str, replace_ids: dict[str, str], every: int) -> str:
     return out.getvalue()
 
 
+def _utf8(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return ""
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile") / "province"
     folder.mkdir()
     generate(folder, "Kiên Giang", 40, 7, district="Châu Thành")
     truth = pl.read_csv(folder / "truth" / "remains.csv", infer_schema=False)
-    register = (folder / "inbox" / "hai_cot" / "hai_cot_nghia_trang_huyen.csv").read_text(
-        encoding="utf-8-sig"
-    )
+    register = "".join(_utf8(p) for p in (folder / "inbox" / "hai_cot").glob("*.csv"))
     known = truth.filter(pl.col("martyr_uid").is_not_null() & pl.col("sample_id").is_not_null())["remains_id"]
     ids = [r for r in known.to_list() if r in register]
     replace = {old: HOSTILE_IDS[i % len(HOSTILE_IDS)] + f"{i:02d}" for i, old in enumerate(ids)}
     for path in sorted((folder / "inbox").rglob("*.csv")):
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            continue  # legacy-encoded files stay as they are
-        path.write_text(_hostile_rows(text, replace, every=3), encoding="utf-8")
+        # Legacy-encoded files stay as they are (their remains ids were not chosen).
+        if text := _utf8(path):
+            path.write_text(_hostile_rows(text, replace, every=3), encoding="utf-8")
     before = {p for p in folder.parent.rglob("*")}
     result = run_pipeline(folder, TRUTH_DIR=str(folder / "no_truth"))
     after = {p for p in folder.parent.rglob("*")}
