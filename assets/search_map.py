@@ -351,7 +351,7 @@ def search_map_files(
     )
     context.add_output_metadata(
         {
-            "folder": str(root),
+            "folder": dg.MetadataValue.path(str(root)),
             "commune_maps": frame.filter(pl.col("kind") == "commune_map").height,
             "district_overviews": frame.filter(pl.col("kind") == "district_overview").height,
             "files": preview(frame, 30),
