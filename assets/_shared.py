@@ -85,3 +85,28 @@ def referenced_tables(
     """`schema.table` names a query reads (comments ignored)."""
     body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     return {f"{s}.{t}" for s, t in _TABLE_REFERENCE.findall(body) if s in schemas}
+
+
+def violations_check(
+    key: dg.AssetKey, sql_name: str, description: str, *, blocking: bool = True
+) -> dg.AssetChecksDefinition:
+    """A check that passes when `sql/checks/<sql_name>.sql` finds no row; it shows the rows found
+    (pipeline ids only, no personal data)."""
+
+    @dg.asset_check(asset=key, name=sql_name, blocking=blocking, description=description)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        found = warehouse.query(sql_text("checks", sql_name))
+        rows = found.head(20).to_dicts()
+        table = "\n".join(
+            ["| " + " | ".join(found.columns) + " |", "|" + "---|" * len(found.columns)]
+            + ["| " + " | ".join("" if v is None else str(v) for v in r.values()) + " |" for r in rows]
+        )
+        return dg.AssetCheckResult(
+            passed=found.is_empty(),
+            metadata={
+                "violations": found.height,
+                "first_violations": dg.MetadataValue.md(table if rows else "none"),
+            },
+        )
+
+    return _check

@@ -1,5 +1,10 @@
 """The `analyst` schema: one view per `sql/analyst/*.sql` file, with no direct identifier of the living.
 
+`sql/analyst/dictionary.toml` describes every view and column once: it becomes the views' and
+columns' `COMMENT ON`, the assets' descriptions and column schemas in Dagster, and the data
+dictionary page (`<out_dir>/analyst/tu_dien_du_lieu.html`). A view or column it does not describe
+stops the stage with the name of what is missing.
+
 Analysts get only this schema. Each view selects an explicit list of columns (an allow-list), so a
 column added to a mart later never reaches analysts by accident. A view whose mart does not exist
 yet is left out of this run (and its stale version dropped) instead of failing the run; each view
@@ -7,14 +12,19 @@ carries a check that scans its columns and values for citizen ids, phones, keyed
 names of living relatives (`lietsi.disclosure`).
 """
 
+import tomllib
+from functools import cache
+
 import dagster as dg
 import duckdb
 
-from assets._shared import referenced_tables, sql_files
+from assets._shared import SQL_ROOT, referenced_tables, sql_files
 from assets._stages import stage_keys
-from assets.reports import report_assets
+from assets.reports import province_in_warehouse, report_assets
 from lietsi.disclosure import living_relative_names, scan_schema
-from resources import IO_RETRY_POLICY, WarehouseResource
+from lietsi.pages import Footer, render, write_page
+from lietsi.site import DICTIONARY_PAGE
+from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "analyst"
 
@@ -22,6 +32,43 @@ GROUP = "analyst"
 def view_sql() -> dict[str, str]:
     """View name → its SELECT, one per file of sql/analyst."""
     return sql_files("analyst")
+
+
+@cache
+def dictionary() -> dict[str, dict]:
+    """View → {"description": text, "columns": {column: text}} from sql/analyst/dictionary.toml."""
+    return tomllib.loads((SQL_ROOT / "analyst" / "dictionary.toml").read_text(encoding="utf-8"))
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_views(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """COMMENT ON each view and its columns from the dictionary; a column it does not describe is an
+    error, so that no undocumented column reaches analysts."""
+    entries = dictionary()
+    for name in names:
+        entry = entries.get(name)
+        if entry is None:
+            raise KeyError(f"analyst.{name} is not in sql/analyst/dictionary.toml")
+        con.execute(f"COMMENT ON VIEW analyst.{name} IS {_quoted(entry['description'])}")
+        columns = [r[0] for r in con.execute(f"DESCRIBE analyst.{name}").fetchall()]
+        missing = [c for c in columns if c not in entry["columns"]]
+        if missing:
+            raise KeyError(f"analyst.{name}: columns {missing} are not in sql/analyst/dictionary.toml")
+        for column in columns:
+            con.execute(f'COMMENT ON COLUMN analyst.{name}."{column}" IS {_quoted(entry["columns"][column])}')
+
+
+def column_schema(name: str) -> dg.TableSchema:
+    """The view's columns and their descriptions, for the asset's `dagster/column_schema`."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(column, description=text)
+            for column, text in dictionary().get(name, {}).get("columns", {}).items()
+        ]
+    )
 
 
 def referenced_keys(sql: str) -> list[dg.AssetKey]:
@@ -36,6 +83,7 @@ def create_views(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
         try:
             con.execute(f"CREATE OR REPLACE VIEW analyst.{name} AS {sql}")
             con.execute(f"SELECT * FROM analyst.{name} LIMIT 0")
+            comment_views(con, [name])
             outcome[name] = None
         except (duckdb.CatalogException, duckdb.BinderException) as exc:
             con.execute(f"DROP VIEW IF EXISTS analyst.{name}")
@@ -48,14 +96,14 @@ def _specs() -> tuple[list[dg.AssetSpec], list[dg.AssetCheckSpec]]:
     specs, checks = [], []
     for name, sql in view_sql().items():
         key = dg.AssetKey(["analyst", name])
-        description = sql.splitlines()[0].removeprefix("--").strip() if sql.startswith("--") else name
         specs.append(
             dg.AssetSpec(
                 key,
                 deps=[k for k in referenced_keys(sql) if k in defined],
-                description=f"View over the marts for analysts: {description}",
+                description=f"View over the marts for analysts: {dictionary()[name]['description']}",
                 group_name=GROUP,
                 skippable=True,
+                metadata={"dagster/column_schema": column_schema(name)},
             )
         )
         checks.append(
@@ -72,16 +120,27 @@ _SPECS, _CHECKS = _specs()
 
 
 @dg.multi_asset(specs=_SPECS, check_specs=_CHECKS, retry_policy=IO_RETRY_POLICY, can_subset=True)
-def analyst_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def analyst_views(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+):
     """(Re)create the analyst views whose marts exist, and scan each for identifiers."""
     with warehouse.connect() as con:
         outcome = create_views(con)
+        province = province_in_warehouse(con)
         findings = scan_schema(con, "analyst", living_relative_names(con))
         counts = {
             name: con.execute(f"SELECT count(*) FROM analyst.{name}").fetchone()[0]
             for name, reason in outcome.items()
             if reason is None
         }
+    page = render(
+        "data_dictionary.html",
+        Footer(province, context.run_id),
+        "../",
+        views=sorted(dictionary().items()),
+        unavailable={name for name, reason in outcome.items() if reason is not None},
+    )
+    write_page(settings.out, DICTIONARY_PAGE, page)
     selected = {key.path[1] for key in context.selected_asset_keys}
     for name, reason in outcome.items():
         if reason is not None:

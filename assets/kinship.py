@@ -16,15 +16,18 @@ import polars as pl
 from assets._shared import preview
 from lietsi.export import write_csv
 from lietsi.maternal import (
+    ROLE_VI,
     commune_sheets,
     evaluate,
     kinship_statements,
     maternal_candidates,
     maternal_lines,
-    render_commune_html,
-    safe_filename,
     sampling_worklist,
+    with_units,
+    worklist_places,
 )
+from lietsi.pages import Footer, render, safe_name, write_page
+from lietsi.places import province_of
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -188,24 +191,18 @@ def sampling_worklist_asset(
     relatives: pl.DataFrame,
     martyrs: pl.DataFrame,
 ):
+    home = province_of(martyrs)
     survey_commune = (
         statements.drop_nulls("relative_id")
         .sort("source", "file", "row_number")
         .group_by("relative_id")
         .agg(pl.col("survey_commune").drop_nulls().first())
     )
-    rel = relatives.join(survey_commune, on="relative_id", how="left")
-    # Where the donor lives, else the commune that surveyed them.
-    rel = rel.with_columns(
-        pl.coalesce(*[c for c in ("address_commune", "survey_commune") if c in rel.columns]).alias("commune")
+    rel, mar, units = worklist_places(
+        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
     )
-    mar = martyrs.select(
-        "martyr_id",
-        pl.col("hometown_commune").alias("commune"),
-        (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample"),
-    )
-    result = sampling_worklist(candidates, rel, mar)
-    written = _write_sheets(settings, result, martyrs, relatives)
+    result = with_units(sampling_worklist(candidates, rel, mar), units)
+    written = _write_sheets(context, settings, result, martyrs, relatives, home)
     lines, worklist = result.lines, result.worklist
     by_status = dict(lines.group_by("status").len().iter_rows())
     yield dg.Output(
@@ -230,13 +227,21 @@ def sampling_worklist_asset(
             **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
             "worklists_dir": dg.MetadataValue.path(str(settings.out / "worklists")),
+            "worklists_index": dg.MetadataValue.url(
+                (settings.out / "worklists" / "index.html").resolve().as_uri()
+            ),
             "preview": preview(worklist.drop("martyr_ids")),
         },
     )
 
 
 def _write_sheets(
-    settings: SettingsResource, result, martyrs: pl.DataFrame, relatives: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    settings: SettingsResource,
+    result,
+    martyrs: pl.DataFrame,
+    relatives: pl.DataFrame,
+    province: str | None,
 ) -> list[str]:
     folder = settings.out / "worklists"
     # Communes that no longer have work must not keep yesterday's sheet.
@@ -245,18 +250,39 @@ def _write_sheets(
     martyr_names = dict(martyrs.select("martyr_id", "full_name").iter_rows())
     relative_names = dict(relatives.select("relative_id", "full_name").iter_rows())
     sheets = commune_sheets(result.worklist, result.lines, martyr_names, relative_names)
-    index = []
-    for commune, sheet in sheets.items():
-        name = safe_filename(commune)
-        write_csv(sheet, folder / f"{name}.csv")
-        (folder / f"{name}.html").write_text(render_commune_html(commune, sheet), encoding="utf-8")
-        index.append(f'<li><a href="{name}.html">{commune}</a> ({sheet.height})</li>')
-    (folder / "index.html").write_text(
-        '<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Danh sách lấy mẫu</title></head>'
-        f"<body><h1>Danh sách lấy mẫu ADN thân nhân theo xã</h1><ul>{''.join(index)}</ul></body></html>\n",
-        encoding="utf-8",
+    footer = Footer(province, context.run_id)
+    districts: dict[str | None, dict] = {}
+    for sheet in sheets:
+        name = safe_name(sheet.key)
+        write_csv(sheet.rows, folder / f"{name}.csv")
+        page = render(
+            "worklist.html", footer, "../", commune=sheet, rows=sheet.rows.to_dicts(), roles=ROLE_VI
+        )
+        write_page(settings.out, f"worklists/{name}.html", page)
+        label = sheet.district or ("Ngoài tỉnh (outside the province)" if not sheet.commune_code else None)
+        district = districts.setdefault(
+            sheet.district_code or label,
+            {"code": sheet.district_code, "name": label or "(chưa rõ huyện)", "communes": []},
+        )
+        district["communes"].append(
+            {
+                "name": sheet.commune,
+                "code": sheet.commune_code,
+                "rows": sheet.rows.height,
+                "page": f"{name}.html",
+                "csv": f"{name}.csv",
+            }
+        )
+    index = render(
+        "worklist_index.html",
+        footer,
+        "../",
+        districts=list(districts.values()),
+        communes=sheets,
+        total=sum(s.rows.height for s in sheets),
     )
-    return list(sheets)
+    write_page(settings.out, "worklists/index.html", index)
+    return [s.key for s in sheets]
 
 
 def _evaluation(

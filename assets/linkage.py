@@ -14,7 +14,7 @@ import json
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
+from assets._shared import preview, violations_check
 from lietsi.linkage import (
     link_martyrs,
     link_relatives,
@@ -229,3 +229,11 @@ def martyr_safeguard_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             "details": dg.MetadataValue.md(json.dumps(violations.head(20).to_dicts(), ensure_ascii=False)),
         },
     )
+
+
+martyr_records_sound = violations_check(
+    dg.AssetKey(["core", "martyrs"]),
+    "martyrs_records_sound",
+    "Every resolved martyr has a unique id and a name, a birth year between 1850 and 2010, no death "
+    "before birth, and no home commune code without its district code.",
+)

@@ -9,13 +9,15 @@ import json
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
+from assets._shared import preview, violations_check
 from lietsi.assignment import expected_false_share
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import identification_page, summary_page
 from lietsi.matching import ComparisonRules
+from lietsi.pages import Footer, safe_name, write_page
+from lietsi.places import province_of
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "matching"
@@ -130,7 +132,14 @@ def identifications_asset(
     )
     ids = result.identifications
     pages = _write_pages(
-        settings, result, martyrs, remains, result.remains_profiles, reference_profiles, match_settings
+        context,
+        settings,
+        result,
+        martyrs,
+        remains,
+        result.remains_profiles,
+        reference_profiles,
+        match_settings,
     )
     status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
     counts = dict(status.iter_rows()) if ids.height else {}
@@ -185,6 +194,9 @@ def identifications_asset(
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
             "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
+            "summary_url": dg.MetadataValue.url(
+                (settings.out / "identifications" / "index.html").resolve().as_uri()
+            ),
             "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
         },
     )
@@ -216,6 +228,7 @@ def identifications_asset(
 
 
 def _write_pages(
+    context: dg.AssetExecutionContext,
     settings: SettingsResource,
     result,
     martyrs: pl.DataFrame,
@@ -224,17 +237,32 @@ def _write_pages(
     reference_profiles: pl.DataFrame,
     match_settings: MatchSettings,
 ) -> dict[str, str]:
+    """Evidence pages `identifications/<safe remains id>.html` and the index; remains id → page."""
     folder = settings.out / "identifications"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.html"):
         old.unlink()
     martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
+    names = {k: v.get("full_name") for k, v in martyr_rows.items()}
+    districts = {k: v.get("hometown_district") for k, v in martyr_rows.items()}
     remains_rows = {r["remains_id"]: r for r in remains.iter_rows(named=True)}
     rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
     refp = {r["relative_id"]: r for r in reference_profiles.iter_rows(named=True)}
-    pages: dict[str, str] = {}
-    for rec in result.identifications.iter_rows(named=True):
+    ids = result.identifications
+    pages = {r: safe_name(r) + ".html" for r in ids["remains_id"].to_list()}
+    held = dict(ids.select("martyr_id", "remains_id").iter_rows())
+    candidates = result.match_candidates
+    by_martyr: dict[str, list[dict]] = {}
+    if candidates.height:
+        for c in candidates.select("remains_id", "martyr_id", "posterior", "verdict").iter_rows(named=True):
+            by_martyr.setdefault(c["martyr_id"], []).append(c)
+    footer = Footer(province_of(martyrs), context.run_id)
+    for rec in ids.iter_rows(named=True):
         reference = json.loads(rec["evidence"])["dna"]["reference"]
+        conflicts = sorted(
+            (c for c in by_martyr.get(rec["martyr_id"], []) if c["remains_id"] != rec["remains_id"]),
+            key=lambda c: -c["posterior"],
+        )
         page = identification_page(
             rec,
             martyr_rows.get(rec["martyr_id"], {}),
@@ -242,25 +270,25 @@ def _write_pages(
             rp.get(rec["remains_id"]),
             refp.get(reference),
             match_settings.rules,
+            footer,
+            martyr_names=names,
+            pages=pages,
+            remains_of_martyr=held,
+            conflicts=conflicts,
         )
-        name = f"{rec['remains_id']}.html"
-        (folder / name).write_text(page, encoding="utf-8")
-        pages[rec["remains_id"]] = name
-    province = None
-    if martyrs.height and "hometown_province" in martyrs.columns:
-        top = martyrs["hometown_province"].drop_nulls().mode()
-        province = top[0] if len(top) else None
-    (folder / "index.html").write_text(
-        summary_page(
-            province,
-            result.identifications,
-            result.remains_outcomes,
-            result.martyr_outcomes,
-            result.p_outside,
-            pages,
-        ),
-        encoding="utf-8",
+        write_page(settings.out, f"identifications/{pages[rec['remains_id']]}", page)
+    summary = summary_page(
+        footer.province,
+        ids,
+        result.remains_outcomes,
+        result.martyr_outcomes,
+        result.p_outside,
+        pages,
+        names,
+        footer,
+        districts,
     )
+    write_page(settings.out, "identifications/index.html", summary)
     return pages
 
 
@@ -371,3 +399,21 @@ def proposed_beat_mtdna_only_baseline(warehouse: WarehouseResource) -> dg.AssetC
             "baseline_precision": base["precision"],
         },
     )
+
+
+one_martyr_per_remains = violations_check(
+    IDENTIFICATIONS,
+    "identifications_one_martyr_per_remains",
+    "Each remains has at most one identification row (one martyr per remains).",
+)
+one_remains_per_martyr = violations_check(
+    IDENTIFICATIONS,
+    "identifications_one_remains_per_martyr",
+    "Among proposed and confirmed identifications, each martyr is named for one remains only.",
+)
+proposed_cannot_exclude = violations_check(
+    IDENTIFICATIONS,
+    "identifications_proposed_cannot_exclude",
+    "Every proposed or confirmed pair's mtDNA comparison is 'cannot exclude': a name is never proposed "
+    "against an inconclusive or excluding comparison.",
+)

@@ -9,6 +9,7 @@ page, never as zeros. Outputs:
   `empop_references.emp` (one file per range read) for EMPOP and the national database.
 """
 
+import shutil
 from datetime import datetime
 
 import dagster as dg
@@ -17,8 +18,11 @@ import polars as pl
 
 from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
+from lietsi import maps
 from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
+from lietsi.pages import Footer, contained, write_page
 from lietsi.reports import merge_progress, render_report
+from lietsi.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "reports"
@@ -52,7 +56,8 @@ def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     con.unregister("frame")
 
 
-def _province(con: duckdb.DuckDBPyConnection) -> str:
+def province_in_warehouse(con: duckdb.DuckDBPyConnection) -> str:
+    """The run's province: the one most martyrs' hometowns (else village conclusions) name."""
     for table, column in (("core.martyrs", "hometown_province"), ("raw.ket_luan_dia_ban", "province")):
         try:
             found = con.execute(
@@ -83,8 +88,9 @@ _REPORT_SPECS = _specs(
     ["district_progress", "province_totals", "campaign_costs", "progress_report"],
     [*_PROGRESS_METRICS, "province_totals", "campaign_costs"],
     {
-        "district_progress": "Per district: relatives surveyed, donors consenting, samples taken, results "
-        "back, identifications proposed / needing review / confirmed.",
+        "district_progress": "Per district code: households and household forms back, relatives surveyed, "
+        "donors consenting, samples taken, results back, identifications proposed / needing review / "
+        "confirmed; one row for other provinces and one for no known district.",
         "province_totals": "Province-wide sample and result counts, including remains samples.",
         "campaign_costs": "Campaign costs at the plan's unit rates (survey and summary forms, mtDNA pairs).",
         "progress_report": f"One-page HTML progress and cost report with charts (<out_dir>/{REPORT_FILE}).",
@@ -106,7 +112,8 @@ def progress_report(
                 unavailable[name] = result
             else:
                 metrics[name] = result
-        progress = merge_progress(metrics)
+        province = province_in_warehouse(con)
+        progress = merge_progress(metrics, province)
         totals_result = run_report_sql(con, "province_totals")
         costs_result = run_report_sql(con, "campaign_costs")
         stored = {"district_progress": progress}
@@ -123,9 +130,11 @@ def progress_report(
             costs = stored["campaign_costs"] = costs_result
         for table, frame in stored.items():
             _store(con, table, frame)
-        province = _province(con)
-    page = render_report(province, progress, costs, totals, unavailable, datetime.now())
-    path = write_atomic(settings.out / REPORT_FILE, page.encode("utf-8"))
+    now = datetime.now()
+    page = render_report(
+        province, progress, costs, totals, unavailable, now, Footer(province, context.run_id, now)
+    )
+    path = write_page(settings.out, REPORT_FILE, page)
     for what, reason in unavailable.items():
         context.log.info(f"not yet available: {what} ({reason})")
     for table, frame in stored.items():
@@ -140,6 +149,7 @@ def progress_report(
         asset_key=["reports", "progress_report"],
         metadata={
             "path": dg.MetadataValue.path(str(path)),
+            "url": dg.MetadataValue.url(path.resolve().as_uri()),
             "districts": progress.height,
             "not_yet_available": dg.MetadataValue.md(
                 "\n".join(f"- {k}: {v}" for k, v in unavailable.items()) or "none"
@@ -176,7 +186,7 @@ def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, set
             write_frame(result, folder, name, kind, json_columns=("evidence",))
             written[name] = result.height
         references = run_report_sql(con, "export_empop_references")
-        dataset = f"{_province(con)}: liệt sĩ identification campaign"
+        dataset = f"{province_in_warehouse(con)}: liệt sĩ identification campaign"
     if isinstance(references, str):
         waiting["empop_references"] = references
     else:
@@ -200,4 +210,58 @@ def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, set
     )
 
 
-report_assets = [progress_report, exports]
+def _optional(con: duckdb.DuckDBPyConnection, sql: str, tables: set[str]) -> pl.DataFrame | None:
+    """The query's result, or None when a table it reads does not exist (that stage did not run)."""
+    return con.execute(sql).pl() if referenced_tables(sql) <= tables else None
+
+
+@dg.asset(
+    key=["reports", "site_pages"],
+    group_name=GROUP,
+    deps=[
+        dg.AssetKey(["reports", "progress_report"]),
+        dg.AssetKey(["marts", "identifications"]),
+        dg.AssetKey(["marts", "sampling_worklist"]),
+        dg.AssetKey(["ops", "search_map_files"]),
+    ],
+    description="The landing page <out_dir>/index.html (the province at a glance: progress against "
+    "targets, identifications by status, costs, links to every district, commune, worklist, map and "
+    "evidence page), one page per district (huyen/) and the province coverage map (maps/tinh.html).",
+    retry_policy=IO_RETRY_POLICY,
+)
+def site_pages(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
+) -> dg.MaterializeResult:
+    with warehouse.connect(read_only=True) as con:
+        tables = _existing_tables(con)
+        province = province_in_warehouse(con)
+        read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
+    totals = read["province_totals"]
+    out = settings.out
+    site = gather(
+        out,
+        read["district_progress"],
+        totals.row(0, named=True) if totals is not None and totals.height else None,
+        read["campaign_costs"],
+        read["identifications"],
+        read["worklists"],
+        read["map_files"],
+    )
+    footer = Footer(province, context.run_id)
+    shutil.rmtree(out / "huyen", ignore_errors=True)
+    for district in site.districts.values():
+        write_page(out, district.page, district_page(district, footer))
+    if site.districts:
+        maps.save_map(province_map(site, footer), contained(out, out / PROVINCE_MAP))
+    path = write_page(out, "index.html", landing_page(site, footer, out))
+    return dg.MaterializeResult(
+        metadata={
+            "landing_page": dg.MetadataValue.path(str(path.resolve())),
+            "url": dg.MetadataValue.url(path.resolve().as_uri()),
+            "districts": len(site.districts),
+            "evidence_pages": sum(1 for r in site.identifications if r["page"]),
+        }
+    )
+
+
+report_assets = [progress_report, exports, site_pages]

@@ -18,6 +18,8 @@ import polars as pl
 from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.pages import Footer, contained, safe_name
+from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, unit_label, with_unit_codes
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,
@@ -114,7 +116,9 @@ def search_map(
     sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
     quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])
 
-    villages = coverage.villages
+    home = _home_province(coverage.villages, sites)
+    villages = with_unit_codes(coverage.villages, home)
+    sites = with_unit_codes(sites, home)
     yield dg.Output(
         villages,
         output_name="villages",
@@ -204,6 +208,27 @@ def search_leads(
     return leads
 
 
+def _home_province(*frames: pl.DataFrame) -> str | None:
+    """The province most rows name (the maps are of one province)."""
+    names = pl.concat(
+        [f.select(pl.col("province").cast(pl.String)) for f in frames if "province" in f.columns]
+    )
+    top = names["province"].drop_nulls().mode().sort() if names.height else names["province"]
+    return top[0] if len(top) else None
+
+
+def _with_units(frame: pl.DataFrame, home: str | None) -> pl.DataFrame:
+    """`frame` (commune, district, province text) with its unit codes and names, its grouping key
+    and its district's key (code, else the name written)."""
+    units = admin_units(frame.drop(UNIT_COLUMNS, strict=False), "commune", "district", "province", home)
+    return units.with_columns(
+        grouping_key().fill_null("?").alias("unit_key"),
+        pl.coalesce("district_code", pl.lit("?") + pl.col("district_name"), pl.lit("?")).alias(
+            "district_key"
+        ),
+    )
+
+
 class MapConfig(dg.Config):
     # Background tiles for viewers with internet; the markers, popups and legend work without.
     tiles: str | None = "OpenStreetMap"
@@ -231,61 +256,85 @@ def search_map_files(
     communes: pl.DataFrame,
 ) -> pl.DataFrame:
     root = settings.out / "maps"
+    # Maps of communes that have gone (or were renamed to a code) must not linger.
+    for old in root.rglob("*.html") if root.is_dir() else []:
+        old.unlink()
     files: list[dict] = []
+    home = _home_province(sites, communes)
+    footer = Footer(home, context.run_id)
+    sites = _with_units(sites, home)
+    communes = _with_units(communes, home)
 
-    def written(kind: str, district: str | None, commune: str | None, path: Path, count: int) -> None:
+    def written(kind: str, unit: dict, path: Path, count: int) -> None:
         files.append(
             # Relative to the output folder, so that the same inputs give the same table anywhere.
             {
                 "kind": kind,
-                "district": district,
-                "commune": commune,
+                "district_code": unit.get("district_code"),
+                "district": unit.get("district_name"),
+                "commune_code": unit.get("commune_code"),
+                "commune": unit.get("commune_name"),
                 "path": path.relative_to(settings.out).as_posix(),
                 "features": count,
             }
         )
 
-    for (district, commune), group in sites.group_by("district", "commune", maintain_order=True):
-        folder = root / maps.slug(district)
+    for (district_key, commune_key), group in sites.group_by("district_key", "unit_key", maintain_order=True):
+        unit = group.row(0, named=True)
+        folder = f"maps/{safe_name(district_key)}"
         ids = group["site_id"]
         reports = site_reports.filter(pl.col("site_id").is_in(ids.implode()))
         commune_leads = leads.filter(pl.col("site_id").is_in(ids.implode()))
-        info = communes.filter((pl.col("commune") == commune) & (pl.col("district") == district))
-        centre = maps.commune_centroid(
-            info["province"][0] if info.height else group["province"][0], district, commune
+        centre = maps.commune_centroid(unit["province_name"], unit["district_name"], unit["commune_name"])
+        label = unit_label(unit["commune_name"], unit["commune_code"])
+        fmap = maps.commune_map(label, group, reports, commune_leads, centre=centre, tiles=config.tiles)
+        maps.add_page_chrome(
+            fmap, footer, "../../", [("tong-quan-do-phu.html", "Tổng quan huyện (district)")]
         )
-        fmap = maps.commune_map(
-            commune or "?", group, reports, commune_leads, centre=centre, tiles=config.tiles
+        path = maps.save_map(
+            fmap, contained(settings.out, settings.out / f"{folder}/{safe_name(commune_key)}.html")
         )
-        written(
-            "commune_map",
-            district,
-            commune,
-            maps.save_map(fmap, folder / f"{maps.slug(commune)}.html"),
-            group.height,
+        written("commune_map", unit, path, group.height)
+        geo = maps.sites_geojson(group.drop(UNIT_COLUMNS, "unit_key", "district_key"), reports, commune_leads)
+        path = maps.save_geojson(
+            geo, contained(settings.out, settings.out / f"{folder}/{safe_name(commune_key)}.geojson")
         )
-        geo = maps.sites_geojson(group, reports, commune_leads)
-        path = maps.save_geojson(geo, folder / f"{maps.slug(commune)}.geojson")
-        written("commune_geojson", district, commune, path, len(geo["features"]))
+        written("commune_geojson", unit, path, len(geo["features"]))
 
-    for (district,), group in communes.group_by("district", maintain_order=True):
+    mapped = {(f["district_code"], f["commune_code"]) for f in files if f["kind"] == "commune_map"}
+    for (district_key,), group in communes.group_by("district_key", maintain_order=True):
+        unit = group.row(0, named=True)
+        group = group.with_columns(
+            pl.struct("commune_name", "commune_code")
+            .map_elements(lambda u: unit_label(u["commune_name"], u["commune_code"]), return_dtype=pl.String)
+            .alias("commune")
+        )
         centroids = {}
         for r in group.iter_rows(named=True):
-            located = sites.filter((pl.col("commune") == r["commune"]) & pl.col("lat").is_not_null())
-            point = maps.commune_centroid(r["province"], district, r["commune"])
+            located = sites.filter((pl.col("unit_key") == r["unit_key"]) & pl.col("lat").is_not_null())
+            point = maps.commune_centroid(r["province_name"], r["district_name"], r["commune_name"])
             if point is None and located.height:
                 point = (located["lat"].mean(), located["lon"].mean())
             if point is not None:
                 centroids[r["commune"]] = point
-        fmap = maps.district_overview(district or "?", group, centroids, tiles=config.tiles)
-        path = maps.save_map(fmap, root / maps.slug(district) / "tong-quan-do-phu.html")
-        written("district_overview", district, None, path, len(centroids))
+        district = unit_label(unit["district_name"], unit["district_code"])
+        fmap = maps.district_overview(district, group, centroids, tiles=config.tiles)
+        commune_links = [
+            (f"{safe_name(r['unit_key'])}.html", r["commune"])
+            for r in group.iter_rows(named=True)
+            if (r["district_code"], r["commune_code"]) in mapped
+        ]
+        maps.add_page_chrome(fmap, footer, "../../", commune_links)
+        path = maps.save_map(
+            fmap,
+            contained(settings.out, settings.out / f"maps/{safe_name(district_key)}/tong-quan-do-phu.html"),
+        )
+        written("district_overview", unit, path, len(centroids))
 
-    all_geo = maps.sites_geojson(sites, site_reports, leads)
+    all_geo = maps.sites_geojson(sites.drop(UNIT_COLUMNS, "unit_key", "district_key"), site_reports, leads)
     written(
         "all_sites_geojson",
-        None,
-        None,
+        {},
         maps.save_geojson(all_geo, root / "search_sites.geojson"),
         len(all_geo["features"]),
     )
@@ -293,7 +342,9 @@ def search_map_files(
         files,
         schema={
             "kind": pl.Utf8,
+            "district_code": pl.Utf8,
             "district": pl.Utf8,
+            "commune_code": pl.Utf8,
             "commune": pl.Utf8,
             "path": pl.Utf8,
             "features": pl.Int64,
@@ -302,7 +353,7 @@ def search_map_files(
     )
     context.add_output_metadata(
         {
-            "folder": str(root),
+            "folder": dg.MetadataValue.path(str(root)),
             "commune_maps": frame.filter(pl.col("kind") == "commune_map").height,
             "district_overviews": frame.filter(pl.col("kind") == "district_overview").height,
             "files": preview(frame, 30),

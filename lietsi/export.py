@@ -30,6 +30,8 @@ def write_atomic(path: Path, data: bytes) -> Path:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates 0600; outputs are read by the province's other accounts like every page.
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

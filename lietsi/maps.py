@@ -26,6 +26,9 @@ from jinja2 import Template
 from unidecode import unidecode
 from vietnamadminunits import parse_address
 
+from lietsi import formats
+from lietsi.pages import Footer, link, render
+
 STATUS_COLOURS = {
     "reported": "#e67e22",
     "verified": "#2e86de",
@@ -76,6 +79,30 @@ class HtmlPopup(MacroElement):
         self._name = "HtmlPopup"
         self.html = html_text
         self.max_width = int(max_width)
+
+
+class TextTooltip(MacroElement):
+    """A tooltip bound to its parent layer, its text escaped as HTML and passed as a JSON string.
+
+    folium.Tooltip writes its text raw inside a JavaScript template literal, where a commune named
+    `${…}` or `<img onerror=…>` would run; here the text is only ever text.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}.bindTooltip(
+                {{ this.text|tojson }}, {{ this.options|tojson }}
+            );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, text: str, *, permanent: bool = False, direction: str = "auto") -> None:
+        super().__init__()
+        self._name = "TextTooltip"
+        self.text = html.escape(text)
+        self.options = {"permanent": permanent, "direction": direction, "sticky": not permanent}
 
 
 def offline_map(
@@ -150,7 +177,7 @@ def site_popup(site: dict, reports: list[dict], leads: list[dict]) -> str:
     return "".join(lines)
 
 
-def _legend(title: str, items: Iterable[tuple[str, str]], extra: str = "") -> folium.Element:
+def legend(title: str, items: Iterable[tuple[str, str]], extra: str = "") -> folium.Element:
     rows = "".join(
         f"<div><span style='display:inline-block;width:12px;height:12px;border-radius:6px;"
         f"background:{colour};margin-right:6px'></span>{_e(label)}</div>"
@@ -197,8 +224,7 @@ def commune_map(
             fill=True,
             fill_color=colour,
             fill_opacity=0.7,
-            tooltip=f"{site['site_id']} · {site['report_count']} phiếu",
-        ).add_child(
+        ).add_child(TextTooltip(f"{site['site_id']} · {site['report_count']} phiếu")).add_child(
             HtmlPopup(
                 site_popup(
                     site, reports_by_site.get(site["site_id"], []), leads_by_site.get(site["site_id"], [])
@@ -224,8 +250,8 @@ def commune_map(
         )
         extra = f"<div><b>Chưa có toạ độ (no coordinates): {len(unlocated)}</b><ul>{items}</ul></div>"
     title = f"Xã {commune}: {len(rows)} điểm"
-    legend = [(STATUS_COLOURS[s], f"{STATUS_LABELS_VI[s]} ({s})") for s in STATUS_COLOURS]
-    fmap.get_root().html.add_child(_legend(title, legend, extra))
+    keys = [(STATUS_COLOURS[s], f"{STATUS_LABELS_VI[s]} ({s})") for s in STATUS_COLOURS]
+    fmap.get_root().html.add_child(legend(title, keys, extra))
     return fmap
 
 
@@ -297,12 +323,14 @@ def district_overview(
     for r in placed:
         lat, lon = centroids[r["commune"]]
         colour = coverage_colour(r["coverage"])
-        pct = "–" if r["coverage"] is None else f"{r['coverage'] * 100:.1f}%"
+        pct = formats.percent(r["coverage"])
         popup = (
             f"<b>Xã {_e(r['commune'])}</b><br>Độ phủ (coverage): {pct}<br>"
-            f"Số hộ: {r['households']} · Phiếu phát: {r['forms_out']} · Phiếu thu: {r['forms_back']}<br>"
-            f"Thôn đã họp kết luận: {r['villages_concluded']}/{r['villages']}<br>"
-            f"Phiếu có thông tin: {r['forms_with_info']}"
+            f"Số hộ: {formats.number(r['households'])} · Phiếu phát: {formats.number(r['forms_out'])}"
+            f" · Phiếu thu: {formats.number(r['forms_back'])}<br>"
+            f"Thôn đã họp kết luận: {formats.number(r['villages_concluded'])}/"
+            f"{formats.number(r['villages'])}<br>"
+            f"Phiếu có thông tin: {formats.number(r['forms_with_info'])}"
             + (
                 f"<br><b>Chậm tiến độ (behind schedule)</b>: {_e(r['behind_reason'])}"
                 if r["behind_schedule"]
@@ -317,8 +345,9 @@ def district_overview(
             fill=True,
             fill_color=colour,
             fill_opacity=0.75,
-            tooltip=folium.Tooltip(f"{r['commune']}: {pct}", permanent=True, direction="right"),
-        ).add_child(HtmlPopup(popup, max_width=320)).add_to(fmap)
+        ).add_child(TextTooltip(f"{r['commune']}: {pct}", permanent=True, direction="right")).add_child(
+            HtmlPopup(popup, max_width=320)
+        ).add_to(fmap)
     if placed:
         pts = [centroids[r["commune"]] for r in placed]
         fmap.fit_bounds(
@@ -336,12 +365,30 @@ def district_overview(
     )
     items = [(colour, label) for _, colour, label in COVERAGE_BANDS]
     items.append(("#000", "viền đen: chậm tiến độ (black ring: behind schedule)"))
-    fmap.get_root().html.add_child(_legend(f"Huyện {district}: độ phủ theo xã", items, extra))
+    fmap.get_root().html.add_child(legend(f"Huyện {district}: độ phủ theo xã", items, extra))
     # Permanent commune labels: small, so that neighbouring communes stay readable.
     fmap.get_root().header.add_child(
         folium.Element("<style>.leaflet-tooltip{font-size:11px;padding:1px 4px}</style>"), name="label_css"
     )
     return fmap
+
+
+def add_page_chrome(
+    fmap: folium.Map, footer: Footer, root: str, links: Iterable[tuple[str, str]] = ()
+) -> None:
+    """The shared page frame on a map: a bar linking home (and `links`: (href, label)), the footer."""
+    bar = [f'<a href="{_e(link(root + "index.html"))}">Trang chủ (home)</a>']
+    bar += [f'<a href="{_e(link(href))}">{_e(label)}</a>' for href, label in links]
+    fmap.get_root().html.add_child(
+        folium.Element(
+            "<div id='page-nav' style='position:fixed;top:8px;left:54px;z-index:1000;background:#7a1f1f;"
+            "padding:4px 10px;border-radius:4px;font:13px sans-serif'>"
+            + " · ".join(b.replace("<a ", "<a style='color:#fff' ") for b in bar)
+            + "</div><div style='position:fixed;bottom:0;left:0;z-index:1000;background:#ffffffdd;"
+            "font:11px sans-serif'>" + render("footer.html", footer) + "</div>"
+        ),
+        name="page_chrome",
+    )
 
 
 def save_map(fmap: folium.Map, path: Path) -> Path:

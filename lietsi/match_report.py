@@ -1,47 +1,20 @@
 """HTML pages for the reviewing officer: one per identification, and a province summary.
 
 Pages name martyrs (public records) and remains; living relatives appear only by `relative_id`.
+The HTML is in `templates/evidence.html` and `templates/identifications_index.html`.
 """
 
 from __future__ import annotations
 
-import html
 import json
 from collections import Counter
 
 import polars as pl
 
+from lietsi import charts
 from lietsi.matching import ComparisonRules, concordant, reference_allele
 from lietsi.mtdna import intersect_ranges, parse_range, parse_variants
-
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}
-h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-td:first-child{white-space:nowrap}
-.diff{background:#fdd}.ign{color:#888}.het{background:#ffd}.ok{background:#dfd}
-.summary{font-size:1.1em;padding:.6em;border-left:4px solid #36c;background:#f4f7ff}
-"""
-
-
-def _e(value: object) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>"
-    )
-
-
-def _table(header: list[str], rows: list[list[object]], classes: list[str] | None = None) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = ""
-    for i, row in enumerate(rows):
-        cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        body += f"<tr{cls}>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>"
-    return f"<table><tr>{head}</tr>{body}</table>"
+from lietsi.pages import Footer, render
 
 
 def aligned_sites(
@@ -75,6 +48,37 @@ def aligned_sites(
     return out
 
 
+STATUS_VI = {
+    "proposed": "Đề xuất xác định (proposed)",
+    "needs_review": "Cần xem xét (needs review)",
+    "confirmed": "Đã xác nhận (confirmed)",
+}
+VERDICT_VI = {
+    "cannot_exclude": "Không loại trừ (cannot exclude)",
+    "inconclusive": "Chưa kết luận (inconclusive)",
+    "exclude": "Loại trừ (exclude)",
+}
+FACTOR_VI = {
+    "dna": "ADN ty thể (mtDNA)",
+    "sex": "Giới tính (sex)",
+    "age": "Tuổi (age)",
+    "place": "Nơi hy sinh / quy tập (place)",
+    "distance": "Khoảng cách (distance)",
+    "date": "Thời gian (date)",
+    "unit_area": "Địa bàn đơn vị (unit's area)",
+    "artefact": "Di vật (artefacts)",
+    "hometown": "Quê quán trên di vật (hometown)",
+}
+
+
+def _site_class(verdict: str) -> str:
+    if verdict == "DIFFERENCE":
+        return "diff"
+    if verdict.startswith("ignored"):
+        return "ign"
+    return "het" if "hetero" in verdict else "ok"
+
+
 def identification_page(
     identification: dict,
     martyr: dict,
@@ -82,81 +86,77 @@ def identification_page(
     remains_profile: dict | None,
     reference_profile: dict | None,
     rules: ComparisonRules,
+    footer: Footer | None = None,
+    *,
+    martyr_names: dict[str, str] | None = None,
+    pages: dict[str, str] | None = None,
+    remains_of_martyr: dict[str, str] | None = None,
+    conflicts: list[dict] | None = None,
 ) -> str:
+    """The evidence page: the review reason first, competitors and conflicting remains named and
+    linked, both records side by side, the aligned sites and each factor's likelihood ratio.
+
+    `pages` maps remains ids to their page (file name in the same folder); `remains_of_martyr` the
+    martyr a competitor is identified with to that identification's remains id; `conflicts` are
+    other remains with a candidate row for this martyr (remains_id, posterior, verdict).
+    """
     ev = json.loads(identification["evidence"])
-    dna = ev["dna"]
-    parts = [
-        f"<h1>Hài cốt {_e(identification['remains_id'])} → liệt sĩ {_e(martyr.get('full_name'))} "
-        f"({_e(identification['martyr_id'])})</h1>",
-        f'<p class="summary">{_e(ev["summary"])}</p>',
-        f"<p>Status: <b>{_e(identification['status'])}</b>"
-        + (f" — {_e(identification.get('reasons'))}" if identification.get("reasons") else "")
-        + f". Posterior probability {identification['posterior']:.4f} (best estimate of the haplotype's "
-        f"frequency; {identification.get('posterior_bound', identification['posterior']):.4f} with the "
-        "frequency at its 95% upper bound); prior for this martyr "
-        f"{ev['prior']['this_martyr']:.2e} ({_e(ev['prior']['text'])}).</p>",
-        "<h2>Martyr (liệt sĩ) and remains (hài cốt)</h2>",
-        _table(
-            ["", "martyr", "remains"],
-            [
-                ["sex / estimated sex", martyr.get("sex"), remains.get("est_sex")],
-                ["born / estimated age", martyr.get("birth_year"), remains.get("est_age")],
-                ["died / recovered", martyr.get("death_date"), remains.get("recovery_date")],
-                ["place of death / recovery", martyr.get("death_place"), remains.get("recovery_place")],
-                ["unit / cemetery", martyr.get("unit"), remains.get("cemetery")],
-                [
-                    "hometown / artefacts",
-                    martyr.get("hometown_text") or martyr.get("hometown_commune"),
-                    remains.get("artefacts"),
-                ],
-            ],
-        ),
-        "<h2>mtDNA comparison</h2>",
-        f"<p>Verdict <b>{_e(dna['verdict'])}</b>, {dna['differences']} difference(s) on the range both "
-        f"read ({_e(dna['compared_range'])}); reference donor {_e(dna['reference'])} (maternal line "
-        f"{_e(dna['line'])}).</p>",
-    ]
-    if dna.get("excluding_references"):
-        parts.append(
-            f"<p><b>Warning:</b> reference(s) {_e(dna['excluding_references'])} of this martyr exclude.</p>"
-        )
+    names, pages, held = martyr_names or {}, pages or {}, remains_of_martyr or {}
+    sites = []
     if remains_profile and reference_profile:
-        sites = aligned_sites(
+        aligned = aligned_sites(
             remains_profile["range"], remains_profile["haplotype"] or "",
             reference_profile["range"], reference_profile["haplotype"] or "", rules,
         )  # fmt: skip
-        classes = [
-            "diff"
-            if v == "DIFFERENCE"
-            else "ign"
-            if v.startswith("ignored")
-            else "het"
-            if "hetero" in v
-            else "ok"
-            for *_, v in sites
+        sites = [
+            {"site": a, "ref": b, "remains": c, "reference": d, "verdict": v, "css": _site_class(v)}
+            for a, b, c, d, v in aligned
         ]
-        parts.append(
-            _table(["site", "rCRS", "remains", "reference", "comparison"], [list(s) for s in sites], classes)
+    competitors = []
+    for c in ev.get("competitors") or []:
+        other = held.get(c["martyr_id"])
+        competitors.append(
+            {
+                **c,
+                "name": names.get(c["martyr_id"]),
+                "page": pages.get(other) if other else None,
+                "page_remains": other,
+            }
         )
-    parts.append("<h2>Weight of each piece of evidence</h2>")
-    parts.append(
-        _table(
-            ["factor", "likelihood ratio", "explanation"],
-            [[f["factor"], f"{f['lr']:.4g}", f["text"]] for f in ev["factors"]],
-        )
+    conflict_rows = [{**c, "page": pages.get(c["remains_id"])} for c in conflicts or []]
+    facts = [
+        ("Giới tính / giới tính ước tính (sex)", martyr.get("sex"), remains.get("est_sex")),
+        ("Năm sinh / tuổi ước tính (born / age)", martyr.get("birth_year"), remains.get("est_age")),
+        ("Hy sinh / quy tập (died / recovered)", martyr.get("death_date"), remains.get("recovery_date")),
+        ("Nơi hy sinh / nơi quy tập (place)", martyr.get("death_place"), remains.get("recovery_place")),
+        ("Đơn vị / nghĩa trang (unit / cemetery)", martyr.get("unit"), remains.get("cemetery")),
+        (
+            "Quê quán / di vật (hometown / artefacts)",
+            martyr.get("hometown_text") or martyr.get("hometown_commune"),
+            remains.get("artefacts"),
+        ),
+    ]
+    candidates = [(martyr.get("full_name") or identification["martyr_id"], identification["posterior"])]
+    candidates += [(c["name"] or c["martyr_id"], c["posterior"]) for c in competitors]
+    return render(
+        "evidence.html",
+        footer or Footer(None, None),
+        "../",
+        rec=identification,
+        martyr=martyr,
+        ev=ev,
+        sites=sites,
+        competitors=competitors,
+        conflicts=conflict_rows,
+        facts=facts,
+        statuses=STATUS_VI,
+        verdicts=VERDICT_VI,
+        factors=FACTOR_VI,
+        chart=charts.posterior_bars(candidates),
+        factor_chart=charts.log_lr_bars(
+            [(FACTOR_VI.get(f["factor"], f["factor"]), f["lr"]) for f in ev["factors"]]
+        ),
     )
-    parts.append(f"<p>Combined likelihood ratio {ev['lr_total']:.4g}.</p>")
-    parts.append("<h2>Competing candidates</h2>")
-    competitors = ev.get("competitors") or []
-    parts.append(
-        _table(
-            ["martyr", "posterior", "DNA verdict"],
-            [[c["martyr_id"], f"{c['posterior']:.4f}", c["verdict"]] for c in competitors],
-        )
-        if competitors
-        else "<p>None: no other missing martyr's reference is within one difference.</p>"
-    )
-    return _page(f"{identification['remains_id']} → {identification['martyr_id']}", "".join(parts))
 
 
 def summary_page(
@@ -167,50 +167,45 @@ def summary_page(
     p_outside: float,
     pages: dict[str, str],
     martyr_names: dict[str, str] | None = None,
+    footer: Footer | None = None,
+    martyr_districts: dict[str, str] | None = None,
 ) -> str:
-    """Province summary: counts, the identifications with links, unresolved remains by reason."""
+    """Province summary: counts, the identifications with martyr names and links, unresolved remains."""
     status = Counter(identifications["status"].to_list())
     unresolved = remains_outcomes.filter(pl.col("outcome") == "unresolved")
     reasons = Counter(_bucket(r) for r in unresolved["reason"].to_list())
     martyrs = Counter(martyr_outcomes["outcome"].to_list())
-    parts = [
-        f"<h1>Identification of remains — {_e(province or 'province')}</h1>",
-        _table(
-            ["", "count"],
-            [
-                ["remains in the register", remains_outcomes.height],
-                ["proposed identifications (đề xuất)", status.get("proposed", 0)],
-                ["needs review (cần xem xét)", status.get("needs_review", 0)],
-                ["unresolved remains", unresolved.height],
-                [
-                    "missing martyrs without a reference sample on their maternal line",
-                    martyrs.get("no_reference", 0),
-                ],
-                ["missing martyrs sampled, no remains matches", martyrs.get("not_found", 0)],
-            ],
+    counts = [
+        ("Hài cốt trong sổ (remains in the register)", remains_outcomes.height),
+        ("Đề xuất xác định (proposed identifications)", status.get("proposed", 0)),
+        ("Cần xem xét (needs review)", status.get("needs_review", 0)),
+        ("Đã xác nhận (confirmed)", status.get("confirmed", 0)),
+        ("Hài cốt chưa xác định (unresolved remains)", unresolved.height),
+        (
+            "Liệt sĩ chưa có mẫu đối chiếu dòng mẹ (missing martyrs without a maternal reference)",
+            martyrs.get("no_reference", 0),
         ),
-        f"<p>Prior: a share {p_outside:.3f} of register remains belongs to no missing martyr of the "
-        "province (martyrs of other provinces), estimated with the evidence's numerators on the "
-        "register itself; the rest is shared by groups of missing martyrs (grave status, where they "
-        "fell), equally within a group.</p>",
-        "<h2>Identifications</h2>",
+        ("Liệt sĩ đã có mẫu, chưa khớp hài cốt (sampled, no remains matches)", martyrs.get("not_found", 0)),
     ]
-    rows = []
-    for rec in identifications.sort(["status", "posterior"], descending=[True, True]).iter_rows(named=True):
-        link = pages.get(rec["remains_id"])
-        name = f'<a href="{_e(link)}">{_e(rec["remains_id"])}</a>' if link else _e(rec["remains_id"])
-        rows.append(
-            f"<tr><td>{name}</td><td>{_e((martyr_names or {}).get(rec['martyr_id'], ''))} "
-            f"({_e(rec['martyr_id'])})</td><td>{_e(rec['status'])}</td>"
-            f"<td>{rec['posterior']:.4f}</td><td>{_e(rec.get('reasons'))}</td></tr>"
-        )
-    parts.append(
-        "<table><tr><th>remains</th><th>martyr</th><th>status</th><th>posterior</th>"
-        "<th>review reasons</th></tr>" + "".join(rows) + "</table>"
+    rows = [
+        {
+            **rec,
+            "page": pages.get(rec["remains_id"]),
+            "martyr_name": (martyr_names or {}).get(rec["martyr_id"]),
+            "district": (martyr_districts or {}).get(rec["martyr_id"]),
+        }
+        for rec in identifications.sort(["status", "posterior"], descending=True).iter_rows(named=True)
+    ]
+    return render(
+        "identifications_index.html",
+        footer or Footer(province, None),
+        "../",
+        counts=counts,
+        rows=rows,
+        statuses=STATUS_VI,
+        p_outside=p_outside,
+        reasons=reasons.most_common(),
     )
-    parts.append("<h2>Unresolved remains, by reason</h2>")
-    parts.append(_table(["reason", "remains"], [[r, n] for r, n in reasons.most_common()]))
-    return _page("Identification summary", "".join(parts))
 
 
 def _bucket(reason: str | None) -> str:

@@ -334,3 +334,232 @@ def place_key(text: str | None) -> str:
     s = unidecode(normalise_text(_tidy(text))).lower()
     s = re.sub(r"\b(thanh pho|thi xa|thi tran|huyen|xa|phuong|quan|tinh|ap|thon|xom)\b", " ", s)
     return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+# --- administrative units: grouping keys for worklists, reports and maps -----------------------
+
+UNIT_COLUMNS = {
+    "commune_code": pl.String,
+    "commune_name": pl.String,
+    "district_code": pl.String,
+    "district_name": pl.String,
+    "province_code": pl.String,
+    "province_name": pl.String,
+    "in_province": pl.Boolean,
+}
+_UNIT_TYPES = re.compile(r"^(?:thanh pho|thi xa|thi tran|huyen|xa|phuong|quan|tinh|tp|tx|tt|h|x|p|q)\b\.?\s*")
+
+
+def _unit_key(text: str | None) -> str:
+    """Spelling-proof key of one unit name: no tones, no type word, `y` read as `i` (`Mì Đức` =
+    `phường Mỹ Đức`), no punctuation."""
+    if not text:
+        return ""
+    s = re.sub(r"[^a-z0-9 ]+", " ", unidecode(normalise_text(str(text))).lower()).strip()
+    s = _UNIT_TYPES.sub("", s)
+    return re.sub(r"\s+", "", s.replace("y", "i"))
+
+
+@lru_cache(maxsize=1)
+def _legacy_units() -> dict[str, list[dict[str, str]]]:
+    """Province short name → every pre-2025 commune of it, with its district, codes and keys."""
+    from vietnamadminunits.parser.parser_legacy import (
+        DICT_PROVINCE,
+        DICT_PROVINCE_DISTRICT,
+        DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED,
+    )
+
+    out: dict[str, list[dict[str, str]]] = {}
+    for pkey, province in DICT_PROVINCE.items():
+        districts = DICT_PROVINCE_DISTRICT.get(pkey, {})
+        rows = out.setdefault(province["provinceShort"], [])
+        for dkey, wards in DICT_PROVINCE_DISTRICT_WARD_NO_ACCENTED.get(pkey, {}).items():
+            district = districts.get(dkey)
+            if district is None:
+                continue
+            for ward in wards.values():
+                rows.append(
+                    {
+                        "commune_code": ward["wardCode"],
+                        "commune_name": ward["wardShort"],
+                        "district_code": district["districtCode"],
+                        "district_name": district["districtShort"],
+                        "province_code": province["provinceCode"],
+                        "province_name": province["provinceShort"],
+                        "commune_key": _unit_key(ward["wardShort"]),
+                        "district_key": _unit_key(district["districtShort"]),
+                    }
+                )
+    return out
+
+
+@lru_cache(maxsize=100_000)
+def admin_unit(
+    commune: str | None, district: str | None, province: str | None, home_province: str | None
+) -> dict[str, object]:
+    """The commune a (commune, district, province) text names, as codes and official names.
+
+    Old (pre-2025) names are looked up first: the full text through `parse_place`, then the commune
+    alone among the communes of its province (the home province when none is written), spelling
+    variants folded (`phường Mì Đức`, `Mì Đức`, `Mỹ Đức`), the district deciding between namesakes.
+    A commune known only by its 2025 name gets its 2025 code prefixed `2025-`. What cannot be placed
+    keeps its text as the name and no code; `in_province` says whether the unit lies in the home
+    province (None when unknown).
+    """
+    home = parse_place(home_province).province if home_province else None
+    text = ", ".join(p for p in (commune, district, province) if p)
+    unit = None
+    if commune and not district and not province:
+        # A bare commune name is first a commune of the home province (`Mỹ Đức` is also a district
+        # of Hà Nội, which the address parser would pick).
+        unit = _commune_by_key(home, commune, None)
+    found = parse_place(text, home) if text else Place(text="")
+    if unit is None and found.status == "mapped":
+        unit = {
+            "commune_code": found.commune_code,
+            "commune_name": found.commune,
+            "district_code": found.district_code,
+            "district_name": found.district,
+            "province_code": found.province_code,
+            "province_name": found.province,
+        }
+    if unit is None and commune:
+        unit = _commune_by_key(found.province or home, commune, district)
+    if unit is None and not commune and found.status == "district" and found.province:
+        unit = {
+            "commune_code": None,
+            "commune_name": None,
+            "district_code": found.district_code,
+            "district_name": found.district,
+            "province_code": found.province_code,
+            "province_name": found.province,
+        }
+    new_code = None
+    if unit is None and commune:
+        new_code = _commune_2025_named(commune, found.province or province or home)
+        # A commune the 2025 reform kept keeps its code: the record is the old commune, in the home
+        # province (`Xã Mỹ Thuận, Tỉnh An Giang` is Hòn Đất's Mỹ Thuận of Kiên Giang).
+        kept = [
+            u
+            for u in _legacy_units().get(home or "", [])
+            if u["commune_code"] == new_code and u["commune_key"] == _unit_key(commune)
+        ]
+        if len(kept) == 1:
+            unit = {k: v for k, v in kept[0].items() if not k.endswith("_key")}
+    if unit is None:
+        area = parse_place(", ".join(p for p in (district, province) if p), home) if district else None
+        placed = area is not None and area.status in ("district", "mapped")
+        unit = {
+            # Only a 2025 unit recognised: its code, marked, since 2025 codes reuse old numbers.
+            "commune_code": f"2025-{new_code}" if new_code else None,
+            "commune_name": normalise_text(commune) if commune else None,
+            "district_code": area.district_code if placed else None,
+            "district_name": area.district if placed else (normalise_text(district) if district else None),
+            "province_code": area.province_code if placed else found.province_code,
+            "province_name": area.province if placed else (found.province or province),
+        }
+    known = unit["province_name"] is not None and home is not None
+    unit["in_province"] = unit["province_name"] == home if known else None
+    return unit
+
+
+@lru_cache(maxsize=50_000)
+def _commune_2025_named(commune: str, province: str | None) -> str | None:
+    """The 2025 commune of that very name (the parser's guess from other words is not taken)."""
+    for address in (f"{commune}, {province}" if province else None, commune):
+        if not address:
+            continue
+        unit = parse_address(_tidy(address), mode="FROM_2025", keep_street=False)
+        if unit.ward and _unit_key(unit.short_ward) == _unit_key(commune):
+            return unit.ward_code
+    return None
+
+
+def _commune_by_key(province: str | None, commune: str, district: str | None) -> dict[str, object] | None:
+    """The one commune of `province` whose name key is `commune`'s (the district's deciding), or None."""
+    key, dkey = _unit_key(commune), _unit_key(district)
+    matches = [u for u in _legacy_units().get(province or "", []) if key and u["commune_key"] == key]
+    if dkey and len(matches) > 1:
+        matches = [u for u in matches if u["district_key"] == dkey]
+    if len(matches) != 1:
+        return None
+    return {k: v for k, v in matches[0].items() if not k.endswith("_key")}
+
+
+def admin_units(
+    frame: pl.DataFrame,
+    commune: str,
+    district: str | None = None,
+    province: str | None = None,
+    home_province: str | None = None,
+) -> pl.DataFrame:
+    """`frame` with the `UNIT_COLUMNS` of `admin_unit` for its commune/district/province columns,
+    each distinct combination resolved once."""
+    cols = [c for c in (commune, district, province) if c]
+    distinct = frame.select(cols).unique()
+    rows = []
+    for rec in distinct.iter_rows(named=True):
+        unit = admin_unit(
+            rec[commune], rec.get(district) if district else None, rec.get(province) if province else None,
+            home_province,
+        )  # fmt: skip
+        rows.append({**rec, **unit})
+    resolved = pl.DataFrame(rows, schema={**distinct.schema, **UNIT_COLUMNS}, orient="row")
+    return frame.join(resolved, on=cols, how="left", nulls_equal=True, maintain_order="left")
+
+
+def unit_label(name: str | None, code: str | None) -> str:
+    """How a unit is shown: its official name, or the text written when it could not be placed."""
+    return name or ("(mã " + code + ")" if code else "(chưa rõ)")
+
+
+def province_of(martyrs: pl.DataFrame) -> str | None:
+    """The run's province: the one most martyrs' hometowns name."""
+    if martyrs.is_empty() or "hometown_province" not in martyrs.columns:
+        return None
+    top = martyrs["hometown_province"].drop_nulls().mode().sort()
+    return top[0] if len(top) else None
+
+
+OUTSIDE_PROVINCE = "ngoai-tinh"
+
+
+def grouping_key() -> pl.Expr:
+    """The key a frame with `UNIT_COLUMNS` is grouped by: the commune code; one group for every
+    place outside the province; the written name, marked, for a commune that could not be placed."""
+    return (
+        pl.when(pl.col("in_province").not_())
+        .then(pl.lit(OUTSIDE_PROVINCE))
+        .when(pl.col("commune_code").is_not_null())
+        .then(pl.col("commune_code"))
+        .when(pl.col("commune_name").is_not_null())
+        .then(pl.lit("?") + pl.col("commune_name"))
+        .otherwise(pl.lit(None, pl.String))
+    )
+
+
+@lru_cache(maxsize=1)
+def _district_points() -> dict[str, tuple[float, float]]:
+    from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE_DISTRICT
+
+    return {
+        d["districtCode"]: (float(d["districtLat"]), float(d["districtLon"]))
+        for districts in DICT_PROVINCE_DISTRICT.values()
+        for d in districts.values()
+        if d.get("districtLat") is not None and d.get("districtLon") is not None
+    }
+
+
+def district_centroid(code: str | None) -> tuple[float, float] | None:
+    """The district's reference point (pre-2025 units), or None for an unknown code."""
+    return _district_points().get(code or "")
+
+
+def with_unit_codes(
+    frame: pl.DataFrame, home_province: str | None, commune: str = "commune", district: str = "district"
+) -> pl.DataFrame:
+    """`frame` with `commune_code, commune_name, district_code, district_name` resolved from its
+    commune, district and (if present) province columns: the keys to group by, the names to show."""
+    province = "province" if "province" in frame.columns else None
+    units = admin_units(frame.drop(UNIT_COLUMNS, strict=False), commune, district, province, home_province)
+    return units.drop("province_code", "province_name", "in_province")

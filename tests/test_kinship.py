@@ -394,14 +394,32 @@ def test_one_sample_serves_every_martyr_of_a_line_and_identified_graves_are_skip
 
 
 def test_commune_pages_are_printable_and_escape_text() -> None:
-    from lietsi.maternal import commune_sheets, render_commune_html
+    from lietsi.maternal import ROLE_VI, commune_sheets, with_units
+    from lietsi.pages import Footer, render
 
     rows = [("LS-1", "TN-mom", "mẹ", "Nam"), ("LS-2", "TN-y", "cha", "Nam")]
     result = _worklist(rows, {"TN-mom": {"consent": "Có", "commune": "Xã A"}, "TN-y": {"consent": "Có"}})
+    units = pl.DataFrame(
+        {
+            "commune": ["Xã A"],
+            "commune_code": ["30001"],
+            "commune_name": ["A <b>"],
+            "district_code": ["900"],
+            "district_name": ["Huyện B"],
+            "in_province": [True],
+        }
+    )
+    result = with_units(result, units)
     sheets = commune_sheets(
         result.worklist, result.lines, {"LS-1": "Nguyễn <Văn> A", "LS-2": "Lê B"}, {"TN-mom": "Trần Thị C"}
     )
-    assert set(sheets) == {"Xã A"}
-    page = render_commune_html("Xã A", sheets["Xã A"])
-    assert "Nguyễn &lt;Văn&gt; A" in page and "Trần Thị C" in page
+    assert [(s.key, s.commune, s.commune_code, s.district) for s in sheets] == [
+        ("Xã A", "A <b>", "30001", "Huyện B")
+    ]
+    page = render(
+        "worklist.html", Footer("Kiên Giang", "run-1"), "../", commune=sheets[0],
+        rows=sheets[0].rows.to_dicts(), roles=ROLE_VI,
+    )  # fmt: skip
+    assert "Nguyễn &lt;Văn&gt; A" in page and "Trần Thị C" in page and "A &lt;b&gt;" in page
     assert "Chưa có người cho mẫu" in page and "Lê B" in page
+    assert "Kiên Giang" in page and "run-1" in page

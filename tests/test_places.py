@@ -90,3 +90,22 @@ def test_place_frame_and_default_province() -> None:
 
 def test_place_key_drops_unit_types() -> None:
     assert place_key("xã Bình An, huyện Châu Thành") == place_key("Binh An - Chau Thanh")
+
+
+def test_admin_unit_one_code_for_old_spellings_2025_names_and_other_provinces():
+    from lietsi.places import admin_unit
+
+    codes = {
+        text: admin_unit(text, None, None, "Kiên Giang")["commune_code"]
+        for text in ("Mỹ Đức", "phường Mì Đức", "Mì Đức", "P. Mỹ Đức")
+    }
+    assert set(codes.values()) == {"30778"}
+    # A record written with the 2025 units names a commune the reform kept: the same commune.
+    assert admin_unit("Xã Mỹ Thuận", None, "Tỉnh An Giang", "Kiên Giang")["commune_code"] == "30838"
+    other = admin_unit("Bình Hòa", "Châu Thành", "An Giang", "Kiên Giang")
+    assert (other["district_code"], other["in_province"]) == ("892", False)
+    home = admin_unit("Bình An", "Châu Thành", "Kiên Giang", "Kiên Giang")
+    assert (home["commune_code"], home["district_code"], home["in_province"]) == ("30898", "905", True)
+    # Text that names no commune is not guessed into one; its district still counts.
+    junk = admin_unit("<img src=x onerror=alert(1)>", "Châu Thành", "Kiên Giang", "Kiên Giang")
+    assert (junk["commune_code"], junk["district_code"]) == (None, "905")

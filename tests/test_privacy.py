@@ -97,7 +97,8 @@ def test_a_view_over_a_mart_not_built_yet_is_left_out_not_failed(tmp_path):
     con.execute("CREATE SCHEMA core")
     con.execute(
         "CREATE TABLE core.martyrs AS SELECT 'LS-1' AS martyr_id, 'Nguyễn Văn Thành' AS full_name, "
-        "1950 AS birth_year, 'Bình An' AS hometown_commune, 'Châu Thành' AS hometown_district, "
+        "1950 AS birth_year, '30898' AS hometown_commune_code, 'Bình An' AS hometown_commune, "
+        "'905' AS hometown_district_code, 'Châu Thành' AS hometown_district, "
         "'Kiên Giang' AS hometown_province, DATE '1972-03-01' AS death_date, 'Chưa quy tập' AS grave_status, "
         "'0912345678' AS phone_hash"
     )
@@ -109,7 +110,9 @@ def test_a_view_over_a_mart_not_built_yet_is_left_out_not_failed(tmp_path):
         "martyr_id",
         "full_name",
         "birth_year",
+        "hometown_commune_code",
         "hometown_commune",
+        "hometown_district_code",
         "hometown_district",
         "hometown_province",
         "death_date",

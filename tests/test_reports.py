@@ -11,7 +11,8 @@ from ops_province import province_run
 
 from assets.reports import EXPORT_DIR, REPORT_FILE
 from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
-from lietsi.reports import UNKNOWN_DISTRICT, format_vnd, merge_progress, render_report
+from lietsi.formats import number
+from lietsi.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, format_vnd, merge_progress, render_report
 
 
 @pytest.fixture(scope="module")
@@ -21,15 +22,27 @@ def province(tmp_path_factory):
     return province_run(tmp_path_factory)
 
 
-def test_progress_merges_metrics_per_district_and_keeps_unknown_last():
+def test_progress_merges_metrics_per_district_code_other_provinces_apart():
     merged = merge_progress(
         {
-            "a": pl.DataFrame({"district": ["Châu Thành", None], "relatives_surveyed": [3, 1]}),
-            "b": pl.DataFrame({"district": ["An Biên"], "samples_taken": [2]}),
-        }
+            "a": pl.DataFrame(
+                {
+                    "district": ["Châu Thành", "Châu Thành", "huyện Châu Thành", None],
+                    "province": ["Kiên Giang", "An Giang", None, None],
+                    "relatives_surveyed": [3, 33, 2, 1],
+                }
+            ),
+            "b": pl.DataFrame({"district": ["An Biên"], "province": ["Kiên Giang"], "samples_taken": [2]}),
+        },
+        "Kiên Giang",
     )
-    assert merged.columns == ["district", "relatives_surveyed", "samples_taken"]
-    assert merged.rows() == [("An Biên", 0, 2), ("Châu Thành", 3, 0), (UNKNOWN_DISTRICT, 1, 0)]
+    assert merged.columns == ["district_code", "district", "relatives_surveyed", "samples_taken"]
+    assert merged.rows() == [
+        ("905", "Châu Thành", 5, 0),
+        ("908", "An Biên", 0, 2),
+        (None, OUTSIDE_DISTRICT, 33, 0),
+        (None, UNKNOWN_DISTRICT, 1, 0),
+    ]
 
 
 def test_costs_follow_the_plan_rates(province):
@@ -57,7 +70,7 @@ def test_district_progress_adds_up_to_the_province(province):
     assert progress["samples_taken"].sum() == samples > 0
     funnel = progress.select(
         (pl.col("donors_consenting") <= pl.col("relatives_surveyed"))
-        | (pl.col("district") == UNKNOWN_DISTRICT)
+        | pl.col("district").is_in([UNKNOWN_DISTRICT, OUTSIDE_DISTRICT])
     )
     assert funnel.to_series().all()
     assert (progress["results_back"] <= progress["samples_taken"]).all()
@@ -77,11 +90,16 @@ def test_the_report_renders_in_headless_chromium(province):
     districts = province.warehouse.query("SELECT district FROM reports.district_progress")["district"]
     for district in districts:
         assert district in dom
-    assert len(re.findall(r'<rect class="bar"', dom)) >= 4 * len(districts)
+    for chart in ("funnel-chart", "progress-chart", "cost-chart"):
+        assert re.search(rf'id="{chart}">\s*<svg', dom), chart
+    # The province total row adds the district rows up.
+    relatives = province.warehouse.query("SELECT sum(relatives_surveyed) AS n FROM reports.district_progress")
+    assert re.search(r'id="province-total".*?' + re.escape(number(relatives.item())), dom, re.S)
     total = province.warehouse.query("SELECT sum(total_vnd) AS t FROM reports.campaign_costs").item()
     assert format_vnd(total) in dom
     assert "not yet available" not in dom
-    assert "<script" not in dom and "http" not in dom.replace("http://www.w3.org/2000/svg", "")
+    assert "<script" not in dom
+    assert not re.findall(r"https?://(?!www\.w3\.org/)", dom)
 
 
 def test_a_report_without_marts_says_not_yet_available():
@@ -170,3 +188,89 @@ def test_emp_format():
     assert "#! 16024-576" in full
     assert full[-2:] == ["S1\t?\t1", "S2\tM7\t1\t16223T\t249DEL\t315.1C"]
     assert "#! 16024-16365" in files["16024-16365"]
+
+
+def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(province):
+    from assets._shared import sql_files
+    from assets.analyst import dictionary
+    from lietsi.disclosure import living_relative_names, scan_schema
+    from lietsi.site import DICTIONARY_PAGE
+
+    for name, sql in sql_files("analyst").items():
+        assert not re.search(r"SELECT\s+\*|\.\*", sql, re.I), f"analyst.{name} selects *"
+    with province.warehouse.connect(read_only=True) as con:
+        views = dict(
+            con.execute(
+                "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'analyst'"
+            ).fetchall()
+        )
+        columns = con.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'analyst'"
+        ).fetchall()
+        findings = scan_schema(con, "analyst", living_relative_names(con))
+    assert set(views) == set(sql_files("analyst")) == set(dictionary())
+    assert all(views.values()), [v for v, c in views.items() if not c]
+    assert [c for c in columns if not c[2]] == []
+    documented = {(v, c) for v, entry in dictionary().items() for c in entry["columns"]}
+    assert {(v, c) for v, c, _ in columns} == documented
+    assert findings.is_empty(), findings
+    # District and commune codes with their names wherever analysts group by place.
+    by_view = {}
+    for view, column, _ in columns:
+        by_view.setdefault(view, set()).add(column)
+    for view in (
+        "district_progress",
+        "identifications",
+        "sampling_worklist",
+        "search_sites",
+        "village_coverage",
+    ):
+        assert {"district_code", "district"} <= by_view[view], view
+    assert {"remains_id", "relative_id"} <= by_view["mtdna_profiles"]
+    page = (province.out / DICTIONARY_PAGE).read_text(encoding="utf-8")
+    assert all(f"analyst.{v}" in page for v in views)
+
+
+def test_identification_checks_find_what_they_forbid(tmp_path):
+    import duckdb
+
+    from assets._shared import sql_text
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.identifications AS SELECT * FROM (VALUES "
+        "('R1', 'M1', 'proposed'), ('R2', 'M1', 'proposed'), ('R3', 'M2', 'needs_review'), "
+        "('R3', 'M3', 'needs_review'), ('R4', 'M4', 'proposed')) t(remains_id, martyr_id, status)"
+    )
+    con.execute(
+        "CREATE TABLE marts.match_candidates AS SELECT * FROM (VALUES "
+        "('R1', 'M1', 'cannot_exclude'), ('R2', 'M1', 'cannot_exclude'), ('R4', 'M4', 'inconclusive')) "
+        "t(remains_id, martyr_id, verdict)"
+    )
+    found = {
+        name: con.execute(sql_text("checks", name)).fetchall()
+        for name in (
+            "identifications_one_martyr_per_remains",
+            "identifications_one_remains_per_martyr",
+            "identifications_proposed_cannot_exclude",
+        )
+    }
+    assert [r[0] for r in found["identifications_one_martyr_per_remains"]] == ["R3"]
+    assert [r[0] for r in found["identifications_one_remains_per_martyr"]] == ["M1"]
+    assert [r[:2] for r in found["identifications_proposed_cannot_exclude"]] == [("R4", "M4")]
+    con.execute("CREATE SCHEMA core")
+    con.execute(
+        "CREATE TABLE core.martyrs AS SELECT * FROM (VALUES "
+        "('M1', 'A', 1950, DATE '1970-01-01', '30898', '905'), "
+        "('M2', 'B', 1950, DATE '1940-01-01', NULL, NULL), "
+        "('M3', NULL, 1950, NULL, NULL, NULL), ('M3', 'C', 1950, NULL, NULL, NULL)) "
+        "t(martyr_id, full_name, birth_year, death_date, hometown_commune_code, hometown_district_code)"
+    )
+    problems = {r[0]: r[-1] for r in con.execute(sql_text("checks", "martyrs_records_sound")).fetchall()}
+    assert problems == {"M2": "died before birth", "M3": "martyr id not unique"}
+
+
+def test_reports_and_exports_are_readable_by_the_province(province):
+    for path in [province.out / REPORT_FILE, *sorted((province.out / EXPORT_DIR).glob("*"))]:
+        assert path.stat().st_mode & 0o777 == 0o644, path

@@ -1,2 +1,3 @@
--- The campaign's cost figures (counts × unit costs of the plan).
-SELECT * FROM reports.campaign_costs
+-- The campaign's costs at the plan's unit rates.
+SELECT line, item, unit, quantity, unit_cost_vnd, total_vnd
+FROM reports.campaign_costs

@@ -1,0 +1,6 @@
+-- Proposed or confirmed identifications whose DNA comparison is not "cannot exclude" (or missing):
+-- a name is never proposed against an inconclusive or excluding mtDNA comparison.
+SELECT i.remains_id, i.martyr_id, i.status, c.verdict
+FROM marts.identifications i
+LEFT JOIN marts.match_candidates c USING (remains_id, martyr_id)
+WHERE i.status IN ('proposed', 'confirmed') AND c.verdict IS DISTINCT FROM 'cannot_exclude'
