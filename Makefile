@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 PROVINCE ?= Kiên Giang
 MARTYRS ?= 1826
 SEED ?= 7
+CONFIG ?= demo
 export INBOX_DIR ?= data/inbox
 export WAREHOUSE_PATH ?= data/warehouse.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
@@ -26,7 +27,7 @@ browser:
 
 demo: $(STAMP)
 	rm -rf data/inbox data/truth
-	$(BIN)/python -m pipelines.synth --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED) --out data/
+	$(BIN)/python -m pipelines.synth --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED) --config $(CONFIG) --out data/
 	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
 
 pipeline: $(STAMP)

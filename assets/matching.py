@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
+from lietsi.assignment import expected_false_share
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
@@ -28,9 +29,7 @@ MIN_PRECISION = 0.99
 class MatchingConfig(dg.Config):
     """Stage settings (defaults: docs/matching.md)."""
 
-    proposed_threshold: float = 0.95
-    bound_floor: float = 0.9
-    max_expected_false: float = 0.01
+    proposed_threshold: float = 0.99
     review_threshold: float = 0.05
     p_outside: float = 0.5
     min_overlap: int = ComparisonRules.min_overlap
@@ -57,8 +56,6 @@ class MatchingConfig(dg.Config):
             evidence=EvidenceSettings(confidence=self.confidence),
             p_outside=self.p_outside,
             proposed_threshold=self.proposed_threshold,
-            bound_floor=self.bound_floor,
-            max_expected_false=self.max_expected_false,
             review_threshold=self.review_threshold,
             estimate_numerators=self.estimate_numerators,
             numerator_prior_strength=self.numerator_prior_strength,
@@ -183,6 +180,7 @@ def identifications_asset(
         metadata={
             "proposed": counts.get("proposed", 0),
             "needs_review": counts.get("needs_review", 0),
+            "expected_false_share_of_proposed": expected_false_share(ids),
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
             "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),

@@ -5,17 +5,20 @@ component is solved as an assignment problem with `scipy.optimize.linear_sum_ass
 maximising the total log-posterior. Every remains also gets its own "leave unassigned" column
 worth log(review threshold), so a remains is never forced onto a weak candidate.
 
-Status of an assigned pair:
-- `proposed`: DNA `cannot_exclude`, no reference of the martyr excludes, posterior ≥ the proposed
-  threshold and still ≥ `bound_floor` with the DNA frequency at its 95% upper bound; when other
-  remains also claim the martyr, the posterior is the exclusive one (one martyr, one body:
-  `exclusive_posterior`), so a strong rival claim sends both to review. Of those, the most probable
-  are proposed as long as the expected share of wrong ones among the proposals, the mean of
-  1 − posterior, stays ≤ `max_expected_false` (a Bayesian false-discovery rule: with calibrated
-  posteriors the proposals' expected precision is at least 1 − max_expected_false);
+Status of an assigned pair, decided for that pair alone:
+- `proposed`: DNA `cannot_exclude`; no reference of the martyr excludes; the pair's posterior with
+  the haplotype frequency at its 95% upper bound (`posterior_bound`; the exclusive one when other
+  remains also claim the martyr: one martyr, one body, `exclusive_posterior`) ≥ `proposed`
+  (0.99); and no competitor within the assignment: no other remains claims the martyr, and no
+  other martyr claims the remains, at a posterior ≥ the review threshold;
 - `needs_review`: posterior ≥ the review threshold otherwise, or the remains lost a candidate above
-  the review threshold to another remains (the conflict is listed, never settled by a guess);
+  the review threshold to another remains (the conflict is listed, never settled by a guess). The
+  review queue is ranked (`review_rank`: 1 = most probable first) and every row says why;
 - nothing below the review threshold: the remains stays unresolved (see the province summary).
+
+The run's expected share of wrong proposals (`expected_false_share`: mean 1 − posterior over the
+proposals) is reported, not used as a gate: a pair is proposed on its own evidence, whatever
+else the run holds.
 """
 
 from __future__ import annotations
@@ -35,10 +38,8 @@ _FORBIDDEN = -1e9
 
 @dataclass(frozen=True)
 class Thresholds:
-    proposed: float = 0.95
-    review: float = 0.05
-    bound_floor: float = 0.9
-    max_expected_false: float = 0.01
+    proposed: float = 0.99  # on the pair's posterior at the 95% frequency bound
+    review: float = 0.05  # review floor, and the posterior at which a rival claim is a competitor
     competitors_listed: int = 5
 
 
@@ -106,7 +107,6 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
         recs.sort(key=lambda x: -x["posterior"])
         martyr_id = chosen.get(remains_id)
         reasons: list[str] = []
-        rival_note = None
         if martyr_id is None:
             best = recs[0]
             if best["posterior"] < t.review:
@@ -140,29 +140,31 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 for c in by_martyr[martyr_id]
                 if c["remains_id"] != remains_id and c["posterior"] >= t.review
             ]
+            alternatives = [c for c in recs if c["martyr_id"] != martyr_id and c["posterior"] >= t.review]
             rival_note = (
                 "martyr also fits remains "
                 + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
                 if rivals
                 else None
             )
-            if rival_note and posterior < t.proposed:
+            if rival_note:
                 reasons.append(rival_note)
+            if alternatives:
+                reasons.append(
+                    "remains also fits martyr "
+                    + ", ".join(f"{c['martyr_id']} ({c['posterior']:.3f})" for c in alternatives)
+                )
             if pick["verdict"] != "cannot_exclude":
                 reasons.append(f"DNA {pick['verdict']}")
             if pick.get("excluding_references"):
                 reasons.append(f"excluded by reference(s) {pick['excluding_references']}")
-            if posterior < t.proposed:
-                reasons.append(f"posterior {posterior:.3f} below {t.proposed}")
-            elif bound < t.bound_floor:
+            if bound < t.proposed:
                 reasons.append(
-                    f"posterior {bound:.3f} with the haplotype frequency at its 95% upper bound, "
-                    f"below {t.bound_floor}"
+                    f"posterior {bound:.4f} with the haplotype frequency at its 95% upper bound, "
+                    f"below {t.proposed}"
                 )
             pick = {**pick, "posterior": posterior, "posterior_bound": bound}
             status = "needs_review" if reasons else "proposed"
-            if reasons and rival_note and rival_note not in reasons:
-                reasons.insert(0, rival_note)
         competitors = json.dumps(
             [
                 {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
@@ -180,35 +182,22 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 "reasons": "; ".join(reasons) or None,
                 "competitors": competitors,
                 "n_candidates": len(recs),
-                "_rivals": rival_note,
+                "review_rank": None,
             }
         )
-    _limit_expected_false(rows, t.max_expected_false)
-    return pl.DataFrame([{k: v for k, v in r.items() if k != "_rivals"} for r in rows], schema=_SCHEMA).sort(
-        "remains_id"
+    queue = sorted(
+        (r for r in rows if r["status"] == "needs_review"), key=lambda r: (-r["posterior"], r["remains_id"])
     )
+    for rank, row in enumerate(queue, start=1):
+        row["review_rank"] = rank
+    return pl.DataFrame(rows, schema=_SCHEMA).sort("remains_id")
 
 
-def _limit_expected_false(rows: list[dict], max_expected_false: float) -> None:
-    """Keep `proposed` only for the most probable pairs whose mean 1 − posterior stays within the
-    limit; the rest go to review with the reason."""
-    eligible = sorted((r for r in rows if r["status"] == "proposed"), key=lambda r: -r["posterior"])
-    expected_false = 0.0
-    for k, row in enumerate(eligible, start=1):
-        expected_false += 1 - row["posterior"]
-        if expected_false / k > max_expected_false:
-            for late in eligible[k - 1 :]:
-                late["status"] = "needs_review"
-                late["reasons"] = "; ".join(
-                    r
-                    for r in (
-                        late["_rivals"],
-                        f"posterior {late['posterior']:.4f}: proposing it would bring the expected share of "
-                        f"wrong proposals above {max_expected_false:.0%}",
-                    )
-                    if r
-                )
-            return
+def expected_false_share(identifications: pl.DataFrame) -> float:
+    """The proposals' expected share of wrong identities, mean 1 − posterior (0 with none): what
+    the run expects to get wrong if its posteriors are calibrated. Reported, never a gate."""
+    proposed = identifications.filter(pl.col("status") == "proposed")
+    return float((1 - proposed["posterior"]).mean()) if proposed.height else 0.0
 
 
 _SCHEMA = {
@@ -220,4 +209,5 @@ _SCHEMA = {
     "reasons": pl.String,
     "competitors": pl.String,  # JSON list of {martyr_id, posterior, verdict}
     "n_candidates": pl.Int64,
+    "review_rank": pl.Int64,  # position in the review queue (most probable first); null when proposed
 }

@@ -79,12 +79,9 @@ class MatchSettings:
     # martyr recorded as not yet gathered (`Chưa quy tập`) is a less likely owner (records lag).
     status_weights: tuple[tuple[str, float], ...] = (("Chưa xác định", 1.0), ("Chưa quy tập", 0.25))
     default_status_weight: float = 1.0
-    # `proposed`: the pair's posterior ≥ proposed_threshold, ≥ bound_floor with the DNA frequency
-    # at its 95% upper bound, and the proposals' expected share of errors ≤ max_expected_false
-    # (docs/matching.md §6).
-    proposed_threshold: float = 0.95
-    bound_floor: float = 0.9
-    max_expected_false: float = 0.01
+    # `proposed`: the pair's posterior with the DNA frequency at its 95% upper bound ≥
+    # proposed_threshold, no excluding reference, no competitor (docs/matching.md §6).
+    proposed_threshold: float = 0.99
     review_threshold: float = 0.05
     # Re-estimate the numerators and p_outside on the province's own remains (EM, Fellegi–Sunter
     # style; `evidence.estimate_numerators`), the stated values as a prior worth this many remains.
@@ -1087,12 +1084,7 @@ def identify(
         not_comparable_martyrs(rp, refs, settings.rules),
     )
     scored, p_outside = scoring.scored, scoring.prior.p_outside
-    thresholds = Thresholds(
-        proposed=settings.proposed_threshold,
-        review=settings.review_threshold,
-        bound_floor=settings.bound_floor,
-        max_expected_false=settings.max_expected_false,
-    )
+    thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(scored, identifications, p_outside)
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")

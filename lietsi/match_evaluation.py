@@ -12,6 +12,8 @@ Recall is over the remains that can be identified at all: in-province remains wh
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_right
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -101,6 +103,23 @@ def evaluate(
 
 
 CALIBRATION_EDGES = (0.0, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0000001)
+# Reliability bins of `make bench`: the decision-relevant top split finely, the bulk of near-zero
+# pairs (most candidate pairs of a remains are not him) in a bin of its own.
+RELIABILITY_EDGES = (0.0, 0.05, 0.2, 0.5, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def judged_pairs(
+    candidates: pl.DataFrame, truth_remains: pl.DataFrame, uid_map: pl.DataFrame, column: str = "posterior"
+) -> pl.DataFrame:
+    """Candidate pairs with `posterior` (from `column`) and `correct`: the pair names the remains'
+    true martyr."""
+    truth = truth_remains.select("remains_id", pl.col("martyr_uid").alias("true_uid"))
+    return (
+        candidates.select("remains_id", "martyr_id", pl.col(column).alias("posterior"))
+        .join(uid_map, on="martyr_id", how="left")
+        .join(truth, on="remains_id", how="left")
+        .with_columns(correct=(pl.col("martyr_uid") == pl.col("true_uid")).fill_null(False))
+    )
 
 
 def calibration(
@@ -108,13 +127,7 @@ def calibration(
 ) -> pl.DataFrame:
     """Candidate pairs by posterior band (`column`): how many, and the share that is the true
     martyr. A well-calibrated model has a share inside each band; a conservative one, above it."""
-    truth = truth_remains.select("remains_id", pl.col("martyr_uid").alias("true_uid"))
-    judged = (
-        candidates.select("remains_id", "martyr_id", pl.col(column).alias("posterior"))
-        .join(uid_map, on="martyr_id", how="left")
-        .join(truth, on="remains_id", how="left")
-        .with_columns(correct=(pl.col("martyr_uid") == pl.col("true_uid")).fill_null(False))
-    )
+    judged = judged_pairs(candidates, truth_remains, uid_map, column)
     rows = []
     for lo, hi in itertools.pairwise(CALIBRATION_EDGES):
         band = judged.filter((pl.col("posterior") >= lo) & (pl.col("posterior") < hi))
@@ -129,3 +142,53 @@ def calibration(
             }
         )
     return pl.DataFrame(rows)
+
+
+def reliability(
+    posterior: Sequence[float], correct: Sequence[bool], edges: Sequence[float] = RELIABILITY_EDGES
+) -> tuple[pl.DataFrame, float | None]:
+    """Expected against observed per posterior bin, and the Brier score.
+
+    Each bin [lo, hi) (the last one closed) holds `pairs` predictions; `expected` is their mean
+    posterior (the share a calibrated model gets right), `observed` the share that is right, `gap`
+    observed − expected (negative: over-confident). Brier = mean (posterior − outcome)²; None with
+    no prediction. Posteriors outside [edges[0], edges[-1]] are an error, not dropped.
+    """
+    if len(posterior) != len(correct):
+        raise ValueError(f"{len(posterior)} posteriors for {len(correct)} outcomes")
+    lo_all, hi_all = edges[0], edges[-1]
+    bad = [p for p in posterior if p is None or not lo_all <= p <= hi_all]
+    if bad:
+        raise ValueError(f"posteriors outside [{lo_all}, {hi_all}]: {bad[:5]}")
+    bins: list[list[tuple[float, bool]]] = [[] for _ in range(len(edges) - 1)]
+    for p, y in zip(posterior, correct, strict=True):
+        k = min(bisect_right(edges, p) - 1, len(bins) - 1)
+        bins[k].append((p, bool(y)))
+    rows = []
+    for (lo, hi), members in zip(itertools.pairwise(edges), bins, strict=True):
+        n = len(members)
+        expected = sum(p for p, _ in members) / n if n else None
+        observed = sum(y for _, y in members) / n if n else None
+        rows.append(
+            {
+                "posterior_from": float(lo),
+                "posterior_to": float(hi),
+                "pairs": n,
+                "correct": sum(y for _, y in members),
+                "expected": expected,
+                "observed": observed,
+                "gap": observed - expected if n else None,
+            }
+        )
+    n = len(posterior)
+    brier = sum((p - float(y)) ** 2 for p, y in zip(posterior, correct, strict=True)) / n if n else None
+    schema = {
+        "posterior_from": pl.Float64,
+        "posterior_to": pl.Float64,
+        "pairs": pl.Int64,
+        "correct": pl.Int64,
+        "expected": pl.Float64,
+        "observed": pl.Float64,
+        "gap": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema), brier

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 import unicodedata
@@ -18,7 +20,9 @@ import pytest
 from lietsi import mtdna
 from lietsi.encodings import from_legacy
 from lietsi.schema import HAI_COT, PHIEU_02, SOURCES
+from lietsi.synth import config as synth_config
 from lietsi.synth import generate, haplotypes, names, places
+from lietsi.synth import main as synth_main
 from lietsi.synth.martyrs import certificate_number, province_martyrs
 
 REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference"
@@ -510,3 +514,95 @@ def test_national_scale_registry_fits_in_memory(tmp_path: Path) -> None:
     assert peak_gb < 6
     with open(tmp_path / "truth/martyrs.csv", encoding="utf-8") as fh:
         assert sum(1 for _ in fh) == 1_200_001
+
+
+# sha256 over (relative path, bytes) of every file the default configuration writes for
+# `Kiên Giang`, 120 martyrs, seed 11, measured before generator configurations existed: the demo
+# configuration must keep writing exactly those bytes.
+DEMO_DIGEST_120_SEED_11 = "909e2991c45723d0af44a2568689c0feccd17cea26b5cfa8db4290993fabf15f"
+
+
+def _digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(x for x in root.rglob("*") if x.is_file()):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_default_configuration_output_is_unchanged(province: Path) -> None:
+    assert _digest(province) == DEMO_DIGEST_120_SEED_11
+
+
+def test_unknown_configuration_is_refused() -> None:
+    with pytest.raises(ValueError, match="borderland"):
+        synth_config.config("nowhere")
+    with pytest.raises(ValueError, match="sum"):
+        synth_config.GeneratorConfig(name="bad", death_levels=(0.5, 0.5, 0.5, 0.0))
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The two other configurations, generated through the CLI as `make demo CONFIG=…` does."""
+    out = {}
+    for name in ("borderland", "homefront"):
+        root = tmp_path_factory.mktemp(name)
+        synth_main(["--martyrs", "400", "--seed", "23", "--config", name, "--out", str(root)])
+        out[name] = root
+    return out
+
+
+def test_configurations_change_the_stated_assumptions(configured: dict[str, Path]) -> None:
+    for name, root in configured.items():
+        cfg = synth_config.config(name)
+        remains = _truth(root, "remains")
+        other = sum(r["in_province"] == "false" for r in remains) / len(remains)
+        assert other == pytest.approx(cfg.other_share, abs=0.03), name
+        placed = [
+            m["death_level"]
+            for m in _truth(root, "martyrs")
+            if m["in_province"] == "true" and m["death_level"] != "abroad"
+        ]
+        shares = Counter(placed)
+        for level, share in zip(("commune", "district", "province", "front"), cfg.death_levels, strict=True):
+            assert shares[level] / len(placed) == pytest.approx(share, abs=0.07), (name, level)
+    # Other provinces: 70% of the register in one, 20% in the other, 37.5% in the demo.
+    assert synth_config.config("borderland").other_share == pytest.approx(0.7)
+    assert synth_config.config("homefront").other_share == pytest.approx(0.2)
+
+
+def test_homefront_clusters_lines_by_commune_and_varies_relatives_spelling(
+    configured: dict[str, Path],
+) -> None:
+    def shared_within_commune(root: Path) -> float:
+        ms = [m for m in _truth(root, "martyrs") if m["in_province"] == "true" and not m["brother_of"]]
+        pairs = same = 0
+        by_commune: dict[tuple[str, str], list[str]] = {}
+        for m in ms:
+            by_commune.setdefault((m["hometown_district"], m["hometown_commune"]), []).append(m["haplotype"])
+        for haps in by_commune.values():
+            for i, a in enumerate(haps):
+                for b in haps[i + 1 :]:
+                    pairs += 1
+                    same += a == b
+        return same / pairs
+
+    clustered = shared_within_commune(configured["homefront"])
+    assert clustered > 2 * shared_within_commune(configured["borderland"])
+    dirt = Counter(d["kind"] for d in _truth(configured["homefront"], "dirt") if d["folder"] == "phieu_02")
+    base = Counter(d["kind"] for d in _truth(configured["borderland"], "dirt") if d["folder"] == "phieu_02")
+    assert dirt["typo"] + dirt["old_tone"] > 1.5 * (base["typo"] + base["old_tone"])
+    variant = re.compile(r"(?i)^ấp (i|ii|iii|iv|v|vi|vii|viii|ix|0\d|một|hai|ba|bốn|năm|sáu|bảy|tám|chín),")
+    for name, expected in (("homefront", True), ("borderland", False)):
+        cells = [c for r in _cells(configured[name], "phieu_02") for c in r]
+        assert any(variant.match(c) for c in cells) is expected, name
+
+
+def _cells(root: Path, folder: str) -> list[list[str]]:
+    kinds = _file_kinds(root)
+    return [
+        row
+        for path in sorted((root / "inbox" / folder).iterdir())
+        for row in _records(path, kinds.get((folder, path.name), set()))
+    ]

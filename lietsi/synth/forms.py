@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lietsi.schema import PHIEU_01, PHIEU_02
 from lietsi.synth import haplotypes, names, places
+from lietsi.synth.config import DEMO, GeneratorConfig
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.families import (
     REFERENCE_YEAR,
@@ -156,10 +157,13 @@ _ABBREVIATIONS = (
 )
 
 
-def _address(seed: int, rng: random.Random, p: Person, c: places.Commune, word: str) -> str:
+def _address(
+    seed: int, rng: random.Random, p: Person, c: places.Commune, word: str, config: GeneratorConfig
+) -> str:
     """A relative's permanent address (`Địa chỉ thường trú`): one village per person, on every row
     that names them. Since the 2025 merger about a third of people write it in the new structure;
-    a surveyor sometimes abbreviates the unit words (`X. Bình An, H. An Minh`)."""
+    a surveyor sometimes abbreviates the unit words (`X. Bình An, H. An Minh`) or, under
+    `config.p_address_variant`, writes it another way."""
     home = random.Random(f"{seed}:address:{p.uid}")
     village = home.randint(1, 9)
     new = places.post_2025_name(c) if home.random() < 0.3 else None
@@ -172,7 +176,56 @@ def _address(seed: int, rng: random.Random, p: Person, c: places.Commune, word: 
                     parts[i] = short + part[len(long) :]
                     break
         text = ", ".join(parts)
+    if config.p_address_variant and rng.random() < config.p_address_variant:
+        text = _address_variant(rng, text, word, village)
     return text
+
+
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX")
+_NUMBER_WORDS = ("Một", "Hai", "Ba", "Bốn", "Năm", "Sáu", "Bảy", "Tám", "Chín")
+
+
+def _address_variant(rng: random.Random, text: str, word: str, village: int) -> str:
+    """The same address as another hand writes it."""
+    kind = rng.randrange(5)
+    head, _, rest = text.partition(", ")
+    if kind == 0:
+        number = rng.choice((_ROMAN[village - 1], f"{village:02d}", _NUMBER_WORDS[village - 1]))
+        return f"{rng.choice((word, word.lower()))} {number}, {rest}"
+    if kind == 1:
+        return names.strip_diacritics(text)
+    if kind == 2:  # unit words left out: `Ấp 3, Bình An, An Minh`
+        parts = [head]
+        for part in rest.split(", "):
+            low = part.lower()
+            for long, short in _ABBREVIATIONS:
+                if low.startswith(long) or low.startswith(short.lower()):
+                    part = part[len(long) if low.startswith(long) else len(short) :]
+                    break
+            parts.append(part)
+        return ", ".join(parts)
+    if kind == 3:
+        return text.lower()
+    return text.replace(", ", " - ")
+
+
+def _relative_name(
+    dirt: Dirt, config: GeneratorConfig, name: str, kinds: list[str], allow_abbrev: bool = True
+) -> str:
+    if config.p_name_variant and dirt.rng.random() < config.p_name_variant:
+        name = _name_variant(dirt.rng, name)
+    return dirt.name(name, kinds, allow_abbrev=allow_abbrev)
+
+
+def _name_variant(rng: random.Random, name: str) -> str:
+    """A relative's name as another hand writes it: without the middle name, or spelt the
+    Northern way (`Huỳnh` → `Hoàng`)."""
+    parts = name.split()
+    if parts[0] in names.SOUTH_TO_NORTH and rng.random() < 0.5:
+        return names.northern_spelling(name)
+    if len(parts) > 2:
+        return " ".join((parts[0], parts[-1]))
+    return name
 
 
 OnRecord = Callable[[str, str, str, int, str], None]
@@ -185,6 +238,7 @@ def write_forms(
     seed: int,
     truth: Truth,
     on_record: OnRecord,
+    config: GeneratorConfig = DEMO,
 ) -> FormsResult:
     result = FormsResult()
     people = People(seed, f"0{province.code}")
@@ -225,6 +279,8 @@ def write_forms(
                     random.Random(f"{seed}:line:{p.line_uid}"), p.line_uid, seed
                 ).haplotype
         dirt = Dirt(rng)
+        # Same generator: at the demo's scale 1 the draws are the same as `dirt`'s would be.
+        relative_dirt = Dirt(rng, config.relative_name_dirt)
         for m in ms:
             mp = next(x for x in fam.martyrs if x.martyr_uid == m.uid)
             c = m.commune
@@ -257,10 +313,10 @@ def write_forms(
                     ),
                     "cemetery": m.cemetery,
                     "grave_position": m.grave_position,
-                    "recipient_name": dirt.name(p.name, kinds, allow_abbrev=False),
+                    "recipient_name": _relative_name(relative_dirt, config, p.name, kinds, False),
                     "relationship": dirt.text(rel, kinds),
                     "recipient_citizen_id": dirt.citizen_id(p.citizen_id, kinds),
-                    "address": _address(seed, rng, p, c, word),
+                    "address": _address(seed, rng, p, c, word, config),
                 }
                 s = sink("01", c.district)
                 n = s.row(row, kinds)
@@ -285,7 +341,7 @@ def write_forms(
                     partial_date(rng, m.death_date.year, m.death_date.month, m.death_date.day, 0.4, 0.3, 0.3),
                     mk,
                 ),
-                "death_place": m.death_place if rng.random() < 0.7 else "",
+                "death_place": m.death_place if rng.random() < config.p_death_place_form else "",
                 "unit": (m.unit_abbr if rng.random() < 0.3 else m.unit) if rng.random() < 0.6 else "",
                 "martyr_mother_name": dirt.name(m.core.mother_name, mk, allow_abbrev=False)
                 if rng.random() < 0.85
@@ -298,12 +354,12 @@ def write_forms(
                 rel = relationship_text(rng, kin, m.sex, province.southern)
                 row = {
                     **head,
-                    "relative_name": dirt.name(p.name, kinds),
+                    "relative_name": _relative_name(relative_dirt, config, p.name, kinds),
                     "relative_sex": p.sex if rng.random() < 0.95 else "",
                     "relative_birth_year": dirt.year(p.birth_year, kinds) if rng.random() < 0.93 else "",
                     "citizen_id": dirt.citizen_id(p.citizen_id, kinds) if rng.random() < 0.9 else "",
                     "phone": p.phone,
-                    "address": _address(seed, rng, p, c, word),
+                    "address": _address(seed, rng, p, c, word, config),
                     "relationship": dirt.text(rel, kinds),
                     "health": p.health,
                     "consent": p.consent,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lietsi.schema import SOURCES
 from lietsi.synth import places
+from lietsi.synth.config import CONFIGS, DEMO, GeneratorConfig, config
 from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
 from lietsi.synth.lab import write_lab
@@ -57,11 +58,14 @@ def generate(
     seed: int,
     district: str | None = None,
     sources: set[str] | None = None,
+    config: GeneratorConfig = DEMO,
 ) -> None:
     """Write `out_dir/inbox/<folder>/…` and `out_dir/truth/*.csv` for a synthetic province.
 
     The same arguments give byte-identical files. `sources` limits the folders written (folder
     names or the groups registry/forms/remains/lab/search_map); truth tables cover what was written.
+    `config` holds the province's assumptions (`lietsi.synth.config`: `demo`, `borderland`,
+    `homefront`).
     """
     out_dir = Path(out_dir)
     wanted = _expand(sources)
@@ -73,7 +77,7 @@ def generate(
     district = district or places.default_district(prov)
     if district not in prov.districts:
         raise ValueError(f"district {district!r} is not in {prov.name}: {', '.join(prov.districts)}")
-    ms = province_martyrs(seed, prov, martyrs)
+    ms = province_martyrs(seed, prov, martyrs, config)
     truth = Truth(truth_dir)
 
     def record(source: str, rid: str, file: str, row: int, uid: str) -> None:
@@ -84,18 +88,18 @@ def generate(
 
     try:
         if "registry" in wanted:
-            write_registry(inbox, ms, prov, district, seed, truth.dirt, record)
+            write_registry(inbox, ms, prov, district, seed, truth.dirt, record, config)
         forms = FormsResult()
         lineages: dict[str, Lineage] = {m.lineage.uid: m.lineage for m in ms}
         if wanted & {"phieu_01", "phieu_02"}:
-            forms = write_forms(inbox, ms, prov, seed, truth, record)
+            forms = write_forms(inbox, ms, prov, seed, truth, record, config)
             for c in forms.sampled_candidates:
                 line = c.person.line_uid
                 if line not in lineages:
                     lineages[line] = new_lineage(random.Random(f"{seed}:line:{line}"), line, seed)
         others: list[Martyr] = []
         if "hai_cot" in wanted:
-            remains, others = write_remains(inbox, ms, prov, seed, truth)
+            remains, others = write_remains(inbox, ms, prov, seed, truth, config)
             if wanted & {"mau_adn", "ket_qua_adn"}:
                 write_lab(inbox, remains, forms.sampled_candidates, lineages, seed, truth)
         if wanted & {"phieu_ho_gia_dinh", "ket_luan_dia_ban"}:
@@ -156,11 +160,14 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="comma-separated folders or groups (registry, forms, remains, lab, search_map)",
     )
+    parser.add_argument(
+        "--config", default="demo", choices=sorted(CONFIGS), help="generator configuration (default demo)"
+    )
     args = parser.parse_args(argv)
     sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
     start = time.perf_counter()
-    generate(args.out, args.province, args.martyrs, args.seed, args.district, sources)
+    generate(args.out, args.province, args.martyrs, args.seed, args.district, sources, config(args.config))
     print(
-        f"synthetic {args.province}: {args.martyrs} martyrs, seed {args.seed} → {args.out}/inbox, "
-        f"{args.out}/truth ({time.perf_counter() - start:.1f} s)"
+        f"synthetic {args.province} ({args.config}): {args.martyrs} martyrs, seed {args.seed} → "
+        f"{args.out}/inbox, {args.out}/truth ({time.perf_counter() - start:.1f} s)"
     )

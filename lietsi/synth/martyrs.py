@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lietsi.synth import haplotypes, names, places
+from lietsi.synth.config import DEMO, GeneratorConfig
 from lietsi.synth.families import MartyrCore
 from lietsi.synth.names import Picker
 
@@ -131,6 +132,7 @@ def _one(
     commune: places.Commune,
     in_province: bool,
     seed: int,
+    config: GeneratorConfig,
     *,
     sex: str | None = None,
     surname: str | None = None,
@@ -156,7 +158,10 @@ def _one(
     father_name = father_name or names.full_name(rng, "Nam", surname)
     mother_name = mother_name or names.full_name(rng, "Nữ")
     name = names.full_name(rng, sex, surname)
-    lineage = lineage or haplotypes.new_lineage(rng, f"ML{family_idx:07d}", seed)
+    if lineage is None:
+        lineage = haplotypes.new_lineage(rng, f"ML{family_idx:07d}", seed)
+        if in_province and config.p_commune_founder:
+            lineage = _founder_line(seed, config, commune, lineage)
     rank = rank0 if rank0 is not None else min(int(rng.expovariate(0.45)), 7)
     core = MartyrCore(
         uid, name, sex, birth_year, death_year, mother_name, father_name, lineage.uid, rank, brother_of
@@ -183,7 +188,15 @@ def _one(
         commune=commune,
         in_province=in_province,
         death_date=death,
-        death=places.death_place(rng, province, death_year, unit.commune, unit.district, local=fell_here),
+        death=places.death_place(
+            rng,
+            province,
+            death_year,
+            unit.commune,
+            unit.district,
+            local=fell_here,
+            levels=config.death_level_cuts,
+        ),
         # Interned: a national run holds a million martyrs but only thousands of distinct units.
         unit=sys.intern(unit.name),
         unit_abbr=sys.intern(unit.abbr),
@@ -196,6 +209,20 @@ def _one(
         certificate_no=certificate_number(seed, uid) if rng.random() < 0.85 else "",
         lineage=lineage,
     )
+
+
+def _founder_line(
+    seed: int, config: GeneratorConfig, commune: places.Commune, own: haplotypes.Lineage
+) -> haplotypes.Lineage:
+    """With `config.p_commune_founder`, the line descends from one of its commune's founder lines:
+    the founder's haplotype under the family's own line id (unrelated families, one haplotype).
+    Drawn from generators of their own, so the martyr's other facts do not change."""
+    rng = random.Random(f"{seed}:founder-of:{own.uid}")
+    if rng.random() >= config.p_commune_founder:
+        return own
+    k = rng.randrange(config.founders_per_commune)
+    key = f"{seed}:founder:{commune.province}:{commune.district}:{commune.name}:{k}"
+    return replace(haplotypes.new_lineage(random.Random(key), own.uid, seed), uid=own.uid)
 
 
 _CERTIFICATE_SPACE = 10_000_000
@@ -215,14 +242,16 @@ def certificate_number(seed: int, uid: str) -> str:
     return f"{series} {serial:07d}"
 
 
-def province_martyrs(seed: int, province: places.Province, count: int) -> list[Martyr]:
+def province_martyrs(
+    seed: int, province: places.Province, count: int, config: GeneratorConfig = DEMO
+) -> list[Martyr]:
     """`count` martyrs of the province; about 6% of families lost two sons (same maternal line)."""
     out: list[Martyr] = []
     f = 0
     while len(out) < count:
         rng = random.Random(f"{seed}:martyr:{f}")
         commune = rng.choice(province.communes)
-        first = _one(rng, f"LS{len(out) + 1:07d}", f, province, commune, True, seed)
+        first = _one(rng, f"LS{len(out) + 1:07d}", f, province, commune, True, seed, config)
         out.append(first)
         gap = rng.randint(2, 8)
         if len(out) < count and rng.random() < P_BROTHERS and first.birth_year + gap + 16 <= 1989:
@@ -234,6 +263,7 @@ def province_martyrs(seed: int, province: places.Province, count: int) -> list[M
                 commune,
                 True,
                 seed,
+                config,
                 sex="Nam",
                 surname=first.name.split()[0],
                 mother_name=first.core.mother_name,
@@ -248,7 +278,9 @@ def province_martyrs(seed: int, province: places.Province, count: int) -> list[M
     return out
 
 
-def other_province_martyrs(seed: int, province: places.Province, count: int, start: int) -> list[Martyr]:
+def other_province_martyrs(
+    seed: int, province: places.Province, count: int, start: int, config: GeneratorConfig = DEMO
+) -> list[Martyr]:
     """Martyrs from elsewhere whose remains lie in this province's cemeteries (no family here)."""
     others = [p for p in places.province_names() if p != province.name]
     out = []
@@ -263,6 +295,7 @@ def other_province_martyrs(seed: int, province: places.Province, count: int, sta
             rng.choice(home.communes),
             False,
             seed,
+            config,
             fell_here=True,
         )
         m.grave_status, m.cemetery, m.grave_position = "Chưa xác định", "", ""

@@ -344,6 +344,7 @@ def death_place(
     area: Commune | None = None,
     area_district: str | None = None,
     local: bool = False,
+    levels: tuple[float, float, float] = (0.33, 0.55, 0.80),
 ) -> DeathPlace:
     """Where a martyr of `province` fell and how it is written.
 
@@ -352,7 +353,8 @@ def death_place(
     on, for a province south of the 17th parallel, often in Cambodia; from 1979, for a northern
     one, often on the northern border. `local`: he fell in `province` or in Cambodia
     (martyrs of other provinces whose remains lie here). The text mixes levels as registries do:
-    about half a commune or district, a quarter a province, a quarter a front or a country.
+    about half a commune or district, a quarter a province, a quarter a front or a country
+    (`levels`: the cumulative commune / district / province shares, the rest front).
     """
     if year >= 1977 and _war_south(province) and rng.random() < 0.55:
         where = rng.choice(CAMBODIAN_PLACES)
@@ -381,7 +383,7 @@ def death_place(
     own = c.province == province.name
     prov = province_text(rng, c.province)
     r = rng.random()
-    if r < 0.33:
+    if r < levels[0]:
         level = "commune"
         options = [
             f"{c.full}, {c.district_full}, {prov}",
@@ -390,12 +392,12 @@ def death_place(
         ]
         if own:
             options.append(f"{c.full}, {c.district_full}")
-    elif r < 0.55:
+    elif r < levels[1]:
         level = "district"
         options = [f"{c.district_full}, {prov}", f"{c.district}, {c.province}"]
         if own:
             options.append(c.district_full)
-    elif r < 0.80:
+    elif r < levels[2]:
         level, options = "province", [prov]
     else:
         level, options = "front", [front_text(rng, c, year)]

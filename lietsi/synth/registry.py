@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lietsi.schema import REGISTRY
 from lietsi.synth import names, places
+from lietsi.synth.config import DEMO, GeneratorConfig
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.martyrs import Martyr
 from lietsi.synth.writers import DirtHook, FileStyle, Sink
@@ -88,7 +89,12 @@ def _hometown(rng: random.Random, m: Martyr, key: str, kinds: list[str]) -> str:
 
 
 def record(
-    rng: random.Random, m: Martyr, system: SourceSystem, dirt: Dirt, southern: bool
+    rng: random.Random,
+    m: Martyr,
+    system: SourceSystem,
+    dirt: Dirt,
+    southern: bool,
+    p_death_place: float = 0.85,
 ) -> tuple[dict[str, object], list[str]]:
     kinds: list[str] = []
     key = system.key
@@ -119,7 +125,7 @@ def record(
         "position": m.position if military and rng.random() < 0.7 else "",
         "unit": (m.unit_abbr if key == "bchqs" or rng.random() < 0.2 else m.unit) if key != "csdlqg" else "",
         "death_date": dirt.date(_death(rng, m, key), kinds),
-        "death_place": m.death_place if rng.random() < 0.85 else "",
+        "death_place": m.death_place if rng.random() < p_death_place else "",
         "father_name": m.core.father_name if rng.random() < 0.6 else "",
         "mother_name": dirt.name(m.core.mother_name, kinds, allow_abbrev=False) if rng.random() < 0.8 else "",
         "grave_status": m.grave_status if rng.random() < 0.95 else "",
@@ -143,6 +149,7 @@ def write_registry(
     seed: int,
     on_dirt: DirtHook,
     on_record: OnRecord,
+    config: GeneratorConfig = DEMO,
 ) -> None:
     """Write every source system's list; report each row's martyr through `on_record`."""
     all_systems = systems(province, office_district)
@@ -164,7 +171,7 @@ def write_registry(
     listed["ldtbxh"] += [m for m in martyrs if rng.random() < 0.02]
     for system in all_systems:
         rows = sorted(listed[system.key], key=_sort_key(system.key))
-        _write_system(inbox, system, rows, rngs[system.key], province, on_dirt, on_record, seed)
+        _write_system(inbox, system, rows, rngs[system.key], province, on_dirt, on_record, seed, config)
 
 
 def _sort_key(key: str) -> Callable[[Martyr], tuple]:
@@ -184,6 +191,7 @@ def _write_system(
     on_dirt: DirtHook,
     on_record: OnRecord,
     seed: int,
+    config: GeneratorConfig,
 ) -> None:
     dirt = Dirt(random.Random(f"{seed}:registry-dirt:{system.key}"))
     parts = max(1, -(-len(listed) // _MAX_ROWS_PER_FILE))
@@ -204,7 +212,7 @@ def _write_system(
             rid = f"QG{n}"
         else:
             rid = f"{system.id_prefix}{i + 1:06d}"
-        row, kinds = record(rng, m, system, dirt, province.southern)
+        row, kinds = record(rng, m, system, dirt, province.southern, config.p_death_place_registry)
         row["record_id"] = rid
         n_row = sink.row(row, kinds)
         on_record("registry", rid, sink.name, n_row, m.uid)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lietsi.schema import HAI_COT
 from lietsi.synth import names, places
+from lietsi.synth.config import DEMO, GeneratorConfig
 from lietsi.synth.dirt import Dirt, partial_date
 from lietsi.synth.martyrs import Martyr, other_province_martyrs
 from lietsi.synth.truth import Truth
@@ -28,9 +29,6 @@ from lietsi.synth.writers import FileStyle, Sink
 # elsewhere were brought home.
 P_IN_REGISTER = 0.85
 P_IN_REGISTER_FROM_ELSEWHERE = 0.05
-OTHER_PER_OWN = 0.6  # other provinces' martyrs per own martyr in the register
-P_INSCRIPTION = 0.32  # of remains with artefacts: something written on one
-P_INSCRIPTION_OF_OTHER = 0.12  # of inscriptions: a comrade's name (soldiers swapped and carried gear)
 _PLAIN_ARTEFACTS = (
     "lược nhôm",
     "cúc áo",
@@ -58,10 +56,10 @@ class Remains:
     abroad: str = ""
 
 
-def _artefacts(rng: random.Random, m: Martyr) -> str:
+def _artefacts(rng: random.Random, m: Martyr, config: GeneratorConfig) -> str:
     items = rng.sample(_PLAIN_ARTEFACTS, rng.randint(1, 3))
-    if rng.random() < P_INSCRIPTION:
-        if rng.random() < P_INSCRIPTION_OF_OTHER:
+    if rng.random() < config.p_inscription:
+        if rng.random() < config.p_inscription_of_other:
             label = names.given_name(names.full_name(rng, "Nam"))
         else:
             label = rng.choice(
@@ -91,11 +89,17 @@ def _in_register(rng: random.Random, m: Martyr, province: places.Province) -> bo
 
 
 def write_remains(
-    inbox: Path, martyrs: list[Martyr], province: places.Province, seed: int, truth: Truth
+    inbox: Path,
+    martyrs: list[Martyr],
+    province: places.Province,
+    seed: int,
+    truth: Truth,
+    config: GeneratorConfig = DEMO,
 ) -> tuple[list[Remains], list[Martyr]]:
     rng = random.Random(f"{seed}:remains")
     own = [m for m in martyrs if m.grave_status == "Chưa xác định" and _in_register(rng, m, province)]
-    others = other_province_martyrs(seed, province, max(1, round(len(own) * OTHER_PER_OWN)), len(martyrs))
+    count = max(1, round(len(own) * config.other_per_own))
+    others = other_province_martyrs(seed, province, count, len(martyrs), config)
     pool = own + others
     rng.shuffle(pool)
     dirt = Dirt(rng)
@@ -134,8 +138,8 @@ def write_remains(
             la, lo = places.point_in(rng, where)
             lat, lon = f"{la:.6f}", f"{lo:.6f}"
         artefacts = ""
-        if rng.random() < 0.4:
-            artefacts = _artefacts(rng, m)
+        if rng.random() < config.p_artefacts:
+            artefacts = _artefacts(rng, m, config)
         est_sex = (
             ""
             if rng.random() < 0.3

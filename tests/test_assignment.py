@@ -1,0 +1,85 @@
+"""The per-pair decision rule of `lietsi.assignment` on hand-made cases (issue 14, item 1)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from lietsi.assignment import Thresholds, assign, expected_false_share
+
+
+def _scored(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema=["remains_id", "martyr_id", "posterior", "posterior_bound", "verdict", "excluding_references"],
+        orient="row",
+    )
+
+
+def _by_remains(scored: pl.DataFrame, t: Thresholds | None = None) -> dict[str, dict]:
+    return {r["remains_id"]: r for r in assign(scored, t).iter_rows(named=True)}
+
+
+def test_a_pair_at_095_is_not_proposed_and_one_at_0995_without_competitor_is() -> None:
+    ids = _by_remains(
+        _scored(
+            [
+                ("r1", "m1", 0.95, 0.95, "cannot_exclude", None),
+                ("r2", "m2", 0.999, 0.995, "cannot_exclude", None),
+            ]
+        )
+    )
+    assert ids["r1"]["status"] == "needs_review"
+    assert "95% upper bound, below 0.99" in ids["r1"]["reasons"]
+    assert ids["r2"]["status"] == "proposed" and ids["r2"]["reasons"] is None
+    assert ids["r2"]["review_rank"] is None and ids["r1"]["review_rank"] == 1
+
+
+def test_the_rule_reads_the_posterior_at_the_95_percent_bound() -> None:
+    # Best estimate 0.999 but 0.98 with the frequency at its bound: not proposed.
+    ids = _by_remains(_scored([("r1", "m1", 0.999, 0.98, "cannot_exclude", None)]))
+    assert ids["r1"]["status"] == "needs_review"
+    assert "0.9800 with the haplotype frequency at its 95% upper bound" in ids["r1"]["reasons"]
+    # The threshold is a setting.
+    pair = _scored([("r1", "m1", 0.999, 0.98, "cannot_exclude", None)])
+    ids = _by_remains(pair, Thresholds(proposed=0.975))
+    assert ids["r1"]["status"] == "proposed"
+
+
+def test_the_run_does_not_gate_a_pair() -> None:
+    """Many proposals near the threshold do not push a well-supported pair out (no run-level
+    error budget); the run's expected error is reported instead."""
+    rows = [(f"r{i}", f"m{i}", 0.991, 0.991, "cannot_exclude", None) for i in range(10)]
+    ids = assign(_scored(rows))
+    assert set(ids["status"]) == {"proposed"}
+    assert expected_false_share(ids) == pytest.approx(0.009)
+    assert expected_false_share(ids.clear()) == 0.0
+
+
+def test_an_excluding_reference_or_a_competitor_sends_a_strong_pair_to_review() -> None:
+    ids = _by_remains(
+        _scored(
+            [
+                # another reference of m1 excludes the remains
+                ("r1", "m1", 0.999, 0.995, "cannot_exclude", "TN-2"),
+                # another remains claims m2 above the review threshold
+                ("r2", "m2", 0.999, 0.995, "cannot_exclude", None),
+                ("r3", "m2", 0.10, 0.08, "cannot_exclude", None),
+                # the remains also fits another martyr above the review threshold
+                ("r4", "m4", 0.999, 0.995, "cannot_exclude", None),
+                ("r4", "m5", 0.06, 0.05, "cannot_exclude", None),
+                # inconclusive DNA is never proposed
+                ("r6", "m6", 0.999, 0.995, "inconclusive", None),
+            ]
+        )
+    )
+    assert "excluded by reference(s) TN-2" in ids["r1"]["reasons"]
+    assert ids["r2"]["status"] == "needs_review" and "martyr also fits remains r3" in ids["r2"]["reasons"]
+    assert ids["r4"]["status"] == "needs_review" and "remains also fits martyr m5" in ids["r4"]["reasons"]
+    assert ids["r6"]["status"] == "needs_review" and "DNA inconclusive" in ids["r6"]["reasons"]
+    assert all(r["status"] == "needs_review" for r in ids.values())
+    # The queue is ranked by posterior, most probable first, each row with its reason.
+    queue = sorted(ids.values(), key=lambda r: r["review_rank"])
+    assert [r["review_rank"] for r in queue] == list(range(1, len(queue) + 1))
+    assert [r["posterior"] for r in queue] == sorted((r["posterior"] for r in queue), reverse=True)
+    assert all(r["reasons"] for r in queue)

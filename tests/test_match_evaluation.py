@@ -1,0 +1,41 @@
+"""Calibration of posteriors against outcomes: the reliability table and the Brier score."""
+
+from __future__ import annotations
+
+import pytest
+
+from lietsi.match_evaluation import reliability
+
+
+def test_reliability_on_a_hand_made_case() -> None:
+    posterior = [0.1, 0.1, 0.1, 0.1, 0.9, 0.9, 0.96, 1.0]
+    correct = [False, False, False, True, True, False, True, True]
+    table, brier = reliability(posterior, correct)
+    rows = {(r["posterior_from"], r["posterior_to"]): r for r in table.to_dicts()}
+    low = rows[(0.05, 0.2)]
+    assert (low["pairs"], low["correct"]) == (4, 1)
+    assert low["expected"] == pytest.approx(0.1)
+    assert low["observed"] == pytest.approx(0.25)
+    assert low["gap"] == pytest.approx(0.15)
+    high = rows[(0.9, 0.95)]
+    assert (high["pairs"], high["expected"], high["observed"]) == (2, pytest.approx(0.9), 0.5)
+    assert high["gap"] == pytest.approx(-0.4)
+    # 1.0 lands in the last bin, which is closed on the right.
+    assert rows[(0.99, 1.0)]["pairs"] == 1 and rows[(0.99, 1.0)]["observed"] == 1.0
+    assert rows[(0.95, 0.99)]["pairs"] == 1
+    empty = rows[(0.0, 0.05)]
+    assert empty["pairs"] == 0 and empty["expected"] is None and empty["gap"] is None
+    assert table["pairs"].sum() == len(posterior)
+    # (3·0.1² + 0.9²) + (0.1² + 0.9²) + 0.04² + 0² over 8 pairs.
+    assert brier == pytest.approx((3 * 0.01 + 0.81 + 0.01 + 0.81 + 0.0016) / 8)
+
+
+def test_a_perfect_forecaster_scores_zero_and_bad_input_is_refused() -> None:
+    table, brier = reliability([0.0, 1.0, 1.0], [False, True, True])
+    assert brier == 0.0
+    assert table.filter(table["pairs"] > 0)["gap"].to_list() == [0.0, 0.0]
+    assert reliability([], [])[1] is None
+    with pytest.raises(ValueError, match="outside"):
+        reliability([1.2], [True])
+    with pytest.raises(ValueError, match="outcomes"):
+        reliability([0.5], [])
