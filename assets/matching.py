@@ -239,8 +239,10 @@ def _write_pages(
     rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
     refp = {r["relative_id"]: r for r in reference_profiles.iter_rows(named=True)}
     pages: dict[str, str] = {}
-    # Council decisions carry no DNA comparison of this run: the decision is their evidence.
-    for rec in result.identifications.filter(pl.col("status").is_in(PIPELINE_STATUSES)).iter_rows(named=True):
+    # Council decisions carry no DNA comparison of this run: the decision is their evidence, listed
+    # in marts.council_decisions; the pages show the pipeline's own proposals and reviews.
+    pipeline_rows = result.identifications.filter(pl.col("status").is_in(PIPELINE_STATUSES))
+    for rec in pipeline_rows.iter_rows(named=True):
         reference = json.loads(rec["evidence"])["dna"]["reference"]
         page = identification_page(
             rec,
@@ -260,7 +262,7 @@ def _write_pages(
     (folder / "index.html").write_text(
         summary_page(
             province,
-            result.identifications,
+            pipeline_rows,
             result.remains_outcomes,
             result.martyr_outcomes,
             result.p_outside,

@@ -193,7 +193,9 @@ def read_decisions(
                 "lifted_reason": lifted_reason,
             }
         )
-    decisions = pl.DataFrame(records, schema=DECISION_SCHEMA).sort("remains_id", "martyr_id", "decision_date")
+    decisions = pl.DataFrame(records, schema=DECISION_SCHEMA).sort(
+        "remains_id", "martyr_id", "decision_date", "file", "row_number"
+    )
     council = council_from_decisions(decisions)
     quarantined = pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA).sort("file", "row_number")
     return Council(council.decisions, council.confirmed, council.rejected, quarantined)
