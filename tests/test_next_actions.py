@@ -6,7 +6,14 @@ import json
 
 import polars as pl
 
-from lietsi.next_actions import ActionSettings, district_file, district_pages, next_actions
+from lietsi.next_actions import (
+    ActionSettings,
+    district_file,
+    district_pages,
+    failed_samples,
+    next_actions,
+    subject_districts,
+)
 
 CR = "16024-16569,1-576"
 HV1 = "16024-16365"
@@ -135,3 +142,42 @@ def test_district_pages_escape_input_text_and_use_safe_file_names() -> None:
     assert "&lt;b&gt;Gò Quao&lt;/b&gt;" in pages[name] and "<b>Gò Quao</b>" not in pages[name]
     assert "Kiên &lt;Giang&gt;" in pages["index.html"]
     assert "R91" in pages[name]
+
+
+def test_failed_samples_and_districts() -> None:
+    results = pl.DataFrame({"sample_id": ["S1", "S2", "S3", "S4"]})
+    samples = pl.DataFrame(
+        {
+            "sample_id": ["S1", "S2", "S3", "S4"],
+            "sample_kind": ["Hài cốt", "Thân nhân", "Hài cốt", "Thân nhân"],
+            "remains_id": ["HC1", None, "HC2", None],
+            "citizen_id_hash": [None, "h1", None, "h2"],
+        }
+    )
+    profiles = pl.DataFrame({"sample_id": ["S3"]})  # S3 gave a usable profile
+    relatives = pl.DataFrame({"relative_id": ["R1", "R2"], "citizen_id_hash": ["h1", "h2"]})
+    maternal = pl.DataFrame(
+        {"martyr_id": ["M1", "M2"], "relative_id": ["R1", "R2"], "shares_mtdna": [True, False]}
+    )
+    failed = failed_samples(results, samples, profiles, relatives, maternal)
+    assert failed.rows() == [("S2", "relative", "M1"), ("S1", "remains", "HC1")]
+    martyrs = pl.DataFrame({"martyr_id": ["M1", "M2"], "hometown_district": ["Châu Thành", None]})
+    candidates = _candidates(
+        [("HC1", "M1", "L1", "cannot_exclude", 0.4, CR), ("HC1", "M2", "L2", "inconclusive", 0.5, CR)]
+    )
+    remains = pl.DataFrame(
+        {"remains_id": ["HC1", "HC2"], "recovery_place": ["x", "xã Mỹ Đức, huyện Hà Tiên"]}
+    )
+    districts = subject_districts(martyrs, candidates, remains, "Kiên Giang")
+    assert districts[("martyr", "M1")] == "Châu Thành" and ("martyr", "M2") not in districts
+    # HC1's most probable candidate (M2) has no district and its recovery place names none
+    assert ("remains", "HC1") not in districts
+    assert districts[("remains", "HC2")] == "Hà Tiên"
+
+
+def test_an_empty_province_has_no_actions() -> None:
+    empty = next_actions(
+        _outcomes([], []), _candidates([]), NO_IDS, _worklist([]), set(), NO_FAILED, {}, {}, ActionSettings()
+    )
+    assert empty.is_empty() and "rank" in empty.columns
+    assert list(district_pages(empty, None)) == ["index.html"]
