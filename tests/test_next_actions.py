@@ -181,3 +181,39 @@ def test_an_empty_province_has_no_actions() -> None:
     )
     assert empty.is_empty() and "rank" in empty.columns
     assert list(district_pages(empty, None)) == ["index.html"]
+
+
+def test_the_simulated_follow_up_samples_the_named_relatives(tmp_path) -> None:
+    from datetime import date
+
+    from lietsi.synth.follow_up import follow_up_rows
+
+    actions = pl.DataFrame(
+        {
+            "rank": [2, 1, None],
+            "action": ["sample_relative", "ask_consent_and_sample", "none"],
+            "target": ["R1", "R2", None],
+        }
+    )
+    links = pl.DataFrame(
+        {"relative_id": ["R1", "R2"], "source": ["phieu_02"] * 2, "file": ["f.csv"] * 2, "row_number": [3, 4]}
+    )
+    pl.DataFrame(
+        {
+            "source": ["phieu_02"] * 2,
+            "file": ["f.csv"] * 2,
+            "row_number": ["3", "4"],
+            "person_uid": ["P1", "P2"],
+        }
+    ).write_csv(tmp_path / "relative_records.csv")
+    pl.DataFrame(
+        {
+            "person_uid": ["P1", "P2"],
+            "citizen_id": ["079012345678", "079012345679"],
+            "haplotype": ["73G", "263G"],
+        }
+    ).write_csv(tmp_path / "persons.csv")
+    log, results = follow_up_rows(actions, links, tmp_path, 10, date(2026, 3, 1))
+    # only the consenting relative's action is applied, with the true haplotype of that person
+    assert [r["Số CCCD"] for r in log] == ["079012345678"]
+    assert [(r["Mã mẫu"], r["Haplotype"], r["Chất lượng"]) for r in results] == [("MTN-FU0001", "73G", "Đạt")]

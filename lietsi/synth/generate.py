@@ -12,6 +12,7 @@ from lietsi.schema import SOURCES, XAC_NHAN
 from lietsi.synth import places
 from lietsi.synth.config import CONFIGS, DEMO, GeneratorConfig, config
 from lietsi.synth.council import write_council
+from lietsi.synth.follow_up import write_follow_up
 from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
 from lietsi.synth.lab import write_lab
@@ -179,7 +180,20 @@ def main(argv: list[str] | None = None) -> None:
         default=0.5,
         help="with --council-from: share of right proposals confirmed",
     )
+    parser.add_argument(
+        "--follow-up-from",
+        type=Path,
+        default=None,
+        metavar="WAREHOUSE",
+        help="instead of a province: sample the relatives of the top --top `sample_relative` actions of "
+        "marts.next_actions in WAREHOUSE (new files in <out>/inbox/mau_adn and ket_qua_adn)",
+    )
+    parser.add_argument("--top", type=int, default=40, help="with --follow-up-from: actions applied")
     args = parser.parse_args(argv)
+    if args.follow_up_from is not None:
+        n = write_follow_up(args.out, args.follow_up_from, args.top)
+        print(f"follow-up of {args.follow_up_from}: {n} relatives sampled → {args.out}/inbox")
+        return
     if args.council_from is not None:
         path = write_council(args.out, args.council_from, args.seed, args.confirm_share)
         print(f"council decisions on {args.council_from} → {path}")
