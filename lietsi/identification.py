@@ -889,7 +889,7 @@ def score_candidates(
     `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
     references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
     `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
-    whose truth is known (docs/matching.md §5)."""
+    whose truth is known (docs/matching.md §9)."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
