@@ -99,6 +99,7 @@ def next_actions_asset(
         subject_districts(martyrs, candidates, hai_cot, province),
         ranges,
         config.settings(),
+        frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
     )
     folder = settings.out / PAGES
     folder.mkdir(parents=True, exist_ok=True)

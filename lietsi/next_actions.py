@@ -198,15 +198,18 @@ def _sample_action(martyr_id: str, donors: pl.DataFrame, gain: float, s: ActionS
         return None
     best = donors.row(0, named=True)
     ask = best["role"] == "ask_consent"
-    return Action(
-        "ask_consent_and_sample" if ask else "sample_relative",
-        best["relative_id"],
-        gain,
-        s.costs.sample_vnd,
+    why = (
         ("ask for consent, then sample " if ask else "sample ")
         + f"maternal relative {best['relative_id']} ({best['kin_path'] or best['relationship_text']}) "
-        f"of line {best['maternal_line_id']}: martyr {martyr_id} has no usable reference",
+        f"of line {best['maternal_line_id']}: martyr {martyr_id} has no usable reference"
     )
+    if best["_unlinkable"]:
+        why += (
+            "; the forms hold no valid citizen id for this relative: correct it on form 02, or the "
+            "sample (logged by citizen id) cannot be linked to the line"
+        )
+    return Action("ask_consent_and_sample" if ask else "sample_relative", best["relative_id"], gain,
+                  s.costs.sample_vnd, why)  # fmt: skip
 
 
 def next_actions(
@@ -219,6 +222,7 @@ def next_actions(
     districts: dict[tuple[str, str], str],
     remains_ranges: dict[str, str],
     settings: ActionSettings | None = None,
+    unlinkable_relatives: frozenset[str] = frozenset(),
 ) -> pl.DataFrame:
     """`marts.next_actions`: one row per unresolved remains and per missing martyr without a usable
     reference, with its best action, ranked by expected identifications per million đồng.
@@ -227,7 +231,9 @@ def next_actions(
     marts.match_candidates; worklist: marts.sampling_worklist; sampled_relatives: relatives with a
     usable profile; failed_samples: sample_id, kind (`remains`/`relative`), subject (remains_id,
     or martyr_id the relative shares mtDNA with); districts: (kind, id) → district;
-    remains_ranges: remains_id → the range its profile read.
+    remains_ranges: remains_id → the range its profile read. unlinkable_relatives: relatives with no
+    valid citizen id on the forms (a sample is logged by citizen id): another donor of the line is
+    preferred, and the action says to correct the id first.
     """
     s = settings or ActionSettings()
     rates = province_rates(outcomes, candidates, identifications, s)
@@ -248,9 +254,10 @@ def next_actions(
         .with_columns(
             pl.col("martyr_ids").cast(pl.String).str.split(","),
             _role=pl.col("role").replace_strict(ROLE_ORDER),
+            _unlinkable=pl.col("relative_id").is_in(list(unlinkable_relatives)),
         )
         .explode("martyr_ids")
-        .sort("_role", "priority_rank", "relative_id")
+        .sort("_unlinkable", "_role", "priority_rank", "relative_id")
     )
     donors_of = {k[0]: g for k, g in donors.group_by("martyr_ids", maintain_order=True)}
     empty_donors = donors.clear()

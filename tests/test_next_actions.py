@@ -123,6 +123,19 @@ def test_a_martyr_without_reference_gets_his_first_unsampled_relative() -> None:
     row = actions.filter(pl.col("subject_id") == "M9").row(0, named=True)
     assert (row["action"], row["target"]) == ("sample_relative", "R92")
     assert row["cost_vnd"] == 5_000_000
+    # R92 has no valid citizen id on the forms: his sample could not be linked, so the line's
+    # other donor (still to be asked) comes first, and R92's action says to correct the id.
+    more = pl.concat(
+        [worklist, _worklist([("X", 3, "L9", "ask_consent", "M9", "M9,M10", "R93", "dì", "aunt")])]
+    )
+    districts = {}
+    preferred = next_actions(outcomes, candidates, NO_IDS, more, {"R91"}, NO_FAILED, districts, {"HC1": CR},
+                             unlinkable_relatives=frozenset({"R92"}))  # fmt: skip
+    row = preferred.filter(pl.col("subject_id") == "M9").row(0, named=True)
+    assert (row["action"], row["target"]) == ("ask_consent_and_sample", "R93")
+    alone = next_actions(outcomes, candidates, NO_IDS, worklist, {"R91"}, NO_FAILED, districts, {"HC1": CR},
+                         unlinkable_relatives=frozenset({"R92"}))  # fmt: skip
+    assert "correct it on form 02" in alone.filter(pl.col("subject_id") == "M9")["explanation"][0]
     # A failed sample of a remains is worth re-testing.
     failed = pl.DataFrame({"sample_id": ["S1"], "kind": ["remains"], "subject": ["HC7"]})
     outcomes = pl.concat([outcomes, _outcomes(["HC7"], [])])
