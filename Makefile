@@ -7,11 +7,12 @@ PROVINCE ?= Kiên Giang
 MARTYRS ?= 1826
 SEED ?= 7
 CONFIG ?= demo
+COUNCIL ?= 0
 export INBOX_DIR ?= data/inbox
 export WAREHOUSE_PATH ?= data/warehouse.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo pipeline test bench ui lint clean browser
+.PHONY: install demo council pipeline test bench ui lint clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +29,13 @@ browser:
 demo: $(STAMP)
 	rm -rf data/inbox data/truth
 	$(BIN)/python -m pipelines.synth --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED) --config $(CONFIG) --out data/
+	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
+	@if [ "$(COUNCIL)" = 1 ]; then $(MAKE) --no-print-directory council; fi
+
+# The synthetic identification council answers the run in the warehouse (inbox/xac_nhan/), then
+# the pipeline runs again with its decisions.
+council: $(STAMP)
+	$(BIN)/python -m pipelines.synth --council-from $(WAREHOUSE_PATH) --seed $(SEED) --out data/
 	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
 
 pipeline: $(STAMP)

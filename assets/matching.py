@@ -11,6 +11,7 @@ import polars as pl
 
 from assets._shared import preview, violations_check
 from lietsi.assignment import expected_false_share
+from lietsi.council import council_from_decisions
 from lietsi.evidence import EvidenceSettings
 from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
@@ -26,6 +27,7 @@ IDENTIFICATIONS = dg.AssetKey(["marts", "identifications"])
 OUTCOMES = dg.AssetKey(["marts", "identification_outcomes"])
 EVALUATION = dg.AssetKey(["marts", "matching_evaluation"])
 MIN_PRECISION = 0.99
+PIPELINE_STATUSES = ("proposed", "needs_review")
 
 
 class MatchingConfig(dg.Config):
@@ -81,6 +83,7 @@ def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
         "relative_links": dg.AssetIn(key=["core", "relative_links"]),
         "hai_cot": dg.AssetIn(key=["raw", "hai_cot"]),
         "phieu_02": dg.AssetIn(key=["raw", "phieu_02"]),
+        "council_decisions": dg.AssetIn(key=["marts", "council_decisions"]),
     },
     outs={
         "candidates": dg.AssetOut(
@@ -110,6 +113,7 @@ def identifications_asset(
     relative_links: pl.DataFrame,
     hai_cot: pl.DataFrame,
     phieu_02: pl.DataFrame,
+    council_decisions: pl.DataFrame,
 ):
     match_settings = config.settings()
     remains = _remains_frame(hai_cot)
@@ -129,6 +133,7 @@ def identifications_asset(
         maternal_candidates,
         martyrs,
         match_settings,
+        council=council_from_decisions(council_decisions),
     )
     ids = result.identifications
     pages = _write_pages(
@@ -188,8 +193,10 @@ def identifications_asset(
         ids,
         output_name="identifications",
         metadata={
+            "confirmed": counts.get("confirmed", 0),
             "proposed": counts.get("proposed", 0),
             "needs_review": counts.get("needs_review", 0),
+            "rejected": counts.get("rejected", 0),
             "expected_false_share_of_proposed": expected_false_share(ids),
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
@@ -248,7 +255,9 @@ def _write_pages(
     remains_rows = {r["remains_id"]: r for r in remains.iter_rows(named=True)}
     rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
     refp = {r["relative_id"]: r for r in reference_profiles.iter_rows(named=True)}
-    ids = result.identifications
+    # Council decisions carry no DNA comparison of this run: the decision is their evidence, listed
+    # in marts.council_decisions; the pages show the pipeline's own proposals and reviews.
+    ids = result.identifications.filter(pl.col("status").is_in(PIPELINE_STATUSES))
     pages = {r: safe_name(r) + ".html" for r in ids["remains_id"].to_list()}
     held = dict(ids.select("martyr_id", "remains_id").iter_rows())
     candidates = result.match_candidates

@@ -602,6 +602,7 @@ def estimate(
     strength: float,
     iterations: int = 200,
     tolerance: float = 1e-5,
+    known: list[tuple[tuple[tuple[str, str], float], ...]] | None = None,
 ) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
     """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
 
@@ -611,6 +612,9 @@ def estimate(
     group's share (and `outside`) to its mean posterior. The stated assumptions enter as Dirichlet
     priors worth `strength` remains per table and for the group shares, so what few pairs show
     stays near what was assumed. The denominators stay measured; the ground truth is never used.
+    `known`: the outcome cells of pairs the identification council confirmed; each counts with
+    weight 1 in its tables at every step (its truth is known, not inferred). Confirmed remains
+    have left the pool, so they do not enter the group shares.
     """
     tables = {t: dict(v) for t, v in tables0.items()}
     masses = dict(prior0.masses)
@@ -619,6 +623,9 @@ def estimate(
     while it < iterations:
         it += 1
         counts = {t: dict.fromkeys(v, 0.0) for t, v in tables.items()}
+        for cells in known or []:
+            for (t, o), _ in cells:
+                counts[t][o] += 1.0
         shares = dict.fromkeys(masses, 0.0)
         prior = {g: masses[g] / max(sizes.get(g, 0.0), 1e-9) for g in masses if g != OUTSIDE}
         for r in terms:

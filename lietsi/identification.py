@@ -27,6 +27,7 @@ from functools import lru_cache
 import polars as pl
 
 from lietsi.candidate_search import find_candidates
+from lietsi.council import Council, decision_identifications, no_decisions
 from lietsi.dates import from_columns
 from lietsi.evidence import (
     Candidate,
@@ -887,11 +888,14 @@ def score_candidates(
     default_province: str | None = None,
     profiled: list[str] | None = None,
     not_comparable: dict[str, list[str]] | None = None,
+    known: list[tuple[str, dict]] | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
     `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
-    references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled."""
+    references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
+    `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
+    whose truth is known (docs/matching.md §9)."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
@@ -937,7 +941,14 @@ def score_candidates(
         terms = [
             _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
         ]
-        tables, prior, iterations = estimate(terms, tables, prior, settings.numerator_prior_strength)
+        known_cells = [
+            tuple((f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point) if f.cell)
+            for r, m in known or []
+            if r in features
+        ]
+        tables, prior, iterations = estimate(
+            terms, tables, prior, settings.numerator_prior_strength, known=known_cells
+        )
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     rows = []
@@ -1069,6 +1080,7 @@ def identify(
     settings: MatchSettings | None = None,
     population: pl.DataFrame | None = None,
     independent: Database | None = None,
+    council: Council | None = None,
 ) -> MatchResult:
     """Match every profiled remains against the references of the missing martyrs.
 
@@ -1078,17 +1090,28 @@ def identify(
     reference_profiles: relative_id, range, haplotype, consent. candidates: marts.maternal_candidates.
     martyrs: core.martyrs. population: the profiles the province's frequency database is built from
     (relative_id, range, haplotype, consent; default the reference profiles). independent: a
-    population database independent of the province, when one is configured.
+    population database independent of the province, when one is configured. council: the
+    identification council's decisions in force (`lietsi.council`): confirmed remains and martyrs
+    leave the pools and teach the numerators, rejected pairs are no candidates.
     """
     from lietsi.assignment import Thresholds, assign
 
     settings = settings or MatchSettings()
+    council = council or no_decisions()
     refs, refused = reference_table(reference_profiles, candidates)
     province = home_province(martyrs, remains)
-    missing, pool = build_pool(martyrs, province)
-    rp, discordant = merge_remains_samples(remains_profiles, settings.rules)
+    # Pool statistics (names, places) describe every missing martyr; the confirmed are no hypotheses.
+    missing_all, pool = build_pool(martyrs, province)
+    missing = missing_all.filter(~pl.col("martyr_id").is_in(list(council.confirmed_martyrs)))
+    unconfirmed = remains_profiles.filter(~pl.col("remains_id").is_in(list(council.confirmed_remains)))
+    rp, discordant = merge_remains_samples(unconfirmed, settings.rules)
     database = province_database(reference_profiles if population is None else population, candidates)
-    pairs = dna_pairs(rp, refs, database, settings.rules, independent)
+    pairs = dna_pairs(rp, refs, database, settings.rules, independent).join(
+        council.rejected.select("remains_id", "martyr_id"), on=["remains_id", "martyr_id"], how="anti"
+    )
+    martyr_rows = {m["martyr_id"]: m for m in missing_all.iter_rows(named=True)}
+    known = [(r, martyr_rows[m]) for r, m in council.confirmed.select("remains_id", "martyr_id").iter_rows()
+             if m in martyr_rows]  # fmt: skip
     sampled = set(refs["martyr_id"].to_list())
     scoring = score_candidates(
         pairs,
@@ -1100,17 +1123,24 @@ def identify(
         province,
         rp["remains_id"].to_list(),
         not_comparable_martyrs(rp, refs, settings.rules),
+        known,
     )
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(scored, identifications, p_outside)
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
+    # A rejected pair leaves its remains and martyr as they are otherwise (unresolved, missing).
+    standing = pl.concat(
+        [identifications, decision_identifications(council).filter(pl.col("status") == "confirmed")],
+        how="diagonal_relaxed",
+    )
+    identifications = pl.concat([identifications, decision_identifications(council)], how="diagonal_relaxed")
     return MatchResult(
         match_candidates=scored,
         identifications=identifications,
-        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, identifications, discordant),
-        martyr_outcomes=_martyr_outcomes(missing, refs, identifications),
+        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, standing, discordant),
+        martyr_outcomes=_martyr_outcomes(missing_all, refs, standing),
         refused_references=refused,
         baseline=mtdna_only_baseline(scored),
         p_outside=p_outside,

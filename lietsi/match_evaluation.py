@@ -56,7 +56,8 @@ def evaluate(
     identifiable = truth.filter(pl.col("in_province") & pl.col("true_uid").is_in(list(known_uids))).height
     methods = {
         "proposed": identifications.filter(pl.col("status") == "proposed"),
-        "proposed_or_review": identifications,
+        # The council's confirmed and rejected pairs are its decisions, not the method's.
+        "proposed_or_review": identifications.filter(pl.col("status").is_in(["proposed", "needs_review"])),
         "mtdna_only_baseline": baseline.with_columns(
             status=pl.lit("baseline"), posterior=pl.lit(None, pl.Float64)
         ),

@@ -229,6 +229,23 @@ KET_LUAN_DIA_BAN = Source(
     enums={"conclusion": ("Có thông tin", "Không có thông tin")},
 )
 
+XAC_NHAN = Source(
+    folder="xac_nhan",
+    description="Decisions of the provincial identification council on (remains, martyr) pairs.",
+    fields=(
+        Field("Mã hài cốt", "remains_id", required=True),
+        Field("Mã liệt sĩ", "martyr_id"),
+        Field("Số bằng TQGC", "certificate_no"),
+        Field("Quyết định", "decision", required=True),
+        Field("Ngày quyết định", "decision_date", "date"),
+        Field("Số biên bản", "minutes_ref"),
+        Field("Kết quả giám định lại", "retest_result"),
+        Field("Ghi chú", "note"),
+    ),
+    row_required=("remains_id", "decision"),
+    enums={"decision": ("Xác nhận", "Bác bỏ"), "retest_result": ("Phù hợp", "Không phù hợp")},
+)
+
 SOURCES: dict[str, Source] = {
     s.folder: s
     for s in (
@@ -240,6 +257,7 @@ SOURCES: dict[str, Source] = {
         KET_QUA_ADN,
         PHIEU_HO_GIA_DINH,
         KET_LUAN_DIA_BAN,
+        XAC_NHAN,
     )
 }
 

@@ -8,9 +8,11 @@ import shutil
 import time
 from pathlib import Path
 
-from lietsi.schema import SOURCES
+from lietsi.schema import SOURCES, XAC_NHAN
 from lietsi.synth import places
 from lietsi.synth.config import CONFIGS, DEMO, GeneratorConfig, config
+from lietsi.synth.council import write_council
+from lietsi.synth.follow_up import write_follow_up
 from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
 from lietsi.synth.lab import write_lab
@@ -34,7 +36,8 @@ SOURCE_GROUPS = {
 
 def _expand(sources: set[str] | None) -> set[str]:
     if not sources:
-        return set(SOURCES)
+        # The council's decisions answer a previous run (`--council-from`), not a new province.
+        return set(SOURCES) - {XAC_NHAN.folder}
     out: set[str] = set()
     for s in sources:
         if s in SOURCE_GROUPS:
@@ -163,7 +166,38 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--config", default="demo", choices=sorted(CONFIGS), help="generator configuration (default demo)"
     )
+    parser.add_argument(
+        "--council-from",
+        type=Path,
+        default=None,
+        metavar="WAREHOUSE",
+        help="instead of a province: the identification council's decisions on the run stored in "
+        "WAREHOUSE, judged against <out>/truth, written to <out>/inbox/xac_nhan/",
+    )
+    parser.add_argument(
+        "--confirm-share",
+        type=float,
+        default=0.5,
+        help="with --council-from: share of right proposals confirmed",
+    )
+    parser.add_argument(
+        "--follow-up-from",
+        type=Path,
+        default=None,
+        metavar="WAREHOUSE",
+        help="instead of a province: sample the relatives of the top --top `sample_relative` actions of "
+        "marts.next_actions in WAREHOUSE (new files in <out>/inbox/mau_adn and ket_qua_adn)",
+    )
+    parser.add_argument("--top", type=int, default=40, help="with --follow-up-from: actions applied")
     args = parser.parse_args(argv)
+    if args.follow_up_from is not None:
+        n = write_follow_up(args.out, args.follow_up_from, args.top)
+        print(f"follow-up of {args.follow_up_from}: {n} relatives sampled → {args.out}/inbox")
+        return
+    if args.council_from is not None:
+        path = write_council(args.out, args.council_from, args.seed, args.confirm_share)
+        print(f"council decisions on {args.council_from} → {path}")
+        return
     sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
     start = time.perf_counter()
     generate(args.out, args.province, args.martyrs, args.seed, args.district, sources, config(args.config))

@@ -1,0 +1,232 @@
+"""What to sample or sequence next, on hand-made cases whose best action is known."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from lietsi.next_actions import (
+    ActionSettings,
+    district_file,
+    district_pages,
+    failed_samples,
+    next_actions,
+    subject_districts,
+)
+
+CR = "16024-16569,1-576"
+HV1 = "16024-16365"
+
+
+def _candidates(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "remains_id": pl.String,
+            "martyr_id": pl.String,
+            "line_id": pl.String,
+            "verdict": pl.String,
+            "posterior": pl.Float64,
+            "compared_range": pl.String,
+        },
+        orient="row",
+    )
+
+
+def _outcomes(remains: list[str], martyrs: list[tuple[str, str]]) -> pl.DataFrame:
+    rows = [("remains", r, "unresolved", "2 martyr(s) cannot be excluded") for r in remains]
+    rows += [("martyr", m, o, None) for m, o in martyrs]
+    return pl.DataFrame(rows, schema=["kind", "id", "outcome", "reason"], orient="row")
+
+
+def _worklist(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={"commune": pl.String, "priority_rank": pl.Int32, "maternal_line_id": pl.String,
+                "role": pl.String, "martyr_id": pl.String, "martyr_ids": pl.String, "relative_id": pl.String,
+                "relationship_text": pl.String, "kin_path": pl.String},
+        orient="row",
+    )  # fmt: skip
+
+
+NO_IDS = pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String, "status": pl.String,
+                              "evidence": pl.String})  # fmt: skip
+NO_FAILED = pl.DataFrame(schema={"sample_id": pl.String, "kind": pl.String, "subject": pl.String})
+
+
+def _run(candidates, outcomes, worklist, sampled=frozenset(), failed=NO_FAILED, ranges=None):
+    districts = {("remains", "HC1"): "Châu Thành", ("martyr", "M9"): "<b>Gò Quao</b>"}
+    return next_actions(
+        outcomes, candidates, NO_IDS, worklist, set(sampled), failed, districts,
+        ranges or {"HC1": CR, "HC2": CR}, ActionSettings(),
+    )  # fmt: skip
+
+
+def test_two_lines_sharing_a_haplotype_need_a_mitogenome_not_another_relative() -> None:
+    # HC1's control region matches two unrelated lines, each fully read: a second relative of either
+    # line reads the same haplotype again and separates nothing; a mitogenome can.
+    candidates = _candidates(
+        [("HC1", "MA", "L1", "cannot_exclude", 0.45, CR), ("HC1", "MB", "L2", "cannot_exclude", 0.45, CR)]
+    )
+    worklist = _worklist(
+        [
+            ("X", 1, "L1", "backup", "MA", "MA", "R12", "em gái", "sister"),
+            ("X", 2, "L2", "backup", "MB", "MB", "R22", "mẹ", "mother"),
+        ]
+    )
+    actions = _run(candidates, _outcomes(["HC1"], [("MA", "not_found"), ("MB", "not_found")]), worklist)
+    row = actions.filter(pl.col("subject_id") == "HC1").row(0, named=True)
+    assert row["action"] == "sequence_mitogenome"
+    assert row["target"] == "L1, L2"
+    # no single-line remains to measure on: the stated conversion 0.3
+    assert abs(row["expected_identifications"] - 0.8 * 0.3 * 0.9) < 1e-9
+    assert row["cost_vnd"] == 3 * 15_000_000  # the remains and one reference per line
+    assert not any(a["action"] == "sample_second_relative" for a in json.loads(row["alternatives"]))
+
+
+def test_brothers_on_one_line_have_no_mtdna_action() -> None:
+    candidates = _candidates(
+        [("HC1", "MA", "L1", "cannot_exclude", 0.45, CR), ("HC1", "MB", "L1", "cannot_exclude", 0.45, CR)]
+    )
+    actions = _run(candidates, _outcomes(["HC1"], []), _worklist([]))
+    row = actions.row(0, named=True)
+    assert (row["action"], row["rank"]) == ("none", None)
+    assert "brothers" in row["explanation"]
+
+
+def test_an_inconclusive_or_partial_reference_asks_for_a_second_relative() -> None:
+    candidates = _candidates(
+        [
+            ("HC1", "MA", "L1", "inconclusive", 0.6, CR),
+            ("HC2", "MB", "L2", "cannot_exclude", 0.5, HV1),  # the reference read HV1 only
+        ]
+    )
+    actions = _run(candidates, _outcomes(["HC1", "HC2"], []), _worklist([]))
+    by = {r["subject_id"]: r for r in actions.iter_rows(named=True)}
+    assert by["HC1"]["action"] == by["HC2"]["action"] == "sample_second_relative"
+    # one single-line remains, not identified: the stated 0.3 (worth 5 remains) shrinks to 0.25
+    assert abs(by["HC1"]["expected_identifications"] - 0.25 * 0.6) < 1e-9
+    assert [by["HC1"]["rank"], by["HC2"]["rank"]] == [1, 2]  # the more probable pair first
+
+
+def test_a_martyr_without_reference_gets_his_first_unsampled_relative() -> None:
+    worklist = _worklist(
+        [
+            ("X", 1, "L9", "primary", "M9", "M9,M10", "R91", "mẹ", "mother"),
+            ("X", 2, "L9", "backup", "M9", "M9,M10", "R92", "em gái", "sister"),
+        ]
+    )
+    outcomes = _outcomes(["HC1"], [("M9", "no_reference"), ("M10", "no_reference")])
+    candidates = _candidates([("HC1", "MA", "L1", "cannot_exclude", 0.45, CR)])
+    actions = _run(candidates, outcomes, worklist, sampled={"R91"})  # the mother's sample is in
+    row = actions.filter(pl.col("subject_id") == "M9").row(0, named=True)
+    assert (row["action"], row["target"]) == ("sample_relative", "R92")
+    assert row["cost_vnd"] == 5_000_000
+    # R92 has no valid citizen id on the forms: his sample could not be linked, so the line's
+    # other donor (still to be asked) comes first, and R92's action says to correct the id.
+    more = pl.concat(
+        [worklist, _worklist([("X", 3, "L9", "ask_consent", "M9", "M9,M10", "R93", "dì", "aunt")])]
+    )
+    districts = {}
+    preferred = next_actions(outcomes, candidates, NO_IDS, more, {"R91"}, NO_FAILED, districts, {"HC1": CR},
+                             unlinkable_relatives=frozenset({"R92"}))  # fmt: skip
+    row = preferred.filter(pl.col("subject_id") == "M9").row(0, named=True)
+    assert (row["action"], row["target"]) == ("ask_consent_and_sample", "R93")
+    alone = next_actions(outcomes, candidates, NO_IDS, worklist, {"R91"}, NO_FAILED, districts, {"HC1": CR},
+                         unlinkable_relatives=frozenset({"R92"}))  # fmt: skip
+    assert "correct it on form 02" in alone.filter(pl.col("subject_id") == "M9")["explanation"][0]
+    # A failed sample of a remains is worth re-testing.
+    failed = pl.DataFrame({"sample_id": ["S1"], "kind": ["remains"], "subject": ["HC7"]})
+    outcomes = pl.concat([outcomes, _outcomes(["HC7"], [])])
+    ids = pl.DataFrame(
+        {"remains_id": ["HC1"], "martyr_id": ["MA"], "status": ["proposed"], "evidence": ["{}"]}
+    )
+    again = next_actions(outcomes, candidates, ids, worklist, set(), failed, {}, {"HC1": CR})
+    assert again.filter(pl.col("subject_id") == "HC7")["action"].to_list() == ["retest_sample"]
+
+
+def test_district_pages_escape_input_text_and_use_safe_file_names() -> None:
+    worklist = _worklist([("X", 1, "L9", "primary", "M9", "M9", "R91", "mẹ", "mother")])
+    actions = _run(_candidates([]), _outcomes(["HC1"], [("M9", "no_reference")]), worklist)
+    pages = district_pages(actions, "Kiên <Giang>")
+    name = district_file("<b>Gò Quao</b>")
+    assert name in pages and "/" not in name and "<" not in name
+    assert "&lt;b&gt;Gò Quao&lt;/b&gt;" in pages[name] and "<b>Gò Quao</b>" not in pages[name]
+    assert "Kiên &lt;Giang&gt;" in pages["index.html"]
+    assert "R91" in pages[name]
+
+
+def test_failed_samples_and_districts() -> None:
+    results = pl.DataFrame({"sample_id": ["S1", "S2", "S3", "S4"]})
+    samples = pl.DataFrame(
+        {
+            "sample_id": ["S1", "S2", "S3", "S4"],
+            "sample_kind": ["Hài cốt", "Thân nhân", "Hài cốt", "Thân nhân"],
+            "remains_id": ["HC1", None, "HC2", None],
+            "citizen_id_hash": [None, "h1", None, "h2"],
+        }
+    )
+    profiles = pl.DataFrame({"sample_id": ["S3"]})  # S3 gave a usable profile
+    relatives = pl.DataFrame({"relative_id": ["R1", "R2"], "citizen_id_hash": ["h1", "h2"]})
+    maternal = pl.DataFrame(
+        {"martyr_id": ["M1", "M2"], "relative_id": ["R1", "R2"], "shares_mtdna": [True, False]}
+    )
+    failed = failed_samples(results, samples, profiles, relatives, maternal)
+    assert failed.rows() == [("S2", "relative", "M1"), ("S1", "remains", "HC1")]
+    martyrs = pl.DataFrame({"martyr_id": ["M1", "M2"], "hometown_district": ["Châu Thành", None]})
+    candidates = _candidates(
+        [("HC1", "M1", "L1", "cannot_exclude", 0.4, CR), ("HC1", "M2", "L2", "inconclusive", 0.5, CR)]
+    )
+    remains = pl.DataFrame(
+        {"remains_id": ["HC1", "HC2"], "recovery_place": ["x", "xã Mỹ Đức, huyện Hà Tiên"]}
+    )
+    districts = subject_districts(martyrs, candidates, remains, "Kiên Giang")
+    assert districts[("martyr", "M1")] == "Châu Thành" and ("martyr", "M2") not in districts
+    # HC1's most probable candidate (M2) has no district and its recovery place names none
+    assert ("remains", "HC1") not in districts
+    assert districts[("remains", "HC2")] == "Hà Tiên"
+
+
+def test_an_empty_province_has_no_actions() -> None:
+    empty = next_actions(
+        _outcomes([], []), _candidates([]), NO_IDS, _worklist([]), set(), NO_FAILED, {}, {}, ActionSettings()
+    )
+    assert empty.is_empty() and "rank" in empty.columns
+    assert list(district_pages(empty, None)) == ["index.html"]
+
+
+def test_the_simulated_follow_up_samples_the_named_relatives(tmp_path) -> None:
+    from datetime import date
+
+    from lietsi.synth.follow_up import follow_up_rows
+
+    actions = pl.DataFrame(
+        {
+            "rank": [2, 1, None],
+            "action": ["sample_relative", "ask_consent_and_sample", "none"],
+            "target": ["R1", "R2", None],
+        }
+    )
+    links = pl.DataFrame(
+        {"relative_id": ["R1", "R2"], "source": ["phieu_02"] * 2, "file": ["f.csv"] * 2, "row_number": [3, 4]}
+    )
+    pl.DataFrame(
+        {
+            "source": ["phieu_02"] * 2,
+            "file": ["f.csv"] * 2,
+            "row_number": ["3", "4"],
+            "person_uid": ["P1", "P2"],
+        }
+    ).write_csv(tmp_path / "relative_records.csv")
+    pl.DataFrame(
+        {
+            "person_uid": ["P1", "P2"],
+            "citizen_id": ["079012345678", "079012345679"],
+            "haplotype": ["73G", "263G"],
+        }
+    ).write_csv(tmp_path / "persons.csv")
+    log, results = follow_up_rows(actions, links, tmp_path, 10, date(2026, 3, 1))
+    # only the consenting relative's action is applied, with the true haplotype of that person
+    assert [r["Số CCCD"] for r in log] == ["079012345678"]
+    assert [(r["Mã mẫu"], r["Haplotype"], r["Chất lượng"]) for r in results] == [("MTN-FU0001", "73G", "Đạt")]
