@@ -89,7 +89,7 @@ def test_a_confirmed_pair_leaves_both_pools_and_is_counted(tmp_path: Path) -> No
     con = duckdb.connect()
     con.execute("CREATE SCHEMA marts; CREATE SCHEMA core")
     con.register("ids", after.identifications.select("remains_id", "martyr_id", "status").to_arrow())
-    con.register("m", _martyrs().select("martyr_id", "hometown_district").to_arrow())
+    con.register("m", _martyrs().to_arrow())
     con.execute("CREATE TABLE marts.identifications AS SELECT * FROM ids")
     con.execute("CREATE TABLE core.martyrs AS SELECT * FROM m")
     report = pl.from_arrow(con.execute(sql_text("reports", "progress_identifications")).arrow())
