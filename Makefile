@@ -30,7 +30,7 @@ demo: $(STAMP)
 	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
 
 pipeline: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.instance
 	$(BIN)/python -m pipelines.run
 	$(BIN)/python -m pipelines.summary
 
@@ -43,7 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 ui: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 lint: $(STAMP)

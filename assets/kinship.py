@@ -8,7 +8,7 @@ donors of each (`lietsi.maternal`). The worklist is also written, one CSV and on
 page per commune, to `settings.out_dir/worklists`.
 """
 
-import shutil
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -24,6 +24,7 @@ from lietsi.maternal import (
     safe_filename,
     sampling_worklist,
 )
+from lietsi.readiness import describe, waiting_for
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -97,6 +98,10 @@ def kinship_statements_asset(
     context.add_output_metadata(
         {
             "statements": n,
+            "waiting_for": describe(
+                waiting_for({"phieu_01": phieu_01.height, "phieu_02": phieu_02.height}, "kinship")
+            )
+            or "nothing",
             "parsed_share": float(out["parsed"].mean() or 0.0),
             "decided_share": float(out["shares_mtdna"].is_not_null().mean() or 0.0),
             "sharing": int(out["shares_mtdna"].sum() or 0),
@@ -204,7 +209,8 @@ def sampling_worklist_asset(
         (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample"),
     )
     result = sampling_worklist(candidates, rel, mar)
-    written = _write_sheets(settings, result, martyrs, relatives)
+    folder = settings.run_out(context.run_id) / "worklists"
+    written = _write_sheets(folder, result, martyrs, relatives)
     lines, worklist = result.lines, result.worklist
     by_status = dict(lines.group_by("status").len().iter_rows())
     yield dg.Output(
@@ -228,19 +234,14 @@ def sampling_worklist_asset(
             "rows": worklist.height,
             **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
-            "worklists_dir": dg.MetadataValue.path(str(settings.out / "worklists")),
+            "worklists_dir": dg.MetadataValue.path(str(folder)),
             "preview": preview(worklist.drop("martyr_ids")),
         },
     )
 
 
-def _write_sheets(
-    settings: SettingsResource, result, martyrs: pl.DataFrame, relatives: pl.DataFrame
-) -> list[str]:
-    folder = settings.out / "worklists"
-    # Communes that no longer have work must not keep yesterday's sheet.
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+def _write_sheets(folder: Path, result, martyrs: pl.DataFrame, relatives: pl.DataFrame) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
     martyr_names = dict(martyrs.select("martyr_id", "full_name").iter_rows())
     relative_names = dict(relatives.select("relative_id", "full_name").iter_rows())
     sheets = commune_sheets(result.worklist, result.lines, martyr_names, relative_names)
@@ -304,7 +305,9 @@ def kinship_evaluation(
     "stranger's sample exclude or identify a martyr, so it stops the matching stage.",
 )
 def shares_mtdna_check(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    parsed = warehouse.query("SELECT avg(parsed::INT) AS p FROM core.kinship_statements")["p"][0] or 0.0
+    parsed = warehouse.query("SELECT avg(parsed::INT) AS p FROM core.kinship_statements")["p"][0]
+    if parsed is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no kinship statement yet"})
     metrics = _evaluation(settings, warehouse, worklist=False)
     if metrics is None:
         return dg.AssetCheckResult(
@@ -329,12 +332,11 @@ def shares_mtdna_check(settings: SettingsResource, warehouse: WarehouseResource)
     "review but nothing wrong downstream, so it warns.",
 )
 def worklist_coverage_check(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    decided = (
-        warehouse.query("SELECT avg((shares_mtdna IS NOT NULL)::INT) AS d FROM core.kinship_statements")["d"][
-            0
-        ]
-        or 0.0
-    )
+    decided = warehouse.query(
+        "SELECT avg((shares_mtdna IS NOT NULL)::INT) AS d FROM core.kinship_statements"
+    )["d"][0]
+    if decided is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no kinship statement yet"})
     no_donor = warehouse.query("SELECT count(*) AS n FROM marts.maternal_lines WHERE status = 'no_donor'")[
         "n"
     ][0]

@@ -5,6 +5,7 @@ docs/matching.md.
 """
 
 import json
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -15,6 +16,7 @@ from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, 
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import identification_page, summary_page
 from lietsi.matching import ComparisonRules
+from lietsi.readiness import describe, waiting_for
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "matching"
@@ -132,12 +134,18 @@ def identifications_asset(
         match_settings,
     )
     ids = result.identifications
+    # Lab results reach this stage as profiles.
+    rows = {"hai_cot": hai_cot.height, "ket_qua_adn": profiles.height, "phieu_02": phieu_02.height}
+    waiting = describe(waiting_for(rows, "matching"))
+    if waiting:
+        context.log.info(f"waiting for inputs:\n{waiting}")
+    pages_dir = settings.run_out(context.run_id) / "identifications"
     pages = _write_pages(
-        settings, result, martyrs, remains, remains_profiles, reference_profiles, match_settings
+        pages_dir, result, martyrs, remains, remains_profiles, reference_profiles, match_settings
     )
     status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
     counts = dict(status.iter_rows()) if ids.height else {}
-    context.log.info(f"{ids.height} identifications: {counts}; pages in {settings.out / 'identifications'}")
+    context.log.info(f"{ids.height} identifications: {counts}; pages in {pages_dir}")
     yield dg.Output(
         result.match_candidates,
         output_name="candidates",
@@ -180,10 +188,11 @@ def identifications_asset(
         output_name="identifications",
         metadata={
             "proposed": counts.get("proposed", 0),
+            "waiting_for": waiting or "nothing",
             "needs_review": counts.get("needs_review", 0),
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
-            "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
+            "summary_page": dg.MetadataValue.path(str(pages_dir / "index.html")),
             "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
         },
     )
@@ -215,7 +224,7 @@ def identifications_asset(
 
 
 def _write_pages(
-    settings: SettingsResource,
+    folder: Path,
     result,
     martyrs: pl.DataFrame,
     remains: pl.DataFrame,
@@ -223,10 +232,7 @@ def _write_pages(
     reference_profiles: pl.DataFrame,
     match_settings: MatchSettings,
 ) -> dict[str, str]:
-    folder = settings.out / "identifications"
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.html"):
-        old.unlink()
     martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
     remains_rows = {r["remains_id"]: r for r in remains.iter_rows(named=True)}
     rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
@@ -284,7 +290,16 @@ def matching_evaluation(
 ) -> dg.Output[pl.DataFrame]:
     truth_dir = settings.truth
     if truth_dir is None or not (truth_dir / "remains.csv").is_file():
-        empty = pl.DataFrame(schema={"method": pl.String, "proposals": pl.Int64, "precision": pl.Float64})
+        empty = pl.DataFrame(
+            schema={
+                "method": pl.String,
+                "proposals": pl.Int64,
+                "correct": pl.Int64,
+                "precision": pl.Float64,
+                "recall": pl.Float64,
+                "out_of_province": pl.Int64,
+            }
+        )
         return dg.Output(empty, metadata={"truth": "no truth"})
     truth_remains = pl.read_csv(truth_dir / "remains.csv", infer_schema=False)
     truth_records = pl.read_csv(truth_dir / "martyr_records.csv", infer_schema=False)

@@ -124,7 +124,7 @@ def progress_report(
             _store(con, table, frame)
         province = _province(con)
     page = render_report(province, progress, costs, totals, unavailable, datetime.now())
-    path = write_atomic(settings.out / REPORT_FILE, page.encode("utf-8"))
+    path = write_atomic(settings.run_out(context.run_id) / REPORT_FILE, page.encode("utf-8"))
     for what, reason in unavailable.items():
         context.log.info(f"not yet available: {what} ({reason})")
     for table, frame in stored.items():
@@ -161,7 +161,7 @@ _EXPORT_SPECS = _specs(
 @dg.multi_asset(specs=_EXPORT_SPECS, retry_policy=IO_RETRY_POLICY)
 def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource):
     """Write the identification and donor-profile exports, each file atomically."""
-    folder = settings.out / EXPORT_DIR
+    folder = settings.run_out(context.run_id) / EXPORT_DIR
     removed = remove_stale_temporaries(folder)
     written: dict[str, int] = {}
     waiting: dict[str, str] = {}

@@ -18,6 +18,7 @@ import polars as pl
 from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.readiness import describe, waiting_for
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,
@@ -118,6 +119,16 @@ def search_map(
         output_name="villages",
         metadata={
             "villages": villages.height,
+            "waiting_for": describe(
+                waiting_for(
+                    {
+                        "ket_luan_dia_ban": ket_luan_dia_ban.height,
+                        "phieu_ho_gia_dinh": phieu_ho_gia_dinh.height,
+                    },
+                    "search_map",
+                )
+            )
+            or "nothing",
             "below_target": int(villages["below_target"].sum()),
             "without_conclusion": int(villages["no_conclusion"].sum()),
             "district_coverage": dg.MetadataValue.md(
@@ -228,7 +239,8 @@ def search_map_files(
     leads: pl.DataFrame,
     communes: pl.DataFrame,
 ) -> pl.DataFrame:
-    root = settings.out / "maps"
+    out = settings.run_out(context.run_id)
+    root = out / "maps"
     files: list[dict] = []
 
     def written(kind: str, district: str | None, commune: str | None, path: Path, count: int) -> None:
@@ -238,7 +250,7 @@ def search_map_files(
                 "kind": kind,
                 "district": district,
                 "commune": commune,
-                "path": path.relative_to(settings.out).as_posix(),
+                "path": path.relative_to(out).as_posix(),
                 "features": count,
             }
         )

@@ -1287,6 +1287,24 @@ def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
     return {c: uf.find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in uf}
 
 
+# `core.relatives`, also when there is no form row yet.
+RELATIVES_SCHEMA: dict[str, pl.DataType] = {
+    "relative_id": pl.String,
+    "full_name": pl.String,
+    "birth_year": pl.Int32,
+    "citizen_id_hash": pl.String,
+    "sex": pl.String,
+    "address_commune": pl.String,
+    "address_district": pl.String,
+    "address_province": pl.String,
+    "health": pl.String,
+    "consent": pl.String,
+    "phone_hash": pl.String,
+    "sources": pl.List(pl.String),
+    "n_records": pl.UInt32,
+}
+
+
 def link_relatives(
     records: pl.DataFrame,
     default_province: str | None = None,
@@ -1305,14 +1323,7 @@ def link_relatives(
         links = records.select("source", "source_record_id", "file", "row_number").with_columns(
             pl.lit(None, pl.String).alias("relative_id")
         )
-        return links, pl.DataFrame(
-            schema={
-                "relative_id": pl.String,
-                "full_name": pl.String,
-                "birth_year": pl.Int32,
-                "citizen_id_hash": pl.String,
-            }
-        )
+        return links, pl.DataFrame(schema=RELATIVES_SCHEMA)
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     names = name_frame(frame["name_text"], frame["sex"]).select(
         "name_full", "key_toneless", "key_variant", "given_variant"
@@ -1499,7 +1510,7 @@ def link_relatives(
         )
         .sort("relative_id")
     )
-    return links, relatives
+    return links, relatives.cast(RELATIVES_SCHEMA)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 | `LIETSI_HASH_KEY` | a development key | HMAC key for citizen ids and phones |
 | `LIETSI_ENV` | `development` | `production` refuses to start without `LIETSI_HASH_KEY` |
 | `TRUTH_DIR` | unset (`make demo`: `data/truth`) | synthetic ground truth, for evaluation assets only |
-| `OUT_DIR` | `data/out` | HTML reports, maps, worklists and exports |
+| `OUT_DIR` | `data/out` | pages, maps, worklists, exports: `runs/<run_id>/`, `latest` |
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import TypeVar
 import dagster as dg
 import duckdb
 import polars as pl
+
+from resources.outputs import run_folder
 
 T = TypeVar("T")
 DEV_HASH_KEY = "lietsi-development-key-not-for-real-data"
@@ -117,11 +119,9 @@ class SettingsResource(dg.ConfigurableResource):
         path = Path(self.truth_dir)
         return path if path.is_dir() else None
 
-    @property
-    def out(self) -> Path:
-        path = Path(self.out_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def run_out(self, run_id: str) -> Path:
+        """This run's page folder, `OUT_DIR/runs/<run_id>/` (resources.outputs): every writer uses it."""
+        return run_folder(Path(self.out_dir), run_id)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
