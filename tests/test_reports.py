@@ -71,7 +71,7 @@ def test_district_progress_adds_up_to_the_province(province):
 
 def test_the_report_renders_in_headless_chromium(province):
     require_chromium()
-    page = province.out / REPORT_FILE
+    page = province.pages / REPORT_FILE
     dom = render(page)
     assert "Kiên Giang" in dom
     districts = province.warehouse.query("SELECT district FROM reports.district_progress")["district"]
@@ -101,7 +101,7 @@ def test_a_report_without_marts_says_not_yet_available():
 
 
 def test_exports_link_identifications_and_profiles_by_citizen_id_hash(province):
-    folder = province.out / EXPORT_DIR
+    folder = province.pages / EXPORT_DIR
     document = json.loads((folder / "identifications.json").read_text(encoding="utf-8"))
     assert document["format"] == "lietsi.identifications" and document["records"] == len(document["data"])
     identifications = province.warehouse.query("SELECT count(*) AS n FROM marts.identifications").item()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from lietsi.schema import SOURCES
 from lietsi.synth import places
+from lietsi.synth.drops import write_drops
 from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
 from lietsi.synth.lab import write_lab
@@ -156,6 +157,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="comma-separated folders or groups (registry, forms, remains, lab, search_map)",
     )
+    parser.add_argument(
+        "--drops",
+        type=int,
+        default=0,
+        help="also split the inbox into <out>/drops/01, 02 …: the registry, then forms by district "
+        "over N drops, then lab results over N drops (lietsi/synth/drops.py)",
+    )
     args = parser.parse_args(argv)
     sources = {s.strip() for s in args.sources.split(",") if s.strip()} if args.sources else None
     start = time.perf_counter()
@@ -164,3 +172,6 @@ def main(argv: list[str] | None = None) -> None:
         f"synthetic {args.province}: {args.martyrs} martyrs, seed {args.seed} → {args.out}/inbox, "
         f"{args.out}/truth ({time.perf_counter() - start:.1f} s)"
     )
+    if args.drops:
+        folders = write_drops(args.out, form_drops=args.drops, lab_drops=args.drops)
+        print(f"{len(folders)} drops → {args.out}/drops/ (copy one at a time into the inbox)")
