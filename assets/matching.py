@@ -118,6 +118,12 @@ def identifications_asset(
     remains_profiles = profiles.filter(
         (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
     ).select("remains_id", "range", "haplotype")
+    # A profile of remains the register does not list yet (its file has not arrived) waits for it:
+    # the prior and the non-genetic evidence come from the register row.
+    unregistered = remains_profiles.join(remains, on="remains_id", how="anti")
+    if unregistered.height:
+        context.log.info(f"{unregistered.height} remains profiles wait for their row in the remains register")
+        remains_profiles = remains_profiles.join(remains.select("remains_id"), on="remains_id", how="semi")
     consent = relative_consent(phieu_02, relative_links)
     reference_profiles = (
         profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
@@ -189,6 +195,7 @@ def identifications_asset(
         metadata={
             "proposed": counts.get("proposed", 0),
             "waiting_for": waiting or "nothing",
+            "remains_profiles_not_in_register": unregistered.height,
             "needs_review": counts.get("needs_review", 0),
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),

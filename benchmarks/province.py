@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def step_times(home: Path) -> pl.DataFrame:
     """Seconds per step of the one run recorded in the Dagster home `home`, slowest first."""
-    with dg.DagsterInstance.from_ref(dg.InstanceRef.from_dir(str(home))) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         (run,) = instance.get_runs(limit=1)
         stats = instance.get_run_step_stats(run.run_id)
     rows = [

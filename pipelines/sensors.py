@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -23,9 +22,6 @@ from assets.audit import record_run
 from pipelines.jobs import full_pipeline_job
 from resources import SettingsResource, WarehouseResource
 from resources.outputs import publish_latest
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 BATCH_ID = 16  # hex digits of the SHA-256 kept as `batch_id` in ops.batches
 _TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
@@ -89,21 +85,34 @@ def _existing_tables(warehouse: WarehouseResource) -> set[dg.AssetKey]:
     return {dg.AssetKey([schema, table]) for schema, table in rows}
 
 
+def _loaded_inputs(repository: dg.RepositoryDefinition, keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
+    """The assets whose tables the IO manager loads for `keys` (inputs, not ordering-only deps)."""
+    loaded = set()
+    for key in keys:
+        definition = repository.assets_defs_by_key.get(key)
+        if definition is None:
+            continue
+        for name, upstream in definition.keys_by_input_name.items():
+            if not definition.node_def.input_def_named(name).dagster_type.is_nothing:
+                loaded.add(upstream)
+    return loaded
+
+
 def downstream_selection(
-    graph: BaseAssetGraph, folders: set[str], existing: set[dg.AssetKey]
+    repository: dg.RepositoryDefinition, folders: set[str], existing: set[dg.AssetKey]
 ) -> list[dg.AssetKey] | None:
     """Assets to refresh when only `folders` changed, or None for the whole pipeline.
 
-    None whenever an asset outside the selection that a selected asset reads has no table yet (a
-    first drop, or a stage stopped by a blocking check last time): the full run builds it.
+    None whenever a table that a selected asset loads from outside the selection does not exist
+    yet (a first drop, or a stage stopped by a blocking check last time): the full run builds it.
     """
+    graph = repository.asset_graph
     ingest = [k for k in graph.get_all_asset_keys() if k.path[0] == "raw" and k.path[-1] in folders]
     # An ingest step writes the raw table, its quarantine and its batch log together.
     siblings = {s for k in ingest for s in graph.get(k).execution_set_asset_keys}
     selected = dg.AssetSelection.assets(*siblings).downstream().resolve(graph)
     selected = {s for k in selected for s in graph.get(k).execution_set_asset_keys}
-    upstream = {p for k in selected for p in graph.get(k).parent_keys} - selected
-    if any(k not in existing for k in upstream if graph.get(k).is_materializable):
+    if not _loaded_inputs(repository, selected) - selected <= existing:
         return None
     return sorted(selected, key=lambda k: k.to_user_string())
 
@@ -125,9 +134,7 @@ def inbox_sensor(
     folders = {relative.split("/", 1)[0] for relative, _ in fresh}
     selection = None
     if context.repository_def is not None:
-        selection = downstream_selection(
-            context.repository_def.asset_graph, folders, _existing_tables(warehouse)
-        )
+        selection = downstream_selection(context.repository_def, folders, _existing_tables(warehouse))
     batch_ids = sorted(digest[:BATCH_ID] for _, digest in fresh)
     request = dg.RunRequest(
         run_key="inbox:" + hashlib.sha256(",".join(batch_ids).encode()).hexdigest()[:16],
