@@ -25,7 +25,7 @@ class Need:
 NEEDS: tuple[Need, ...] = (
     Need("linkage", "martyrs", ("registry", "phieu_01", "phieu_02"), "no registry, form 01 or form 02 yet"),
     Need("linkage", "relatives", ("phieu_01", "phieu_02"), "no form 01 or form 02 yet"),
-    Need("kinship", "maternal lines, sampling worklist", ("phieu_01", "phieu_02"), "no form 01 or 02 yet"),
+    Need("kinship", "maternal lines and worklist", ("phieu_01", "phieu_02"), "no form 01 or form 02 yet"),
     Need("lab", "mtDNA profiles", ("ket_qua_adn",), "no lab results yet"),
     Need("lab", "sample kinds (remains / relative)", ("mau_adn",), "no sample collection log yet"),
     Need("matching", "identifications", ("hai_cot",), "no remains register yet"),
