@@ -39,7 +39,7 @@ council: $(STAMP)
 	$(MAKE) --no-print-directory pipeline TRUTH_DIR=data/truth
 
 pipeline: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.instance
 	$(BIN)/python -m pipelines.run
 	$(BIN)/python -m pipelines.summary
 
@@ -52,7 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 ui: $(STAMP)
-	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m pipelines.instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 lint: $(STAMP)

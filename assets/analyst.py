@@ -140,7 +140,7 @@ def analyst_views(
         views=sorted(dictionary().items()),
         unavailable={name for name, reason in outcome.items() if reason is not None},
     )
-    write_page(settings.out, DICTIONARY_PAGE, page)
+    write_page(settings.run_out(context.run_id), DICTIONARY_PAGE, page)
     selected = {key.path[1] for key in context.selected_asset_keys}
     for name, reason in outcome.items():
         if reason is not None:

@@ -8,7 +8,7 @@ donors of each (`lietsi.maternal`). The worklist is also written, one CSV and on
 page per commune, to `settings.out_dir/worklists`.
 """
 
-import shutil
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -28,6 +28,7 @@ from lietsi.maternal import (
 )
 from lietsi.pages import Footer, render, safe_name, write_page
 from lietsi.places import province_of
+from lietsi.readiness import describe, waiting_for
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -101,6 +102,10 @@ def kinship_statements_asset(
     context.add_output_metadata(
         {
             "statements": n,
+            "waiting_for": describe(
+                waiting_for({"phieu_01": phieu_01.height, "phieu_02": phieu_02.height}, "kinship")
+            )
+            or "nothing",
             "parsed_share": float(out["parsed"].mean() or 0.0),
             "decided_share": float(out["shares_mtdna"].is_not_null().mean() or 0.0),
             "sharing": int(out["shares_mtdna"].sum() or 0),
@@ -202,7 +207,8 @@ def sampling_worklist_asset(
         relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
     )
     result = with_units(sampling_worklist(candidates, rel, mar), units)
-    written = _write_sheets(context, settings, result, martyrs, relatives, home)
+    out = settings.run_out(context.run_id)
+    written = _write_sheets(context, out, result, martyrs, relatives, home)
     lines, worklist = result.lines, result.worklist
     by_status = dict(lines.group_by("status").len().iter_rows())
     yield dg.Output(
@@ -226,10 +232,8 @@ def sampling_worklist_asset(
             "rows": worklist.height,
             **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
-            "worklists_dir": dg.MetadataValue.path(str(settings.out / "worklists")),
-            "worklists_index": dg.MetadataValue.url(
-                (settings.out / "worklists" / "index.html").resolve().as_uri()
-            ),
+            "worklists_dir": dg.MetadataValue.path(str(out / "worklists")),
+            "worklists_index": dg.MetadataValue.url((out / "worklists" / "index.html").resolve().as_uri()),
             "preview": preview(worklist.drop("martyr_ids")),
         },
     )
@@ -237,16 +241,14 @@ def sampling_worklist_asset(
 
 def _write_sheets(
     context: dg.AssetExecutionContext,
-    settings: SettingsResource,
+    out: Path,
     result,
     martyrs: pl.DataFrame,
     relatives: pl.DataFrame,
     province: str | None,
 ) -> list[str]:
-    folder = settings.out / "worklists"
-    # Communes that no longer have work must not keep yesterday's sheet.
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder = out / "worklists"
+    folder.mkdir(parents=True, exist_ok=True)
     martyr_names = dict(martyrs.select("martyr_id", "full_name").iter_rows())
     relative_names = dict(relatives.select("relative_id", "full_name").iter_rows())
     sheets = commune_sheets(result.worklist, result.lines, martyr_names, relative_names)
@@ -258,7 +260,7 @@ def _write_sheets(
         page = render(
             "worklist.html", footer, "../", commune=sheet, rows=sheet.rows.to_dicts(), roles=ROLE_VI
         )
-        write_page(settings.out, f"worklists/{name}.html", page)
+        write_page(out, f"worklists/{name}.html", page)
         label = sheet.district or ("Ngoài tỉnh (outside the province)" if not sheet.commune_code else None)
         district = districts.setdefault(
             sheet.district_code or label,
@@ -281,7 +283,7 @@ def _write_sheets(
         communes=sheets,
         total=sum(s.rows.height for s in sheets),
     )
-    write_page(settings.out, "worklists/index.html", index)
+    write_page(out, "worklists/index.html", index)
     return [s.key for s in sheets]
 
 
@@ -331,7 +333,9 @@ def kinship_evaluation(
     "stranger's sample exclude or identify a martyr, so it stops the matching stage.",
 )
 def shares_mtdna_check(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    parsed = warehouse.query("SELECT avg(parsed::INT) AS p FROM core.kinship_statements")["p"][0] or 0.0
+    parsed = warehouse.query("SELECT avg(parsed::INT) AS p FROM core.kinship_statements")["p"][0]
+    if parsed is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no kinship statement yet"})
     metrics = _evaluation(settings, warehouse, worklist=False)
     if metrics is None:
         return dg.AssetCheckResult(
@@ -356,12 +360,11 @@ def shares_mtdna_check(settings: SettingsResource, warehouse: WarehouseResource)
     "review but nothing wrong downstream, so it warns.",
 )
 def worklist_coverage_check(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    decided = (
-        warehouse.query("SELECT avg((shares_mtdna IS NOT NULL)::INT) AS d FROM core.kinship_statements")["d"][
-            0
-        ]
-        or 0.0
-    )
+    decided = warehouse.query(
+        "SELECT avg((shares_mtdna IS NOT NULL)::INT) AS d FROM core.kinship_statements"
+    )["d"][0]
+    if decided is None:
+        return dg.AssetCheckResult(passed=True, metadata={"status": "no kinship statement yet"})
     no_donor = warehouse.query("SELECT count(*) AS n FROM marts.maternal_lines WHERE status = 'no_donor'")[
         "n"
     ][0]

@@ -21,6 +21,7 @@ from lietsi.lab import (
     relative_lines,
 )
 from lietsi.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
+from lietsi.readiness import describe, waiting_for
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "lab"
@@ -96,6 +97,10 @@ def mtdna_profiles(
         output_name="profiles",
         metadata={
             "results_read": ket_qua_adn.height,
+            "waiting_for": describe(
+                waiting_for({"ket_qua_adn": ket_qua_adn.height, "mau_adn": mau_adn.height}, "lab")
+            )
+            or "nothing",
             "fasta_results": int((ket_qua_adn["format"] == "fasta").sum()) if "format" in ket_qua_adn else 0,
             "profiles": profiles.height,
             "remains_profiles": int((profiles["sample_kind"] == "remains").sum()),

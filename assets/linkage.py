@@ -25,6 +25,7 @@ from lietsi.linkage import (
     truth_metrics,
     violations_from_links,
 )
+from lietsi.readiness import describe, waiting_for
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "linkage"
@@ -77,6 +78,7 @@ def martyr_linkage(
     records, quarantine = split_unusable(martyr_records(registry, phieu_01, phieu_02))
     result = link_martyrs(records, threshold=config.threshold, max_block=config.max_block)
     weights = result.model.level_weights()
+    rows = {"registry": registry.height, "phieu_01": phieu_01.height, "phieu_02": phieu_02.height}
     yield dg.Output(
         result.links,
         output_name="martyr_links",
@@ -85,6 +87,7 @@ def martyr_linkage(
             "martyrs": result.martyrs.height,
             "by_source": dg.MetadataValue.md(str(result.links.group_by("source").len().sort("source"))),
             "linkage": _statspreview(result.stats),
+            "waiting_for": describe(waiting_for(rows, "linkage")) or "nothing",
             "preview": preview(result.links),
         },
     )
@@ -134,7 +137,15 @@ def relative_linkage(
     yield dg.Output(
         links,
         output_name="relative_links",
-        metadata={"rows": links.height, "relatives": relatives.height, "preview": preview(links)},
+        metadata={
+            "rows": links.height,
+            "relatives": relatives.height,
+            "waiting_for": describe(
+                waiting_for({"phieu_01": phieu_01.height, "phieu_02": phieu_02.height}, "linkage")
+            )
+            or "nothing",
+            "preview": preview(links),
+        },
     )
     yield dg.Output(
         relatives,

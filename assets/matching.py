@@ -19,6 +19,7 @@ from lietsi.match_report import identification_page, summary_page
 from lietsi.matching import ComparisonRules
 from lietsi.pages import Footer, safe_name, write_page
 from lietsi.places import province_of
+from lietsi.readiness import describe, waiting_for
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "matching"
@@ -120,6 +121,12 @@ def identifications_asset(
     remains_profiles = profiles.filter(
         (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
     ).select("remains_id", "sample_id", "range", "haplotype")
+    # A profile of remains the register does not list yet (its file has not arrived) waits for it:
+    # the prior and the non-genetic evidence come from the register row.
+    unregistered = remains_profiles.join(remains, on="remains_id", how="anti")
+    if unregistered.height:
+        context.log.info(f"{unregistered.height} remains profiles wait for their row in the remains register")
+        remains_profiles = remains_profiles.join(remains.select("remains_id"), on="remains_id", how="semi")
     consent = relative_consent(phieu_02, relative_links)
     reference_profiles = (
         profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
@@ -136,6 +143,12 @@ def identifications_asset(
         council=council_from_decisions(council_decisions),
     )
     ids = result.identifications
+    # Lab results reach this stage as profiles.
+    rows = {"hai_cot": hai_cot.height, "ket_qua_adn": profiles.height, "phieu_02": phieu_02.height}
+    waiting = describe(waiting_for(rows, "matching"))
+    if waiting:
+        context.log.info(f"waiting for inputs:\n{waiting}")
+    pages_dir = settings.run_out(context.run_id) / "identifications"
     pages = _write_pages(
         context,
         settings,
@@ -148,7 +161,7 @@ def identifications_asset(
     )
     status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
     counts = dict(status.iter_rows()) if ids.height else {}
-    context.log.info(f"{ids.height} identifications: {counts}; pages in {settings.out / 'identifications'}")
+    context.log.info(f"{ids.height} identifications: {counts}; pages in {pages_dir}")
     yield dg.Output(
         result.match_candidates,
         output_name="candidates",
@@ -195,15 +208,15 @@ def identifications_asset(
         metadata={
             "confirmed": counts.get("confirmed", 0),
             "proposed": counts.get("proposed", 0),
+            "waiting_for": waiting or "nothing",
+            "remains_profiles_not_in_register": unregistered.height,
             "needs_review": counts.get("needs_review", 0),
             "rejected": counts.get("rejected", 0),
             "expected_false_share_of_proposed": expected_false_share(ids),
             "mtdna_only_baseline_proposals": result.baseline.height,
             "html_pages": len(pages),
-            "summary_page": dg.MetadataValue.path(str(settings.out / "identifications" / "index.html")),
-            "summary_url": dg.MetadataValue.url(
-                (settings.out / "identifications" / "index.html").resolve().as_uri()
-            ),
+            "summary_page": dg.MetadataValue.path(str(pages_dir / "index.html")),
+            "summary_url": dg.MetadataValue.url((pages_dir / "index.html").resolve().as_uri()),
             "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
         },
     )
@@ -245,10 +258,9 @@ def _write_pages(
     match_settings: MatchSettings,
 ) -> dict[str, str]:
     """Evidence pages `identifications/<safe remains id>.html` and the index; remains id → page."""
-    folder = settings.out / "identifications"
+    out = settings.run_out(context.run_id)
+    folder = out / "identifications"
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.html"):
-        old.unlink()
     martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
     names = {k: v.get("full_name") for k, v in martyr_rows.items()}
     districts = {k: v.get("hometown_district") for k, v in martyr_rows.items()}
@@ -285,7 +297,7 @@ def _write_pages(
             remains_of_martyr=held,
             conflicts=conflicts,
         )
-        write_page(settings.out, f"identifications/{pages[rec['remains_id']]}", page)
+        write_page(out, f"identifications/{pages[rec['remains_id']]}", page)
     summary = summary_page(
         footer.province,
         ids,
@@ -297,7 +309,7 @@ def _write_pages(
         footer,
         districts,
     )
-    write_page(settings.out, "identifications/index.html", summary)
+    write_page(out, "identifications/index.html", summary)
     return pages
 
 

@@ -101,10 +101,8 @@ def next_actions_asset(
         config.settings(),
         frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
     )
-    folder = settings.out / PAGES
+    folder = settings.run_out(context.run_id) / PAGES
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.html"):
-        old.unlink()
     pages = district_pages(actions, province)
     for name, html in pages.items():
         (folder / name).write_text(html, encoding="utf-8")

@@ -134,7 +134,7 @@ def progress_report(
     page = render_report(
         province, progress, costs, totals, unavailable, now, Footer(province, context.run_id, now)
     )
-    path = write_page(settings.out, REPORT_FILE, page)
+    path = write_page(settings.run_out(context.run_id), REPORT_FILE, page)
     for what, reason in unavailable.items():
         context.log.info(f"not yet available: {what} ({reason})")
     for table, frame in stored.items():
@@ -173,7 +173,7 @@ _EXPORT_SPECS = _specs(
 @dg.multi_asset(specs=_EXPORT_SPECS, retry_policy=IO_RETRY_POLICY)
 def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource):
     """Write the identification and donor-profile exports, each file atomically."""
-    folder = settings.out / EXPORT_DIR
+    folder = settings.run_out(context.run_id) / EXPORT_DIR
     removed = remove_stale_temporaries(folder)
     written: dict[str, int] = {}
     waiting: dict[str, str] = {}
@@ -237,7 +237,7 @@ def site_pages(
         province = province_in_warehouse(con)
         read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
     totals = read["province_totals"]
-    out = settings.out
+    out = settings.run_out(context.run_id)
     site = gather(
         out,
         read["district_progress"],

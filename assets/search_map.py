@@ -20,6 +20,7 @@ from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.pages import Footer, contained, safe_name
 from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, unit_label, with_unit_codes
+from lietsi.readiness import describe, waiting_for
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,
@@ -124,6 +125,16 @@ def search_map(
         output_name="villages",
         metadata={
             "villages": villages.height,
+            "waiting_for": describe(
+                waiting_for(
+                    {
+                        "ket_luan_dia_ban": ket_luan_dia_ban.height,
+                        "phieu_ho_gia_dinh": phieu_ho_gia_dinh.height,
+                    },
+                    "search_map",
+                )
+            )
+            or "nothing",
             "below_target": int(villages["below_target"].sum()),
             "without_conclusion": int(villages["no_conclusion"].sum()),
             "district_coverage": dg.MetadataValue.md(
@@ -255,10 +266,8 @@ def search_map_files(
     leads: pl.DataFrame,
     communes: pl.DataFrame,
 ) -> pl.DataFrame:
-    root = settings.out / "maps"
-    # Maps of communes that have gone (or were renamed to a code) must not linger.
-    for old in root.rglob("*.html") if root.is_dir() else []:
-        old.unlink()
+    out = settings.run_out(context.run_id)
+    root = out / "maps"
     files: list[dict] = []
     home = _home_province(sites, communes)
     footer = Footer(home, context.run_id)
@@ -274,7 +283,7 @@ def search_map_files(
                 "district": unit.get("district_name"),
                 "commune_code": unit.get("commune_code"),
                 "commune": unit.get("commune_name"),
-                "path": path.relative_to(settings.out).as_posix(),
+                "path": path.relative_to(out).as_posix(),
                 "features": count,
             }
         )
@@ -292,12 +301,12 @@ def search_map_files(
             fmap, footer, "../../", [("tong-quan-do-phu.html", "Tổng quan huyện (district)")]
         )
         path = maps.save_map(
-            fmap, contained(settings.out, settings.out / f"{folder}/{safe_name(commune_key)}.html")
+            fmap, contained(out, out / f"{folder}/{safe_name(commune_key)}.html")
         )
         written("commune_map", unit, path, group.height)
         geo = maps.sites_geojson(group.drop(UNIT_COLUMNS, "unit_key", "district_key"), reports, commune_leads)
         path = maps.save_geojson(
-            geo, contained(settings.out, settings.out / f"{folder}/{safe_name(commune_key)}.geojson")
+            geo, contained(out, out / f"{folder}/{safe_name(commune_key)}.geojson")
         )
         written("commune_geojson", unit, path, len(geo["features"]))
 
@@ -327,7 +336,7 @@ def search_map_files(
         maps.add_page_chrome(fmap, footer, "../../", commune_links)
         path = maps.save_map(
             fmap,
-            contained(settings.out, settings.out / f"maps/{safe_name(district_key)}/tong-quan-do-phu.html"),
+            contained(out, out / f"maps/{safe_name(district_key)}/tong-quan-do-phu.html"),
         )
         written("district_overview", unit, path, len(centroids))
 

@@ -13,6 +13,7 @@ What counts as an identifier here:
 
 from __future__ import annotations
 
+import functools
 import re
 
 import duckdb
@@ -34,10 +35,15 @@ def name_pattern(names: set[str]) -> re.Pattern[str] | None:
     Only names of three words or more: a two-word name (`Nguyễn Đức`, a form with the given name
     cut off) is the start of many other people's names, and would flag every martyr who has it.
     """
-    usable = sorted({n.strip() for n in names if n and len(n.split()) >= 3}, key=len, reverse=True)
+    return _compiled_names(frozenset(n.strip() for n in names if n and len(n.split()) >= 3))
+
+
+# A scan asks for the same names once per column; compiling thousands of them takes a quarter second.
+@functools.lru_cache(maxsize=4)
+def _compiled_names(usable: frozenset[str]) -> re.Pattern[str] | None:
     if not usable:
         return None
-    alternation = "|".join(re.escape(n) for n in usable)
+    alternation = "|".join(re.escape(n) for n in sorted(usable, key=lambda n: (-len(n), n)))
     return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
 
 

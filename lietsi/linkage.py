@@ -21,8 +21,9 @@ Method (Fellegi–Sunter, in the manner of Splink but on polars frames end to en
    clearly different mothers' names, two sexes, or a pair the model rejects is rebuilt greedily from
    its strongest edges, refusing any merge that breaks a safeguard.
 7. **Golden records and stable ids.** One row per cluster with the best value of each field and the
-   sources behind it; the id is a hash of the cluster's smallest (source, source_record_id, file,
-   row_number), so it does not change when the same inputs are linked again.
+   sources behind it; the id is a hash of the cluster's first (source in arrival order — registry,
+   form 02, form 01 —, source_record_id, file, row_number), so it does not change when the same
+   inputs are linked again, nor when a later drop adds forms to a martyr the registry named.
 
 Relatives are resolved in `link_relatives`: keyed citizen-id hash first, then name, birth year and
 address.
@@ -936,10 +937,20 @@ def stable_id(prefix: str, source: str, record_id: str | None, file: str, row_nu
     return prefix + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
+# Sources in the order a province receives them: an id comes from the earliest source of its
+# cluster, so records of later drops (forms after the registry) join a cluster without renaming it.
+_ID_SOURCE_ORDER = {"registry": 0, "phieu_02": 1, "phieu_01": 2}
+
+
 def _stable_ids(members: pl.DataFrame, group: str, prefix: str, id_col: str) -> pl.DataFrame:
-    """`group → id` from the group's smallest (source, source_record_id, file, row_number)."""
+    """`group → id` from the group's first (source in arrival order, source_record_id, file, row_number)."""
     order = ["source", "source_record_id", "file", "row_number"]
-    first = members.sort([group, *order], nulls_last=True).group_by(group, maintain_order=True).first()
+    arrival = pl.col("source").replace_strict(_ID_SOURCE_ORDER, default=9, return_dtype=pl.Int8)
+    first = (
+        members.sort([pl.col(group), arrival, *order], nulls_last=True)
+        .group_by(group, maintain_order=True)
+        .first()
+    )
     return first.select(
         group,
         pl.struct(order)
@@ -1287,6 +1298,24 @@ def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
     return {c: uf.find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in uf}
 
 
+# `core.relatives`, also when there is no form row yet.
+RELATIVES_SCHEMA: dict[str, pl.DataType] = {
+    "relative_id": pl.String,
+    "full_name": pl.String,
+    "birth_year": pl.Int32,
+    "citizen_id_hash": pl.String,
+    "sex": pl.String,
+    "address_commune": pl.String,
+    "address_district": pl.String,
+    "address_province": pl.String,
+    "health": pl.String,
+    "consent": pl.String,
+    "phone_hash": pl.String,
+    "sources": pl.List(pl.String),
+    "n_records": pl.UInt32,
+}
+
+
 def link_relatives(
     records: pl.DataFrame,
     default_province: str | None = None,
@@ -1305,14 +1334,7 @@ def link_relatives(
         links = records.select("source", "source_record_id", "file", "row_number").with_columns(
             pl.lit(None, pl.String).alias("relative_id")
         )
-        return links, pl.DataFrame(
-            schema={
-                "relative_id": pl.String,
-                "full_name": pl.String,
-                "birth_year": pl.Int32,
-                "citizen_id_hash": pl.String,
-            }
-        )
+        return links, pl.DataFrame(schema=RELATIVES_SCHEMA)
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     names = name_frame(frame["name_text"], frame["sex"]).select(
         "name_full", "key_toneless", "key_variant", "given_variant"
@@ -1538,7 +1560,7 @@ def link_relatives(
         )
         .sort("relative_id")
     )
-    return links, relatives
+    return links, relatives.cast(RELATIVES_SCHEMA)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Prints what a run produced: rows per source, quarantine reasons, accuracy against truth, table sizes."""
+"""Prints what a run produced: rows per source, quarantine reasons, what the stages wait for, table sizes,
+and accuracy against the synthetic truth only when `TRUTH_DIR` names one."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import duckdb
 import polars as pl
 
 from assets._shared import sql_text
-from resources import warehouse_from_env
+from lietsi.readiness import waiting_for
+from lietsi.schema import SOURCES
+from resources import settings_from_env, warehouse_from_env
 
 SCHEMAS = ("raw", "core", "marts", "ops", "reports", "analyst")
 
@@ -19,17 +22,41 @@ def _query(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | None:
         return None
 
 
+def _clean_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows in `raw.<folder>` per inbox folder (0 while a table does not exist)."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
+        ).fetchall()
+    }
+    return {
+        folder: con.execute(f"SELECT count(*) FROM raw.{folder}").fetchone()[0] if folder in present else 0
+        for folder in SOURCES
+    }
+
+
+def waiting_table(rows: dict[str, int]) -> pl.DataFrame:
+    """One row per stage output that waits for an inbox folder."""
+    return pl.DataFrame(
+        [{"stage": n.stage, "output": n.output, "waits for": n.missing} for n in waiting_for(rows)],
+        schema={"stage": pl.Utf8, "output": pl.Utf8, "waits for": pl.Utf8},
+    )
+
+
 def summary_tables() -> dict[str, pl.DataFrame]:
+    queries = [("rows per source", "summary_sources"), ("quarantine", "summary_quarantine")]
+    if settings_from_env().truth is not None:
+        queries.append(("accuracy against the synthetic truth", "summary_accuracy"))
     with warehouse_from_env().connect(read_only=True) as con:
         out = {
             title: frame
-            for title, name in (
-                ("rows per source", "summary_sources"),
-                ("quarantine", "summary_quarantine"),
-                ("accuracy against the synthetic truth", "summary_accuracy"),
-            )
+            for title, name in queries
             if (frame := _query(con, name)) is not None and frame.height
         }
+        waiting = waiting_table(_clean_rows(con))
+        if waiting.height:
+            out["waiting for inputs"] = waiting
         tables = con.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
             f"WHERE table_schema IN {SCHEMAS} ORDER BY 1"

@@ -8,7 +8,7 @@
 | `LIETSI_HASH_KEY` | a development key | HMAC key for citizen ids and phones |
 | `LIETSI_ENV` | `development` | exactly `development` or `production`; production requires both keys |
 | `TRUTH_DIR` | unset (`make demo`: `data/truth`) | synthetic ground truth, for evaluation assets only |
-| `OUT_DIR` | `data/out` | HTML reports, maps, worklists and exports |
+| `OUT_DIR` | `data/out` | pages, maps, worklists, exports: `runs/<run_id>/`, `latest` |
 
 The two keys are secrets: they are read from the environment by the resources when used and are
 never resource config values, so they never reach Dagster's run history, snapshots or UI, and the
@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 
 from lietsi.ingest import FileLimits
+from resources.outputs import run_folder
 
 T = TypeVar("T")
 DEV_HASH_KEY = "lietsi-development-key-not-for-real-data"
@@ -216,11 +217,9 @@ class SettingsResource(dg.ConfigurableResource):
         path = Path(self.truth_dir)
         return path if path.is_dir() else None
 
-    @property
-    def out(self) -> Path:
-        path = Path(self.out_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def run_out(self, run_id: str) -> Path:
+        """This run's page folder, `OUT_DIR/runs/<run_id>/` (resources.outputs): every writer uses it."""
+        return run_folder(Path(self.out_dir), run_id)
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):

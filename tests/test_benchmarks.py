@@ -8,7 +8,7 @@ import benchmarks
 
 def test_every_benchmark_module_imports_and_has_main():
     names = [m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_")]
-    assert {"linkage", "matching", "identification"} <= set(names)
+    assert {"linkage", "matching", "identification", "province"} <= set(names)
     for name in names:
         assert callable(importlib.import_module(f"benchmarks.{name}").main)
 

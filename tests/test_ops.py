@@ -21,8 +21,14 @@ from resources import IO_RETRY_POLICY, WarehouseResource
 REGISTRY_CSV = "Mã hồ sơ,Họ và tên,Năm sinh\nR1,Nguyễn Văn Thành,1950\nR2,Lê Văn Hai,1948\n"
 
 
-def _evaluate(settings, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(cursor=cursor, resources={"settings": settings})
+def _evaluate(
+    workspace: dict, cursor: str | None, definitions: dg.Definitions | None = None
+) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        resources={"settings": workspace["settings"], "warehouse": workspace["warehouse"]},
+        definitions=definitions,
+    )
     return inbox_sensor(context)
 
 
@@ -30,27 +36,61 @@ def test_a_new_inbox_file_requests_exactly_one_run_and_a_re_dropped_file_none(wo
     settings = workspace["settings"]
     folder = Path(settings.inbox_dir) / "registry"
     folder.mkdir(parents=True)
-    first = _evaluate(settings, None)
+    first = _evaluate(workspace, None)
     assert first.run_requests == [] and first.skip_reason is not None
 
     (folder / "dot_1.csv").write_text(REGISTRY_CSV, encoding="utf-8")
-    result = _evaluate(settings, first.cursor)
+    result = _evaluate(workspace, first.cursor)
     assert len(result.run_requests) == 1
     request = result.run_requests[0]
     assert request.tags["inbox/file"] == "registry/dot_1.csv"
-    assert request.tags["inbox/folder"] == "registry"
-    assert request.run_key.startswith("registry/dot_1.csv:")
+    assert (request.tags["inbox/folders"], request.tags["inbox/files"]) == ("registry", "1")
+    assert request.run_key.startswith("inbox:")
 
-    assert _evaluate(settings, result.cursor).run_requests == []
+    assert _evaluate(workspace, result.cursor).run_requests == []
     # The district office sends the same export again under another name: same bytes, no new run.
     (folder / "dot_1 (copy).csv").write_text(REGISTRY_CSV, encoding="utf-8")
-    again = _evaluate(settings, result.cursor)
+    again = _evaluate(workspace, result.cursor)
     assert again.run_requests == []
 
     (folder / "dot_1.csv").write_text(REGISTRY_CSV + "R3,Trần Văn Ba,1947\n", encoding="utf-8")
-    changed = _evaluate(settings, again.cursor)
+    changed = _evaluate(workspace, again.cursor)
     assert [r.tags["inbox/file"] for r in changed.run_requests] == ["registry/dot_1.csv"]
     assert changed.run_requests[0].run_key != request.run_key
+
+
+def test_twenty_files_dropped_at_once_make_one_run_request(workspace):
+    inbox = Path(workspace["settings"].inbox_dir)
+    first = _evaluate(workspace, None)
+    for i in range(20):
+        folder = inbox / ("registry" if i % 2 else "phieu_02")
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"dot_{i}.csv").write_text(REGISTRY_CSV + f"R{i + 10},Võ Văn {i},1950\n", encoding="utf-8")
+    result = _evaluate(workspace, first.cursor)
+    assert len(result.run_requests) == 1
+    request = result.run_requests[0]
+    assert request.tags["inbox/files"] == "20"
+    assert request.tags["inbox/folders"] == "phieu_02,registry"
+    # A warehouse that has never been built: the whole pipeline, not a part of it.
+    assert request.asset_selection is None
+    assert _evaluate(workspace, result.cursor).run_requests == []
+
+
+def test_the_sensor_starts_from_the_files_the_warehouse_holds(workspace):
+    inbox = Path(workspace["settings"].inbox_dir)
+    (inbox / "registry").mkdir(parents=True)
+    (inbox / "registry" / "dot_1.csv").write_text(REGISTRY_CSV, encoding="utf-8")
+    assert dg.materialize([build_ingest_asset(REGISTRY)], resources=workspace).success
+    # Mirror the operations union the full pipeline builds from each folder's batch log.
+    with workspace["warehouse"].connect() as con:
+        con.execute("CREATE VIEW ops.batches AS SELECT * FROM ops.batches_registry")
+    # A new Dagster home (no cursor) over an inbox already materialised starts nothing.
+    first = _evaluate(workspace, None)
+    assert first.run_requests == []
+    (inbox / "registry" / "dot_2.csv").write_text(REGISTRY_CSV + "R3,Trần Văn Ba,1947\n", encoding="utf-8")
+    assert [r.tags["inbox/file"] for r in _evaluate(workspace, first.cursor).run_requests] == [
+        "registry/dot_2.csv"
+    ]
 
 
 def test_the_nightly_schedule_and_the_sensor_start_the_full_pipeline():
@@ -178,7 +218,7 @@ def test_a_run_stopped_by_a_blocking_check_is_audited_by_the_run_status_sensor(w
         dagster_event=result.get_run_failure_event(),
         dagster_instance=instance,
         dagster_run=result.dagster_run,
-        resources={"warehouse": warehouse},
+        resources={"warehouse": warehouse, "settings": workspace["settings"]},
     )
     audit_failed_runs(context)
     audit = warehouse.query("SELECT run_id, checks_passed, checks_failed FROM ops.run_audit").row(0)

@@ -198,7 +198,7 @@ def test_no_payload_runs_in_any_output_page(hostile):
     require_chromium()
     folder, result, replace, _ = hostile
     assert result.returncode == 0
-    out = folder / "out"
+    out = (folder / "out" / "latest").resolve()
     pages = sorted(out.rglob("*.html"))
     assert len(pages) > 20
     results, console = render_many(pages)
@@ -235,7 +235,7 @@ def test_landing_page_leads_to_a_district_a_worklist_a_map_and_an_evidence_page(
     require_chromium()
     run = province_run(tmp_path_factory)
     assert run.returncode == 0, run.stderr[-3000:]
-    landing = run.out / "index.html"
+    landing = run.pages / "index.html"
     dom, console = render_with_console(landing)
     assert console == []
     for label in ("Tiến độ so với chỉ tiêu", "Xác định danh tính theo tình trạng", "Kinh phí", "Các huyện"):

@@ -84,7 +84,7 @@ def test_district_progress_adds_up_to_the_province(province):
 
 def test_the_report_renders_in_headless_chromium(province):
     require_chromium()
-    page = province.out / REPORT_FILE
+    page = province.pages / REPORT_FILE
     dom = render(page)
     assert "Kiên Giang" in dom
     districts = province.warehouse.query("SELECT district FROM reports.district_progress")["district"]
@@ -119,7 +119,7 @@ def test_a_report_without_marts_says_not_yet_available():
 
 
 def test_exports_link_identifications_and_profiles_by_citizen_id_hash(province):
-    folder = province.out / EXPORT_DIR
+    folder = province.pages / EXPORT_DIR
     document = json.loads((folder / "identifications.json").read_text(encoding="utf-8"))
     assert document["format"] == "lietsi.identifications" and document["records"] == len(document["data"])
     identifications = province.warehouse.query("SELECT count(*) AS n FROM marts.identifications").item()
@@ -148,7 +148,7 @@ def test_files_are_replaced_atomically_and_stale_temporaries_removed(tmp_path):
 
 
 def test_empop_export_holds_consenting_references_one_per_line(province):
-    files = sorted((province.out / EXPORT_DIR).glob("empop_references*.emp"))
+    files = sorted((province.pages / EXPORT_DIR).glob("empop_references*.emp"))
     assert files
     rows = [
         line.split("\t")
@@ -227,7 +227,7 @@ def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(pro
     ):
         assert {"district_code", "district"} <= by_view[view], view
     assert {"remains_id", "relative_id"} <= by_view["mtdna_profiles"]
-    page = (province.out / DICTIONARY_PAGE).read_text(encoding="utf-8")
+    page = (province.pages / DICTIONARY_PAGE).read_text(encoding="utf-8")
     assert all(f"analyst.{v}" in page for v in views)
 
 
@@ -272,5 +272,5 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
 
 
 def test_reports_and_exports_are_readable_by_the_province(province):
-    for path in [province.out / REPORT_FILE, *sorted((province.out / EXPORT_DIR).glob("*"))]:
+    for path in [province.pages / REPORT_FILE, *sorted((province.pages / EXPORT_DIR).glob("*"))]:
         assert path.stat().st_mode & 0o777 == 0o644, path

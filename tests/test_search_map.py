@@ -638,7 +638,10 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
     kinds = sorted(files["kind"].to_list())
     assert kinds == ["all_sites_geojson", "commune_geojson", "commune_map", "district_overview"]
     for path in files["path"]:
-        assert path.startswith("maps/") and (tmp_path / "out" / path).stat().st_size > 0
+        # Paths are relative to the run's own folder, OUT_DIR/runs/<run_id>/.
+        assert (
+            path.startswith("maps/") and (tmp_path / "out" / "runs" / result.run_id / path).stat().st_size > 0
+        )
 
 
 def test_sites_suite_bounding_box_is_the_library_one():

@@ -12,6 +12,7 @@ from lietsi.schema import SOURCES, XAC_NHAN
 from lietsi.synth import places
 from lietsi.synth.config import CONFIGS, DEMO, GeneratorConfig, config
 from lietsi.synth.council import write_council
+from lietsi.synth.drops import write_drops
 from lietsi.synth.follow_up import write_follow_up
 from lietsi.synth.forms import FormsResult, write_forms
 from lietsi.synth.haplotypes import Lineage, new_lineage
@@ -189,6 +190,13 @@ def main(argv: list[str] | None = None) -> None:
         "marts.next_actions in WAREHOUSE (new files in <out>/inbox/mau_adn and ket_qua_adn)",
     )
     parser.add_argument("--top", type=int, default=40, help="with --follow-up-from: actions applied")
+    parser.add_argument(
+        "--drops",
+        type=int,
+        default=0,
+        help="also split the inbox into <out>/drops/01, 02 …: the registry, then forms by district "
+        "over N drops, then lab results over N drops (lietsi/synth/drops.py)",
+    )
     args = parser.parse_args(argv)
     if args.follow_up_from is not None:
         n = write_follow_up(args.out, args.follow_up_from, args.top)
@@ -205,3 +213,6 @@ def main(argv: list[str] | None = None) -> None:
         f"synthetic {args.province} ({args.config}): {args.martyrs} martyrs, seed {args.seed} → "
         f"{args.out}/inbox, {args.out}/truth ({time.perf_counter() - start:.1f} s)"
     )
+    if args.drops:
+        folders = write_drops(args.out, form_drops=args.drops, lab_drops=args.drops)
+        print(f"{len(folders)} drops → {args.out}/drops/ (copy one at a time into the inbox)")
