@@ -4,6 +4,8 @@ import json
 import re
 from datetime import date, datetime
 
+import pytest
+
 from lietsi import formats
 from lietsi.match_report import identification_page
 from lietsi.matching import ComparisonRules
@@ -77,3 +79,16 @@ def test_evidence_page_states_the_reason_first_and_links_competitors_and_conflic
     assert re.search(r'<a href="HC-9.html">HC-9</a>', page)
     assert "<b>0,7500</b>" in page and "Kiên Giang" in page and "run-7" in page
     assert page.count("<svg") == 2  # the posterior against competitors, the log-LR bars
+
+
+def test_evidence_bars_escape_labels_and_point_against_on_the_left():
+    from lietsi import charts
+
+    svg = str(charts.log_lr_bars([("<script>x</script>", 100.0), ("nơi hy sinh", 0.1)]))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    rects = [dict(re.findall(r'(\w+)="([^"]*)"', r)) for r in re.findall(r"<rect [^>]*>", svg)]
+    zero = float(re.search(r'<line x1="([\d.]+)"', svg).group(1))
+    assert float(rects[0]["x"]) == zero and float(rects[0]["width"]) > 0  # LR 100: for, to the right
+    assert float(rects[1]["x"]) + float(rects[1]["width"]) == pytest.approx(zero)  # LR 0.1: against
+    assert ">2,0<" in svg and ">-1,0<" in svg
+    assert charts.posterior_bars([]) is None
