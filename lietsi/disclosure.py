@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -29,28 +30,49 @@ KEYED_HASH = re.compile(r"\b[0-9a-f]{64}\b")
 FINDING_SCHEMA = {"object": pl.Utf8, "column": pl.Utf8, "finding": pl.Utf8, "rows": pl.Int64}
 
 
-def name_pattern(names: set[str]) -> re.Pattern[str] | None:
-    """One pattern for whole-word occurrences of any of `names` (`An` does not match in `Anh`).
+_WORD = re.compile(r"\w+")
 
-    Only names of three words or more: a two-word name (`Nguyễn Đức`, a form with the given name
-    cut off) is the start of many other people's names, and would flag every martyr who has it.
+
+@dataclass(frozen=True)
+class NameIndex:
+    """Whole-word occurrences of any of a set of names, case-insensitive (`An` does not match `Anh`).
+
+    Names and values are compared as sequences of words, so a value is searched with one set
+    look-up per word window instead of a regular expression of thousands of alternatives (which took
+    most of the analyst stage's time). Spacing and punctuation between the words of a name do not
+    matter: `Nguyễn Thị,  Lựu` holds `Nguyễn Thị Lựu`.
     """
-    return _compiled_names(frozenset(n.strip() for n in names if n and len(n.split()) >= 3))
+
+    names: frozenset[tuple[str, ...]]
+    lengths: tuple[int, ...]
+
+    def search(self, value: str) -> bool:
+        words = [w.casefold() for w in _WORD.findall(value)]
+        return any(
+            tuple(words[i : i + n]) in self.names for n in self.lengths for i in range(len(words) - n + 1)
+        )
 
 
-# A scan asks for the same names once per column; compiling thousands of them takes a quarter second.
+def name_index(names: set[str]) -> NameIndex | None:
+    """The index of `names` of three words or more: a two-word name (`Nguyễn Đức`, a form with the
+    given name cut off) is the start of many other people's names, and would flag every martyr who
+    has it."""
+    return _index(frozenset(n for n in names if n and len(_WORD.findall(n)) >= 3))
+
+
+# A scan asks for the same names once per column.
 @functools.lru_cache(maxsize=4)
-def _compiled_names(usable: frozenset[str]) -> re.Pattern[str] | None:
+def _index(usable: frozenset[str]) -> NameIndex | None:
     if not usable:
         return None
-    alternation = "|".join(re.escape(n) for n in sorted(usable, key=lambda n: (-len(n), n)))
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+    keys = frozenset(tuple(w.casefold() for w in _WORD.findall(n)) for n in usable)
+    return NameIndex(keys, tuple(sorted({len(k) for k in keys})))
 
 
 def value_findings(values: list[str], names: set[str]) -> dict[str, int]:
     """Counts of values holding a citizen id, a phone, a keyed hash or one of `names`."""
     counts: dict[str, int] = {}
-    named = name_pattern(names)
+    named = name_index(names)
     for value in values:
         found = []
         if CITIZEN_ID.search(value):

@@ -306,3 +306,14 @@ def test_decimals_and_hex_ids_are_not_taken_for_identifiers():
         "citizen id pattern": 1,
         "phone pattern": 1,
     }
+
+
+def test_living_names_match_whole_words_in_any_case_and_spacing():
+    from lietsi.disclosure import name_index
+
+    index = name_index({"Nguyễn Thị An", "Lê Văn", "Trần Văn Bình"})
+    assert index.search("gặp bà NGUYỄN THỊ AN hôm qua")
+    assert index.search("Trần Văn,  Bình (con)")
+    assert not index.search("Nguyễn Thị Anh")  # another person: `An` is not `Anh`
+    assert not index.search("Lê Văn Tám")  # two-word names are not searched
+    assert name_index({"Lê Văn"}) is None
