@@ -426,17 +426,17 @@ def subject_districts(
     return out
 
 
-def district_groups(districts: list[str], province: str | None) -> dict[str, tuple[str, str]]:
-    """District text → (key, label): the district code and its official name where the text resolves
-    (`lietsi.places.admin_unit`, as the worklists and district pages group), so `Châu Thành` and
-    `huyện Châu Thanh` share one page; the text itself, marked `?`, where it does not."""
+def district_groups(districts: list[str], province: str | None) -> dict[str, tuple[str, str, bool]]:
+    """District text → (key, label, in the province): the district code and its official name where
+    the text resolves (`lietsi.places.admin_unit`, as the worklists and district pages group), so
+    `Châu Thành` and `huyện Châu Thanh` share one page; the text itself, marked `?`, where it does not."""
     out = {}
     for text in districts:
         unit = admin_unit(None, text, None, province) if text != UNKNOWN_DISTRICT else None
         if unit and unit["district_code"]:
-            out[text] = (str(unit["district_code"]), str(unit["district_name"]))
+            out[text] = (str(unit["district_code"]), str(unit["district_name"]), unit["in_province"] is True)
         else:
-            out[text] = (f"?{text}", text)
+            out[text] = (f"?{text}", text, False)
     return out
 
 
@@ -449,12 +449,14 @@ def district_pages(actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
     """Path inside OUT_DIR → HTML: one page per district (its actions by rank), grouped by district
     code, and `next_actions/index.html`."""
     groups = district_groups(actions["district"].unique().to_list(), footer.province)
+    # The site stage writes `huyen/<code>.html` for the province's districts only.
+    home = {k for k, _, inside in groups.values() if inside}
     keyed = actions.with_columns(
         pl.col("district")
-        .replace_strict({t: k for t, (k, _) in groups.items()}, return_dtype=pl.String)
+        .replace_strict({t: g[0] for t, g in groups.items()}, return_dtype=pl.String)
         .alias("_key"),
         pl.col("district")
-        .replace_strict({t: n for t, (_, n) in groups.items()}, return_dtype=pl.String)
+        .replace_strict({t: g[1] for t, g in groups.items()}, return_dtype=pl.String)
         .alias("_label"),
     )
     out: dict[str, str] = {}
@@ -465,6 +467,7 @@ def district_pages(actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
         entry = {
             "district": group["_label"][0],
             "code": None if key.startswith("?") else key,
+            "district_page": f"../huyen/{safe_name(key)}.html" if key in home else None,
             "file": path.removeprefix(f"{PAGES}/"),
             "actions": ranked.height,
             "expected": float(ranked["expected_identifications"].sum()),
