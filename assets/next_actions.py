@@ -10,6 +10,7 @@ import polars as pl
 from assets._shared import preview
 from lietsi.identification import home_province
 from lietsi.next_actions import (
+    PAGES,
     ActionCosts,
     ActionSettings,
     district_pages,
@@ -17,11 +18,11 @@ from lietsi.next_actions import (
     next_actions,
     subject_districts,
 )
+from lietsi.pages import Footer, write_page
 from resources import SettingsResource
 
 GROUP = "matching"
 NEXT_ACTIONS = dg.AssetKey(["marts", "next_actions"])
-PAGES = "next_actions"
 
 
 class NextActionsConfig(dg.Config):
@@ -101,11 +102,11 @@ def next_actions_asset(
         config.settings(),
         frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
     )
-    folder = settings.run_out(context.run_id) / PAGES
-    folder.mkdir(parents=True, exist_ok=True)
-    pages = district_pages(actions, province)
-    for name, html in pages.items():
-        (folder / name).write_text(html, encoding="utf-8")
+    out = settings.run_out(context.run_id)
+    folder = out / PAGES
+    pages = district_pages(actions, Footer(province, context.run_id))
+    for path, html in pages.items():
+        write_page(out, path, html)
     ranked = actions.filter(pl.col("rank").is_not_null())
     by_action = ranked.group_by("action").agg(
         pl.len().alias("subjects"),

@@ -29,22 +29,26 @@ the actions are ranked across the province.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import polars as pl
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from unidecode import unidecode
 
-from lietsi.places import parse_place
-from lietsi.reports import format_vnd
+from lietsi.maternal import sort_key
+from lietsi.pages import Footer, render, safe_name
+from lietsi.places import admin_unit, parse_place
 
-TEMPLATES = Path(__file__).parent / "templates"
+PAGES = "next_actions"
 ROLE_ORDER = {"primary": 0, "backup": 1, "ask_consent": 2}
 UNKNOWN_DISTRICT = "(district not known)"
+ACTION_LABELS = {
+    "sample_relative": "Lấy mẫu thân nhân (sample a maternal relative)",
+    "ask_consent_and_sample": "Xin đồng ý rồi lấy mẫu (ask for consent, then sample)",
+    "sample_second_relative": "Lấy mẫu thân nhân thứ hai (sample a second relative)",
+    "sequence_mitogenome": "Giải trình tự toàn bộ hệ gen ty thể (sequence the whole mitogenome)",
+    "retest_sample": "Phân tích lại mẫu hỏng (re-test a failed sample)",
+}
+SUBJECT_LABELS = {"remains": "Hài cốt", "martyr": "Liệt sĩ"}
 
 
 @dataclass(frozen=True)
@@ -422,45 +426,64 @@ def subject_districts(
     return out
 
 
-def district_file(district: str) -> str:
-    """A safe file name for a district's page: ASCII letters and digits plus a digest, whatever
-    the district text holds."""
-    slug = re.sub(r"[^a-z0-9]+", "-", unidecode(district).lower()).strip("-")[:40] or "district"
-    return f"{slug}-{hashlib.sha256(district.encode()).hexdigest()[:8]}.html"
+def district_groups(districts: list[str], province: str | None) -> dict[str, tuple[str, str, bool]]:
+    """District text → (key, label, in the province): the district code and its official name where
+    the text resolves (`lietsi.places.admin_unit`, as the worklists and district pages group), so
+    `Châu Thành` and `huyện Châu Thanh` share one page; the text itself, marked `?`, where it does not."""
+    out = {}
+    for text in districts:
+        unit = admin_unit(None, text, None, province) if text != UNKNOWN_DISTRICT else None
+        if unit and unit["district_code"]:
+            out[text] = (str(unit["district_code"]), str(unit["district_name"]), unit["in_province"] is True)
+        else:
+            out[text] = (f"?{text}", text, False)
+    return out
 
 
-def _environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
-    env.filters["vnd"] = format_vnd
-    return env
+def district_page_path(key: str) -> str:
+    """The page of a district (its code, or `?text` when unresolved) inside OUT_DIR."""
+    return f"{PAGES}/{safe_name(key)}.html"
 
 
-def district_pages(actions: pl.DataFrame, province: str | None) -> dict[str, str]:
-    """File name → HTML: one page per district (its actions by rank) and `index.html`."""
-    env = _environment()
-    page = env.get_template("next_actions_district.html")
-    index = env.get_template("next_actions_index.html")
+def district_pages(actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
+    """Path inside OUT_DIR → HTML: one page per district (its actions by rank), grouped by district
+    code, and `next_actions/index.html`."""
+    groups = district_groups(actions["district"].unique().to_list(), footer.province)
+    # The site stage writes `huyen/<code>.html` for the province's districts only.
+    home = {k for k, _, inside in groups.values() if inside}
+    keyed = actions.with_columns(
+        pl.col("district")
+        .replace_strict({t: g[0] for t, g in groups.items()}, return_dtype=pl.String)
+        .alias("_key"),
+        pl.col("district")
+        .replace_strict({t: g[1] for t, g in groups.items()}, return_dtype=pl.String)
+        .alias("_label"),
+    )
     out: dict[str, str] = {}
     summary = []
-    for (district,), group in actions.sort("district").group_by("district", maintain_order=True):
+    for (key,), group in keyed.sort("_key").group_by("_key", maintain_order=True):
         ranked = group.filter(pl.col("rank").is_not_null()).sort("rank")
-        name = district_file(district)
-        out[name] = page.render(
-            province=province,
-            district=district,
+        path = district_page_path(key)
+        entry = {
+            "district": group["_label"][0],
+            "code": None if key.startswith("?") else key,
+            "district_page": f"../huyen/{safe_name(key)}.html" if key in home else None,
+            "file": path.removeprefix(f"{PAGES}/"),
+            "actions": ranked.height,
+            "expected": float(ranked["expected_identifications"].sum()),
+            "cost": int(ranked["cost_vnd"].sum()),
+        }
+        out[path] = render(
+            "next_actions_district.html",
+            footer,
+            "../",
+            district=entry,
             actions=ranked.to_dicts(),
             without_action=group.filter(pl.col("rank").is_null()).to_dicts(),
-            expected=float(ranked["expected_identifications"].sum()),
-            cost=int(ranked["cost_vnd"].sum()),
+            actions_vi=ACTION_LABELS,
+            kinds=SUBJECT_LABELS,
         )
-        summary.append(
-            {
-                "district": district,
-                "file": name,
-                "actions": ranked.height,
-                "expected": float(ranked["expected_identifications"].sum()),
-                "cost": int(ranked["cost_vnd"].sum()),
-            }
-        )
-    out["index.html"] = index.render(province=province, districts=summary)
+        summary.append(entry)
+    summary.sort(key=lambda d: (d["code"] is None, sort_key(d["district"]), d["code"] or ""))
+    out[f"{PAGES}/index.html"] = render("next_actions_index.html", footer, "../", districts=summary)
     return out

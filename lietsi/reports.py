@@ -12,7 +12,7 @@ from datetime import datetime
 
 import polars as pl
 
-from lietsi import charts, formats
+from lietsi import charts
 from lietsi.pages import Footer, render
 from lietsi.places import admin_unit
 from lietsi.search_map import COVERAGE_TARGET
@@ -119,11 +119,6 @@ def with_rates(progress: pl.DataFrame) -> pl.DataFrame:
         if num in progress.columns and den in progress.columns
     ]
     return progress.with_columns(rates) if rates else progress
-
-
-def format_vnd(amount: float) -> str:
-    """`12.345.000 đ`: Vietnamese thousands separator."""
-    return formats.money(amount)
 
 
 def render_report(

@@ -19,6 +19,7 @@ import polars as pl
 from lietsi import charts, formats, maps
 from lietsi.match_report import STATUS_VI
 from lietsi.maternal import sort_key
+from lietsi.next_actions import district_page_path
 from lietsi.pages import Footer, link, render, safe_name
 from lietsi.places import district_centroid
 from lietsi.reports import PROGRESS_COLUMNS, TARGETS, with_rates
@@ -26,6 +27,7 @@ from lietsi.reports import PROGRESS_COLUMNS, TARGETS, with_rates
 PROVINCE_MAP = "maps/tinh.html"
 REPORT_PAGE = "bao_cao_tien_do.html"
 DICTIONARY_PAGE = "analyst/tu_dien_du_lieu.html"
+NEXT_ACTIONS_PAGE = "next_actions/index.html"
 
 
 @dataclass
@@ -38,6 +40,7 @@ class District:
     communes: dict[str, dict] = field(default_factory=dict)
     overview: str | None = None
     identifications: list[dict] = field(default_factory=list)
+    next_actions: str | None = None
 
     @property
     def page(self) -> str:
@@ -125,6 +128,9 @@ def gather(
         d = district(row["district_code"], row["district"])
         if d:
             d.identifications.append(entry)
+    for d in districts.values():
+        if (out / district_page_path(d.code)).is_file():
+            d.next_actions = district_page_path(d.code)
     status = Counter(r["status"] for r in ids)
     return Site(
         districts=dict(sorted(districts.items(), key=lambda kv: (sort_key(kv[1].name), kv[0]))),
@@ -165,6 +171,7 @@ def landing_page(site: Site, footer: Footer, out: Path) -> str:
         else None,
         "worklists": "worklists/index.html" if (out / "worklists/index.html").is_file() else None,
         "province_map": PROVINCE_MAP if (out / PROVINCE_MAP).is_file() else None,
+        "next_actions": NEXT_ACTIONS_PAGE if (out / NEXT_ACTIONS_PAGE).is_file() else None,
         # Written by the analyst stage, which may run after this page in the same run.
         "dictionary": DICTIONARY_PAGE,
     }

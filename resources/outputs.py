@@ -5,6 +5,9 @@ run's folder, so no page of one run can land beside another run's. `publish_late
 `latest` symlink when a run ends, in one `rename`: a reader of `latest/` sees one whole run, never a
 mix, and a run that wrote nothing leaves `latest` where it was. Old run folders beyond `KEEP_RUNS`
 are removed then: they hold relatives' names (worklists), so they are not kept forever.
+
+`OUT_DIR/index.html` is a fixed page sending the reader on to `latest/index.html`, so the address a
+province bookmarks stays the same from run to run; it holds no text of any run.
 """
 
 from __future__ import annotations
@@ -14,10 +17,25 @@ import re
 import shutil
 from pathlib import Path
 
+from lietsi.export import write_atomic
+
 RUNS = "runs"
 LATEST = "latest"
 # Enough for a week of nightly runs plus a few sensor runs, without keeping personal data forever.
 KEEP_RUNS = 10
+ENTRY_PAGE = "index.html"
+_ENTRY_HTML = f"""<!DOCTYPE html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="0; url={LATEST}/index.html">
+<title>Xác định danh tính hài cốt liệt sĩ</title>
+</head>
+<body>
+<p><a href="{LATEST}/index.html">Trang chủ của lần chạy mới nhất (the latest run's pages)</a></p>
+</body>
+</html>
+"""
 # Dagster run ids are UUIDs; anything else must not become a path.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -36,7 +54,8 @@ def run_folder(out_dir: Path, run_id: str) -> Path:
 
 
 def publish_latest(out_dir: Path, run_id: str, keep: int = KEEP_RUNS) -> Path | None:
-    """Point `out_dir/latest` at the run's folder (relative symlink) and prune old runs.
+    """Point `out_dir/latest` at the run's folder (relative symlink), write `out_dir/index.html`
+    (a redirect to `latest/index.html`) and prune old runs.
 
     Returns None, leaving `latest` alone, when the run wrote no page.
     """
@@ -49,6 +68,7 @@ def publish_latest(out_dir: Path, run_id: str, keep: int = KEEP_RUNS) -> Path | 
     staged.unlink(missing_ok=True)
     staged.symlink_to(Path(RUNS) / run_id, target_is_directory=True)
     os.replace(staged, latest)
+    write_atomic(out_dir / ENTRY_PAGE, _ENTRY_HTML.encode("utf-8"))
     _prune(out_dir / RUNS, keep, current=run_id)
     return latest
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
 from lietsi.next_actions import (
     ActionSettings,
-    district_file,
+    district_page_path,
     district_pages,
     failed_samples,
     next_actions,
     subject_districts,
 )
+from lietsi.pages import Footer, code_version
 
 CR = "16024-16569,1-576"
 HV1 = "16024-16365"
@@ -149,12 +151,50 @@ def test_a_martyr_without_reference_gets_his_first_unsampled_relative() -> None:
 def test_district_pages_escape_input_text_and_use_safe_file_names() -> None:
     worklist = _worklist([("X", 1, "L9", "primary", "M9", "M9", "R91", "mẹ", "mother")])
     actions = _run(_candidates([]), _outcomes(["HC1"], [("M9", "no_reference")]), worklist)
-    pages = district_pages(actions, "Kiên <Giang>")
-    name = district_file("<b>Gò Quao</b>")
-    assert name in pages and "/" not in name and "<" not in name
-    assert "&lt;b&gt;Gò Quao&lt;/b&gt;" in pages[name] and "<b>Gò Quao</b>" not in pages[name]
-    assert "Kiên &lt;Giang&gt;" in pages["index.html"]
+    # A district text no code resolves keeps its own page, under a safe name, its text escaped.
+    hostile = "<script>alert(1)</script>/../../x"
+    actions = actions.with_columns(
+        pl.when(pl.col("subject_id") == "M9").then(pl.lit(hostile)).otherwise("district").alias("district")
+    )
+    pages = district_pages(actions, Footer("Kiên <Giang>", "run-1"))
+    name = district_page_path(f"?{hostile}")
+    assert name in pages and name.count("/") == 1 and "<" not in name and ".." not in name
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages[name]
+    assert all("<script" not in html for html in pages.values())
+    assert "Kiên &lt;Giang&gt;" in pages["next_actions/index.html"]
     assert "R91" in pages[name]
+
+
+def test_next_action_pages_carry_the_shared_footer_and_one_page_per_district_code() -> None:
+    worklist = _worklist(
+        [
+            ("X", 1, "L9", "primary", "M9", "M9", "R91", "mẹ", "mother"),
+            ("X", 2, "L8", "primary", "M8", "M8", "R81", "mẹ", "mother"),
+        ]
+    )
+    outcomes = _outcomes(["HC1"], [("M9", "no_reference"), ("M8", "no_reference")])
+    # One district spelled two ways; Châu Thành (905) for the remains.
+    districts = {
+        ("remains", "HC1"): "Châu Thành",
+        ("martyr", "M9"): "huyện Gò Quao",
+        ("martyr", "M8"): "Go Quao",
+    }
+    actions = next_actions(
+        outcomes, _candidates([]), NO_IDS, worklist, set(), NO_FAILED, districts, {"HC1": CR}
+    )
+    pages = district_pages(actions, Footer("Kiên Giang", "run-42"))
+    assert sorted(pages) == ["next_actions/905.html", "next_actions/907.html", "next_actions/index.html"]
+    go_quao = pages["next_actions/907.html"]
+    assert "R91" in go_quao and "R81" in go_quao and "R91" not in pages["next_actions/905.html"]
+    assert "Việc cần làm tiếp: Gò Quao" in go_quao  # the official name, not either spelling
+    assert 'href="../huyen/907.html"' in go_quao and 'href="../index.html"' in go_quao
+    assert "10.000.000 đ" in go_quao  # two samples at 5.000.000 đ, Vietnamese money format
+    index = pages["next_actions/index.html"]
+    assert index.count('href="907.html"') == 1 and "huyện Gò Quao" not in index
+    for html in pages.values():
+        footer = re.search(r'<footer class="site" id="page-footer">(.*?)</footer>', html, re.S)
+        assert footer, html
+        assert "Kiên Giang" in footer[1] and "run-42" in footer[1] and code_version() in footer[1]
 
 
 def test_failed_samples_and_districts() -> None:
@@ -193,7 +233,7 @@ def test_an_empty_province_has_no_actions() -> None:
         _outcomes([], []), _candidates([]), NO_IDS, _worklist([]), set(), NO_FAILED, {}, {}, ActionSettings()
     )
     assert empty.is_empty() and "rank" in empty.columns
-    assert list(district_pages(empty, None)) == ["index.html"]
+    assert list(district_pages(empty, Footer(None, None))) == ["next_actions/index.html"]
 
 
 def test_the_simulated_follow_up_samples_the_named_relatives(tmp_path) -> None:

@@ -249,6 +249,16 @@ def test_landing_page_leads_to_a_district_a_worklist_a_map_and_an_evidence_page(
     district_dom, _ = render_with_console(district)
     assert "Huyện" in district_dom and "Các xã" in district_dom
 
+    # The next actions: from the landing page, and from each district page that has them.
+    assert 'id="link-next-actions" href="next_actions/index.html"' in landing.read_text(encoding="utf-8")
+    actions_dom, console = render_with_console(run.pages / "next_actions" / "index.html")
+    assert console == [] and "Việc cần làm tiếp" in actions_dom and 'id="page-footer"' in actions_dom
+    linked = [p for p in (run.pages / "huyen").glob("*.html") if 'class="next-actions"' in p.read_text()]
+    assert linked
+    for page in linked:
+        href = re.search(r'class="next-actions" href="([^"]+)"', page.read_text(encoding="utf-8"))[1]
+        assert (page.parent / href).resolve().is_file(), href
+
     worklist = _follow(landing, "worklist")
     worklist_dom, console = render_with_console(worklist)
     assert console == [] and "Danh sách lấy mẫu ADN thân nhân" in worklist_dom

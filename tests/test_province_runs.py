@@ -86,8 +86,10 @@ def test_each_run_writes_its_pages_in_its_own_folder_and_latest_points_to_it(pro
     runs = [p for p in (province.out / "runs").iterdir() if p.is_dir()]
     assert len(runs) == 1
     assert province.pages.is_symlink() and province.pages.resolve() == runs[0].resolve()
-    for page in ("bao_cao_tien_do.html", "identifications/index.html", "worklists/index.html"):
+    for page in ("bao_cao_tien_do.html", "identifications/index.html", "worklists/index.html",
+                 "next_actions/index.html"):  # fmt: skip
         assert (province.pages / page).is_file(), page
+    assert "latest/index.html" in (province.out / "index.html").read_text(encoding="utf-8")
     assert any((province.pages / "maps").rglob("*.html"))
     audit = province.warehouse.query("SELECT run_id FROM ops.run_audit")["run_id"].to_list()
     assert audit == [runs[0].name]
@@ -98,6 +100,14 @@ def test_latest_moves_whole_and_old_runs_are_pruned(tmp_path):
     (first / "maps").mkdir()
     (first / "maps" / "old_commune.html").write_text("x", encoding="utf-8")
     assert publish_latest(tmp_path, "run-1") == tmp_path / "latest"
+    # OUT_DIR/index.html sends the reader to the latest run's landing page, written atomically
+    # (no temporary left) and readable by the province's other accounts.
+    entry = tmp_path / "index.html"
+    text = entry.read_text(encoding="utf-8")
+    assert '<meta http-equiv="refresh" content="0; url=latest/index.html">' in text
+    assert '<a href="latest/index.html">' in text
+    assert "run-1" not in text and entry.stat().st_mode & 0o777 == 0o644
+    assert not list(tmp_path.glob(".index.html.*"))
     second = run_folder(tmp_path, "run-2")
     (second / "bao_cao_tien_do.html").write_text("y", encoding="utf-8")
     # A run still writing does not show in latest.
@@ -105,6 +115,7 @@ def test_latest_moves_whole_and_old_runs_are_pruned(tmp_path):
     publish_latest(tmp_path, "run-2")
     assert sorted(p.name for p in (tmp_path / "latest").iterdir()) == ["bao_cao_tien_do.html"]
     assert publish_latest(tmp_path, "never-wrote") is None
+    assert entry.read_text(encoding="utf-8") == text  # the same page whatever the run
     for i in range(3, 8):
         run_folder(tmp_path, f"run-{i}")
         publish_latest(tmp_path, f"run-{i}", keep=3)

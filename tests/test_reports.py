@@ -11,8 +11,8 @@ from ops_province import province_run
 
 from assets.reports import EXPORT_DIR, REPORT_FILE
 from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
-from lietsi.formats import number
-from lietsi.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, format_vnd, merge_progress, render_report
+from lietsi.formats import money, number
+from lietsi.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_the_report_renders_in_headless_chromium(province):
     relatives = province.warehouse.query("SELECT sum(relatives_surveyed) AS n FROM reports.district_progress")
     assert re.search(r'id="province-total".*?' + re.escape(number(relatives.item())), dom, re.S)
     total = province.warehouse.query("SELECT sum(total_vnd) AS t FROM reports.campaign_costs").item()
-    assert format_vnd(total) in dom
+    assert money(total) in dom
     assert "not yet available" not in dom
     assert "<script" not in dom
     assert not re.findall(r"https?://(?!www\.w3\.org/)", dom)
