@@ -300,7 +300,7 @@ def _write_pages(
         write_page(out, f"identifications/{pages[rec['remains_id']]}", page)
     summary = summary_page(
         footer.province,
-        ids,
+        result.identifications,
         result.remains_outcomes,
         result.martyr_outcomes,
         result.p_outside,

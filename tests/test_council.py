@@ -4,6 +4,7 @@ pairs stay out until new evidence, malformed rows are quarantined with their rea
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lietsi.council import evidence_dates, read_decisions
 from lietsi.evidence import EvidenceSettings, estimate, numerator_tables, stated_prior
 from lietsi.identification import identify
 from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.match_report import summary_page
 from lietsi.schema import XAC_NHAN
 from tests.test_identification import RARE, _martyrs, _population, _references, _remains
 
@@ -94,6 +96,12 @@ def test_a_confirmed_pair_leaves_both_pools_and_is_counted(tmp_path: Path) -> No
     con.execute("CREATE TABLE core.martyrs AS SELECT * FROM m")
     report = pl.from_arrow(con.execute(sql_text("reports", "progress_identifications")).arrow())
     assert report["identifications_confirmed"].sum() == 1
+    # The identifications index counts and lists it too, without an evidence page of this run.
+    index = summary_page(
+        "Kiên Giang", after.identifications, after.remains_outcomes, after.martyr_outcomes, 0.5, {}
+    )
+    assert "<tr><td>Đã xác nhận (confirmed)</td><td class=\"num\">1</td></tr>" in index
+    assert re.search(r"<tr><td>HC1</td>", index)
 
 
 def test_a_rejected_pair_is_not_proposed_again_until_new_evidence(tmp_path: Path) -> None:
