@@ -1,8 +1,6 @@
 """What every stage module shares: the expectations check, the metadata preview, the `sql/` files."""
 
 import math
-import re
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -10,6 +8,7 @@ import polars as pl
 from lietsi.quality import load_suite_config, validate
 from lietsi.schema import is_personal
 from resources import WarehouseResource
+from resources.sql import sql_text
 
 
 def expectations_check(key: dg.AssetKey, suite_name: str, description: str) -> dg.AssetChecksDefinition:
@@ -63,28 +62,6 @@ def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     schema = dg.TableSchema(columns=[dg.TableColumn(c, _column_type(t)) for c, t in shown.schema.items()])
     records = [dg.TableRecord({k: _cell(v) for k, v in row.items()}) for row in shown.iter_rows(named=True)]
     return dg.MetadataValue.table(records, schema=schema)
-
-
-SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
-_TABLE_REFERENCE = re.compile(r"\b(raw|core|marts|reports|ops)\.(\w+)\b")
-
-
-def sql_text(folder: str, name: str) -> str:
-    """The SQL of `sql/<folder>/<name>.sql`."""
-    return (SQL_ROOT / folder / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def sql_files(folder: str, pattern: str = "*.sql") -> dict[str, str]:
-    """File stem → SQL for the files of `sql/<folder>` matching `pattern`, in name order."""
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((SQL_ROOT / folder).glob(pattern))}
-
-
-def referenced_tables(
-    sql: str, schemas: tuple[str, ...] = ("raw", "core", "marts", "reports", "ops")
-) -> set[str]:
-    """`schema.table` names a query reads (comments ignored)."""
-    body = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return {f"{s}.{t}" for s, t in _TABLE_REFERENCE.findall(body) if s in schemas}
 
 
 def violations_check(

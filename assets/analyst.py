@@ -18,13 +18,13 @@ from functools import cache
 import dagster as dg
 import duckdb
 
-from assets._shared import SQL_ROOT, referenced_tables, sql_files
 from assets._stages import stage_keys
 from assets.reports import province_in_warehouse, report_assets
 from lietsi.disclosure import living_relative_names, scan_schema
 from lietsi.pages import Footer, render, write_page
 from lietsi.site import DICTIONARY_PAGE
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
+from resources.sql import SQL_ROOT, referenced_tables, sql_files
 
 GROUP = "analyst"
 

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from assets._shared import sql_text
 from assets._stages import stage_keys
 from assets.reports import report_assets
 from lietsi.audit import code_version, table_fingerprints, warehouse_tables
 from resources import IO_RETRY_POLICY, WarehouseResource
+from resources.sql import sql_text
 
 GROUP = "operations"
 AUDIT_TABLES = ("ops.run_audit", "ops.run_inputs", "ops.run_row_counts", "ops.run_checks")

@@ -8,10 +8,11 @@ row accounting (rows read = rows kept + rows quarantined, per file, as stored in
 import dagster as dg
 import polars as pl
 
-from assets._shared import expectations_check, preview, sql_text
+from assets._shared import expectations_check, preview
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
+from resources.sql import sql_text
 
 GROUP = "ingest"
 

@@ -29,6 +29,7 @@ from lietsi.maternal import (
 from lietsi.pages import Footer, render, safe_name, write_page
 from lietsi.places import province_of
 from lietsi.readiness import describe, waiting_for
+from lietsi.truth import TruthFolder
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 
 GROUP = "kinship"
@@ -291,16 +292,15 @@ def _evaluation(
     settings: SettingsResource, warehouse: WarehouseResource, worklist: bool = True
 ) -> dict[str, float | int] | None:
     """Metrics against the truth; `worklist=False` before the worklist is built (pairs only)."""
-    truth = settings.truth
-    if truth is None or not (truth / "relative_records.csv").exists():
+    truth = TruthFolder(settings.truth)
+    if not truth.has("relative_records"):
         return None
-    persons_path = truth / "persons.csv"
     return evaluate(
         warehouse.query("SELECT * FROM core.kinship_statements"),
         warehouse.query("SELECT * FROM marts.maternal_candidates"),
         warehouse.query("SELECT * FROM marts.sampling_worklist") if worklist else None,
-        pl.read_csv(truth / "relative_records.csv", infer_schema_length=0),
-        pl.read_csv(persons_path, infer_schema_length=0) if persons_path.exists() else None,
+        truth.read("relative_records"),
+        truth.read_optional("persons"),
         warehouse.query("SELECT * FROM marts.maternal_lines") if worklist else None,
     )
 

@@ -22,6 +22,7 @@ from lietsi.lab import (
 )
 from lietsi.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
 from lietsi.readiness import describe, waiting_for
+from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "lab"
@@ -124,14 +125,6 @@ def mtdna_profiles(
     )
 
 
-def _table_exists(warehouse: WarehouseResource, schema: str, table: str) -> bool:
-    found = warehouse.query(
-        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    )
-    return bool(found["n"][0])
-
-
 @dg.asset(
     key=FREQUENCIES,
     group_name=GROUP,
@@ -145,11 +138,11 @@ def haplotype_frequencies_asset(
     context: dg.AssetExecutionContext, profiles: pl.DataFrame, warehouse: WarehouseResource
 ) -> dg.Output[pl.DataFrame]:
     lines = None
-    if _table_exists(warehouse, "marts", "maternal_candidates"):
+    if warehouse.has_table("marts", "maternal_candidates"):
         lines = relative_lines(warehouse.query("SELECT * FROM marts.maternal_candidates"))
     else:
         context.log.warning("marts.maternal_candidates missing: each relative counts as its own line")
-    if _table_exists(warehouse, "raw", "phieu_02") and _table_exists(warehouse, "core", "relative_links"):
+    if warehouse.has_table("raw", "phieu_02") and warehouse.has_table("core", "relative_links"):
         forms = warehouse.query("SELECT * FROM raw.phieu_02")
         consent = relative_consent(forms, warehouse.query("SELECT * FROM core.relative_links"))
         consenting = set(consent.filter(pl.col("consent").fill_null(False))["relative_id"].to_list())
@@ -181,12 +174,11 @@ def haplotype_frequencies_asset(
 def lab_evaluation(
     profiles: pl.DataFrame, quarantine: pl.DataFrame, settings: SettingsResource
 ) -> dg.Output[pl.DataFrame]:
-    truth_dir = settings.truth
-    if truth_dir is None or not (truth_dir / "samples.csv").is_file():
+    truth = TruthFolder(settings.truth)
+    if not truth.has("samples"):
         empty = pl.DataFrame(schema={"metric": pl.Utf8, "value": pl.Float64, "n": pl.Int64})
         return dg.Output(empty, metadata={"truth": "no truth"})
-    truth = pl.read_csv(truth_dir / "samples.csv", infer_schema=False)
-    metrics = evaluate_against_truth(profiles, quarantine, truth)
+    metrics = evaluate_against_truth(profiles, quarantine, truth.read("samples"))
     return dg.Output(
         metrics,
         metadata={row["metric"]: row["value"] for row in metrics.iter_rows(named=True)}

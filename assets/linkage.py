@@ -26,6 +26,7 @@ from lietsi.linkage import (
     violations_from_links,
 )
 from lietsi.readiness import describe, waiting_for
+from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "linkage"
@@ -161,8 +162,8 @@ def relative_linkage(
 def _evaluate(
     settings: SettingsResource, warehouse: WarehouseResource, relatives: bool = True
 ) -> pl.DataFrame | None:
-    truth = settings.truth
-    if truth is None:
+    truth = TruthFolder(settings.truth)
+    if truth.folder is None:
         return None
     martyr_links = warehouse.query("SELECT source, file, row_number, martyr_id FROM core.martyr_links")
     relative_links = (

@@ -20,6 +20,7 @@ from lietsi.matching import ComparisonRules
 from lietsi.pages import Footer, safe_name, write_page
 from lietsi.places import province_of
 from lietsi.readiness import describe, waiting_for
+from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "matching"
@@ -332,8 +333,8 @@ def matching_evaluation(
     candidates: pl.DataFrame,
     martyr_links: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    truth_dir = settings.truth
-    if truth_dir is None or not (truth_dir / "remains.csv").is_file():
+    truth = TruthFolder(settings.truth)
+    if not truth.has("remains", "martyr_records"):
         # The columns of a scored run, so that `make pipeline`'s summary reads either.
         columns = ("proposals", "correct", "precision", "recall", "out_of_province", "identifiable")
         empty = pl.DataFrame(
@@ -341,8 +342,7 @@ def matching_evaluation(
             | {c: pl.Float64 if c in ("precision", "recall") else pl.Int64 for c in columns}
         )
         return dg.Output(empty, metadata={"truth": "no truth"})
-    truth_remains = pl.read_csv(truth_dir / "remains.csv", infer_schema=False)
-    truth_records = pl.read_csv(truth_dir / "martyr_records.csv", infer_schema=False)
+    truth_remains, truth_records = truth.read("remains"), truth.read("martyr_records")
     baseline = (
         mtdna_only_baseline(candidates)
         if candidates.height

@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets._shared import sql_text
 from assets._stages import stage_keys
 from resources import WarehouseResource
+from resources.sql import sql_text
 
 MATCH_CANDIDATES = dg.AssetKey(["marts", "match_candidates"])
 

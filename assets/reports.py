@@ -16,7 +16,6 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets._shared import referenced_tables, sql_files, sql_text
 from assets._stages import stage_keys
 from lietsi import maps
 from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
@@ -24,6 +23,7 @@ from lietsi.pages import Footer, contained, write_page
 from lietsi.reports import merge_progress, render_report
 from lietsi.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
+from resources.sql import referenced_tables, sql_files, sql_text
 
 GROUP = "reports"
 REPORT_FILE = "bao_cao_tien_do.html"

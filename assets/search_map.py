@@ -35,6 +35,7 @@ from lietsi.search_map import (
     village_coverage,
     village_index,
 )
+from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "search_map"
@@ -376,19 +377,14 @@ def search_map_files(
 
 
 def _truth_tables(settings: SettingsResource) -> dict[str, pl.DataFrame] | None:
-    truth = settings.truth
-    if truth is None or not (truth / "site_reports.csv").exists():
+    truth = TruthFolder(settings.truth)
+    if not truth.has("site_reports", "village_coverage"):
         return None
-    read = {"infer_schema_length": 0}
-    optional = {
-        name: pl.read_csv(truth / f"{name}.csv", **read)
-        for name in ("sites", "martyr_records")
-        if (truth / f"{name}.csv").exists()
-    }
+    optional = {name: truth.read(name) for name in ("sites", "martyr_records") if truth.has(name)}
     return {
         **optional,
-        "site_reports": pl.read_csv(truth / "site_reports.csv", **read),
-        "village_coverage": pl.read_csv(truth / "village_coverage.csv", **read).with_columns(
+        "site_reports": truth.read("site_reports"),
+        "village_coverage": truth.read("village_coverage").with_columns(
             pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
             pl.col("coverage").cast(pl.Float64),
             pl.col("concluded").str.to_lowercase().is_in(["true", "1", "yes"]),
@@ -406,7 +402,7 @@ def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict 
     comparison = compare_coverage(villages, truth["village_coverage"])
     result = {"sites": metrics, "coverage": comparison}
     leads_judgeable = {"sites", "martyr_records"} <= truth.keys() and all(
-        _has_table(warehouse, schema, table)
+        warehouse.has_table(schema, table)
         for schema, table in (("marts", "search_leads"), ("core", "martyr_links"))
     )
     if leads_judgeable:
@@ -418,14 +414,6 @@ def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict 
             _martyr_uids(warehouse, truth["martyr_records"]),
         )
     return result
-
-
-def _has_table(warehouse: WarehouseResource, schema: str, table: str) -> bool:
-    found = warehouse.query(
-        "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $s AND table_name = $t",
-        {"s": schema, "t": table},
-    )
-    return bool(found["n"][0])
 
 
 def _martyr_uids(warehouse: WarehouseResource, records: pl.DataFrame) -> pl.DataFrame:

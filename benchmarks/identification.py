@@ -33,6 +33,7 @@ import polars as pl
 from lietsi.match_evaluation import judged_pairs, martyr_uid_map, reliability
 from lietsi.synth import generate
 from lietsi.synth.config import CONFIGS, config
+from lietsi.truth import TruthFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "data" / "bench" / "identification"
@@ -77,8 +78,8 @@ def measure(folder: Path) -> dict:
         proposed = con.sql("SELECT posterior FROM marts.identifications WHERE status = 'proposed'").pl()
         links = con.sql("SELECT source, source_record_id, martyr_id FROM core.martyr_links").pl()
         linkage = con.sql("SELECT * FROM marts.linkage_evaluation").pl()
-    truth_remains = pl.read_csv(folder / "truth" / "remains.csv", infer_schema=False)
-    truth_records = pl.read_csv(folder / "truth" / "martyr_records.csv", infer_schema=False)
+    truth = TruthFolder(folder / "truth")
+    truth_remains, truth_records = truth.read("remains"), truth.read("martyr_records")
     uid_map = martyr_uid_map(links, truth_records)
     calibration = {}
     for column in ("posterior", "posterior_bound"):

@@ -42,7 +42,6 @@ from lietsi.evidence import (
     distance_factor,
     dna_factor,
     estimate,
-    haversine_km,
     hometown_factor,
     inscriptions,
     numerator_tables,
@@ -56,6 +55,7 @@ from lietsi.evidence import (
     unit_area_factor,
     with_numerators,
 )
+from lietsi.geo import haversine_km
 from lietsi.lab import relative_lines
 from lietsi.matching import Comparison, ComparisonRules, compare
 from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length

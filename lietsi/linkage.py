@@ -35,7 +35,6 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -47,6 +46,7 @@ from scipy.sparse.csgraph import connected_components
 from lietsi.graphs import UnionFind
 from lietsi.names import key_variant, name_frame, written_alike
 from lietsi.places import most_common_province, place_frame, place_key
+from lietsi.truth import TruthFolder
 
 SOURCES = ("registry", "phieu_01", "phieu_02")
 
@@ -1605,7 +1605,7 @@ def pairwise_metrics(predicted: pl.DataFrame, truth: pl.DataFrame, on: list[str]
 
 
 def truth_metrics(
-    martyr_links: pl.DataFrame, relative_links: pl.DataFrame | None, truth_dir: Path
+    martyr_links: pl.DataFrame, relative_links: pl.DataFrame | None, truth: TruthFolder
 ) -> pl.DataFrame:
     """Martyr and relative linkage against the generator's truth: `entity, metric, value` rows.
 
@@ -1616,23 +1616,22 @@ def truth_metrics(
     """
     on = ["source", "file", "row_number"]
     rows: list[tuple[str, str, float]] = []
-    for entity, ours, csv, uid, id_col in (
-        ("martyrs", martyr_links, "martyr_records.csv", "martyr_uid", "martyr_id"),
-        ("relatives", relative_links, "relative_records.csv", "person_uid", "relative_id"),
+    for entity, ours, table, uid, id_col in (
+        ("martyrs", martyr_links, "martyr_records", "martyr_uid", "martyr_id"),
+        ("relatives", relative_links, "relative_records", "person_uid", "relative_id"),
     ):
-        path = truth_dir / csv
-        if ours is None or not path.exists():
+        if ours is None or not truth.has(table):
             continue
-        truth = (
-            pl.read_csv(path, infer_schema=False)
+        expected = (
+            truth.read(table)
             .select("source", "file", pl.col("row_number").cast(pl.Int64), pl.col(uid).alias("true"))
             .unique(on)
         )
         predicted = ours.select(*on, pl.col(id_col).alias("pred")).with_columns(
             pl.col("row_number").cast(pl.Int64)
         )
-        metrics = pairwise_metrics(predicted, truth, on)
-        metrics["truth_rows_unlinked"] = truth.join(predicted, on=on, how="anti").height
+        metrics = pairwise_metrics(predicted, expected, on)
+        metrics["truth_rows_unlinked"] = expected.join(predicted, on=on, how="anti").height
         rows.extend((entity, k, float(v)) for k, v in metrics.items())
     return pl.DataFrame(
         rows, schema={"entity": pl.String, "metric": pl.String, "value": pl.Float64}, orient="row"

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import polars as pl
 from unidecode import unidecode
 
+from lietsi.geo import haversine_km
 from lietsi.ingest import QUARANTINE_SCHEMA
 from lietsi.linkage import _constrained_union, pairwise_metrics
 from lietsi.names import BIRTH_ORDER, key_variant, name_similarity, normalise_text
@@ -138,14 +139,6 @@ def site_id_for(smallest_form_no: str) -> str:
     """Stable id of a site: a hash of its smallest member form number (re-runs give the same id)."""
     digest = hashlib.sha1(smallest_form_no.strip().upper().encode("utf-8")).hexdigest()
     return f"site_{digest[:12]}"
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres (WGS84 mean radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def in_vietnam(lat: float | None, lon: float | None) -> bool:
@@ -607,7 +600,7 @@ class _Evidence:
             return True
         if any(not self.places_compatible(x, y) for x in a[1] for y in b[1]):
             return True
-        return any(haversine_m(*p, *q) > self.config.max_diameter_m for p in a[2] for q in b[2])
+        return any(1000 * haversine_km(*p, *q) > self.config.max_diameter_m for p in a[2] for q in b[2])
 
 
 def _distance_edges(reports: list[dict], radius_m: float) -> list[tuple[float, int, int, str]]:
@@ -627,7 +620,9 @@ def _distance_edges(reports: list[dict], radius_m: float) -> list[tuple[float, i
             for j in neighbours:
                 if j <= i:
                     continue
-                d = haversine_m(reports[i]["lat"], reports[i]["lon"], reports[j]["lat"], reports[j]["lon"])
+                d = 1000 * haversine_km(
+                    reports[i]["lat"], reports[i]["lon"], reports[j]["lat"], reports[j]["lon"]
+                )
                 if d <= radius_m:
                     edges.append((2.0 + (1.0 - d / radius_m), i, j, "distance"))
     return edges
@@ -706,7 +701,8 @@ def _text_edges(reports: list[dict], evidence: _Evidence) -> list[tuple[float, i
                 if (
                     a["lat"] is not None
                     and b["lat"] is not None
-                    and haversine_m(a["lat"], a["lon"], b["lat"], b["lon"]) > evidence.config.max_diameter_m
+                    and 1000 * haversine_km(a["lat"], a["lon"], b["lat"], b["lon"])
+                    > evidence.config.max_diameter_m
                 ):
                     continue
                 score = _text_score(a, b, evidence, ambiguous)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from assets._shared import sql_text
 from lietsi.readiness import waiting_for
 from lietsi.schema import SOURCES
 from resources import settings_from_env, warehouse_from_env
+from resources.sql import sql_text
 
 SCHEMAS = ("raw", "core", "marts", "ops", "reports", "analyst")
 

@@ -182,6 +182,14 @@ class WarehouseResource(dg.ConfigurableResource):
         with self.connect() as con:
             return con.execute(sql, params).pl()
 
+    def has_table(self, schema: str, table: str) -> bool:
+        """Whether `<schema>.<table>` exists: a stage whose inputs never arrived has not written it."""
+        found = self.query(
+            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        )
+        return bool(found["n"][0])
+
 
 class SettingsResource(dg.ConfigurableResource):
     """Paths, per-file inbox limits and stage thresholds; the hashing key is read when used.

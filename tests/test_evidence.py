@@ -22,7 +22,6 @@ from lietsi.evidence import (
     distance_factor,
     dna_factor,
     estimate,
-    haversine_km,
     hometown_factor,
     inscriptions,
     parse_age_range,
@@ -34,6 +33,7 @@ from lietsi.evidence import (
     stated_prior,
     unit_area_factor,
 )
+from lietsi.geo import haversine_km
 
 S = EvidenceSettings()
 

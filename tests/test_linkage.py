@@ -23,6 +23,7 @@ from lietsi.linkage import (
     truth_metrics,
     violations_from_links,
 )
+from lietsi.truth import TruthFolder
 
 
 def _registry(rows: list[dict]) -> pl.DataFrame:
@@ -452,9 +453,8 @@ def test_registry_of_20000_martyrs_links_accurately_and_fast(tmp_path: Path) -> 
     start = time.perf_counter()
     result = link_martyrs(records)
     elapsed = time.perf_counter() - start
-    metrics = truth_metrics(
-        result.links, result.links.head(0).rename({"martyr_id": "relative_id"}), tmp_path / "truth"
-    )
+    no_relatives = result.links.head(0).rename({"martyr_id": "relative_id"})
+    metrics = truth_metrics(result.links, no_relatives, TruthFolder(tmp_path / "truth"))
     values = {m: v for e, m, v in metrics.iter_rows() if e == "martyrs"}
     assert values["f1"] >= 0.99 and values["precision"] >= 0.99
     assert elapsed < 60
@@ -513,6 +513,6 @@ def test_relatives_on_the_careless_spelling_configuration(tmp_path: Path) -> Non
         martyr_links=martyrs.links,
         families=martyr_families(martyrs.martyrs),
     )
-    metrics = truth_metrics(martyrs.links, links, tmp_path / "truth")
+    metrics = truth_metrics(martyrs.links, links, TruthFolder(tmp_path / "truth"))
     values = {m: v for e, m, v in metrics.iter_rows() if e == "relatives"}
     assert values["recall"] >= 0.99 and values["precision"] >= 0.995, values

@@ -191,10 +191,10 @@ def test_emp_format():
 
 
 def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(province):
-    from assets._shared import sql_files
     from assets.analyst import dictionary
     from lietsi.disclosure import living_relative_names, scan_schema
     from lietsi.site import DICTIONARY_PAGE
+    from resources.sql import sql_files
 
     for name, sql in sql_files("analyst").items():
         assert not re.search(r"SELECT\s+\*|\.\*", sql, re.I), f"analyst.{name} selects *"
@@ -234,7 +234,7 @@ def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(pro
 def test_identification_checks_find_what_they_forbid(tmp_path):
     import duckdb
 
-    from assets._shared import sql_text
+    from resources.sql import sql_text
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE SCHEMA marts")

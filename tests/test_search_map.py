@@ -12,6 +12,7 @@ from browser import elements, render, require_chromium, screenshot
 
 from lietsi import maps
 from lietsi import search_map as sm
+from lietsi.geo import haversine_km
 from lietsi.ingest import frame_schema
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
 
@@ -172,7 +173,7 @@ def test_coordinates_cleaned():
     assert (lat, lon) == (9.86, 105.14) and "swapped" in note
     assert sm.clean_coordinates(48.85, 2.35)[:2] == (None, None)
     assert sm.clean_coordinates(None, None) == (None, None, None)
-    assert sm.haversine_m(10.0, 105.0, 10.001, 105.0) == pytest.approx(111.2, abs=0.5)
+    assert 1000 * haversine_km(10.0, 105.0, 10.001, 105.0) == pytest.approx(111.2, abs=0.5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def test_distance_chain_is_cut_by_diameter_safeguard():
     for s in result.sites.iter_rows(named=True):
         members = result.site_reports.filter(pl.col("site_id") == s["site_id"])
         lats = members["lat"].to_list()
-        assert sm.haversine_m(min(lats), 105.14, max(lats), 105.14) <= 600
+        assert 1000 * haversine_km(min(lats), 105.14, max(lats), 105.14) <= 600
 
 
 def test_merge_by_text_within_commune():

@@ -437,7 +437,7 @@ def test_a_relative_keeps_one_permanent_address(province: Path) -> None:
 
 
 def test_places_of_death_mix_levels_and_remains_lie_near_them(tmp_path: Path) -> None:
-    from lietsi.evidence import haversine_km
+    from lietsi.geo import haversine_km
 
     province = tmp_path
     generate(province, "Kiên Giang", 1000, seed=5, sources={"remains"})
