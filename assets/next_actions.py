@@ -8,7 +8,6 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.identification import home_province
 from lietsi.next_actions import (
     PAGES,
     ActionCosts,
@@ -19,6 +18,7 @@ from lietsi.next_actions import (
     subject_districts,
 )
 from lietsi.pages import Footer, write_page
+from lietsi.places import province_of
 from resources import SettingsResource
 
 GROUP = "matching"
@@ -81,7 +81,7 @@ def next_actions_asset(
     mau_adn: pl.DataFrame,
     ket_qua_adn: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    province = home_province(martyrs, hai_cot)
+    province = province_of(martyrs, hai_cot["recovery_place"] if hai_cot.height else None)
     remains_profiles = profiles.filter(pl.col("sample_kind") == "remains")
     ranges = dict(
         remains_profiles.sort("range_length", descending=True)

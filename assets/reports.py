@@ -20,6 +20,7 @@ from assets._stages import stage_keys
 from lietsi import maps
 from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
 from lietsi.pages import Footer, contained, write_page
+from lietsi.places import province_of
 from lietsi.reports import merge_progress, render_report
 from lietsi.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
@@ -57,18 +58,16 @@ def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
 
 
 def province_in_warehouse(con: duckdb.DuckDBPyConnection) -> str:
-    """The run's province: the one most martyrs' hometowns (else village conclusions) name."""
+    """The run's province (`lietsi.places.province_of`) from the martyrs, else the village conclusions."""
+    frames = {}
     for table, column in (("core.martyrs", "hometown_province"), ("raw.ket_luan_dia_ban", "province")):
         try:
-            found = con.execute(
-                f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL "
-                "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
-            ).fetchone()
+            frames[table] = con.execute(f"SELECT {column} FROM {table}").pl()
         except duckdb.Error:
-            continue
-        if found:
-            return found[0]
-    return "tỉnh (province)"
+            frames[table] = pl.DataFrame()
+    conclusions = frames["raw.ket_luan_dia_ban"]
+    fallback = conclusions["province"] if "province" in conclusions.columns else None
+    return province_of(frames["core.martyrs"], fallback) or "tỉnh (province)"
 
 
 def _specs(names: list[str], sql_names: list[str], descriptions: dict[str, str]) -> list[dg.AssetSpec]:

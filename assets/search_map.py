@@ -19,7 +19,7 @@ from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.pages import Footer, contained, safe_name
-from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, unit_label, with_unit_codes
+from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, province_of, unit_label, with_unit_codes
 from lietsi.readiness import describe, waiting_for
 from lietsi.search_map import (
     COVERAGE_TARGET,
@@ -118,7 +118,7 @@ def search_map(
     sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
     quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])
 
-    home = _home_province(coverage.villages, sites)
+    home = province_of(None, _provinces(coverage.villages, sites))
     villages = with_unit_codes(coverage.villages, home)
     sites = with_unit_codes(sites, home)
     yield dg.Output(
@@ -220,13 +220,10 @@ def search_leads(
     return leads
 
 
-def _home_province(*frames: pl.DataFrame) -> str | None:
-    """The province most rows name (the maps are of one province)."""
-    names = pl.concat(
-        [f.select(pl.col("province").cast(pl.String)) for f in frames if "province" in f.columns]
-    )
-    top = names["province"].drop_nulls().mode().sort() if names.height else names["province"]
-    return top[0] if len(top) else None
+def _provinces(*frames: pl.DataFrame) -> pl.Series:
+    """Every province these rows name (the maps are of one province)."""
+    columns = [f["province"].cast(pl.String) for f in frames if "province" in f.columns]
+    return pl.concat(columns) if columns else pl.Series("province", [], pl.String)
 
 
 def _with_units(frame: pl.DataFrame, home: str | None) -> pl.DataFrame:
@@ -270,7 +267,7 @@ def search_map_files(
     out = settings.run_out(context.run_id)
     root = out / "maps"
     files: list[dict] = []
-    home = _home_province(sites, communes)
+    home = province_of(None, _provinces(sites, communes))
     footer = Footer(home, context.run_id)
     sites = _with_units(sites, home)
     communes = _with_units(communes, home)

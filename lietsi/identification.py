@@ -60,7 +60,7 @@ from lietsi.lab import relative_lines
 from lietsi.matching import Comparison, ComparisonRules, compare
 from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.names import key_variant
-from lietsi.places import most_common_province, parse_place, place_key
+from lietsi.places import most_common_province, parse_place, place_key, province_of
 
 IDENTIFIED = "Đã xác định"
 NO_REFERENCE_MATCH = (
@@ -605,16 +605,6 @@ def _given_key(name: str | None) -> str | None:
     return key.split()[-1] if key else None
 
 
-def home_province(martyrs: pl.DataFrame, remains: pl.DataFrame) -> str | None:
-    """The province whose records these are: the martyrs' most common home province, else the
-    recovery places'. Places written without a province (`xã Bình An, huyện Châu Thành`) are in it."""
-    if "hometown_province" in martyrs.columns:
-        top = martyrs["hometown_province"].drop_nulls().mode()
-        if len(top):
-            return str(top.sort()[0])
-    return most_common_province(remains["recovery_place"]) if remains.height else None
-
-
 def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tuple[pl.DataFrame, Pool]:
     """(missing martyrs, their statistics); missing = grave not identified (`Đã xác định`)."""
     missing = martyrs.filter(pl.col("grave_status").fill_null("") != IDENTIFIED)
@@ -1099,7 +1089,7 @@ def identify(
     settings = settings or MatchSettings()
     council = council or no_decisions()
     refs, refused = reference_table(reference_profiles, candidates)
-    province = home_province(martyrs, remains)
+    province = province_of(martyrs, remains["recovery_place"] if remains.height else None)
     # Pool statistics (names, places) describe every missing martyr; the confirmed are no hypotheses.
     missing_all, pool = build_pool(martyrs, province)
     missing = missing_all.filter(~pl.col("martyr_id").is_in(list(council.confirmed_martyrs)))

@@ -513,12 +513,15 @@ def unit_label(name: str | None, code: str | None) -> str:
     return name or ("(mã " + code + ")" if code else "(chưa rõ)")
 
 
-def province_of(martyrs: pl.DataFrame) -> str | None:
-    """The run's province: the one most martyrs' hometowns name."""
-    if martyrs.is_empty() or "hometown_province" not in martyrs.columns:
-        return None
-    top = martyrs["hometown_province"].drop_nulls().mode().sort()
-    return top[0] if len(top) else None
+def province_of(martyrs: pl.DataFrame | None, fallback: pl.Series | None = None) -> str | None:
+    """The run's province: the one most martyrs' hometowns name; before the registry arrives, the
+    one most `fallback` place texts name (recovery places, village conclusions). Places written
+    without a province (`xã Bình An, huyện Châu Thành`) are in it."""
+    if martyrs is not None and "hometown_province" in martyrs.columns:
+        top = martyrs["hometown_province"].drop_nulls().mode().sort()
+        if len(top):
+            return str(top[0])
+    return most_common_province(fallback) if fallback is not None and len(fallback) else None
 
 
 OUTSIDE_PROVINCE = "ngoai-tinh"
