@@ -18,7 +18,7 @@ from functools import cache
 import dagster as dg
 import duckdb
 
-from assets._stages import stage_keys
+from assets import stage_keys
 from assets.reports import province_in_warehouse, report_assets
 from lietsi.disclosure import living_relative_names, scan_schema
 from lietsi.pages import Footer, render, write_page

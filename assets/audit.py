@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from assets._stages import stage_keys
+from assets import stage_keys
 from assets.reports import report_assets
 from lietsi.audit import code_version, table_fingerprints, warehouse_tables
 from resources import IO_RETRY_POLICY, WarehouseResource

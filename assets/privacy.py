@@ -10,7 +10,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets._stages import stage_keys
+from assets import stage_keys
 from resources import WarehouseResource
 from resources.sql import sql_text
 

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets._stages import stage_keys
+from assets import stage_keys
 from lietsi import maps
 from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
 from lietsi.pages import Footer, contained, write_page

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-import assets
+from assets import asset_modules
 from pipelines.jobs import build_jobs
 from pipelines.operations import build_union_asset
 from pipelines.schedules import nightly_schedule, with_freshness
@@ -35,8 +35,9 @@ def _without_evaluation(definitions: list) -> list:
     ]
 
 
-_stage_assets = dg.load_assets_from_package_module(assets)
-_checks = dg.load_asset_checks_from_package_module(assets)
+_modules = asset_modules()
+_stage_assets = dg.load_assets_from_modules(_modules)
+_checks = dg.load_asset_checks_from_modules(_modules)
 _with_truth = _resources["settings"].truth is not None
 if not _with_truth:
     _stage_assets, _checks = _without_evaluation(_stage_assets), _without_evaluation(_checks)
