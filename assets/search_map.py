@@ -19,7 +19,15 @@ from assets._shared import expectations_check, preview
 from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.pages import Footer, contained, safe_name
-from lietsi.places import UNIT_COLUMNS, admin_units, grouping_key, province_of, unit_label, with_unit_codes
+from lietsi.places import (
+    UNIT_COLUMNS,
+    admin_units,
+    grouping_key,
+    province_of,
+    unit_label,
+    unit_point,
+    with_unit_codes,
+)
 from lietsi.readiness import describe, waiting_for
 from lietsi.search_map import (
     COVERAGE_TARGET,
@@ -28,9 +36,9 @@ from lietsi.search_map import (
     apply_status,
     compare_coverage,
     lead_metrics,
-    link_martyrs,
     merge_sites,
     prepare_reports,
+    site_leads,
     site_metrics,
     village_coverage,
     village_index,
@@ -201,7 +209,7 @@ def search_map(
 def search_leads(
     context: dg.AssetExecutionContext, sites: pl.DataFrame, site_reports: pl.DataFrame, martyrs: pl.DataFrame
 ) -> pl.DataFrame:
-    leads = link_martyrs(sites, site_reports, martyrs)
+    leads = site_leads(sites, site_reports, martyrs)
     context.add_output_metadata(
         {
             "leads": leads.height,
@@ -292,20 +300,18 @@ def search_map_files(
         ids = group["site_id"]
         reports = site_reports.filter(pl.col("site_id").is_in(ids.implode()))
         commune_leads = leads.filter(pl.col("site_id").is_in(ids.implode()))
-        centre = maps.commune_centroid(unit["province_name"], unit["district_name"], unit["commune_name"])
+        centre = unit_point(
+            unit["commune_name"], unit["district_name"], unit["province_name"], commune_only=True
+        )
         label = unit_label(unit["commune_name"], unit["commune_code"])
         fmap = maps.commune_map(label, group, reports, commune_leads, centre=centre, tiles=config.tiles)
         maps.add_page_chrome(
             fmap, footer, "../../", [("tong-quan-do-phu.html", "Tổng quan huyện (district)")]
         )
-        path = maps.save_map(
-            fmap, contained(out, out / f"{folder}/{safe_name(commune_key)}.html")
-        )
+        path = maps.save_map(fmap, contained(out, out / f"{folder}/{safe_name(commune_key)}.html"))
         written("commune_map", unit, path, group.height)
         geo = maps.sites_geojson(group.drop(UNIT_COLUMNS, "unit_key", "district_key"), reports, commune_leads)
-        path = maps.save_geojson(
-            geo, contained(out, out / f"{folder}/{safe_name(commune_key)}.geojson")
-        )
+        path = maps.save_geojson(geo, contained(out, out / f"{folder}/{safe_name(commune_key)}.geojson"))
         written("commune_geojson", unit, path, len(geo["features"]))
 
     mapped = {(f["district_code"], f["commune_code"]) for f in files if f["kind"] == "commune_map"}
@@ -319,7 +325,7 @@ def search_map_files(
         centroids = {}
         for r in group.iter_rows(named=True):
             located = sites.filter((pl.col("unit_key") == r["unit_key"]) & pl.col("lat").is_not_null())
-            point = maps.commune_centroid(r["province_name"], r["district_name"], r["commune_name"])
+            point = unit_point(r["commune_name"], r["district_name"], r["province_name"], commune_only=True)
             if point is None and located.height:
                 point = (located["lat"].mean(), located["lon"].mean())
             if point is not None:

@@ -60,7 +60,7 @@ from lietsi.lab import relative_lines
 from lietsi.matching import Comparison, ComparisonRules, compare
 from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.names import key_variant
-from lietsi.places import most_common_province, parse_place, place_key, province_of
+from lietsi.places import most_common_province, parse_place, place_key, province_of, unit_point
 
 IDENTIFIED = "Đã xác định"
 NO_REFERENCE_MATCH = (
@@ -499,24 +499,6 @@ class Register:
         return cached
 
 
-@lru_cache(maxsize=50_000)
-def unit_centroid(
-    commune: str | None, district: str | None, province: str | None
-) -> tuple[float, float] | None:
-    """Centroid of a pre-2025 admin unit from the `vietnamadminunits` data (commune, else district)."""
-    if not province or not district:
-        return None
-    from vietnamadminunits import parse_address
-
-    try:
-        unit = parse_address(", ".join(x for x in (commune, district, province) if x), mode="LEGACY", level=3)
-    except Exception:
-        return None
-    if unit.latitude is None or unit.longitude is None:
-        return None
-    return float(unit.latitude), float(unit.longitude)
-
-
 CAMBODIA = "Campuchia"
 # Cambodian provinces as Vietnamese records write them (ascii keys): where the 1977–1989 dead fell
 # and where repatriated remains were found. `chiến trường K` is the army's name for Cambodia.
@@ -629,7 +611,7 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
         martyr_source[mid] = source
         if not key:
             continue
-        centroid = unit_centroid(death["commune"], death["district"], death["province"])
+        centroid = unit_point(death["commune"], death["district"], death["province"])
         if centroid:
             centroids[mid] = centroid
     unit_provinces: dict[str, Counter] = {}

@@ -24,7 +24,6 @@ import polars as pl
 from branca.element import MacroElement
 from jinja2 import Template
 from unidecode import unidecode
-from vietnamadminunits import parse_address
 
 from lietsi import formats
 from lietsi.pages import Footer, link, render
@@ -286,22 +285,6 @@ def sites_geojson(sites: pl.DataFrame, site_reports: pl.DataFrame, leads: pl.Dat
 
 
 @cache
-def commune_centroid(
-    province: str | None, district: str | None, commune: str | None
-) -> tuple[float, float] | None:
-    """The commune's reference point from `vietnamadminunits` (pre-2025 units), or None if unknown."""
-    if not commune:
-        return None
-    address = ", ".join(p for p in (commune, district, province) if p)
-    try:
-        unit = parse_address(address, mode="LEGACY", level=3)
-    except (ValueError, KeyError, TypeError):
-        return None
-    if unit is None or not unit.ward or unit.latitude is None or unit.longitude is None:
-        return None
-    return (float(unit.latitude), float(unit.longitude))
-
-
 def coverage_colour(coverage: float | None) -> str:
     for threshold, colour, _ in COVERAGE_BANDS:
         if coverage is not None and coverage >= threshold:

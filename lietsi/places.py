@@ -553,6 +553,27 @@ def _district_points() -> dict[str, tuple[float, float]]:
     }
 
 
+@lru_cache(maxsize=50_000)
+def unit_point(
+    commune: str | None, district: str | None, province: str | None, *, commune_only: bool = False
+) -> tuple[float, float] | None:
+    """Reference point of a pre-2025 unit from `vietnamadminunits`: the commune's, else the
+    district's. A district alone is ambiguous (Châu Thành is in six provinces): the fallback needs
+    the province too. `commune_only` refuses the district fallback (a commune map needs a commune)."""
+    if commune_only and not commune:
+        return None
+    if not commune_only and (not province or not district):
+        return None
+    address = ", ".join(x for x in (commune, district, province) if x)
+    try:
+        unit = parse_address(address, mode="LEGACY", level=3)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if unit is None or unit.latitude is None or unit.longitude is None or (commune_only and not unit.ward):
+        return None
+    return float(unit.latitude), float(unit.longitude)
+
+
 def district_centroid(code: str | None) -> tuple[float, float] | None:
     """The district's reference point (pre-2025 units), or None for an unknown code."""
     return _district_points().get(code or "")

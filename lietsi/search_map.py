@@ -33,7 +33,7 @@ from lietsi.geo import haversine_km
 from lietsi.ingest import QUARANTINE_SCHEMA
 from lietsi.linkage import _constrained_union, pairwise_metrics
 from lietsi.names import BIRTH_ORDER, key_variant, name_similarity, normalise_text
-from lietsi.places import place_key as base_place_key
+from lietsi.places import place_key
 from lietsi.schema import Field, Source
 
 COVERAGE_TARGET = 0.95
@@ -110,9 +110,9 @@ def fold(text: str | None) -> str:
     return " ".join(_WORD.findall(unidecode(normalise_text(str(text))).lower()))
 
 
-def place_key(text: str | None) -> str:
+def village_key(text: str | None) -> str:
     """Comparable village/commune name: `Thôn 03` = `thon 3` = `3`, `TDP 5` = `Tổ dân phố 5` = `5`."""
-    words = [(w.lstrip("0") or "0") if w.isdigit() else w for w in base_place_key(text).split()]
+    words = [(w.lstrip("0") or "0") if w.isdigit() else w for w in place_key(text).split()]
     for prefix in _VILLAGE_PREFIXES:
         if len(words) > len(prefix) and tuple(words[: len(prefix)]) == prefix:
             words = words[len(prefix) :]
@@ -176,10 +176,10 @@ def _quarantine_frame(rows: list[dict]) -> pl.DataFrame:
 
 def _village_tuple(row: dict) -> tuple[str, str, str, str]:
     return (
-        place_key(row.get("province")),
-        place_key(row.get("district")),
-        place_key(row.get("commune")),
-        place_key(row.get("village")),
+        village_key(row.get("province")),
+        village_key(row.get("district")),
+        village_key(row.get("commune")),
+        village_key(row.get("village")),
     )
 
 
@@ -658,7 +658,7 @@ def _text_score(a: dict, b: dict, evidence: _Evidence, ambiguous: set[int]) -> f
     names = _name_support(a["_name"], b["_name"], evidence)
     if names is None:
         return None
-    village = 0.1 if place_key(a["village"]) == place_key(b["village"]) else 0.0
+    village = 0.1 if village_key(a["village"]) == village_key(b["village"]) else 0.0
     if a["_words"] and b["_words"]:
         if not evidence.places_compatible(a["_words"], b["_words"]):
             return None
@@ -691,7 +691,7 @@ def _text_edges(reports: list[dict], evidence: _Evidence) -> list[tuple[float, i
     """Text links within each commune: households of neighbouring villages report the same site."""
     blocks: dict[str, list[int]] = {}
     for i, r in enumerate(reports):
-        blocks.setdefault(place_key(r["commune"]), []).append(i)
+        blocks.setdefault(village_key(r["commune"]), []).append(i)
     edges = []
     for members in blocks.values():
         ambiguous = _ambiguous(members, reports, evidence)
@@ -931,11 +931,11 @@ def _tier(candidate: dict) -> str:
 
 def _same_unit(martyr: dict, site: dict, level: str) -> bool:
     """The martyr's hometown `level` (commune/district) is the site's, in the same district."""
-    ours, theirs = place_key(site.get(level)), place_key(martyr.get(f"hometown_{level}"))
+    ours, theirs = village_key(site.get(level)), village_key(martyr.get(f"hometown_{level}"))
     if not ours or ours != theirs:
         return False
     if level == "commune" and site.get("district") and martyr.get("hometown_district"):
-        return place_key(site["district"]) == place_key(martyr["hometown_district"])
+        return village_key(site["district"]) == village_key(martyr["hometown_district"])
     return True
 
 
@@ -945,11 +945,11 @@ def _given_block(name: str) -> str:
 
 
 def _mentions(haystack: str, needle: str | None) -> bool:
-    key = place_key(needle)
+    key = village_key(needle)
     return bool(key) and f" {key} " in f" {haystack} "
 
 
-def link_martyrs(
+def site_leads(
     sites: pl.DataFrame, site_reports: pl.DataFrame, martyrs: pl.DataFrame, *, name_threshold: float = 0.91
 ) -> pl.DataFrame:
     """Site ↔ martyr leads: a reported name matched to resolved martyrs (`core.martyrs`).

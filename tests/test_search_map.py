@@ -160,9 +160,9 @@ def test_unparsed_meeting_date_still_counts_as_concluded():
 
 
 def test_keys_fold_vietnamese_variants():
-    assert sm.place_key("Thôn 03") == sm.place_key("thon 3") == "3"
-    assert sm.place_key("Xã Bình Hoà") == sm.place_key("Binh Hòa") == "binh hoa"
-    assert sm.place_key("TDP 05") == sm.place_key("Tổ dân phố 5") == "5"
+    assert sm.village_key("Thôn 03") == sm.village_key("thon 3") == "3"
+    assert sm.village_key("Xã Bình Hoà") == sm.village_key("Binh Hòa") == "binh hoa"
+    assert sm.village_key("TDP 05") == sm.village_key("Tổ dân phố 5") == "5"
     assert sm.clean_reported_name("liệt sĩ NGUYỄN văn thành") == "Nguyễn Văn Thành"
     assert sm.clean_reported_name("chú Ba") == "Chú Ba"  # a title is kept when it is the name
 
@@ -368,7 +368,7 @@ def test_links_prefer_corroborated_martyr_and_rank_missing_graves_first():
             "grave_status": ["Đã xác định", "Chưa quy tập", "Chưa xác định"],
         }
     )
-    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
     pairs = dict(zip(leads["martyr_id"], leads["confidence"], strict=True))
     assert pairs == {"M1": "corroborated", "M3": "name_only"}
     # M3 has no grave: first, although M1 is corroborated.
@@ -387,11 +387,11 @@ def test_hometown_in_the_sites_commune_or_district_corroborates():
             "grave_status": ["Chưa quy tập"] * 4,
         }
     )
-    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
     # M4 (written without diacritics) has the site's commune in the site's district: the one lead.
     # M3's "Bình An" is another district's commune, M2 only shares the district.
     assert leads.select("martyr_id", "confidence").rows() == [("M4", "corroborated")]
-    without_m4 = sm.link_martyrs(
+    without_m4 = sm.site_leads(
         result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4")
     )
     assert without_m4.select("martyr_id", "confidence").rows() == [("M2", "same_district")]
@@ -402,12 +402,12 @@ def test_uncorroborated_namesakes_are_ambiguous():
     martyrs = pl.DataFrame(
         {"martyr_id": ["M1", "M2"], "full_name": ["Nguyễn Văn Hùng"] * 2, "grave_status": [None, None]}
     )
-    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
     assert leads["confidence"].to_list() == ["ambiguous", "ambiguous"]
     assert leads["candidates"].to_list() == [2, 2]
     # A namesake whose grave is already identified gives way to one without.
     martyrs = martyrs.with_columns(pl.Series("grave_status", ["Đã xác định", "Chưa quy tập"]))
-    leads = sm.link_martyrs(result.sites, result.site_reports, martyrs)
+    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
     assert leads.select("martyr_id", "confidence").rows() == [("M2", "name_only")]
 
 
@@ -448,7 +448,7 @@ def _map_inputs():
     martyrs = pl.DataFrame(
         {"martyr_id": ["M1"], "full_name": ["Nguyễn Văn Thành"], "grave_status": ["Chưa quy tập"]}
     )
-    leads = sm.link_martyrs(sites, result.site_reports, martyrs)
+    leads = sm.site_leads(sites, result.site_reports, martyrs)
     return sites, result.site_reports, leads
 
 
