@@ -208,7 +208,7 @@ def _child(system: str, folder: Path, out: Path) -> None:
 
 
 def measure(system: str, folder: Path) -> dict[str, float | str]:
-    from lietsi.linkage import pairwise_metrics
+    from lietsi.stats import pairwise_metrics
 
     out = folder / f"pred-{system}.parquet"
     start = time.perf_counter()

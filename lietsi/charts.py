@@ -83,15 +83,19 @@ def _bars(
                 "anchor": "start" if right else "end",
             }
         )
-    svg = environment().get_template("bars.svg").render(
-        title=title,
-        axis_label=axis_label,
-        bars=bars,
-        label_width=label_width,
-        zero=round(zero, 1),
-        axis_y=len(rows) * row + 4,
-        width=label_width + plot_width + 80,
-        height=len(rows) * row + 26,
+    svg = (
+        environment()
+        .get_template("bars.svg")
+        .render(
+            title=title,
+            axis_label=axis_label,
+            bars=bars,
+            label_width=label_width,
+            zero=round(zero, 1),
+            axis_y=len(rows) * row + 4,
+            width=label_width + plot_width + 80,
+            height=len(rows) * row + 26,
+        )
     )
     return Markup(svg)
 

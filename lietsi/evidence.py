@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from lietsi.lab import clopper_pearson_upper
 from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
+from lietsi.stats import clopper_pearson_upper
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 T = TypeVar("T", bound=Hashable)
@@ -31,3 +31,36 @@ class UnionFind(Generic[T]):
 
     def __contains__(self, x: T) -> bool:
         return x in self.parent
+
+
+# Attributes of a group (e.g. certificate numbers, mothers, sexes) that two merged groups pool.
+Attrs = tuple[frozenset, ...]
+
+
+def constrained_union(
+    attrs: dict[int, Attrs], edges: list[tuple[int, int]], conflicts: Callable[[Attrs, Attrs], bool]
+) -> tuple[dict[int, int], int]:
+    """Greedy union-find over `edges` (strongest first) that refuses any merge `conflicts` forbids.
+
+    Returns (node → representative, number of refused merges).
+    """
+    parent = {u: u for u in attrs}
+    groups = dict(attrs)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    refused = 0
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        if conflicts(groups[ra], groups[rb]):
+            refused += 1
+            continue
+        parent[rb] = ra
+        groups[ra] = tuple(x | y for x, y in zip(groups[ra], groups.pop(rb), strict=True))
+    return {u: find(u) for u in parent}, refused

@@ -25,10 +25,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
-from functools import lru_cache
 
 import polars as pl
-from scipy.stats import beta
 
 from lietsi.alignment import AlignmentError, call_read, normalize_profile
 from lietsi.haplogroups import classify
@@ -52,6 +50,7 @@ from lietsi.mtdna import (
     restrict,
     without_positions,
 )
+from lietsi.stats import clopper_pearson_upper
 
 SOURCE = "ket_qua_adn"
 SAMPLE_KINDS = {"Hài cốt": "remains", "Thân nhân": "relative"}
@@ -414,16 +413,6 @@ def relative_lines(candidates: pl.DataFrame) -> dict[str, str]:
     else:
         lines = maternal_lines(candidates).filter(pl.col("member_kind") == "relative")
     return dict(lines.unique("member_id").select("member_id", "maternal_line_id").iter_rows())
-
-
-@lru_cache(maxsize=65_536)
-def clopper_pearson_upper(x: int, n: int, confidence: float = 0.95) -> float:
-    """One-sided upper confidence bound of a binomial proportion (x = 0: 1 − 0.05^(1/n))."""
-    if n <= 0:
-        return 1.0
-    if x >= n:
-        return 1.0
-    return float(beta.ppf(confidence, x + 1, n - x))
 
 
 def frequency_key(variants: Iterable[Variant], ranges: Ranges, rules: ComparisonRules | None = None) -> str:

@@ -43,9 +43,10 @@ from rapidfuzz.process import cpdist
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from lietsi.graphs import UnionFind
+from lietsi.graphs import UnionFind, constrained_union
 from lietsi.names import key_variant, name_frame, written_alike
 from lietsi.places import most_common_province, place_frame, place_key
+from lietsi.stats import pairwise_metrics
 from lietsi.truth import TruthFolder
 
 SOURCES = ("registry", "phieu_01", "phieu_02")
@@ -755,35 +756,6 @@ def _martyr_conflict(a: Attrs, b: Attrs) -> bool:
     return any(_mothers_conflict(x, y) for x in a[1] for y in b[1])
 
 
-def _constrained_union(
-    attrs: dict[int, Attrs], edges: list[tuple[int, int]], conflicts: Callable[[Attrs, Attrs], bool]
-) -> tuple[dict[int, int], int]:
-    """Greedy union-find over `edges` (strongest first) that refuses any merge `conflicts` forbids.
-
-    Returns (node → representative, number of refused merges).
-    """
-    parent = {u: u for u in attrs}
-    groups = dict(attrs)
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    refused = 0
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        if conflicts(groups[ra], groups[rb]):
-            refused += 1
-            continue
-        parent[rb] = ra
-        groups[ra] = tuple(x | y for x, y in zip(groups[ra], groups.pop(rb), strict=True))
-    return {u: find(u) for u in parent}, refused
-
-
 def safeguard_violations(frame: pl.DataFrame) -> pl.DataFrame:
     """Clusters holding two certificate numbers, two clearly different mothers or two sexes.
 
@@ -905,7 +877,7 @@ def _rebuild(
         return any((min(x, y), max(x, y)) in rejected for x in a[3] for y in b[3])
 
     sub = edges.filter(pl.col("uid_l").is_in(list(attrs))).sort("match_weight", descending=True)
-    roots, refused = _constrained_union(attrs, list(zip(sub["uid_l"], sub["uid_r"], strict=True)), conflict)
+    roots, refused = constrained_union(attrs, list(zip(sub["uid_l"], sub["uid_r"], strict=True)), conflict)
     stats["merges refused by safeguards"] = refused
     offset = int(comp["component"].max()) + 1
     new = pl.DataFrame(
@@ -1490,7 +1462,7 @@ def link_relatives(
     cids = dict(frame.select("rid", "cid").iter_rows())
     attrs: dict[int, Attrs] = {r: (frozenset([c]) if c else frozenset(),) for r, c in cids.items()}
     # A person has one citizen id: no merge may bring two together.
-    roots, _ = _constrained_union(
+    roots, _ = constrained_union(
         attrs,
         list(zip(all_edges["rid"], all_edges["rid_r"], strict=True)),
         lambda a, b: len(a[0] | b[0]) > 1,
@@ -1565,43 +1537,6 @@ def link_relatives(
 
 # ---------------------------------------------------------------------------------------------
 # Evaluation
-
-
-def pairwise_metrics(predicted: pl.DataFrame, truth: pl.DataFrame, on: list[str]) -> dict[str, float]:
-    """Pairwise precision, recall, F1 and cluster purity of `predicted` (on + `pred`) vs `truth`
-    (on + `true`), counted from the contingency table (no pair enumeration)."""
-    joined = predicted.join(truth, on=on, how="inner")
-
-    def pairs(expr: pl.Expr) -> int:
-        return int(
-            joined.group_by(expr).len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum()).item()
-        )
-
-    both = int(
-        joined.group_by("pred", "true").len().select((pl.col("len") * (pl.col("len") - 1) // 2).sum()).item()
-    )
-    pred_pairs, true_pairs = pairs(pl.col("pred")), pairs(pl.col("true"))
-    precision = both / pred_pairs if pred_pairs else 1.0
-    recall = both / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    purity = (
-        joined.group_by("pred", "true").len().group_by("pred").agg(pl.col("len").max())["len"].sum()
-        / joined.height
-        if joined.height
-        else 1.0
-    )
-    return {
-        "records": joined.height,
-        "true_pairs": true_pairs,
-        "predicted_pairs": pred_pairs,
-        "correct_pairs": both,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "cluster_purity": float(purity),
-        "predicted_clusters": joined["pred"].n_unique(),
-        "true_clusters": joined["true"].n_unique(),
-    }
 
 
 def truth_metrics(

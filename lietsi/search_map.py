@@ -30,11 +30,12 @@ import polars as pl
 from unidecode import unidecode
 
 from lietsi.geo import haversine_km
+from lietsi.graphs import constrained_union
 from lietsi.ingest import QUARANTINE_SCHEMA
-from lietsi.linkage import _constrained_union, pairwise_metrics
 from lietsi.names import BIRTH_ORDER, key_variant, name_similarity, normalise_text
 from lietsi.places import place_key
 from lietsi.schema import Field, Source
+from lietsi.stats import pairwise_metrics
 
 COVERAGE_TARGET = 0.95
 COVERAGE_TOLERANCE = 0.5e-4
@@ -780,7 +781,7 @@ def merge_sites(reports: pl.DataFrame, config: MergeConfig | None = None) -> Sit
     evidence = _Evidence(rows, config)
     edges = _distance_edges(rows, config.radius_m) + _text_edges(rows, evidence)
     edges.sort(key=lambda e: (-e[0], e[1], e[2]))
-    root_of, refused = _constrained_union(
+    root_of, refused = constrained_union(
         {i: evidence.attrs(i) for i in range(len(rows))}, [(i, j) for _, i, j, _ in edges], evidence.conflicts
     )
     kinds: dict[int, set[str]] = {}

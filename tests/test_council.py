@@ -100,7 +100,7 @@ def test_a_confirmed_pair_leaves_both_pools_and_is_counted(tmp_path: Path) -> No
     index = summary_page(
         "Kiên Giang", after.identifications, after.remains_outcomes, after.martyr_outcomes, 0.5, {}
     )
-    assert "<tr><td>Đã xác nhận (confirmed)</td><td class=\"num\">1</td></tr>" in index
+    assert '<tr><td>Đã xác nhận (confirmed)</td><td class="num">1</td></tr>' in index
     assert re.search(r"<tr><td>HC1</td>", index)
 
 

@@ -17,7 +17,6 @@ from lietsi.evidence import (
     RemainsTerms,
     age_factor,
     artefact_name_factor,
-    clopper_pearson_upper,
     date_factor,
     distance_factor,
     dna_factor,
@@ -34,6 +33,7 @@ from lietsi.evidence import (
     unit_area_factor,
 )
 from lietsi.geo import haversine_km
+from lietsi.stats import clopper_pearson_upper
 
 S = EvidenceSettings()
 

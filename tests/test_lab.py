@@ -13,7 +13,6 @@ from lietsi.lab import (
     QcRules,
     assign_haplogroups,
     build_profiles,
-    clopper_pearson_upper,
     haplotype_frequencies,
     link_relatives,
     read_result,
@@ -21,6 +20,7 @@ from lietsi.lab import (
 )
 from lietsi.mtdna import format_range, parse_range, parse_variants
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
+from lietsi.stats import clopper_pearson_upper
 from resources import WarehouseResource
 
 CR = "16024-16569,1-576"

@@ -14,7 +14,6 @@ from lietsi.linkage import (
     link_relatives,
     martyr_families,
     martyr_records,
-    pairwise_metrics,
     relative_records,
     safeguard_violations,
     score,
@@ -23,6 +22,7 @@ from lietsi.linkage import (
     truth_metrics,
     violations_from_links,
 )
+from lietsi.stats import pairwise_metrics
 from lietsi.truth import TruthFolder
 
 

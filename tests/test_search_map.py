@@ -391,9 +391,7 @@ def test_hometown_in_the_sites_commune_or_district_corroborates():
     # M4 (written without diacritics) has the site's commune in the site's district: the one lead.
     # M3's "Bình An" is another district's commune, M2 only shares the district.
     assert leads.select("martyr_id", "confidence").rows() == [("M4", "corroborated")]
-    without_m4 = sm.site_leads(
-        result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4")
-    )
+    without_m4 = sm.site_leads(result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4"))
     assert without_m4.select("martyr_id", "confidence").rows() == [("M2", "same_district")]
 
 
