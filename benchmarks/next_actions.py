@@ -10,7 +10,7 @@ actions identified (`proposed` or `confirmed`) after the re-run and not before, 
 right by the truth; and the province's change in `proposed` + `confirmed`, which also counts
 losses (a new reference can become a competitor of an existing proposal).
 
-Run: `python -m benchmarks.next_actions [--top 200] [--seed 7]` (`make bench` runs the default).
+Run: `python -m benchmarks.next_actions [--top 400] [--seed 7]` (`make bench` runs the default).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lietsi.synth.follow_up import APPLIED, write_follow_up
 
 CACHE = Path(__file__).resolve().parent.parent / "data" / "bench" / "next_actions"
 PROVINCE, MARTYRS, SEED = "Kiên Giang", 1826, 7
-TOP = 200
+TOP = 400
 NAMED = ("proposed", "confirmed")
 
 

@@ -6,8 +6,8 @@ Actions and their expected gain (identifications expected from doing it; docs/ma
 - **sample a maternal relative** of a martyr with no usable reference (the relative from
   `marts.sampling_worklist`: its primary, backup, or a relative still to be asked for consent, not
   yet sampled): gain = P(his remains are among the register's profiled, unexplained remains)
-  × the province's conversion (the share of remains compatible with exactly one line, of one
-  martyr, that end proposed or confirmed: what a successful action leaves). P(present) spreads
+  × the province's conversion (the share of remains with a DNA match, `cannot_exclude`, that
+  the run proposed; council-confirmed remains left out, a re-run confirms nothing). P(present) spreads
   the unexplained remains not from outside the pool (1 − p_outside) equally over the unresolved
   missing martyrs, as the prior does within a group;
 - **sample a second relative** of a candidate line of an unresolved remains, when the line's
@@ -108,7 +108,7 @@ class Action:
 class Province:
     """What the run knows, as the actions need it."""
 
-    conversion: float  # remains compatible with one line of one martyr (not confirmed) → proposed
+    conversion: float  # remains with a DNA match (not confirmed) → proposed
     identified_share: float  # profiled remains not confirmed → proposed
     p_present: float  # P(an unresolved missing martyr's remains are among the unexplained profiled)
     p_outside: float
@@ -126,14 +126,14 @@ def province_rates(
     sides; counted in, they would make every action look better than the per-pair rule allows."""
     proposed = set(identifications.filter(pl.col("status") == "proposed")["remains_id"].to_list())
     confirmed = set(identifications.filter(pl.col("status") == "confirmed")["remains_id"].to_list())
-    # What a successful action produces: a remains compatible with one line holding one martyr.
-    single = (
-        candidates.filter(pl.col("verdict") == "cannot_exclude")
-        .group_by("remains_id")
-        .agg(pl.col("line_id").n_unique().alias("lines"), pl.col("martyr_id").n_unique().alias("martyrs"))
-        .filter((pl.col("lines") == 1) & (pl.col("martyrs") == 1))
+    # What a successful action produces: a remains its DNA cannot exclude from a martyr. Whether
+    # the pair is then proposed hangs on the rest of the evidence (with the DNA's likelihood ratio
+    # capped by θ, no mtDNA match alone reaches 0.99), not on how many lines the remains matches:
+    # on the demo none of the 80 remains matching a single line is proposed, while remains matching
+    # several lines are, when an artefact or a place names one martyr.
+    matched = (
+        set(candidates.filter(pl.col("verdict") == "cannot_exclude")["remains_id"].to_list()) - confirmed
     )
-    matched = set(single["remains_id"].to_list()) - confirmed
     # Shrunk towards the stated default: a province with few matches says little yet.
     conversion = (len(proposed & matched) + s.rate_prior_weight * s.default_conversion) / (
         len(matched) + s.rate_prior_weight

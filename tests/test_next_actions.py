@@ -83,8 +83,9 @@ def test_two_lines_sharing_a_haplotype_need_a_mitogenome_not_another_relative() 
     row = actions.filter(pl.col("subject_id") == "HC1").row(0, named=True)
     assert row["action"] == "sequence_mitogenome"
     assert row["target"] == "L1, L2"
-    # no single-line remains to measure on: the stated conversion 0.3
-    assert abs(row["expected_identifications"] - 0.8 * 0.3 * 0.9) < 1e-9
+    # one remains with a DNA match, not proposed: conversion (0 + 5 × 0.3) / (1 + 5), the stated
+    # 0.3 shrunk by what the run saw
+    assert abs(row["expected_identifications"] - 0.8 * 0.25 * 0.9) < 1e-9
     assert row["cost_vnd"] == 3 * 15_000_000  # the remains and one reference per line
     assert not any(a["action"] == "sample_second_relative" for a in json.loads(row["alternatives"]))
 
