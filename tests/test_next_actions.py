@@ -279,9 +279,8 @@ def _truth(tmp_path) -> None:
         {"maternal_line_uid": ["ML1", "ML2"], "haplogroup_mitogenome": ["F1b", "F1b"],
          "martyr_uid": ["U1", "U2"], "haplotype": [cr, cr]}
     ).write_csv(tmp_path / "martyrs.csv")  # fmt: skip
-    pl.DataFrame(
-        {"remains_id": ["HC1", "HC2"], "martyr_uid": ["U1", "U2"]}
-    ).write_csv(tmp_path / "remains.csv")
+    remains = pl.DataFrame({"remains_id": ["HC1", "HC2"], "martyr_uid": ["U1", "U2"]})
+    remains.write_csv(tmp_path / "remains.csv")
     pl.DataFrame(
         {"source": ["phieu_02"] * 3, "file": ["f.csv"] * 3, "row_number": ["3", "4", "5"],
          "person_uid": ["P1", "P2", "P3"]}
