@@ -435,6 +435,6 @@ one_remains_per_martyr = violations_check(
 proposed_cannot_exclude = violations_check(
     IDENTIFICATIONS,
     "identifications_proposed_cannot_exclude",
-    "Every proposed or confirmed pair's mtDNA comparison is 'cannot exclude': a name is never proposed "
-    "against an inconclusive or excluding comparison.",
+    "Every proposed pair's mtDNA comparison is 'cannot exclude': a name is never proposed against an "
+    "inconclusive or excluding comparison (council-confirmed pairs leave the candidate pools).",
 )

@@ -48,6 +48,12 @@ def run_pipeline(name: str, martyrs: int, seed: int) -> tuple[Path, float]:
     folder = CACHE / f"{name}-{martyrs}-seed{seed}"
     shutil.rmtree(folder, ignore_errors=True)
     generate(folder, PROVINCE, martyrs, seed, config=config(name))
+    return folder, run_on(folder)
+
+
+def run_on(folder: Path) -> float:
+    """Run the pipeline in a fresh process on `folder`'s inbox (truth given to the evaluation
+    assets only), as `make pipeline` does; wall seconds."""
     env = {
         **os.environ,
         "INBOX_DIR": str(folder / "inbox"),
@@ -64,8 +70,8 @@ def run_pipeline(name: str, martyrs: int, seed: int) -> tuple[Path, float]:
     wall = time.perf_counter() - start
     (folder / "pipeline.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
     if proc.returncode != 0:
-        raise RuntimeError(f"{name}: the pipeline failed (see {folder / 'pipeline.log'})")
-    return folder, wall
+        raise RuntimeError(f"{folder.name}: the pipeline failed (see {folder / 'pipeline.log'})")
+    return wall
 
 
 def measure(folder: Path) -> dict:

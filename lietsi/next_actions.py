@@ -6,8 +6,8 @@ Actions and their expected gain (identifications expected from doing it; docs/ma
 - **sample a maternal relative** of a martyr with no usable reference (the relative from
   `marts.sampling_worklist`: its primary, backup, or a relative still to be asked for consent, not
   yet sampled): gain = P(his remains are among the register's profiled, unexplained remains)
-  × the province's conversion (the share of remains compatible with exactly one line, of one
-  martyr, that end proposed or confirmed: what a successful action leaves). P(present) spreads
+  × the province's conversion (the share of remains with a DNA match, `cannot_exclude`, that
+  the run proposed; council-confirmed remains left out, a re-run confirms nothing). P(present) spreads
   the unexplained remains not from outside the pool (1 − p_outside) equally over the unresolved
   missing martyrs, as the prior does within a group;
 - **sample a second relative** of a candidate line of an unresolved remains, when the line's
@@ -108,8 +108,8 @@ class Action:
 class Province:
     """What the run knows, as the actions need it."""
 
-    conversion: float  # remains compatible with one line of one martyr → proposed or confirmed
-    identified_share: float  # profiled remains → proposed or confirmed
+    conversion: float  # remains with a DNA match (not confirmed) → proposed
+    identified_share: float  # profiled remains not confirmed → proposed
     p_present: float  # P(an unresolved missing martyr's remains are among the unexplained profiled)
     p_outside: float
 
@@ -118,32 +118,36 @@ def province_rates(
     outcomes: pl.DataFrame, candidates: pl.DataFrame, identifications: pl.DataFrame, s: ActionSettings
 ) -> Province:
     """The province's rates from the matching stage's outputs (`marts.identification_outcomes`,
-    `marts.match_candidates`, `marts.identifications`)."""
-    named = set(
-        identifications.filter(pl.col("status").is_in(["proposed", "confirmed"]))["remains_id"].to_list()
-    )
+    `marts.match_candidates`, `marts.identifications`).
+
+    An action's result is read by the next run of the pipeline, which proposes: it confirms nothing
+    (the council does). So the rates are measured on what the run itself decided: council-confirmed
+    remains (always named, and chosen by the council among the proposals) are left out of both
+    sides; counted in, they would make every action look better than the per-pair rule allows."""
+    proposed = set(identifications.filter(pl.col("status") == "proposed")["remains_id"].to_list())
     confirmed = set(identifications.filter(pl.col("status") == "confirmed")["remains_id"].to_list())
-    # What a successful action produces: a remains compatible with one line holding one martyr.
-    single = (
-        candidates.filter(pl.col("verdict") == "cannot_exclude")
-        .group_by("remains_id")
-        .agg(pl.col("line_id").n_unique().alias("lines"), pl.col("martyr_id").n_unique().alias("martyrs"))
-        .filter((pl.col("lines") == 1) & (pl.col("martyrs") == 1))
+    # What a successful action produces: a remains its DNA cannot exclude from a martyr. Whether
+    # the pair is then proposed hangs on the rest of the evidence (with the DNA's likelihood ratio
+    # capped by θ, no mtDNA match alone reaches 0.99), not on how many lines the remains matches:
+    # on the demo none of the 80 remains matching a single line is proposed, while remains matching
+    # several lines are, when an artefact or a place names one martyr.
+    matched = (
+        set(candidates.filter(pl.col("verdict") == "cannot_exclude")["remains_id"].to_list()) - confirmed
     )
-    matched = set(single["remains_id"].to_list()) | confirmed
     # Shrunk towards the stated default: a province with few matches says little yet.
-    conversion = (len(named & matched) + s.rate_prior_weight * s.default_conversion) / (
+    conversion = (len(proposed & matched) + s.rate_prior_weight * s.default_conversion) / (
         len(matched) + s.rate_prior_weight
     )
     remains = outcomes.filter(pl.col("kind") == "remains")
     unprofiled = remains.filter(pl.col("reason").fill_null("").str.starts_with("no usable mtDNA profile"))
     profiled = remains.height - unprofiled.height
     p_outside = _p_outside(identifications, s)
-    unexplained = max(profiled - len(named), 0)
+    unexplained = max(profiled - len(proposed | confirmed), 0)
     martyrs = outcomes.filter(pl.col("kind") == "martyr")
     open_martyrs = martyrs.filter(~pl.col("outcome").is_in(["proposed", "confirmed"])).height
     p_present = min(1.0, unexplained * (1 - p_outside) / open_martyrs) if open_martyrs else 0.0
-    return Province(conversion, len(named) / profiled if profiled else 0.0, p_present, p_outside)
+    undecided = profiled - len(confirmed)
+    return Province(conversion, len(proposed) / undecided if undecided > 0 else 0.0, p_present, p_outside)
 
 
 def _p_outside(identifications: pl.DataFrame, s: ActionSettings) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -13,6 +14,7 @@ from lietsi.next_actions import (
     district_pages,
     failed_samples,
     next_actions,
+    province_rates,
     subject_districts,
 )
 from lietsi.pages import Footer, code_version
@@ -81,8 +83,9 @@ def test_two_lines_sharing_a_haplotype_need_a_mitogenome_not_another_relative() 
     row = actions.filter(pl.col("subject_id") == "HC1").row(0, named=True)
     assert row["action"] == "sequence_mitogenome"
     assert row["target"] == "L1, L2"
-    # no single-line remains to measure on: the stated conversion 0.3
-    assert abs(row["expected_identifications"] - 0.8 * 0.3 * 0.9) < 1e-9
+    # one remains with a DNA match, not proposed: conversion (0 + 5 × 0.3) / (1 + 5), the stated
+    # 0.3 shrunk by what the run saw
+    assert abs(row["expected_identifications"] - 0.8 * 0.25 * 0.9) < 1e-9
     assert row["cost_vnd"] == 3 * 15_000_000  # the remains and one reference per line
     assert not any(a["action"] == "sample_second_relative" for a in json.loads(row["alternatives"]))
 
@@ -236,37 +239,115 @@ def test_an_empty_province_has_no_actions() -> None:
     assert list(district_pages(empty, Footer(None, None))) == ["next_actions/index.html"]
 
 
-def test_the_simulated_follow_up_samples_the_named_relatives(tmp_path) -> None:
+def test_council_confirmations_do_not_count_as_gains_an_action_can_bring() -> None:
+    # Three remains match one line of one martyr: HC1 proposed, HC2 in review, HC3 confirmed by the
+    # council (its candidate rows are gone). The next run proposes, it does not confirm: of the two
+    # the run decided, one was proposed (1/2), not 2 of 3 as when the confirmation counted.
+    candidates = _candidates(
+        [("HC1", "MA", "L1", "cannot_exclude", 0.99, CR), ("HC2", "MB", "L2", "cannot_exclude", 0.6, CR)]
+    )
+    ids = pl.DataFrame(
+        {
+            "remains_id": ["HC1", "HC2", "HC3"],
+            "martyr_id": ["MA", "MB", "MC"],
+            "status": ["proposed", "needs_review", "confirmed"],
+            "evidence": [None, None, None],
+        }
+    )
+    outcomes = _outcomes(["HC2", "HC4"], [("MD", "no_reference")])
+    outcomes = pl.concat(
+        [
+            outcomes,
+            pl.DataFrame(
+                [("remains", "HC1", "proposed", None), ("remains", "HC3", "confirmed", None)],
+                schema=outcomes.schema,
+                orient="row",
+            ),
+        ]
+    )
+    rates = province_rates(outcomes, candidates, ids, ActionSettings(rate_prior_weight=0.0))
+    assert rates.conversion == 0.5
+    # 4 profiled remains, 1 confirmed: 1 proposed of the 3 the run decided
+    assert abs(rates.identified_share - 1 / 3) < 1e-9
+
+
+def _truth(tmp_path) -> None:
+    from lietsi.synth.haplotypes import haplotype_text, motif
+
+    cr = haplotype_text(motif("F1b"))
+    pl.DataFrame(
+        {"maternal_line_uid": ["ML1", "ML2"], "haplogroup_mitogenome": ["F1b", "F1b"],
+         "martyr_uid": ["U1", "U2"], "haplotype": [cr, cr]}
+    ).write_csv(tmp_path / "martyrs.csv")  # fmt: skip
+    remains = pl.DataFrame({"remains_id": ["HC1", "HC2"], "martyr_uid": ["U1", "U2"]})
+    remains.write_csv(tmp_path / "remains.csv")
+    pl.DataFrame(
+        {"source": ["phieu_02"] * 3, "file": ["f.csv"] * 3, "row_number": ["3", "4", "5"],
+         "person_uid": ["P1", "P2", "P3"]}
+    ).write_csv(tmp_path / "relative_records.csv")  # fmt: skip
+    pl.DataFrame(
+        {"person_uid": ["P1", "P2", "P3"], "citizen_id": ["079012345678", "079012345679", "079012345670"],
+         "haplotype": ["73G", "263G", cr], "maternal_line_uid": ["ML9", "ML8", "ML2"]}
+    ).write_csv(tmp_path / "persons.csv")  # fmt: skip
+    pl.DataFrame(
+        {"sample_id": ["MHC1", "MHC2", "MTN3"], "kind": ["remains", "remains", "relative"],
+         "remains_id": ["HC1", "HC2", ""], "person_uid": ["", "", "P3"], "range": ["16024-16365", CR, CR],
+         "haplotype": ["", "16189C 16232A 16249C 16304C 16311C", cr]}
+    ).write_csv(tmp_path / "samples.csv")  # fmt: skip
+
+
+def test_the_simulated_follow_up_carries_out_each_kind_of_action(tmp_path) -> None:
     from datetime import date
 
-    from lietsi.synth.follow_up import follow_up_rows
+    from lietsi import mtdna
+    from lietsi.synth.follow_up import follow_up_drop
 
+    _truth(tmp_path)
     actions = pl.DataFrame(
         {
-            "rank": [2, 1, None],
-            "action": ["sample_relative", "ask_consent_and_sample", "none"],
-            "target": ["R1", "R2", None],
+            "rank": [3, 1, 2, 4, None],
+            "subject_kind": ["martyr", "martyr", "remains", "remains", "martyr"],
+            "subject_id": ["M1", "M2", "HC1", "HC2", "M3"],
+            "action": ["sample_relative", "ask_consent_and_sample", "retest_sample", "sequence_mitogenome",
+                       "none"],
+            "target": ["R1", "R2", "MHC1", "L2", None],
         }
-    )
+    )  # fmt: skip
     links = pl.DataFrame(
-        {"relative_id": ["R1", "R2"], "source": ["phieu_02"] * 2, "file": ["f.csv"] * 2, "row_number": [3, 4]}
+        {"relative_id": ["R1", "R2", "R3"], "source": ["phieu_02"] * 3, "file": ["f.csv"] * 3,
+         "row_number": [3, 4, 5]}
+    )  # fmt: skip
+    profiles = pl.DataFrame(
+        {"sample_id": ["MHC2", "MTN3"], "sample_kind": ["remains", "relative"], "remains_id": ["HC2", None],
+         "relative_id": [None, "R3"]}
+    )  # fmt: skip
+    candidates = pl.DataFrame({"line_id": ["L2"], "relative_id": ["R3"]})
+    drop = follow_up_drop(
+        actions, links, _worklist([]), profiles, candidates, tmp_path, 10, date(2026, 3, 1), seed=1
     )
-    pl.DataFrame(
-        {
-            "source": ["phieu_02"] * 2,
-            "file": ["f.csv"] * 2,
-            "row_number": ["3", "4"],
-            "person_uid": ["P1", "P2"],
-        }
-    ).write_csv(tmp_path / "relative_records.csv")
-    pl.DataFrame(
-        {
-            "person_uid": ["P1", "P2"],
-            "citizen_id": ["079012345678", "079012345679"],
-            "haplotype": ["73G", "263G"],
-        }
-    ).write_csv(tmp_path / "persons.csv")
-    log, results = follow_up_rows(actions, links, tmp_path, 10, date(2026, 3, 1))
-    # only the consenting relative's action is applied, with the true haplotype of that person
-    assert [r["Số CCCD"] for r in log] == ["079012345678"]
-    assert [(r["Mã mẫu"], r["Haplotype"], r["Chất lượng"]) for r in results] == [("MTN-FU0001", "73G", "Đạt")]
+    # the relative still to be asked for consent is not sampled; every other action is carried out
+    assert dict(drop.applied) == {"sample_relative": 1, "retest_sample": 1, "sequence_mitogenome": 1}
+    assert dict(drop.skipped) == {"ask_consent_and_sample": 1}
+    assert [r["Số CCCD"] for r in drop.log] == ["079012345678"]
+    by_sample = {r["Mã mẫu"]: r for r in drop.results}
+    assert set(by_sample) == {"MTN-FU0001", "MHC1", "MHC2", "MTN3"}
+    # the re-test returns the remains' true control region under the failed sample's id
+    assert by_sample["MHC1"]["Vùng đọc được"] == CR
+    # the mitogenome agrees with the earlier control-region read and adds the coding region
+    remains = mtdna.parse_variants(by_sample["MHC2"]["Haplotype"])
+    assert by_sample["MHC2"]["Vùng đọc được"] == "1-16569"
+    assert mtdna.restrict(remains, mtdna.parse_range(CR)) == mtdna.parse_variants(
+        "16189C 16232A 16249C 16304C 16311C"
+    )
+    assert any(577 <= v.position <= 16023 for v in remains)
+
+
+def test_lines_sharing_a_control_region_differ_in_the_coding_region() -> None:
+    from lietsi.synth.follow_up import coding_variants
+
+    same = [coding_variants(f"ML{i}", "F1b") for i in range(40)]
+    assert coding_variants("ML1", "F1b") == same[1]  # one line, one coding region
+    assert all(577 <= v[0] <= 16023 for v in same[0])
+    # most unrelated lines of one node carry private coding mutations that separate them
+    separated = sum(len(set(a) ^ set(b)) >= 2 for a, b in itertools.pairwise(same))
+    assert 0.5 * len(same) < separated < len(same)

@@ -241,7 +241,8 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
     con.execute(
         "CREATE TABLE marts.identifications AS SELECT * FROM (VALUES "
         "('R1', 'M1', 'proposed'), ('R2', 'M1', 'proposed'), ('R3', 'M2', 'needs_review'), "
-        "('R3', 'M3', 'needs_review'), ('R4', 'M4', 'proposed')) t(remains_id, martyr_id, status)"
+        "('R3', 'M3', 'needs_review'), ('R4', 'M4', 'proposed'), ('R5', 'M5', 'confirmed')) "
+        "t(remains_id, martyr_id, status)"
     )
     con.execute(
         "CREATE TABLE marts.match_candidates AS SELECT * FROM (VALUES "
@@ -258,6 +259,7 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
     }
     assert [r[0] for r in found["identifications_one_martyr_per_remains"]] == ["R3"]
     assert [r[0] for r in found["identifications_one_remains_per_martyr"]] == ["M1"]
+    # a council-confirmed pair has no comparison (it left the candidate pools): not a violation
     assert [r[:2] for r in found["identifications_proposed_cannot_exclude"]] == [("R4", "M4")]
     con.execute("CREATE SCHEMA core")
     con.execute(

@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         default=None,
         metavar="WAREHOUSE",
-        help="instead of a province: sample the relatives of the top --top `sample_relative` actions of "
-        "marts.next_actions in WAREHOUSE (new files in <out>/inbox/mau_adn and ket_qua_adn)",
+        help="instead of a province: carry out the top --top actions of marts.next_actions in WAREHOUSE "
+        "(relatives sampled, failed samples re-tested, whole mitogenomes; new files in "
+        "<out>/inbox/mau_adn and ket_qua_adn)",
     )
     parser.add_argument("--top", type=int, default=40, help="with --follow-up-from: actions applied")
     parser.add_argument(
@@ -199,8 +200,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     if args.follow_up_from is not None:
-        n = write_follow_up(args.out, args.follow_up_from, args.top)
-        print(f"follow-up of {args.follow_up_from}: {n} relatives sampled → {args.out}/inbox")
+        drop = write_follow_up(args.out, args.follow_up_from, args.top, seed=args.seed)
+        print(
+            f"follow-up of {args.follow_up_from}: {len(drop.log)} relatives sampled, "
+            f"{len(drop.results)} results; applied {dict(drop.applied)}, not applicable "
+            f"{dict(drop.skipped)} → {args.out}/inbox"
+        )
         return
     if args.council_from is not None:
         path = write_council(args.out, args.council_from, args.seed, args.confirm_share)
