@@ -292,7 +292,7 @@ def test_assignment_status_thresholds_and_no_forced_matches():
     )
     ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
     assert ids["r1"]["status"] == "proposed"
-    assert ids["r2"]["status"] == "needs_review" and "inconclusive" in ids["r2"]["reasons"]
+    assert ids["r2"]["status"] == "needs_review" and '"review.dna_inconclusive"' in ids["r2"]["reason_codes"]
     assert ids["r3"]["status"] == "needs_review" and "REL-9" in ids["r3"]["reasons"]
     assert ids["r4"]["status"] == "needs_review"
     assert "r5" not in ids  # below the review threshold: left unresolved, never guessed
@@ -339,7 +339,8 @@ def test_a_pair_that_needs_the_best_estimate_of_the_frequency_is_reviewed():
         posterior_bound=pl.Series([0.8])
     )
     row = assign(scored).row(0, named=True)
-    assert row["status"] == "needs_review" and "95% upper bound" in row["reasons"]
+    assert row["status"] == "needs_review" and "cận trên 95%" in row["reasons"]
+    assert '"review.posterior_below_threshold"' in row["reason_codes"]
     assert row["posterior_bound"] == pytest.approx(0.8)
 
 

@@ -384,7 +384,8 @@ def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
 
 
 def test_several_samples_of_one_remains():
-    from lietsi.identification import DISCORDANT, merge_remains_samples
+    from lietsi.identification import merge_remains_samples
+    from lietsi.reasons import codes_of
 
     profiles = pl.DataFrame(
         [
@@ -398,14 +399,16 @@ def test_several_samples_of_one_remains():
     )
     merged, discordant = merge_remains_samples(profiles, ComparisonRules())
     assert merged.to_dicts() == [{"remains_id": "HC1", "sample_id": "S2", "range": CR, "haplotype": RARE}]
-    (reason,) = discordant.filter(pl.col("remains_id") == "HC2")["reason"]
-    assert reason.startswith(DISCORDANT) and "S3 / S4" in reason
+    hc2 = discordant.filter(pl.col("remains_id") == "HC2")
+    ((reason, codes),) = hc2.select("reason", "reason_codes").rows()
+    assert codes_of(codes) == ["outcome.discordant_samples"]
+    assert reason.startswith("các mẫu của hài cốt không khớp nhau") and "S3 / S4" in reason
     # in the pipeline the discordant remains is not matched and is listed with the reason
     martyrs = _martyrs()
     references, candidates = _references()
     remains, _ = _remains()
     result = identify(remains, profiles, references, candidates, martyrs, population=_population(references))
     assert "HC2" not in set(result.match_candidates["remains_id"])
-    outcomes = dict(result.remains_outcomes.select("remains_id", "reason").iter_rows())
-    assert outcomes["HC2"].startswith(DISCORDANT)
+    outcomes = dict(result.remains_outcomes.select("remains_id", "reason_codes").iter_rows())
+    assert codes_of(outcomes["HC2"]) == ["outcome.discordant_samples"]
     assert result.identifications.filter(pl.col("remains_id") == "HC1")["martyr_id"].to_list() == ["M1"]
