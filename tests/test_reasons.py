@@ -148,3 +148,8 @@ def test_summary_and_next_action_pages_render_codes_in_vietnamese_first_and_esca
     vi = html.index("lấy mẫu thân nhân dòng mẹ &lt;script&gt;")
     assert vi < html.index("sample maternal relative &lt;script")
     assert "<script" not in html and "<img" not in html
+
+
+def test_the_reason_table_in_docs_lists_every_code() -> None:
+    table = (LIBRARY.parent / "docs" / "reasons.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"^\| `([a-z_.]+)` \|", table, re.M)) == set(reasons.CATALOGUE)
