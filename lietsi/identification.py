@@ -781,7 +781,7 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
         return Factor(
             "unit_area",
             1.0,
-            "his place is on record (place of death or local unit): the place factor weighs it",
+            [reason("factor.unit_area_place_known")],
         )
     cem = r["cemetery_province"]
     unit = m.get("unit")
@@ -1012,13 +1012,24 @@ def _dna(rec: dict, s: EvidenceSettings) -> Factor:
     factor = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s, independent)
     if factor.lr == 0.0:
         return factor
-    own = "own line removed from the counts" if rec.get("own_line_removed") else "own line not counted"
-    where = (
-        f"counted on {rec['compared_range']} (remains ∩ reference ∩ database) in {rec.get('database')} "
-        f"version {rec.get('database_version')}, {own}"
-    )
+    own = "factor.dna_own_line" if rec.get("own_line_removed") else "factor.dna_own_line_absent"
+    where = [
+        reason(
+            "factor.dna_counted",
+            range=rec["compared_range"],
+            database=rec.get("database"),
+            version=rec.get("database_version"),
+        ),
+        reason(own),
+    ]
     if independent:
-        where += f"; independent: {rec.get('independent_database')} {rec.get('independent_version')}"
+        where.append(
+            reason(
+                "factor.dna_independent_database",
+                database=rec.get("independent_database"),
+                version=rec.get("independent_version"),
+            )
+        )
     values = {
         **factor.values,
         "range": rec["compared_range"],
@@ -1026,7 +1037,7 @@ def _dna(rec: dict, s: EvidenceSettings) -> Factor:
         "database_version": rec.get("database_version"),
         "own_line_removed": rec.get("own_line_removed"),
     }
-    return replace(factor, text=f"{factor.text}; {where}", values=values)
+    return replace(factor, why=[*factor.why, *where], values=values)
 
 
 def _terms(
@@ -1185,7 +1196,8 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {rec['status']}, posterior "
             f"{rec['posterior']:.4f}; DNA {rec['verdict']} (LR {rec['lr']:,.0f} at the 95% bound, "
             f"{rec['lr_point']:,.0f} at the best estimate), other evidence LR "
-            f"{rec['lr_nongenetic']:,.1f}" + (f"; strongest: {strong[0]['text']}" if strong else "")
+            f"{rec['lr_nongenetic']:,.1f}"
+            + (f"; strongest: {reason_text(strong[0]['codes'], 'en')}" if strong else "")
         )
         doc = {
             "summary": summary,

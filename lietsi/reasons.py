@@ -51,6 +51,186 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "hội đồng xác định đã bác bỏ ngày {date} (biên bản {minutes})",
         "rejected by the identification council on {date} (minutes {minutes})",
     ),
+    # Evidence factors of a pair (lietsi.evidence): one or more reasons per factor.
+    "factor.dna_excluded": ("bị loại trừ: {differences} khác biệt", "excluded: {differences} differences"),
+    "factor.dna_cannot_exclude": (
+        "không loại trừ: {x} trên {n} dòng mẹ trong cơ sở dữ liệu của tỉnh có cùng haplotype, tần suất "
+        "≤ {p_upper:.4f} (cận trên {confidence:.0%}), {p:.4f} với θ = {theta:g}, LR {lr:,.0f}",
+        "cannot exclude: {x} of {n} maternal lines in the province's database share the haplotype, "
+        "frequency ≤ {p_upper:.4f} ({confidence:.0%} upper bound), {p:.4f} with θ = {theta:g}, LR {lr:,.0f}",
+    ),
+    "factor.dna_cannot_exclude_independent": (
+        "không loại trừ: {x_independent} trên {n_independent} hồ sơ trong cơ sở dữ liệu độc lập có cùng "
+        "haplotype (nhiều hơn {x} trên {n} của tỉnh), tần suất ≤ {p_upper:.4f} (cận trên "
+        "{confidence:.0%}), {p:.4f} với θ = {theta:g}, LR {lr:,.0f}",
+        "cannot exclude: {x_independent} of {n_independent} profiles in the independent database "
+        "(larger than the province's {x} of {n}) share the haplotype, frequency ≤ {p_upper:.4f} "
+        "({confidence:.0%} upper bound), {p:.4f} with θ = {theta:g}, LR {lr:,.0f}",
+    ),
+    "factor.dna_inconclusive": (
+        "chưa kết luận: {differences} khác biệt, ADN không có trọng số (LR {lr:g})",
+        "inconclusive: {differences} difference, no DNA weight (LR {lr:g})",
+    ),
+    "factor.dna_counted": (
+        "đếm trên đoạn {range} (hài cốt ∩ mẫu đối chiếu ∩ cơ sở dữ liệu) trong {database} "
+        "phiên bản {version}",
+        "counted on {range} (remains ∩ reference ∩ database) in {database} version {version}",
+    ),
+    "factor.dna_own_line": (
+        "đã bỏ dòng mẹ của chính cặp này khỏi số đếm",
+        "own line removed from the counts",
+    ),
+    "factor.dna_own_line_absent": ("dòng mẹ của cặp này không có trong số đếm", "own line not counted"),
+    "factor.dna_independent_database": (
+        "cơ sở dữ liệu độc lập: {database} {version}",
+        "independent: {database} {version}",
+    ),
+    "factor.sex_unknown": ("chưa ước tính hoặc chưa ghi giới tính", "sex not estimated or not recorded"),
+    "factor.sex_agrees": (
+        "giới tính ước tính {est_sex} phù hợp (chiếm {share:.3f} số ước tính trong sổ)",
+        "estimated sex {est_sex} agrees (share {share:.3f} of the register's estimates)",
+    ),
+    "factor.sex_disagrees": (
+        "giới tính ước tính {est_sex}, liệt sĩ ghi {martyr_sex}",
+        "estimated sex {est_sex}, martyr recorded {martyr_sex}",
+    ),
+    "factor.age_unknown": (
+        "chưa ước tính tuổi hoặc không rõ năm sinh / năm hy sinh",
+        "age not estimated or birth/death year unknown",
+    ),
+    "factor.age_inside": (
+        "tuổi khi hy sinh {age} nằm trong khoảng ước tính {lo}-{hi}",
+        "age at death {age} fits estimate {lo}-{hi}",
+    ),
+    "factor.age_near": (
+        "tuổi khi hy sinh {age} cách khoảng ước tính {lo}-{hi} không quá {tolerance} năm",
+        "age at death {age} is within {tolerance} years of estimate {lo}-{hi}",
+    ),
+    "factor.age_outside": (
+        "tuổi khi hy sinh {age} nằm ngoài khoảng ước tính {lo}-{hi}",
+        "age at death {age} is outside estimate {lo}-{hi}",
+    ),
+    "factor.place_unknown": (
+        "chưa ghi nơi quy tập hoặc nơi hy sinh",
+        "recovery place or place of death not recorded",
+    ),
+    "factor.place_same_text": (
+        "nơi quy tập được ghi giống nơi hy sinh được ghi",
+        "recovery place written as the recorded place of death",
+    ),
+    "factor.place_commune": (
+        "quy tập cùng xã với nơi hy sinh được ghi",
+        "recovered in the same commune as the recorded place of death",
+    ),
+    "factor.place_district": (
+        "quy tập cùng huyện với nơi hy sinh được ghi",
+        "recovered in the same district as the recorded place of death",
+    ),
+    "factor.place_province": (
+        "quy tập cùng tỉnh với nơi hy sinh được ghi",
+        "recovered in the same province as the recorded place of death",
+    ),
+    "factor.place_elsewhere": (
+        "quy tập ở tỉnh khác với nơi hy sinh được ghi",
+        "recovered in another province than the recorded place of death",
+    ),
+    "factor.place_different": (
+        "nơi quy tập khác nơi hy sinh được ghi (không cùng định vị được trên bản đồ)",
+        "recovery place and the recorded place of death differ (not both placed on the map)",
+    ),
+    "factor.unit_place_same_text": (
+        "nơi quy tập được ghi giống địa bàn của đơn vị",
+        "recovery place written as the area of his local unit",
+    ),
+    "factor.unit_place_commune": (
+        "quy tập cùng xã với địa bàn của đơn vị",
+        "recovered in the same commune as the area of his local unit",
+    ),
+    "factor.unit_place_district": (
+        "quy tập cùng huyện với địa bàn của đơn vị",
+        "recovered in the same district as the area of his local unit",
+    ),
+    "factor.unit_place_province": (
+        "quy tập cùng tỉnh với địa bàn của đơn vị",
+        "recovered in the same province as the area of his local unit",
+    ),
+    "factor.unit_place_elsewhere": (
+        "quy tập ở tỉnh khác với địa bàn của đơn vị",
+        "recovered in another province than the area of his local unit",
+    ),
+    "factor.unit_place_different": (
+        "nơi quy tập khác địa bàn của đơn vị (không cùng định vị được trên bản đồ)",
+        "recovery place and the area of his local unit differ (not both placed on the map)",
+    ),
+    "factor.compared_at_commune": ("so sánh ở cấp xã ({detail})", "compared at commune level ({detail})"),
+    "factor.compared_at_district": (
+        "so sánh ở cấp huyện ({detail})",
+        "compared at district level ({detail})",
+    ),
+    "factor.compared_at_province": ("so sánh ở cấp tỉnh ({detail})", "compared at province level ({detail})"),
+    "factor.compared_at_not_placed": (
+        "địa điểm chưa định vị được, so sánh theo chữ ({detail})",
+        "places not placed, compared as text ({detail})",
+    ),
+    "factor.distance_unknown": (
+        "không có tọa độ quy tập hoặc không định vị được nơi hy sinh",
+        "no recovery coordinates or no located place of death",
+    ),
+    "factor.distance": (
+        "quy tập cách trung tâm nơi hy sinh được ghi {km:.1f} km ({band})",
+        "recovered {km:.1f} km from the centre of the recorded place of death ({band})",
+    ),
+    "factor.date_unknown": (
+        "không rõ ngày quy tập hoặc ngày hy sinh",
+        "recovery date or date of death unknown",
+    ),
+    "factor.date_before": (
+        "quy tập ({recovered}) trước ngày hy sinh được ghi ({died})",
+        "recovered ({recovered}) before the recorded death ({died})",
+    ),
+    "factor.date_after": (
+        "quy tập sau ngày hy sinh được ghi ({died} → {recovered})",
+        "recovered after the recorded death ({died} → {recovered})",
+    ),
+    "factor.unit_area_unknown": (
+        "không rõ vùng của nghĩa trang hoặc địa bàn của đơn vị",
+        "cemetery region or the unit's area unknown",
+    ),
+    "factor.unit_area_place_known": (
+        "nơi hy sinh hoặc đơn vị địa phương đã được ghi: yếu tố nơi chốn đã tính",
+        "his place is on record (place of death or local unit): the place factor weighs it",
+    ),
+    "factor.unit_area": (
+        "{there} trên {total} liệt sĩ được ghi của đơn vị {unit} hy sinh tại {province}",
+        "{there} of {total} recorded deaths of unit {unit} were in {province}",
+    ),
+    "factor.artefact_unread": ("không đọc được tên nào trên di vật", "no name read on the artefacts"),
+    "factor.artefact_no_martyr_name": ("liệt sĩ không có tên được ghi", "martyr has no recorded name"),
+    "factor.artefact_full_name": (
+        "chữ trên di vật «{inscription}» là họ tên đầy đủ của liệt sĩ",
+        "artefact inscription «{inscription}» gives the martyr's full name",
+    ),
+    "factor.artefact_alias": (
+        "chữ trên di vật «{inscription}» khớp bí danh của liệt sĩ",
+        "artefact inscription «{inscription}» matches the martyr's alias",
+    ),
+    "factor.artefact_given_name": (
+        "chữ trên di vật «{inscription}» khớp tên của liệt sĩ",
+        "artefact inscription «{inscription}» matches the martyr's given name",
+    ),
+    "factor.artefact_other_name": (
+        "chữ trên di vật «{inscription}» không phải tên liệt sĩ",
+        "artefact inscription «{inscription}» does not name the martyr",
+    ),
+    "factor.hometown_unknown": ("không có quê quán để so sánh", "no hometown to compare"),
+    "factor.hometown_named": (
+        "di vật ghi quê quán của liệt sĩ: {unit}",
+        "artefacts name the martyr's hometown {unit}",
+    ),
+    "factor.hometown_not_named": (
+        "di vật không ghi địa danh nào thuộc quê quán của liệt sĩ",
+        "artefacts name no place of the martyr's hometown",
+    ),
     # Outcomes of remains and martyrs (marts.identification_outcomes).
     "outcome.no_profile": (
         "hài cốt chưa có hồ sơ ADN ty thể dùng được",

@@ -34,6 +34,7 @@ from lietsi.evidence import (
     stated_prior,
     unit_area_factor,
 )
+from lietsi.reasons import text as reason_text
 
 S = EvidenceSettings()
 
@@ -60,7 +61,10 @@ def test_dna_factor_by_verdict():
     match = dna_factor("cannot_exclude", 0, 1, 612, S)
     p = clopper_pearson_upper(1, 612)
     assert match.lr == pytest.approx(1 / (S.theta + (1 - S.theta) * p))
-    assert "1 of 612" in match.text and f"θ = {S.theta:g}" in match.text
+    assert [r["code"] for r in match.why] == ["factor.dna_cannot_exclude"]
+    text = reason_text(match.why)
+    assert "1 trên 612 dòng mẹ" in text and f"θ = {S.theta:g}" in text
+    assert "1 of 612" in reason_text(match.why, "en")
     common = dna_factor("cannot_exclude", 0, 23, 612, S)
     assert common.lr < match.lr  # a common haplotype weighs less
     assert dna_factor("inconclusive", 1, 1, 612, S).lr == 1.0  # SWGDAM: no LR for an inconclusive pair
@@ -359,4 +363,5 @@ def test_frequency_is_the_larger_of_the_province_and_an_independent_database():
     commoner = dna_factor("cannot_exclude", 0, 0, 700, S, independent=(40, 2_000))
     assert rarer.lr == pytest.approx(province_only.lr) and rarer.values["frequency_from"] == "province"
     assert commoner.lr < province_only.lr and commoner.values["frequency_from"] == "independent"
-    assert "independent database" in commoner.text
+    assert [r["code"] for r in commoner.why] == ["factor.dna_cannot_exclude_independent"]
+    assert "cơ sở dữ liệu độc lập" in reason_text(commoner.why)

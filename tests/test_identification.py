@@ -340,8 +340,10 @@ def test_evidence_states_the_range_database_and_own_line():
     )
     dna = json.loads(result.identifications.filter(pl.col("remains_id") == "HC1")["evidence"][0])["dna"]
     assert dna["frequency"]["range"] == CR and dna["frequency"]["own_line_removed"] is True
-    text = json.loads(row["factors"])[0]["text"]
-    assert CR in text and result.database.version in text and "own line removed" in text
+    dna_factor = json.loads(row["factors"])[0]
+    assert [r["code"] for r in dna_factor["codes"]][1:] == ["factor.dna_counted", "factor.dna_own_line"]
+    text = dna_factor["text"]  # Vietnamese
+    assert CR in text and result.database.version in text and "đã bỏ dòng mẹ của chính cặp này" in text
 
 
 def test_database_holds_only_consenting_donors_one_per_line():

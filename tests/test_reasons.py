@@ -19,11 +19,18 @@ from lietsi.pages import Footer
 
 LIBRARY = Path(__file__).resolve().parents[1] / "lietsi"
 HOSTILE = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'
-# Codes the library builds from a value (`review.dna_{verdict}`, `council.{status}`, `action.none_{kind}`).
+# Codes the library builds from a value (`review.dna_{verdict}`, `council.{status}`, …): the
+# f-string's opening and the values it takes.
+PLACES = ("same_text", "commune", "district", "province", "elsewhere", "different")
 BUILT = {
-    "review.dna_": ("inconclusive", "exclusion"),
-    "council.": ("confirmed", "rejected"),
-    "action.none_": ("remains", "martyr"),
+    'f"review.dna_{': ("review.dna_", ("inconclusive", "exclusion")),
+    'f"council.{': ("council.", ("confirmed", "rejected")),
+    'f"action.none_{': ("action.none_", ("remains", "martyr")),
+    'f"factor.age_{': ("factor.age_", ("inside", "near", "outside")),
+    '"factor.artefact_" + (': ("factor.artefact_", ("alias", "given_name")),
+    "f\"factor.{'place' if source == 'death' else 'unit_place'}_{": ("factor.place_", PLACES),
+    "'unit_place'}_{outcome}": ("factor.unit_place_", PLACES),
+    'f"factor.compared_at_{': ("factor.compared_at_", ("commune", "district", "province", "not_placed")),
 }
 
 
@@ -35,7 +42,7 @@ def _fields(template: str) -> set[str]:
 def test_every_code_has_a_vietnamese_text_and_an_english_line_over_the_same_parameters(code: str) -> None:
     vi, en = reasons.CATALOGUE[code]
     assert vi.strip() and en.strip() and vi != en
-    assert re.fullmatch(r"(review|outcome|refusal|council|action)\.[a-z_]+", code)
+    assert re.fullmatch(r"(review|outcome|refusal|council|action|factor)\.[a-z_]+", code)
     assert _fields(vi) == _fields(en)
     sample = {name: 0.5 for name in _fields(vi)}
     (item,) = reasons.lines(reasons.encode([reasons.reason(code, **sample)]))
@@ -44,11 +51,10 @@ def test_every_code_has_a_vietnamese_text_and_an_english_line_over_the_same_para
 
 def test_the_catalogue_is_what_the_library_emits() -> None:
     source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(LIBRARY.glob("*.py")))
-    literal = set(re.findall(r'reason\(\s*"([a-z_.]+)"', source))
-    literal |= set(re.findall(r'"([a-z]+\.[a-z_]+)" if ask else "([a-z]+\.[a-z_]+)"', source)[0])
-    built = {prefix + value for prefix, values in BUILT.items() for value in values}
-    for prefix in BUILT:
-        assert f'reason(f"{prefix}{{' in source or f'f"{prefix}{{' in source, prefix
+    literal = set(re.findall(r'"((?:review|outcome|refusal|council|action|factor)\.[a-z_]*[a-z])"', source))
+    built = {prefix + value for prefix, values in BUILT.values() for value in values}
+    for opening in BUILT:
+        assert opening in source, opening
     assert literal | built == set(reasons.CATALOGUE)
     with pytest.raises(KeyError):
         reasons.reason("review.no_such_code")
@@ -79,7 +85,12 @@ def _identification(codes: list[dict]) -> dict:
         "prior": {"this_martyr": 0.01, "text": "prior"},
         "dna": {"verdict": "inconclusive", "differences": 1, "compared_range": "16024-16569",
                 "reference": "TN-1", "line": "ML-1"},
-        "factors": [{"factor": "dna", "lr": 1.0, "text": "inconclusive"}],
+        "factors": [
+            {"factor": "dna", "lr": 1.0, "text": "–",
+             "codes": [reasons.reason("factor.dna_inconclusive", differences=1, lr=1.0)]},
+            {"factor": "artefact", "lr": 40.0, "text": "–",
+             "codes": [reasons.reason("factor.artefact_full_name", inscription=HOSTILE)]},
+        ],
         "lr_total": 1.0,
         "competitors": [],
     }  # fmt: skip
@@ -115,6 +126,11 @@ def test_the_evidence_page_states_the_reasons_in_vietnamese_first_with_hostile_p
     )
     assert 'data-code="review.excluded_by_reference"' in review
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;&lt;img src=x onerror=alert(1)&gt;" in review
+    # the factors' explanations too: Vietnamese, English beneath, the inscription escaped
+    factors = body[body.index('id="factors"') :]
+    assert factors.index("chưa kết luận: 1 khác biệt") < factors.index("inconclusive: 1 difference")
+    vi = factors.index("chữ trên di vật «&lt;script&gt;")
+    assert vi < factors.index("artefact inscription «&lt;script&gt;")
     assert "<script" not in page and "<img" not in page
 
 
