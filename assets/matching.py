@@ -173,7 +173,7 @@ def identifications_asset(
             else 0,
             "references_refused": result.refused_references.height,
             "references_without_consent": int(
-                result.refused_references["reason"].str.starts_with("no recorded consent").sum()
+                result.refused_references["reason_codes"].str.contains('"refusal.no_consent"').sum()
             ),
             "p_outside": result.p_outside,
             "frequency_database": f"{result.database.name}, version {result.database.version}, "
@@ -224,10 +224,12 @@ def identifications_asset(
     outcomes = pl.concat(
         [
             result.remains_outcomes.select(
-                kind=pl.lit("remains"), id="remains_id", outcome="outcome", reason="reason"
+                kind=pl.lit("remains"), id="remains_id", outcome="outcome", reason="reason",
+                reason_codes="reason_codes",
             ),
             result.martyr_outcomes.select(
-                kind=pl.lit("martyr"), id="martyr_id", outcome="outcome", reason="reason"
+                kind=pl.lit("martyr"), id="martyr_id", outcome="outcome", reason="reason",
+                reason_codes="reason_codes",
             ),
         ]
     )
@@ -238,7 +240,7 @@ def identifications_asset(
             "by_outcome": preview(outcomes.group_by("kind", "outcome").len().sort("kind", "outcome"), 20),
             "unresolved_reasons": preview(
                 result.remains_outcomes.filter(pl.col("outcome") == "unresolved")
-                .with_columns(pl.col("reason").str.replace(r"^\d+ martyr.*$", "several compatible martyrs"))
+                .with_columns(reason=pl.col("reason_codes").str.extract(r'"code": "([^"]+)"'))
                 .group_by("reason")
                 .len()
                 .sort("len", descending=True),

@@ -101,6 +101,7 @@ def next_actions_asset(
         ranges,
         config.settings(),
         frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
+        province=province,
     )
     out = settings.run_out(context.run_id)
     folder = out / PAGES
@@ -130,6 +131,7 @@ def next_actions_asset(
                     "rank",
                     "subject_kind",
                     "subject_id",
+                    "district_code",
                     "district",
                     "action",
                     "target",

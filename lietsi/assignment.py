@@ -32,6 +32,7 @@ import polars as pl
 from scipy.optimize import linear_sum_assignment
 
 from lietsi.graphs import UnionFind
+from lietsi.reasons import encode, listing, reason, text
 
 _FORBIDDEN = -1e9
 
@@ -92,7 +93,8 @@ def exclusive_posterior(p: float, others: list[float]) -> float:
 
 def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     """Identifications from scored candidates (remains_id, martyr_id, posterior, verdict,
-    excluding_references): remains_id, martyr_id, status, posterior, reasons, competitors (JSON)."""
+    excluding_references): remains_id, martyr_id, status, posterior, reasons (Vietnamese) and
+    reason_codes (JSON, `lietsi.reasons`), competitors (JSON)."""
     t = t or Thresholds()
     if scored.is_empty():
         return pl.DataFrame(schema=_SCHEMA)
@@ -106,7 +108,7 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     for remains_id, recs in by_remains.items():
         recs.sort(key=lambda x: -x["posterior"])
         martyr_id = chosen.get(remains_id)
-        reasons: list[str] = []
+        reasons: list[dict] = []
         if martyr_id is None:
             best = recs[0]
             if best["posterior"] < t.review:
@@ -120,9 +122,9 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 None,
             )
             reasons.append(
-                f"best candidate {best['martyr_id']} is assigned to remains {holder}"
+                reason("review.best_candidate_held", martyr_id=best["martyr_id"], holder=holder)
                 if holder
-                else "left unassigned"
+                else reason("review.left_unassigned")
             )
             pick, status = best, "needs_review"
         else:
@@ -141,28 +143,19 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 if c["remains_id"] != remains_id and c["posterior"] >= t.review
             ]
             alternatives = [c for c in recs if c["martyr_id"] != martyr_id and c["posterior"] >= t.review]
-            rival_note = (
-                "martyr also fits remains "
-                + ", ".join(f"{c['remains_id']} ({c['posterior']:.3f})" for c in rivals)
-                if rivals
-                else None
-            )
-            if rival_note:
-                reasons.append(rival_note)
+            if rivals:
+                others = listing((c["remains_id"], c["posterior"]) for c in rivals)
+                reasons.append(reason("review.martyr_fits_other_remains", others=others))
             if alternatives:
-                reasons.append(
-                    "remains also fits martyr "
-                    + ", ".join(f"{c['martyr_id']} ({c['posterior']:.3f})" for c in alternatives)
-                )
+                others = listing((c["martyr_id"], c["posterior"]) for c in alternatives)
+                reasons.append(reason("review.remains_fits_other_martyrs", others=others))
             if pick["verdict"] != "cannot_exclude":
-                reasons.append(f"DNA {pick['verdict']}")
+                reasons.append(reason(f"review.dna_{pick['verdict']}"))
             if pick.get("excluding_references"):
-                reasons.append(f"excluded by reference(s) {pick['excluding_references']}")
+                refs = pick["excluding_references"]
+                reasons.append(reason("review.excluded_by_reference", references=refs))
             if bound < t.proposed:
-                reasons.append(
-                    f"posterior {bound:.4f} with the haplotype frequency at its 95% upper bound, "
-                    f"below {t.proposed}"
-                )
+                reasons.append(reason("review.posterior_below_threshold", bound=bound, threshold=t.proposed))
             pick = {**pick, "posterior": posterior, "posterior_bound": bound}
             status = "needs_review" if reasons else "proposed"
         competitors = json.dumps(
@@ -179,7 +172,8 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
                 "status": status,
                 "posterior": pick["posterior"],
                 "posterior_bound": pick.get("posterior_bound", pick["posterior"]),
-                "reasons": "; ".join(reasons) or None,
+                "reasons": text(reasons),
+                "reason_codes": encode(reasons),
                 "competitors": competitors,
                 "n_candidates": len(recs),
                 "review_rank": None,
@@ -206,7 +200,8 @@ _SCHEMA = {
     "status": pl.String,
     "posterior": pl.Float64,
     "posterior_bound": pl.Float64,  # the posterior with the DNA frequency at its 95% upper bound
-    "reasons": pl.String,
+    "reasons": pl.String,  # the review reasons in Vietnamese (lietsi.reasons)
+    "reason_codes": pl.String,  # the same as JSON codes with parameters, stable for analysts
     "competitors": pl.String,  # JSON list of {martyr_id, posterior, verdict}
     "n_candidates": pl.Int64,
     "review_rank": pl.Int64,  # position in the review queue (most probable first); null when proposed

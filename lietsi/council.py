@@ -25,6 +25,8 @@ from datetime import date
 import polars as pl
 
 from lietsi.ingest import QUARANTINE_SCHEMA
+from lietsi.reasons import encode, reason
+from lietsi.reasons import text as reason_text
 from lietsi.schema import XAC_NHAN
 
 DECISIONS = {"Xác nhận": "confirmed", "Bác bỏ": "rejected"}
@@ -299,6 +301,13 @@ def decision_identifications(council: Council) -> pl.DataFrame:
                 f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {label} by the identification "
                 f"council on {rec['decision_date'].isoformat()} (minutes {rec['minutes_ref'] or 'not given'})"
             )
+            decided = [
+                reason(
+                    f"council.{status}",
+                    date=rec["decision_date"].isoformat(),
+                    minutes=rec["minutes_ref"] or "–",
+                )
+            ]
             evidence = {
                 "summary": summary,
                 "status": status,
@@ -315,13 +324,14 @@ def decision_identifications(council: Council) -> pl.DataFrame:
                     "status": status,
                     # A decision, not a probability: the pipeline's posterior no longer applies.
                     "posterior": None,
-                    "reasons": summary,
+                    "reasons": reason_text(decided),
+                    "reason_codes": encode(decided),
                     "competitors": "[]",
                     "evidence": json.dumps(evidence, ensure_ascii=False),
                 }
             )
     schema = {
         "remains_id": pl.String, "martyr_id": pl.String, "status": pl.String, "posterior": pl.Float64,
-        "reasons": pl.String, "competitors": pl.String, "evidence": pl.String,
+        "reasons": pl.String, "reason_codes": pl.String, "competitors": pl.String, "evidence": pl.String,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema)

@@ -22,6 +22,8 @@ from datetime import date
 from typing import Any
 
 from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
+from lietsi.reasons import reason
+from lietsi.reasons import text as reason_text
 from lietsi.stats import clopper_pearson_upper
 
 
@@ -29,7 +31,7 @@ from lietsi.stats import clopper_pearson_upper
 class Factor:
     name: str
     lr: float
-    text: str
+    why: list[dict]  # reasons (lietsi.reasons): the explanation, Vietnamese first on the pages
     values: dict[str, Any] = field(default_factory=dict)
     # For a factor whose numerator the province's data can re-estimate (`estimate_numerators`): the
     # numerator table and outcome, and the denominator, so that lr = table[outcome] / den.
@@ -37,7 +39,10 @@ class Factor:
     den: float = 1.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"factor": self.name, "lr": round(self.lr, 6), "text": self.text, **self.values}
+        return {
+            "factor": self.name, "lr": round(self.lr, 6), "text": reason_text(self.why), "codes": self.why,
+            **self.values,
+        }  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,8 @@ def dna_factor(
     of the two upper bounds, then corrected for maternal kinship within villages:
     p = θ + (1 − θ)·p_upper (Balding–Nichols for a haploid marker)."""
     if verdict == "exclusion":
-        return Factor("dna", 0.0, f"excluded: {differences} differences", {"differences": differences})
+        why = [reason("factor.dna_excluded", differences=differences)]
+        return Factor("dna", 0.0, why, {"differences": differences})
     p_province = clopper_pearson_upper(x, n, s.confidence)
     p_other = clopper_pearson_upper(*independent, s.confidence) if independent and independent[1] else None
     source = "independent" if p_other is not None and p_other > p_province else "province"
@@ -149,23 +155,23 @@ def dna_factor(
     if independent is not None:
         values |= {"x_independent": independent[0], "n_independent": independent[1]}
     if verdict == "cannot_exclude":
-        counted = (
-            f"{x} of {n} maternal lines in the province's database"
+        numbers = {"x": x, "n": n, "p_upper": p_upper, "confidence": s.confidence, "p": p, "theta": s.theta}
+        why = (
+            reason("factor.dna_cannot_exclude", **numbers, lr=1.0 / p)
             if source == "province"
-            else f"{independent[0]} of {independent[1]} profiles in the independent database (larger than "
-            f"the province's {x} of {n})"
+            else reason(
+                "factor.dna_cannot_exclude_independent",
+                **numbers,
+                lr=1.0 / p,
+                x_independent=independent[0],
+                n_independent=independent[1],
+            )
         )
-        return Factor(
-            "dna",
-            1.0 / p,
-            f"cannot exclude: {counted} share the haplotype, frequency ≤ {p_upper:.4f} "
-            f"({s.confidence:.0%} upper bound), {p:.4f} with θ = {s.theta:g}, LR {1 / p:,.0f}",
-            values,
-        )
+        return Factor("dna", 1.0 / p, [why], values)
     return Factor(
         "dna",
         s.inconclusive_lr,
-        f"inconclusive: {differences} difference, no DNA weight (LR {s.inconclusive_lr:g})",
+        [reason("factor.dna_inconclusive", differences=differences, lr=s.inconclusive_lr)],
         values,
     )
 
@@ -180,14 +186,14 @@ def _binary(
     outcomes: tuple[str, str],
     p_match: float,
     q: float,
-    text: str,
+    why: list[dict],
     values: dict[str, Any],
     s: EvidenceSettings,
 ) -> Factor:
     """LR of an event with P = p_match for the true martyr and q for someone else, or of its absence."""
     den = q if event else _share(1 - q, s)
     lr = (p_match if event else 1 - p_match) / den
-    return Factor(name, lr, text, values, (name, outcomes[0] if event else outcomes[1]), den)
+    return Factor(name, lr, why, values, (name, outcomes[0] if event else outcomes[1]), den)
 
 
 def sex_factor(
@@ -196,14 +202,14 @@ def sex_factor(
     """est_share = P(this estimate | the remains are someone else): the share of the register's sex
     estimates that read `est_sex` (estimation errors included, so no correction is needed)."""
     if not est_sex or not martyr_sex or est_share is None:
-        return Factor("sex", 1.0, "sex not estimated or not recorded")
+        return Factor("sex", 1.0, [reason("factor.sex_unknown")])
     q = _share(est_share, s)
     values = {"register_share": round(q, 4)}
     if est_sex == martyr_sex:
-        text = f"estimated sex {est_sex} agrees (share {q:.3f} of the register's estimates)"
-        return Factor("sex", (1 - s.sex_error) / q, text, values, ("sex", "agree"), q)
-    text = f"estimated sex {est_sex}, martyr recorded {martyr_sex}"
-    return Factor("sex", s.sex_error / q, text, values, ("sex", "disagree"), q)
+        why = [reason("factor.sex_agrees", est_sex=est_sex, share=q)]
+        return Factor("sex", (1 - s.sex_error) / q, why, values, ("sex", "agree"), q)
+    why = [reason("factor.sex_disagrees", est_sex=est_sex, martyr_sex=martyr_sex)]
+    return Factor("sex", s.sex_error / q, why, values, ("sex", "disagree"), q)
 
 
 _AGE = re.compile(r"(\d{1,2})\s*(?:-|–|đến|den|to)\s*(\d{1,2})")
@@ -239,7 +245,7 @@ def age_factor(
     are someone else): the shares of the register's age estimates that contain his age, that
     contain it only once widened by the tolerance, and the rest."""
     if est_age is None or age_at_death is None or shares is None:
-        return Factor("age", 1.0, "age not estimated or birth/death year unknown")
+        return Factor("age", 1.0, [reason("factor.age_unknown")])
     lo, hi = est_age
     tol = s.age_tolerance_years
     outcome = (
@@ -251,25 +257,16 @@ def age_factor(
     )
     q = _share(shares[outcome], s)
     p1 = dict(s.age_given_match)[outcome]
-    words = {"inside": "fits", "near": f"is within {tol} years of", "outside": "is outside"}
     return Factor(
         "age",
         p1 / q,
-        f"age at death {age_at_death} {words[outcome]} estimate {lo}-{hi}",
+        [reason(f"factor.age_{outcome}", age=age_at_death, lo=lo, hi=hi, tolerance=tol)],
         {"estimated": f"{lo}-{hi}", "age_at_death": age_at_death, "register_share": round(q, 4)},
         ("age", outcome),
         q,
     )
 
 
-PLACE_WORDS = {
-    "same_text": "recovery place written as the recorded place of death",
-    "commune": "recovered in the same commune as the recorded place of death",
-    "district": "recovered in the same district as the recorded place of death",
-    "province": "recovered in the same province as the recorded place of death",
-    "elsewhere": "recovered in another province than the recorded place of death",
-    "different": "recovery place and recorded place of death differ (not both placed on the map)",
-}
 LEVELS = {3: "commune", 2: "district", 1: "province", 0: "not placed"}
 
 
@@ -314,20 +311,19 @@ def place_factor(
     remains whose recovery place is known at the same level against the martyr's place of death,
     the share in this outcome."""
     if relation is None or share is None:
-        return Factor("place", 1.0, "recovery place or place of death not recorded")
+        return Factor("place", 1.0, [reason("factor.place_unknown")])
     level, outcome = relation
     table = f"{source}:{level}"
     p1 = dict(dict(s.place_given_match)[table])[outcome]
     q = _share(share, s)
-    words = (
-        PLACE_WORDS[outcome]
-        if source == "death"
-        else PLACE_WORDS[outcome].replace("the recorded place of death", "the area of his local unit")
-    )
+    why = [
+        reason(f"factor.{'place' if source == 'death' else 'unit_place'}_{outcome}"),
+        reason(f"factor.compared_at_{LEVELS[level].replace(' ', '_')}", detail=detail or "–"),
+    ]
     return Factor(
         "place",
         p1 / q,
-        f"{words}, compared at {LEVELS[level]} level" + (f" ({detail})" if detail else ""),
+        why,
         {
             "source": source,
             "level": LEVELS[level],
@@ -351,7 +347,7 @@ def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSetti
     """pool_share = share of the register's recovery coordinates in the same distance band from the
     martyr's place of death (P(band | the remains are someone else))."""
     if km is None or pool_share is None:
-        return Factor("distance", 1.0, "no recovery coordinates or no located place of death")
+        return Factor("distance", 1.0, [reason("factor.distance_unknown")])
     band = distance_band(km, s)
     edges = (0.0, *s.distance_bands_km, math.inf)
     q = _share(pool_share, s)
@@ -363,7 +359,7 @@ def distance_factor(km: float | None, pool_share: float | None, s: EvidenceSetti
     return Factor(
         "distance",
         s.distance_band_given_match[band] / q,
-        f"recovered {km:.1f} km from the centre of the recorded place of death ({label})",
+        [reason("factor.distance", km=km, band=label)],
         {"km": round(km, 1), "band": label, "register_share": round(q, 4)},
         ("distance", str(band)),
         q,
@@ -381,14 +377,14 @@ def date_factor(
     before_share = P(recovered before this death | the remains are someone else): the share of the
     register's dated remains recovered before it."""
     if recovery is None or death is None or before_share is None:
-        return Factor("date", 1.0, "recovery date or date of death unknown")
+        return Factor("date", 1.0, [reason("factor.date_unknown")])
     q = _share(before_share, s)
     values = {"register_share_before": round(q, 4)}
     if (recovery_last or recovery) < death:
-        text = f"recovered ({recovery.isoformat()}) before the recorded death ({death.isoformat()})"
-        return _binary("date", True, ("before", "after"), s.date_error, q, text, values, s)
-    text = f"recovered after the recorded death ({death.year} → {recovery.year})"
-    return _binary("date", False, ("before", "after"), s.date_error, q, text, values, s)
+        why = [reason("factor.date_before", recovered=recovery.isoformat(), died=death.isoformat())]
+        return _binary("date", True, ("before", "after"), s.date_error, q, why, values, s)
+    why = [reason("factor.date_after", died=death.year, recovered=recovery.year)]
+    return _binary("date", False, ("before", "after"), s.date_error, q, why, values, s)
 
 
 def unit_area_factor(
@@ -402,14 +398,22 @@ def unit_area_factor(
     """Is the cemetery's province where the martyr's unit fought? P1 = the unit's share of deaths in
     that province (smoothed), P2 = the whole pool's share."""
     if not cemetery_province or not unit or pool_share is None or unit_deaths == 0:
-        return Factor("unit_area", 1.0, "cemetery region or the unit's area unknown")
+        return Factor("unit_area", 1.0, [reason("factor.unit_area_unknown")])
     q = _share(pool_share, s)
     p1 = (unit_deaths_there + s.unit_area_pseudocount * q) / (unit_deaths + s.unit_area_pseudocount)
     p1 = _share(p1, s)
     return Factor(
         "unit_area",
         p1 / q,
-        f"{unit_deaths_there} of {unit_deaths} recorded deaths of unit {unit} were in {cemetery_province}",
+        [
+            reason(
+                "factor.unit_area",
+                there=unit_deaths_there,
+                total=unit_deaths,
+                unit=unit,
+                province=cemetery_province,
+            )
+        ],
         {"unit_share": round(p1, 4), "pool_share": round(q, 4)},
     )
 
@@ -448,10 +452,10 @@ def artefact_name_factor(
     alias_share: the largest pool share of his aliases' last words as given names (a nom de
     guerre `Ba Quý` is as common as soldiers called Quý, not as rare as his full name)."""
     if not inscription_texts:
-        return Factor("artefact", 1.0, "no name read on the artefacts")
+        return Factor("artefact", 1.0, [reason("factor.artefact_unread")])
     names = [n for n in martyr_names if n]
     if not names:
-        return Factor("artefact", 1.0, "martyr has no recorded name")
+        return Factor("artefact", 1.0, [reason("factor.artefact_no_martyr_name")])
     cell = ("artefact", "names")
     full = [t for t in inscription_texts if len(_name_parts(t)) >= 2]
     best_full = max((name_similarity(t, names[0]) for t in full), default=0.0)
@@ -460,7 +464,7 @@ def artefact_name_factor(
         return Factor(
             "artefact",
             s.inscription_names_owner / q,
-            f"artefact inscription {full[0]!r} gives the martyr's full name",
+            [reason("factor.artefact_full_name", inscription=full[0])],
             {"similarity": round(best_full, 3), "pool_share": round(q, 5)},
             cell,
             q,
@@ -479,7 +483,7 @@ def artefact_name_factor(
             return Factor(
                 "artefact",
                 s.inscription_names_owner / q,
-                f"artefact inscription {t!r} matches the martyr's " + ("alias" if by_alias else "given name"),
+                [reason("factor.artefact_" + ("alias" if by_alias else "given_name"), inscription=t)],
                 {"pool_share": round(q, 5)},
                 cell,
                 q,
@@ -489,7 +493,7 @@ def artefact_name_factor(
     return Factor(
         "artefact",
         (1 - s.inscription_names_owner) / q,
-        f"artefact inscription {inscription_texts[0]!r} does not name the martyr",
+        [reason("factor.artefact_other_name", inscription=inscription_texts[0])],
         {"similarity": round(best_full, 3)},
         ("artefact", "other"),
         q,
@@ -503,7 +507,7 @@ def hometown_factor(
     """Does the artefact text name the martyr's home commune or district?
     pool_share = share of missing martyrs from that commune (or district)."""
     if not artefacts or not (hometown_commune or hometown_district) or pool_share is None:
-        return Factor("hometown", 1.0, "no hometown to compare")
+        return Factor("hometown", 1.0, [reason("factor.hometown_unknown")])
     text = key_variant(str(artefacts))
     for unit in (hometown_commune, hometown_district):
         if unit and len(key_variant(unit)) >= 4 and f" {key_variant(unit)} " in f" {text} ":
@@ -511,10 +515,10 @@ def hometown_factor(
             return Factor(
                 "hometown",
                 s.hometown_named_given_match / q,
-                f"artefacts name the martyr's hometown {unit}",
+                [reason("factor.hometown_named", unit=unit)],
                 {"pool_share": round(q, 4)},
             )
-    return Factor("hometown", 1.0, "artefacts name no place of the martyr's hometown")
+    return Factor("hometown", 1.0, [reason("factor.hometown_not_named")])
 
 
 OUTSIDE = "outside"

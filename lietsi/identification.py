@@ -61,12 +61,10 @@ from lietsi.matching import Comparison, ComparisonRules, compare
 from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.names import key_variant
 from lietsi.places import most_common_province, parse_place, place_key, province_of, unit_point
+from lietsi.reasons import encode, reason
+from lietsi.reasons import text as reason_text
 
 IDENTIFIED = "Đã xác định"
-NO_REFERENCE_MATCH = (
-    "no reference profile within one difference: no reference sample on this maternal line, "
-    "or the remains belong to no missing martyr of the province"
-)
 
 
 @dataclass(frozen=True)
@@ -135,7 +133,8 @@ def reference_table(
     reference_profiles: relative_id, range, haplotype, consent (bool; null = not recorded).
     candidates: martyr_id, relative_id, shares_mtdna.
     references: relative_id, martyr_id, line_id, range, haplotype (one row per martyr served).
-    refused: profiles set aside (no consent, or no martyr whose mtDNA they share), with the reason.
+    refused: profiles set aside (no consent, or no martyr whose mtDNA they share), with the reason
+    (Vietnamese) and its code (`reason_codes`, `lietsi.reasons`).
     """
     prof = reference_profiles.select("relative_id", "range", "haplotype", "consent")
     no_consent = prof.filter(pl.col("consent").fill_null(False).not_())
@@ -147,8 +146,8 @@ def reference_table(
     unlinked = usable.join(sharing, on="relative_id", how="anti")
     refused = pl.concat(
         [
-            no_consent.select("relative_id", reason=pl.lit("no recorded consent: never compared")),
-            unlinked.select("relative_id", reason=pl.lit("shares mtDNA with no recorded martyr")),
+            no_consent.select("relative_id", **_reason_columns([reason("refusal.no_consent")])),
+            unlinked.select("relative_id", **_reason_columns([reason("refusal.no_martyr")])),
         ]
     )
     line_of = relative_lines(candidates)
@@ -353,9 +352,6 @@ def not_comparable_martyrs(
     return out
 
 
-DISCORDANT = "discordant samples: commingling or contamination"
-
-
 def merge_remains_samples(
     remains_profiles: pl.DataFrame, rules: ComparisonRules
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -363,12 +359,12 @@ def merge_remains_samples(
     they agree (no difference on the range both read) the remains is matched on the one read over
     the longest range; when any two differ the remains is not matched at all (two people in one
     grave, or a contaminated sample) and is returned with the reason for the lab.
-    Returns (one profile per remains, discordant remains: remains_id, reason)."""
+    Returns (one profile per remains, discordant remains: remains_id, reason, reason_codes)."""
     frame = remains_profiles
     if "sample_id" not in frame.columns:
         frame = frame.with_columns(sample_id=pl.col("remains_id") + "#" + pl.int_range(pl.len()).cast(str))
     kept: list[dict] = []
-    discordant: list[tuple[str, str]] = []
+    discordant: list[tuple[str, str | None, str | None]] = []
     for _, group in frame.sort("remains_id", "sample_id").group_by("remains_id", maintain_order=True):
         samples = group.to_dicts()
         conflicts = []
@@ -378,13 +374,16 @@ def merge_remains_samples(
                 sites = "; ".join(s.label for s in c.sites)
                 conflicts.append(f"{a['sample_id']} / {b['sample_id']} differ at {sites}")
         if conflicts:
-            discordant.append((samples[0]["remains_id"], f"{DISCORDANT} ({'; '.join(conflicts)})"))
+            codes = [reason("outcome.discordant_samples", conflicts="; ".join(conflicts))]
+            discordant.append((samples[0]["remains_id"], reason_text(codes), encode(codes)))
         else:
             longest = max(range_length(parse_range(r["range"])) for r in samples)
             kept.append(next(r for r in samples if range_length(parse_range(r["range"])) == longest))
     merged = pl.DataFrame(kept, schema=frame.schema) if kept else frame.clear()
     return merged.select(remains_profiles.columns), pl.DataFrame(
-        discordant, schema={"remains_id": pl.String, "reason": pl.String}, orient="row"
+        discordant,
+        schema={"remains_id": pl.String, "reason": pl.String, "reason_codes": pl.String},
+        orient="row",
     )
 
 
@@ -754,7 +753,7 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
         return Factor(
             "unit_area",
             1.0,
-            "his place is on record (place of death or local unit): the place factor weighs it",
+            [reason("factor.unit_area_place_known")],
         )
     cem = r["cemetery_province"]
     unit = m.get("unit")
@@ -985,13 +984,24 @@ def _dna(rec: dict, s: EvidenceSettings) -> Factor:
     factor = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s, independent)
     if factor.lr == 0.0:
         return factor
-    own = "own line removed from the counts" if rec.get("own_line_removed") else "own line not counted"
-    where = (
-        f"counted on {rec['compared_range']} (remains ∩ reference ∩ database) in {rec.get('database')} "
-        f"version {rec.get('database_version')}, {own}"
-    )
+    own = "factor.dna_own_line" if rec.get("own_line_removed") else "factor.dna_own_line_absent"
+    where = [
+        reason(
+            "factor.dna_counted",
+            range=rec["compared_range"],
+            database=rec.get("database"),
+            version=rec.get("database_version"),
+        ),
+        reason(own),
+    ]
     if independent:
-        where += f"; independent: {rec.get('independent_database')} {rec.get('independent_version')}"
+        where.append(
+            reason(
+                "factor.dna_independent_database",
+                database=rec.get("independent_database"),
+                version=rec.get("independent_version"),
+            )
+        )
     values = {
         **factor.values,
         "range": rec["compared_range"],
@@ -999,7 +1009,7 @@ def _dna(rec: dict, s: EvidenceSettings) -> Factor:
         "database_version": rec.get("database_version"),
         "own_line_removed": rec.get("own_line_removed"),
     }
-    return replace(factor, text=f"{factor.text}; {where}", values=values)
+    return replace(factor, why=[*factor.why, *where], values=values)
 
 
 def _terms(
@@ -1158,7 +1168,8 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             f"Remains {rec['remains_id']} → martyr {rec['martyr_id']}: {rec['status']}, posterior "
             f"{rec['posterior']:.4f}; DNA {rec['verdict']} (LR {rec['lr']:,.0f} at the 95% bound, "
             f"{rec['lr_point']:,.0f} at the best estimate), other evidence LR "
-            f"{rec['lr_nongenetic']:,.1f}" + (f"; strongest: {strong[0]['text']}" if strong else "")
+            f"{rec['lr_nongenetic']:,.1f}"
+            + (f"; strongest: {reason_text(strong[0]['codes'], 'en')}" if strong else "")
         )
         doc = {
             "summary": summary,
@@ -1216,7 +1227,7 @@ def _remains_outcomes(
     discordant: pl.DataFrame,
 ) -> pl.DataFrame:
     profiled = set(rp["remains_id"].to_list())
-    blocked = dict(discordant.iter_rows())
+    blocked = {r: codes for r, _, codes in discordant.iter_rows()}
     with_pairs = pairs.group_by("remains_id").agg(
         (pl.col("verdict") == "cannot_exclude").sum().alias("n_match"), pl.len().alias("n_pairs")
     )
@@ -1230,25 +1241,35 @@ def _remains_outcomes(
     rows = []
     for (remains_id,) in remains.select("remains_id").unique().sort("remains_id").iter_rows():
         if remains_id in status:
-            rows.append((remains_id, status[remains_id], None))
+            rows.append((remains_id, status[remains_id], []))
         elif remains_id in blocked:
-            rows.append((remains_id, "unresolved", blocked[remains_id]))
+            rows.append((remains_id, "unresolved", json.loads(blocked[remains_id])))
         elif remains_id not in profiled:
-            rows.append((remains_id, "unresolved", "no usable mtDNA profile for these remains"))
+            rows.append((remains_id, "unresolved", [reason("outcome.no_profile")]))
         elif remains_id not in pair_info:
-            rows.append((remains_id, "unresolved", NO_REFERENCE_MATCH))
+            rows.append((remains_id, "unresolved", [reason("outcome.no_reference_match")]))
         else:
             n_match, n_pairs = pair_info[remains_id]
-            if n_match == 0:
-                reason = f"only inconclusive comparisons ({n_pairs} reference(s) one difference away)"
-            else:
-                reason = (
-                    f"{n_match} martyr(s) cannot be excluded; evidence does not single one out "
-                    f"(best posterior {best.get(remains_id, 0):.3f})"
-                )
-            rows.append((remains_id, "unresolved", reason))
+            why = (
+                reason("outcome.only_inconclusive", n_pairs=n_pairs)
+                if n_match == 0
+                else reason("outcome.several_compatible", n_match=n_match, best=best.get(remains_id, 0.0))
+            )
+            rows.append((remains_id, "unresolved", [why]))
+    return _outcome_frame("remains_id", rows)
+
+
+def _reason_columns(codes: list[dict]) -> dict[str, pl.Expr]:
+    """The `reason` (Vietnamese) and `reason_codes` (JSON) columns of a constant reason."""
+    return {"reason": pl.lit(reason_text(codes), pl.String), "reason_codes": pl.lit(encode(codes), pl.String)}
+
+
+def _outcome_frame(key: str, rows: list[tuple[str, str, list[dict]]]) -> pl.DataFrame:
+    """key, outcome, reason (Vietnamese), reason_codes (JSON) from (id, outcome, reasons) rows."""
     return pl.DataFrame(
-        rows, schema={"remains_id": pl.String, "outcome": pl.String, "reason": pl.String}, orient="row"
+        [(k, outcome, reason_text(codes), encode(codes)) for k, outcome, codes in rows],
+        schema={key: pl.String, "outcome": pl.String, "reason": pl.String, "reason_codes": pl.String},
+        orient="row",
     )
 
 
@@ -1262,11 +1283,9 @@ def _martyr_outcomes(missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFram
     rows = []
     for (mid,) in missing.select("martyr_id").iter_rows():
         if mid in status:
-            rows.append((mid, status[mid], None))
+            rows.append((mid, status[mid], []))
         elif mid not in sampled:
-            rows.append((mid, "no_reference", "no reference sample on this maternal line"))
+            rows.append((mid, "no_reference", [reason("outcome.no_reference_sample")]))
         else:
-            rows.append((mid, "not_found", "reference sampled; no remains in the register matches"))
-    return pl.DataFrame(
-        rows, schema={"martyr_id": pl.String, "outcome": pl.String, "reason": pl.String}, orient="row"
-    )
+            rows.append((mid, "not_found", [reason("outcome.not_found")]))
+    return _outcome_frame("martyr_id", rows)

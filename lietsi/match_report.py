@@ -15,6 +15,7 @@ from lietsi import charts
 from lietsi.matching import ComparisonRules, concordant, reference_allele
 from lietsi.mtdna import intersect_ranges, parse_range, parse_variants
 from lietsi.pages import Footer, render
+from lietsi.reasons import codes_of, heading
 
 
 def aligned_sites(
@@ -173,7 +174,8 @@ def summary_page(
     """Province summary: counts, the identifications with martyr names and links, unresolved remains."""
     status = Counter(identifications["status"].to_list())
     unresolved = remains_outcomes.filter(pl.col("outcome") == "unresolved")
-    reasons = Counter(_bucket(r) for r in unresolved["reason"].to_list())
+    # One group per kind of reason: the first code of each remains (an outcome carries one).
+    reasons = Counter(next(iter(codes_of(c)), None) for c in unresolved["reason_codes"].to_list())
     martyrs = Counter(martyr_outcomes["outcome"].to_list())
     counts = [
         ("Hài cốt trong sổ (remains in the register)", remains_outcomes.height),
@@ -204,14 +206,6 @@ def summary_page(
         rows=rows,
         statuses=STATUS_VI,
         p_outside=p_outside,
-        reasons=reasons.most_common(),
+        reasons=[(heading(code) if code else None, n) for code, n in reasons.most_common()],
     )
 
-
-def _bucket(reason: str | None) -> str:
-    """One bucket per kind of reason (reasons carry counts: `3 martyr(s) cannot be excluded; …`)."""
-    if not reason:
-        return "unknown"
-    if "cannot be excluded" in reason:
-        return "several compatible martyrs; the evidence does not single one out"
-    return reason.split(" (")[0]

@@ -37,6 +37,8 @@ import polars as pl
 from lietsi.maternal import sort_key
 from lietsi.pages import Footer, render, safe_name
 from lietsi.places import admin_unit, parse_place
+from lietsi.reasons import decode, encode, reason
+from lietsi.reasons import text as reason_text
 
 PAGES = "next_actions"
 ROLE_ORDER = {"primary": 0, "backup": 1, "ask_consent": 2}
@@ -80,13 +82,15 @@ _SCHEMA = {
     "rank": pl.Int64,
     "subject_kind": pl.String,
     "subject_id": pl.String,
-    "district": pl.String,
+    "district_code": pl.String,  # the district's code (null when its text resolves to none)
+    "district": pl.String,  # its official name, or the text as written when it has no code
     "action": pl.String,
     "target": pl.String,
     "expected_identifications": pl.Float64,
     "cost_vnd": pl.Int64,
     "identifications_per_million_vnd": pl.Float64,
-    "explanation": pl.String,
+    "explanation": pl.String,  # Vietnamese (lietsi.reasons)
+    "explanation_codes": pl.String,  # the same as JSON codes with parameters
     "alternatives": pl.String,
 }
 
@@ -97,7 +101,7 @@ class Action:
     target: str | None
     gain: float
     cost: int
-    explanation: str
+    explanation: list[dict]  # reasons (lietsi.reasons)
 
     @property
     def per_million(self) -> float:
@@ -139,7 +143,7 @@ def province_rates(
         len(matched) + s.rate_prior_weight
     )
     remains = outcomes.filter(pl.col("kind") == "remains")
-    unprofiled = remains.filter(pl.col("reason").fill_null("").str.starts_with("no usable mtDNA profile"))
+    unprofiled = remains.filter(pl.col("reason_codes").fill_null("").str.contains('"outcome.no_profile"'))
     profiled = remains.height - unprofiled.height
     p_outside = _p_outside(identifications, s)
     unexplained = max(profiled - len(proposed | confirmed), 0)
@@ -177,17 +181,22 @@ def _remains_actions(
                 names,
                 gain,
                 s.costs.mitogenome_vnd * (1 + lines.height),
-                f"{lines.height} maternal lines ({names}) share this control-region haplotype; whole "
-                "mitogenomes of the remains and one reference per line can separate them",
+                [reason("action.sequence_mitogenome", n_lines=lines.height, lines=names)],
             )
         )
     for rec in pairs.sort("posterior", "martyr_id", descending=[True, False]).iter_rows(named=True):
         partial = rec["compared_range"] != rec["remains_range"]
         if rec["verdict"] == "inconclusive" or (rec["verdict"] == "cannot_exclude" and partial):
             why = (
-                "one difference from the line's reference (a mutation or heteroplasmy between relatives?)"
+                reason(
+                    "action.second_relative_inconclusive", line_id=rec["line_id"], martyr_id=rec["martyr_id"]
+                )
                 if rec["verdict"] == "inconclusive"
-                else f"the reference read only {rec['compared_range']} of the remains' range"
+                else reason(
+                    "action.second_relative_partial",
+                    compared_range=rec["compared_range"],
+                    martyr_id=rec["martyr_id"],
+                )
             )
             actions.append(
                 Action(
@@ -195,7 +204,7 @@ def _remains_actions(
                     f"{rec['line_id']} (martyr {rec['martyr_id']})",
                     rates.conversion * float(rec["posterior"]),
                     s.costs.sample_vnd,
-                    f"{why}: another maternal relative of martyr {rec['martyr_id']} settles the comparison",
+                    [why],
                 )
             )
     return actions
@@ -206,16 +215,17 @@ def _sample_action(martyr_id: str, donors: pl.DataFrame, gain: float, s: ActionS
         return None
     best = donors.row(0, named=True)
     ask = best["role"] == "ask_consent"
-    why = (
-        ("ask for consent, then sample " if ask else "sample ")
-        + f"maternal relative {best['relative_id']} ({best['kin_path'] or best['relationship_text']}) "
-        f"of line {best['maternal_line_id']}: martyr {martyr_id} has no usable reference"
-    )
-    if best["_unlinkable"]:
-        why += (
-            "; the forms hold no valid citizen id for this relative: correct it on form 02, or the "
-            "sample (logged by citizen id) cannot be linked to the line"
+    why = [
+        reason(
+            "action.ask_consent_and_sample" if ask else "action.sample_relative",
+            relative_id=best["relative_id"],
+            kin=best["kin_path"] or best["relationship_text"],
+            line_id=best["maternal_line_id"],
+            martyr_id=martyr_id,
         )
+    ]
+    if best["_unlinkable"]:
+        why.append(reason("action.correct_citizen_id"))
     return Action("ask_consent_and_sample" if ask else "sample_relative", best["relative_id"], gain,
                   s.costs.sample_vnd, why)  # fmt: skip
 
@@ -231,6 +241,7 @@ def next_actions(
     remains_ranges: dict[str, str],
     settings: ActionSettings | None = None,
     unlinkable_relatives: frozenset[str] = frozenset(),
+    province: str | None = None,
 ) -> pl.DataFrame:
     """`marts.next_actions`: one row per unresolved remains and per missing martyr without a usable
     reference, with its best action, ranked by expected identifications per million đồng.
@@ -241,7 +252,8 @@ def next_actions(
     or martyr_id the relative shares mtDNA with); districts: (kind, id) → district;
     remains_ranges: remains_id → the range its profile read. unlinkable_relatives: relatives with no
     valid citizen id on the forms (a sample is logged by citizen id): another donor of the line is
-    preferred, and the action says to correct the id first.
+    preferred, and the action says to correct the id first. province: the run's province, in which
+    a district text is resolved to its code and official name (`district_code`, `district`).
     """
     s = settings or ActionSettings()
     rates = province_rates(outcomes, candidates, identifications, s)
@@ -274,7 +286,7 @@ def next_actions(
         ((pl.col("kind") == "remains") & (pl.col("outcome") == "unresolved"))
         | ((pl.col("kind") == "martyr") & (pl.col("outcome") == "no_reference"))
     ).sort("kind", "id")
-    for kind, subject, reason in unresolved.select("kind", "id", "reason").iter_rows():
+    for kind, subject, outcome_codes in unresolved.select("kind", "id", "reason_codes").iter_rows():
         actions: list[Action] = []
         if kind == "remains":
             if subject in by_remains:
@@ -286,8 +298,7 @@ def next_actions(
                         failed[("remains", subject)],
                         s.retest_success * rates.identified_share,
                         s.costs.retest_vnd,
-                        f"the sample of these remains failed at the lab; a profiled remains is "
-                        f"identified {rates.identified_share:.0%} of the time in this province",
+                        [reason("action.retest_remains", share=rates.identified_share)],
                     )
                 )
         else:
@@ -302,13 +313,13 @@ def next_actions(
                         failed[("relative", subject)],
                         s.retest_success * gain,
                         s.costs.retest_vnd,
-                        "a maternal relative's sample failed at the lab: analyse it again",
+                        [reason("action.retest_relative")],
                     )
                 )
         useful = sorted((a for a in actions if a.gain > 0), key=lambda a: (-a.per_million, a.action))
         district = districts.get((kind, subject)) or UNKNOWN_DISTRICT
         if not useful:
-            rows.append(_none_row(kind, subject, district, reason))
+            rows.append(_none_row(kind, subject, district, decode(outcome_codes)))
             continue
         best = useful[0]
         rows.append(
@@ -321,7 +332,8 @@ def next_actions(
                 "expected_identifications": round(best.gain, 4),
                 "cost_vnd": best.cost,
                 "identifications_per_million_vnd": round(best.per_million, 5),
-                "explanation": best.explanation,
+                "explanation": reason_text(best.explanation),
+                "explanation_codes": encode(best.explanation),
                 "alternatives": json.dumps(
                     [
                         {
@@ -336,6 +348,10 @@ def next_actions(
                 ),
             }
         )
+    groups = district_groups(sorted({r["district"] for r in rows}), province)
+    for row in rows:
+        key, row["district"], _ = groups[row["district"]]
+        row["district_code"] = None if key.startswith("?") else key
     frame = pl.DataFrame(rows, schema={k: v for k, v in _SCHEMA.items() if k != "rank"})
     ranked = frame.filter(pl.col("action") != "none").sort(
         "identifications_per_million_vnd", "subject_kind", "subject_id", descending=[True, False, False]
@@ -345,12 +361,8 @@ def next_actions(
     return pl.concat([ranked, rest]).select(list(_SCHEMA))
 
 
-def _none_row(kind: str, subject: str, district: str, reason: str | None) -> dict:
-    why = {
-        "remains": "no sampling or sequencing action separates its candidates (brothers on one "
-        "maternal line, or no compatible reference)",
-        "martyr": "no living maternal relative left to sample on the forms: survey the family first",
-    }[kind]
+def _none_row(kind: str, subject: str, district: str, outcome: list[dict]) -> dict:
+    why = [reason(f"action.none_{kind}"), *outcome]
     return {
         "subject_kind": kind,
         "subject_id": subject,
@@ -360,7 +372,8 @@ def _none_row(kind: str, subject: str, district: str, reason: str | None) -> dic
         "expected_identifications": 0.0,
         "cost_vnd": 0,
         "identifications_per_million_vnd": 0.0,
-        "explanation": f"{why}; {reason}" if reason else why,
+        "explanation": reason_text(why),
+        "explanation_codes": encode(why),
         "alternatives": "[]",
     }
 
@@ -450,19 +463,14 @@ def district_page_path(key: str) -> str:
 
 
 def district_pages(actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
-    """Path inside OUT_DIR → HTML: one page per district (its actions by rank), grouped by district
-    code, and `next_actions/index.html`."""
-    groups = district_groups(actions["district"].unique().to_list(), footer.province)
-    # The site stage writes `huyen/<code>.html` for the province's districts only.
-    home = {k for k, _, inside in groups.values() if inside}
+    """Path inside OUT_DIR → HTML: one page per district code (a district with no code: one page per
+    text as written), its actions by rank, and `next_actions/index.html`."""
     keyed = actions.with_columns(
-        pl.col("district")
-        .replace_strict({t: g[0] for t, g in groups.items()}, return_dtype=pl.String)
-        .alias("_key"),
-        pl.col("district")
-        .replace_strict({t: g[1] for t, g in groups.items()}, return_dtype=pl.String)
-        .alias("_label"),
+        _key=pl.coalesce("district_code", pl.lit("?") + pl.col("district")), _label=pl.col("district")
     )
+    coded = keyed.filter(pl.col("district_code").is_not_null())["district"].unique().to_list()
+    # The site stage writes `huyen/<code>.html` for the province's districts only.
+    home = {k for k, _, inside in district_groups(coded, footer.province).values() if inside}
     out: dict[str, str] = {}
     summary = []
     for (key,), group in keyed.sort("_key").group_by("_key", maintain_order=True):

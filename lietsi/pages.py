@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 from unidecode import unidecode
 
-from lietsi import formats
+from lietsi import formats, reasons
 from lietsi.export import write_atomic
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
@@ -102,6 +102,7 @@ def environment() -> jinja2.Environment:
         vi=lambda label: str(label).split(" (", 1)[0],
         en=lambda label: str(label).split(" (", 1)[1].rstrip(")") if " (" in str(label) else "",
         safe_name=safe_name,
+        reasons=reasons.lines,
     )
     return env
 

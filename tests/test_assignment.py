@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from lietsi.assignment import Thresholds, assign, expected_false_share
+from lietsi.reasons import codes_of, text
 
 
 def _scored(rows: list[tuple]) -> pl.DataFrame:
@@ -30,8 +31,10 @@ def test_a_pair_at_095_is_not_proposed_and_one_at_0995_without_competitor_is() -
         )
     )
     assert ids["r1"]["status"] == "needs_review"
-    assert "95% upper bound, below 0.99" in ids["r1"]["reasons"]
+    assert codes_of(ids["r1"]["reason_codes"]) == ["review.posterior_below_threshold"]
+    assert "khi tần suất haplotype ở cận trên 95%, dưới ngưỡng 0.99" in ids["r1"]["reasons"]
     assert ids["r2"]["status"] == "proposed" and ids["r2"]["reasons"] is None
+    assert ids["r2"]["reason_codes"] is None
     assert ids["r2"]["review_rank"] is None and ids["r1"]["review_rank"] == 1
 
 
@@ -39,7 +42,8 @@ def test_the_rule_reads_the_posterior_at_the_95_percent_bound() -> None:
     # Best estimate 0.999 but 0.98 with the frequency at its bound: not proposed.
     ids = _by_remains(_scored([("r1", "m1", 0.999, 0.98, "cannot_exclude", None)]))
     assert ids["r1"]["status"] == "needs_review"
-    assert "0.9800 with the haplotype frequency at its 95% upper bound" in ids["r1"]["reasons"]
+    assert codes_of(ids["r1"]["reason_codes"]) == ["review.posterior_below_threshold"]
+    assert "xác suất 0.9800 khi tần suất haplotype ở cận trên 95%" in ids["r1"]["reasons"]
     # The threshold is a setting.
     pair = _scored([("r1", "m1", 0.999, 0.98, "cannot_exclude", None)])
     ids = _by_remains(pair, Thresholds(proposed=0.975))
@@ -73,10 +77,18 @@ def test_an_excluding_reference_or_a_competitor_sends_a_strong_pair_to_review() 
             ]
         )
     )
-    assert "excluded by reference(s) TN-2" in ids["r1"]["reasons"]
-    assert ids["r2"]["status"] == "needs_review" and "martyr also fits remains r3" in ids["r2"]["reasons"]
-    assert ids["r4"]["status"] == "needs_review" and "remains also fits martyr m5" in ids["r4"]["reasons"]
-    assert ids["r6"]["status"] == "needs_review" and "DNA inconclusive" in ids["r6"]["reasons"]
+    assert "review.excluded_by_reference" in codes_of(ids["r1"]["reason_codes"])
+    assert "bị loại trừ bởi mẫu đối chiếu TN-2" in ids["r1"]["reasons"]
+    assert ids["r2"]["status"] == "needs_review"
+    assert "liệt sĩ này cũng phù hợp với hài cốt r3" in ids["r2"]["reasons"]
+    assert "review.martyr_fits_other_remains" in codes_of(ids["r2"]["reason_codes"])
+    assert ids["r4"]["status"] == "needs_review"
+    assert "hài cốt này cũng phù hợp với liệt sĩ m5" in ids["r4"]["reasons"]
+    assert "review.remains_fits_other_martyrs" in codes_of(ids["r4"]["reason_codes"])
+    assert ids["r6"]["status"] == "needs_review" and "ADN chưa kết luận được" in ids["r6"]["reasons"]
+    assert "review.dna_inconclusive" in codes_of(ids["r6"]["reason_codes"])
+    # the English second line of the same reasons, from the catalogue
+    assert "martyr also fits remains r3 (" in text(ids["r2"]["reason_codes"], "en")
     assert all(r["status"] == "needs_review" for r in ids.values())
     # The queue is ranked by posterior, most probable first, each row with its reason.
     queue = sorted(ids.values(), key=lambda r: r["review_rank"])

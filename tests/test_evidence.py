@@ -33,6 +33,7 @@ from lietsi.evidence import (
     unit_area_factor,
 )
 from lietsi.geo import haversine_km
+from lietsi.reasons import text as reason_text
 from lietsi.stats import clopper_pearson_upper
 
 S = EvidenceSettings()
@@ -60,7 +61,10 @@ def test_dna_factor_by_verdict():
     match = dna_factor("cannot_exclude", 0, 1, 612, S)
     p = clopper_pearson_upper(1, 612)
     assert match.lr == pytest.approx(1 / (S.theta + (1 - S.theta) * p))
-    assert "1 of 612" in match.text and f"θ = {S.theta:g}" in match.text
+    assert [r["code"] for r in match.why] == ["factor.dna_cannot_exclude"]
+    text = reason_text(match.why)
+    assert "1 trên 612 dòng mẹ" in text and f"θ = {S.theta:g}" in text
+    assert "1 of 612" in reason_text(match.why, "en")
     common = dna_factor("cannot_exclude", 0, 23, 612, S)
     assert common.lr < match.lr  # a common haplotype weighs less
     assert dna_factor("inconclusive", 1, 1, 612, S).lr == 1.0  # SWGDAM: no LR for an inconclusive pair
@@ -292,7 +296,7 @@ def test_assignment_status_thresholds_and_no_forced_matches():
     )
     ids = {r["remains_id"]: r for r in assign(scored).iter_rows(named=True)}
     assert ids["r1"]["status"] == "proposed"
-    assert ids["r2"]["status"] == "needs_review" and "inconclusive" in ids["r2"]["reasons"]
+    assert ids["r2"]["status"] == "needs_review" and '"review.dna_inconclusive"' in ids["r2"]["reason_codes"]
     assert ids["r3"]["status"] == "needs_review" and "REL-9" in ids["r3"]["reasons"]
     assert ids["r4"]["status"] == "needs_review"
     assert "r5" not in ids  # below the review threshold: left unresolved, never guessed
@@ -339,7 +343,8 @@ def test_a_pair_that_needs_the_best_estimate_of_the_frequency_is_reviewed():
         posterior_bound=pl.Series([0.8])
     )
     row = assign(scored).row(0, named=True)
-    assert row["status"] == "needs_review" and "95% upper bound" in row["reasons"]
+    assert row["status"] == "needs_review" and "cận trên 95%" in row["reasons"]
+    assert '"review.posterior_below_threshold"' in row["reason_codes"]
     assert row["posterior_bound"] == pytest.approx(0.8)
 
 
@@ -358,4 +363,5 @@ def test_frequency_is_the_larger_of_the_province_and_an_independent_database():
     commoner = dna_factor("cannot_exclude", 0, 0, 700, S, independent=(40, 2_000))
     assert rarer.lr == pytest.approx(province_only.lr) and rarer.values["frequency_from"] == "province"
     assert commoner.lr < province_only.lr and commoner.values["frequency_from"] == "independent"
-    assert "independent database" in commoner.text
+    assert [r["code"] for r in commoner.why] == ["factor.dna_cannot_exclude_independent"]
+    assert "cơ sở dữ liệu độc lập" in reason_text(commoner.why)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from lietsi import formats
+from lietsi import formats, reasons
 from lietsi.match_report import identification_page
 from lietsi.matching import ComparisonRules
 from lietsi.pages import Footer
@@ -26,7 +26,7 @@ def test_numbers_money_and_dates_follow_vietnamese_conventions():
     assert formats.number(None) == formats.percent(float("nan")) == "–"
 
 
-def _identification(status: str, reasons: str | None) -> dict:
+def _identification(status: str, codes: list[dict]) -> dict:
     evidence = {
         "summary": "Remains HC-1 → martyr M1",
         "prior": {"this_martyr": 0.01, "text": "prior"},
@@ -48,7 +48,8 @@ def _identification(status: str, reasons: str | None) -> dict:
         "remains_id": "HC-1",
         "martyr_id": "M1",
         "status": status,
-        "reasons": reasons,
+        "reasons": reasons.text(codes),
+        "reason_codes": reasons.encode(codes),
         "posterior": 0.75,
         "posterior_bound": 0.7,
         "evidence": json.dumps(evidence),
@@ -57,7 +58,9 @@ def _identification(status: str, reasons: str | None) -> dict:
 
 def test_evidence_page_states_the_reason_first_and_links_competitors_and_conflicts():
     page = identification_page(
-        _identification("needs_review", "martyr also fits remains HC-9 (0.400)"),
+        _identification(
+            "needs_review", [reasons.reason("review.martyr_fits_other_remains", others="HC-9 (0.400)")]
+        ),
         {"full_name": "Nguyễn Văn Thành"},
         {},
         None,
@@ -72,6 +75,8 @@ def test_evidence_page_states_the_reason_first_and_links_competitors_and_conflic
     body = page[page.index("<main>") :]
     assert (
         body.index("Cần xem xét — lý do")
+        < body.index("liệt sĩ này cũng phù hợp với hài cốt HC-9 (0.400)")  # Vietnamese first
+        < body.index("martyr also fits remains HC-9 (0.400)")  # English beneath
         < body.index("Ứng viên cạnh tranh")
         < body.index("Liệt sĩ và hài cốt")
     )

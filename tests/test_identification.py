@@ -340,8 +340,10 @@ def test_evidence_states_the_range_database_and_own_line():
     )
     dna = json.loads(result.identifications.filter(pl.col("remains_id") == "HC1")["evidence"][0])["dna"]
     assert dna["frequency"]["range"] == CR and dna["frequency"]["own_line_removed"] is True
-    text = json.loads(row["factors"])[0]["text"]
-    assert CR in text and result.database.version in text and "own line removed" in text
+    dna_factor = json.loads(row["factors"])[0]
+    assert [r["code"] for r in dna_factor["codes"]][1:] == ["factor.dna_counted", "factor.dna_own_line"]
+    text = dna_factor["text"]  # Vietnamese
+    assert CR in text and result.database.version in text and "đã bỏ dòng mẹ của chính cặp này" in text
 
 
 def test_database_holds_only_consenting_donors_one_per_line():
@@ -384,7 +386,8 @@ def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
 
 
 def test_several_samples_of_one_remains():
-    from lietsi.identification import DISCORDANT, merge_remains_samples
+    from lietsi.identification import merge_remains_samples
+    from lietsi.reasons import codes_of
 
     profiles = pl.DataFrame(
         [
@@ -398,14 +401,16 @@ def test_several_samples_of_one_remains():
     )
     merged, discordant = merge_remains_samples(profiles, ComparisonRules())
     assert merged.to_dicts() == [{"remains_id": "HC1", "sample_id": "S2", "range": CR, "haplotype": RARE}]
-    (reason,) = discordant.filter(pl.col("remains_id") == "HC2")["reason"]
-    assert reason.startswith(DISCORDANT) and "S3 / S4" in reason
+    hc2 = discordant.filter(pl.col("remains_id") == "HC2")
+    ((reason, codes),) = hc2.select("reason", "reason_codes").rows()
+    assert codes_of(codes) == ["outcome.discordant_samples"]
+    assert reason.startswith("các mẫu của hài cốt không khớp nhau") and "S3 / S4" in reason
     # in the pipeline the discordant remains is not matched and is listed with the reason
     martyrs = _martyrs()
     references, candidates = _references()
     remains, _ = _remains()
     result = identify(remains, profiles, references, candidates, martyrs, population=_population(references))
     assert "HC2" not in set(result.match_candidates["remains_id"])
-    outcomes = dict(result.remains_outcomes.select("remains_id", "reason").iter_rows())
-    assert outcomes["HC2"].startswith(DISCORDANT)
+    outcomes = dict(result.remains_outcomes.select("remains_id", "reason_codes").iter_rows())
+    assert codes_of(outcomes["HC2"]) == ["outcome.discordant_samples"]
     assert result.identifications.filter(pl.col("remains_id") == "HC1")["martyr_id"].to_list() == ["M1"]

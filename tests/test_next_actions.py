@@ -18,6 +18,7 @@ from lietsi.next_actions import (
     subject_districts,
 )
 from lietsi.pages import Footer, code_version
+from lietsi.reasons import codes_of, encode, reason, text
 
 CR = "16024-16569,1-576"
 HV1 = "16024-16365"
@@ -39,9 +40,10 @@ def _candidates(rows: list[tuple]) -> pl.DataFrame:
 
 
 def _outcomes(remains: list[str], martyrs: list[tuple[str, str]]) -> pl.DataFrame:
-    rows = [("remains", r, "unresolved", "2 martyr(s) cannot be excluded") for r in remains]
-    rows += [("martyr", m, o, None) for m, o in martyrs]
-    return pl.DataFrame(rows, schema=["kind", "id", "outcome", "reason"], orient="row")
+    several = [reason("outcome.several_compatible", n_match=2, best=0.45)]
+    rows = [("remains", r, "unresolved", text(several), encode(several)) for r in remains]
+    rows += [("martyr", m, o, None, None) for m, o in martyrs]
+    return pl.DataFrame(rows, schema=["kind", "id", "outcome", "reason", "reason_codes"], orient="row")
 
 
 def _worklist(rows: list[tuple]) -> pl.DataFrame:
@@ -97,7 +99,9 @@ def test_brothers_on_one_line_have_no_mtdna_action() -> None:
     actions = _run(candidates, _outcomes(["HC1"], []), _worklist([]))
     row = actions.row(0, named=True)
     assert (row["action"], row["rank"]) == ("none", None)
-    assert "brothers" in row["explanation"]
+    assert codes_of(row["explanation_codes"]) == ["action.none_remains", "outcome.several_compatible"]
+    assert row["explanation"].startswith("không việc lấy mẫu hay giải trình tự nào phân biệt được")
+    assert "anh em cùng dòng mẹ" in row["explanation"]
 
 
 def test_an_inconclusive_or_partial_reference_asks_for_a_second_relative() -> None:
@@ -140,7 +144,9 @@ def test_a_martyr_without_reference_gets_his_first_unsampled_relative() -> None:
     assert (row["action"], row["target"]) == ("ask_consent_and_sample", "R93")
     alone = next_actions(outcomes, candidates, NO_IDS, worklist, {"R91"}, NO_FAILED, districts, {"HC1": CR},
                          unlinkable_relatives=frozenset({"R92"}))  # fmt: skip
-    assert "correct it on form 02" in alone.filter(pl.col("subject_id") == "M9")["explanation"][0]
+    row = alone.filter(pl.col("subject_id") == "M9").row(0, named=True)
+    assert codes_of(row["explanation_codes"]) == ["action.sample_relative", "action.correct_citizen_id"]
+    assert "sửa trên phiếu 02" in row["explanation"]
     # A failed sample of a remains is worth re-testing.
     failed = pl.DataFrame({"sample_id": ["S1"], "kind": ["remains"], "subject": ["HC7"]})
     outcomes = pl.concat([outcomes, _outcomes(["HC7"], [])])
@@ -157,7 +163,8 @@ def test_district_pages_escape_input_text_and_use_safe_file_names() -> None:
     # A district text no code resolves keeps its own page, under a safe name, its text escaped.
     hostile = "<script>alert(1)</script>/../../x"
     actions = actions.with_columns(
-        pl.when(pl.col("subject_id") == "M9").then(pl.lit(hostile)).otherwise("district").alias("district")
+        pl.when(pl.col("subject_id") == "M9").then(pl.lit(hostile)).otherwise("district").alias("district"),
+        pl.when(pl.col("subject_id") == "M9").then(None).otherwise("district_code").alias("district_code"),
     )
     pages = district_pages(actions, Footer("Kiên <Giang>", "run-1"))
     name = district_page_path(f"?{hostile}")
@@ -183,8 +190,13 @@ def test_next_action_pages_carry_the_shared_footer_and_one_page_per_district_cod
         ("martyr", "M8"): "Go Quao",
     }
     actions = next_actions(
-        outcomes, _candidates([]), NO_IDS, worklist, set(), NO_FAILED, districts, {"HC1": CR}
-    )
+        outcomes, _candidates([]), NO_IDS, worklist, set(), NO_FAILED, districts, {"HC1": CR},
+        province="Kiên Giang",
+    )  # fmt: skip
+    # The table stores the code and the official name, whichever spelling the forms used.
+    stored = dict(actions.select("subject_id", "district_code").iter_rows())
+    assert stored == {"HC1": "905", "M9": "907", "M8": "907"}
+    assert set(actions.filter(pl.col("district_code") == "907")["district"]) == {"Gò Quao"}
     pages = district_pages(actions, Footer("Kiên Giang", "run-42"))
     assert sorted(pages) == ["next_actions/905.html", "next_actions/907.html", "next_actions/index.html"]
     go_quao = pages["next_actions/907.html"]
