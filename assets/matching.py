@@ -46,6 +46,7 @@ class MatchingConfig(dg.Config):
     heteroplasmy_concordance: bool = True
     confidence: float = EvidenceSettings.confidence
     theta: float = EvidenceSettings.theta
+    estimation_theta: float = MatchSettings.estimation_theta
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
 
@@ -66,6 +67,7 @@ class MatchingConfig(dg.Config):
             review_threshold=self.review_threshold,
             estimate_numerators=self.estimate_numerators,
             numerator_prior_strength=self.numerator_prior_strength,
+            estimation_theta=self.estimation_theta,
         )
 
 

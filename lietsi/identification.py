@@ -91,6 +91,12 @@ class MatchSettings:
     # over-state p_outside) and in `posterior`, the calibrated probability decisions rest on; the
     # reported `lr` and `posterior_bound` keep the 95% bound (SWGDAM).
     estimation_confidence: float = 0.5
+    # θ of the best estimate. θ = 0.01 (`EvidenceSettings.theta`) is NRC II's conservative ceiling
+    # for village structure, not an estimate of it: kept in `lr` and `posterior_bound`, which the
+    # decision reads, it made `posterior` and the estimate under-confident (a match capped below
+    # LR 100 made true pairs look half-likely and pushed p_outside up; docs/matching.md §9).
+    # The best estimate of a random other line's match probability is the database frequency.
+    estimation_theta: float = 0.0
 
 
 # --- references and maternal lines ----------------------------------------------------------------
@@ -906,7 +912,11 @@ def score_candidates(
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
     tables = numerator_tables(s)
     iterations = 0
-    point = replace(s, confidence=settings.estimation_confidence)
+    point = replace(
+        s,
+        confidence=settings.estimation_confidence,
+        theta=settings.estimation_theta,
+    )
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [

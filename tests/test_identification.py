@@ -8,7 +8,13 @@ from datetime import date
 import polars as pl
 import pytest
 
-from lietsi.identification import identify, mtdna_only_baseline, reference_table, relative_consent
+from lietsi.identification import (
+    MatchSettings,
+    identify,
+    mtdna_only_baseline,
+    reference_table,
+    relative_consent,
+)
 from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.match_report import aligned_sites, identification_page, summary_page
 from lietsi.matching import ComparisonRules
@@ -414,3 +420,26 @@ def test_several_samples_of_one_remains():
     outcomes = dict(result.remains_outcomes.select("remains_id", "reason_codes").iter_rows())
     assert codes_of(outcomes["HC2"]) == ["outcome.discordant_samples"]
     assert result.identifications.filter(pl.col("remains_id") == "HC1")["martyr_id"].to_list() == ["M1"]
+
+
+def test_best_estimate_uses_the_database_frequency_and_the_bound_keeps_theta():
+    # θ = 0.01 is a conservative ceiling for village structure: it caps the reported LR (and the
+    # posterior the decision reads) below 100, but the best estimate, which `posterior` and the EM
+    # rest on, weighs the database frequency (docs/matching.md §9).
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+    population = _population(references)
+
+    def hc1(settings: MatchSettings) -> dict:
+        result = identify(remains, remains_profiles, references, candidates, martyrs, settings, population)
+        return result.match_candidates.filter(pl.col("remains_id") == "HC1").row(0, named=True)
+
+    default = hc1(MatchSettings())
+    capped = hc1(MatchSettings(estimation_theta=0.01))
+    # 0 of 202 other consenting lines share the rare haplotype: median-unbiased p = 0.69 / 202
+    assert default["lr_point"] == pytest.approx(202 / 0.693, rel=0.01)
+    assert capped["lr_point"] < 100 < default["lr_point"]
+    assert default["lr"] == capped["lr"] < 100  # the 95% bound statement keeps θ = 0.01
+    assert default["posterior_bound"] == pytest.approx(capped["posterior_bound"], abs=0.02)
+    assert default["posterior"] > capped["posterior"]
