@@ -271,7 +271,7 @@ def test_council_confirmations_do_not_count_as_gains_an_action_can_bring() -> No
         [
             outcomes,
             pl.DataFrame(
-                [("remains", "HC1", "proposed", None), ("remains", "HC3", "confirmed", None)],
+                [("remains", "HC1", "proposed", None, None), ("remains", "HC3", "confirmed", None, None)],
                 schema=outcomes.schema,
                 orient="row",
             ),
