@@ -94,7 +94,7 @@ def main() -> int:
             {
                 "measure": [
                     f"generate {PROVINCE}, {MARTYRS:,} martyrs, seed {SEED}",
-                    f"pipeline, end to end (python -m pipelines.run), load average {load:.1f}",
+                    f"pipeline end to end (python -m pipelines.run, load {load:.1f})",
                     "pipeline, CPU time (user + system)",
                     "sum of step times",
                 ],
