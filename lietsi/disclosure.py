@@ -57,15 +57,17 @@ def name_index(names: set[str]) -> NameIndex | None:
     """The index of `names` of three words or more: a two-word name (`Nguyễn Đức`, a form with the
     given name cut off) is the start of many other people's names, and would flag every martyr who
     has it."""
-    return _index(frozenset(n for n in names if n and len(_WORD.findall(n)) >= 3))
+    return _index(frozenset(names))
 
 
-# A scan asks for the same names once per column.
+# A scan asks for the same names once per column: the whole set is the cache key, so the words of
+# each name are found once per scan, not once per column.
 @functools.lru_cache(maxsize=4)
-def _index(usable: frozenset[str]) -> NameIndex | None:
-    if not usable:
+def _index(names: frozenset[str]) -> NameIndex | None:
+    words = (_WORD.findall(n) for n in names if n)
+    keys = frozenset(tuple(w.casefold() for w in found) for found in words if len(found) >= 3)
+    if not keys:
         return None
-    keys = frozenset(tuple(w.casefold() for w in _WORD.findall(n)) for n in usable)
     return NameIndex(keys, tuple(sorted({len(k) for k in keys})))
 
 

@@ -175,6 +175,8 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z]+", " ", unidecode(text).lower())
 
 
+# Forms repeat the same addresses, with and without the default province added.
+@lru_cache(maxsize=100_000)
 def _parse(address: str) -> Place:
     unit = parse_address(address, mode="LEGACY", keep_street=False)
     status: Status = "unmapped"
@@ -327,6 +329,7 @@ def place_frame(texts: pl.Series, default_province: str | None = None, prefix: s
     return out.rename({c: prefix + c for c in PLACE_COLUMNS}) if prefix else out
 
 
+@lru_cache(maxsize=100_000)
 def place_key(text: str | None) -> str:
     """A cheap comparison key for places that could not be mapped: ascii words, types dropped."""
     if not text:

@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import polars as pl
 from unidecode import unidecode
@@ -111,6 +112,8 @@ def fold(text: str | None) -> str:
     return " ".join(_WORD.findall(unidecode(normalise_text(str(text))).lower()))
 
 
+# Village tuples ask for the same few hundred texts tens of thousands of times.
+@lru_cache(maxsize=100_000)
 def village_key(text: str | None) -> str:
     """Comparable village/commune name: `Thôn 03` = `thon 3` = `3`, `TDP 5` = `Tổ dân phố 5` = `5`."""
     words = [(w.lstrip("0") or "0") if w.isdigit() else w for w in place_key(text).split()]

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from hostile_inbox import HostileRun, hostile_run
 
 from resources import SettingsResource, WarehouseIOManager, WarehouseResource
 
@@ -24,3 +25,9 @@ def workspace(tmp_path: Path) -> dict:
         "settings": settings,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
     }
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> HostileRun:
+    """The hostile inbox run (payloads, hostile remains ids and bad files), once per session."""
+    return hostile_run(tmp_path_factory)

@@ -14,101 +14,28 @@ import io
 import os
 import re
 import sqlite3
-import subprocess
-import sys
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import polars as pl
-import pytest
-from ops_province import ROOT, pipeline_env
+from hostile_inbox import (
+    HASH_KEY,
+    HOSTILE_IDS,
+    HOSTILE_PHONES,
+    KEY,
+    NON_UTF8_NAME,
+    SECRET,
+    WAREHOUSE_KEY,
+    bad_files,
+)
 
 from assets._shared import preview
 from lietsi.export import csv_bytes
 from lietsi.ingest import FileLimits, batches_to_frames, read_batch, read_folder
 from lietsi.privacy import CITIZEN_ID, PHONE
 from lietsi.schema import KET_QUA_ADN, PHIEU_02, REGISTRY, SOURCES
-from lietsi.synth.generate import generate
 from pipelines.sensors import new_batches
-from resources import MIN_KEY_LENGTH, WarehouseResource
-
-HASH_KEY = "hostile-test-hash-key-".ljust(MIN_KEY_LENGTH, "h")
-WAREHOUSE_KEY = "hostile-test-warehouse-key-".ljust(MIN_KEY_LENGTH, "w")
-KEY = HASH_KEY.encode()
-FORM_HEADER = (
-    "Số phiếu,Họ tên liệt sĩ,Họ tên thân nhân,Quan hệ với liệt sĩ,Số CCCD,Số điện thoại,"
-    "Địa chỉ thường trú,Đồng ý cung cấp mẫu"
-)
-# Identifiers only the hostile files hold, in the forms clerks write them.
-HOSTILE_IDS = ("091055001234", "91055001235", "0910O5001236", "023456789")
-HOSTILE_PHONES = ("0912345678", "+84 913 456 789", "0914 567 890", "0395556667")
-SECRET = "TOP-SECRET-not-for-the-inbox"
-NON_UTF8_NAME = b"danh_s\xe1ch_c\xf9.csv"
-
-
-def _hostile_corpus(inbox: Path, outside: Path) -> dict[str, str]:
-    """Bad files in `inbox`; returns file name → the reason its batch (or a row) must be quarantined for."""
-    phieu_02, registry, lab = inbox / "phieu_02", inbox / "registry", inbox / "ket_qua_adn"
-    for folder in (phieu_02, registry, lab):
-        folder.mkdir(parents=True, exist_ok=True)
-    expected = {}
-
-    rows = "".join(
-        f"H{i},Lê Văn Hùng,Lê Thị Mai,em gái,{HOSTILE_IDS[0]},{HOSTILE_PHONES[0]},Ấp 1,Có\n" for i in range(3)
-    )
-    unclosed = FORM_HEADER + "\n" + rows + 'H9,"Lê Văn Tư,Lê Thị Lan,em gái,' + "x" * 140_000 + "\n"
-    (phieu_02 / "quote_never_closes.csv").write_text(unclosed, encoding="utf-8")
-    expected["quote_never_closes.csv"] = "CSV cannot be parsed"
-
-    (phieu_02 / "no_header.csv").write_text(
-        "".join(
-            f"X{i},{cid},{phone}\n"
-            for i, (cid, phone) in enumerate(zip(HOSTILE_IDS, HOSTILE_PHONES, strict=True))
-        ),
-        encoding="utf-8",
-    )
-    expected["no_header.csv"] = "no header row"
-
-    (phieu_02 / "missing_column.csv").write_text(
-        "Số CCCD,Số điện thoại,Ghi chú\n"
-        + "".join(f"{c},{p},gọi {p}\n" for c, p in zip(HOSTILE_IDS, HOSTILE_PHONES, strict=True)),
-        encoding="utf-8",
-    )
-    expected["missing_column.csv"] = "missing required column"
-
-    (phieu_02 / "binary.csv").write_bytes(
-        f"CCCD {HOSTILE_IDS[1]} SĐT {HOSTILE_PHONES[3]}".encode() + b"\x00\x01" * 50
-    )
-    expected["binary.csv"] = "binary content"
-
-    # One unquoted comma in the address shifts the phone into the address column; extra columns outside
-    # the contract hold a phone and an old 9-digit CMND; formulas in the cells a spreadsheet would run.
-    (phieu_02 / "shifted_and_extra.csv").write_text(
-        FORM_HEADER + ",SĐT,Số CMND\n"
-        f"S1,Trần Văn Lộc,Trần Thị Nga,em gái,{HOSTILE_IDS[2]},Ấp 2, xã Bình An,{HOSTILE_PHONES[1]},Có,,\n"
-        f"S2,Phạm Văn Sơn,Phạm Thị Hoa,em gái,,,Ấp 3,Có,{HOSTILE_PHONES[2]},{HOSTILE_IDS[3]}\n"
-        """S3,"=HYPERLINK(""http://x.invalid"",""mở"")",@SUM(1+1),+em gái,,,-Ấp 4,Có,,\n""",
-        encoding="utf-8",
-    )
-    expected["shifted_and_extra.csv"] = "wrong number of fields"
-
-    secrets = outside / "secrets.txt"
-    secrets.write_text(f"{SECRET}\nLIETSI_HASH_KEY={HASH_KEY}\n", encoding="utf-8")
-    (registry / "link_to_secrets.csv").symlink_to(secrets)
-    expected["link_to_secrets.csv"] = "symbolic link"
-
-    # A clean file under a name that is not UTF-8: its rows are kept under the decoded name.
-    clean = "Mã hồ sơ,Họ và tên,Năm sinh\nNU-1,Đặng Văn Nam,1948\nNU-2,Đặng Văn Bắc,1950\n"
-    (Path(os.fsdecode(bytes(registry) + b"/" + NON_UTF8_NAME))).write_text(clean, encoding="utf-8")
-
-    bases = "ACGT" * 500_000
-    (lab / "two_megabases.fasta").write_text(
-        f">HUGE-1\n{bases}\n>SMALL-1\n{'ACGT' * 100}\n", encoding="utf-8"
-    )
-    expected["two_megabases.fasta"] = "FASTA record of 2,000,000 bases"
-    return expected
 
 
 def _identifier_columns() -> dict[str, set[str]]:
@@ -156,52 +83,6 @@ def _pattern(values: set[str]) -> re.Pattern[str]:
         digits = re.sub(r"[^\dOo]", "", value)
         forms.add(digits[1:] if digits.startswith("0") else digits[2:] if value.startswith("+84") else digits)
     return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
-
-
-@dataclass(frozen=True)
-class HostileRun:
-    folder: Path
-    inbox: Path
-    out: Path
-    dagster_home: Path
-    warehouse: WarehouseResource
-    expected: dict[str, str]
-    run: subprocess.CompletedProcess[str]
-    summary: subprocess.CompletedProcess[str]
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory) -> HostileRun:
-    folder = tmp_path_factory.mktemp("hostile")
-    generate(folder, "Kiên Giang", 40, 7, district="Châu Thành")
-    (folder / "outside").mkdir()
-    expected = _hostile_corpus(folder / "inbox", folder / "outside")
-    dagster_home = folder / "dagster_home"
-    dagster_home.mkdir()
-    env = pipeline_env(
-        folder,
-        LIETSI_HASH_KEY=HASH_KEY,
-        WAREHOUSE_KEY=WAREHOUSE_KEY,
-        DAGSTER_HOME=str(dagster_home),
-    )
-    env.pop("TRUTH_DIR")
-    # As `make pipeline` runs them, in this order.
-    run, summary = (
-        subprocess.run(
-            [sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-        )
-        for module in ("pipelines.run", "pipelines.summary")
-    )
-    return HostileRun(
-        folder=folder,
-        inbox=folder / "inbox",
-        out=folder / "out",
-        dagster_home=dagster_home,
-        warehouse=WarehouseResource(path=str(folder / "warehouse.duckdb"), encryption_key=WAREHOUSE_KEY),
-        expected=expected,
-        run=run,
-        summary=summary,
-    )
 
 
 def test_the_hostile_corpus_runs_through_the_production_path(hostile):
@@ -347,7 +228,7 @@ def test_one_writer_neutralises_formula_cells():
 
 def test_identifiers_are_hashed_by_meaning_wherever_they_land_in_the_quarantine(tmp_path):
     folder = tmp_path / "phieu_02"
-    _hostile_corpus(tmp_path, tmp_path)
+    bad_files(tmp_path, tmp_path)
     raw, quarantine, log = batches_to_frames(read_folder(folder, PHIEU_02, KEY), PHIEU_02)
     text = "\n".join(quarantine["raw"].to_list() + quarantine["reason"].to_list() + log["message"].to_list())
     extras = "\n".join(raw["extra"].drop_nulls().to_list())

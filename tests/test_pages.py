@@ -4,51 +4,23 @@ a district, a worklist, a map and an evidence page."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 from browser import elements, render_many, render_with_console, require_chromium
-from ops_province import province_run, run_pipeline
+from hostile_inbox import HOSTILE_REMAINS_IDS
+from ops_province import province_run
 
 from lietsi.pages import link, safe_name, write_page
-from lietsi.synth.generate import generate
-
-# Each payload, if it ever ran, would mark the document; escaped, it is only text.
-MARK = "document.documentElement.dataset.pwned"
-PAYLOADS = (
-    f"<img src=x onerror={MARK}=1>",
-    f"<script>{MARK}=2</script>",
-    f"${{{MARK}=3}}",
-    f"`+({MARK}=4)+`",
-)
-HOSTILE_IDS = (f"javascript:{MARK}=5//", "../../pwned-x", f"<img src=x onerror={MARK}=6>")
-# Header words (lower case) of the text columns that reach a page or a map.
-TEXT_COLUMNS = (
-    "họ tên",
-    "chủ hộ",
-    "xã",
-    "thôn",
-    "di vật",
-    "mô tả",
-    "địa điểm",
-    "nơi quy tập",
-    "nghĩa trang",
-    "đơn vị",
-    "địa chỉ",
-    "loại thông tin",
-)
-# (Kinship texts are left alone: a third of them unreadable stops the run at the kinship check,
-# as it should.)
 
 
 def test_safe_name_keeps_safe_ids_and_encodes_everything_else():
     assert safe_name("HC91-00001") == "HC91-00001"
     names = {
-        i: safe_name(i) for i in (*HOSTILE_IDS, "Mỹ Đức", "My Duc", "my-duc", "x", "X", "", "a/b", "a\\b")
+        i: safe_name(i)
+        for i in (*HOSTILE_REMAINS_IDS, "Mỹ Đức", "My Duc", "my-duc", "x", "X", "", "a/b", "a\\b")
     }
     assert len(set(names.values())) == len(names), "two ids share a file name"
     for name in names.values():
@@ -127,68 +99,18 @@ def test_relatives_in_another_province_are_listed_as_such():
     )
 
 
-# --- a hostile inbox through the pipeline ---------------------------------------------------------
-
-
-def _hostile_rows(text: str, replace_ids: dict[str, str], every: int) -> str:
-    """Payloads into the text columns of every `every`-th row; remains ids replaced everywhere."""
-    for old, new in replace_ids.items():
-        text = re.sub(rf"\b{re.escape(old)}\b", new, text)
-    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    if not rows:
-        return text
-    header = [h.strip().lower() for h in rows[0]]
-    targets = [i for i, h in enumerate(header) if any(h.startswith(w) for w in TEXT_COLUMNS)]
-    for n, row in enumerate(rows[1:], start=1):
-        if n % every:
-            continue
-        for k, i in enumerate(targets):
-            if i < len(row):
-                payload = PAYLOADS[(n + k) % len(PAYLOADS)]
-                # Names keep their letters (linkage still works on them); places become the payload.
-                row[i] = f"{row[i]} {payload}" if header[i].startswith(("họ tên", "chủ hộ")) else payload
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
-    return out.getvalue()
-
-
-def _utf8(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return ""
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("hostile") / "province"
-    folder.mkdir()
-    generate(folder, "Kiên Giang", 40, 7, district="Châu Thành")
-    truth = pl.read_csv(folder / "truth" / "remains.csv", infer_schema=False)
-    register = "".join(_utf8(p) for p in (folder / "inbox" / "hai_cot").glob("*.csv"))
-    known = truth.filter(pl.col("martyr_uid").is_not_null() & pl.col("sample_id").is_not_null())["remains_id"]
-    ids = [r for r in known.to_list() if r in register]
-    replace = {old: HOSTILE_IDS[i % len(HOSTILE_IDS)] + f"{i:02d}" for i, old in enumerate(ids)}
-    for path in sorted((folder / "inbox").rglob("*.csv")):
-        # Legacy-encoded files stay as they are (their remains ids were not chosen).
-        if text := _utf8(path):
-            path.write_text(_hostile_rows(text, replace, every=3), encoding="utf-8")
-    before = {p for p in folder.parent.rglob("*")}
-    result = run_pipeline(folder, TRUTH_DIR=str(folder / "no_truth"))
-    after = {p for p in folder.parent.rglob("*")}
-    return folder, result, replace, after - before
-
-
 def test_hostile_inbox_runs_and_writes_nothing_outside_out_dir(hostile):
-    folder, result, replace, created = hostile
+    folder, result, replace, created = hostile.folder, hostile.run, hostile.replaced, hostile.created
     assert result.returncode == 0, result.stderr[-3000:]
     assert replace, "no remains id was made hostile"
     out = (folder / "out").resolve()
+    # Besides OUT_DIR, only the warehouse and Dagster's own home (DAGSTER_HOME) are written.
+    allowed = (out, hostile.dagster_home.resolve())
     outside = [
         p
         for p in created
-        if not p.resolve().is_relative_to(out) and not p.name.startswith("warehouse.duckdb")
+        if not any(p.resolve().is_relative_to(a) for a in allowed)
+        and not p.name.startswith("warehouse.duckdb")
     ]
     assert outside == []
     assert [p for p in folder.parent.parent.rglob("*pwned*") if not p.resolve().is_relative_to(out)] == []
@@ -196,7 +118,7 @@ def test_hostile_inbox_runs_and_writes_nothing_outside_out_dir(hostile):
 
 def test_no_payload_runs_in_any_output_page(hostile):
     require_chromium()
-    folder, result, replace, _ = hostile
+    folder, result, replace = hostile.folder, hostile.run, hostile.replaced
     assert result.returncode == 0
     out = (folder / "out" / "latest").resolve()
     pages = sorted(out.rglob("*.html"))
