@@ -8,11 +8,12 @@ MARTYRS ?= 1826
 SEED ?= 7
 CONFIG ?= demo
 COUNCIL ?= 0
+BASE ?= main
 export INBOX_DIR ?= data/inbox
 export WAREHOUSE_PATH ?= data/warehouse.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: install demo council pipeline test bench ui lint clean browser
+.PHONY: install demo council pipeline test bench same-outputs ui lint clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -46,10 +47,15 @@ pipeline: $(STAMP)
 test: $(STAMP) browser
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Behaviour kept? The same generated province through the code of BASE and of the working tree.
+same-outputs: $(STAMP)
+	$(BIN)/python -m benchmarks.same_outputs --base $(BASE)
 
 ui: $(STAMP)
 	$(BIN)/python -m pipelines.instance

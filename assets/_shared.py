@@ -5,7 +5,7 @@ import math
 import dagster as dg
 import polars as pl
 
-from lietsi.quality import load_suite_config, validate
+from lietsi.ops.quality import load_suite_config, validate
 from lietsi.schema import is_personal
 from resources import WarehouseResource
 from resources.sql import sql_text

@@ -9,7 +9,7 @@ Analysts get only this schema. Each view selects an explicit list of columns (an
 column added to a mart later never reaches analysts by accident. A view whose mart does not exist
 yet is left out of this run (and its stale version dropped) instead of failing the run; each view
 carries a check that scans its columns and values for citizen ids, phones, keyed hashes and the
-names of living relatives (`lietsi.disclosure`).
+names of living relatives (`lietsi.ops.disclosure`).
 """
 
 import tomllib
@@ -20,9 +20,9 @@ import duckdb
 
 from assets import stage_keys
 from assets.reports import province_in_warehouse, report_assets
-from lietsi.disclosure import living_relative_names, scan_schema
-from lietsi.pages import Footer, render, write_page
-from lietsi.site import DICTIONARY_PAGE
+from lietsi.ops.disclosure import living_relative_names, scan_schema
+from lietsi.ops.pages import Footer, render, write_page
+from lietsi.ops.site import DICTIONARY_PAGE
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 from resources.sql import SQL_ROOT, referenced_tables, sql_files
 

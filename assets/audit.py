@@ -19,7 +19,7 @@ import polars as pl
 
 from assets import stage_keys
 from assets.reports import report_assets
-from lietsi.audit import code_version, table_fingerprints, warehouse_tables
+from lietsi.ops.audit import code_version, table_fingerprints, warehouse_tables
 from resources import IO_RETRY_POLICY, WarehouseResource
 from resources.sql import sql_text
 

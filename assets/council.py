@@ -1,6 +1,6 @@
 """The identification council's decisions (`inbox/xac_nhan/`) → `marts.council_decisions`.
 
-Each decision row is resolved against the run's remains and martyrs (`lietsi.council`); a row that
+Each decision row is resolved against the run's remains and martyrs (`lietsi.matching.council`); a row that
 cannot be used goes to `ops.quarantine_council` with its reason. The matching stage reads the
 decisions in force: confirmed pairs leave the pools, rejected pairs are no candidates until a new
 sample or lab result for either side is dated after the decision.
@@ -10,7 +10,7 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.council import evidence_dates, read_decisions
+from lietsi.matching.council import evidence_dates, read_decisions
 
 GROUP = "matching"
 DECISIONS = dg.AssetKey(["marts", "council_decisions"])

@@ -4,7 +4,7 @@
 martyr (form 02 relatives, form 01 allowance recipients) with `lietsi.kinship`;
 `marts.maternal_candidates` combines them per (martyr, relative) pair; `marts.maternal_lines` and
 `marts.sampling_worklist` group the pairs that share mtDNA into maternal lines and rank the
-donors of each (`lietsi.maternal`). The worklist is also written, one CSV and one printable HTML
+donors of each (`lietsi.kinship.maternal`). The worklist is also written, one CSV and one printable HTML
 page per commune, to `settings.out_dir/worklists`.
 """
 
@@ -14,8 +14,7 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.export import write_csv
-from lietsi.maternal import (
+from lietsi.kinship.maternal import (
     ROLE_VI,
     commune_sheets,
     evaluate,
@@ -26,9 +25,10 @@ from lietsi.maternal import (
     with_units,
     worklist_places,
 )
-from lietsi.pages import Footer, render, safe_name, write_page
+from lietsi.ops.export import write_csv
+from lietsi.ops.pages import Footer, render, safe_name, write_page
+from lietsi.ops.readiness import describe, waiting_for
 from lietsi.places import province_of
-from lietsi.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 

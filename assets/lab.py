@@ -10,8 +10,6 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.haplogroups import is_within
-from lietsi.identification import relative_consent
 from lietsi.lab import (
     QcRules,
     assign_haplogroups,
@@ -20,8 +18,10 @@ from lietsi.lab import (
     link_relatives,
     relative_lines,
 )
-from lietsi.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
-from lietsi.readiness import describe, waiting_for
+from lietsi.lab.haplogroups import is_within
+from lietsi.lab.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
+from lietsi.matching.identification import relative_consent
+from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 

@@ -25,7 +25,7 @@ from lietsi.linkage import (
     truth_metrics,
     violations_from_links,
 )
-from lietsi.readiness import describe, waiting_for
+from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 

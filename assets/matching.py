@@ -1,6 +1,6 @@
 """Matching: remains ↔ missing martyrs by mtDNA and the other evidence → `marts.match_candidates`,
 `marts.identifications`, HTML evidence pages and an evaluation against the synthetic truth. The
-method is in lietsi.matching / candidate_search / evidence / identification / assignment and
+method is in lietsi.lab.comparison / candidate_search / evidence / identification / assignment and
 docs/matching.md.
 """
 
@@ -10,16 +10,16 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview, violations_check
-from lietsi.assignment import expected_false_share
-from lietsi.council import council_from_decisions
-from lietsi.evidence import EvidenceSettings
-from lietsi.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
-from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
-from lietsi.match_report import identification_page, summary_page
-from lietsi.matching import ComparisonRules
-from lietsi.pages import Footer, safe_name, write_page
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.matching.assignment import expected_false_share
+from lietsi.matching.council import council_from_decisions
+from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
+from lietsi.matching.evidence import EvidenceSettings
+from lietsi.matching.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
+from lietsi.ops.match_report import identification_page, summary_page
+from lietsi.ops.pages import Footer, safe_name, write_page
+from lietsi.ops.readiness import describe, waiting_for
 from lietsi.places import province_of
-from lietsi.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
@@ -226,11 +226,17 @@ def identifications_asset(
     outcomes = pl.concat(
         [
             result.remains_outcomes.select(
-                kind=pl.lit("remains"), id="remains_id", outcome="outcome", reason="reason",
+                kind=pl.lit("remains"),
+                id="remains_id",
+                outcome="outcome",
+                reason="reason",
                 reason_codes="reason_codes",
             ),
             result.martyr_outcomes.select(
-                kind=pl.lit("martyr"), id="martyr_id", outcome="outcome", reason="reason",
+                kind=pl.lit("martyr"),
+                id="martyr_id",
+                outcome="outcome",
+                reason="reason",
                 reason_codes="reason_codes",
             ),
         ]

@@ -1,6 +1,6 @@
 """What to sample or sequence next → `marts.next_actions` and a page per district.
 
-The method (expected identifications gained per million đồng) is in lietsi.next_actions and
+The method (expected identifications gained per million đồng) is in lietsi.matching.next_actions and
 docs/matching.md §9; costs and assumed rates are run config.
 """
 
@@ -8,16 +8,15 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.next_actions import (
-    PAGES,
+from lietsi.matching.next_actions import (
     ActionCosts,
     ActionSettings,
-    district_pages,
     failed_samples,
     next_actions,
     subject_districts,
 )
-from lietsi.pages import Footer, write_page
+from lietsi.ops.next_action_pages import PAGES, district_pages
+from lietsi.ops.pages import Footer, write_page
 from lietsi.places import province_of
 from resources import SettingsResource
 

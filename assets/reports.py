@@ -17,12 +17,12 @@ import duckdb
 import polars as pl
 
 from assets import stage_keys
-from lietsi import maps
-from lietsi.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
-from lietsi.pages import Footer, contained, write_page
+from lietsi.ops import maps
+from lietsi.ops.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
+from lietsi.ops.pages import Footer, contained, write_page
+from lietsi.ops.reports import merge_progress, render_report
+from lietsi.ops.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from lietsi.places import province_of
-from lietsi.reports import merge_progress, render_report
-from lietsi.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 from resources.sql import referenced_tables, sql_files, sql_text
 

@@ -16,9 +16,10 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import expectations_check, preview
-from lietsi import maps
 from lietsi.ingest import batches_to_frames, read_folder
-from lietsi.pages import Footer, contained, safe_name
+from lietsi.ops import maps
+from lietsi.ops.pages import Footer, contained, safe_name
+from lietsi.ops.readiness import describe, waiting_for
 from lietsi.places import (
     UNIT_COLUMNS,
     admin_units,
@@ -28,7 +29,6 @@ from lietsi.places import (
     unit_point,
     with_unit_codes,
 )
-from lietsi.readiness import describe, waiting_for
 from lietsi.search_map import (
     COVERAGE_TARGET,
     SITE_STATUS,

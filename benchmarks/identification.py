@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lietsi.match_evaluation import judged_pairs, martyr_uid_map, reliability
+from lietsi.matching.evaluation import judged_pairs, martyr_uid_map, reliability
 from lietsi.synth import generate
 from lietsi.synth.config import CONFIGS, config
 from lietsi.truth import TruthFolder

@@ -57,6 +57,7 @@ def prepare(scale: str) -> Path:
     from lietsi.linkage import martyr_records, split_unusable
     from lietsi.schema import SOURCES
     from lietsi.synth import generate
+    from lietsi.truth import TruthFolder
 
     spec = SCALES[scale]
     folder = CACHE / f"{scale}-{spec['martyrs']}-seed{SEED}"
@@ -75,7 +76,7 @@ def prepare(scale: str) -> Path:
             raw[name] = batches_to_frames(batches, SOURCES[name])[0]
     records, _ = split_unusable(martyr_records(raw.get("registry"), raw.get("phieu_01"), raw.get("phieu_02")))
     records.write_parquet(folder / "records.parquet")
-    truth = pl.read_csv(folder / "truth" / "martyr_records.csv", infer_schema=False).select(
+    truth = TruthFolder(folder / "truth").read("martyr_records").select(
         "source", "file", pl.col("row_number").cast(pl.Int64), pl.col("martyr_uid").alias("true")
     )
     truth.unique(KEYS).write_parquet(folder / "truth.parquet")

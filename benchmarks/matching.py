@@ -19,9 +19,9 @@ import time
 
 import polars as pl
 
-from lietsi.candidate_search import group_pairs, pair_count, prepare
-from lietsi.matching import ComparisonRules, compare
-from lietsi.mtdna import parse_range, parse_variants
+from lietsi.lab.comparison import ComparisonRules, compare
+from lietsi.lab.mtdna import parse_range, parse_variants
+from lietsi.matching.candidate_search import group_pairs, pair_count, prepare
 from lietsi.synth.haplotypes import haplotype_text, new_lineage, observed, restrict
 
 N_REMAINS = 300_000

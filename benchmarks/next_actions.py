@@ -25,10 +25,11 @@ import duckdb
 import polars as pl
 
 from benchmarks.identification import run_on
-from lietsi.match_evaluation import martyr_uid_map
+from lietsi.matching.evaluation import martyr_uid_map
 from lietsi.synth import generate
 from lietsi.synth.config import config
 from lietsi.synth.follow_up import APPLIED, write_follow_up
+from lietsi.truth import TruthFolder
 
 CACHE = Path(__file__).resolve().parent.parent / "data" / "bench" / "next_actions"
 PROVINCE, MARTYRS, SEED = "Kiên Giang", 1826, 7
@@ -41,10 +42,9 @@ def identified(warehouse: Path, truth: Path) -> pl.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ids = con.sql("SELECT remains_id, martyr_id, status FROM marts.identifications").pl()
         links = con.sql("SELECT source, source_record_id, martyr_id FROM core.martyr_links").pl()
-    truth_remains = pl.read_csv(truth / "remains.csv", infer_schema=False).select(
-        "remains_id", true_uid="martyr_uid"
-    )
-    uid_map = martyr_uid_map(links, pl.read_csv(truth / "martyr_records.csv", infer_schema=False))
+    folder = TruthFolder(truth)
+    truth_remains = folder.read("remains").select("remains_id", true_uid="martyr_uid")
+    uid_map = martyr_uid_map(links, folder.read("martyr_records"))
     return (
         ids.filter(pl.col("status").is_in(NAMED))
         .join(uid_map, on="martyr_id", how="left")

@@ -4,7 +4,7 @@ For renovations that must not change what the pipeline produces: the province is
 then `pipelines.run` and `pipelines.summary` run on it with the code of `--base` (a git ref,
 checked out in a temporary worktree) and with the working tree. Printed: the summary lines that
 differ and the tables whose content differs (row count and content checksum,
-`lietsi.audit.table_fingerprints`). Exit 1 when anything differs.
+`lietsi.ops.audit.table_fingerprints`). Exit 1 when anything differs.
 
     python -m benchmarks.same_outputs --base main            # the demo province
     python -m benchmarks.same_outputs --base HEAD~3 --martyrs 400
@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lietsi.audit import table_fingerprints
+from lietsi.ops.audit import table_fingerprints
 from lietsi.synth.generate import generate
 
 ROOT = Path(__file__).resolve().parents[1]

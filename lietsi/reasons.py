@@ -18,7 +18,7 @@ _FIELD = re.compile(r"\{[^{}]*\}")
 
 # code → (Vietnamese, English); `str.format` templates over the reason's parameters.
 CATALOGUE: dict[str, tuple[str, str]] = {
-    # Review reasons of marts.identifications (lietsi.assignment).
+    # Review reasons of marts.identifications (lietsi.matching.assignment).
     "review.best_candidate_held": (
         "ứng viên tốt nhất {martyr_id} đã được gán cho hài cốt {holder}",
         "best candidate {martyr_id} is assigned to remains {holder}",
@@ -42,7 +42,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "xác suất {bound:.4f} khi tần suất haplotype ở cận trên 95%, dưới ngưỡng {threshold}",
         "posterior {bound:.4f} with the haplotype frequency at its 95% upper bound, below {threshold}",
     ),
-    # The council's decisions (lietsi.council).
+    # The council's decisions (lietsi.matching.council).
     "council.confirmed": (
         "hội đồng xác định đã xác nhận ngày {date} (biên bản {minutes})",
         "confirmed by the identification council on {date} (minutes {minutes})",
@@ -51,7 +51,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "hội đồng xác định đã bác bỏ ngày {date} (biên bản {minutes})",
         "rejected by the identification council on {date} (minutes {minutes})",
     ),
-    # Evidence factors of a pair (lietsi.evidence): one or more reasons per factor.
+    # Evidence factors of a pair (lietsi.matching.evidence): one or more reasons per factor.
     "factor.dna_excluded": ("bị loại trừ: {differences} khác biệt", "excluded: {differences} differences"),
     "factor.dna_cannot_exclude": (
         "không loại trừ: {x} trên {n} dòng mẹ trong cơ sở dữ liệu của tỉnh có cùng haplotype, tần suất "

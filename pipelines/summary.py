@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from lietsi.readiness import waiting_for
+from lietsi.ops.readiness import waiting_for
 from lietsi.schema import SOURCES
 from resources import settings_from_env, warehouse_from_env
 from resources.sql import sql_text

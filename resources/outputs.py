@@ -17,7 +17,7 @@ import re
 import shutil
 from pathlib import Path
 
-from lietsi.export import write_atomic
+from lietsi.ops.export import write_atomic
 
 RUNS = "runs"
 LATEST = "latest"

@@ -1,11 +1,11 @@
-"""The per-pair decision rule of `lietsi.assignment` on hand-made cases (issue 14, item 1)."""
+"""The per-pair decision rule of `lietsi.matching.assignment` on hand-made cases (issue 14, item 1)."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from lietsi.assignment import Thresholds, assign, expected_false_share
+from lietsi.matching.assignment import Thresholds, assign, expected_false_share
 from lietsi.reasons import codes_of, text
 
 

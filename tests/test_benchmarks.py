@@ -15,7 +15,7 @@ def test_every_benchmark_module_imports_and_has_main():
 
 def test_matching_benchmark_profiles_are_canonical_haplotypes():
     from benchmarks.matching import CR, synthetic_profiles
-    from lietsi.mtdna import format_variants, parse_variants
+    from lietsi.lab.mtdna import format_variants, parse_variants
 
     frame = synthetic_profiles(50, "R", [(CR, 1.0)], seed=1)
     assert frame.height == 50

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from ops_province import province_run, run_pipeline
 
-from lietsi.audit import table_fingerprints
+from lietsi.ops.audit import table_fingerprints
 from resources import WarehouseResource
 
 CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract" / "OUTPUTS.md"

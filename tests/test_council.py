@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lietsi.council import evidence_dates, read_decisions
-from lietsi.evidence import EvidenceSettings, estimate, numerator_tables, stated_prior
-from lietsi.identification import identify
 from lietsi.ingest import batches_to_frames, read_folder
-from lietsi.match_report import summary_page
+from lietsi.matching.council import evidence_dates, read_decisions
+from lietsi.matching.evidence import EvidenceSettings, estimate, numerator_tables, stated_prior
+from lietsi.matching.identification import identify
+from lietsi.ops.match_report import summary_page
 from lietsi.schema import XAC_NHAN
 from resources.sql import sql_text
 from tests.test_identification import RARE, _martyrs, _population, _references, _remains

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from lietsi.encodings import detect_legacy, from_legacy, to_legacy
+from lietsi.ingest.encodings import detect_legacy, from_legacy, to_legacy
 
 CHART = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "vn_encoding" / "legacy_charset_map.csv"

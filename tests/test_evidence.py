@@ -10,8 +10,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from lietsi.assignment import Thresholds, assign, solve
-from lietsi.evidence import (
+from lietsi.geo import haversine_km
+from lietsi.matching.assignment import Thresholds, assign, solve
+from lietsi.matching.evidence import (
     Candidate,
     EvidenceSettings,
     RemainsTerms,
@@ -32,7 +33,6 @@ from lietsi.evidence import (
     stated_prior,
     unit_area_factor,
 )
-from lietsi.geo import haversine_km
 from lietsi.reasons import text as reason_text
 from lietsi.stats import clopper_pearson_upper
 
@@ -317,7 +317,7 @@ def test_one_martyr_is_never_proposed_for_two_remains():
 
 
 def test_a_rival_claim_below_the_review_threshold_does_not_block_a_strong_one():
-    from lietsi.assignment import exclusive_posterior
+    from lietsi.matching.assignment import exclusive_posterior
 
     assert exclusive_posterior(0.9999, [0.06]) > 0.999
     assert exclusive_posterior(0.999, [0.999]) == pytest.approx(0.5, abs=1e-3)

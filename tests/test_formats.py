@@ -6,10 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from lietsi import formats, reasons
-from lietsi.match_report import identification_page
-from lietsi.matching import ComparisonRules
-from lietsi.pages import Footer
+from lietsi import reasons
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.ops import formats
+from lietsi.ops.match_report import identification_page
+from lietsi.ops.pages import Footer
 
 
 def test_numbers_money_and_dates_follow_vietnamese_conventions():
@@ -87,7 +88,7 @@ def test_evidence_page_states_the_reason_first_and_links_competitors_and_conflic
 
 
 def test_evidence_bars_escape_labels_and_point_against_on_the_left():
-    from lietsi import charts
+    from lietsi.ops import charts
 
     svg = str(charts.log_lr_bars([("<script>x</script>", 100.0), ("nơi hy sinh", 0.1)]))
     assert "<script>" not in svg and "&lt;script&gt;" in svg

@@ -31,8 +31,8 @@ from hostile_inbox import (
 )
 
 from assets._shared import preview
-from lietsi.export import csv_bytes
 from lietsi.ingest import FileLimits, batches_to_frames, read_batch, read_folder
+from lietsi.ops.export import csv_bytes
 from lietsi.privacy import CITIZEN_ID, PHONE
 from lietsi.schema import KET_QUA_ADN, PHIEU_02, REGISTRY, SOURCES
 from pipelines.sensors import new_batches

@@ -8,16 +8,16 @@ from datetime import date
 import polars as pl
 import pytest
 
-from lietsi.identification import (
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
+from lietsi.matching.identification import (
     MatchSettings,
     identify,
     mtdna_only_baseline,
     reference_table,
     relative_consent,
 )
-from lietsi.match_evaluation import calibration, evaluate, martyr_uid_map
-from lietsi.match_report import aligned_sites, identification_page, summary_page
-from lietsi.matching import ComparisonRules
+from lietsi.ops.match_report import aligned_sites, identification_page, summary_page
 
 CR = "16024-16569,1-576"
 RARE = "73G 263G 315.1C 16129A 16172C 16223T 16304C 16311C"
@@ -257,7 +257,7 @@ def test_baseline_requires_exactly_one_line():
 
 
 def test_places_cambodia_fronts_and_local_units():
-    from lietsi.identification import CAMBODIA, _place_dict, unit_place
+    from lietsi.matching.identification import CAMBODIA, _place_dict, unit_place
 
     assert _place_dict("Tỉnh Kampot, Campuchia") == {
         "commune": None,
@@ -286,8 +286,8 @@ def test_places_cambodia_fronts_and_local_units():
 
 
 def test_register_denominators_are_shares_of_the_register():
-    from lietsi.evidence import EvidenceSettings
-    from lietsi.identification import build_register, remains_features
+    from lietsi.matching.evidence import EvidenceSettings
+    from lietsi.matching.identification import build_register, remains_features
 
     remains, _ = _remains()
     reg = build_register(remains_features(remains, "Kiên Giang"), EvidenceSettings())
@@ -307,7 +307,7 @@ def test_register_denominators_are_shares_of_the_register():
 
 
 def test_x_and_n_are_counted_on_the_range_the_pair_compared():
-    from lietsi.identification import Database, pair_counts
+    from lietsi.matching.identification import Database, pair_counts
 
     hv1 = "16024-16365"
     members = pl.DataFrame(
@@ -353,7 +353,7 @@ def test_evidence_states_the_range_database_and_own_line():
 
 
 def test_database_holds_only_consenting_donors_one_per_line():
-    from lietsi.identification import province_database
+    from lietsi.matching.identification import province_database
 
     references, candidates = _references()
     database = province_database(references, candidates)
@@ -364,7 +364,7 @@ def test_database_holds_only_consenting_donors_one_per_line():
 
 
 def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
-    from lietsi.identification import not_comparable_martyrs
+    from lietsi.matching.identification import not_comparable_martyrs
 
     martyrs = _martyrs()
     references, candidates = _references()
@@ -392,7 +392,7 @@ def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
 
 
 def test_several_samples_of_one_remains():
-    from lietsi.identification import merge_remains_samples
+    from lietsi.matching.identification import merge_remains_samples
     from lietsi.reasons import codes_of
 
     profiles = pl.DataFrame(

@@ -8,8 +8,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from lietsi.encodings import to_legacy
 from lietsi.ingest import batches_to_frames, match_headers, read_batch, read_folder
+from lietsi.ingest.encodings import to_legacy
 from lietsi.privacy import keyed_hash
 from lietsi.schema import KET_QUA_ADN, PHIEU_02, REGISTRY
 

@@ -197,7 +197,7 @@ def test_parse_sex() -> None:
 
 
 def test_frame_level_statements_use_the_forms_sex_columns() -> None:
-    from lietsi.maternal import kinship_statements
+    from lietsi.kinship.maternal import kinship_statements
 
     rows = pl.DataFrame(
         {
@@ -226,7 +226,7 @@ def test_frame_level_statements_use_the_forms_sex_columns() -> None:
 
 
 def _statements(rows: list[tuple[str, str, str, str | None]]) -> pl.DataFrame:
-    from lietsi.maternal import kinship_statements
+    from lietsi.kinship.maternal import kinship_statements
 
     return kinship_statements(
         pl.DataFrame(
@@ -244,7 +244,7 @@ def _statements(rows: list[tuple[str, str, str, str | None]]) -> pl.DataFrame:
 
 
 def _lines(rows: list[tuple[str, str, str, str | None]]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    from lietsi.maternal import maternal_candidates, maternal_lines
+    from lietsi.kinship.maternal import maternal_candidates, maternal_lines
 
     candidates = maternal_candidates(_statements(rows))
     lines = maternal_lines(candidates)
@@ -281,7 +281,7 @@ def test_line_ids_do_not_depend_on_row_order() -> None:
 
 
 def test_statements_that_disagree_leave_the_pair_for_review() -> None:
-    from lietsi.maternal import maternal_candidates
+    from lietsi.kinship.maternal import maternal_candidates
 
     candidates = maternal_candidates(
         _statements(
@@ -300,7 +300,7 @@ def test_statements_that_disagree_leave_the_pair_for_review() -> None:
 
 
 def _worklist(rows, relatives: dict[str, dict], martyrs: dict[str, dict] | None = None):
-    from lietsi.maternal import sampling_worklist
+    from lietsi.kinship.maternal import sampling_worklist
 
     candidates, _ = _lines(rows)
     rel = pl.DataFrame([{"relative_id": k, **v} for k, v in relatives.items()])
@@ -394,8 +394,8 @@ def test_one_sample_serves_every_martyr_of_a_line_and_identified_graves_are_skip
 
 
 def test_commune_pages_are_printable_and_escape_text() -> None:
-    from lietsi.maternal import ROLE_VI, commune_sheets, with_units
-    from lietsi.pages import Footer, render
+    from lietsi.kinship.maternal import ROLE_VI, commune_sheets, with_units
+    from lietsi.ops.pages import Footer, render
 
     rows = [("LS-1", "TN-mom", "mẹ", "Nam"), ("LS-2", "TN-y", "cha", "Nam")]
     result = _worklist(rows, {"TN-mom": {"consent": "Có", "commune": "Xã A"}, "TN-y": {"consent": "Có"}})

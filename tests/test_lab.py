@@ -8,7 +8,6 @@ import pytest
 
 from assets.ingest import build_ingest_asset
 from assets.lab import evaluate_against_truth, haplotype_frequencies_asset, mtdna_profiles, profiles_canonical
-from lietsi.alignment import apply_variants
 from lietsi.lab import (
     QcRules,
     assign_haplogroups,
@@ -18,7 +17,8 @@ from lietsi.lab import (
     read_result,
     relative_lines,
 )
-from lietsi.mtdna import format_range, parse_range, parse_variants
+from lietsi.lab.alignment import apply_variants
+from lietsi.lab.mtdna import format_range, parse_range, parse_variants
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from lietsi.stats import clopper_pearson_upper
 from resources import WarehouseResource

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lietsi.match_evaluation import reliability
+from lietsi.matching.evaluation import reliability
 
 
 def test_reliability_on_a_hand_made_case() -> None:

@@ -7,9 +7,9 @@ import random
 import polars as pl
 import pytest
 
-from lietsi.candidate_search import find_candidates
-from lietsi.matching import ComparisonRules, compare
-from lietsi.mtdna import parse_range, parse_variants
+from lietsi.lab.comparison import ComparisonRules, compare
+from lietsi.lab.mtdna import parse_range, parse_variants
+from lietsi.matching.candidate_search import find_candidates
 
 CR = "16024-16569,1-576"
 # A B4-like control region (no hotspots, no C-stretch length variants).
@@ -107,7 +107,7 @@ _RANGES = [CR, CR, CR, "16024-16365,73-340", "16024-16400", "1-16569"]
 
 
 def _random_profiles(rng: random.Random, n: int, prefix: str, motifs: list[list[int]]) -> pl.DataFrame:
-    from lietsi.mtdna import format_variants, rcrs
+    from lietsi.lab.mtdna import format_variants, rcrs
 
     ref = rcrs()
     rows = []

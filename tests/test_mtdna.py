@@ -7,9 +7,9 @@ import pytest
 from Bio import SeqIO
 from Bio.Seq import reverse_complement
 
-from lietsi.alignment import AlignmentError, apply_variants, call_read, normalize_profile
-from lietsi.haplogroups import classify, is_within
-from lietsi.mtdna import (
+from lietsi.lab.alignment import AlignmentError, apply_variants, call_read, normalize_profile
+from lietsi.lab.haplogroups import classify, is_within
+from lietsi.lab.mtdna import (
     Variant,
     covers,
     format_range,

@@ -8,16 +8,15 @@ import re
 
 import polars as pl
 
-from lietsi.next_actions import (
+from lietsi.matching.next_actions import (
     ActionSettings,
-    district_page_path,
-    district_pages,
     failed_samples,
     next_actions,
     province_rates,
     subject_districts,
 )
-from lietsi.pages import Footer, code_version
+from lietsi.ops.next_action_pages import district_page_path, district_pages
+from lietsi.ops.pages import Footer, code_version
 from lietsi.reasons import codes_of, encode, reason, text
 
 CR = "16024-16569,1-576"
@@ -311,7 +310,7 @@ def _truth(tmp_path) -> None:
 def test_the_simulated_follow_up_carries_out_each_kind_of_action(tmp_path) -> None:
     from datetime import date
 
-    from lietsi import mtdna
+    from lietsi.lab import mtdna
     from lietsi.synth.follow_up import follow_up_drop
 
     _truth(tmp_path)

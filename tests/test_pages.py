@@ -13,7 +13,7 @@ from browser import elements, render_many, render_with_console, require_chromium
 from hostile_inbox import HOSTILE_REMAINS_IDS
 from ops_province import province_run
 
-from lietsi.pages import link, safe_name, write_page
+from lietsi.ops.pages import link, safe_name, write_page
 
 
 def test_safe_name_keeps_safe_ids_and_encodes_everything_else():
@@ -44,7 +44,7 @@ def test_links_are_relative_paths_of_safe_names(tmp_path):
 def test_one_worklist_page_per_commune_code_whatever_the_spelling():
     from test_kinship import _lines
 
-    from lietsi.maternal import commune_sheets, sampling_worklist, with_units, worklist_places
+    from lietsi.kinship.maternal import commune_sheets, sampling_worklist, with_units, worklist_places
 
     rows = [("LS-1", "TN-a", "mẹ", "Nam"), ("LS-2", "TN-b", "mẹ", "Nam"), ("LS-3", "TN-c", "mẹ", "Nam")]
     candidates, _ = _lines(rows)
@@ -76,7 +76,7 @@ def test_one_worklist_page_per_commune_code_whatever_the_spelling():
 
 
 def test_relatives_in_another_province_are_listed_as_such():
-    from lietsi.maternal import OUTSIDE_LABEL, worklist_places
+    from lietsi.kinship.maternal import OUTSIDE_LABEL, worklist_places
     from lietsi.places import OUTSIDE_PROVINCE
 
     relatives = pl.DataFrame(

@@ -12,7 +12,7 @@ from ops_province import province_run
 from assets.analyst import create_views, view_sql
 from assets.ingest import build_ingest_asset
 from assets.privacy import build_consent_check, consent_violations
-from lietsi.disclosure import CITIZEN_ID, PHONE, living_relative_names, scan_schema
+from lietsi.ops.disclosure import CITIZEN_ID, PHONE, living_relative_names, scan_schema
 from lietsi.schema import PHIEU_02
 from resources import (
     DEV_HASH_KEY,
@@ -298,7 +298,7 @@ def test_the_encrypted_warehouse_spills_encrypted_next_to_itself(tmp_path, monke
 
 
 def test_decimals_and_hex_ids_are_not_taken_for_identifiers():
-    from lietsi.disclosure import value_findings
+    from lietsi.ops.disclosure import value_findings
 
     lookalikes = ['{"lr_total": 25582.036544588085}', "TN-068328829545", "LS-0905123456"]
     assert value_findings(lookalikes, set()) == {}
@@ -309,7 +309,7 @@ def test_decimals_and_hex_ids_are_not_taken_for_identifiers():
 
 
 def test_living_names_match_whole_words_in_any_case_and_spacing():
-    from lietsi.disclosure import name_index
+    from lietsi.ops.disclosure import name_index
 
     index = name_index({"Nguyễn Thị An", "Lê Văn", "Trần Văn Bình"})
     assert index.search("gặp bà NGUYỄN THỊ AN hôm qua")

@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from lietsi.audit import table_fingerprints
-from lietsi.readiness import waiting_for
+from lietsi.ops.audit import table_fingerprints
+from lietsi.ops.readiness import waiting_for
 from lietsi.schema import SOURCES
 from lietsi.synth.drops import apply_drop, plan_drops, write_drops
 from pipelines.instance import ensure_instance_config

@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 
 from lietsi import reasons
-from lietsi.match_report import identification_page, summary_page
-from lietsi.matching import ComparisonRules
-from lietsi.next_actions import district_pages
-from lietsi.pages import Footer
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.ops.match_report import identification_page, summary_page
+from lietsi.ops.next_action_pages import district_pages
+from lietsi.ops.pages import Footer
 
 LIBRARY = Path(__file__).resolve().parents[1] / "lietsi"
 HOSTILE = '<script>alert("x")</script>&<img src=x onerror=alert(1)>'

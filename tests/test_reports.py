@@ -10,9 +10,9 @@ from browser import render, require_chromium
 from ops_province import province_run
 
 from assets.reports import EXPORT_DIR, REPORT_FILE
-from lietsi.export import remove_stale_temporaries, write_atomic, write_frame
-from lietsi.formats import money, number
-from lietsi.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
+from lietsi.ops.export import remove_stale_temporaries, write_atomic, write_frame
+from lietsi.ops.formats import money, number
+from lietsi.ops.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,7 @@ def test_empop_export_holds_consenting_references_one_per_line(province):
 
 
 def test_emp_format():
-    from lietsi.export import empop_files
+    from lietsi.ops.export import empop_files
 
     frame = pl.DataFrame(
         {
@@ -192,8 +192,8 @@ def test_emp_format():
 
 def test_every_analyst_view_and_column_is_documented_and_free_of_identifiers(province):
     from assets.analyst import dictionary
-    from lietsi.disclosure import living_relative_names, scan_schema
-    from lietsi.site import DICTIONARY_PAGE
+    from lietsi.ops.disclosure import living_relative_names, scan_schema
+    from lietsi.ops.site import DICTIONARY_PAGE
     from resources.sql import sql_files
 
     for name, sql in sql_files("analyst").items():

@@ -20,9 +20,9 @@ import pytest
 from ops_province import ROOT, pipeline_env, run_pipeline
 
 from assets.ingest import build_ingest_asset, build_raw_checks
-from lietsi.audit import table_fingerprints
-from lietsi.encodings import to_legacy
 from lietsi.ingest import read_batch
+from lietsi.ingest.encodings import to_legacy
+from lietsi.ops.audit import table_fingerprints
 from lietsi.schema import PHIEU_02, REGISTRY
 from lietsi.synth.generate import generate
 from resources import WarehouseResource

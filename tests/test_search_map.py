@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from browser import elements, render, require_chromium, screenshot
 
-from lietsi import maps
 from lietsi import search_map as sm
 from lietsi.geo import haversine_km
 from lietsi.ingest import frame_schema
+from lietsi.ops import maps
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
 
 # The raw layer's own column types, so these hand-made frames look exactly like raw.* tables.
@@ -644,7 +644,7 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
 
 
 def test_sites_suite_bounding_box_is_the_library_one():
-    from lietsi.quality import load_suite_config
+    from lietsi.ops.quality import load_suite_config
 
     bounds = {
         e["kwargs"]["column"]: (e["kwargs"]["min_value"], e["kwargs"]["max_value"])

@@ -17,8 +17,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lietsi import mtdna
-from lietsi.encodings import from_legacy
+from lietsi.ingest.encodings import from_legacy
+from lietsi.lab import mtdna
 from lietsi.schema import HAI_COT, PHIEU_02, SOURCES, XAC_NHAN
 from lietsi.synth import config as synth_config
 from lietsi.synth import generate, haplotypes, names, places
@@ -381,7 +381,7 @@ def _rows(root: Path, folder: str, fields: tuple) -> list[tuple[str, int, dict[s
 def test_truth_haplogroup_is_what_a_control_region_resolves(province: Path) -> None:
     """samples.csv `haplogroup` is the node a control region can identify, so the lab's
     HaploGrep-style classifier can reach it; the drawn node is kept as `haplogroup_mitogenome`."""
-    from lietsi.haplogroups import classify, is_within
+    from lietsi.lab.haplogroups import classify, is_within
 
     full = [s for s in _truth(province, "samples") if s["haplotype"] and s["range"] == "16024-16569,1-576"]
     assert len(full) > 50

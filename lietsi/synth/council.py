@@ -16,8 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.match_evaluation import martyr_uid_map
+from lietsi.matching.evaluation import martyr_uid_map
 from lietsi.schema import XAC_NHAN
+from lietsi.truth import TruthFolder
 
 
 def council_decisions(
@@ -30,8 +31,9 @@ def council_decisions(
     decided: date = date(2026, 1, 15),
 ) -> list[dict[str, str]]:
     """Decision rows (contract headers → text) for one council meeting on `decided`."""
-    truth = pl.read_csv(truth_dir / "remains.csv", infer_schema=False).select("remains_id", "martyr_uid")
-    records = pl.read_csv(truth_dir / "martyr_records.csv", infer_schema=False)
+    folder = TruthFolder(truth_dir)
+    truth = folder.read("remains").select("remains_id", "martyr_uid")
+    records = folder.read("martyr_records")
     judged = (
         identifications.filter(pl.col("status").is_in(["proposed", "needs_review"]))
         .join(martyr_uid_map(martyr_links, records), on="martyr_id", how="left")

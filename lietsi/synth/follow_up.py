@@ -30,9 +30,10 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi import mtdna
+from lietsi.lab import mtdna
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from lietsi.synth import haplotypes
+from lietsi.truth import TruthFolder
 
 CONTROL_REGION = mtdna.format_range(haplotypes.CONTROL_REGION)
 MITOGENOME = ((1, 16569),)
@@ -87,7 +88,7 @@ def mitogenome_text(read_range: str, read: str, true_cr: str, coding: tuple[hapl
 
 class _Truth:
     def __init__(self, truth_dir: Path, relative_links: pl.DataFrame) -> None:
-        read = lambda name: pl.read_csv(truth_dir / f"{name}.csv", infer_schema=False)  # noqa: E731
+        read = TruthFolder(truth_dir).read
         martyrs = read("martyrs")
         self.line_of = dict(martyrs.select("maternal_line_uid", "haplogroup_mitogenome").iter_rows())
         self.persons = {r["person_uid"]: r for r in read("persons").iter_rows(named=True)}

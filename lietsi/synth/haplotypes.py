@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from lietsi import mtdna
+from lietsi.lab import mtdna
 from lietsi.synth.names import Picker
 
 # Vietnam, n = 706: (bin, percent).
@@ -305,7 +305,7 @@ def resolvable(haplogroup: str, region: tuple[tuple[int, int], ...] = CONTROL_RE
 
 
 def haplotype_text(variants: tuple[Variant, ...]) -> str:
-    """Canonical EMPOP text (lietsi.mtdna's format) of the generator's (pos, ins, allele) tuples."""
+    """Canonical EMPOP text (lietsi.lab.mtdna's format) of the generator's (pos, ins, allele) tuples."""
     return mtdna.format_variants(mtdna.Variant(*v) for v in variants)
 
 

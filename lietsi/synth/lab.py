@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from lietsi import mtdna
+from lietsi.lab import mtdna
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from lietsi.synth import haplotypes
 from lietsi.synth.dirt import Dirt

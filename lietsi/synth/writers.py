@@ -19,7 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from lietsi.encodings import Legacy, to_legacy
+from lietsi.ingest.encodings import Legacy, to_legacy
 from lietsi.schema import Source
 from lietsi.synth.names import strip_diacritics
 

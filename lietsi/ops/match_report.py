@@ -11,10 +11,10 @@ from collections import Counter
 
 import polars as pl
 
-from lietsi import charts
-from lietsi.matching import ComparisonRules, concordant, reference_allele
-from lietsi.mtdna import intersect_ranges, parse_range, parse_variants
-from lietsi.pages import Footer, render
+from lietsi.lab.comparison import ComparisonRules, concordant, reference_allele
+from lietsi.lab.mtdna import intersect_ranges, parse_range, parse_variants
+from lietsi.ops import charts
+from lietsi.ops.pages import Footer, render
 from lietsi.reasons import codes_of, heading
 
 
@@ -208,4 +208,3 @@ def summary_page(
         p_outside=p_outside,
         reasons=[(heading(code) if code else None, n) for code, n in reasons.most_common()],
     )
-

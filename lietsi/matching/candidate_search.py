@@ -14,7 +14,7 @@ Comparing 300,000 remains with 500,000 references pair by pair is 1.5·10¹¹ co
    key = key (0 differences); deletion = key (one has a variant the other lacks);
    (deletion, site) = (deletion, site) with different alleles (both vary at one site).
    A hash collision can only add a candidate, never lose one; the pipeline re-compares every
-   candidate with `lietsi.matching.compare`, so the final result is exact.
+   candidate with `lietsi.lab.comparison.compare`, so the final result is exact.
 
 The joins are hash joins in polars, so the work grows with the number of distinct haplotypes and
 of pairs found, not with the product of the two sides.
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from lietsi.matching import ComparisonRules, compare
-from lietsi.mtdna import HETEROPLASMY_CODES, Ranges, intersect_ranges, parse_range, parse_variant, rcrs
+from lietsi.lab.comparison import ComparisonRules, compare
+from lietsi.lab.mtdna import HETEROPLASMY_CODES, Ranges, intersect_ranges, parse_range, parse_variant, rcrs
 
 _TOKEN_SCHEMA = {"exp": pl.UInt32, "pos": pl.Int32, "site": pl.Int64, "h": pl.UInt64}
 # Beyond this many versions a profile (too many heteroplasmies) is compared one by one instead.

@@ -5,7 +5,7 @@ evidence factor as plain bars from a jinja2 SVG template (two per evidence page,
 matplotlib's SVG needs no JavaScript and no network (pages are opened offline and printed), text
 stays text (`svg.fonttype: none`, so labels are searchable and printable) and is XML-escaped by
 matplotlib; math parsing is off so that a `$` in a name is a dollar sign, not TeX. Numbers on axes
-and labels use `lietsi.formats`.
+and labels use `lietsi.ops.formats`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from lietsi import formats
-from lietsi.pages import environment
+from lietsi.ops import formats
+from lietsi.ops.pages import environment
 
 _STYLE = {
     "svg.fonttype": "none",

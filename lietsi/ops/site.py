@@ -2,7 +2,7 @@
 `huyen/`, and the province map `maps/tinh.html` with districts coloured by household coverage.
 
 Everything here links to pages the other stages wrote; a link is made only to a file that exists,
-and only from safe names (`lietsi.pages.safe_name`), so the landing page never points at a page
+and only from safe names (`lietsi.ops.pages.safe_name`), so the landing page never points at a page
 of yesterday's run or at a URL taken from the inbox.
 """
 
@@ -16,13 +16,13 @@ from pathlib import Path
 import folium
 import polars as pl
 
-from lietsi import charts, formats, maps
-from lietsi.match_report import STATUS_VI
-from lietsi.maternal import sort_key
-from lietsi.next_actions import district_page_path
-from lietsi.pages import Footer, link, render, safe_name
+from lietsi.kinship.maternal import sort_key
+from lietsi.ops import charts, formats, maps
+from lietsi.ops.match_report import STATUS_VI
+from lietsi.ops.next_action_pages import district_page_path
+from lietsi.ops.pages import Footer, link, render, safe_name
+from lietsi.ops.reports import PROGRESS_COLUMNS, TARGETS, with_rates
 from lietsi.places import district_centroid
-from lietsi.reports import PROGRESS_COLUMNS, TARGETS, with_rates
 
 PROVINCE_MAP = "maps/tinh.html"
 REPORT_PAGE = "bao_cao_tien_do.html"

@@ -25,8 +25,8 @@ from branca.element import MacroElement
 from jinja2 import Template
 from unidecode import unidecode
 
-from lietsi import formats
-from lietsi.pages import Footer, link, render
+from lietsi.ops import formats
+from lietsi.ops.pages import Footer, link, render
 
 STATUS_COLOURS = {
     "reported": "#e67e22",

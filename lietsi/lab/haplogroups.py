@@ -33,7 +33,15 @@ from importlib import resources
 import numpy as np
 from scipy import sparse
 
-from lietsi.mtdna import DELETION, RCRS_LENGTH, Ranges, normalize_ranges, parse_range, parse_variants, rcrs
+from lietsi.lab.mtdna import (
+    DELETION,
+    RCRS_LENGTH,
+    Ranges,
+    normalize_ranges,
+    parse_range,
+    parse_variants,
+    rcrs,
+)
 
 _DEFAULT_WEIGHT = 5.0  # evehap's weight for a mutation missing from the weights file
 _SPARSE_POSITIONS = 1000  # evehap: below this many observed positions, weight the sample side 2:1

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FINGERPRINT_SCHEMA = {"table_name": pl.Utf8, "rows": pl.Int64, "checksum": pl.Utf8}
 
 

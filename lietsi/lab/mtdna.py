@@ -11,7 +11,7 @@ A profile is a set of differences from the revised Cambridge Reference Sequence 
 
 Canonical text is one variant per inserted/changed base, sorted by (position, insertion index),
 deletions written ``<pos>del``. Where an insertion or deletion sits in a repeat, the phylogenetic
-(3'-most) placement is the lab's job or :mod:`lietsi.alignment`'s; this module only parses and
+(3'-most) placement is the lab's job or :mod:`lietsi.lab.alignment`'s; this module only parses and
 formats.
 """
 

@@ -39,7 +39,7 @@ from Bio import Align
 from Bio.Align import substitution_matrices
 from Bio.Seq import reverse_complement
 
-from lietsi.mtdna import (
+from lietsi.lab.mtdna import (
     DELETION,
     HETEROPLASMY_CODES,
     RCRS_LENGTH,

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import polars as pl
 
-from lietsi import charts
-from lietsi.pages import Footer, render
+from lietsi.ops import charts
+from lietsi.ops.pages import Footer, render
 from lietsi.places import admin_unit
 from lietsi.search_map import COVERAGE_TARGET
 

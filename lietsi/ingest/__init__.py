@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from unidecode import unidecode
 
 from lietsi.dates import parse_partial_date, parse_year
-from lietsi.encodings import Legacy, detect_legacy, from_legacy, unconvertible
+from lietsi.ingest.encodings import Legacy, detect_legacy, from_legacy, unconvertible
 from lietsi.privacy import (
     identifier_hash,
     keyed_hash,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.mtdna import parse_range
+from lietsi.lab.mtdna import parse_range
 
 FORMAT_VERSION = "1"
 

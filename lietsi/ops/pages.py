@@ -19,8 +19,9 @@ from pathlib import Path
 import jinja2
 from unidecode import unidecode
 
-from lietsi import formats, reasons
-from lietsi.export import write_atomic
+from lietsi import reasons
+from lietsi.ops import formats
+from lietsi.ops.export import write_atomic
 
 _SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 _LINK = re.compile(r"(?:\.\./)*(?:[A-Za-z0-9_-][A-Za-z0-9._-]*/)*[A-Za-z0-9_-][A-Za-z0-9._-]*(?:#[\w-]+)?")
@@ -83,7 +84,7 @@ class Footer:
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("lietsi", "templates"),
+        loader=jinja2.PackageLoader("lietsi.ops", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

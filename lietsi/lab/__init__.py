@@ -2,11 +2,11 @@
 
 Every result row of `raw.ket_qua_adn` ends either in a profile or in the quarantine with a reason:
 
-1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.mtdna`), rebuilt as the
-   sequence they describe and re-called from it (:func:`lietsi.alignment.normalize_profile`), so
+1. **Read.** A CSV row's range and haplotype are parsed (:mod:`lietsi.lab.mtdna`), rebuilt as the
+   sequence they describe and re-called from it (:func:`lietsi.lab.alignment.normalize_profile`), so
    ``310.1C`` becomes ``315.1C``, ``58C 60.1T`` becomes ``57.1C``, and a FASTA read of the same
    sample gives the same text. A FASTA record is aligned to rCRS
-   (:func:`lietsi.alignment.call_read`).
+   (:func:`lietsi.lab.alignment.call_read`).
 2. **QC** (reasons in :data:`REASONS`): lab verdict ``Không đạt``; unreadable range or haplotype;
    read that does not align; range too short for the control region's informative sites; too many
    ambiguous bases; more than two point heteroplasmies; variants outside the range read; sample id
@@ -15,7 +15,7 @@ Every result row of `raw.ket_qua_adn` ends either in a profile or in the quarant
    ranges); results that disagree are all quarantined — which one is right is the lab's call.
 4. **Join** to the sample log: sample kind (remains / relative), remains id (``Mã hài cốt``) or the
    donor's citizen-id hash, which :func:`link_relatives` turns into ``relative_id``.
-5. **Haplogroup** (:mod:`lietsi.haplogroups`), once per distinct (range, haplotype).
+5. **Haplogroup** (:mod:`lietsi.lab.haplogroups`), once per distinct (range, haplotype).
 6. **Population frequencies** (:func:`haplotype_frequencies`).
 """
 
@@ -28,12 +28,12 @@ from dataclasses import replace as _replace
 
 import polars as pl
 
-from lietsi.alignment import AlignmentError, call_read, normalize_profile
-from lietsi.haplogroups import classify
 from lietsi.ingest import QUARANTINE_SCHEMA
-from lietsi.matching import ComparisonRules, effective_sites
-from lietsi.maternal import maternal_lines
-from lietsi.mtdna import (
+from lietsi.kinship.maternal import maternal_lines
+from lietsi.lab.alignment import AlignmentError, call_read, normalize_profile
+from lietsi.lab.comparison import ComparisonRules, effective_sites
+from lietsi.lab.haplogroups import classify
+from lietsi.lab.mtdna import (
     CONTROL_REGION,
     Ranges,
     ReferenceBaseError,

@@ -1,6 +1,6 @@
 """Comparison of two mtDNA profiles by the SWGDAM / ISFG interpretation rules.
 
-A profile is a set of differences from rCRS (`lietsi.mtdna.Variant`) plus the range the lab read.
+A profile is a set of differences from rCRS (`lietsi.lab.mtdna.Variant`) plus the range the lab read.
 Two profiles are compared only on the range both cover. Length variation in the homopolymeric
 C-stretches and in the AC repeat at 514-524, and the phylogenetic hotspots that labs call
 inconsistently, are not counted, and a
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from lietsi.mtdna import BASES, HETEROPLASMY_CODES, Ranges, covers, intersect_ranges, parse_variant, rcrs
+from lietsi.lab.mtdna import BASES, HETEROPLASMY_CODES, Ranges, covers, intersect_ranges, parse_variant, rcrs
 
 Verdict = Literal["cannot_exclude", "inconclusive", "exclusion", "not_comparable"]
 Site = tuple[int, int]

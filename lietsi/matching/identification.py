@@ -26,10 +26,14 @@ from functools import lru_cache
 
 import polars as pl
 
-from lietsi.candidate_search import find_candidates
-from lietsi.council import Council, decision_identifications, no_decisions
 from lietsi.dates import from_columns
-from lietsi.evidence import (
+from lietsi.geo import haversine_km
+from lietsi.lab import relative_lines
+from lietsi.lab.comparison import Comparison, ComparisonRules, compare
+from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.matching.candidate_search import find_candidates
+from lietsi.matching.council import Council, decision_identifications, no_decisions
+from lietsi.matching.evidence import (
     Candidate,
     EvidenceSettings,
     Factor,
@@ -55,10 +59,6 @@ from lietsi.evidence import (
     unit_area_factor,
     with_numerators,
 )
-from lietsi.geo import haversine_km
-from lietsi.lab import relative_lines
-from lietsi.matching import Comparison, ComparisonRules, compare
-from lietsi.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.names import key_variant
 from lietsi.places import most_common_province, parse_place, place_key, province_of, unit_point
 from lietsi.reasons import encode, reason
@@ -1083,10 +1083,10 @@ def identify(
     martyrs: core.martyrs. population: the profiles the province's frequency database is built from
     (relative_id, range, haplotype, consent; default the reference profiles). independent: a
     population database independent of the province, when one is configured. council: the
-    identification council's decisions in force (`lietsi.council`): confirmed remains and martyrs
+    identification council's decisions in force (`lietsi.matching.council`): confirmed remains and martyrs
     leave the pools and teach the numerators, rejected pairs are no candidates.
     """
-    from lietsi.assignment import Thresholds, assign
+    from lietsi.matching.assignment import Thresholds, assign
 
     settings = settings or MatchSettings()
     council = council or no_decisions()

@@ -1,0 +1,1 @@
+"""Candidate search, evidence, identification, assignment, council decisions, next actions."""
