@@ -6,10 +6,8 @@ checked out in a temporary worktree) and with the working tree. Printed: the sum
 differ and the tables whose content differs (row count and content checksum,
 `lietsi.ops.audit.table_fingerprints`). Exit 1 when anything differs.
 
-    python -m benchmarks.same_outputs --base main            # the demo province
-    python -m benchmarks.same_outputs --base HEAD~3 --martyrs 400
-
-Not part of `make bench` (it measures no speed); `make same-outputs BASE=<ref>` runs it.
+    make same-outputs BASE=main                            # the demo province
+    python -m pipelines.same_outputs --base HEAD~3 --martyrs 400
 """
 
 from __future__ import annotations
@@ -76,7 +74,7 @@ def differences(base: tuple[str, pl.DataFrame], head: tuple[str, pl.DataFrame]) 
     return out
 
 
-def compare(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -109,4 +107,4 @@ def compare(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(compare())
+    sys.exit(main())
