@@ -29,20 +29,12 @@ from lietsi.places import (
     unit_point,
     with_unit_codes,
 )
-from lietsi.search_map import (
-    COVERAGE_TARGET,
-    SITE_STATUS,
-    MergeConfig,
-    apply_status,
-    compare_coverage,
-    lead_metrics,
-    merge_sites,
-    prepare_reports,
-    site_leads,
-    site_metrics,
-    village_coverage,
-    village_index,
-)
+from lietsi.search_map.coverage import COVERAGE_TARGET, village_coverage, village_index
+from lietsi.search_map.evaluation import compare_coverage, lead_metrics, site_metrics
+from lietsi.search_map.household_reports import prepare_reports
+from lietsi.search_map.leads import site_leads
+from lietsi.search_map.merging import MergeConfig, merge_sites
+from lietsi.search_map.status import SITE_STATUS, apply_status
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
@@ -60,7 +52,7 @@ _COMMUNES = dg.AssetKey(["marts", "commune_coverage"])
 
 
 class SearchMapConfig(dg.Config):
-    """Coverage target and site-merging thresholds (see lietsi.search_map.MergeConfig)."""
+    """Coverage target and site-merging thresholds (see lietsi.search_map.merging.MergeConfig)."""
 
     coverage_target: float = COVERAGE_TARGET
     radius_m: float = MergeConfig.radius_m

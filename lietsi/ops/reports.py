@@ -15,7 +15,7 @@ import polars as pl
 from lietsi.ops import charts
 from lietsi.ops.pages import Footer, render
 from lietsi.places import admin_unit
-from lietsi.search_map import COVERAGE_TARGET
+from lietsi.search_map.coverage import COVERAGE_TARGET
 
 UNKNOWN_DISTRICT = "(không rõ huyện — district unknown)"
 OUTSIDE_DISTRICT = "(ngoài tỉnh — outside the province)"
