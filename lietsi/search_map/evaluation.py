@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from lietsi.places import place_key
 from lietsi.search_map.coverage import COVERAGE_TOLERANCE
 from lietsi.stats import pairwise_metrics
+from lietsi.truth import TruthFolder
 
 
 def cluster_f1(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, float]:
@@ -114,3 +117,74 @@ def compare_coverage(villages: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFram
         False
     )
     return joined.with_columns(equal.alias("equal")).drop("_district", "_commune", "_village")
+
+
+def truth_tables(folder: Path | None) -> dict[str, pl.DataFrame] | None:
+    """The truth tables the search map is judged on, typed; None without a truth to judge by."""
+    truth = TruthFolder(folder)
+    if not truth.has("site_reports", "village_coverage"):
+        return None
+    optional = {name: truth.read(name) for name in ("sites", "martyr_records") if truth.has(name)}
+    return {
+        **optional,
+        "site_reports": truth.read("site_reports"),
+        "village_coverage": truth.read("village_coverage").with_columns(
+            pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
+            pl.col("coverage").cast(pl.Float64),
+            pl.col("concluded").str.to_lowercase().is_in(["true", "1", "yes"]),
+        ),
+    }
+
+
+def martyr_uids(links: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """martyr_id → the generator's martyr_uid, by the majority of the martyr's input records.
+
+    `links` is `core.martyr_links` (source, file, row_number, martyr_id), `records` the truth's
+    `martyr_records`."""
+    return (
+        links.join(
+            records.with_columns(pl.col("row_number").cast(pl.Int64)).select(
+                "source", "file", "row_number", "martyr_uid"
+            ),
+            on=["source", "file", "row_number"],
+        )
+        .group_by("martyr_id", "martyr_uid")
+        .len()
+        .sort("len", "martyr_uid", descending=[True, False])
+        .unique("martyr_id", keep="first")
+        .select("martyr_id", "martyr_uid")
+    )
+
+
+EVALUATION_SCHEMA = {"entity": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64}
+
+
+def evaluation_table(
+    truth: dict[str, pl.DataFrame],
+    site_reports: pl.DataFrame,
+    villages: pl.DataFrame,
+    leads: pl.DataFrame | None = None,
+    links: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(entity, metric, value rows, the village comparison) of the search map against `truth`.
+
+    Leads are judged when the truth has sites and martyr records and `leads` (`marts.search_leads`)
+    and `links` (`core.martyr_links`) are given."""
+    comparison = compare_coverage(villages, truth["village_coverage"])
+    rows = [("sites", k, float(v)) for k, v in site_metrics(site_reports, truth["site_reports"]).items()]
+    if {"sites", "martyr_records"} <= truth.keys() and leads is not None and links is not None:
+        judged = lead_metrics(
+            leads,
+            site_reports,
+            truth["sites"],
+            truth["site_reports"],
+            martyr_uids(links, truth["martyr_records"]),
+        )
+        rows += [("leads", k, float(v)) for k, v in judged.items()]
+    rows += [
+        ("coverage", "villages_truth", float(comparison["households"].is_not_null().sum())),
+        ("coverage", "villages_ours", float(comparison["households_ours"].is_not_null().sum())),
+        ("coverage", "villages_equal", float(comparison["equal"].sum())),
+        ("coverage", "villages_different", float((~comparison["equal"]).sum())),
+    ]
+    return pl.DataFrame(rows, schema=EVALUATION_SCHEMA, orient="row"), comparison
