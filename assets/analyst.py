@@ -17,12 +17,13 @@ from functools import cache
 
 import dagster as dg
 import duckdb
+import polars as pl
 
 from assets import stage_keys
 from assets.reports import province_in_warehouse, report_assets
 from lietsi.ops.disclosure import living_relative_names, scan_schema
-from lietsi.ops.pages import Footer, render, write_page
-from lietsi.ops.site import DICTIONARY_PAGE
+from lietsi.ops.pages import Footer
+from lietsi.ops.site import write_data_dictionary
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 from resources.sql import SQL_ROOT, referenced_tables, sql_files
 
@@ -133,14 +134,12 @@ def analyst_views(
             for name, reason in outcome.items()
             if reason is None
         }
-    page = render(
-        "data_dictionary.html",
+    write_data_dictionary(
+        settings.run_out(context.run_id),
         Footer(province, context.run_id),
-        "../",
-        views=sorted(dictionary().items()),
-        unavailable={name for name, reason in outcome.items() if reason is not None},
+        sorted(dictionary().items()),
+        {name for name, reason in outcome.items() if reason is not None},
     )
-    write_page(settings.run_out(context.run_id), DICTIONARY_PAGE, page)
     selected = {key.path[1] for key in context.selected_asset_keys}
     for name, reason in outcome.items():
         if reason is not None:
@@ -148,10 +147,16 @@ def analyst_views(
             continue
         if name not in selected:
             continue
-        key = dg.AssetKey(["analyst", name])
-        found = findings.filter(findings["object"] == f"analyst.{name}")
-        yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": counts[name]})
-        yield dg.AssetCheckResult(
+        yield from _view_results(name, counts[name], findings)
+
+
+def _view_results(name: str, rows: int, findings: pl.DataFrame) -> list:
+    """The view's materialisation and its identifier check from the schema scan's `findings`."""
+    key = dg.AssetKey(["analyst", name])
+    found = findings.filter(findings["object"] == f"analyst.{name}")
+    return [
+        dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows}),
+        dg.AssetCheckResult(
             asset_key=key,
             check_name="no_identifiers",
             passed=found.is_empty(),
@@ -159,4 +164,5 @@ def analyst_views(
                 "findings": found.height,
                 "details": dg.MetadataValue.md(str(found) if found.height else "none"),
             },
-        )
+        ),
+    ]

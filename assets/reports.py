@@ -9,19 +9,17 @@ page, never as zeros. Outputs:
   `empop_references.emp` (one file per range read) for EMPOP and the national database.
 """
 
-import shutil
-from datetime import datetime
+from functools import partial
 
 import dagster as dg
 import duckdb
 import polars as pl
 
 from assets import stage_keys
-from lietsi.ops import maps
-from lietsi.ops.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
-from lietsi.ops.pages import Footer, contained, write_page
-from lietsi.ops.reports import merge_progress, render_report
-from lietsi.ops.site import PROVINCE_MAP, district_page, gather, landing_page, province_map
+from lietsi.ops.export_files import write_exports
+from lietsi.ops.pages import Footer
+from lietsi.ops.reports import progress_tables, write_report
+from lietsi.ops.site import write_site
 from lietsi.places import province_of
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
 from resources.sql import referenced_tables, sql_files, sql_text
@@ -102,41 +100,14 @@ def progress_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
 ):
     """Run every report query whose tables exist, store the tables, and render the HTML page."""
-    unavailable: dict[str, str] = {}
-    metrics: dict[str, pl.DataFrame] = {}
     with warehouse.connect() as con:
-        for name in _PROGRESS_METRICS:
-            result = run_report_sql(con, name)
-            if isinstance(result, str):
-                unavailable[name] = result
-            else:
-                metrics[name] = result
-        province = province_in_warehouse(con)
-        progress = merge_progress(metrics, province)
-        totals_result = run_report_sql(con, "province_totals")
-        costs_result = run_report_sql(con, "campaign_costs")
-        stored = {"district_progress": progress}
-        totals = None
-        if isinstance(totals_result, str):
-            unavailable["province_totals"] = totals_result
-        else:
-            stored["province_totals"] = totals_result
-            totals = totals_result.row(0, named=True)
-        costs = None
-        if isinstance(costs_result, str):
-            unavailable["campaign_costs"] = costs_result
-        else:
-            costs = stored["campaign_costs"] = costs_result
-        for table, frame in stored.items():
+        tables = progress_tables(partial(run_report_sql, con), _PROGRESS_METRICS, province_in_warehouse(con))
+        for table, frame in tables.stored.items():
             _store(con, table, frame)
-    now = datetime.now()
-    page = render_report(
-        province, progress, costs, totals, unavailable, now, Footer(province, context.run_id, now)
-    )
-    path = write_page(settings.run_out(context.run_id), REPORT_FILE, page)
-    for what, reason in unavailable.items():
+    path = write_report(settings.run_out(context.run_id), REPORT_FILE, tables, context.run_id)
+    for what, reason in tables.unavailable.items():
         context.log.info(f"not yet available: {what} ({reason})")
-    for table, frame in stored.items():
+    for table, frame in tables.stored.items():
         yield dg.MaterializeResult(
             asset_key=["reports", table],
             metadata={
@@ -149,11 +120,11 @@ def progress_report(
         metadata={
             "path": dg.MetadataValue.path(str(path)),
             "url": dg.MetadataValue.url(path.resolve().as_uri()),
-            "districts": progress.height,
+            "districts": tables.progress.height,
             "not_yet_available": dg.MetadataValue.md(
-                "\n".join(f"- {k}: {v}" for k, v in unavailable.items()) or "none"
+                "\n".join(f"- {k}: {v}" for k, v in tables.unavailable.items()) or "none"
             ),
-            "total_cost_vnd": int(costs["total_vnd"].sum()) if costs is not None else 0,
+            "total_cost_vnd": int(tables.costs["total_vnd"].sum()) if tables.costs is not None else 0,
         },
     )
 
@@ -173,38 +144,18 @@ _EXPORT_SPECS = _specs(
 def exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource):
     """Write the identification and donor-profile exports, each file atomically."""
     folder = settings.run_out(context.run_id) / EXPORT_DIR
-    removed = remove_stale_temporaries(folder)
-    written: dict[str, int] = {}
-    waiting: dict[str, str] = {}
     with warehouse.connect(read_only=True) as con:
-        for name, kind in (("identifications", "identifications"), ("donor_profiles", "donor_profiles")):
-            result = run_report_sql(con, f"export_{name}")
-            if isinstance(result, str):
-                waiting[name] = result
-                continue
-            write_frame(result, folder, name, kind, json_columns=("evidence",))
-            written[name] = result.height
-        references = run_report_sql(con, "export_empop_references")
-        dataset = f"{province_in_warehouse(con)}: liệt sĩ identification campaign"
-    if isinstance(references, str):
-        waiting["empop_references"] = references
-    else:
-        files = empop_files(references, dataset)
-        for path in folder.glob("empop_references*.emp"):
-            path.unlink()
-        for i, text in enumerate(files.values()):
-            write_atomic(folder / f"empop_references{'' if i == 0 else f'_{i + 1}'}.emp", text.encode())
-        written["empop_references"] = references.height
-    for name, reason in waiting.items():
+        result = write_exports(folder, partial(run_report_sql, con), province_in_warehouse(con))
+    for name, reason in result.waiting.items():
         context.log.info(f"export {name} not written: {reason}")
-    if not written:
+    if not result.written:
         return
     yield dg.MaterializeResult(
         asset_key=["reports", "exports"],
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
-            **{f"{k}_records": v for k, v in written.items()},
-            "stale_temporaries_removed": removed,
+            **{f"{k}_records": v for k, v in result.written.items()},
+            "stale_temporaries_removed": result.stale_temporaries_removed,
         },
     )
 
@@ -236,24 +187,7 @@ def site_pages(
         tables = _existing_tables(con)
         province = province_in_warehouse(con)
         read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
-    totals = read["province_totals"]
-    out = settings.run_out(context.run_id)
-    site = gather(
-        out,
-        read["district_progress"],
-        totals.row(0, named=True) if totals is not None and totals.height else None,
-        read["campaign_costs"],
-        read["identifications"],
-        read["worklists"],
-        read["map_files"],
-    )
-    footer = Footer(province, context.run_id)
-    shutil.rmtree(out / "huyen", ignore_errors=True)
-    for district in site.districts.values():
-        write_page(out, district.page, district_page(district, footer))
-    if site.districts:
-        maps.save_map(province_map(site, footer), contained(out, out / PROVINCE_MAP))
-    path = write_page(out, "index.html", landing_page(site, footer, out))
+    site, path = write_site(settings.run_out(context.run_id), read, Footer(province, context.run_id))
     return dg.MaterializeResult(
         metadata={
             "landing_page": dg.MetadataValue.path(str(path.resolve())),

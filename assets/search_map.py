@@ -10,40 +10,25 @@ synthetic truth.
 """
 
 import json
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from assets._shared import expectations_check, preview
-from lietsi.ingest import batches_to_frames, read_folder
-from lietsi.ops import maps
-from lietsi.ops.pages import Footer, contained, safe_name
+from lietsi.ops.map_files import write_search_maps
 from lietsi.ops.readiness import describe, waiting_for
-from lietsi.places import (
-    UNIT_COLUMNS,
-    admin_units,
-    grouping_key,
-    province_of,
-    unit_label,
-    unit_point,
-    with_unit_codes,
-)
-from lietsi.search_map import (
-    COVERAGE_TARGET,
-    SITE_STATUS,
-    MergeConfig,
-    apply_status,
+from lietsi.search_map.coverage import COVERAGE_TARGET
+from lietsi.search_map.evaluation import (
+    EVALUATION_SCHEMA,
     compare_coverage,
-    lead_metrics,
-    merge_sites,
-    prepare_reports,
-    site_leads,
+    evaluation_table,
     site_metrics,
-    village_coverage,
-    village_index,
+    truth_tables,
 )
-from lietsi.truth import TruthFolder
+from lietsi.search_map.leads import site_leads
+from lietsi.search_map.merging import MergeConfig
+from lietsi.search_map.status import SITE_STATUS
+from lietsi.search_map.tables import SearchMap, search_map_tables
 from resources import SettingsResource, WarehouseResource
 
 GROUP = "search_map"
@@ -60,7 +45,7 @@ _COMMUNES = dg.AssetKey(["marts", "commune_coverage"])
 
 
 class SearchMapConfig(dg.Config):
-    """Coverage target and site-merging thresholds (see lietsi.search_map.MergeConfig)."""
+    """Coverage target and site-merging thresholds (see lietsi.search_map.merging.MergeConfig)."""
 
     coverage_target: float = COVERAGE_TARGET
     radius_m: float = MergeConfig.radius_m
@@ -116,34 +101,39 @@ def search_map(
     ket_luan_dia_ban: pl.DataFrame,
     phieu_ho_gia_dinh: pl.DataFrame,
 ):
-    coverage = village_coverage(ket_luan_dia_ban, phieu_ho_gia_dinh, target=config.coverage_target)
-    reports, form_quarantine = prepare_reports(phieu_ho_gia_dinh, village_index(ket_luan_dia_ban))
-    merged = merge_sites(reports, config.merge_config())
-    status_batches = read_folder(
-        settings.inbox / SITE_STATUS.folder, SITE_STATUS, settings.hash_key_bytes(), settings.file_limits()
+    result = search_map_tables(
+        ket_luan_dia_ban,
+        phieu_ho_gia_dinh,
+        settings.inbox,
+        settings.hash_key_bytes(),
+        settings.file_limits(),
+        target=config.coverage_target,
+        config=config.merge_config(),
     )
-    status_rows, status_rejected, _ = batches_to_frames(status_batches, SITE_STATUS)
-    sites, status_quarantine = apply_status(merged.sites, merged.site_reports, status_rows)
-    quarantine = pl.concat([coverage.quarantine, form_quarantine, status_rejected, status_quarantine])
+    arrived = {"ket_luan_dia_ban": ket_luan_dia_ban.height, "phieu_ho_gia_dinh": phieu_ho_gia_dinh.height}
+    coverage = result.coverage
+    outputs = {
+        "villages": result.villages,
+        "communes": coverage.communes,
+        "districts": coverage.districts,
+        "sites": result.sites,
+        "site_reports": result.merged.site_reports,
+        "quarantine": result.quarantine,
+    }
+    if not result.status_files:
+        context.log.info(f"inbox/{SITE_STATUS.folder}/ is empty or missing: every site stays 'reported'")
+    metadata = _search_map_metadata(result, arrived)
+    for name, frame in outputs.items():
+        yield dg.Output(frame, output_name=name, metadata=metadata[name])
 
-    home = province_of(None, _provinces(coverage.villages, sites))
-    villages = with_unit_codes(coverage.villages, home)
-    sites = with_unit_codes(sites, home)
-    yield dg.Output(
-        villages,
-        output_name="villages",
-        metadata={
+
+def _search_map_metadata(result: SearchMap, arrived: dict[str, int]) -> dict[str, dict]:
+    """Each output's metadata: counts, flags and a preview of what needs attention."""
+    villages, sites, coverage = result.villages, result.sites, result.coverage
+    return {
+        "villages": {
             "villages": villages.height,
-            "waiting_for": describe(
-                waiting_for(
-                    {
-                        "ket_luan_dia_ban": ket_luan_dia_ban.height,
-                        "phieu_ho_gia_dinh": phieu_ho_gia_dinh.height,
-                    },
-                    "search_map",
-                )
-            )
-            or "nothing",
+            "waiting_for": describe(waiting_for(arrived, "search_map")) or "nothing",
             "below_target": int(villages["below_target"].sum()),
             "without_conclusion": int(villages["no_conclusion"].sum()),
             "district_coverage": dg.MetadataValue.md(
@@ -155,44 +145,30 @@ def search_map(
             ),
             "preview": preview(villages.filter(pl.col("below_target") | pl.col("no_conclusion"))),
         },
-    )
-    yield dg.Output(
-        coverage.communes,
-        output_name="communes",
-        metadata={
+        "communes": {
             "communes": coverage.communes.height,
             "behind_schedule": int(coverage.communes["behind_schedule"].sum()),
             "preview": preview(
                 coverage.communes.select("commune", "coverage", "villages", "behind_reason"), 15
             ),
         },
-    )
-    yield dg.Output(
-        coverage.districts, output_name="districts", metadata={"districts": coverage.districts.height}
-    )
-    yield dg.Output(
-        sites,
-        output_name="sites",
-        metadata={
-            "reports": reports.height,
+        "districts": {"districts": coverage.districts.height},
+        "sites": {
+            "reports": result.reports.height,
             "sites": sites.height,
             "multi_report_sites": int((sites["report_count"] > 1).sum()),
             "sites_without_coordinates": int(sites["lat"].is_null().sum()),
-            "merges_refused_by_safeguards": merged.refused_merges,
-            "status_files": len(status_batches),
+            "merges_refused_by_safeguards": result.merged.refused_merges,
+            "status_files": result.status_files,
             "by_status": dg.MetadataValue.md(
                 "\n".join(f"- {s}: {n}" for s, n in sites.group_by("status").len().sort("status").iter_rows())
                 or "no site"
             ),
             "preview": preview(sites.sort("report_count", descending=True)),
         },
-    )
-    yield dg.Output(
-        merged.site_reports, output_name="site_reports", metadata={"rows": merged.site_reports.height}
-    )
-    if not status_batches:
-        context.log.info(f"inbox/{SITE_STATUS.folder}/ is empty or missing: every site stays 'reported'")
-    yield dg.Output(quarantine, output_name="quarantine", metadata={"rows": quarantine.height})
+        "site_reports": {"rows": result.merged.site_reports.height},
+        "quarantine": {"rows": result.quarantine.height},
+    }
 
 
 @dg.asset(
@@ -228,24 +204,6 @@ def search_leads(
     return leads
 
 
-def _provinces(*frames: pl.DataFrame) -> pl.Series:
-    """Every province these rows name (the maps are of one province)."""
-    columns = [f["province"].cast(pl.String) for f in frames if "province" in f.columns]
-    return pl.concat(columns) if columns else pl.Series("province", [], pl.String)
-
-
-def _with_units(frame: pl.DataFrame, home: str | None) -> pl.DataFrame:
-    """`frame` (commune, district, province text) with its unit codes and names, its grouping key
-    and its district's key (code, else the name written)."""
-    units = admin_units(frame.drop(UNIT_COLUMNS, strict=False), "commune", "district", "province", home)
-    return units.with_columns(
-        grouping_key().fill_null("?").alias("unit_key"),
-        pl.coalesce("district_code", pl.lit("?") + pl.col("district_name"), pl.lit("?")).alias(
-            "district_key"
-        ),
-    )
-
-
 class MapConfig(dg.Config):
     # Background tiles for viewers with internet; the markers, popups and legend work without.
     tiles: str | None = "OpenStreetMap"
@@ -273,100 +231,10 @@ def search_map_files(
     communes: pl.DataFrame,
 ) -> pl.DataFrame:
     out = settings.run_out(context.run_id)
-    root = out / "maps"
-    files: list[dict] = []
-    home = province_of(None, _provinces(sites, communes))
-    footer = Footer(home, context.run_id)
-    sites = _with_units(sites, home)
-    communes = _with_units(communes, home)
-
-    def written(kind: str, unit: dict, path: Path, count: int) -> None:
-        files.append(
-            # Relative to the output folder, so that the same inputs give the same table anywhere.
-            {
-                "kind": kind,
-                "district_code": unit.get("district_code"),
-                "district": unit.get("district_name"),
-                "commune_code": unit.get("commune_code"),
-                "commune": unit.get("commune_name"),
-                "path": path.relative_to(out).as_posix(),
-                "features": count,
-            }
-        )
-
-    for (district_key, commune_key), group in sites.group_by("district_key", "unit_key", maintain_order=True):
-        unit = group.row(0, named=True)
-        folder = f"maps/{safe_name(district_key)}"
-        ids = group["site_id"]
-        reports = site_reports.filter(pl.col("site_id").is_in(ids.implode()))
-        commune_leads = leads.filter(pl.col("site_id").is_in(ids.implode()))
-        centre = unit_point(
-            unit["commune_name"], unit["district_name"], unit["province_name"], commune_only=True
-        )
-        label = unit_label(unit["commune_name"], unit["commune_code"])
-        fmap = maps.commune_map(label, group, reports, commune_leads, centre=centre, tiles=config.tiles)
-        maps.add_page_chrome(
-            fmap, footer, "../../", [("tong-quan-do-phu.html", "Tổng quan huyện (district)")]
-        )
-        path = maps.save_map(fmap, contained(out, out / f"{folder}/{safe_name(commune_key)}.html"))
-        written("commune_map", unit, path, group.height)
-        geo = maps.sites_geojson(group.drop(UNIT_COLUMNS, "unit_key", "district_key"), reports, commune_leads)
-        path = maps.save_geojson(geo, contained(out, out / f"{folder}/{safe_name(commune_key)}.geojson"))
-        written("commune_geojson", unit, path, len(geo["features"]))
-
-    mapped = {(f["district_code"], f["commune_code"]) for f in files if f["kind"] == "commune_map"}
-    for (district_key,), group in communes.group_by("district_key", maintain_order=True):
-        unit = group.row(0, named=True)
-        group = group.with_columns(
-            pl.struct("commune_name", "commune_code")
-            .map_elements(lambda u: unit_label(u["commune_name"], u["commune_code"]), return_dtype=pl.String)
-            .alias("commune")
-        )
-        centroids = {}
-        for r in group.iter_rows(named=True):
-            located = sites.filter((pl.col("unit_key") == r["unit_key"]) & pl.col("lat").is_not_null())
-            point = unit_point(r["commune_name"], r["district_name"], r["province_name"], commune_only=True)
-            if point is None and located.height:
-                point = (located["lat"].mean(), located["lon"].mean())
-            if point is not None:
-                centroids[r["commune"]] = point
-        district = unit_label(unit["district_name"], unit["district_code"])
-        fmap = maps.district_overview(district, group, centroids, tiles=config.tiles)
-        commune_links = [
-            (f"{safe_name(r['unit_key'])}.html", r["commune"])
-            for r in group.iter_rows(named=True)
-            if (r["district_code"], r["commune_code"]) in mapped
-        ]
-        maps.add_page_chrome(fmap, footer, "../../", commune_links)
-        path = maps.save_map(
-            fmap,
-            contained(out, out / f"maps/{safe_name(district_key)}/tong-quan-do-phu.html"),
-        )
-        written("district_overview", unit, path, len(centroids))
-
-    all_geo = maps.sites_geojson(sites.drop(UNIT_COLUMNS, "unit_key", "district_key"), site_reports, leads)
-    written(
-        "all_sites_geojson",
-        {},
-        maps.save_geojson(all_geo, root / "search_sites.geojson"),
-        len(all_geo["features"]),
-    )
-    frame = pl.DataFrame(
-        files,
-        schema={
-            "kind": pl.Utf8,
-            "district_code": pl.Utf8,
-            "district": pl.Utf8,
-            "commune_code": pl.Utf8,
-            "commune": pl.Utf8,
-            "path": pl.Utf8,
-            "features": pl.Int64,
-        },
-        orient="row",
-    )
+    frame = write_search_maps(out, context.run_id, sites, site_reports, leads, communes, tiles=config.tiles)
     context.add_output_metadata(
         {
-            "folder": dg.MetadataValue.path(str(root)),
+            "folder": dg.MetadataValue.path(str(out / "maps")),
             "commune_maps": frame.filter(pl.col("kind") == "commune_map").height,
             "district_overviews": frame.filter(pl.col("kind") == "district_overview").height,
             "files": preview(frame, 30),
@@ -377,64 +245,6 @@ def search_map_files(
 
 # --------------------------------------------------------------------------------------------
 # Evaluation and checks
-
-
-def _truth_tables(settings: SettingsResource) -> dict[str, pl.DataFrame] | None:
-    truth = TruthFolder(settings.truth)
-    if not truth.has("site_reports", "village_coverage"):
-        return None
-    optional = {name: truth.read(name) for name in ("sites", "martyr_records") if truth.has(name)}
-    return {
-        **optional,
-        "site_reports": truth.read("site_reports"),
-        "village_coverage": truth.read("village_coverage").with_columns(
-            pl.col("households", "forms_out", "forms_back").cast(pl.Int64),
-            pl.col("coverage").cast(pl.Float64),
-            pl.col("concluded").str.to_lowercase().is_in(["true", "1", "yes"]),
-        ),
-    }
-
-
-def _evaluate(settings: SettingsResource, warehouse: WarehouseResource) -> dict | None:
-    truth = _truth_tables(settings)
-    if truth is None:
-        return None
-    ours = warehouse.query("SELECT site_id, form_number FROM marts.search_site_reports")
-    villages = warehouse.query("SELECT * FROM marts.village_coverage")
-    metrics = site_metrics(ours, truth["site_reports"])
-    comparison = compare_coverage(villages, truth["village_coverage"])
-    result = {"sites": metrics, "coverage": comparison}
-    leads_judgeable = {"sites", "martyr_records"} <= truth.keys() and all(
-        warehouse.has_table(schema, table)
-        for schema, table in (("marts", "search_leads"), ("core", "martyr_links"))
-    )
-    if leads_judgeable:
-        result["leads"] = lead_metrics(
-            warehouse.query("SELECT site_id, martyr_id FROM marts.search_leads"),
-            ours,
-            truth["sites"],
-            truth["site_reports"],
-            _martyr_uids(warehouse, truth["martyr_records"]),
-        )
-    return result
-
-
-def _martyr_uids(warehouse: WarehouseResource, records: pl.DataFrame) -> pl.DataFrame:
-    """martyr_id → the generator's martyr_uid, by the majority of the martyr's input records."""
-    links = warehouse.query("SELECT source, file, row_number, martyr_id FROM core.martyr_links")
-    return (
-        links.join(
-            records.with_columns(pl.col("row_number").cast(pl.Int64)).select(
-                "source", "file", "row_number", "martyr_uid"
-            ),
-            on=["source", "file", "row_number"],
-        )
-        .group_by("martyr_id", "martyr_uid")
-        .len()
-        .sort("len", "martyr_uid", descending=[True, False])
-        .unique("martyr_id", keep="first")
-        .select("martyr_id", "martyr_uid")
-    )
 
 
 @dg.asset(
@@ -448,25 +258,27 @@ def _martyr_uids(warehouse: WarehouseResource, records: pl.DataFrame) -> pl.Data
 def search_map_evaluation(
     context: dg.AssetExecutionContext, settings: SettingsResource, warehouse: WarehouseResource
 ) -> pl.DataFrame:
-    schema = {"entity": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64}
-    result = _evaluate(settings, warehouse)
-    if result is None:
+    truth = truth_tables(settings.truth)
+    if truth is None:
         context.add_output_metadata({"status": "no truth"})
-        return pl.DataFrame(schema=schema)
-    comparison = result["coverage"]
-    rows = [("sites", k, float(v)) for k, v in result["sites"].items()]
-    rows += [("leads", k, float(v)) for k, v in result.get("leads", {}).items()]
-    rows += [
-        ("coverage", "villages_truth", float(comparison["households"].is_not_null().sum())),
-        ("coverage", "villages_ours", float(comparison["households_ours"].is_not_null().sum())),
-        ("coverage", "villages_equal", float(comparison["equal"].sum())),
-        ("coverage", "villages_different", float((~comparison["equal"]).sum())),
-    ]
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
+        return pl.DataFrame(schema=EVALUATION_SCHEMA)
+    leads_judgeable = all(
+        warehouse.has_table(schema, table)
+        for schema, table in (("marts", "search_leads"), ("core", "martyr_links"))
+    )
+    frame, comparison = evaluation_table(
+        truth,
+        warehouse.query("SELECT site_id, form_number FROM marts.search_site_reports"),
+        warehouse.query("SELECT * FROM marts.village_coverage"),
+        warehouse.query("SELECT site_id, martyr_id FROM marts.search_leads") if leads_judgeable else None,
+        warehouse.query("SELECT source, file, row_number, martyr_id FROM core.martyr_links")
+        if leads_judgeable
+        else None,
+    )
     context.add_output_metadata(
         {
             "status": "evaluated",
-            **{f"{e}_{m}": v for e, m, v in rows},
+            **{f"{e}_{m}": v for e, m, v in frame.iter_rows()},
             "table": preview(frame, 30),
             "coverage_differences": preview(comparison.filter(~pl.col("equal")), 10),
         }
@@ -516,7 +328,7 @@ def villages_known(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     "district still needs its maps.",
 )
 def site_merging_f1(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    truth = _truth_tables(settings)
+    truth = truth_tables(settings.truth)
     if truth is None:
         return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
     metrics = site_metrics(
@@ -532,7 +344,7 @@ def site_merging_f1(settings: SettingsResource, warehouse: WarehouseResource) ->
     "'no truth' when there is none).",
 )
 def coverage_equals_truth(settings: SettingsResource, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    truth = _truth_tables(settings)
+    truth = truth_tables(settings.truth)
     if truth is None:
         return dg.AssetCheckResult(passed=True, metadata={"status": "no truth"})
     comparison = compare_coverage(

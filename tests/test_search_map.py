@@ -10,11 +10,18 @@ import polars as pl
 import pytest
 from browser import elements, render, require_chromium, screenshot
 
-from lietsi import search_map as sm
 from lietsi.geo import haversine_km
 from lietsi.ingest import frame_schema
 from lietsi.ops import maps
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
+from lietsi.search_map.coordinates import VN_LAT, VN_LON, clean_coordinates
+from lietsi.search_map.coverage import village_coverage
+from lietsi.search_map.evaluation import site_metrics
+from lietsi.search_map.household_reports import prepare_reports
+from lietsi.search_map.keys import clean_reported_name, site_id_for, village_key
+from lietsi.search_map.leads import site_leads
+from lietsi.search_map.merging import MergeConfig, Sites, merge_sites
+from lietsi.search_map.status import STATUSES, apply_status
 
 # The raw layer's own column types, so these hand-made frames look exactly like raw.* tables.
 CONCLUSION_SCHEMA = frame_schema(KET_LUAN_DIA_BAN)
@@ -88,7 +95,7 @@ def test_coverage_is_forms_back_over_households_with_flags_and_rollups():
     fs = forms(
         [form("HGD-1"), form("HGD-2", has_info="Không"), form("HGD-3", village="thôn 02", has_info="Có")]
     )
-    cov = sm.village_coverage(concl, fs)
+    cov = village_coverage(concl, fs)
     v = {r["village"]: r for r in cov.villages.iter_rows(named=True)}
     assert v["Thôn 1"]["coverage"] == pytest.approx(0.98)
     assert v["Thôn 2"]["coverage"] == pytest.approx(0.80)
@@ -122,7 +129,7 @@ def test_impossible_coverage_is_quarantined_not_counted():
             ("Bình An", "Thôn 4", 60, 60, 60, MEETING, "Có thông tin"),
         ]
     )
-    cov = sm.village_coverage(concl, forms([]))
+    cov = village_coverage(concl, forms([]))
     assert cov.villages["village"].to_list() == ["Thôn 4"]
     assert (cov.villages["coverage"] <= 1.0).all()
     reasons = dict(zip(cov.quarantine["row_number"], cov.quarantine["reason"], strict=True))
@@ -141,7 +148,7 @@ def test_later_conclusion_row_supersedes_earlier_one():
             ("Bình An", "thôn 1", 100, 100, 97, MEETING, "Có thông tin"),
         ]
     )
-    cov = sm.village_coverage(concl, forms([]))
+    cov = village_coverage(concl, forms([]))
     assert cov.villages.height == 1
     assert cov.villages["forms_back"][0] == 97
     assert cov.quarantine["row_number"].to_list() == [1]
@@ -152,7 +159,7 @@ def test_unparsed_meeting_date_still_counts_as_concluded():
     concl = conclusions([("Bình An", "Thôn 1", 10, 10, 10, None, None)]).with_columns(
         pl.lit("ngày 12 tháng 5").alias("meeting_date_text")
     )
-    assert sm.village_coverage(concl, forms([])).villages["concluded"][0] is True
+    assert village_coverage(concl, forms([])).villages["concluded"][0] is True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,19 +167,19 @@ def test_unparsed_meeting_date_still_counts_as_concluded():
 
 
 def test_keys_fold_vietnamese_variants():
-    assert sm.village_key("Thôn 03") == sm.village_key("thon 3") == "3"
-    assert sm.village_key("Xã Bình Hoà") == sm.village_key("Binh Hòa") == "binh hoa"
-    assert sm.village_key("TDP 05") == sm.village_key("Tổ dân phố 5") == "5"
-    assert sm.clean_reported_name("liệt sĩ NGUYỄN văn thành") == "Nguyễn Văn Thành"
-    assert sm.clean_reported_name("chú Ba") == "Chú Ba"  # a title is kept when it is the name
+    assert village_key("Thôn 03") == village_key("thon 3") == "3"
+    assert village_key("Xã Bình Hoà") == village_key("Binh Hòa") == "binh hoa"
+    assert village_key("TDP 05") == village_key("Tổ dân phố 5") == "5"
+    assert clean_reported_name("liệt sĩ NGUYỄN văn thành") == "Nguyễn Văn Thành"
+    assert clean_reported_name("chú Ba") == "Chú Ba"  # a title is kept when it is the name
 
 
 def test_coordinates_cleaned():
-    assert sm.clean_coordinates(9.86, 105.14) == (9.86, 105.14, None)
-    lat, lon, note = sm.clean_coordinates(105.14, 9.86)
+    assert clean_coordinates(9.86, 105.14) == (9.86, 105.14, None)
+    lat, lon, note = clean_coordinates(105.14, 9.86)
     assert (lat, lon) == (9.86, 105.14) and "swapped" in note
-    assert sm.clean_coordinates(48.85, 2.35)[:2] == (None, None)
-    assert sm.clean_coordinates(None, None) == (None, None, None)
+    assert clean_coordinates(48.85, 2.35)[:2] == (None, None)
+    assert clean_coordinates(None, None) == (None, None, None)
     assert 1000 * haversine_km(10.0, 105.0, 10.001, 105.0) == pytest.approx(111.2, abs=0.5)
 
 
@@ -180,12 +187,12 @@ def test_coordinates_cleaned():
 # Site merging
 
 
-def _sites(rows: list[dict], **config) -> sm.Sites:
-    reports, _ = sm.prepare_reports(forms(rows))
-    return sm.merge_sites(reports, sm.MergeConfig(**config) if config else None)
+def _sites(rows: list[dict], **config) -> Sites:
+    reports, _ = prepare_reports(forms(rows))
+    return merge_sites(reports, MergeConfig(**config) if config else None)
 
 
-def _groups(result: sm.Sites) -> set[frozenset[str]]:
+def _groups(result: Sites) -> set[frozenset[str]]:
     groups: dict[str, set[str]] = {}
     for r in result.site_reports.iter_rows(named=True):
         groups.setdefault(r["site_id"], set()).add(r["form_number"])
@@ -300,9 +307,9 @@ def test_site_id_is_stable_and_comes_from_smallest_form_number():
     first = _sites(rows)
     again = _sites(list(reversed([dict(r, row_number=None) for r in rows])))
     assert first.sites["site_id"].to_list() == again.sites["site_id"].to_list()
-    assert first.sites["site_id"][0] == sm.site_id_for("HGD-9")
+    assert first.sites["site_id"][0] == site_id_for("HGD-9")
     assert re.fullmatch(r"site_[0-9a-f]{12}", first.sites["site_id"][0])
-    assert sm.site_id_for("HGD-9") != sm.site_id_for("HGD-10")
+    assert site_id_for("HGD-9") != site_id_for("HGD-10")
 
 
 def test_prepare_reports_drops_forms_without_information_and_quarantines_duplicates():
@@ -314,7 +321,7 @@ def test_prepare_reports_drops_forms_without_information_and_quarantines_duplica
         form("HGD-4", place="x", lat=1.0, lon=1.0),
     ]
     known = [("kien giang", "chau thanh", "binh an", "1")]
-    reports, quarantine = sm.prepare_reports(forms(rows), known)
+    reports, quarantine = prepare_reports(forms(rows), known)
     assert reports["form_no"].to_list() == ["HGD-1", "HGD-3", "HGD-4"]
     first = reports.row(0, named=True)
     assert (first["lat"], first["lon"]) == (9.86, 105.14) and "swapped" in first["coordinate_note"]
@@ -330,7 +337,7 @@ def test_prepare_reports_drops_forms_without_information_and_quarantines_duplica
 
 def test_status_by_form_number_and_site_id_latest_wins():
     result = _sites([form("HGD-1", lat=9.86, lon=105.14), form("HGD-5", lat=9.90, lon=105.20)])
-    sid5 = sm.site_id_for("HGD-5")
+    sid5 = site_id_for("HGD-5")
     status = pl.DataFrame(
         [
             {"site_id": None, "form_no": "hgd-1", "status": "Đã xác minh", "status_date": date(2024, 6, 1)},
@@ -340,11 +347,11 @@ def test_status_by_form_number_and_site_id_latest_wins():
             {"site_id": None, "form_no": "HGD-5", "status": "đang chờ", "status_date": None},
         ]
     ).with_columns(pl.lit("trang_thai.csv").alias("file"), pl.int_range(1, 6).alias("row_number"))
-    sites, quarantine = sm.apply_status(result.sites, result.site_reports, status)
+    sites, quarantine = apply_status(result.sites, result.site_reports, status)
     got = dict(zip(sites["site_id"], sites["status"], strict=True))
-    assert got == {sm.site_id_for("HGD-1"): "excavated", sid5: "no remains found"}
+    assert got == {site_id_for("HGD-1"): "excavated", sid5: "no remains found"}
     assert sorted(quarantine["row_number"].to_list()) == [4, 5]
-    assert set(sites["status"]) <= set(sm.STATUSES)
+    assert set(sites["status"]) <= set(STATUSES)
 
 
 def test_links_prefer_corroborated_martyr_and_rank_missing_graves_first():
@@ -368,7 +375,7 @@ def test_links_prefer_corroborated_martyr_and_rank_missing_graves_first():
             "grave_status": ["Đã xác định", "Chưa quy tập", "Chưa xác định"],
         }
     )
-    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
+    leads = site_leads(result.sites, result.site_reports, martyrs)
     pairs = dict(zip(leads["martyr_id"], leads["confidence"], strict=True))
     assert pairs == {"M1": "corroborated", "M3": "name_only"}
     # M3 has no grave: first, although M1 is corroborated.
@@ -387,11 +394,11 @@ def test_hometown_in_the_sites_commune_or_district_corroborates():
             "grave_status": ["Chưa quy tập"] * 4,
         }
     )
-    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
+    leads = site_leads(result.sites, result.site_reports, martyrs)
     # M4 (written without diacritics) has the site's commune in the site's district: the one lead.
     # M3's "Bình An" is another district's commune, M2 only shares the district.
     assert leads.select("martyr_id", "confidence").rows() == [("M4", "corroborated")]
-    without_m4 = sm.site_leads(result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4"))
+    without_m4 = site_leads(result.sites, result.site_reports, martyrs.filter(pl.col("martyr_id") != "M4"))
     assert without_m4.select("martyr_id", "confidence").rows() == [("M2", "same_district")]
 
 
@@ -400,12 +407,12 @@ def test_uncorroborated_namesakes_are_ambiguous():
     martyrs = pl.DataFrame(
         {"martyr_id": ["M1", "M2"], "full_name": ["Nguyễn Văn Hùng"] * 2, "grave_status": [None, None]}
     )
-    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
+    leads = site_leads(result.sites, result.site_reports, martyrs)
     assert leads["confidence"].to_list() == ["ambiguous", "ambiguous"]
     assert leads["candidates"].to_list() == [2, 2]
     # A namesake whose grave is already identified gives way to one without.
     martyrs = martyrs.with_columns(pl.Series("grave_status", ["Đã xác định", "Chưa quy tập"]))
-    leads = sm.site_leads(result.sites, result.site_reports, martyrs)
+    leads = site_leads(result.sites, result.site_reports, martyrs)
     assert leads.select("martyr_id", "confidence").rows() == [("M2", "name_only")]
 
 
@@ -415,11 +422,11 @@ def test_site_metrics_pairwise_and_exact_clusters():
     def ours(assign: dict[str, str]) -> pl.DataFrame:
         return pl.DataFrame({"form_number": list(assign), "site_id": list(assign.values())})
 
-    perfect = sm.site_metrics(ours({"A": "x", "B": "x", "C": "y", "D": "z"}), truth)
+    perfect = site_metrics(ours({"A": "x", "B": "x", "C": "y", "D": "z"}), truth)
     assert (perfect["f1"], perfect["cluster_f1"], perfect["forms_only_ours"]) == (1.0, 1.0, 0)
-    split = sm.site_metrics(ours({"a": "x", "b": "y", "c": "z", "d": "w"}), truth)
+    split = site_metrics(ours({"a": "x", "b": "y", "c": "z", "d": "w"}), truth)
     assert split["recall"] == 0.0 and split["cluster_recall"] == pytest.approx(2 / 3)
-    merged = sm.site_metrics(ours({"a": "x", "b": "x", "c": "x", "d": "w", "e": "v"}), truth)
+    merged = site_metrics(ours({"a": "x", "b": "x", "c": "x", "d": "w", "e": "v"}), truth)
     assert merged["precision"] == pytest.approx(1 / 3)
     assert merged["cluster_recall"] == pytest.approx(1 / 3)
     assert merged["forms_only_ours"] == 1
@@ -442,11 +449,11 @@ def _map_inputs():
         {"site_id": [None], "form_no": ["HGD-4"], "status": ["Đã khai quật"], "status_date": [None]},
         schema={"site_id": pl.Utf8, "form_no": pl.Utf8, "status": pl.Utf8, "status_date": pl.Date},
     ).with_columns(pl.lit("s.csv").alias("file"), pl.lit(1).alias("row_number"))
-    sites, _ = sm.apply_status(result.sites, result.site_reports, status)
+    sites, _ = apply_status(result.sites, result.site_reports, status)
     martyrs = pl.DataFrame(
         {"martyr_id": ["M1"], "full_name": ["Nguyễn Văn Thành"], "grave_status": ["Chưa quy tập"]}
     )
-    leads = sm.site_leads(sites, result.site_reports, martyrs)
+    leads = site_leads(sites, result.site_reports, martyrs)
     return sites, result.site_reports, leads
 
 
@@ -456,7 +463,7 @@ def test_commune_map_is_offline_and_geojson_is_valid(tmp_path):
     assert maps.external_resources(page) == []
     assert "Leaflet 1.9.4" in page
     # Report text is escaped in popups, and the popup HTML is a JSON string in the page's script.
-    site3 = sites.filter(pl.col("site_id") == sm.site_id_for("HGD-3")).row(0, named=True)
+    site3 = sites.filter(pl.col("site_id") == site_id_for("HGD-3")).row(0, named=True)
     popup = maps.site_popup(site3, reports.filter(pl.col("site_id") == site3["site_id"]).to_dicts(), [])
     assert "Rẫy &lt;b&gt;ông&lt;/b&gt; Sáu" in popup
     assert "<b>ông</b>" not in page
@@ -493,7 +500,7 @@ def test_district_overview_renders_in_headless_chromium(tmp_path):
             ("Minh Hòa", "Ấp Hòa Lợi", 50, 50, 30, None, None),
         ]
     )
-    cov = sm.village_coverage(concl, forms([]))
+    cov = village_coverage(concl, forms([]))
     centroids = {"Bình An": (9.862, 105.143), "Minh Hòa": (9.90, 105.10)}
     fmap = maps.district_overview("Châu Thành", cov.communes, centroids)
     path = maps.save_map(fmap, tmp_path / "overview.html")
@@ -629,7 +636,7 @@ def test_search_map_assets_end_to_end(workspace, tmp_path):
         ("trang_thai_diem", "no site with id '' or form 'HGD-77'"),
     ]
     leads = wh.query("SELECT site_id, martyr_id FROM marts.search_leads")
-    assert leads.rows() == [(sm.site_id_for("HGD-1"), "M1")]
+    assert leads.rows() == [(site_id_for("HGD-1"), "M1")]
     evaluation = {(e, m): v for e, m, v in wh.query("SELECT * FROM marts.search_map_evaluation").iter_rows()}
     assert evaluation[("sites", "f1")] == 1.0 and evaluation[("coverage", "villages_different")] == 0
     assert (evaluation[("leads", "lead_precision")], evaluation[("leads", "lead_recall")]) == (1.0, 1.0)
@@ -651,4 +658,4 @@ def test_sites_suite_bounding_box_is_the_library_one():
         for e in load_suite_config("marts_search_sites")["expectations"]
         if e["kwargs"].get("column") in ("lat", "lon")
     }
-    assert bounds == {"lat": sm.VN_LAT, "lon": sm.VN_LON}
+    assert bounds == {"lat": VN_LAT, "lon": VN_LON}

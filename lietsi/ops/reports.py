@@ -8,14 +8,17 @@ counted in Kiên Giang's, and everything outside the province is one row, "ngoà
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import polars as pl
 
 from lietsi.ops import charts
-from lietsi.ops.pages import Footer, render
+from lietsi.ops.pages import Footer, render, write_page
 from lietsi.places import admin_unit
-from lietsi.search_map import COVERAGE_TARGET
+from lietsi.search_map.coverage import COVERAGE_TARGET
 
 UNKNOWN_DISTRICT = "(không rõ huyện — district unknown)"
 OUTSIDE_DISTRICT = "(ngoài tỉnh — outside the province)"
@@ -190,3 +193,60 @@ def render_report(
         if costs is not None and costs.height
         else None,
     )
+
+
+# A report query's result, or the reason it cannot run yet (the tables it needs that are missing).
+QueryRunner = Callable[[str], pl.DataFrame | str]
+
+
+@dataclass
+class ProgressTables:
+    """The report's tables (`stored`: table name → frame) and what is not yet available, and why."""
+
+    province: str
+    progress: pl.DataFrame
+    totals: dict[str, int] | None = None
+    costs: pl.DataFrame | None = None
+    stored: dict[str, pl.DataFrame] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+
+def progress_tables(run: QueryRunner, metric_names: Iterable[str], province: str) -> ProgressTables:
+    """Run every progress metric, the province totals and the costs; merge the metrics per district."""
+    unavailable: dict[str, str] = {}
+    metrics: dict[str, pl.DataFrame] = {}
+    for name in metric_names:
+        result = run(name)
+        if isinstance(result, str):
+            unavailable[name] = result
+        else:
+            metrics[name] = result
+    tables = ProgressTables(province, merge_progress(metrics, province), unavailable=unavailable)
+    totals_result = run("province_totals")
+    costs_result = run("campaign_costs")
+    tables.stored["district_progress"] = tables.progress
+    if isinstance(totals_result, str):
+        unavailable["province_totals"] = totals_result
+    else:
+        tables.stored["province_totals"] = totals_result
+        tables.totals = totals_result.row(0, named=True)
+    if isinstance(costs_result, str):
+        unavailable["campaign_costs"] = costs_result
+    else:
+        tables.costs = tables.stored["campaign_costs"] = costs_result
+    return tables
+
+
+def write_report(out: Path, relative: str, tables: ProgressTables, run_id: str | None) -> Path:
+    """Render the one-page report of `tables` and write it to `out/relative`."""
+    now = datetime.now()
+    page = render_report(
+        tables.province,
+        tables.progress,
+        tables.costs,
+        tables.totals,
+        tables.unavailable,
+        now,
+        Footer(tables.province, run_id, now),
+    )
+    return write_page(out, relative, page)

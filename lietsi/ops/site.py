@@ -9,6 +9,7 @@ of yesterday's run or at a URL taken from the inbox.
 from __future__ import annotations
 
 import html
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from lietsi.kinship.maternal import sort_key
 from lietsi.ops import charts, formats, maps
 from lietsi.ops.match_report import STATUS_VI
 from lietsi.ops.next_action_pages import district_page_path
-from lietsi.ops.pages import Footer, link, render, safe_name
+from lietsi.ops.pages import Footer, contained, link, render, safe_name, write_page
 from lietsi.ops.reports import PROGRESS_COLUMNS, TARGETS, with_rates
 from lietsi.places import district_centroid
 
@@ -251,3 +252,34 @@ def province_map(site: Site, footer: Footer, *, tiles: str | None = None) -> fol
     )
     maps.add_page_chrome(fmap, footer, "../", [(f"../{d.page}", d.name) for d, _ in placed])
     return fmap
+
+
+def write_site(out: Path, read: dict[str, pl.DataFrame | None], footer: Footer) -> tuple[Site, Path]:
+    """(the site, the landing page's path): the district pages, the province map and the landing page
+    written into `out` from the tables of `sql/site/` (`read`: query name → result, None when a table
+    it reads does not exist)."""
+    totals = read["province_totals"]
+    site = gather(
+        out,
+        read["district_progress"],
+        totals.row(0, named=True) if totals is not None and totals.height else None,
+        read["campaign_costs"],
+        read["identifications"],
+        read["worklists"],
+        read["map_files"],
+    )
+    shutil.rmtree(out / "huyen", ignore_errors=True)
+    for district in site.districts.values():
+        write_page(out, district.page, district_page(district, footer))
+    if site.districts:
+        maps.save_map(province_map(site, footer), contained(out, out / PROVINCE_MAP))
+    return site, write_page(out, "index.html", landing_page(site, footer, out))
+
+
+def write_data_dictionary(
+    out: Path, footer: Footer, views: list[tuple[str, dict]], unavailable: set[str]
+) -> Path:
+    """The analysts' data dictionary page (`DICTIONARY_PAGE`): every view and column described,
+    the views not available in this run marked."""
+    page = render("data_dictionary.html", footer, "../", views=views, unavailable=unavailable)
+    return write_page(out, DICTIONARY_PAGE, page)
