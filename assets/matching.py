@@ -15,7 +15,9 @@ from lietsi.matching.assignment import expected_false_share
 from lietsi.matching.council import council_from_decisions
 from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.matching.evidence import EvidenceSettings
-from lietsi.matching.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
+from lietsi.matching.identification import identify, mtdna_only_baseline
+from lietsi.matching.references import relative_consent
+from lietsi.matching.settings import MatchSettings
 from lietsi.ops.match_report import identification_page, summary_page
 from lietsi.ops.pages import Footer, safe_name, write_page
 from lietsi.ops.readiness import describe, waiting_for

@@ -50,7 +50,7 @@ def test_every_code_has_a_vietnamese_text_and_an_english_line_over_the_same_para
 
 
 def test_the_catalogue_is_what_the_library_emits() -> None:
-    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(LIBRARY.glob("*.py")))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in sorted(LIBRARY.rglob("*.py")))
     literal = set(re.findall(r'"((?:review|outcome|refusal|council|action|factor)\.[a-z_]*[a-z])"', source))
     built = {prefix + value for prefix, values in BUILT.values() for value in values}
     for opening in BUILT:

@@ -5,7 +5,7 @@ certificate number (Số bằng TQGC). A later decision on the same pair replace
 (decision date, then file and row order). In force:
 
 - `Xác nhận` (confirmed): the remains and the martyr leave every pool; the pair becomes a
-  `confirmed` identification, and its evidence teaches the model (`evidence.estimate`, known cases);
+  `confirmed` identification, and its evidence teaches the model (`mixture.estimate`, known cases);
 - `Bác bỏ` (rejected): the pair is never a candidate again — shown as a `rejected` identification —
   unless a new sample or lab result for either side is dated after the decision (`lifted`).
 
