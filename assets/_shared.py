@@ -64,6 +64,19 @@ def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     return dg.MetadataValue.table(records, schema=schema)
 
 
+def summary_metadata(summary: dict[str, object]) -> dict[str, object]:
+    """A library summary as asset metadata: frames as previews of the rows the summary kept (without
+    personal columns), dicts as JSON, the rest as is."""
+    return {
+        k: preview(v, v.height)
+        if isinstance(v, pl.DataFrame)
+        else dg.MetadataValue.json(v)
+        if isinstance(v, dict)
+        else v
+        for k, v in summary.items()
+    }
+
+
 def violations_check(
     key: dg.AssetKey, sql_name: str, description: str, *, blocking: bool = True
 ) -> dg.AssetChecksDefinition:

@@ -9,8 +9,8 @@ sample or lab result for either side is dated after the decision.
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
-from lietsi.matching.council import evidence_dates, read_decisions
+from assets._shared import summary_metadata
+from lietsi.matching.council import council_of_run, council_summary
 
 GROUP = "matching"
 DECISIONS = dg.AssetKey(["marts", "council_decisions"])
@@ -50,25 +50,10 @@ def council_decisions(
     relatives: pl.DataFrame,
     maternal_candidates: pl.DataFrame,
 ):
-    remains_dates, martyr_dates = evidence_dates(mau_adn, ket_qua_adn, relatives, maternal_candidates)
-    council = read_decisions(
-        xac_nhan, martyrs, set(hai_cot["remains_id"].drop_nulls().to_list()), remains_dates, martyr_dates
-    )
+    council = council_of_run(xac_nhan, martyrs, hai_cot, mau_adn, ket_qua_adn, relatives, maternal_candidates)
     if xac_nhan.is_empty():
         context.log.info("inbox/xac_nhan/ is empty or missing: no council decision yet")
-    decisions = council.decisions
-    yield dg.Output(
-        decisions,
-        output_name="decisions",
-        metadata={
-            "decision_rows": xac_nhan.height,
-            "confirmed_in_force": council.confirmed.height,
-            "rejected_in_force": council.rejected.height,
-            "rejections_lifted_by_new_evidence": int(decisions["lifted"].fill_null(False).sum()),
-            "superseded": int((~decisions["in_force"]).sum()),
-            "quarantined": council.quarantine.height,
-            "preview": preview(decisions.drop("note")),
-        },
-    )
+    metadata = summary_metadata(council_summary(xac_nhan, council))
+    yield dg.Output(council.decisions, output_name="decisions", metadata=metadata)
     quarantine = council.quarantine
     yield dg.Output(quarantine, output_name="quarantine", metadata={"rows": quarantine.height})

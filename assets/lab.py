@@ -20,7 +20,7 @@ from lietsi.lab import (
 )
 from lietsi.lab.haplogroups import is_within
 from lietsi.lab.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
-from lietsi.matching.identification import relative_consent
+from lietsi.matching.references import relative_consent
 from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource

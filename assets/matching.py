@@ -1,25 +1,27 @@
 """Matching: remains ↔ missing martyrs by mtDNA and the other evidence → `marts.match_candidates`,
 `marts.identifications`, HTML evidence pages and an evaluation against the synthetic truth. The
-method is in lietsi.lab.comparison / candidate_search / evidence / identification / assignment and
-docs/matching.md.
+method is in lietsi.lab.comparison and lietsi.matching (the stage's entry points in
+lietsi.matching.stage) and docs/matching.md; the pages in lietsi.ops.match_report.
 """
-
-import json
 
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview, violations_check
+from assets._shared import summary_metadata, violations_check
 from lietsi.lab.comparison import ComparisonRules
-from lietsi.matching.assignment import expected_false_share
-from lietsi.matching.council import council_from_decisions
-from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.matching.evidence import EvidenceSettings
-from lietsi.matching.identification import MatchSettings, identify, mtdna_only_baseline, relative_consent
-from lietsi.ops.match_report import identification_page, summary_page
-from lietsi.ops.pages import Footer, safe_name, write_page
+from lietsi.matching.settings import MatchSettings
+from lietsi.matching.stage import (
+    candidates_summary,
+    evaluation_summary,
+    identifications_summary,
+    match_province,
+    outcome_table,
+    outcomes_summary,
+    status_counts,
+)
+from lietsi.ops.match_report import write_identification_pages
 from lietsi.ops.readiness import describe, waiting_for
-from lietsi.places import province_of
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
 
@@ -29,7 +31,6 @@ IDENTIFICATIONS = dg.AssetKey(["marts", "identifications"])
 OUTCOMES = dg.AssetKey(["marts", "identification_outcomes"])
 EVALUATION = dg.AssetKey(["marts", "matching_evaluation"])
 MIN_PRECISION = 0.99
-PIPELINE_STATUSES = ("proposed", "needs_review")
 
 
 class MatchingConfig(dg.Config):
@@ -69,13 +70,6 @@ class MatchingConfig(dg.Config):
             numerator_prior_strength=self.numerator_prior_strength,
             estimation_theta=self.estimation_theta,
         )
-
-
-def _remains_frame(hai_cot: pl.DataFrame) -> pl.DataFrame:
-    cols = ["remains_id", "cemetery", "recovery_date", "recovery_date_precision", "recovery_place",
-            "lat", "lon", "artefacts", "est_sex", "est_age"]  # fmt: skip
-    present = [pl.col(c) if c in hai_cot.columns else pl.lit(None).alias(c) for c in cols]
-    return hai_cot.select(present).unique("remains_id", keep="first", maintain_order=True)
 
 
 @dg.multi_asset(
@@ -119,209 +113,36 @@ def identifications_asset(
     phieu_02: pl.DataFrame,
     council_decisions: pl.DataFrame,
 ):
-    match_settings = config.settings()
-    remains = _remains_frame(hai_cot)
-    remains_profiles = profiles.filter(
-        (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
-    ).select("remains_id", "sample_id", "range", "haplotype")
-    # A profile of remains the register does not list yet (its file has not arrived) waits for it:
-    # the prior and the non-genetic evidence come from the register row.
-    unregistered = remains_profiles.join(remains, on="remains_id", how="anti")
-    if unregistered.height:
-        context.log.info(f"{unregistered.height} remains profiles wait for their row in the remains register")
-        remains_profiles = remains_profiles.join(remains.select("remains_id"), on="remains_id", how="semi")
-    consent = relative_consent(phieu_02, relative_links)
-    reference_profiles = (
-        profiles.filter((pl.col("sample_kind") == "relative") & pl.col("relative_id").is_not_null())
-        .select("relative_id", "range", "haplotype")
-        .join(consent, on="relative_id", how="left")
-    )
-    result = identify(
-        remains,
-        remains_profiles,
-        reference_profiles,
+    run = match_province(
+        config.settings(),
+        profiles,
         maternal_candidates,
         martyrs,
-        match_settings,
-        council=council_from_decisions(council_decisions),
+        relative_links,
+        hai_cot,
+        phieu_02,
+        council_decisions,
     )
-    ids = result.identifications
+    if run.unregistered:
+        context.log.info(f"{run.unregistered} remains profiles wait for their row in the remains register")
     # Lab results reach this stage as profiles.
     rows = {"hai_cot": hai_cot.height, "ket_qua_adn": profiles.height, "phieu_02": phieu_02.height}
-    waiting = describe(waiting_for(rows, "matching"))
-    if waiting:
+    if waiting := describe(waiting_for(rows, "matching")):
         context.log.info(f"waiting for inputs:\n{waiting}")
-    pages_dir = settings.run_out(context.run_id) / "identifications"
-    pages = _write_pages(
-        context,
-        settings,
-        result,
-        martyrs,
-        remains,
-        result.remains_profiles,
-        reference_profiles,
-        match_settings,
-    )
-    status = ids["status"].value_counts() if ids.height else pl.DataFrame({"status": [], "count": []})
-    counts = dict(status.iter_rows()) if ids.height else {}
-    context.log.info(f"{ids.height} identifications: {counts}; pages in {pages_dir}")
-    yield dg.Output(
-        result.match_candidates,
-        output_name="candidates",
-        metadata={
-            "pairs": result.match_candidates.height,
-            "cannot_exclude": int((result.match_candidates["verdict"] == "cannot_exclude").sum())
-            if result.match_candidates.height
-            else 0,
-            "references_refused": result.refused_references.height,
-            "references_without_consent": int(
-                result.refused_references["reason_codes"].str.contains('"refusal.no_consent"').sum()
-            ),
-            "p_outside": result.p_outside,
-            "frequency_database": f"{result.database.name}, version {result.database.version}, "
-            f"{result.database.profiles.height} lines",
-            "remains_with_discordant_samples": preview(result.discordant, 20),
-            "numerators": dg.MetadataValue.json(result.numerators),
-            "prior_groups": preview(
-                pl.DataFrame(
-                    [
-                        {
-                            "group": g,
-                            "martyrs": result.prior.sizes.get(g),
-                            "share": m,
-                            "per_martyr": result.prior.prior(g),
-                        }
-                        for g, m in sorted(result.prior.masses.items())
-                    ]
-                ),
-                20,
-            ),
-            "preview": preview(
-                result.match_candidates.select(
-                    "remains_id", "martyr_id", "differences", "verdict", "lr", "lr_nongenetic", "posterior"
-                ).sort("posterior", descending=True)
-                if result.match_candidates.height
-                else result.match_candidates
-            ),
-        },
-    )
-    yield dg.Output(
-        ids,
-        output_name="identifications",
-        metadata={
-            "confirmed": counts.get("confirmed", 0),
-            "proposed": counts.get("proposed", 0),
-            "waiting_for": waiting or "nothing",
-            "remains_profiles_not_in_register": unregistered.height,
-            "needs_review": counts.get("needs_review", 0),
-            "rejected": counts.get("rejected", 0),
-            "expected_false_share_of_proposed": expected_false_share(ids),
-            "mtdna_only_baseline_proposals": result.baseline.height,
-            "html_pages": len(pages),
-            "summary_page": dg.MetadataValue.path(str(pages_dir / "index.html")),
-            "summary_url": dg.MetadataValue.url((pages_dir / "index.html").resolve().as_uri()),
-            "preview": preview(ids.drop("evidence", "competitors") if ids.height else ids),
-        },
-    )
-    outcomes = pl.concat(
-        [
-            result.remains_outcomes.select(
-                kind=pl.lit("remains"),
-                id="remains_id",
-                outcome="outcome",
-                reason="reason",
-                reason_codes="reason_codes",
-            ),
-            result.martyr_outcomes.select(
-                kind=pl.lit("martyr"),
-                id="martyr_id",
-                outcome="outcome",
-                reason="reason",
-                reason_codes="reason_codes",
-            ),
-        ]
-    )
-    yield dg.Output(
-        outcomes,
-        output_name="outcomes",
-        metadata={
-            "by_outcome": preview(outcomes.group_by("kind", "outcome").len().sort("kind", "outcome"), 20),
-            "unresolved_reasons": preview(
-                result.remains_outcomes.filter(pl.col("outcome") == "unresolved")
-                .with_columns(reason=pl.col("reason_codes").str.extract(r'"code": "([^"]+)"'))
-                .group_by("reason")
-                .len()
-                .sort("len", descending=True),
-                10,
-            ),
-        },
-    )
-
-
-def _write_pages(
-    context: dg.AssetExecutionContext,
-    settings: SettingsResource,
-    result,
-    martyrs: pl.DataFrame,
-    remains: pl.DataFrame,
-    remains_profiles: pl.DataFrame,
-    reference_profiles: pl.DataFrame,
-    match_settings: MatchSettings,
-) -> dict[str, str]:
-    """Evidence pages `identifications/<safe remains id>.html` and the index; remains id → page."""
     out = settings.run_out(context.run_id)
-    folder = out / "identifications"
-    folder.mkdir(parents=True, exist_ok=True)
-    martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
-    names = {k: v.get("full_name") for k, v in martyr_rows.items()}
-    districts = {k: v.get("hometown_district") for k, v in martyr_rows.items()}
-    remains_rows = {r["remains_id"]: r for r in remains.iter_rows(named=True)}
-    rp = {r["remains_id"]: r for r in remains_profiles.iter_rows(named=True)}
-    refp = {r["relative_id"]: r for r in reference_profiles.iter_rows(named=True)}
-    # Council decisions carry no DNA comparison of this run: the decision is their evidence, listed
-    # in marts.council_decisions; the pages show the pipeline's own proposals and reviews.
-    ids = result.identifications.filter(pl.col("status").is_in(PIPELINE_STATUSES))
-    pages = {r: safe_name(r) + ".html" for r in ids["remains_id"].to_list()}
-    held = dict(ids.select("martyr_id", "remains_id").iter_rows())
-    candidates = result.match_candidates
-    by_martyr: dict[str, list[dict]] = {}
-    if candidates.height:
-        for c in candidates.select("remains_id", "martyr_id", "posterior", "verdict").iter_rows(named=True):
-            by_martyr.setdefault(c["martyr_id"], []).append(c)
-    footer = Footer(province_of(martyrs), context.run_id)
-    for rec in ids.iter_rows(named=True):
-        reference = json.loads(rec["evidence"])["dna"]["reference"]
-        conflicts = sorted(
-            (c for c in by_martyr.get(rec["martyr_id"], []) if c["remains_id"] != rec["remains_id"]),
-            key=lambda c: -c["posterior"],
-        )
-        page = identification_page(
-            rec,
-            martyr_rows.get(rec["martyr_id"], {}),
-            remains_rows.get(rec["remains_id"], {}),
-            rp.get(rec["remains_id"]),
-            refp.get(reference),
-            match_settings.rules,
-            footer,
-            martyr_names=names,
-            pages=pages,
-            remains_of_martyr=held,
-            conflicts=conflicts,
-        )
-        write_page(out, f"identifications/{pages[rec['remains_id']]}", page)
-    summary = summary_page(
-        footer.province,
-        result.identifications,
-        result.remains_outcomes,
-        result.martyr_outcomes,
-        result.p_outside,
-        pages,
-        names,
-        footer,
-        districts,
-    )
-    write_page(out, "identifications/index.html", summary)
-    return pages
+    pages = write_identification_pages(out, context.run_id, run, martyrs)
+    index = out / "identifications" / "index.html"
+    ids = run.result.identifications
+    context.log.info(f"{ids.height} identifications: {status_counts(ids)}; pages in {index.parent}")
+    metadata = summary_metadata(candidates_summary(run.result))
+    yield dg.Output(run.result.match_candidates, output_name="candidates", metadata=metadata)
+    metadata = summary_metadata(identifications_summary(run, waiting, len(pages)))
+    metadata["summary_page"] = dg.MetadataValue.path(str(index))
+    metadata["summary_url"] = dg.MetadataValue.url(index.resolve().as_uri())
+    yield dg.Output(ids, output_name="identifications", metadata=metadata)
+    outcomes = outcome_table(run.result)
+    metadata = summary_metadata(outcomes_summary(run.result, outcomes))
+    yield dg.Output(outcomes, output_name="outcomes", metadata=metadata)
 
 
 @dg.asset(
@@ -344,38 +165,10 @@ def matching_evaluation(
     martyr_links: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
     truth = TruthFolder(settings.truth)
-    if not truth.has("remains", "martyr_records"):
-        # The columns of a scored run, so that `make pipeline`'s summary reads either.
-        columns = ("proposals", "correct", "precision", "recall", "out_of_province", "identifiable")
-        empty = pl.DataFrame(
-            schema={"method": pl.String}
-            | {c: pl.Float64 if c in ("precision", "recall") else pl.Int64 for c in columns}
-        )
-        return dg.Output(empty, metadata={"truth": "no truth"})
-    truth_remains, truth_records = truth.read("remains"), truth.read("martyr_records")
-    baseline = (
-        mtdna_only_baseline(candidates)
-        if candidates.height
-        else pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
-    )
-    uid_map = martyr_uid_map(martyr_links, truth_records)
-    metrics, wrong = evaluate(identifications, baseline, truth_remains, uid_map)
-    by_method = {r["method"]: r for r in metrics.iter_rows(named=True)}
-    meta: dict = {
-        "metrics": preview(metrics),
-        "false_identifications": preview(wrong, 30),
-        "calibration": preview(calibration(candidates, truth_remains, uid_map)),
-        "calibration_at_95pct_bound": preview(
-            calibration(candidates, truth_remains, uid_map, "posterior_bound")
-            if "posterior_bound" in candidates.columns
-            else pl.DataFrame()
-        ),
-    }
-    for method, row in by_method.items():
-        for k in ("proposals", "correct", "precision", "recall", "out_of_province"):
-            meta[f"{method}_{k}"] = row[k]
-    context.log.info(f"matching evaluation:\n{metrics}")
-    return dg.Output(metrics, metadata=meta)
+    metrics, summary = evaluation_summary(identifications, candidates, martyr_links, truth)
+    if metrics.height:
+        context.log.info(f"matching evaluation:\n{metrics}")
+    return dg.Output(metrics, metadata=summary_metadata(summary))
 
 
 @dg.asset_check(

@@ -7,17 +7,10 @@ docs/matching.md §9; costs and assumed rates are run config.
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
-from lietsi.matching.next_actions import (
-    ActionCosts,
-    ActionSettings,
-    failed_samples,
-    next_actions,
-    subject_districts,
-)
-from lietsi.ops.next_action_pages import PAGES, district_pages
-from lietsi.ops.pages import Footer, write_page
-from lietsi.places import province_of
+from assets._shared import summary_metadata
+from lietsi.matching.next_actions import ActionCosts, ActionSettings, actions_summary, province_next_actions
+from lietsi.ops.next_action_pages import PAGES, write_district_pages
+from lietsi.ops.pages import Footer
 from resources import SettingsResource
 
 GROUP = "matching"
@@ -80,66 +73,22 @@ def next_actions_asset(
     mau_adn: pl.DataFrame,
     ket_qua_adn: pl.DataFrame,
 ) -> dg.Output[pl.DataFrame]:
-    province = province_of(martyrs, hai_cot["recovery_place"] if hai_cot.height else None)
-    remains_profiles = profiles.filter(pl.col("sample_kind") == "remains")
-    ranges = dict(
-        remains_profiles.sort("range_length", descending=True)
-        .unique("remains_id", keep="first")
-        .select("remains_id", "range")
-        .iter_rows()
-    )
-    failed = failed_samples(ket_qua_adn, mau_adn, profiles, relatives, maternal_candidates)
-    actions = next_actions(
-        outcomes,
-        candidates,
-        identifications,
-        worklist,
-        set(profiles["relative_id"].drop_nulls().to_list()),
-        failed,
-        subject_districts(martyrs, candidates, hai_cot, province),
-        ranges,
-        config.settings(),
-        frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
-        province=province,
-    )
+    actions, province = province_next_actions(
+        config.settings(), outcomes, candidates, identifications, worklist, profiles, maternal_candidates,
+        relatives, martyrs, hai_cot, mau_adn, ket_qua_adn,
+    )  # fmt: skip
     out = settings.run_out(context.run_id)
-    folder = out / PAGES
-    pages = district_pages(actions, Footer(province, context.run_id))
-    for path, html in pages.items():
-        write_page(out, path, html)
-    ranked = actions.filter(pl.col("rank").is_not_null())
-    by_action = ranked.group_by("action").agg(
-        pl.len().alias("subjects"),
-        pl.col("expected_identifications").sum().round(2).alias("expected_identifications"),
-        (pl.col("cost_vnd").sum() / 1e6).alias("cost_million_vnd"),
-    )
+    pages = write_district_pages(out, actions, Footer(province, context.run_id))
+    summary = actions_summary(actions)
     context.log.info(
-        f"{ranked.height} next actions, {ranked['expected_identifications'].sum():.1f} expected "
-        f"identifications for {ranked['cost_vnd'].sum() / 1e6:,.0f} million đồng; pages in {folder}"
+        f"{summary['actions']} next actions, {summary['expected_identifications']:.1f} expected "
+        f"identifications for {summary['cost_million_vnd']:,.0f} million đồng; pages in {out / PAGES}"
     )
     return dg.Output(
         actions,
-        metadata={
-            "subjects": actions.height,
-            "actions": ranked.height,
-            "expected_identifications": float(ranked["expected_identifications"].sum()),
-            "cost_million_vnd": float(ranked["cost_vnd"].sum() / 1e6),
-            "by_action": preview(by_action.sort("action"), 10),
-            "top_actions": preview(
-                ranked.select(
-                    "rank",
-                    "subject_kind",
-                    "subject_id",
-                    "district_code",
-                    "district",
-                    "action",
-                    "target",
-                    "expected_identifications",
-                    "identifications_per_million_vnd",
-                ),
-                20,
-            ),
+        metadata=summary_metadata(summary)
+        | {
             "district_pages": len(pages) - 1,
-            "index_page": dg.MetadataValue.path(str(folder / "index.html")),
+            "index_page": dg.MetadataValue.path(str(out / PAGES / "index.html")),
         },
     )

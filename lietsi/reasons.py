@@ -51,7 +51,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "hội đồng xác định đã bác bỏ ngày {date} (biên bản {minutes})",
         "rejected by the identification council on {date} (minutes {minutes})",
     ),
-    # Evidence factors of a pair (lietsi.matching.evidence): one or more reasons per factor.
+    # Evidence factors of a pair (lietsi.matching: dna, register, pool, scoring): one or more reasons
+    # per factor.
     "factor.dna_excluded": ("bị loại trừ: {differences} khác biệt", "excluded: {differences} differences"),
     "factor.dna_cannot_exclude": (
         "không loại trừ: {x} trên {n} dòng mẹ trong cơ sở dữ liệu của tỉnh có cùng haplotype, tần suất "

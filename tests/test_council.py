@@ -13,8 +13,9 @@ import polars as pl
 
 from lietsi.ingest import batches_to_frames, read_folder
 from lietsi.matching.council import evidence_dates, read_decisions
-from lietsi.matching.evidence import EvidenceSettings, estimate, numerator_tables, stated_prior
+from lietsi.matching.evidence import EvidenceSettings, numerator_tables
 from lietsi.matching.identification import identify
+from lietsi.matching.mixture import estimate, stated_prior
 from lietsi.ops.match_report import summary_page
 from lietsi.schema import XAC_NHAN
 from resources.sql import sql_text

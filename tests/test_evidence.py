@@ -12,26 +12,18 @@ import pytest
 
 from lietsi.geo import haversine_km
 from lietsi.matching.assignment import Thresholds, assign, solve
-from lietsi.matching.evidence import (
-    Candidate,
-    EvidenceSettings,
-    RemainsTerms,
+from lietsi.matching.dna import dna_factor
+from lietsi.matching.evidence import EvidenceSettings
+from lietsi.matching.geography import place_level, place_relation
+from lietsi.matching.mixture import Candidate, RemainsTerms, estimate, posteriors, stated_prior
+from lietsi.matching.pool import artefact_name_factor, hometown_factor, inscriptions, unit_area_factor
+from lietsi.matching.register import (
     age_factor,
-    artefact_name_factor,
     date_factor,
     distance_factor,
-    dna_factor,
-    estimate,
-    hometown_factor,
-    inscriptions,
     parse_age_range,
     place_factor,
-    place_level,
-    place_relation,
-    posteriors,
     sex_factor,
-    stated_prior,
-    unit_area_factor,
 )
 from lietsi.reasons import text as reason_text
 from lietsi.stats import clopper_pearson_upper

@@ -10,13 +10,9 @@ import pytest
 
 from lietsi.lab.comparison import ComparisonRules
 from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
-from lietsi.matching.identification import (
-    MatchSettings,
-    identify,
-    mtdna_only_baseline,
-    reference_table,
-    relative_consent,
-)
+from lietsi.matching.identification import identify, mtdna_only_baseline
+from lietsi.matching.references import reference_table, relative_consent
+from lietsi.matching.settings import MatchSettings
 from lietsi.ops.match_report import aligned_sites, identification_page, summary_page
 
 CR = "16024-16569,1-576"
@@ -257,23 +253,23 @@ def test_baseline_requires_exactly_one_line():
 
 
 def test_places_cambodia_fronts_and_local_units():
-    from lietsi.matching.identification import CAMBODIA, _place_dict, unit_place
+    from lietsi.matching.geography import CAMBODIA, place_units, unit_place
 
-    assert _place_dict("Tỉnh Kampot, Campuchia") == {
+    assert place_units("Tỉnh Kampot, Campuchia") == {
         "commune": None,
         "district": "Kampot",
         "province": CAMBODIA,
     }
-    assert _place_dict("Siem Reap - Campuchia")["district"] == "Siem Reap"
-    assert _place_dict("Chiến trường K") == {"commune": None, "district": None, "province": CAMBODIA}
+    assert place_units("Siem Reap - Campuchia")["district"] == "Siem Reap"
+    assert place_units("Chiến trường K") == {"commune": None, "district": None, "province": CAMBODIA}
     # a front names a war region: not the district U Minh of Cà Mau
-    assert _place_dict("Mặt trận U Minh", "Kiên Giang") == {
+    assert place_units("Mặt trận U Minh", "Kiên Giang") == {
         "commune": None,
         "district": None,
         "province": None,
     }
     # without the province's default, `xã Bình An, huyện Châu Thành` is read elsewhere
-    assert _place_dict("xã Bình An, huyện Châu Thành", "Kiên Giang")["province"] == "Kiên Giang"
+    assert place_units("xã Bình An, huyện Châu Thành", "Kiên Giang")["province"] == "Kiên Giang"
     communes = {"binh an": {("Châu Thành", "Bình An")}, "my duc": {("Hà Tiên", "Mỹ Đức"), ("Mỹ Đức", "x")}}
     assert unit_place("Du kích xã Bình An", "Kiên Giang", communes) == {
         "commune": "Bình An",
@@ -287,7 +283,7 @@ def test_places_cambodia_fronts_and_local_units():
 
 def test_register_denominators_are_shares_of_the_register():
     from lietsi.matching.evidence import EvidenceSettings
-    from lietsi.matching.identification import build_register, remains_features
+    from lietsi.matching.register import build_register, remains_features
 
     remains, _ = _remains()
     reg = build_register(remains_features(remains, "Kiên Giang"), EvidenceSettings())
@@ -307,7 +303,7 @@ def test_register_denominators_are_shares_of_the_register():
 
 
 def test_x_and_n_are_counted_on_the_range_the_pair_compared():
-    from lietsi.matching.identification import Database, pair_counts
+    from lietsi.matching.dna import Database, pair_counts
 
     hv1 = "16024-16365"
     members = pl.DataFrame(
@@ -353,7 +349,7 @@ def test_evidence_states_the_range_database_and_own_line():
 
 
 def test_database_holds_only_consenting_donors_one_per_line():
-    from lietsi.matching.identification import province_database
+    from lietsi.matching.dna import province_database
 
     references, candidates = _references()
     database = province_database(references, candidates)
@@ -364,7 +360,7 @@ def test_database_holds_only_consenting_donors_one_per_line():
 
 
 def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
-    from lietsi.matching.identification import not_comparable_martyrs
+    from lietsi.matching.dna import not_comparable_martyrs
 
     martyrs = _martyrs()
     references, candidates = _references()
@@ -392,7 +388,7 @@ def test_a_reference_too_short_to_compare_counts_as_unsampled_not_excluded():
 
 
 def test_several_samples_of_one_remains():
-    from lietsi.matching.identification import merge_remains_samples
+    from lietsi.matching.dna import merge_remains_samples
     from lietsi.reasons import codes_of
 
     profiles = pl.DataFrame(

@@ -5,7 +5,7 @@ certificate number (Số bằng TQGC). A later decision on the same pair replace
 (decision date, then file and row order). In force:
 
 - `Xác nhận` (confirmed): the remains and the martyr leave every pool; the pair becomes a
-  `confirmed` identification, and its evidence teaches the model (`evidence.estimate`, known cases);
+  `confirmed` identification, and its evidence teaches the model (`mixture.estimate`, known cases);
 - `Bác bỏ` (rejected): the pair is never a candidate again — shown as a `rejected` identification —
   unless a new sample or lab result for either side is dated after the decision (`lifted`).
 
@@ -335,3 +335,33 @@ def decision_identifications(council: Council) -> pl.DataFrame:
         "reasons": pl.String, "reason_codes": pl.String, "competitors": pl.String, "evidence": pl.String,
     }  # fmt: skip
     return pl.DataFrame(rows, schema=schema)
+
+
+def council_of_run(
+    xac_nhan: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    hai_cot: pl.DataFrame,
+    mau_adn: pl.DataFrame,
+    ket_qua_adn: pl.DataFrame,
+    relatives: pl.DataFrame,
+    maternal_candidates: pl.DataFrame,
+) -> Council:
+    """`read_decisions` on the run's tables, with the evidence dates that lift a rejection."""
+    remains_dates, martyr_dates = evidence_dates(mau_adn, ket_qua_adn, relatives, maternal_candidates)
+    return read_decisions(
+        xac_nhan, martyrs, set(hai_cot["remains_id"].drop_nulls().to_list()), remains_dates, martyr_dates
+    )
+
+
+def council_summary(xac_nhan: pl.DataFrame, council: Council) -> dict[str, object]:
+    """What the asset reports about marts.council_decisions (a preview of 8 decisions, notes left out)."""
+    decisions = council.decisions
+    return {
+        "decision_rows": xac_nhan.height,
+        "confirmed_in_force": council.confirmed.height,
+        "rejected_in_force": council.rejected.height,
+        "rejections_lifted_by_new_evidence": int(decisions["lifted"].fill_null(False).sum()),
+        "superseded": int((~decisions["in_force"]).sum()),
+        "quarantined": council.quarantine.height,
+        "preview": decisions.drop("note").head(8),
+    }

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from lietsi.places import admin_unit, parse_place
+from lietsi.places import admin_unit, parse_place, province_of
 from lietsi.reasons import decode, encode, reason
 from lietsi.reasons import text as reason_text
 
@@ -444,3 +444,73 @@ def district_groups(districts: list[str], province: str | None) -> dict[str, tup
         else:
             out[text] = (f"?{text}", text, False)
     return out
+
+
+def province_next_actions(
+    settings: ActionSettings,
+    outcomes: pl.DataFrame,
+    candidates: pl.DataFrame,
+    identifications: pl.DataFrame,
+    worklist: pl.DataFrame,
+    profiles: pl.DataFrame,
+    maternal_candidates: pl.DataFrame,
+    relatives: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    hai_cot: pl.DataFrame,
+    mau_adn: pl.DataFrame,
+    ket_qua_adn: pl.DataFrame,
+) -> tuple[pl.DataFrame, str | None]:
+    """(marts.next_actions, the province) from the matching stage's outputs and the warehouse's
+    profiles, relatives, martyrs and lab files."""
+    province = province_of(martyrs, hai_cot["recovery_place"] if hai_cot.height else None)
+    remains_profiles = profiles.filter(pl.col("sample_kind") == "remains")
+    ranges = dict(
+        remains_profiles.sort("range_length", descending=True)
+        .unique("remains_id", keep="first")
+        .select("remains_id", "range")
+        .iter_rows()
+    )
+    failed = failed_samples(ket_qua_adn, mau_adn, profiles, relatives, maternal_candidates)
+    actions = next_actions(
+        outcomes,
+        candidates,
+        identifications,
+        worklist,
+        set(profiles["relative_id"].drop_nulls().to_list()),
+        failed,
+        subject_districts(martyrs, candidates, hai_cot, province),
+        ranges,
+        settings,
+        frozenset(relatives.filter(pl.col("citizen_id_hash").is_null())["relative_id"].to_list()),
+        province=province,
+    )
+    return actions, province
+
+
+def actions_summary(actions: pl.DataFrame) -> dict[str, object]:
+    """What the asset reports: subjects, ranked actions, their expected identifications and cost, by
+    action (10 rows) and the top 20."""
+    ranked = actions.filter(pl.col("rank").is_not_null())
+    by_action = ranked.group_by("action").agg(
+        pl.len().alias("subjects"),
+        pl.col("expected_identifications").sum().round(2).alias("expected_identifications"),
+        (pl.col("cost_vnd").sum() / 1e6).alias("cost_million_vnd"),
+    )
+    return {
+        "subjects": actions.height,
+        "actions": ranked.height,
+        "expected_identifications": float(ranked["expected_identifications"].sum()),
+        "cost_million_vnd": float(ranked["cost_vnd"].sum() / 1e6),
+        "by_action": by_action.sort("action").head(10),
+        "top_actions": ranked.select(
+            "rank",
+            "subject_kind",
+            "subject_id",
+            "district_code",
+            "district",
+            "action",
+            "target",
+            "expected_identifications",
+            "identifications_per_million_vnd",
+        ).head(20),
+    }

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import polars as pl
 
 from lietsi.lab.comparison import ComparisonRules, concordant, reference_allele
 from lietsi.lab.mtdna import intersect_ranges, parse_range, parse_variants
+from lietsi.matching.stage import ProvinceMatch
 from lietsi.ops import charts
-from lietsi.ops.pages import Footer, render
+from lietsi.ops.pages import Footer, render, safe_name, write_page
+from lietsi.places import province_of
 from lietsi.reasons import codes_of, heading
+
+# The statuses the pipeline itself gives; council decisions have no evidence page of this run.
+PIPELINE_STATUSES = ("proposed", "needs_review")
 
 
 def aligned_sites(
@@ -208,3 +214,62 @@ def summary_page(
         p_outside=p_outside,
         reasons=[(heading(code) if code else None, n) for code, n in reasons.most_common()],
     )
+
+
+def write_identification_pages(
+    out: Path, run_id: str, run: ProvinceMatch, martyrs: pl.DataFrame
+) -> dict[str, str]:
+    """Evidence pages `identifications/<safe remains id>.html` and the index in `out`; remains id → page."""
+    result = run.result
+    folder = out / "identifications"
+    folder.mkdir(parents=True, exist_ok=True)
+    martyr_rows = {m["martyr_id"]: m for m in martyrs.iter_rows(named=True)}
+    names = {k: v.get("full_name") for k, v in martyr_rows.items()}
+    districts = {k: v.get("hometown_district") for k, v in martyr_rows.items()}
+    remains_rows = {r["remains_id"]: r for r in run.remains.iter_rows(named=True)}
+    rp = {r["remains_id"]: r for r in result.remains_profiles.iter_rows(named=True)}
+    refp = {r["relative_id"]: r for r in run.reference_profiles.iter_rows(named=True)}
+    # Council decisions carry no DNA comparison of this run: the decision is their evidence, listed
+    # in marts.council_decisions; the pages show the pipeline's own proposals and reviews.
+    ids = result.identifications.filter(pl.col("status").is_in(PIPELINE_STATUSES))
+    pages = {r: safe_name(r) + ".html" for r in ids["remains_id"].to_list()}
+    held = dict(ids.select("martyr_id", "remains_id").iter_rows())
+    candidates = result.match_candidates
+    by_martyr: dict[str, list[dict]] = {}
+    if candidates.height:
+        for c in candidates.select("remains_id", "martyr_id", "posterior", "verdict").iter_rows(named=True):
+            by_martyr.setdefault(c["martyr_id"], []).append(c)
+    footer = Footer(province_of(martyrs), run_id)
+    for rec in ids.iter_rows(named=True):
+        reference = json.loads(rec["evidence"])["dna"]["reference"]
+        conflicts = sorted(
+            (c for c in by_martyr.get(rec["martyr_id"], []) if c["remains_id"] != rec["remains_id"]),
+            key=lambda c: -c["posterior"],
+        )
+        page = identification_page(
+            rec,
+            martyr_rows.get(rec["martyr_id"], {}),
+            remains_rows.get(rec["remains_id"], {}),
+            rp.get(rec["remains_id"]),
+            refp.get(reference),
+            run.settings.rules,
+            footer,
+            martyr_names=names,
+            pages=pages,
+            remains_of_martyr=held,
+            conflicts=conflicts,
+        )
+        write_page(out, f"identifications/{pages[rec['remains_id']]}", page)
+    summary = summary_page(
+        footer.province,
+        result.identifications,
+        result.remains_outcomes,
+        result.martyr_outcomes,
+        result.p_outside,
+        pages,
+        names,
+        footer,
+        districts,
+    )
+    write_page(out, "identifications/index.html", summary)
+    return pages

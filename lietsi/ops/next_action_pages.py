@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from lietsi.kinship.maternal import sort_key
 from lietsi.matching.next_actions import district_groups
-from lietsi.ops.pages import Footer, render, safe_name
+from lietsi.ops.pages import Footer, render, safe_name, write_page
 
 PAGES = "next_actions"
 ACTION_LABELS = {
@@ -61,3 +63,11 @@ def district_pages(actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
     summary.sort(key=lambda d: (d["code"] is None, sort_key(d["district"]), d["code"] or ""))
     out[f"{PAGES}/index.html"] = render("next_actions_index.html", footer, "../", districts=summary)
     return out
+
+
+def write_district_pages(out: Path, actions: pl.DataFrame, footer: Footer) -> dict[str, str]:
+    """The pages of `district_pages`, written inside `out`; path → HTML."""
+    pages = district_pages(actions, footer)
+    for path, html in pages.items():
+        write_page(out, path, html)
+    return pages

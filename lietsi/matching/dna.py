@@ -1,0 +1,366 @@
+"""DNA: (remains, martyr) pairs, the frequency database and the DNA likelihood ratio.
+
+Every (remains, reference) pair within one difference from the deletion-key index
+(`candidate_search`) is re-compared by the forensic rules (`lietsi.lab.comparison`); the martyr's
+verdict is his best reference's, and a reference of his that excludes is flagged. x and n, the
+DNA factor's denominator, are counted in the province's database (one profile per maternal line)
+on the range compared.
+
+The DNA factor follows SWGDAM: for `cannot_exclude`, LR = 1/p with p the upper Clopper–Pearson
+bound of the haplotype's frequency among x matches in n database profiles; an `inconclusive`
+pair gets no DNA weight (LR set by `inconclusive_lr`, 1 by default) and can never be proposed on
+its own; an exclusion is LR 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections import Counter
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import polars as pl
+
+from lietsi.lab import relative_lines
+from lietsi.lab.comparison import Comparison, ComparisonRules, compare
+from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.matching.candidate_search import find_candidates
+from lietsi.matching.evidence import EvidenceSettings, Factor
+from lietsi.reasons import encode, reason
+from lietsi.reasons import text as reason_text
+from lietsi.stats import clopper_pearson_upper
+
+
+@lru_cache(maxsize=200_000)
+def _profile(range_text: str, haplotype: str):
+    return parse_range(range_text), parse_variants(haplotype)
+
+
+@lru_cache(maxsize=200_000)
+def compare_profiles(
+    a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
+) -> Comparison:
+    ra, va = _profile(a_range, a_hap or "")
+    rb, vb = _profile(b_range, b_hap or "")
+    return compare(va, ra, vb, rb, rules)
+
+
+@dataclass(frozen=True)
+class Database:
+    """A population database of mtDNA profiles, one per maternal line: what x and n count."""
+
+    name: str
+    version: str
+    profiles: pl.DataFrame  # line_id, range, haplotype
+
+
+def database_version(profiles: pl.DataFrame) -> str:
+    """A digest of the database's content: the same profiles give the same version."""
+    digest = hashlib.sha256()
+    for row in profiles.select("line_id", "range", "haplotype").sort("line_id").iter_rows():
+        digest.update("\t".join(str(v) for v in row).encode() + b"\n")
+    return digest.hexdigest()[:12]
+
+
+def province_database(population: pl.DataFrame, candidates: pl.DataFrame) -> Database:
+    """The province's database: profiles of relatives who consented (a donor who did not is never
+    processed), one per maternal line (its smallest relative id); a relative on no recorded line is
+    a line of their own. population: relative_id, range, haplotype, consent."""
+    line_of = relative_lines(candidates)
+    members = (
+        population.filter(pl.col("consent").fill_null(False))
+        .with_columns(
+            line_id=pl.col("relative_id")
+            .replace_strict(line_of, default=None, return_dtype=pl.String)
+            .fill_null(pl.lit("relative:") + pl.col("relative_id"))
+        )
+        .sort("relative_id")
+        .unique("line_id", keep="first", maintain_order=True)
+        .select("line_id", "range", "haplotype")
+    )
+    name = "province references (consenting relatives, one per maternal line)"
+    return Database(name, database_version(members), members)
+
+
+def dna_pairs(
+    remains_profiles: pl.DataFrame,
+    refs: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    independent: Database | None = None,
+) -> pl.DataFrame:
+    """(remains, martyr) pairs within one difference on the martyr's best reference, with the
+    database count x and size n counted for that pair (`pair_counts`)."""
+    rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+    ref_profiles = refs.unique("relative_id").select(id="relative_id", range="range", haplotype="haplotype")
+    found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
+    pairs = found.join(
+        refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
+    ).join(prof, on="remains_id")
+    rows = []
+    for rec in pairs.iter_rows(named=True):
+        c = compare_profiles(rec["r_range"], rec["r_hap"], rec["range"], rec["haplotype"], rules)
+        rows.append(
+            {
+                "remains_id": rec["remains_id"],
+                "martyr_id": rec["martyr_id"],
+                "relative_id": rec["relative_id"],
+                "line_id": rec["line_id"],
+                "reference_range": rec["range"],
+                "differences": c.differences,
+                "verdict": c.verdict,
+                "compared_range": format_range(c.compared_range) if c.compared_range else "",
+                "differing_sites": "; ".join(s.label for s in c.sites),
+                "heteroplasmies": "; ".join(s.label for s in c.concordant_heteroplasmies),
+                "ignored": "; ".join(f"{v} ({why})" for v, why in c.ignored),
+            }
+        )
+    schema = {
+        "remains_id": pl.String, "martyr_id": pl.String, "relative_id": pl.String, "line_id": pl.String,
+        "reference_range": pl.String, "differences": pl.Int64, "verdict": pl.String,
+        "compared_range": pl.String, "differing_sites": pl.String, "heteroplasmies": pl.String,
+        "ignored": pl.String,
+    }  # fmt: skip
+    compared = pl.DataFrame(rows, schema=schema).filter(pl.col("verdict") != "not_comparable")
+    best = (
+        compared.sort(["remains_id", "martyr_id", "differences", "relative_id"])
+        .group_by("remains_id", "martyr_id", maintain_order=True)
+        .agg(pl.all().first(), n_references_matching=pl.len())
+    )
+    best = best.join(
+        _reference_conflicts(remains_profiles, refs, best, rules), on=["remains_id", "martyr_id"], how="left"
+    )
+    best = best.join(pair_counts(best, remains_profiles, database, rules), on=["remains_id", "line_id",
+        "compared_range"], how="left", nulls_equal=True)  # fmt: skip
+    if independent is not None:
+        other = pair_counts(best, remains_profiles, independent, rules, own_line=False).select(
+            "remains_id", "line_id", "compared_range", x_independent="x", n_independent="n",
+            independent_database="database", independent_version="database_version",
+        )  # fmt: skip
+        best = best.join(other, on=["remains_id", "line_id", "compared_range"], how="left", nulls_equal=True)
+    return best
+
+
+def pair_counts(
+    pairs: pl.DataFrame,
+    remains_profiles: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    own_line: bool = True,
+) -> pl.DataFrame:
+    """x and n of each pair (remains_id, line_id, compared_range), counted on the range compared
+    (remains ∩ reference): n the database profiles that read all of it, x those of them that
+    cannot be excluded from the remains on it. The pair's own maternal line is the case, not the
+    population (SWGDAM: frequencies from a database independent of the case): when the database
+    holds it, it leaves n and, if it matches, x (`own_line_removed`)."""
+    keys = pairs.select("remains_id", "line_id", "compared_range").unique()
+    schema = {"remains_id": pl.String, "line_id": pl.String, "compared_range": pl.String, "x": pl.Int64,
+              "n": pl.Int64, "own_line_removed": pl.Boolean, "database": pl.String,
+              "database_version": pl.String}  # fmt: skip
+    if keys.is_empty():
+        return pl.DataFrame(schema=schema)
+    haplotype = dict(remains_profiles.select("remains_id", "haplotype").iter_rows())
+    queries = keys.select("remains_id", "compared_range").unique()
+    query_frame = queries.select(
+        id=pl.col("remains_id") + "\t" + pl.col("compared_range"),
+        range="compared_range",
+        haplotype=pl.col("remains_id").replace_strict(haplotype, return_dtype=pl.String).fill_null(""),
+    )
+    members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
+    member_range = dict(members.select("id", "range").iter_rows())
+
+    @lru_cache(maxsize=4096)
+    def reads_all(compared: str, member: str) -> bool:
+        wanted = parse_range(compared)
+        return range_length(intersect_ranges(wanted, parse_range(member))) == range_length(wanted)
+
+    n_of = {
+        compared: sum(
+            count for rg, count in Counter(member_range.values()).items() if reads_all(compared, rg)
+        )
+        for compared in queries["compared_range"].unique().to_list()
+    }
+    matched: dict[tuple[str, str], set[str]] = {}
+    for query, line, _ in find_candidates(query_frame, members, rules, max_differences=0).iter_rows():
+        remains_id, compared = query.split("\t")
+        if reads_all(compared, member_range[line]):
+            matched.setdefault((remains_id, compared), set()).add(line)
+    rows = []
+    for remains_id, line_id, compared in keys.iter_rows():
+        hits = matched.get((remains_id, compared), set())
+        own = own_line and line_id in member_range and reads_all(compared, member_range[line_id])
+        x = len(hits) - (own and line_id in hits)
+        rows.append((remains_id, line_id, compared, x, n_of[compared] - own, own, database.name,
+                     database.version))  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def not_comparable_martyrs(
+    remains_profiles: pl.DataFrame, refs: pl.DataFrame, rules: ComparisonRules
+) -> dict[str, list[str]]:
+    """remains_id → sampled martyrs none of whose references shares `rules.min_overlap` positions
+    with the remains' range. Such a pair cannot be compared: for that remains the martyr counts as
+    unsampled (DNA LR 1, his place and prior as for any martyr without a reference), never as
+    excluded."""
+    ranges_of: dict[str, set[str]] = {}
+    for martyr_id, rg in refs.select("martyr_id", "range").unique().iter_rows():
+        ranges_of.setdefault(martyr_id, set()).add(rg)
+
+    @lru_cache(maxsize=4096)
+    def overlap(a: str, b: str) -> int:
+        return range_length(intersect_ranges(parse_range(a), parse_range(b)))
+
+    by_range: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = {}
+    for remains_id, rg in remains_profiles.select("remains_id", "range").iter_rows():
+        if rg not in by_range:
+            by_range[rg] = sorted(
+                m for m, rgs in ranges_of.items() if all(overlap(rg, o) < rules.min_overlap for o in rgs)
+            )
+        if by_range[rg]:
+            out[remains_id] = by_range[rg]
+    return out
+
+
+def merge_remains_samples(
+    remains_profiles: pl.DataFrame, rules: ComparisonRules
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Several samples of one remains (two bones, a re-test) are compared with each other. When
+    they agree (no difference on the range both read) the remains is matched on the one read over
+    the longest range; when any two differ the remains is not matched at all (two people in one
+    grave, or a contaminated sample) and is returned with the reason for the lab.
+    Returns (one profile per remains, discordant remains: remains_id, reason, reason_codes)."""
+    frame = remains_profiles
+    if "sample_id" not in frame.columns:
+        frame = frame.with_columns(sample_id=pl.col("remains_id") + "#" + pl.int_range(pl.len()).cast(str))
+    kept: list[dict] = []
+    discordant: list[tuple[str, str | None, str | None]] = []
+    for _, group in frame.sort("remains_id", "sample_id").group_by("remains_id", maintain_order=True):
+        samples = group.to_dicts()
+        conflicts = []
+        for a, b in itertools.combinations(samples, 2):
+            c = compare_profiles(a["range"], a["haplotype"], b["range"], b["haplotype"], rules)
+            if c.differences:
+                sites = "; ".join(s.label for s in c.sites)
+                conflicts.append(f"{a['sample_id']} / {b['sample_id']} differ at {sites}")
+        if conflicts:
+            codes = [reason("outcome.discordant_samples", conflicts="; ".join(conflicts))]
+            discordant.append((samples[0]["remains_id"], reason_text(codes), encode(codes)))
+        else:
+            longest = max(range_length(parse_range(r["range"])) for r in samples)
+            kept.append(next(r for r in samples if range_length(parse_range(r["range"])) == longest))
+    merged = pl.DataFrame(kept, schema=frame.schema) if kept else frame.clear()
+    return merged.select(remains_profiles.columns), pl.DataFrame(
+        discordant,
+        schema={"remains_id": pl.String, "reason": pl.String, "reason_codes": pl.String},
+        orient="row",
+    )
+
+
+def _reference_conflicts(
+    remains_profiles: pl.DataFrame, refs: pl.DataFrame, best: pl.DataFrame, rules: ComparisonRules
+) -> pl.DataFrame:
+    """For each candidate pair, the martyr's other references that exclude the remains."""
+    prof = {
+        r: (rg, h) for r, rg, h in remains_profiles.select("remains_id", "range", "haplotype").iter_rows()
+    }
+    by_martyr: dict[str, list[tuple[str, str, str]]] = {}
+    for rel, m, rg, h in refs.select("relative_id", "martyr_id", "range", "haplotype").iter_rows():
+        by_martyr.setdefault(m, []).append((rel, rg, h))
+    rows = []
+    for remains_id, martyr_id in best.select("remains_id", "martyr_id").iter_rows():
+        r_range, r_hap = prof[remains_id]
+        excluding = [
+            rel
+            for rel, rg, h in by_martyr.get(martyr_id, [])
+            if compare_profiles(r_range, r_hap, rg, h, rules).verdict == "exclusion"
+        ]
+        rows.append((remains_id, martyr_id, ", ".join(sorted(excluding)) or None))
+    return pl.DataFrame(
+        rows,
+        schema={"remains_id": pl.String, "martyr_id": pl.String, "excluding_references": pl.String},
+        orient="row",
+    )
+
+
+def dna_factor(
+    verdict: str,
+    differences: int,
+    x: int,
+    n: int,
+    s: EvidenceSettings,
+    independent: tuple[int, int] | None = None,
+) -> Factor:
+    """x of n: profiles of the province's database (one per maternal line, read over the whole
+    range compared) that cannot be excluded from the remains' profile on that range; `independent`
+    the same count in an independent database when one is configured. The frequency is the larger
+    of the two upper bounds, then corrected for maternal kinship within villages:
+    p = θ + (1 − θ)·p_upper (Balding–Nichols for a haploid marker)."""
+    if verdict == "exclusion":
+        why = [reason("factor.dna_excluded", differences=differences)]
+        return Factor("dna", 0.0, why, {"differences": differences})
+    p_province = clopper_pearson_upper(x, n, s.confidence)
+    p_other = clopper_pearson_upper(*independent, s.confidence) if independent and independent[1] else None
+    source = "independent" if p_other is not None and p_other > p_province else "province"
+    p_upper = p_other if source == "independent" else p_province
+    p = s.theta + (1 - s.theta) * p_upper
+    values = {"differences": differences, "x": x, "n": n, "p_upper": round(p_upper, 6), "theta": s.theta}
+    values |= {"frequency_from": source, "p": round(p, 6)}
+    if independent is not None:
+        values |= {"x_independent": independent[0], "n_independent": independent[1]}
+    if verdict == "cannot_exclude":
+        numbers = {"x": x, "n": n, "p_upper": p_upper, "confidence": s.confidence, "p": p, "theta": s.theta}
+        why = (
+            reason("factor.dna_cannot_exclude", **numbers, lr=1.0 / p)
+            if source == "province"
+            else reason(
+                "factor.dna_cannot_exclude_independent",
+                **numbers,
+                lr=1.0 / p,
+                x_independent=independent[0],
+                n_independent=independent[1],
+            )
+        )
+        return Factor("dna", 1.0 / p, [why], values)
+    return Factor(
+        "dna",
+        s.inconclusive_lr,
+        [reason("factor.dna_inconclusive", differences=differences, lr=s.inconclusive_lr)],
+        values,
+    )
+
+
+def pair_dna_factor(rec: dict, s: EvidenceSettings) -> Factor:
+    """The pair's DNA factor, its text naming where x and n were counted."""
+    independent = (rec["x_independent"], rec["n_independent"]) if rec.get("n_independent") else None
+    factor = dna_factor(rec["verdict"], rec["differences"], rec["x"], rec["n"], s, independent)
+    if factor.lr == 0.0:
+        return factor
+    own = "factor.dna_own_line" if rec.get("own_line_removed") else "factor.dna_own_line_absent"
+    where = [
+        reason(
+            "factor.dna_counted",
+            range=rec["compared_range"],
+            database=rec.get("database"),
+            version=rec.get("database_version"),
+        ),
+        reason(own),
+    ]
+    if independent:
+        where.append(
+            reason(
+                "factor.dna_independent_database",
+                database=rec.get("independent_database"),
+                version=rec.get("independent_version"),
+            )
+        )
+    values = {
+        **factor.values,
+        "range": rec["compared_range"],
+        "database": rec.get("database"),
+        "database_version": rec.get("database_version"),
+        "own_line_removed": rec.get("own_line_removed"),
+    }
+    return replace(factor, why=[*factor.why, *where], values=values)

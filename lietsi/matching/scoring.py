@@ -1,0 +1,356 @@
+"""Evidence per pair: every factor of each DNA candidate pair, the prior and the posterior.
+
+`score_candidates` builds the register and the factors of each (remains, martyr) pair, re-estimates
+the numerators and the prior on the province's remains (`mixture.estimate`) and gives each pair
+its posterior over the pool, with the "nobody in the pool" hypothesis.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import date
+
+import polars as pl
+
+from lietsi.geo import haversine_km
+from lietsi.matching.dna import pair_dna_factor
+from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
+from lietsi.matching.geography import CAMBODIA, place_relation
+from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
+from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
+from lietsi.matching.register import (
+    Register,
+    age_factor,
+    build_register,
+    date_factor,
+    distance_band,
+    distance_factor,
+    place_factor,
+    remains_features,
+    sex_factor,
+)
+from lietsi.matching.settings import MatchSettings
+from lietsi.names import key_variant
+from lietsi.reasons import reason
+
+
+def _age_at_death(birth_year: int | None, death: date | None) -> int | None:
+    if birth_year is None or death is None:
+        return None
+    age = death.year - int(birth_year)
+    return age if 10 <= age <= 80 else None
+
+
+def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> list[Factor]:
+    """Every non-genetic factor for remains r and martyr m (rows as dicts)."""
+    factors: list[Factor] = []
+    est_sex = r.get("est_sex")
+    factors.append(sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s))
+
+    death = m.get("death_date")
+    age = _age_at_death(m.get("birth_year"), death)
+    shares = reg.age_shares(age, s.age_tolerance_years) if r["age_range"] and age is not None else None
+    factors.append(age_factor(r["age_range"], age, shares, s))
+
+    factors.append(_place_or_distance(r, m, pool, reg, s))
+    factors.append(
+        date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
+    )
+    factors.append(_unit_area(r, m, pool, s))
+
+    names = [m.get("full_name") or "", *(m.get("aliases") or [])]
+    given = given_name_key(m.get("full_name"))
+    full = key_variant(m.get("full_name") or "")
+    factors.append(
+        artefact_name_factor(
+            r["inscriptions"],
+            names,
+            pool.given[given] / pool.size if given and pool.size else None,
+            pool.full[full] / pool.size if full and pool.size else None,
+            s,
+            max(
+                (
+                    pool.given[given_name_key(a)] / pool.size
+                    for a in m.get("aliases") or []
+                    if given_name_key(a)
+                ),
+                default=None,
+            )
+            if pool.size
+            else None,
+        )
+    )
+    home = m.get("hometown_commune")
+    factors.append(
+        hometown_factor(
+            r.get("artefacts"),
+            home,
+            m.get("hometown_district"),
+            pool.hometown[home] / pool.size if home and pool.size else None,
+            s,
+        )
+    )
+    return factors
+
+
+def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+    """Where the martyr's unit lost its men, when his own record places his death in no province
+    (a front): with a placed death the place factor already says it, and counting the unit too
+    would count one fact twice."""
+    death = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+    if death.get("province"):
+        return Factor(
+            "unit_area",
+            1.0,
+            [reason("factor.unit_area_place_known")],
+        )
+    cem = r["cemetery_province"]
+    unit = m.get("unit")
+    unit_counts = pool.unit_provinces.get(unit or "", Counter())
+    all_deaths = sum(pool.death_province_all.values())
+    return unit_area_factor(
+        cem,
+        unit,
+        unit_counts[cem] if cem else 0,
+        sum(unit_counts.values()),
+        pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
+        s,
+    )
+
+
+def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> Factor:
+    """The recovery place against the recorded place of death. The texts and their admin units come
+    first; the distance from the recovery coordinates only when the register gives no recovery place
+    text (one factor, not both: they measure the same thing)."""
+    death_key = pool.martyr_place_key.get(m["martyr_id"], "")
+    lat, lon = r.get("lat"), r.get("lon")
+    centroid = pool.centroids.get(m["martyr_id"])
+    if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
+        km = haversine_km(float(lat), float(lon), *centroid)
+        return distance_factor(km, reg.band_shares(centroid, s)[distance_band(km, s)], s)
+    source = pool.martyr_place_source.get(m["martyr_id"], "death")
+    against = m.get("death_place") if source == "death" else m.get("unit")
+    return _place(
+        r["place_key"], r["place"], death_key, pool, reg, s, source, f"{r.get('recovery_place')} / {against}"
+    )
+
+
+def _place(
+    key: str,
+    place: dict,
+    death_key: str,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    source: str = "death",
+    detail: str = "",
+) -> Factor:
+    death = pool.key_places.get(death_key, {})
+    relation = place_relation(key, place, death_key, death)
+    share = reg.place_shares(death_key, death).get(relation) if relation else None
+    return place_factor(relation, share, s, detail=detail, source=source)
+
+
+def unscored_terms(
+    r: dict, unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
+) -> tuple[dict[tuple[str, tuple[str, str]], float], dict[str, float]]:
+    """The missing martyrs with no reference profile (they cannot be excluded), by prior group and
+    place cell: ((group, cell) → Σ 1/den, group → how many have a place that cannot be compared).
+    Their other factors are taken at their average, 1."""
+    cells: dict[tuple[str, tuple[str, str]], float] = {}
+    flat: dict[str, float] = {}
+    for (key, source, group), n in unsampled.items():
+        f = _place(r["place_key"], r["place"], key, pool, reg, s, source)
+        if f.cell is None:
+            flat[group] = flat.get(group, 0.0) + n
+        else:
+            cells[(group, f.cell)] = cells.get((group, f.cell), 0.0) + n / f.den
+    return cells, flat
+
+
+def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
+    return dict(settings.status_weights).get(grave_status or "", settings.default_status_weight)
+
+
+def prior_group(m: dict, pool: Pool, default_province: str | None) -> str:
+    """`<grave status> / <where he fell>`: this province (`here`), Cambodia, another province, or no
+    province on record (a front, blank). Remains are gathered where men fell, so the groups' shares
+    of the register differ; they are stated flat and estimated on the province's remains."""
+    place = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+    province = place.get("province")
+    where = (
+        "unplaced"
+        if not province
+        else "here"
+        if province == default_province
+        else "cambodia"
+        if province == CAMBODIA
+        else "elsewhere"
+    )
+    return f"{m.get('grave_status') or 'unknown'} / {where}"
+
+
+@dataclass(frozen=True)
+class Scoring:
+    scored: pl.DataFrame
+    prior: PriorModel
+    numerators: dict[str, dict[str, float]]
+    iterations: int
+
+
+def score_candidates(
+    pairs: pl.DataFrame,
+    remains: pl.DataFrame,
+    missing: pl.DataFrame,
+    pool: Pool,
+    sampled_martyrs: set[str],
+    settings: MatchSettings,
+    default_province: str | None = None,
+    profiled: list[str] | None = None,
+    not_comparable: dict[str, list[str]] | None = None,
+    known: list[tuple[str, dict]] | None = None,
+) -> Scoring:
+    """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
+    the prior and the numerator tables used (re-estimated on the profiled remains when
+    `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
+    references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
+    `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
+    whose truth is known (docs/matching.md §9)."""
+    s = settings.evidence
+    features = remains_features(remains, default_province)
+    reg = build_register(features, s)
+    martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    group = {mid: prior_group(m, pool, default_province) for mid, m in martyr_rows.items()}
+    sizes = dict(Counter(group.values()))
+    weights = {
+        g: status_weight(
+            next(m.get("grave_status") for mid, m in martyr_rows.items() if group[mid] == g), settings
+        )
+        for g in sizes
+    }
+    prior = stated_prior(sizes, weights, settings.p_outside)
+
+    def cell(mid: str) -> tuple[str, str, str]:
+        return pool.martyr_place_key.get(mid, ""), pool.martyr_place_source.get(mid, "death"), group[mid]
+
+    unsampled = Counter(cell(mid) for mid in martyr_rows if mid not in sampled_martyrs)
+    blind = {
+        remains_id: unsampled + Counter(cell(m) for m in martyrs if m in martyr_rows)
+        for remains_id, martyrs in (not_comparable or {}).items()
+    }
+    # The unsampled martyrs' terms depend on the remains' recovery place only (their numerators
+    # enter through the cells), so remains recovered at one place share them; computed once for the
+    # estimate and the scoring.
+    unscored_cache: dict[tuple, tuple[dict, dict]] = {}
+
+    def unscored(remains_id: str) -> tuple[dict, dict]:
+        r = features[remains_id]
+        place = tuple(sorted((r["place"] or {}).items()))
+        key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
+        if key not in unscored_cache:
+            unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
+        return unscored_cache[key]
+
+    pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
+    groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
+    tables = numerator_tables(s)
+    iterations = 0
+    point = replace(
+        s,
+        confidence=settings.estimation_confidence,
+        theta=settings.estimation_theta,
+    )
+    if settings.estimate_numerators:
+        ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
+        terms = [
+            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
+        ]
+        known_cells = [
+            tuple((f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point) if f.cell)
+            for r, m in known or []
+            if r in features
+        ]
+        tables, prior, iterations = estimate(
+            terms, tables, prior, settings.numerator_prior_strength, known=known_cells
+        )
+        s = with_numerators(s, tables)
+        point = with_numerators(point, tables)
+    rows = []
+    for remains_id, pairs_of in groups.items():
+        r = features[remains_id]
+        scored = {}
+        for rec in pairs_of.iter_rows(named=True):
+            m = martyr_rows[rec["martyr_id"]]
+            dna = pair_dna_factor(rec, s)
+            best = pair_dna_factor(rec, point).lr
+            others = nongenetic_factors(r, m, pool, reg, s)
+            scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
+        cells, flat = unscored(remains_id)
+        mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
+            prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+        )
+        post, _ = posteriors(
+            {mid: prior.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, prior.p_outside, mass
+        )
+        bound, _ = posteriors(
+            {mid: prior.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
+            prior.p_outside,
+            mass,
+        )
+        for mid, (rec, dna, best, others, lr_ng) in scored.items():
+            rows.append(
+                {
+                    **rec,
+                    "lr": dna.lr,
+                    "lr_point": best,
+                    "lr_nongenetic": lr_ng,
+                    "lr_total": dna.lr * lr_ng,
+                    "prior_group": group[mid],
+                    "prior": prior.prior(group[mid]),
+                    "posterior": post[mid],
+                    "posterior_bound": bound[mid],
+                    "factors": json.dumps(
+                        [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
+                    ),
+                }
+            )
+    if not rows:
+        frame = pairs.with_columns(
+            lr=pl.lit(None, pl.Float64),
+            lr_point=pl.lit(None, pl.Float64),
+            lr_nongenetic=pl.lit(None, pl.Float64),
+            lr_total=pl.lit(None, pl.Float64),
+            prior_group=pl.lit(None, pl.String),
+            prior=pl.lit(None, pl.Float64),
+            posterior=pl.lit(None, pl.Float64),
+            posterior_bound=pl.lit(None, pl.Float64),
+            factors=pl.lit(None, pl.String),
+        )
+    else:
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+    return Scoring(frame, prior, tables, iterations)
+
+
+def _terms(
+    r: dict,
+    pairs_of: pl.DataFrame | None,
+    martyr_rows: dict[str, dict],
+    group: dict[str, str],
+    pool: Pool,
+    reg: Register,
+    unscored: tuple[dict, dict],
+    s: EvidenceSettings,
+) -> RemainsTerms:
+    """One remains' hypotheses for the estimate (`mixture.estimate`)."""
+    candidates = []
+    for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
+        dna = pair_dna_factor(rec, s)
+        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s)
+        fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
+        cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
+        candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
+    cells, flat = unscored
+    return RemainsTerms(tuple(candidates), cells, flat)

@@ -1,0 +1,40 @@
+"""The matching stage's settings: forensic rules, evidence numerators, prior and thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.matching.evidence import EvidenceSettings
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    rules: ComparisonRules = field(default_factory=ComparisonRules)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
+    # Prior share of register remains belonging to no missing martyr of the pool (martyrs of other
+    # provinces, civilians): a setting, since nothing in the inputs measures it without bias.
+    p_outside: float = 0.5
+    # Prior weight of a missing martyr by grave status: register remains are gathered remains, so a
+    # martyr recorded as not yet gathered (`Chưa quy tập`) is a less likely owner (records lag).
+    status_weights: tuple[tuple[str, float], ...] = (("Chưa xác định", 1.0), ("Chưa quy tập", 0.25))
+    default_status_weight: float = 1.0
+    # `proposed`: the pair's posterior with the DNA frequency at its 95% upper bound ≥
+    # proposed_threshold, no excluding reference, no competitor (docs/matching.md §6).
+    proposed_threshold: float = 0.99
+    review_threshold: float = 0.05
+    # Re-estimate the numerators and p_outside on the province's own remains (EM, Fellegi–Sunter
+    # style; `mixture.estimate`), the stated values as a prior worth this many remains.
+    estimate_numerators: bool = True
+    numerator_prior_strength: float = 20.0
+    # The best estimate of a haplotype's frequency: the median-unbiased (50%) Clopper–Pearson bound.
+    # It weighs the DNA inside the estimate (a mixture fitted on deliberately low DNA weights would
+    # over-state p_outside) and in `posterior`, the calibrated probability decisions rest on; the
+    # reported `lr` and `posterior_bound` keep the 95% bound (SWGDAM).
+    estimation_confidence: float = 0.5
+    # θ of the best estimate. θ = 0.01 (`EvidenceSettings.theta`) is NRC II's conservative ceiling
+    # for village structure, not an estimate of it: kept in `lr` and `posterior_bound`, which the
+    # decision reads, it made `posterior` and the estimate under-confident (a match capped below
+    # LR 100 made true pairs look half-likely and pushed p_outside up; docs/matching.md §9).
+    # The best estimate of a random other line's match probability is the database frequency.
+    estimation_theta: float = 0.0
