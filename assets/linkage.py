@@ -15,16 +15,11 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview, violations_check
-from lietsi.linkage import (
-    link_martyrs,
-    link_relatives,
-    martyr_families,
-    martyr_records,
-    relative_records,
-    split_unusable,
-    truth_metrics,
-    violations_from_links,
-)
+from lietsi.linkage.clustering import violations_from_links
+from lietsi.linkage.evaluation import truth_metrics
+from lietsi.linkage.martyrs import link_martyrs
+from lietsi.linkage.records import martyr_records, relative_records, split_unusable
+from lietsi.linkage.relatives import link_relatives, martyr_families
 from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
