@@ -14,17 +14,11 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.kinship.maternal import (
-    ROLE_VI,
-    commune_sheets,
-    evaluate,
-    kinship_statements,
-    maternal_candidates,
-    maternal_lines,
-    sampling_worklist,
-    with_units,
-    worklist_places,
-)
+from lietsi.kinship.evaluation import evaluate
+from lietsi.kinship.maternal import maternal_candidates, maternal_lines
+from lietsi.kinship.sheets import ROLE_VI, commune_sheets, with_units, worklist_places
+from lietsi.kinship.statements import kinship_statements
+from lietsi.kinship.worklist import sampling_worklist
 from lietsi.ops.export import write_csv
 from lietsi.ops.pages import Footer, render, safe_name, write_page
 from lietsi.ops.readiness import describe, waiting_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lietsi.kinship.maternal import sort_key
+from lietsi.kinship.sheets import sort_key
 from lietsi.matching.next_actions import district_groups
 from lietsi.ops.pages import Footer, render, safe_name
 
