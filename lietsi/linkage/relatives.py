@@ -12,7 +12,7 @@ from rapidfuzz.process import cpdist
 from lietsi.graphs import UnionFind, constrained_union
 from lietsi.linkage.clustering import Attrs
 from lietsi.linkage.features import ascii_words
-from lietsi.linkage.golden import best_value, with_value_counts
+from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
 from lietsi.names import name_frame, written_alike
 from lietsi.places import most_common_province, place_frame
@@ -82,43 +82,14 @@ def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
     return {c: uf.find(c) for c in cids["cid"].drop_nulls().unique().to_list() if c in uf}
 
 
-# `core.relatives`, also when there is no form row yet.
-RELATIVES_SCHEMA: dict[str, pl.DataType] = {
-    "relative_id": pl.String,
-    "full_name": pl.String,
-    "birth_year": pl.Int32,
-    "citizen_id_hash": pl.String,
-    "sex": pl.String,
-    "address_commune": pl.String,
-    "address_district": pl.String,
-    "address_province": pl.String,
-    "health": pl.String,
-    "consent": pl.String,
-    "phone_hash": pl.String,
-    "sources": pl.List(pl.String),
-    "n_records": pl.UInt32,
-}
+_SAME_FORM = (pl.col("file") == pl.col("file_r")) & (
+    pl.col("source_record_id") == pl.col("source_record_id_r")
+)
+_SAME_TONELESS = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False)
 
 
-def link_relatives(
-    records: pl.DataFrame,
-    default_province: str | None = None,
-    martyr_links: pl.DataFrame | None = None,
-    families: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Resolve relatives: same valid citizen-id hash; else same name, compatible birth year, address.
-
-    `martyr_links` (source, file, row_number → martyr_id) and `families` (`martyr_families`) say
-    which rows concern martyrs of one family: only there may a missing birth year be passed over or
-    two citizen ids be taken for one person's mistyped id.
-    Returns (links, relatives): links one row per input row with `relative_id`; relatives one row
-    per person with the best value of each field.
-    """
-    if records.is_empty():
-        links = records.select("source", "source_record_id", "file", "row_number").with_columns(
-            pl.lit(None, pl.String).alias("relative_id")
-        )
-        return links, pl.DataFrame(schema=RELATIVES_SCHEMA)
+def relative_features(records: pl.DataFrame, default_province: str | None) -> pl.DataFrame:
+    """Relative records numbered (`rid`) with name keys, address units, the valid citizen-id hash (`cid`)."""
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     names = name_frame(frame["name_text"], frame["sex"]).select(
         "name_full", "key_toneless", "key_variant", "given_variant"
@@ -136,7 +107,11 @@ def link_relatives(
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
-    related = _related_pairs(frame, martyr_links, families)
+    return frame
+
+
+def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
+    """Pairs of rows with one name and address whose birth years, names and phones agree."""
     side = frame.drop_nulls(["key_variant", "addr_block"]).select(
         "rid",
         "key_variant",
@@ -150,9 +125,6 @@ def link_relatives(
         "file",
         "source_record_id",
     )
-    same_form = (pl.col("file") == pl.col("file_r")) & (
-        pl.col("source_record_id") == pl.col("source_record_id_r")
-    )
     # Birth years equal, or one year apart when either is approximate; a year missing on one side
     # (form 01 does not ask it) only between rows of one martyr family.
     gap = (pl.col("birth_year") - pl.col("birth_year_r")).abs()
@@ -162,42 +134,42 @@ def link_relatives(
         .then(pl.col("related"))
         .otherwise((gap == 0) | ((gap <= 1) & approx))
     )
-    same_toneless = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False)
     # A name equal only without diacritics (`Nguyen Van An` / `Nguyễn Văn Ẩn`) needs both years, equal.
-    names_agree = same_toneless | (gap == 0).fill_null(False)
+    names_agree = _SAME_TONELESS | (gap == 0).fill_null(False)
     phones_agree = (
         pl.col("phone_hash").is_null()
         | pl.col("phone_hash_r").is_null()
         | (pl.col("phone_hash") == pl.col("phone_hash_r"))
     )
-    name_pairs = (
+    return (
         side.join(side, on=["key_variant", "addr_block"], suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .join(related, on=["rid", "rid_r"], how="left")
         .with_columns(pl.col("related").fill_null(False))
         .filter(years_agree.fill_null(False) & names_agree & phones_agree)
     )
+
+
+def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.DataFrame:
+    """One citizen-id hash for the ids that `name_pairs` show to be one person's, mistyped."""
     # Two citizen ids on rows with one name and address, on the forms of two martyrs of one family:
     # one person whose id was mistyped on one form (a dropped digit, a letter O). Two such rows on one
     # form are two people — a form lists each relative once.
     mistyped = name_pairs.filter(
         pl.col("related")
-        & same_toneless
-        & ~same_form.fill_null(False)
+        & _SAME_TONELESS
+        & ~_SAME_FORM.fill_null(False)
         & pl.col("cid").is_not_null()
         & pl.col("cid_r").is_not_null()
     ).select("cid", "cid_r")
     canonical = _canonical_ids(frame, mistyped)
     if canonical:
         frame = frame.with_columns(pl.col("cid").replace(canonical))
-    # Edges, strongest first: (3) the same valid citizen-id hash; (2) a name edge on one form; (1) a
-    # name edge across forms; (0) a keyboard slip in the name (one letter dropped, doubled or
-    # swapped) with the same phone, or the same address commune and birth year.
-    by_cid = frame.drop_nulls("cid").select("rid", "cid")
-    cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
-    name_edges = name_pairs.select(
-        "rid", "rid_r", pl.when(same_form.fill_null(False)).then(2).otherwise(1).alias("strength")
-    )
+    return frame
+
+
+def _slip_edges(frame: pl.DataFrame) -> pl.DataFrame:
+    """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year."""
     fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
     candidates = pl.concat(
         [
@@ -224,7 +196,10 @@ def link_relatives(
         if candidates.height
         else np.zeros(0)
     )
-    fuzzy_edges = candidates.filter(pl.Series(slips <= 1)).select("rid", "rid_r", pl.lit(0).alias("strength"))
+    return candidates.filter(pl.Series(slips <= 1)).select("rid", "rid_r", pl.lit(0).alias("strength"))
+
+
+def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
     # (0) The same name written by another hand (a middle name left out or abbreviated:
     # `Lê Kiệt` / `Lê Thành Kiệt`, `T. N. Nga` / `Trần Nga`): the same given name, and either the
     # same phone, or the same address commune and birth year (a year missing on one side only
@@ -258,90 +233,76 @@ def link_relatives(
         .drop_nulls(["name_full", "name_full_r"])
         .unique(["rid", "rid_r"], maintain_order=True)
     )
-    alike_edges = alike.filter(
+    return alike.filter(
         pl.Series(
             [written_alike(a, b) for a, b in zip(alike["name_full"], alike["name_full_r"], strict=True)],
             dtype=pl.Boolean,
         )
     ).select("rid", "rid_r", pl.lit(0).alias("strength"))
-    all_edges = (
+
+
+def _relative_edges(frame: pl.DataFrame, name_pairs: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
+    """Edges between rows that may name one person, strongest first."""
+    # Edges, strongest first: (3) the same valid citizen-id hash; (2) a name edge on one form; (1) a
+    # name edge across forms; (0) a keyboard slip in the name (one letter dropped, doubled or
+    # swapped) with the same phone, or the same address commune and birth year.
+    by_cid = frame.drop_nulls("cid").select("rid", "cid")
+    cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
+    name_edges = name_pairs.select(
+        "rid", "rid_r", pl.when(_SAME_FORM.fill_null(False)).then(2).otherwise(1).alias("strength")
+    )
+    fuzzy_edges = _slip_edges(frame)
+    alike_edges = _written_alike_edges(frame, related)
+    return (
         pl.concat([cid_edges, name_edges, fuzzy_edges, alike_edges], how="vertical_relaxed")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .group_by("rid", "rid_r")
         .agg(pl.col("strength").max())
         .sort(["strength", "rid", "rid_r"], descending=[True, False, False])
     )
+
+
+def _relative_ids(frame: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """`cluster` and `relative_id` per row: rows joined along the edges, never two citizen ids in one."""
     cids = dict(frame.select("rid", "cid").iter_rows())
     attrs: dict[int, Attrs] = {r: (frozenset([c]) if c else frozenset(),) for r, c in cids.items()}
     # A person has one citizen id: no merge may bring two together.
     roots, _ = constrained_union(
         attrs,
-        list(zip(all_edges["rid"], all_edges["rid_r"], strict=True)),
+        list(zip(edges["rid"], edges["rid_r"], strict=True)),
         lambda a, b: len(a[0] | b[0]) > 1,
     )
     frame = frame.with_columns(pl.col("rid").replace_strict(roots, return_dtype=pl.Int64).alias("cluster"))
     ids = stable_ids(frame, "cluster", "TN-", "relative_id")
     frame = frame.join(ids, on="cluster")
+    return frame
+
+
+def link_relatives(
+    records: pl.DataFrame,
+    default_province: str | None = None,
+    martyr_links: pl.DataFrame | None = None,
+    families: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Resolve relatives: same valid citizen-id hash; else same name, compatible birth year, address.
+
+    `martyr_links` (source, file, row_number → martyr_id) and `families` (`martyr_families`) say
+    which rows concern martyrs of one family: only there may a missing birth year be passed over or
+    two citizen ids be taken for one person's mistyped id.
+    Returns (links, relatives): links one row per input row with `relative_id`; relatives one row
+    per person with the best value of each field.
+    """
+    if records.is_empty():
+        links = records.select("source", "source_record_id", "file", "row_number").with_columns(
+            pl.lit(None, pl.String).alias("relative_id")
+        )
+        return links, pl.DataFrame(schema=RELATIVES_SCHEMA)
+    frame = relative_features(records, default_province)
+    related = _related_pairs(frame, martyr_links, families)
+    name_pairs = _name_pairs(frame, related)
+    frame = _merge_mistyped_ids(frame, name_pairs)
+    frame = _relative_ids(frame, _relative_edges(frame, name_pairs, related))
     links = frame.select("source", "source_record_id", "file", "row_number", "relative_id").sort(
         "source", "file", "row_number"
     )
-    relatives = (
-        frame.with_columns(
-            pl.col("source")
-            .replace_strict({"phieu_02": 0, "phieu_01": 1}, default=9, return_dtype=pl.Int8)
-            .alias("_rank"),
-            pl.col("cluster").alias("_cluster"),
-        )
-        .pipe(
-            with_value_counts,
-            [
-                "name_full",
-                "birth_year",
-                "cid",
-                "sex",
-                "addr_commune",
-                "addr_district",
-                "addr_province",
-                "health",
-                "phone_hash",
-            ],
-        )
-        .group_by("relative_id")
-        .agg(
-            best_value("name_full"),
-            best_value("birth_year"),
-            best_value("cid"),
-            best_value("sex"),
-            best_value("addr_commune"),
-            best_value("addr_district"),
-            best_value("addr_province"),
-            best_value("health"),
-            # Consent once given stays given unless refused later; any `Không` is respected.
-            pl.when((pl.col("consent") == "Không").any())
-            .then(pl.lit("Không"))
-            .when((pl.col("consent") == "Có").any())
-            .then(pl.lit("Có"))
-            .otherwise(pl.lit(None, pl.String))
-            .alias("consent"),
-            best_value("phone_hash"),
-            pl.col("source").unique().sort().alias("sources"),
-            pl.len().alias("n_records"),
-        )
-        .select(
-            "relative_id",
-            pl.col("name_full").alias("full_name"),
-            "birth_year",
-            pl.col("cid").alias("citizen_id_hash"),
-            "sex",
-            pl.col("addr_commune").alias("address_commune"),
-            pl.col("addr_district").alias("address_district"),
-            pl.col("addr_province").alias("address_province"),
-            "health",
-            "consent",
-            "phone_hash",
-            "sources",
-            "n_records",
-        )
-        .sort("relative_id")
-    )
-    return links, relatives.cast(RELATIVES_SCHEMA)
+    return links, golden_relatives(frame)
