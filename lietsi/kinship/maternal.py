@@ -82,3 +82,13 @@ def maternal_lines(candidates: pl.DataFrame, martyr_ids: Iterable[str] = ()) -> 
         schema={"member_kind": pl.String, "member_id": pl.String, "maternal_line_id": pl.String},
         orient="row",
     ).sort("maternal_line_id", "member_kind", "member_id")
+
+
+def candidates_with_lines(statements: pl.DataFrame) -> pl.DataFrame:
+    """`maternal_candidates` with the `maternal_line_id` of each pair's martyr."""
+    candidates = maternal_candidates(statements)
+    lines = maternal_lines(candidates)
+    line_of = lines.filter(pl.col("member_kind") == "martyr").select(
+        pl.col("member_id").alias("martyr_id"), "maternal_line_id"
+    )
+    return candidates.join(line_of, on="martyr_id", how="left")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 from unidecode import unidecode
 
-from lietsi.kinship.worklist import WorklistResult
+from lietsi.kinship.worklist import WorklistResult, sampling_worklist
 from lietsi.places import OUTSIDE_PROVINCE, UNIT_COLUMNS, admin_units, grouping_key
 
 ROLE_VI = {
@@ -188,3 +188,24 @@ def commune_sheets(
 def sort_key(text: str | None) -> str:
     """Alphabetical order a Vietnamese reader expects from a list: tones and `Đ` folded."""
     return unidecode(text or "~").lower()
+
+
+def commune_worklist(
+    candidates: pl.DataFrame,
+    statements: pl.DataFrame,
+    relatives: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    home: str | None,
+) -> WorklistResult:
+    """`sampling_worklist` listed by commune: a relative where they live, else where they were surveyed
+    (their first statement's `survey_commune`), a line without donor in its martyr's commune."""
+    survey_commune = (
+        statements.drop_nulls("relative_id")
+        .sort("source", "file", "row_number")
+        .group_by("relative_id")
+        .agg(pl.col("survey_commune").drop_nulls().first())
+    )
+    rel, mar, units = worklist_places(
+        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
+    )
+    return with_units(sampling_worklist(candidates, rel, mar), units)

@@ -79,3 +79,54 @@ def kinship_statements(rows: pl.DataFrame) -> pl.DataFrame:
         .drop("_form_relative_sex")
         .rename({"relationship": "relationship_text"})
     )
+
+
+_FORM_COLUMNS = {
+    "phieu_02": ("relationship", "martyr_sex", "relative_sex", "survey_commune", "form_no"),
+    "phieu_01": ("relationship", "survey_commune", "form_no"),
+}
+
+
+def _form_rows(form: pl.DataFrame, source: str) -> pl.DataFrame:
+    cols = [
+        pl.col(c).cast(pl.String) if c in form.columns else pl.lit(None, pl.String).alias(c)
+        for c in _FORM_COLUMNS["phieu_02"]
+    ]
+    return form.select(
+        pl.lit(source).alias("source"),
+        pl.col("file").cast(pl.String),
+        pl.col("row_number").cast(pl.Int64),
+        *cols,
+    )
+
+
+def _keyed(links: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    return links.select(
+        "source", pl.col("file").cast(pl.String), pl.col("row_number").cast(pl.Int64), id_col
+    ).unique(["source", "file", "row_number"])
+
+
+def form_statements(
+    phieu_01: pl.DataFrame,
+    phieu_02: pl.DataFrame,
+    martyr_links: pl.DataFrame,
+    relative_links: pl.DataFrame,
+    martyrs: pl.DataFrame,
+) -> pl.DataFrame:
+    """`kinship_statements` of every form row naming a relative, with its martyr and relative ids."""
+    rows = pl.concat([_form_rows(phieu_02, "phieu_02"), _form_rows(phieu_01, "phieu_01")])
+    rows = rows.filter(pl.col("relationship").is_not_null() | pl.col("source").eq("phieu_02"))
+    golden_sex = (
+        martyrs.select("martyr_id", pl.col("sex").alias("_golden_sex")) if "sex" in martyrs.columns else None
+    )
+    rows = rows.join(_keyed(martyr_links, "martyr_id"), on=["source", "file", "row_number"], how="left").join(
+        _keyed(relative_links, "relative_id"), on=["source", "file", "row_number"], how="left"
+    )
+    if golden_sex is not None:
+        # The resolved martyr's sex (all his records) before one row's field.
+        rows = (
+            rows.join(golden_sex, on="martyr_id", how="left")
+            .with_columns(pl.coalesce("_golden_sex", "martyr_sex").alias("martyr_sex"))
+            .drop("_golden_sex")
+        )
+    return kinship_statements(rows)

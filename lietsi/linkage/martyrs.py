@@ -13,6 +13,7 @@ from lietsi.linkage.features import martyr_features, unit_frame
 from lietsi.linkage.golden import golden_martyrs
 from lietsi.linkage.ids import stable_ids
 from lietsi.linkage.model import TF_FIELDS, FSModel, estimate_u, score, term_frequencies, train
+from lietsi.linkage.records import martyr_records, split_unusable
 
 
 @dataclass
@@ -95,3 +96,15 @@ def scored_best(scored: pl.DataFrame, clusters: pl.DataFrame) -> pl.DataFrame:
         .join(best, on="uid", how="left")
         .with_columns(pl.col("link_probability").fill_null(1.0))
     )
+
+
+def link_martyr_rows(
+    registry: pl.DataFrame | None,
+    phieu_01: pl.DataFrame | None,
+    phieu_02: pl.DataFrame | None,
+    threshold: float = 0.9,
+    max_block: int = 400,
+) -> tuple[LinkageResult, pl.DataFrame]:
+    """The martyr rows of the three sources linked, and quarantine rows for those with no usable name."""
+    records, quarantine = split_unusable(martyr_records(registry, phieu_01, phieu_02))
+    return link_martyrs(records, threshold=threshold, max_block=max_block), quarantine

@@ -14,6 +14,7 @@ from lietsi.linkage.clustering import Attrs
 from lietsi.linkage.features import ascii_words
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
+from lietsi.linkage.records import relative_records
 from lietsi.names import name_frame, written_alike
 from lietsi.places import most_common_province, place_frame
 
@@ -306,3 +307,16 @@ def link_relatives(
         "source", "file", "row_number"
     )
     return links, golden_relatives(frame)
+
+
+def link_form_relatives(
+    phieu_01: pl.DataFrame | None,
+    phieu_02: pl.DataFrame | None,
+    martyr_links: pl.DataFrame,
+    martyrs: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`link_relatives` on the relatives of both forms; the martyr each row is about tells which rows
+    belong to one family."""
+    return link_relatives(
+        relative_records(phieu_01, phieu_02), martyr_links=martyr_links, families=martyr_families(martyrs)
+    )
