@@ -1,33 +1,24 @@
 """Kinship: who shares each martyr's mtDNA, maternal lines, and whom the collection teams sample.
 
 `core.kinship_statements` reads the kinship text of every form row that names a relative of a
-martyr (form 02 relatives, form 01 allowance recipients) with `lietsi.kinship`;
+martyr (form 02 relatives, form 01 allowance recipients) with `lietsi.kinship.statements`;
 `marts.maternal_candidates` combines them per (martyr, relative) pair; `marts.maternal_lines` and
 `marts.sampling_worklist` group the pairs that share mtDNA into maternal lines and rank the
-donors of each (`lietsi.kinship.maternal`). The worklist is also written, one CSV and one printable HTML
-page per commune, to `settings.out_dir/worklists`.
+donors of each (`lietsi.kinship.maternal`, `lietsi.kinship.worklist`, `lietsi.kinship.sheets`). The
+worklist is also written, one CSV and one printable HTML page per commune, to
+`settings.out_dir/worklists` (`lietsi.ops.worklist_pages`).
 """
-
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from assets._shared import preview
-from lietsi.kinship.maternal import (
-    ROLE_VI,
-    commune_sheets,
-    evaluate,
-    kinship_statements,
-    maternal_candidates,
-    maternal_lines,
-    sampling_worklist,
-    with_units,
-    worklist_places,
-)
-from lietsi.ops.export import write_csv
-from lietsi.ops.pages import Footer, render, safe_name, write_page
+from lietsi.kinship.evaluation import evaluate
+from lietsi.kinship.maternal import candidates_with_lines
+from lietsi.kinship.sheets import commune_worklist
+from lietsi.kinship.statements import form_statements
 from lietsi.ops.readiness import describe, waiting_for
+from lietsi.ops.worklist_pages import write_worklist_pages
 from lietsi.places import province_of
 from lietsi.truth import TruthFolder
 from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
@@ -36,30 +27,6 @@ GROUP = "kinship"
 MIN_ACCURACY = 0.99
 MIN_PARSED = 0.95
 MIN_DECIDED = 0.95
-
-_FORM_COLUMNS = {
-    "phieu_02": ("relationship", "martyr_sex", "relative_sex", "survey_commune", "form_no"),
-    "phieu_01": ("relationship", "survey_commune", "form_no"),
-}
-
-
-def _form_rows(form: pl.DataFrame, source: str) -> pl.DataFrame:
-    cols = [
-        pl.col(c).cast(pl.String) if c in form.columns else pl.lit(None, pl.String).alias(c)
-        for c in _FORM_COLUMNS["phieu_02"]
-    ]
-    return form.select(
-        pl.lit(source).alias("source"),
-        pl.col("file").cast(pl.String),
-        pl.col("row_number").cast(pl.Int64),
-        *cols,
-    )
-
-
-def _keyed(links: pl.DataFrame, id_col: str) -> pl.DataFrame:
-    return links.select(
-        "source", pl.col("file").cast(pl.String), pl.col("row_number").cast(pl.Int64), id_col
-    ).unique(["source", "file", "row_number"])
 
 
 @dg.asset(
@@ -83,22 +50,7 @@ def kinship_statements_asset(
     relative_links: pl.DataFrame,
     martyrs: pl.DataFrame,
 ) -> pl.DataFrame:
-    rows = pl.concat([_form_rows(phieu_02, "phieu_02"), _form_rows(phieu_01, "phieu_01")])
-    rows = rows.filter(pl.col("relationship").is_not_null() | pl.col("source").eq("phieu_02"))
-    golden_sex = (
-        martyrs.select("martyr_id", pl.col("sex").alias("_golden_sex")) if "sex" in martyrs.columns else None
-    )
-    rows = rows.join(_keyed(martyr_links, "martyr_id"), on=["source", "file", "row_number"], how="left").join(
-        _keyed(relative_links, "relative_id"), on=["source", "file", "row_number"], how="left"
-    )
-    if golden_sex is not None:
-        # The resolved martyr's sex (all his records) before one row's field.
-        rows = (
-            rows.join(golden_sex, on="martyr_id", how="left")
-            .with_columns(pl.coalesce("_golden_sex", "martyr_sex").alias("martyr_sex"))
-            .drop("_golden_sex")
-        )
-    out = kinship_statements(rows)
+    out = form_statements(phieu_01, phieu_02, martyr_links, relative_links, martyrs)
     n = out.height
     context.add_output_metadata(
         {
@@ -136,12 +88,7 @@ def kinship_statements_asset(
     "shares_mtdna (true/false/null when undecidable), review_reason, and the pair's maternal_line_id.",
 )
 def maternal_candidates_asset(context: dg.AssetExecutionContext, statements: pl.DataFrame) -> pl.DataFrame:
-    candidates = maternal_candidates(statements)
-    lines = maternal_lines(candidates)
-    line_of = lines.filter(pl.col("member_kind") == "martyr").select(
-        pl.col("member_id").alias("martyr_id"), "maternal_line_id"
-    )
-    candidates = candidates.join(line_of, on="martyr_id", how="left")
+    candidates = candidates_with_lines(statements)
     context.add_output_metadata(
         {
             "pairs": candidates.height,
@@ -198,28 +145,17 @@ def sampling_worklist_asset(
     martyrs: pl.DataFrame,
 ):
     home = province_of(martyrs)
-    survey_commune = (
-        statements.drop_nulls("relative_id")
-        .sort("source", "file", "row_number")
-        .group_by("relative_id")
-        .agg(pl.col("survey_commune").drop_nulls().first())
-    )
-    rel, mar, units = worklist_places(
-        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
-    )
-    result = with_units(sampling_worklist(candidates, rel, mar), units)
+    result = commune_worklist(candidates, statements, relatives, martyrs, home)
     out = settings.run_out(context.run_id)
-    written = _write_sheets(context, out, result, martyrs, relatives, home)
-    lines, worklist = result.lines, result.worklist
-    by_status = dict(lines.group_by("status").len().iter_rows())
+    written = write_worklist_pages(out, result, martyrs, relatives, home, context.run_id)
     yield dg.Output(
-        lines,
+        result.lines,
         output_name="lines",
         metadata={
-            "lines": lines.height,
-            **{f"status_{k}": int(v) for k, v in sorted(by_status.items())},
+            "lines": result.lines.height,
+            **{f"status_{k}": int(v) for k, v in sorted(result.lines.group_by("status").len().iter_rows())},
             "no_donor_reasons": preview(
-                lines.filter(pl.col("status") == "no_donor")
+                result.lines.filter(pl.col("status") == "no_donor")
                 .group_by("reason")
                 .len()
                 .sort("len", descending=True)
@@ -227,65 +163,17 @@ def sampling_worklist_asset(
         },
     )
     yield dg.Output(
-        worklist,
+        result.worklist,
         output_name="worklist",
         metadata={
-            "rows": worklist.height,
-            **{f"role_{k}": int(v) for k, v in sorted(worklist.group_by("role").len().iter_rows())},
+            "rows": result.worklist.height,
+            **{f"role_{k}": int(v) for k, v in sorted(result.worklist.group_by("role").len().iter_rows())},
             "communes": len(written),
             "worklists_dir": dg.MetadataValue.path(str(out / "worklists")),
             "worklists_index": dg.MetadataValue.url((out / "worklists" / "index.html").resolve().as_uri()),
-            "preview": preview(worklist.drop("martyr_ids")),
+            "preview": preview(result.worklist.drop("martyr_ids")),
         },
     )
-
-
-def _write_sheets(
-    context: dg.AssetExecutionContext,
-    out: Path,
-    result,
-    martyrs: pl.DataFrame,
-    relatives: pl.DataFrame,
-    province: str | None,
-) -> list[str]:
-    folder = out / "worklists"
-    folder.mkdir(parents=True, exist_ok=True)
-    martyr_names = dict(martyrs.select("martyr_id", "full_name").iter_rows())
-    relative_names = dict(relatives.select("relative_id", "full_name").iter_rows())
-    sheets = commune_sheets(result.worklist, result.lines, martyr_names, relative_names)
-    footer = Footer(province, context.run_id)
-    districts: dict[str | None, dict] = {}
-    for sheet in sheets:
-        name = safe_name(sheet.key)
-        write_csv(sheet.rows, folder / f"{name}.csv")
-        page = render(
-            "worklist.html", footer, "../", commune=sheet, rows=sheet.rows.to_dicts(), roles=ROLE_VI
-        )
-        write_page(out, f"worklists/{name}.html", page)
-        label = sheet.district or ("Ngoài tỉnh (outside the province)" if not sheet.commune_code else None)
-        district = districts.setdefault(
-            sheet.district_code or label,
-            {"code": sheet.district_code, "name": label or "(chưa rõ huyện)", "communes": []},
-        )
-        district["communes"].append(
-            {
-                "name": sheet.commune,
-                "code": sheet.commune_code,
-                "rows": sheet.rows.height,
-                "page": f"{name}.html",
-                "csv": f"{name}.csv",
-            }
-        )
-    index = render(
-        "worklist_index.html",
-        footer,
-        "../",
-        districts=list(districts.values()),
-        communes=sheets,
-        total=sum(s.rows.height for s in sheets),
-    )
-    write_page(out, "worklists/index.html", index)
-    return [s.key for s in sheets]
 
 
 def _evaluation(

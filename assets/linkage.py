@@ -15,16 +15,11 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import preview, violations_check
-from lietsi.linkage import (
-    link_martyrs,
-    link_relatives,
-    martyr_families,
-    martyr_records,
-    relative_records,
-    split_unusable,
-    truth_metrics,
-    violations_from_links,
-)
+from lietsi.linkage.clustering import violations_from_links
+from lietsi.linkage.evaluation import truth_metrics
+from lietsi.linkage.martyrs import link_martyr_rows
+from lietsi.linkage.records import martyr_records
+from lietsi.linkage.relatives import link_form_relatives
 from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
 from resources import SettingsResource, WarehouseResource
@@ -76,8 +71,7 @@ class LinkageConfig(dg.Config):
 def martyr_linkage(
     config: LinkageConfig, registry: pl.DataFrame, phieu_01: pl.DataFrame, phieu_02: pl.DataFrame
 ):
-    records, quarantine = split_unusable(martyr_records(registry, phieu_01, phieu_02))
-    result = link_martyrs(records, threshold=config.threshold, max_block=config.max_block)
+    result, quarantine = link_martyr_rows(registry, phieu_01, phieu_02, config.threshold, config.max_block)
     weights = result.model.level_weights()
     rows = {"registry": registry.height, "phieu_01": phieu_01.height, "phieu_02": phieu_02.height}
     yield dg.Output(
@@ -131,10 +125,7 @@ def martyr_linkage(
 def relative_linkage(
     phieu_01: pl.DataFrame, phieu_02: pl.DataFrame, martyr_links: pl.DataFrame, martyrs: pl.DataFrame
 ):
-    # The martyr each row is about tells which rows belong to one family (see `link_relatives`).
-    links, relatives = link_relatives(
-        relative_records(phieu_01, phieu_02), martyr_links=martyr_links, families=martyr_families(martyrs)
-    )
+    links, relatives = link_form_relatives(phieu_01, phieu_02, martyr_links, martyrs)
     yield dg.Output(
         links,
         output_name="relative_links",

@@ -54,7 +54,7 @@ KEYS = ["source", "file", "row_number"]
 def prepare(scale: str) -> Path:
     """Generate and ingest the scale's data once; return the folder with records and truth."""
     from lietsi.ingest import batches_to_frames, read_folder
-    from lietsi.linkage import martyr_records, split_unusable
+    from lietsi.linkage.records import martyr_records, split_unusable
     from lietsi.schema import SOURCES
     from lietsi.synth import generate
     from lietsi.truth import TruthFolder
@@ -76,8 +76,10 @@ def prepare(scale: str) -> Path:
             raw[name] = batches_to_frames(batches, SOURCES[name])[0]
     records, _ = split_unusable(martyr_records(raw.get("registry"), raw.get("phieu_01"), raw.get("phieu_02")))
     records.write_parquet(folder / "records.parquet")
-    truth = TruthFolder(folder / "truth").read("martyr_records").select(
-        "source", "file", pl.col("row_number").cast(pl.Int64), pl.col("martyr_uid").alias("true")
+    truth = (
+        TruthFolder(folder / "truth")
+        .read("martyr_records")
+        .select("source", "file", pl.col("row_number").cast(pl.Int64), pl.col("martyr_uid").alias("true"))
     )
     truth.unique(KEYS).write_parquet(folder / "truth.parquet")
     return folder
@@ -88,7 +90,7 @@ def prepare(scale: str) -> Path:
 
 
 def run_ours(records: pl.DataFrame) -> pl.DataFrame:
-    from lietsi.linkage import link_martyrs
+    from lietsi.linkage.martyrs import link_martyrs
 
     links = link_martyrs(records, threshold=THRESHOLD).links
     return links.select(*KEYS, pl.col("martyr_id").alias("pred"))

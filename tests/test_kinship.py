@@ -5,7 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from lietsi.kinship import Half, Kind, Path, Step, decide, parse_kinship, parse_sex, shares_mtdna
+from lietsi.kinship.grammar import parse_kinship
+from lietsi.kinship.kin_paths import Half, Kind, Path, Step
+from lietsi.kinship.mtdna import decide, parse_sex, shares_mtdna
 
 T, F, N = True, False, None
 
@@ -197,7 +199,7 @@ def test_parse_sex() -> None:
 
 
 def test_frame_level_statements_use_the_forms_sex_columns() -> None:
-    from lietsi.kinship.maternal import kinship_statements
+    from lietsi.kinship.statements import kinship_statements
 
     rows = pl.DataFrame(
         {
@@ -226,7 +228,7 @@ def test_frame_level_statements_use_the_forms_sex_columns() -> None:
 
 
 def _statements(rows: list[tuple[str, str, str, str | None]]) -> pl.DataFrame:
-    from lietsi.kinship.maternal import kinship_statements
+    from lietsi.kinship.statements import kinship_statements
 
     return kinship_statements(
         pl.DataFrame(
@@ -300,7 +302,7 @@ def test_statements_that_disagree_leave_the_pair_for_review() -> None:
 
 
 def _worklist(rows, relatives: dict[str, dict], martyrs: dict[str, dict] | None = None):
-    from lietsi.kinship.maternal import sampling_worklist
+    from lietsi.kinship.worklist import sampling_worklist
 
     candidates, _ = _lines(rows)
     rel = pl.DataFrame([{"relative_id": k, **v} for k, v in relatives.items()])
@@ -394,7 +396,7 @@ def test_one_sample_serves_every_martyr_of_a_line_and_identified_graves_are_skip
 
 
 def test_commune_pages_are_printable_and_escape_text() -> None:
-    from lietsi.kinship.maternal import ROLE_VI, commune_sheets, with_units
+    from lietsi.kinship.sheets import ROLE_VI, commune_sheets, with_units
     from lietsi.ops.pages import Footer, render
 
     rows = [("LS-1", "TN-mom", "mẹ", "Nam"), ("LS-2", "TN-y", "cha", "Nam")]

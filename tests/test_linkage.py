@@ -6,22 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lietsi.linkage import (
-    COMPARISONS,
-    FSModel,
-    cluster,
-    link_martyrs,
-    link_relatives,
-    martyr_families,
-    martyr_records,
-    relative_records,
-    safeguard_violations,
-    score,
-    split_unusable,
-    term_frequencies,
-    truth_metrics,
-    violations_from_links,
-)
+from lietsi.linkage.clustering import cluster, safeguard_violations, violations_from_links
+from lietsi.linkage.comparison import COMPARISONS
+from lietsi.linkage.evaluation import truth_metrics
+from lietsi.linkage.martyrs import link_martyrs
+from lietsi.linkage.model import FSModel, score, term_frequencies
+from lietsi.linkage.records import martyr_records, relative_records, split_unusable
+from lietsi.linkage.relatives import link_relatives, martyr_families
 from lietsi.stats import pairwise_metrics
 from lietsi.truth import TruthFolder
 

@@ -44,7 +44,8 @@ def test_links_are_relative_paths_of_safe_names(tmp_path):
 def test_one_worklist_page_per_commune_code_whatever_the_spelling():
     from test_kinship import _lines
 
-    from lietsi.kinship.maternal import commune_sheets, sampling_worklist, with_units, worklist_places
+    from lietsi.kinship.sheets import commune_sheets, with_units, worklist_places
+    from lietsi.kinship.worklist import sampling_worklist
 
     rows = [("LS-1", "TN-a", "mẹ", "Nam"), ("LS-2", "TN-b", "mẹ", "Nam"), ("LS-3", "TN-c", "mẹ", "Nam")]
     candidates, _ = _lines(rows)
@@ -76,7 +77,7 @@ def test_one_worklist_page_per_commune_code_whatever_the_spelling():
 
 
 def test_relatives_in_another_province_are_listed_as_such():
-    from lietsi.kinship.maternal import OUTSIDE_LABEL, worklist_places
+    from lietsi.kinship.sheets import OUTSIDE_LABEL, worklist_places
     from lietsi.places import OUTSIDE_PROVINCE
 
     relatives = pl.DataFrame(

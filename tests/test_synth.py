@@ -410,7 +410,7 @@ def test_private_mutations_define_no_tree_node() -> None:
 
 def test_few_kinship_texts_are_vague(province: Path) -> None:
     """Officers write the precise relation; `cháu`, `cháu ruột`, `anh họ`, `họ hàng` are a few percent."""
-    from lietsi.kinship import shares_mtdna
+    from lietsi.kinship.mtdna import shares_mtdna
 
     sex = {m["martyr_uid"]: "M" if m["sex"] == "Nam" else "F" for m in _truth(province, "martyrs")}
     rels = _truth(province, "relative_records")

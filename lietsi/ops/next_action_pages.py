@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.kinship.maternal import sort_key
+from lietsi.kinship.sheets import sort_key
 from lietsi.matching.next_actions import district_groups
 from lietsi.ops.pages import Footer, render, safe_name, write_page
 

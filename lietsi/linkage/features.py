@@ -1,0 +1,100 @@
+"""Comparison-ready columns of martyr records: units of repeated rows, parsed names and places,
+death dates as intervals of days, normalised certificates.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lietsi.linkage.records import MARTYR_FIELDS
+from lietsi.names import key_variant, name_frame
+from lietsi.places import most_common_province, place_frame, place_key
+
+
+def normalise_certificate(col: str) -> pl.Expr:
+    # `TQGC 12/345`, `12-345` and `12345` are one certificate: keep letters and digits only.
+    return pl.col(col).str.replace_all(r"[^0-9]", "").str.strip_chars_start("0").replace("", None)
+
+
+def ascii_words(col: str) -> pl.Expr:
+    """Lower-case ascii words via the name keys' unidecode, for free text like units."""
+    return pl.col(col).map_batches(
+        # Each distinct text once: a column of a million rows holds a few thousand places.
+        lambda s: s.replace_strict(
+            (u := s.drop_nulls().unique()), [place_key(v) or None for v in u.to_list()], default=None
+        ),
+        return_dtype=pl.String,
+    )
+
+
+def unit_frame(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Collapse rows that repeat one martyr block on one form into units.
+
+    Returns (units, row_map): `units` has one row per distinct (source, file, source_record_id,
+    block); `row_map` maps every input row (source, file, row_number) to its `uid`.
+    """
+    block = [c for c in MARTYR_FIELDS if c != "source_system"]
+    keyed = records.with_columns(
+        pl.struct(["source", "file", "source_system", *block]).hash(seed=7).alias("_block")
+    )
+    units = (
+        keyed.sort(["source", "file", "row_number"])
+        .group_by("_block", maintain_order=True)
+        .agg(pl.all().first(), pl.len().alias("n_rows"))
+        .sort(["source", "file", "row_number"])
+        .with_row_index("uid")
+        .with_columns(pl.col("uid").cast(pl.Int64))
+    )
+    row_map = keyed.select("source", "file", "row_number", "_block").join(
+        units.select("_block", "uid"), on="_block", how="left"
+    )
+    return units.drop("_block"), row_map.drop("_block")
+
+
+def martyr_features(units: pl.DataFrame, default_province: str | None = None) -> pl.DataFrame:
+    """Names, places, dates, mothers and certificates as comparison-ready columns."""
+    names = name_frame(units["name_text"], units["sex"])
+    aliases = name_frame(units["alias_text"], units["sex"]).select(
+        pl.col("key_variant").alias("alias_variant"), pl.col("name_full").alias("alias_full")
+    )
+    mothers = name_frame(units["mother_name"], pl.Series(["Nữ"] * units.height)).select(
+        pl.col("name_full").alias("mother_full"),
+        pl.col("key_variant").alias("mother_variant"),
+        pl.col("given_variant").alias("mother_given"),
+    )
+    fathers = name_frame(units["father_name"], pl.Series(["Nam"] * units.height)).select(
+        pl.col("key_variant").alias("father_variant")
+    )
+    if default_province is None:
+        default_province = most_common_province(units["hometown"])
+    home = place_frame(units["hometown"], default_province, prefix="home_")
+    frame = pl.concat([units, names, aliases, mothers, fathers, home], how="horizontal")
+    start = pl.col("death_date")
+    end = (
+        pl.when(pl.col("death_date_precision") == "day")
+        .then(start)
+        .when(pl.col("death_date_precision") == "month")
+        .then(start.dt.month_end())
+        .otherwise(pl.date(start.dt.year(), 12, 31))
+    )
+    return frame.with_columns(
+        # Candidate names: the name and every alias, for alias blocking and comparison.
+        pl.concat_list(
+            pl.col("key_variant"),
+            pl.col("aliases").list.eval(pl.element().map_elements(key_variant, return_dtype=pl.String)),
+            pl.col("alias_variant"),
+        )
+        .list.drop_nulls()
+        .list.unique()
+        .alias("candidate_variants"),
+        start.dt.epoch("d").alias("death_start"),
+        end.dt.epoch("d").alias("death_end"),
+        start.dt.year().alias("death_year"),
+        # `Đ. V. Lợi` → `d v loi`: what an abbreviated name can be compared on.
+        pl.col("key_variant").str.replace_all(r"(\w)[\w.]*\s+", "$1 ").alias("initials"),
+        normalise_certificate("certificate_no").alias("cert"),
+        ascii_words("unit").alias("unit_key"),
+        ascii_words("hometown").alias("home_key"),
+        # Same source system (or survey commune) and record id (or form number): the same record.
+        pl.concat_str(["source", "source_system", "source_record_id"], separator="|").alias("record_key"),
+    )
