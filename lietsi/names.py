@@ -372,3 +372,8 @@ def name_frame(names: pl.Series, sexes: pl.Series | None = None) -> pl.DataFrame
     return frame.join(parsed, on=["_n", "_s"], how="left", nulls_equal=True, maintain_order="left").drop(
         "_n", "_s"
     )
+
+
+def sort_key(text: str | None) -> str:
+    """Alphabetical order a Vietnamese reader expects from a list: tones and `Đ` folded."""
+    return unidecode(text or "~").lower()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from unidecode import unidecode
 
 from lietsi.kinship.worklist import WorklistResult, sampling_worklist
+from lietsi.names import sort_key
 from lietsi.places import OUTSIDE_PROVINCE, UNIT_COLUMNS, admin_units, grouping_key
 
 ROLE_VI = {
@@ -183,11 +183,6 @@ def commune_sheets(
         out,
         key=lambda s: (s.key == OUTSIDE_PROVINCE, sort_key(s.district), sort_key(s.commune), s.key),
     )
-
-
-def sort_key(text: str | None) -> str:
-    """Alphabetical order a Vietnamese reader expects from a list: tones and `Đ` folded."""
-    return unidecode(text or "~").lower()
 
 
 def commune_worklist(

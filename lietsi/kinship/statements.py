@@ -81,16 +81,14 @@ def kinship_statements(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-_FORM_COLUMNS = {
-    "phieu_02": ("relationship", "martyr_sex", "relative_sex", "survey_commune", "form_no"),
-    "phieu_01": ("relationship", "survey_commune", "form_no"),
-}
+# Both forms give statements of one shape; form 01 has no sex columns, so they come out null.
+_STATEMENT_COLUMNS = ("relationship", "martyr_sex", "relative_sex", "survey_commune", "form_no")
 
 
 def _form_rows(form: pl.DataFrame, source: str) -> pl.DataFrame:
     cols = [
         pl.col(c).cast(pl.String) if c in form.columns else pl.lit(None, pl.String).alias(c)
-        for c in _FORM_COLUMNS["phieu_02"]
+        for c in _STATEMENT_COLUMNS
     ]
     return form.select(
         pl.lit(source).alias("source"),

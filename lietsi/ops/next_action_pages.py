@@ -6,8 +6,8 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.kinship.sheets import sort_key
 from lietsi.matching.next_actions import district_groups
+from lietsi.names import sort_key
 from lietsi.ops.pages import Footer, render, safe_name, write_page
 
 PAGES = "next_actions"

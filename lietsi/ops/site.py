@@ -17,7 +17,7 @@ from pathlib import Path
 import folium
 import polars as pl
 
-from lietsi.kinship.sheets import sort_key
+from lietsi.names import sort_key
 from lietsi.ops import charts, formats, maps
 from lietsi.ops.match_report import STATUS_VI
 from lietsi.ops.next_action_pages import district_page_path
