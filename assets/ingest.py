@@ -9,7 +9,8 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import expectations_check, preview
-from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_folder
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
 from resources.sql import sql_text

@@ -16,7 +16,8 @@ import dagster as dg
 import polars as pl
 
 from assets._shared import expectations_check, preview
-from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_folder
 from lietsi.ops import maps
 from lietsi.ops.pages import Footer, contained, safe_name
 from lietsi.ops.readiness import describe, waiting_for

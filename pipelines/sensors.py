@@ -20,7 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.audit import record_run
-from lietsi.ingest import file_name
+from lietsi.ingest.inbox import file_name
 from pipelines.jobs import full_pipeline_job
 from resources import SettingsResource, WarehouseResource
 from resources.outputs import publish_latest

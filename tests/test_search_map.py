@@ -12,7 +12,7 @@ from browser import elements, render, require_chromium, screenshot
 
 from lietsi import search_map as sm
 from lietsi.geo import haversine_km
-from lietsi.ingest import frame_schema
+from lietsi.ingest.batches import frame_schema
 from lietsi.ops import maps
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
 

@@ -28,7 +28,7 @@ from dataclasses import replace as _replace
 
 import polars as pl
 
-from lietsi.ingest import QUARANTINE_SCHEMA
+from lietsi.ingest.batches import QUARANTINE_SCHEMA
 from lietsi.kinship.maternal import maternal_lines
 from lietsi.lab.alignment import AlignmentError, call_read, normalize_profile
 from lietsi.lab.comparison import ComparisonRules, effective_sites

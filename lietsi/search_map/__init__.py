@@ -32,7 +32,7 @@ from unidecode import unidecode
 
 from lietsi.geo import haversine_km
 from lietsi.graphs import constrained_union
-from lietsi.ingest import QUARANTINE_SCHEMA
+from lietsi.ingest.batches import QUARANTINE_SCHEMA
 from lietsi.names import BIRTH_ORDER, key_variant, name_similarity, normalise_text
 from lietsi.places import place_key
 from lietsi.schema import Field, Source
