@@ -28,8 +28,8 @@ import polars as pl
 
 from lietsi.dates import from_columns
 from lietsi.geo import haversine_km
-from lietsi.lab import relative_lines
 from lietsi.lab.comparison import Comparison, ComparisonRules, compare
+from lietsi.lab.frequencies import relative_lines
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.matching.candidate_search import find_candidates
 from lietsi.matching.council import Council, decision_identifications, no_decisions
