@@ -1,4 +1,5 @@
-"""What every stage module shares: the expectations check, the metadata preview, the `sql/` files."""
+"""What every stage module shares: the expectations check, the metadata preview and counts, the `sql/`
+files."""
 
 import math
 
@@ -62,6 +63,14 @@ def preview(frame: pl.DataFrame, rows: int = 8) -> dg.MetadataValue:
     schema = dg.TableSchema(columns=[dg.TableColumn(c, _column_type(t)) for c, t in shown.schema.items()])
     records = [dg.TableRecord({k: _cell(v) for k, v in row.items()}) for row in shown.iter_rows(named=True)]
     return dg.MetadataValue.table(records, schema=schema)
+
+
+def counts_markdown(values: pl.Series, top: int | None = None, empty: str = "none") -> dg.MetadataValue:
+    """`- <n> × <value>` per distinct value, most frequent first (the first `top`), for asset metadata."""
+    counts = values.drop_nulls().value_counts(sort=True)
+    if top is not None:
+        counts = counts.head(top)
+    return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or empty)
 
 
 def violations_check(

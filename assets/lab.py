@@ -8,7 +8,7 @@ import importlib.util
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
+from assets._shared import counts_markdown, preview
 from lietsi.lab.evaluation import EVALUATION_SCHEMA, evaluate_against_truth
 from lietsi.lab.frequencies import haplotype_frequencies, relative_lines
 from lietsi.lab.profiles import non_canonical_samples, profile_samples, profiling_figures
@@ -27,11 +27,6 @@ MIN_HAPLOGROUP_AGREEMENT = 0.98
 _KINSHIP_DEPS = [CANDIDATES] if importlib.util.find_spec("assets.kinship") else []
 # Consent is on the relatives' forms (form 02) as linked to relatives.
 _CONSENT_DEPS = [dg.AssetKey(["raw", "phieu_02"]), dg.AssetKey(["core", "relative_links"])]
-
-
-def _countspreview(series: pl.Series, top: int = 15) -> dg.MetadataValue:
-    counts = series.drop_nulls().value_counts(sort=True).head(top)
-    return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or "none")
 
 
 class LabConfig(dg.Config):
@@ -86,7 +81,7 @@ def mtdna_profiles(
         metadata={
             **profiling_figures(ket_qua_adn, run),
             "waiting_for": describe(waiting) or "nothing",
-            "haplogroups": _countspreview(profiles["haplogroup"]),
+            "haplogroups": counts_markdown(profiles["haplogroup"], top=15),
             "preview": preview(profiles.drop("citizen_id_hash")),
         },
     )
@@ -94,7 +89,7 @@ def mtdna_profiles(
     yield dg.Output(
         quarantine,
         output_name="quarantine",
-        metadata={"rows": quarantine.height, "reasons": _countspreview(reasons)},
+        metadata={"rows": quarantine.height, "reasons": counts_markdown(reasons, top=15)},
     )
 
 
