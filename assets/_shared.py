@@ -1,4 +1,5 @@
-"""What every stage module shares: the expectations check, the metadata preview, the `sql/` files."""
+"""What every stage module shares: the expectations check, the metadata preview and counts, the `sql/`
+files."""
 
 import math
 
@@ -75,6 +76,14 @@ def summary_metadata(summary: dict[str, object]) -> dict[str, object]:
         else v
         for k, v in summary.items()
     }
+
+
+def counts_markdown(values: pl.Series, top: int | None = None, empty: str = "none") -> dg.MetadataValue:
+    """`- <n> × <value>` per distinct value, most frequent first (the first `top`), for asset metadata."""
+    counts = values.drop_nulls().value_counts(sort=True)
+    if top is not None:
+        counts = counts.head(top)
+    return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or empty)
 
 
 def violations_check(

@@ -19,13 +19,11 @@ import polars as pl
 
 from assets import stage_keys
 from assets.reports import report_assets
-from lietsi.ops.audit import code_version, table_fingerprints, warehouse_tables
+from lietsi.ops.audit import write_run_audit
 from resources import IO_RETRY_POLICY, WarehouseResource
 from resources.sql import sql_text
 
 GROUP = "operations"
-AUDIT_TABLES = ("ops.run_audit", "ops.run_inputs", "ops.run_row_counts", "ops.run_checks")
-AUDITED_SCHEMAS = ("raw", "core", "marts", "ops", "reports")
 
 
 def _check_results(instance: dg.DagsterInstance, run_id: str) -> pl.DataFrame:
@@ -65,58 +63,16 @@ def record_run(
     checks = _check_results(instance, run_id)
     tags = run.tags if run else {}
     started = datetime.fromtimestamp(record.start_time, UTC) if record and record.start_time else None
+    facts = {
+        "job_name": run.job_name if run else None,
+        "status": status or (run.status.value if run else None),
+        "trigger": tags.get("lietsi/trigger") or ("sensor" if "dagster/sensor_name" in tags else "manual"),
+        "inbox_file": tags.get("inbox/file"),
+        "started_at": started.replace(tzinfo=None) if started else None,
+    }
     with warehouse.connect() as con:
         con.execute(sql_text("ops", "audit_tables"))
-        counts = table_fingerprints(con, AUDITED_SCHEMAS, exclude=AUDIT_TABLES).with_columns(
-            pl.lit(run_id).alias("run_id")
-        )
-        batch_tables = [t for t in warehouse_tables(con, ("ops",)) if t.startswith("ops.batches_")]
-        inputs = (
-            con.execute(
-                " UNION ALL ".join(
-                    f"SELECT $run_id AS run_id, source, file, size_bytes, batch_id AS checksum, status, "
-                    f"records_read, rows_clean, rows_quarantined FROM {t}"
-                    for t in batch_tables
-                )
-                + " ORDER BY source, file",
-                {"run_id": run_id},
-            ).pl()
-            if batch_tables
-            else None
-        )
-        summary = pl.DataFrame(
-            [
-                {
-                    "run_id": run_id,
-                    "job_name": run.job_name if run else None,
-                    "status": status or (run.status.value if run else None),
-                    "trigger": tags.get("lietsi/trigger")
-                    or ("sensor" if "dagster/sensor_name" in tags else "manual"),
-                    "inbox_file": tags.get("inbox/file"),
-                    "started_at": started.replace(tzinfo=None) if started else None,
-                    "recorded_at": datetime.now(UTC).replace(tzinfo=None),
-                    "code_version": code_version(),
-                    "input_files": 0 if inputs is None else inputs.height,
-                    "tables": counts.height,
-                    "checks_passed": int(checks["passed"].sum()),
-                    "checks_failed": int((~checks["passed"]).sum()),
-                }
-            ]
-        )
-        con.execute("BEGIN TRANSACTION")
-        for table, frame in (
-            ("ops.run_audit", summary),
-            ("ops.run_inputs", inputs),
-            ("ops.run_row_counts", counts.select("run_id", "table_name", "rows", "checksum")),
-            ("ops.run_checks", checks),
-        ):
-            con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-            if frame is not None and frame.height:
-                con.register("frame", frame.to_arrow())
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM frame")
-                con.unregister("frame")
-        con.execute("COMMIT")
-    return 1 + (0 if inputs is None else inputs.height) + counts.height + checks.height
+        return write_run_audit(con, run_id, facts, checks)
 
 
 def _audit_specs() -> list[dg.AssetSpec]:

@@ -8,25 +8,14 @@ row accounting (rows read = rows kept + rows quarantined, per file, as stored in
 import dagster as dg
 import polars as pl
 
-from assets._shared import expectations_check, preview
-from lietsi.ingest import batches_to_frames, read_folder
+from assets._shared import counts_markdown, expectations_check, preview
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_folder
 from lietsi.schema import SOURCES, Source
 from resources import SettingsResource, WarehouseResource
 from resources.sql import sql_text
 
 GROUP = "ingest"
-
-
-def _markdown_counts(quarantine: pl.DataFrame) -> str:
-    if quarantine.is_empty():
-        return "no row quarantined"
-    by_reason = (
-        quarantine.with_columns(pl.col("reason").str.replace(r"'[^']*'", "'…'"))
-        .group_by("reason")
-        .len()
-        .sort("len", descending=True)
-    )
-    return "\n".join(f"- {r['len']} × {r['reason']}" for r in by_reason.iter_rows(named=True))
 
 
 def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
@@ -67,7 +56,9 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
                 "rows_clean": raw.height,
                 "rows_quarantined": quarantine.height,
                 "failed_batches": failed.height,
-                "quarantine_reasons": dg.MetadataValue.md(_markdown_counts(quarantine)),
+                "quarantine_reasons": counts_markdown(
+                    quarantine["reason"].str.replace(r"'[^']*'", "'…'"), empty="no row quarantined"
+                ),
                 "preview": preview(raw, 5),
             },
         )

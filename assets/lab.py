@@ -4,22 +4,15 @@ and docs/lab.md.
 """
 
 import importlib.util
-import time
 
 import dagster as dg
 import polars as pl
 
-from assets._shared import preview
-from lietsi.lab import (
-    QcRules,
-    assign_haplogroups,
-    build_profiles,
-    haplotype_frequencies,
-    link_relatives,
-    relative_lines,
-)
-from lietsi.lab.haplogroups import is_within
-from lietsi.lab.mtdna import format_range, format_variants, parse_range, parse_variants, restrict
+from assets._shared import counts_markdown, preview
+from lietsi.lab.evaluation import EVALUATION_SCHEMA, evaluate_against_truth
+from lietsi.lab.frequencies import haplotype_frequencies, relative_lines
+from lietsi.lab.profiles import non_canonical_samples, profile_samples, profiling_figures
+from lietsi.lab.results import QcRules
 from lietsi.matching.references import relative_consent
 from lietsi.ops.readiness import describe, waiting_for
 from lietsi.truth import TruthFolder
@@ -34,11 +27,6 @@ MIN_HAPLOGROUP_AGREEMENT = 0.98
 _KINSHIP_DEPS = [CANDIDATES] if importlib.util.find_spec("assets.kinship") else []
 # Consent is on the relatives' forms (form 02) as linked to relatives.
 _CONSENT_DEPS = [dg.AssetKey(["raw", "phieu_02"]), dg.AssetKey(["core", "relative_links"])]
-
-
-def _countspreview(series: pl.Series, top: int = 15) -> dg.MetadataValue:
-    counts = series.drop_nulls().value_counts(sort=True).head(top)
-    return dg.MetadataValue.md("\n".join(f"- {n} × {v}" for v, n in counts.iter_rows()) or "none")
 
 
 class LabConfig(dg.Config):
@@ -80,40 +68,20 @@ def mtdna_profiles(
         max_ambiguous_fraction=config.max_ambiguous_fraction,
         max_heteroplasmies=config.max_heteroplasmies,
     )
-    started = time.perf_counter()
-    profiles, quarantine = build_profiles(ket_qua_adn, mau_adn, qc)
-    read_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    profiles = assign_haplogroups(profiles)
-    classify_seconds = time.perf_counter() - started
-    profiles = link_relatives(profiles, relatives)
-    distinct = profiles.select("range", "haplotype").n_unique() if profiles.height else 0
+    run = profile_samples(ket_qua_adn, mau_adn, relatives, qc)
+    profiles, quarantine = run.profiles, run.quarantine
     context.log.info(
         f"{ket_qua_adn.height} results → {profiles.height} profiles, {quarantine.height} quarantined; "
-        f"{distinct} distinct (range, haplotype) classified in {classify_seconds:.1f} s"
+        f"{run.distinct_haplotypes} distinct (range, haplotype) classified in {run.classify_seconds:.1f} s"
     )
-    full = profiles.filter(pl.col("full_control_region"))
+    waiting = waiting_for({"ket_qua_adn": ket_qua_adn.height, "mau_adn": mau_adn.height}, "lab")
     yield dg.Output(
         profiles,
         output_name="profiles",
         metadata={
-            "results_read": ket_qua_adn.height,
-            "waiting_for": describe(
-                waiting_for({"ket_qua_adn": ket_qua_adn.height, "mau_adn": mau_adn.height}, "lab")
-            )
-            or "nothing",
-            "fasta_results": int((ket_qua_adn["format"] == "fasta").sum()) if "format" in ket_qua_adn else 0,
-            "profiles": profiles.height,
-            "remains_profiles": int((profiles["sample_kind"] == "remains").sum()),
-            "relative_profiles": int((profiles["sample_kind"] == "relative").sum()),
-            "relatives_linked": int(profiles["relative_id"].is_not_null().sum()),
-            "full_control_region": full.height,
-            "flagged": int(profiles["qc_flags"].is_not_null().sum()),
-            "distinct_haplotypes_classified": distinct,
-            "read_and_align_seconds": round(read_seconds, 2),
-            "classify_seconds": round(classify_seconds, 2),
-            "median_haplogroup_quality": float(full["haplogroup_quality"].median() or 0.0),
-            "haplogroups": _countspreview(profiles["haplogroup"]),
+            **profiling_figures(ket_qua_adn, run),
+            "waiting_for": describe(waiting) or "nothing",
+            "haplogroups": counts_markdown(profiles["haplogroup"], top=15),
             "preview": preview(profiles.drop("citizen_id_hash")),
         },
     )
@@ -121,7 +89,7 @@ def mtdna_profiles(
     yield dg.Output(
         quarantine,
         output_name="quarantine",
-        metadata={"rows": quarantine.height, "reasons": _countspreview(reasons)},
+        metadata={"rows": quarantine.height, "reasons": counts_markdown(reasons, top=15)},
     )
 
 
@@ -176,59 +144,13 @@ def lab_evaluation(
 ) -> dg.Output[pl.DataFrame]:
     truth = TruthFolder(settings.truth)
     if not truth.has("samples"):
-        empty = pl.DataFrame(schema={"metric": pl.Utf8, "value": pl.Float64, "n": pl.Int64})
-        return dg.Output(empty, metadata={"truth": "no truth"})
+        return dg.Output(pl.DataFrame(schema=EVALUATION_SCHEMA), metadata={"truth": "no truth"})
     metrics = evaluate_against_truth(profiles, quarantine, truth.read("samples"))
     return dg.Output(
         metrics,
         metadata={row["metric"]: row["value"] for row in metrics.iter_rows(named=True)}
         | {"table": preview(metrics, 20)},
     )
-
-
-def evaluate_against_truth(
-    profiles: pl.DataFrame, quarantine: pl.DataFrame, truth: pl.DataFrame
-) -> pl.DataFrame:
-    """Per-sample comparison with the generator's samples.csv."""
-    joined = profiles.join(
-        truth.select(
-            "sample_id",
-            pl.col("haplotype").alias("true_haplotype"),
-            pl.col("haplogroup").alias("true_haplogroup"),
-            pl.col("range").alias("true_range"),
-        ),
-        on="sample_id",
-        how="inner",
-    )
-    haplotype_ok = [
-        format_variants(restrict(parse_variants(t or ""), parse_range(r))) == h
-        for r, h, t in joined.select("range", "haplotype", "true_haplotype").iter_rows()
-    ]
-    full = joined.filter(pl.col("full_control_region"))
-    pairs = list(full.select("haplogroup", "true_haplogroup").iter_rows())
-    exact = [p == t for p, t in pairs]
-    # The answer is the truth or an ancestor of it: less specific where the control region cannot
-    # tell subclades apart, never contradicting.
-    consistent = [bool(p and t and is_within(t, p)) for p, t in pairs]
-    nested = [bool(p and t and (is_within(p, t) or is_within(t, p))) for p, t in pairs]
-    failed = truth.filter(pl.col("failed").str.to_lowercase() == "true")["sample_id"].to_list()
-    caught = quarantine["raw"].str.json_path_match("$.sample_id").is_in(failed).sum() if failed else 0
-    failed_in_profiles = profiles["sample_id"].is_in(failed).sum() if failed else 0
-
-    def rate(flags: list[bool]) -> float:
-        return round(sum(flags) / len(flags), 4) if flags else 0.0
-
-    rows = [
-        ("profiles_with_truth", float(joined.height), joined.height),
-        ("haplotype_agreement", rate(haplotype_ok), len(haplotype_ok)),
-        ("haplogroup_agreement_full_cr", rate(exact), len(exact)),
-        ("haplogroup_consistent_full_cr", rate(consistent), len(consistent)),
-        ("haplogroup_same_lineage_full_cr", rate(nested), len(nested)),
-        ("failed_samples", float(len(failed)), len(failed)),
-        ("failed_results_quarantined", float(caught), len(failed)),
-        ("failed_samples_with_profile", float(failed_in_profiles), len(failed)),
-    ]
-    return pl.DataFrame(rows, schema={"metric": pl.Utf8, "value": pl.Float64, "n": pl.Int64}, orient="row")
 
 
 @dg.asset_check(
@@ -239,14 +161,7 @@ def evaluate_against_truth(
 )
 def profiles_canonical(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     profiles = warehouse.query("SELECT sample_id, sample_kind, range, haplotype FROM marts.mtdna_profiles")
-    bad = []
-    for sample_id, kind, rng, hap in profiles.iter_rows():
-        try:
-            canonical = format_range(parse_range(rng)) == rng and format_variants(parse_variants(hap)) == hap
-        except ValueError:
-            canonical = False
-        if not canonical or kind not in ("remains", "relative"):
-            bad.append(sample_id)
+    bad = non_canonical_samples(profiles)
     duplicates = profiles.height - profiles["sample_id"].n_unique()
     return dg.AssetCheckResult(
         passed=not bad and duplicates == 0,

@@ -53,7 +53,8 @@ KEYS = ["source", "file", "row_number"]
 
 def prepare(scale: str) -> Path:
     """Generate and ingest the scale's data once; return the folder with records and truth."""
-    from lietsi.ingest import batches_to_frames, read_folder
+    from lietsi.ingest.batches import batches_to_frames
+    from lietsi.ingest.inbox import read_folder
     from lietsi.linkage.records import martyr_records, split_unusable
     from lietsi.schema import SOURCES
     from lietsi.synth import generate

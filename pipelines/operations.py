@@ -8,7 +8,7 @@ created empty so that the view can name them.
 import dagster as dg
 import polars as pl
 
-from lietsi.ingest import BATCH_SCHEMA, QUARANTINE_SCHEMA
+from lietsi.ingest.batches import BATCH_SCHEMA, QUARANTINE_SCHEMA
 from resources import WarehouseResource
 
 PART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {"quarantine": QUARANTINE_SCHEMA, "batches": BATCH_SCHEMA}

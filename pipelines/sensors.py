@@ -20,13 +20,12 @@ from pathlib import Path
 import dagster as dg
 
 from assets.audit import record_run
-from lietsi.ingest import file_name
+from lietsi.ingest.inbox import file_name
 from pipelines.jobs import full_pipeline_job
 from resources import SettingsResource, WarehouseResource
 from resources.outputs import publish_latest
 
 BATCH_ID = 16  # hex digits of the SHA-256 kept as `batch_id` in ops.batches
-_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = ?"
 
 
 def inbox_files(inbox: Path) -> list[Path]:
@@ -79,10 +78,9 @@ def new_batches(
 
 def _materialised_batches(warehouse: WarehouseResource) -> set[str]:
     """Batch ids of the files the warehouse already holds (none while it has no `ops.batches`)."""
+    if not warehouse.has_table("ops", "batches"):
+        return set()
     with warehouse.connect() as con:
-        tables = {t for (t,) in con.execute(_TABLES, ["ops"]).fetchall()}
-        if "batches" not in tables:
-            return set()
         return {b for (b,) in con.execute("SELECT DISTINCT batch_id FROM ops.batches").fetchall() if b}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from lietsi.ops.audit import warehouse_tables
 from lietsi.ops.readiness import waiting_for
 from lietsi.schema import SOURCES
 from resources import settings_from_env, warehouse_from_env
@@ -24,12 +25,7 @@ def _query(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | None:
 
 def _clean_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows in `raw.<folder>` per inbox folder (0 while a table does not exist)."""
-    present = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'"
-        ).fetchall()
-    }
+    present = {name.removeprefix("raw.") for name in warehouse_tables(con, ("raw",))}
     return {
         folder: con.execute(f"SELECT count(*) FROM raw.{folder}").fetchone()[0] if folder in present else 0
         for folder in SOURCES

@@ -28,7 +28,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from lietsi.ingest import FileLimits
+from lietsi.ingest.limits import FileLimits
 from resources.outputs import run_folder
 
 T = TypeVar("T")

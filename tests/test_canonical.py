@@ -13,10 +13,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lietsi.lab import build_profiles, frequency_key
 from lietsi.lab.alignment import apply_variants, call_read, normalize_profile
 from lietsi.lab.comparison import DEFAULT_HOTSPOTS, ComparisonRules, compare
+from lietsi.lab.frequencies import frequency_key
 from lietsi.lab.mtdna import CONTROL_REGION, Variant, covers, format_variants, parse_variants, rcrs
+from lietsi.lab.profiles import build_profiles
 
 # ../shared/reference next to the repo, as on CI; LIETSI_SHARED_DIR points elsewhere on a dev machine.
 SHARED = Path(os.environ.get("LIETSI_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared")

@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from lietsi.ingest import batches_to_frames, read_folder
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_folder
 from lietsi.matching.council import evidence_dates, read_decisions
 from lietsi.matching.evidence import EvidenceSettings, numerator_tables
 from lietsi.matching.identification import identify

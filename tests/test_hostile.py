@@ -31,7 +31,9 @@ from hostile_inbox import (
 )
 
 from assets._shared import preview
-from lietsi.ingest import FileLimits, batches_to_frames, read_batch, read_folder
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_batch, read_folder
+from lietsi.ingest.limits import FileLimits
 from lietsi.ops.export import csv_bytes
 from lietsi.privacy import CITIZEN_ID, PHONE
 from lietsi.schema import KET_QUA_ADN, PHIEU_02, REGISTRY, SOURCES

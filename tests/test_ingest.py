@@ -8,8 +8,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from lietsi.ingest import batches_to_frames, match_headers, read_batch, read_folder
+from lietsi.ingest.batches import batches_to_frames
 from lietsi.ingest.encodings import to_legacy
+from lietsi.ingest.headers import match_headers
+from lietsi.ingest.inbox import read_batch, read_folder
 from lietsi.privacy import keyed_hash
 from lietsi.schema import KET_QUA_ADN, PHIEU_02, REGISTRY
 

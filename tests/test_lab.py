@@ -7,18 +7,13 @@ import polars as pl
 import pytest
 
 from assets.ingest import build_ingest_asset
-from assets.lab import evaluate_against_truth, haplotype_frequencies_asset, mtdna_profiles, profiles_canonical
-from lietsi.lab import (
-    QcRules,
-    assign_haplogroups,
-    build_profiles,
-    haplotype_frequencies,
-    link_relatives,
-    read_result,
-    relative_lines,
-)
+from assets.lab import haplotype_frequencies_asset, mtdna_profiles, profiles_canonical
 from lietsi.lab.alignment import apply_variants
+from lietsi.lab.evaluation import evaluate_against_truth
+from lietsi.lab.frequencies import haplotype_frequencies, relative_lines
 from lietsi.lab.mtdna import format_range, parse_range, parse_variants
+from lietsi.lab.profiles import assign_haplogroups, build_profiles, link_relatives
+from lietsi.lab.results import QcRules, read_result
 from lietsi.schema import KET_QUA_ADN, MAU_ADN
 from lietsi.stats import clopper_pearson_upper
 from resources import WarehouseResource

@@ -432,7 +432,8 @@ def test_unusable_names_are_quarantined() -> None:
 @pytest.mark.slow
 def test_registry_of_20000_martyrs_links_accurately_and_fast(tmp_path: Path) -> None:
     """45,000 registry records (4 % of national scale): F1 ≥ 0.99 in well under a minute."""
-    from lietsi.ingest import batches_to_frames, read_folder
+    from lietsi.ingest.batches import batches_to_frames
+    from lietsi.ingest.inbox import read_folder
     from lietsi.schema import SOURCES
     from lietsi.synth import generate
 
@@ -487,7 +488,8 @@ def test_relatives_whose_names_another_hand_wrote() -> None:
 def test_relatives_on_the_careless_spelling_configuration(tmp_path: Path) -> None:
     """`homefront` writes relatives' names and addresses carelessly (docs/synth.md): relatives'
     linkage keeps recall ≥ 0.99 at precision ≥ 0.995 on it."""
-    from lietsi.ingest import batches_to_frames, read_folder
+    from lietsi.ingest.batches import batches_to_frames
+    from lietsi.ingest.inbox import read_folder
     from lietsi.schema import SOURCES
     from lietsi.synth import generate
     from lietsi.synth.config import config

@@ -219,7 +219,7 @@ def _hsd(path: Path) -> tuple[str, str]:
 
 @needs_reference
 def test_haplogrep_h100_and_r_through_the_lab_reader():
-    from lietsi.lab import read_result
+    from lietsi.lab.results import read_result
 
     for file, expected in (
         ("haplogrep3__test-data_hsd_H100.hsd", "H100"),
@@ -244,7 +244,7 @@ def test_haplogrep_h100_and_r_through_the_lab_reader():
 
 @needs_reference
 def test_haplogrep_b5a1_mitogenomes_through_the_lab_reader():
-    from lietsi.lab import read_result
+    from lietsi.lab.results import read_result
 
     records = list(SeqIO.parse(HAPLOGREP / "haplogrep-core__B5a1.fasta", "fasta"))
     assert len(records) == 13

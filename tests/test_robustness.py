@@ -20,8 +20,8 @@ import pytest
 from ops_province import ROOT, pipeline_env, run_pipeline
 
 from assets.ingest import build_ingest_asset, build_raw_checks
-from lietsi.ingest import read_batch
 from lietsi.ingest.encodings import to_legacy
+from lietsi.ingest.inbox import read_batch
 from lietsi.ops.audit import table_fingerprints
 from lietsi.schema import PHIEU_02, REGISTRY
 from lietsi.synth.generate import generate

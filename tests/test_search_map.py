@@ -11,7 +11,7 @@ import pytest
 from browser import elements, render, require_chromium, screenshot
 
 from lietsi.geo import haversine_km
-from lietsi.ingest import frame_schema
+from lietsi.ingest.batches import frame_schema
 from lietsi.ops import maps
 from lietsi.schema import KET_LUAN_DIA_BAN, PHIEU_HO_GIA_DINH
 from lietsi.search_map.coordinates import VN_LAT, VN_LON, clean_coordinates

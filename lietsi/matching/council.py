@@ -24,7 +24,7 @@ from datetime import date
 
 import polars as pl
 
-from lietsi.ingest import QUARANTINE_SCHEMA
+from lietsi.ingest.batches import QUARANTINE_SCHEMA
 from lietsi.reasons import encode, reason
 from lietsi.reasons import text as reason_text
 from lietsi.schema import XAC_NHAN

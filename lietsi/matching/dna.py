@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import polars as pl
 
-from lietsi.lab import relative_lines
 from lietsi.lab.comparison import Comparison, ComparisonRules, compare
+from lietsi.lab.frequencies import relative_lines
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.matching.candidate_search import find_candidates
 from lietsi.matching.evidence import EvidenceSettings, Factor

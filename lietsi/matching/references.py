@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lietsi.lab import relative_lines
+from lietsi.lab.frequencies import relative_lines
 from lietsi.reasons import encode, reason
 from lietsi.reasons import text as reason_text
 

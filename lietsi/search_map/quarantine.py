@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from lietsi.ingest import QUARANTINE_SCHEMA
+from lietsi.ingest.batches import QUARANTINE_SCHEMA
 
 # Living people's names never leave the raw layer (the quarantine is read by operators).
 _PRIVATE_COLUMNS = frozenset({"household_head"})

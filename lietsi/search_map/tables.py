@@ -7,7 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.ingest import FileLimits, batches_to_frames, read_folder
+from lietsi.ingest.batches import batches_to_frames
+from lietsi.ingest.inbox import read_folder
+from lietsi.ingest.limits import FileLimits
 from lietsi.places import province_of, with_unit_codes
 from lietsi.search_map.coverage import COVERAGE_TARGET, Coverage, village_coverage, village_index
 from lietsi.search_map.household_reports import prepare_reports
