@@ -21,7 +21,7 @@ from lietsi.ops.pages import Footer
 from lietsi.ops.reports import progress_tables, write_report
 from lietsi.ops.site import write_site
 from lietsi.places import province_of
-from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource
+from resources import IO_RETRY_POLICY, SettingsResource, WarehouseResource, existing_tables
 from resources.sql import referenced_tables, sql_files, sql_text
 
 GROUP = "reports"
@@ -31,18 +31,10 @@ EXPORT_DIR = "export"
 STAGE_SCHEMAS = ("raw", "core", "marts")
 
 
-def _existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-        "WHERE table_catalog = current_database()"
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def run_report_sql(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame | str:
     """The query's result, or the reason it cannot run yet (the tables it needs that are missing)."""
     sql = sql_text("reports", name)
-    missing = sorted(referenced_tables(sql, STAGE_SCHEMAS) - _existing_tables(con))
+    missing = sorted(referenced_tables(sql, STAGE_SCHEMAS) - existing_tables(con))
     if missing:
         return f"waiting for {', '.join(missing)}"
     return con.execute(sql).pl()
@@ -184,7 +176,7 @@ def site_pages(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: SettingsResource
 ) -> dg.MaterializeResult:
     with warehouse.connect(read_only=True) as con:
-        tables = _existing_tables(con)
+        tables = existing_tables(con)
         province = province_in_warehouse(con)
         read = {name: _optional(con, sql, tables) for name, sql in sql_files("site").items()}
     site, path = write_site(settings.run_out(context.run_id), read, Footer(province, context.run_id))

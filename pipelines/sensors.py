@@ -22,7 +22,7 @@ import dagster as dg
 from assets.audit import record_run
 from lietsi.ingest.inbox import file_name
 from pipelines.jobs import full_pipeline_job
-from resources import SettingsResource, WarehouseResource
+from resources import SettingsResource, WarehouseResource, existing_tables
 from resources.outputs import publish_latest
 
 BATCH_ID = 16  # hex digits of the SHA-256 kept as `batch_id` in ops.batches
@@ -84,10 +84,9 @@ def _materialised_batches(warehouse: WarehouseResource) -> set[str]:
         return {b for (b,) in con.execute("SELECT DISTINCT batch_id FROM ops.batches").fetchall() if b}
 
 
-def _existing_tables(warehouse: WarehouseResource) -> set[dg.AssetKey]:
+def _existing_assets(warehouse: WarehouseResource) -> set[dg.AssetKey]:
     with warehouse.connect() as con:
-        rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-    return {dg.AssetKey([schema, table]) for schema, table in rows}
+        return {dg.AssetKey(name.split(".", 1)) for name in existing_tables(con)}
 
 
 def _loaded_inputs(repository: dg.RepositoryDefinition, keys: set[dg.AssetKey]) -> set[dg.AssetKey]:
@@ -139,7 +138,7 @@ def inbox_sensor(
     folders = {relative.split("/", 1)[0] for relative, _ in fresh}
     selection = None
     if context.repository_def is not None:
-        selection = downstream_selection(context.repository_def, folders, _existing_tables(warehouse))
+        selection = downstream_selection(context.repository_def, folders, _existing_assets(warehouse))
     batch_ids = sorted(digest[:BATCH_ID] for _, digest in fresh)
     request = dg.RunRequest(
         run_key="inbox:" + hashlib.sha256(",".join(batch_ids).encode()).hexdigest()[:16],

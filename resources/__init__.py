@@ -128,6 +128,15 @@ def _not_in_production(name: str, value: object) -> None:
         )
 
 
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """`schema.table` of every table and view of the warehouse the connection uses."""
+    rows = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database()"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file, optionally encrypted at rest (DuckDB AES-GCM database encryption).
 
@@ -184,11 +193,8 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def has_table(self, schema: str, table: str) -> bool:
         """Whether `<schema>.<table>` exists: a stage whose inputs never arrived has not written it."""
-        found = self.query(
-            "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, table],
-        )
-        return bool(found["n"][0])
+        with self.connect() as con:
+            return f"{schema}.{table}" in existing_tables(con)
 
 
 class SettingsResource(dg.ConfigurableResource):
