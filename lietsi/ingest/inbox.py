@@ -18,7 +18,6 @@ from lietsi.privacy import (
 )
 from lietsi.schema import Source
 
-TABLE_SUFFIXES = (".csv", ".xlsx")
 FASTA_SUFFIXES = (".fasta", ".fa", ".fas")
 
 

@@ -189,9 +189,7 @@ def _ambiguous(members: list[int], reports: list[dict], evidence: _Evidence) -> 
         if not words:
             continue
         wider = {reports[j]["_words"] for j in members if words < reports[j]["_words"]}
-        if any(
-            not evidence.places_compatible(x, y) for x in wider for y in wider if x < y or y < x or x != y
-        ):
+        if any(not evidence.places_compatible(x, y) for x in wider for y in wider if x != y):
             out.add(i)
     return out
 
