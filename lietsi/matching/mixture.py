@@ -104,7 +104,7 @@ def estimate(
     have left the pool, so they do not enter the group shares.
     `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
     share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
-    only the DNA separates a pool martyr from `outside`, so the unsampled half does not identify it.
+    only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
     """
     tables = {t: dict(v) for t, v in tables0.items()}
     masses = dict(prior0.masses)
@@ -168,7 +168,7 @@ def anchored_shares(
     candidates) × group size / sampled martyrs. Whether a martyr's family gave a usable reference
     does not depend on whether his remains are in the register, so the sampled part of a group
     stands for the whole; the unsampled part is told from `outside` by the place alone, which
-    barely separates them (docs/matching.md §9), and would leave the split to the starting values.
+    barely separates them (docs/matching.md §9), so its count would rest on that weak likelihood.
     A group with no sampled martyr keeps its plain mixture count."""
     out = {
         g: dna_shares[g] * sizes[g] / sampled[g] if sampled.get(g) else n
