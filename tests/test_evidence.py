@@ -15,7 +15,15 @@ from lietsi.matching.assignment import Thresholds, assign, solve
 from lietsi.matching.dna import dna_factor
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_level, place_relation
-from lietsi.matching.mixture import Candidate, RemainsTerms, estimate, posteriors, stated_prior
+from lietsi.matching.mixture import (
+    OUTSIDE,
+    Candidate,
+    RemainsTerms,
+    anchored_shares,
+    estimate,
+    posteriors,
+    stated_prior,
+)
 from lietsi.matching.pool import artefact_name_factor, hometown_factor, inscriptions, unit_area_factor
 from lietsi.matching.register import (
     age_factor,
@@ -246,6 +254,53 @@ def test_em_recovers_the_numerator_and_the_outside_share():
     # with few remains the stated value (the prior) holds more weight
     few, _, _ = estimate(_mixture(10, 0.8), tables0, prior0, strength=20)
     assert abs(few["place:death:3"]["commune"] - 0.5) < abs(tables["place:death:3"]["commune"] - 0.5)
+
+
+def test_anchored_shares_read_each_group_from_its_sampled_martyrs():
+    # group a: 40 of 100 martyrs sampled, 6 remains expected on them → 15 on the group; group b has
+    # no sampled martyr and keeps its mixture count; outside is the rest of the 50 remains.
+    shares = anchored_shares(
+        {"a": 9.0, "b": 2.0, OUTSIDE: 39.0},
+        {"a": 6.0, "b": 0.0, OUTSIDE: 0.0},
+        {"a": 100, "b": 10},
+        {"a": 40},
+        50,
+    )
+    assert shares == pytest.approx({"a": 15.0, "b": 2.0, OUTSIDE: 33.0})
+    # a pool count above the number of remains is scaled down to it, with nobody outside
+    full = anchored_shares({"a": 9.0, OUTSIDE: 1.0}, {"a": 9.0, OUTSIDE: 0.0}, {"a": 100}, {"a": 10}, 10)
+    assert full == pytest.approx({"a": 10.0, OUTSIDE: 0.0})
+
+
+def _half_sampled(n_remains: int, seed: int = 5) -> list[RemainsTerms]:
+    """Remains drawn from the model: 60% belong to one of 200 martyrs of group g, 40% to nobody; the
+    first 100 martyrs have a reference (a chance match with probability 0.002, so a match weighs LR 500), the
+    other 100 none and no comparable place, so for every remains they are 100 hypotheses of LR 1,
+    exactly like `outside`."""
+    import random
+
+    rng = random.Random(seed)
+    terms = []
+    for _ in range(n_remains):
+        owner = rng.randrange(200) if rng.random() < 0.6 else None
+        candidates = tuple(
+            Candidate("g", 500.0, ()) for k in range(100) if k == owner or rng.random() < 0.002
+        )
+        terms.append(RemainsTerms(candidates, {}, {"g": 100.0}))
+    return terms
+
+
+def test_em_reads_the_outside_share_from_the_sampled_martyrs():
+    prior0 = stated_prior({"g": 200}, {}, 0.5)
+    _, prior, _ = estimate(_half_sampled(4000), {}, prior0, strength=20, sampled={"g": 100})
+    # the sample holds 39% outsiders and 31.5% remains of sampled martyrs (read as 63% in the pool)
+    assert prior.p_outside == pytest.approx(0.38, abs=0.035)
+    # started far from the truth on either side, it comes back to it
+    for start in (0.1, 0.9):
+        _, other, _ = estimate(
+            _half_sampled(4000), {}, stated_prior({"g": 200}, {}, start), strength=20, sampled={"g": 100}
+        )
+        assert other.p_outside == pytest.approx(0.38, abs=0.035)
 
 
 # --- assignment -------------------------------------------------------------------------------------------

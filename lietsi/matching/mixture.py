@@ -89,6 +89,7 @@ def estimate(
     iterations: int = 200,
     tolerance: float = 1e-5,
     known: list[tuple[tuple[tuple[str, str], float], ...]] | None = None,
+    sampled: dict[str, float] | None = None,
 ) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
     """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
 
@@ -101,6 +102,9 @@ def estimate(
     `known`: the outcome cells of pairs the identification council confirmed; each counts with
     weight 1 in its tables at every step (its truth is known, not inferred). Confirmed remains
     have left the pool, so they do not enter the group shares.
+    `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
+    share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
+    only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
     """
     tables = {t: dict(v) for t, v in tables0.items()}
     masses = dict(prior0.masses)
@@ -113,6 +117,7 @@ def estimate(
             for (t, o), _ in cells:
                 counts[t][o] += 1.0
         shares = dict.fromkeys(masses, 0.0)
+        dna_shares = dict.fromkeys(masses, 0.0)
         prior = {g: masses[g] / max(sizes.get(g, 0.0), 1e-9) for g in masses if g != OUTSIDE}
         for r in terms:
             lrs = [prior[c.group] * c.fixed * _lr(tables, c.cells) for c in r.candidates]
@@ -121,6 +126,7 @@ def estimate(
             denominator = masses[OUTSIDE] + sum(lrs) + sum(unscored.values()) + sum(flat.values())
             for c, lr in zip(r.candidates, lrs, strict=True):
                 shares[c.group] += lr / denominator
+                dna_shares[c.group] += lr / denominator
                 for (t, o), _ in c.cells:
                     counts[t][o] += lr / denominator
             for (g, (t, o)), v in unscored.items():
@@ -133,6 +139,8 @@ def estimate(
             t: {o: (strength * tables0[t][o] + n) / (strength + sum(c.values())) for o, n in c.items()}
             for t, c in counts.items()
         }
+        if sampled is not None:
+            shares = anchored_shares(shares, dna_shares, sizes, sampled, len(terms))
         new_masses = {
             g: (strength * prior0.masses[g] + n) / (strength + len(terms)) for g, n in shares.items()
         }
@@ -146,3 +154,29 @@ def estimate(
         if change < tolerance:
             break
     return tables, PriorModel(masses, sizes), it
+
+
+def anchored_shares(
+    shares: dict[str, float],
+    dna_shares: dict[str, float],
+    sizes: dict[str, float],
+    sampled: dict[str, float],
+    remains: int,
+) -> dict[str, float]:
+    """Expected remains per group (and `outside`, the rest) with each group's count read from its
+    martyrs that have a reference: their expected remains (`dna_shares`, the E-step's mass on DNA
+    candidates) × group size / sampled martyrs. Whether a martyr's family gave a usable reference
+    does not depend on whether his remains are in the register, so the sampled part of a group
+    stands for the whole; the unsampled part is told from `outside` by the place alone, which
+    barely separates them (docs/matching.md §9), so its count would rest on that weak likelihood.
+    A group with no sampled martyr keeps its plain mixture count."""
+    out = {
+        g: dna_shares[g] * sizes[g] / sampled[g] if sampled.get(g) else n
+        for g, n in shares.items()
+        if g != OUTSIDE
+    }
+    pool = sum(out.values())
+    if pool > remains:  # more than every remains: scale the pool down, nobody is outside
+        out = {g: n * remains / pool for g, n in out.items()}
+        pool = float(remains)
+    return {**out, OUTSIDE: remains - pool}

@@ -274,7 +274,12 @@ def score_candidates(
             if r in features
         ]
         tables, prior, iterations = estimate(
-            terms, tables, prior, settings.numerator_prior_strength, known=known_cells
+            terms,
+            tables,
+            prior,
+            settings.numerator_prior_strength,
+            known=known_cells,
+            sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
         )
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
