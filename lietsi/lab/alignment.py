@@ -353,6 +353,8 @@ def _clean(sequence: str) -> str:
     return read.replace("U", "T")
 
 
+# A sample sequenced twice, or a result re-sent in a later drop, repeats a read: aligned once.
+@lru_cache(maxsize=1024)
 def call_read(sequence: str) -> ReadCall:
     """Align a read (control region or whole mitogenome, either strand) to rCRS and call its profile.
 
@@ -490,12 +492,19 @@ def _recalled(written: _Written, start: int, stop: int) -> list[Variant]:
         lo = bisect.bisect_left(dirty, column(a))
         if lo == len(dirty) or dirty[lo] >= column(b):
             continue
-        segment = written.columns(a, b)
-        read = "".join(c.read for c in segment if c.read != _GAP)
-        cols = _align_segment(read, a, b, False, False)
-        _shift_3prime(cols)
-        calls.extend(_call(cols, trim=False).variants)
+        read = "".join(c.read for c in written.columns(a, b) if c.read != _GAP)
+        calls.extend(_window_calls(read, a, b))
     return calls
+
+
+@lru_cache(maxsize=65_536)
+def _window_calls(read: str, start: int, stop: int) -> tuple[Variant, ...]:
+    """The calls of `read` aligned to rCRS on unrolled [start, stop). Profiles of one province share
+    most of their windows (a common variant's window holds the same bases in every profile that has
+    it), so each distinct window is aligned once."""
+    cols = _align_segment(read, start, stop, False, False)
+    _shift_3prime(cols)
+    return _call(cols, trim=False).variants
 
 
 @lru_cache(maxsize=65_536)
