@@ -88,8 +88,15 @@ class _Col:
 
 
 def _circular(start: int, end: int) -> str:
+    """rCRS from unrolled index `start` to `end` (either may lie outside one turn of the circle)."""
     seq = rcrs()
-    return "".join(seq[i % RCRS_LENGTH] for i in range(start, end)) if end > start else ""
+    pieces = []
+    at, left = start % RCRS_LENGTH, end - start
+    while left > 0:
+        piece = seq[at : at + left]
+        pieces.append(piece)
+        at, left = 0, left - len(piece)
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=1)
@@ -408,6 +415,26 @@ class _Written:
             cols.extend(_Col(-1, _GAP, b) for b in self.ins.get(position, ()))
         return cols
 
+    def read(self, start: int, stop: int) -> str:
+        """The bases of unrolled positions [start, stop) (the read bases of :meth:`columns`), copied
+        from rCRS between the written differences rather than built column by column."""
+        seq = rcrs()
+        edited = sorted(
+            u for p in {*self.subs, *self.ins} for u in (p - 1, p - 1 + RCRS_LENGTH) if start <= u < stop
+        )
+        pieces: list[str] = []
+        at = start
+        for u in edited:
+            pieces.append(_circular(at, u))
+            position = _rcrs_position(u)
+            allele = self.subs.get(position)
+            if allele != DELETION:
+                pieces.append(allele or seq[position - 1])
+            pieces.extend(self.ins.get(position, ()))
+            at = u + 1
+        pieces.append(_circular(at, stop))
+        return "".join(pieces)
+
 
 def _written(ranges: Ranges, variants: tuple[Variant, ...]) -> _Written:
     subs = {v.position: v.allele for v in variants if not v.insertion}
@@ -492,8 +519,7 @@ def _recalled(written: _Written, start: int, stop: int) -> list[Variant]:
         lo = bisect.bisect_left(dirty, column(a))
         if lo == len(dirty) or dirty[lo] >= column(b):
             continue
-        read = "".join(c.read for c in written.columns(a, b) if c.read != _GAP)
-        calls.extend(_window_calls(read, a, b))
+        calls.extend(_window_calls(written.read(a, b), a, b))
     return calls
 
 
