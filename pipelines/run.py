@@ -24,13 +24,15 @@ def run_pipeline(
     """The full pipeline in this process; `resources` replace the environment's (tests)."""
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("full_pipeline")
-    result = job.execute_in_process(
-        instance=instance, raise_on_error=False, tags=tags or {}, resources=resources
-    )
     warehouse = resources["warehouse"] if resources else warehouse_from_env()
     settings = resources["settings"] if resources else settings_from_env()
-    # In-process runs have no daemon to fire the run-status sensors: record the audit here.
-    record_run(instance, result.run_id, warehouse, status="SUCCESS" if result.success else "FAILURE")
+    # One open warehouse for the whole run rather than a file open per input and output.
+    with warehouse.session():
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, tags=tags or {}, resources=resources
+        )
+        # In-process runs have no daemon to fire the run-status sensors: record the audit here.
+        record_run(instance, result.run_id, warehouse, status="SUCCESS" if result.success else "FAILURE")
     publish_latest(Path(settings.out_dir), result.run_id)
     return result
 

@@ -210,6 +210,26 @@ def test_the_encrypted_warehouse_opens_only_with_its_key(tmp_path):
         pass
 
 
+@pytest.mark.parametrize("key", [None, "tinh-kien-giang-2025"])
+def test_a_session_shares_one_open_warehouse_and_still_checks_the_key(tmp_path, key):
+    path = tmp_path / "w.duckdb"
+    warehouse = WarehouseResource(path=str(path), encryption_key=key)
+    # Another resource of the same warehouse (as Dagster builds one per run) shares the session.
+    same = WarehouseResource(path=str(path), encryption_key=key)
+    with warehouse.session():
+        with warehouse.connect() as con:
+            con.execute("CREATE SCHEMA raw; CREATE TABLE raw.t AS SELECT 1 AS x")
+        with same.connect(read_only=True) as con:
+            assert con.execute("SELECT x FROM raw.t").fetchall() == [(1,)]
+        if key:
+            wrong = WarehouseResource(path=str(path), encryption_key="wrong-key")
+            with pytest.raises(duckdb.Error), wrong.connect(read_only=True):
+                pass
+    # The session closed the file: a fresh connection opens it, and the table was kept.
+    with WarehouseResource(path=str(path), encryption_key=key).connect(read_only=True) as con:
+        assert con.execute("SELECT x FROM raw.t").fetchall() == [(1,)]
+
+
 PRODUCTION_HASH_KEY = "h" * MIN_KEY_LENGTH
 PRODUCTION_WAREHOUSE_KEY = "w" * MIN_KEY_LENGTH
 

@@ -88,8 +88,15 @@ class _Col:
 
 
 def _circular(start: int, end: int) -> str:
+    """rCRS from unrolled index `start` to `end` (either may lie outside one turn of the circle)."""
     seq = rcrs()
-    return "".join(seq[i % RCRS_LENGTH] for i in range(start, end)) if end > start else ""
+    pieces = []
+    at, left = start % RCRS_LENGTH, end - start
+    while left > 0:
+        piece = seq[at : at + left]
+        pieces.append(piece)
+        at, left = 0, left - len(piece)
+    return "".join(pieces)
 
 
 @lru_cache(maxsize=1)
@@ -353,6 +360,8 @@ def _clean(sequence: str) -> str:
     return read.replace("U", "T")
 
 
+# A sample sequenced twice, or a result re-sent in a later drop, repeats a read: aligned once.
+@lru_cache(maxsize=1024)
 def call_read(sequence: str) -> ReadCall:
     """Align a read (control region or whole mitogenome, either strand) to rCRS and call its profile.
 
@@ -405,6 +414,26 @@ class _Written:
             cols.append(_Col(unrolled, seq[position - 1], base))
             cols.extend(_Col(-1, _GAP, b) for b in self.ins.get(position, ()))
         return cols
+
+    def read(self, start: int, stop: int) -> str:
+        """The bases of unrolled positions [start, stop) (the read bases of :meth:`columns`), copied
+        from rCRS between the written differences rather than built column by column."""
+        seq = rcrs()
+        edited = sorted(
+            u for p in {*self.subs, *self.ins} for u in (p - 1, p - 1 + RCRS_LENGTH) if start <= u < stop
+        )
+        pieces: list[str] = []
+        at = start
+        for u in edited:
+            pieces.append(_circular(at, u))
+            position = _rcrs_position(u)
+            allele = self.subs.get(position)
+            if allele != DELETION:
+                pieces.append(allele or seq[position - 1])
+            pieces.extend(self.ins.get(position, ()))
+            at = u + 1
+        pieces.append(_circular(at, stop))
+        return "".join(pieces)
 
 
 def _written(ranges: Ranges, variants: tuple[Variant, ...]) -> _Written:
@@ -490,12 +519,18 @@ def _recalled(written: _Written, start: int, stop: int) -> list[Variant]:
         lo = bisect.bisect_left(dirty, column(a))
         if lo == len(dirty) or dirty[lo] >= column(b):
             continue
-        segment = written.columns(a, b)
-        read = "".join(c.read for c in segment if c.read != _GAP)
-        cols = _align_segment(read, a, b, False, False)
-        _shift_3prime(cols)
-        calls.extend(_call(cols, trim=False).variants)
+        calls.extend(_window_calls(written.read(a, b), a, b))
     return calls
+
+
+@lru_cache(maxsize=65_536)
+def _window_calls(read: str, start: int, stop: int) -> tuple[Variant, ...]:
+    """The calls of `read` aligned to rCRS on unrolled [start, stop). Profiles of one province share
+    most of their windows (a common variant's window holds the same bases in every profile that has
+    it), so each distinct window is aligned once."""
+    cols = _align_segment(read, start, stop, False, False)
+    _shift_3prime(cols)
+    return _call(cols, trim=False).variants
 
 
 @lru_cache(maxsize=65_536)
