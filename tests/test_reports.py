@@ -1,5 +1,6 @@
 """Reports: per-district progress, campaign costs, the HTML page in headless Chromium, the exports."""
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -11,8 +12,11 @@ from ops_province import province_run
 
 from assets.reports import EXPORT_DIR, REPORT_FILE
 from lietsi.ops.export import remove_stale_temporaries, write_atomic, write_frame
+from lietsi.ops.export_files import NATIONAL_DIR
 from lietsi.ops.formats import money, number
+from lietsi.ops.national_export import write_national_export
 from lietsi.ops.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
+from lietsi.schema import is_personal
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +280,49 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
 def test_reports_and_exports_are_readable_by_the_province(province):
     for path in [province.pages / REPORT_FILE, *sorted((province.pages / EXPORT_DIR).glob("*"))]:
         assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def test_national_export_is_checksummed_and_carries_no_personal_identifier(province):
+    folder = province.pages / EXPORT_DIR / NATIONAL_DIR
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format"] == "lietsi.national_export" and manifest["version"] == "1"
+    assert set(manifest["files"]) == {"martyrs.csv", "references.csv", "remains.csv"}
+    text = ""
+    for name, entry in manifest["files"].items():
+        data = (folder / name).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        frame = pl.read_csv(data, infer_schema=False)
+        assert frame.height == entry["rows"]
+        names = [c for c in frame.columns if c.endswith("_name")]
+        assert not [c for c in frame.columns if is_personal(c)]
+        assert names == (["full_name"] if name == "martyrs.csv" else [])  # the martyr's own name only
+        text += data.decode("utf-8")
+    assert (
+        manifest["files"]["martyrs.csv"]["rows"]
+        == province.warehouse.query("SELECT count(*) FROM core.martyrs").item()
+    )
+    relatives = province.warehouse.query(
+        "SELECT citizen_id_hash, phone_hash, relative_id, consent FROM core.relatives"
+    )
+    keys = [k for c in ("citizen_id_hash", "phone_hash", "relative_id") for k in relatives[c].drop_nulls()]
+    assert keys and not [k for k in keys if k in text]
+    references = pl.read_csv(folder / "references.csv", infer_schema=False)
+    consenting = province.warehouse.query(
+        "SELECT p.sample_id FROM marts.mtdna_profiles p JOIN core.relatives r USING (relative_id) "
+        "WHERE r.consent = 'Có'"
+    )["sample_id"]
+    assert references.height > 0 and set(references["sample_id"]) <= set(consenting)
+
+
+def test_the_national_export_refuses_a_personal_column(tmp_path):
+    frames = {
+        "export_national_martyrs": pl.DataFrame({"martyr_id": ["LS-1"], "mother_name": ["Lê Thị A"]}),
+        "export_national_references": pl.DataFrame({"sample_id": ["S1"]}),
+        "export_national_remains": pl.DataFrame({"remains_id": ["HC1"]}),
+    }
+    with pytest.raises(ValueError, match="mother_name"):
+        write_national_export(tmp_path, frames.__getitem__, "Kiên Giang")
+    assert not list(tmp_path.iterdir())
+    assert write_national_export(tmp_path, lambda name: "waiting for raw.hai_cot", "Kiên Giang") == (
+        "waiting for raw.hai_cot"
+    )

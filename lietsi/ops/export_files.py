@@ -1,5 +1,6 @@
-"""The export folder of a run: identifications and donor profiles (CSV and JSON) and the province's
-consenting reference profiles in EMPOP's EMP format, each file written atomically."""
+"""The export folder of a run: identifications and donor profiles (CSV and JSON), the province's
+consenting reference profiles in EMPOP's EMP format, and the national-matching export
+(`national/`), each file written atomically."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lietsi.ops.export import empop_files, remove_stale_temporaries, write_atomic, write_frame
+from lietsi.ops.national_export import write_national_export
 from lietsi.ops.reports import QueryRunner
+
+# Inside the export folder: what the province sends to national matching.
+NATIONAL_DIR = "national"
 
 
 @dataclass(frozen=True)
@@ -40,4 +45,9 @@ def write_exports(folder: Path, run: QueryRunner, province: str) -> Exports:
         for i, text in enumerate(files.values()):
             write_atomic(folder / f"empop_references{'' if i == 0 else f'_{i + 1}'}.emp", text.encode())
         written["empop_references"] = references.height
+    national = write_national_export(folder / NATIONAL_DIR, run, province)
+    if isinstance(national, str):
+        waiting["national"] = national
+    else:
+        written.update({f"national_{name}": rows for name, rows in national.items()})
     return Exports(written, waiting, removed)

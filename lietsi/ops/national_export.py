@@ -1,0 +1,43 @@
+"""What a province sends to national matching: its martyrs, its consenting references' profiles and
+the remains in its cemeteries, without citizen ids, phones or relatives' names (each province keeps
+its own keys). Three CSV files and a manifest with the format version and each file's checksum, so
+the national run can refuse a file that changed on the way. Format: docs/national_export.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from lietsi.ops.export import csv_bytes, write_atomic
+from lietsi.ops.reports import QueryRunner
+from lietsi.schema import is_personal
+
+NATIONAL_FORMAT = "lietsi.national_export"
+NATIONAL_VERSION = "1"
+NATIONAL_TABLES = ("martyrs", "references", "remains")
+# Names of living relatives as the registry writes them: personal, and never sent.
+RELATIVES_NAMES = frozenset({"mother_name", "father_name"})
+
+
+def write_national_export(folder: Path, run: QueryRunner, province: str) -> dict[str, int] | str:
+    """Write the three files and `manifest.json` into `folder`; rows per file, or why it waits."""
+    frames = {}
+    for name in NATIONAL_TABLES:
+        result = run(f"export_national_{name}")
+        if isinstance(result, str):
+            return result
+        frames[name] = result
+    leaked = sorted(c for f in frames.values() for c in f.columns if is_personal(c) or c in RELATIVES_NAMES)
+    if leaked:
+        raise ValueError(f"the national export would carry personal columns: {', '.join(leaked)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, frame in frames.items():
+        data = csv_bytes(frame)
+        write_atomic(folder / f"{name}.csv", data)
+        files[f"{name}.csv"] = {"rows": frame.height, "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = {"format": NATIONAL_FORMAT, "version": NATIONAL_VERSION, "province": province, "files": files}
+    write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+    return {name: frame.height for name, frame in frames.items()}
