@@ -278,8 +278,8 @@ def test_identification_checks_find_what_they_forbid(tmp_path):
 
 
 def test_reports_and_exports_are_readable_by_the_province(province):
-    for path in [province.pages / REPORT_FILE, *sorted((province.pages / EXPORT_DIR).glob("*"))]:
-        assert path.stat().st_mode & 0o777 == 0o644, path
+    for path in [province.pages / REPORT_FILE, *sorted((province.pages / EXPORT_DIR).rglob("*"))]:
+        assert path.stat().st_mode & 0o777 == (0o755 if path.is_dir() else 0o644), path
 
 
 def test_national_export_is_checksummed_and_carries_no_personal_identifier(province):

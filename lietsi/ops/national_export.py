@@ -33,6 +33,7 @@ def write_national_export(folder: Path, run: QueryRunner, province: str) -> dict
     if leaked:
         raise ValueError(f"the national export would carry personal columns: {', '.join(leaked)}")
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o755)  # read by the people who send it on, whatever the umask
     files = {}
     for name, frame in frames.items():
         data = csv_bytes(frame)
