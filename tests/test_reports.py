@@ -323,6 +323,21 @@ def test_the_national_export_refuses_a_personal_column(tmp_path):
     with pytest.raises(ValueError, match="mother_name"):
         write_national_export(tmp_path, frames.__getitem__, "Kiên Giang")
     assert not list(tmp_path.iterdir())
-    assert write_national_export(tmp_path, lambda name: "waiting for raw.hai_cot", "Kiên Giang") == (
-        "waiting for raw.hai_cot"
+
+
+def test_a_province_with_only_cemeteries_still_sends_its_remains(tmp_path):
+    remains = pl.DataFrame({"remains_id": ["HC1"], "haplotype": ["16223T"]})
+
+    def run(name: str) -> pl.DataFrame | str:
+        return remains if name == "export_national_remains" else "waiting for core.relatives"
+
+    written, waiting = write_national_export(tmp_path, run, "Quảng Trị")
+    assert written == {"remains": 1} and set(waiting) == {"martyrs", "references"}
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {"remains.csv"} and manifest["waiting"]["martyrs"].startswith("waiting")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "remains.csv"]
+    assert write_national_export(tmp_path / "none", lambda name: "waiting for raw", "Quảng Trị") == (
+        {},
+        {n: "waiting for raw" for n in ("martyrs", "references", "remains")},
     )
+    assert not (tmp_path / "none").exists()

@@ -45,9 +45,7 @@ def write_exports(folder: Path, run: QueryRunner, province: str) -> Exports:
         for i, text in enumerate(files.values()):
             write_atomic(folder / f"empop_references{'' if i == 0 else f'_{i + 1}'}.emp", text.encode())
         written["empop_references"] = references.height
-    national = write_national_export(folder / NATIONAL_DIR, run, province)
-    if isinstance(national, str):
-        waiting["national"] = national
-    else:
-        written.update({f"national_{name}": rows for name, rows in national.items()})
+    national, national_waiting = write_national_export(folder / NATIONAL_DIR, run, province)
+    written.update({f"national_{name}": rows for name, rows in national.items()})
+    waiting.update({f"national_{name}": why for name, why in national_waiting.items()})
     return Exports(written, waiting, removed)

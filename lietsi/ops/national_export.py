@@ -21,24 +21,39 @@ NATIONAL_TABLES = ("martyrs", "references", "remains")
 RELATIVES_NAMES = frozenset({"mother_name", "father_name"})
 
 
-def write_national_export(folder: Path, run: QueryRunner, province: str) -> dict[str, int] | str:
-    """Write the three files and `manifest.json` into `folder`; rows per file, or why it waits."""
-    frames = {}
+def write_national_export(
+    folder: Path, run: QueryRunner, province: str
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Write each file whose tables exist, and `manifest.json`, into `folder`: (rows per file written,
+    why each other file waits). A province may hold only cemeteries, or only families: what it has
+    is still sent."""
+    frames, waiting = {}, {}
     for name in NATIONAL_TABLES:
         result = run(f"export_national_{name}")
         if isinstance(result, str):
-            return result
-        frames[name] = result
+            waiting[name] = result
+        else:
+            frames[name] = result
     leaked = sorted(c for f in frames.values() for c in f.columns if is_personal(c) or c in RELATIVES_NAMES)
     if leaked:
         raise ValueError(f"the national export would carry personal columns: {', '.join(leaked)}")
+    if not frames:
+        return {}, waiting
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)  # read by the people who send it on, whatever the umask
+    for stale in set(NATIONAL_TABLES) - set(frames):
+        (folder / f"{stale}.csv").unlink(missing_ok=True)
     files = {}
     for name, frame in frames.items():
         data = csv_bytes(frame)
         write_atomic(folder / f"{name}.csv", data)
         files[f"{name}.csv"] = {"rows": frame.height, "sha256": hashlib.sha256(data).hexdigest()}
-    manifest = {"format": NATIONAL_FORMAT, "version": NATIONAL_VERSION, "province": province, "files": files}
+    manifest = {
+        "format": NATIONAL_FORMAT,
+        "version": NATIONAL_VERSION,
+        "province": province,
+        "files": files,
+        "waiting": waiting,
+    }
     write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-    return {name: frame.height for name, frame in frames.items()}
+    return {name: frame.height for name, frame in frames.items()}, waiting
