@@ -79,3 +79,12 @@ def redact_identifiers(text: str, key: bytes) -> str:
     fields, a column outside the contract), file previews and messages.
     """
     return IDENTIFIER_LIKE.sub(lambda m: identifier_hash(m.group(0), key), text)
+
+
+REMOVED_IDENTIFIER = "[đã xoá số định danh]"
+
+
+def strip_identifiers(text: str | None) -> str | None:
+    """`text` with every value that looks like a citizen id or a phone removed, not hashed: for text
+    that leaves the province, where even a keyed hash is a pseudonym it has no use for."""
+    return None if text is None else IDENTIFIER_LIKE.sub(REMOVED_IDENTIFIER, text)

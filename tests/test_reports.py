@@ -16,6 +16,7 @@ from lietsi.ops.export_files import NATIONAL_DIR
 from lietsi.ops.formats import money, number
 from lietsi.ops.national_export import write_national_export
 from lietsi.ops.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
+from lietsi.privacy import REMOVED_IDENTIFIER
 from lietsi.schema import is_personal
 
 
@@ -326,7 +327,9 @@ def test_the_national_export_refuses_a_personal_column(tmp_path):
 
 
 def test_a_province_with_only_cemeteries_still_sends_its_remains(tmp_path):
-    remains = pl.DataFrame({"remains_id": ["HC1"], "haplotype": ["16223T"]})
+    remains = pl.DataFrame(
+        {"remains_id": ["HC1"], "haplotype": ["16223T"], "artefacts": ["võng, gọi 0912 345 678"]}
+    )
 
     def run(name: str) -> pl.DataFrame | str:
         return remains if name == "export_national_remains" else "waiting for core.relatives"
@@ -336,6 +339,8 @@ def test_a_province_with_only_cemeteries_still_sends_its_remains(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert set(manifest["files"]) == {"remains.csv"} and manifest["waiting"]["martyrs"].startswith("waiting")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "remains.csv"]
+    sent = pl.read_csv(tmp_path / "remains.csv", infer_schema=False)
+    assert sent["artefacts"].to_list() == [f"võng, gọi {REMOVED_IDENTIFIER}"]  # a typed phone stays home
     assert write_national_export(tmp_path / "none", lambda name: "waiting for raw", "Quảng Trị") == (
         {},
         {n: "waiting for raw" for n in ("martyrs", "references", "remains")},

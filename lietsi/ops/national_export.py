@@ -10,8 +10,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import polars as pl
+
 from lietsi.ops.export import csv_bytes, write_atomic
 from lietsi.ops.reports import QueryRunner
+from lietsi.privacy import strip_identifiers
 from lietsi.schema import is_personal
 
 NATIONAL_FORMAT = "lietsi.national_export"
@@ -19,6 +22,8 @@ NATIONAL_VERSION = "1"
 NATIONAL_TABLES = ("martyrs", "references", "remains")
 # Names of living relatives as the registry writes them: personal, and never sent.
 RELATIVES_NAMES = frozenset({"mother_name", "father_name"})
+# Text as clerks typed it: a phone or citizen id written into it is removed before it is sent.
+FREE_TEXT = frozenset({"full_name", "unit", "death_place", "cemetery", "recovery_place", "artefacts"})
 
 
 def write_national_export(
@@ -39,6 +44,14 @@ def write_national_export(
         raise ValueError(f"the national export would carry personal columns: {', '.join(leaked)}")
     if not frames:
         return {}, waiting
+    frames = {
+        name: frame.with_columns(
+            pl.col(c).map_elements(strip_identifiers, return_dtype=pl.String)
+            for c in frame.columns
+            if c in FREE_TEXT and frame.schema[c] == pl.String
+        )
+        for name, frame in frames.items()
+    }
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o755)  # read by the people who send it on, whatever the umask
     for stale in set(NATIONAL_TABLES) - set(frames):
