@@ -146,7 +146,9 @@ def adapt(exports: CountryExports) -> Frames:
     ).unique("remains_id", keep="first", maintain_order=True)  # fmt: skip
     remains_profiles = remains_rows.filter(
         pl.col("haplotype").is_not_null() & pl.col("range").is_not_null()
-    ).select("remains_id", qualified("province_code", "sample_id").alias("sample_id"), "range", "haplotype")
+    ).select(
+        "remains_id", qualified(pl.col("province_code"), "sample_id").alias("sample_id"), "range", "haplotype"
+    )
     refs = exports.references
     reference_profiles = refs.select(
         pl.col("national_sample_id").alias("relative_id"), "range", "haplotype", consent=pl.lit(True)
@@ -154,7 +156,7 @@ def adapt(exports: CountryExports) -> Frames:
     candidates = (
         refs.select(
             pl.col("national_sample_id").alias("relative_id"),
-            qualified("province_code", "maternal_line_id").alias("maternal_line_id"),
+            qualified(pl.col("province_code"), "maternal_line_id").alias("maternal_line_id"),
             pl.col("martyr_ids").str.split(";").alias("martyr_id"),
             "province_code",
         )
@@ -163,7 +165,7 @@ def adapt(exports: CountryExports) -> Frames:
         .select(
             "relative_id",
             "maternal_line_id",
-            qualified("province_code", "martyr_id").alias("martyr_id"),
+            qualified(pl.col("province_code"), "martyr_id").alias("martyr_id"),
             shares_mtdna=pl.lit(True),
         )
     )
