@@ -21,11 +21,10 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.ops.export import FORMULA_START
-from lietsi.ops.national_export import NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
+from lietsi.national.formats import MANIFEST, NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
 from lietsi.places import province_codes
+from lietsi.schema import FORMULA_START
 
-MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_FILE_BYTES = 2_000_000_000
 MAX_TEXT = 500  # characters kept of any text cell (a clerk's longest place or artefact list)
