@@ -27,7 +27,6 @@ from lietsi.matching.identification import MatchResult, Prepared, candidate_pair
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
-from lietsi.places import parse_place
 
 
 @dataclass(frozen=True)
@@ -59,12 +58,7 @@ def _qualify_places(frame: pl.DataFrame, columns: tuple[str, ...], province: str
         texts = frame[column].unique().drop_nulls().to_list()
         mapping = {}
         for text in texts:
-            bare, assumed = place_units(text), place_units(text, province)
-            if (
-                not bare["province"]
-                and assumed["province"] == province
-                and parse_place(text).province is None
-            ):
+            if not place_units(text)["province"] and place_units(text, province)["province"] == province:
                 mapping[text] = f"{text}, {province}"
         out[column] = pl.col(column).replace(mapping) if mapping else pl.col(column)
     return frame.with_columns(**out) if out else frame
