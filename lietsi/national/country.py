@@ -18,10 +18,11 @@ export frames to the frames it reads, in four stages a benchmark can time one by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
+from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
 from lietsi.matching.scoring import Scoring
@@ -204,9 +205,16 @@ def assign_country(
     return decide(prepared, pairs, scoring, settings)
 
 
+def national_settings() -> MatchSettings:
+    """The province's settings, with a unit's area counted by military region: over the country a
+    unit's dead are recorded by every province its men came from, across the provinces it fought in."""
+    return MatchSettings(evidence=replace(EvidenceSettings(), unit_area_by_region=True))
+
+
 def match_country(exports: CountryExports, settings: MatchSettings | None = None) -> CountryMatch:
-    """The national run on validated exports (the four stages in turn)."""
-    settings = settings or MatchSettings()
+    """The national run on validated exports (the four stages in turn); `national_settings` unless
+    told otherwise."""
+    settings = settings or national_settings()
     prepared = prepare_country(adapt(exports), settings)
     pairs = search(prepared, settings)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
