@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -298,8 +299,6 @@ def _province_reads(tmp_path: Path, folder: Path | None) -> tuple[pl.DataFrame, 
     inbox = tmp_path / "province_inbox"
     inbox.mkdir(parents=True, exist_ok=True)
     if folder is not None:
-        import shutil
-
         shutil.copytree(folder, inbox / "quoc_gia")
     raw, quarantine, _ = batches_to_frames(read_folder(inbox / "quoc_gia", QUOC_GIA, b"k"), QUOC_GIA)
     hai_cot = pl.DataFrame({"remains_id": ["HC-QT-1", "HC-QT-2", "HC-QT-3"]})
@@ -367,3 +366,44 @@ def test_the_national_job_runs_and_its_checks_pass(tmp_path):
     tables = summary_tables(warehouse)
     assert tables["refused"]["file"].to_list() == ["remains.csv"]
     assert sorted(p.name for p in (tmp_path / "out" / RETURN_DIR).iterdir()) == ["40", "45", "72"]
+
+
+@pytest.mark.parametrize("with_folder", [True, False], ids=["with quoc_gia", "without quoc_gia"])
+def test_the_province_assets_read_quoc_gia_or_run_without_it(country, workspace, tmp_path, with_folder):
+    """The province's own assets: ingest of inbox/quoc_gia/ with its blocking checks, then
+    marts.national_candidates and the council's page; an absent folder fails nothing."""
+    from assets.ingest import build_ingest_asset, build_raw_checks
+    from assets.national_candidates import national_candidates_asset
+
+    if with_folder:
+        write_returns(tmp_path / "national", country[2].identifications, ["45"])
+        shutil.copytree(
+            tmp_path / "national" / RETURN_DIR / "45" / "quoc_gia", tmp_path / "inbox" / "quoc_gia"
+        )
+
+    @dg.multi_asset(
+        outs={"hai_cot": dg.AssetOut(key=["raw", "hai_cot"]), "martyrs": dg.AssetOut(key=["core", "martyrs"])}
+    )
+    def province_stub():
+        yield dg.Output(pl.DataFrame({"remains_id": ["HC-QT-1", "HC-QT-2"]}), output_name="hai_cot")
+        yield dg.Output(
+            pl.DataFrame({"martyr_id": ["LS-QT-1"], "hometown_province": ["Quảng Trị"]}),
+            output_name="martyrs",
+        )
+
+    result = dg.materialize(
+        [province_stub, build_ingest_asset(QUOC_GIA), *build_raw_checks(QUOC_GIA), national_candidates_asset],
+        resources=workspace,
+    )
+    assert result.success
+    assert {e.check_name: e.passed for e in result.get_asset_check_evaluations()} == {
+        "expectations": True, "row_accounting": True,
+    }  # fmt: skip
+    table = workspace["warehouse"].query("SELECT * FROM marts.national_candidates")
+    pages = list((tmp_path / "out" / "runs").rglob("quoc_gia/index.html"))
+    assert len(pages) == 1
+    if with_folder:
+        assert table.filter(pl.col("side") == "remains_here")["martyr_id"].to_list() == ["LS-NA-1"]
+        assert "Nguyễn Văn Sáu" in pages[0].read_text(encoding="utf-8")
+    else:
+        assert table.is_empty() and 'id="none"' in pages[0].read_text(encoding="utf-8")
