@@ -248,6 +248,18 @@ def test_hostile_folders_manifests_and_rows_cost_only_themselves(tmp_path):
     assert match_country(exports).identifications["national_remains_id"].to_list()[:1] == ["45:HC-QT-1"]
 
 
+def test_an_empty_inbox_or_a_country_without_cemeteries_runs_to_nothing(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for inbox in (tmp_path / "empty", tmp_path / "missing"):
+        run = match_country(read_exports(inbox))
+        assert run.identifications.is_empty() and run.candidates.is_empty()
+    _country(tmp_path / "inbox")
+    for folder in ("quang_tri", "tay_ninh"):
+        shutil.rmtree(tmp_path / "inbox" / folder)
+    run = match_country(read_exports(tmp_path / "inbox"))  # Nghệ An's families, nobody's remains
+    assert run.identifications.is_empty() and run.result.martyr_outcomes.height == 61
+
+
 def test_two_different_exports_of_one_province_are_both_refused(tmp_path):
     inbox = tmp_path / "inbox"
     _country(inbox)

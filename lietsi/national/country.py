@@ -249,7 +249,7 @@ def national_identifications(result: MatchResult, exports: CountryExports) -> pl
     """national.identifications: one row per remains with a candidate (proposed / needs_review), both
     provinces, the martyr's name and the remains' cemetery (what a council reads first)."""
     ids = result.identifications
-    names = exports.martyrs.select(pl.col("national_martyr_id"), martyr_name=pl.col("full_name"))
+    names = exports.martyrs.select("national_martyr_id", martyr_name=_text(exports.martyrs, "full_name"))
     cemeteries = exports.remains.unique("national_remains_id", keep="first").select(
         "national_remains_id", *(c for c in ("cemetery",) if c in exports.remains.columns)
     )
