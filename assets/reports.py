@@ -123,7 +123,12 @@ def progress_report(
 
 _EXPORT_SPECS = _specs(
     ["exports"],
-    ["export_identifications", "export_donor_profiles", "export_empop_references"],
+    [
+        "export_identifications",
+        "export_donor_profiles",
+        "export_empop_references",
+        *sql_files("reports", "export_national_*.sql"),
+    ],
     {
         "exports": f"CSV/JSON exports for the national identity database and families' notification "
         f"(<out_dir>/{EXPORT_DIR}/identifications.*, donor_profiles.*), linked by citizen-id hash; the "

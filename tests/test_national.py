@@ -48,13 +48,21 @@ def _martyr(mid: str, name: str, province: str, death_place: str, **extra: objec
     } | extra  # fmt: skip
 
 
-def _remains(rid: str, haplotype: str | None, cemetery: str, place: str, artefacts: str = "") -> dict:
+def _remains(
+    rid: str,
+    haplotype: str | None,
+    cemetery: str,
+    place: str,
+    artefacts: str = "",
+    confirmed: str | None = None,
+) -> dict:
     return {
         "remains_id": rid, "sample_id": f"M{rid}" if haplotype else None,
         "range": RANGE if haplotype else None,
         "haplotype": haplotype, "haplogroup": None, "cemetery": cemetery, "recovery_date": "1998-04-02",
         "recovery_date_precision": "day", "recovery_place": place, "lat": None, "lon": None,
         "artefacts": artefacts, "est_sex": "Nam", "est_age": "20-25",
+        "council_confirmed_martyr_id": confirmed,
     }  # fmt: skip
 
 
@@ -150,6 +158,23 @@ def test_the_pool_is_every_missing_martyr_of_every_province(country):
     outcomes = run.result.martyr_outcomes
     assert outcomes.height == exports.martyrs.height
     assert set(outcomes["martyr_id"].str.slice(0, 3)) == {"40:", "45:", "72:"}
+
+
+def test_a_pair_the_province_council_confirmed_is_settled_nationally(tmp_path):
+    _country(tmp_path / "inbox")
+    _write(
+        tmp_path / "inbox" / "quang_tri",
+        "Quảng Trị",
+        [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
+        [],
+        [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "huyện Hải Lăng"),
+         _remains("HC-QT-2", _haplotype(900), "Nghĩa trang liệt sĩ Hải Lăng", "huyện Hải Lăng",
+                  confirmed="LS-QT-1")],
+    )  # fmt: skip
+    run = match_country(read_exports(tmp_path / "inbox"))
+    assert "45:LS-QT-1" not in run.result.martyr_outcomes["martyr_id"].to_list()  # no longer missing
+    assert "45:HC-QT-2" not in run.result.remains_profiles["remains_id"].to_list()  # not matched again
+    assert run.identifications["national_remains_id"].to_list() == ["45:HC-QT-1"]
 
 
 def test_a_units_area_is_counted_by_military_region_over_the_country():

@@ -25,6 +25,7 @@ import polars as pl
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
+from lietsi.matching.pool import IDENTIFIED
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
@@ -113,6 +114,21 @@ def adapt(exports: CountryExports) -> Frames:
     )
     martyrs = _per_province(martyrs, provinces, ("death_place",)).drop("province_code")
     r = exports.remains
+    # A pair the province's council confirmed is settled: the remains is not matched again and the
+    # martyr is no longer missing (his registry row may still say otherwise).
+    confirmed = (
+        r.filter(pl.col("council_confirmed_martyr_id").str.len_chars() > 0).select(
+            "national_remains_id",
+            qualified(pl.col("province_code"), "council_confirmed_martyr_id").alias("martyr_id"),
+        )
+        if "council_confirmed_martyr_id" in r.columns
+        else pl.DataFrame(schema={"national_remains_id": pl.String, "martyr_id": pl.String})
+    )
+    martyrs = martyrs.with_columns(
+        grave_status=pl.when(pl.col("martyr_id").is_in(confirmed["martyr_id"].implode()))
+        .then(pl.lit(IDENTIFIED))
+        .otherwise(pl.col("grave_status"))
+    )
     remains_rows = r.select(
         pl.col("national_remains_id").alias("remains_id"),
         *(
@@ -140,7 +156,9 @@ def adapt(exports: CountryExports) -> Frames:
         "lat", "lon", "artefacts", "est_sex", "est_age",
     ).unique("remains_id", keep="first", maintain_order=True)  # fmt: skip
     remains_profiles = remains_rows.filter(
-        pl.col("haplotype").is_not_null() & pl.col("range").is_not_null()
+        pl.col("haplotype").is_not_null()
+        & pl.col("range").is_not_null()
+        & pl.col("remains_id").is_in(confirmed["national_remains_id"].implode()).not_()
     ).select(
         "remains_id", qualified(pl.col("province_code"), "sample_id").alias("sample_id"), "range", "haplotype"
     )
