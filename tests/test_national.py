@@ -177,6 +177,27 @@ def test_a_pair_the_province_council_confirmed_is_settled_nationally(tmp_path):
     assert run.identifications["national_remains_id"].to_list() == ["45:HC-QT-1"]
 
 
+def test_a_pair_the_province_council_rejected_is_no_national_candidate(tmp_path):
+    """Quảng Trị's own martyr shares the remains' haplotype; its council rejected that pair."""
+    _country(tmp_path / "inbox")
+
+    def quang_tri(rejected: list[str]) -> set[str]:
+        _write(
+            tmp_path / "inbox" / "quang_tri",
+            "Quảng Trị",
+            [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
+            [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-QT-1"], "range": RANGE,
+              "haplotype": SHARED, "haplogroup": None}],
+            [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "huyện Hải Lăng")
+             | {"council_rejected_martyr_ids": rejected}],
+        )  # fmt: skip
+        run = match_country(read_exports(tmp_path / "inbox"))
+        return set(run.candidates.filter(pl.col("national_remains_id") == "45:HC-QT-1")["national_martyr_id"])
+
+    assert quang_tri([]) == {"40:LS-NA-1", "45:LS-QT-1"}
+    assert quang_tri(["LS-QT-1", "LS-QT-7"]) == {"40:LS-NA-1"}
+
+
 def test_a_units_area_is_counted_by_military_region_over_the_country():
     """A martyr recorded as fallen on a front: his division's other dead fell in Huế, so remains in a
     Quảng Trị cemetery (same region, Quân khu 4) fit where his unit fought; by province they do not."""

@@ -41,6 +41,7 @@ class Frames:
     candidates: pl.DataFrame
     martyrs: pl.DataFrame
     here: frozenset[str]  # provinces whose cemeteries sent remains
+    rejected: pl.DataFrame  # remains_id, martyr_id: pairs a province's council rejected
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,22 @@ def adapt(exports: CountryExports) -> Frames:
             shares_mtdna=pl.lit(True),
         )
     )
+    rejected = (
+        r.select(
+            "national_remains_id",
+            pl.col("council_rejected_martyr_ids").str.split(";").alias("martyr_id"),
+            "province_code",
+        )
+        .explode("martyr_id")
+        .filter(pl.col("martyr_id").str.len_chars() > 0)
+        .select(
+            pl.col("national_remains_id").alias("remains_id"),
+            qualified(pl.col("province_code"), "martyr_id").alias("martyr_id"),
+        )
+        .unique()
+        if "council_rejected_martyr_ids" in r.columns
+        else pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
+    )
     with_remains = exports.remains["province_code"].unique().to_list()
     return Frames(
         remains=remains,
@@ -190,6 +207,7 @@ def adapt(exports: CountryExports) -> Frames:
         candidates=candidates,
         martyrs=martyrs,
         here=frozenset(provinces[c] for c in with_remains if c in provinces),
+        rejected=rejected,
     )
 
 
@@ -206,9 +224,11 @@ def prepare_country(frames: Frames, settings: MatchSettings) -> Prepared:
     )
 
 
-def search(prepared: Prepared, settings: MatchSettings) -> pl.DataFrame:
-    """Stage 2: candidate search and the DNA comparison of each pair."""
-    return candidate_pairs(prepared, settings)
+def search(prepared: Prepared, settings: MatchSettings, rejected: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Stage 2: candidate search and the DNA comparison of each pair; a pair a province's council
+    rejected (`Frames.rejected`) is no candidate, as in the province run."""
+    pairs = candidate_pairs(prepared, settings)
+    return pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
 
 
 def weigh(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
@@ -233,8 +253,9 @@ def match_country(exports: CountryExports, settings: MatchSettings | None = None
     """The national run on validated exports (the four stages in turn); `national_settings` unless
     told otherwise."""
     settings = settings or national_settings()
-    prepared = prepare_country(adapt(exports), settings)
-    pairs = search(prepared, settings)
+    frames = adapt(exports)
+    prepared = prepare_country(frames, settings)
+    pairs = search(prepared, settings, frames.rejected)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
     return CountryMatch(result, national_candidates(result), national_identifications(result, exports))
 
