@@ -39,6 +39,7 @@ import polars as pl
 from benchmarks.identification import run_on
 from lietsi.matching.evaluation import martyr_uid_map
 from lietsi.synth import generate_country
+from lietsi.synth.country import choose
 from lietsi.truth import TruthFolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,8 @@ PROVINCES = 5
 MARTYRS = 300
 SEED = 211  # no test, threshold or setting was chosen on this seed
 NOT_AVAILABLE = "national run not available"
+# Identification rows a council reads: proposed, and the top candidate of a remains put to review.
+_ROWS = "status IN ('proposed', 'needs_review')"
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class Country:
     codes: dict[str, str]  # province code → name
     truth: pl.DataFrame  # national_remains: where each remains lies and whose it is
     uid_map: pl.DataFrame  # (province_code, martyr_id) → martyr_uid of every registered martyr
-    province_proposed: pl.DataFrame  # (province_code, remains_id, martyr_province_code, martyr_id)
+    province_rows: pl.DataFrame  # identifications: province_code, remains_id, martyr_…, status
+    profiled: pl.DataFrame  # (province_code, remains_id) of remains with a profile in the export
 
 
 def national_available() -> bool:
@@ -64,40 +68,44 @@ def national_available() -> bool:
     return any(line.startswith("national:") for line in makefile.splitlines())
 
 
-def run_provinces(folder: Path) -> Country:
-    """Each province's pipeline on its inbox; its export copied to `folder/national/inbox/<code>/`."""
+def run_provinces(folder: Path, run: bool = True) -> Country:
+    """Each province's pipeline on its inbox; its export copied to `folder/national/inbox/<code>/`
+    (`run=False`: the runs already in `folder`)."""
     provinces = pl.read_csv(folder / "truth" / "provinces.csv", infer_schema=False)
     codes = dict(zip(provinces["province_code"], provinces["province"], strict=True))
     inbox = folder / "national" / "inbox"
-    maps, proposed = [], []
+    maps, rows, profiled = [], [], []
     for code, name in codes.items():
         here = folder / "provinces" / code
-        wall = run_on(here)
-        print(f"national: {name} ({code}): province pipeline {wall:.0f} s", flush=True)
-        shutil.copytree(here / "out" / "latest" / "export" / "national", inbox / code)
+        if run:
+            wall = run_on(here)
+            print(f"national: {name} ({code}): province pipeline {wall:.0f} s", flush=True)
+            shutil.copytree(here / "out" / "latest" / "export" / "national", inbox / code)
         with duckdb.connect(str(here / "warehouse.duckdb"), read_only=True) as con:
             links = con.sql("SELECT source, source_record_id, martyr_id FROM core.martyr_links").pl()
             ids = con.sql(
-                "SELECT remains_id, martyr_id FROM marts.identifications WHERE status = 'proposed'"
+                f"SELECT remains_id, martyr_id, status FROM marts.identifications WHERE {_ROWS}"
             ).pl()
         records = TruthFolder(here / "truth").read("martyr_records")
         maps.append(martyr_uid_map(links, records).with_columns(province_code=pl.lit(code)))
-        proposed.append(ids.with_columns(province_code=pl.lit(code), martyr_province_code=pl.lit(code)))
+        rows.append(ids.with_columns(province_code=pl.lit(code), martyr_province_code=pl.lit(code)))
+        remains = pl.read_csv(inbox / code / "remains.csv", infer_schema=False)
+        profiled.append(
+            remains.filter(pl.col("haplotype").is_not_null())
+            .select(province_code=pl.lit(code), remains_id="remains_id")
+            .unique()
+        )
     truth = pl.read_csv(folder / "truth" / "national_remains.csv", infer_schema=False).fill_null("")
-    return Country(folder, codes, truth, pl.concat(maps), _ids(pl.concat(proposed)))
+    return Country(folder, codes, truth, pl.concat(maps), _ids(pl.concat(rows)), pl.concat(profiled))
 
 
 def _ids(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.select(
-        *(
-            pl.col(c).cast(pl.String)
-            for c in ("province_code", "remains_id", "martyr_province_code", "martyr_id")
-        )
-    )
+    columns = ("province_code", "remains_id", "martyr_province_code", "martyr_id", "status")
+    return frame.select(*(pl.col(c).cast(pl.String) for c in columns))
 
 
 def run_national(country: Country) -> pl.DataFrame:
-    """`make national` on the collected exports; its `proposed` rows, ids split by province."""
+    """`make national` on the collected exports; its identifications, ids split by province."""
     folder = country.folder / "national"
     (folder / "dagster_home").mkdir(parents=True, exist_ok=True)
     env = {
@@ -116,17 +124,22 @@ def run_national(country: Country) -> pl.DataFrame:
     if proc.returncode != 0:
         raise RuntimeError(f"the national run failed (see {folder / 'national.log'})")
     print(f"national: national run {time.perf_counter() - start:.0f} s", flush=True)
+    return read_national(folder)
+
+
+def read_national(folder: Path) -> pl.DataFrame:
+    """The national run's identifications (`national.identifications`), ids split by province."""
     with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
-        proposed = con.sql(
-            "SELECT remains_province_code AS province_code, remains_id, martyr_province_code, martyr_id "
-            "FROM national.identifications WHERE status = 'proposed'"
+        rows = con.sql(
+            "SELECT remains_province_code AS province_code, remains_id, martyr_province_code, martyr_id, "
+            f"status FROM national.identifications WHERE {_ROWS}"
         ).pl()
-    return _ids(proposed)
+    return _ids(rows)
 
 
-def judge(country: Country, proposed: pl.DataFrame) -> pl.DataFrame:
-    """Each proposal with the truth of its remains and whether it names the right martyr."""
-    named = proposed.join(
+def judge(country: Country, rows: pl.DataFrame) -> pl.DataFrame:
+    """Each identification row with the truth of its remains and whether it names the right martyr."""
+    named = rows.join(
         country.uid_map.rename({"martyr_uid": "named_uid", "province_code": "martyr_province_code"}),
         on=["martyr_province_code", "martyr_id"],
         how="left",
@@ -156,7 +169,11 @@ def measure(country: Country, national: pl.DataFrame | None) -> pl.DataFrame:
             registered=pl.col("registered").fill_null(False),
         )
     )
-    runs = {"province": judge(country, country.province_proposed)}
+    profiled = country.profiled.with_columns(profiled=True)
+    truth = truth.join(profiled, on=["province_code", "remains_id"], how="left").with_columns(
+        pl.col("profiled").fill_null(False)
+    )
+    runs = {"province": judge(country, country.province_rows)}
     if national is not None:
         runs["national"] = judge(country, national)
     rows = []
@@ -167,16 +184,18 @@ def measure(country: Country, national: pl.DataFrame | None) -> pl.DataFrame:
             "remains": t.height,
             "other": int(t["other"].sum()),
             "other_registered": int((t["other"] & t["registered"]).sum()),
+            "other_profiled": int((t["other"] & t["registered"] & t["profiled"]).sum()),
             "own_registered": int((t["own"] & t["registered"]).sum()),
         }
         for run, judged in runs.items():
-            j = judged if code is None else judged.filter(pl.col("province_code") == code)
+            every = judged if code is None else judged.filter(pl.col("province_code") == code)
+            j = every.filter(pl.col("status") == "proposed")
             right = j.filter("correct")
+            other = pl.col("true_province") != pl.col("province_code")
             row[f"{run}_proposed"] = j.height
             row[f"{run}_precision"] = right.height / j.height if j.height else None
-            row[f"{run}_other_named"] = right.filter(
-                pl.col("true_province") != pl.col("province_code")
-            ).height
+            row[f"{run}_other_named"] = right.filter(other).height
+            row[f"{run}_other_top"] = every.filter(pl.col("correct") & other).height
             row[f"{run}_own_named"] = right.filter(pl.col("true_province") == pl.col("province_code")).height
         rows.append(row)
     return pl.DataFrame(rows)
@@ -192,22 +211,24 @@ def _share(n: int, of: int) -> str:
 
 def table(results: pl.DataFrame, national: bool) -> str:
     lines = [
-        "| province (remains lie here) | remains | of other provinces' martyrs (registered at home) "
-        "| named by national run | named by province run | `proposed` precision national / province "
-        "| own registered martyrs' remains | recall national / province |",
-        "|---|---|---|---|---|---|---|---|",
+        "| province (remains lie here) | remains | of other provinces' martyrs (with a profile) "
+        "| named by national run (`proposed`, right martyr) | right martyr proposed or put to review, "
+        "national | named by province run | `proposed` precision national / province "
+        "| own martyrs' remains | recall of `proposed` on them, national / province |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results.iter_rows(named=True):
-        other_of = r["other_registered"]
-        own_of = r["own_registered"]
+        other_of, own_of = r["other_registered"], r["own_registered"]
         if national:
             named = _share(r["national_other_named"], other_of)
+            top = _share(r["national_other_top"], other_of)
             precision = f"{_f(r['national_precision'])} ({r['national_proposed']}) / "
             recall = f"{_f(r['national_own_named'] / own_of if own_of else None)} / "
         else:
-            named, precision, recall = NOT_AVAILABLE, f"{NOT_AVAILABLE} / ", f"{NOT_AVAILABLE} / "
+            named = top = NOT_AVAILABLE
+            precision, recall = f"{NOT_AVAILABLE} / ", f"{NOT_AVAILABLE} / "
         lines.append(
-            f"| {r['province']} | {r['remains']} | {r['other']} ({other_of}) | {named} "
+            f"| {r['province']} | {r['remains']} | {other_of} ({r['other_profiled']}) | {named} | {top} "
             f"| {_share(r['province_other_named'], other_of)} "
             f"| {precision}{_f(r['province_precision'])} ({r['province_proposed']}) | {own_of} "
             f"| {recall}{_f(r['province_own_named'] / own_of if own_of else None)} |"
@@ -220,10 +241,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--provinces", type=int, default=PROVINCES)
     parser.add_argument("--martyrs", type=int, default=MARTYRS, help="martyrs per province")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--reuse", action="store_true", help="score the runs already in the cache again")
     args = parser.parse_args(argv if argv is not None else [])
     folder = CACHE / f"country-{args.provinces}-{args.martyrs}-seed{args.seed}"
+    chosen = choose(args.provinces)
+    if args.reuse:
+        country = run_provinces(folder, run=False)
+        national = (
+            read_national(folder / "national")
+            if (folder / "national" / "warehouse.duckdb").exists()
+            else None
+        )
+        print(table(measure(country, national), national is not None))
+        return 0
     shutil.rmtree(folder, ignore_errors=True)
-    chosen = generate_country(folder, args.provinces, args.martyrs, args.seed)
+    generate_country(folder, args.provinces, args.martyrs, args.seed)
     try:
         country = run_provinces(folder)
     except RuntimeError as exc:

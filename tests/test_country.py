@@ -4,6 +4,7 @@ martyrs by the war's flows, with the country's truth kept apart."""
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections import Counter
 from pathlib import Path
@@ -179,6 +180,7 @@ def test_a_country_province_runs_through_the_province_pipeline(tmp_path: Path) -
     result = run_pipeline(folder, TRUTH_DIR="")
     assert result.returncode == 0, result.stderr[-3000:]
     export = folder / "out" / "latest" / "export" / "national"
+    assert json.loads((export / "manifest.json").read_text(encoding="utf-8"))["province_code"] == "45"
     with open(export / "remains.csv", encoding="utf-8-sig", newline="") as fh:
         exported = {row["remains_id"] for row in csv.DictReader(fh)}
     national = _national(tmp_path).filter(pl.col("province_code") == "45")
