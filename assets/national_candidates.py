@@ -10,11 +10,11 @@ import polars as pl
 
 from lietsi.ops.national_candidates import national_candidates, national_candidates_page
 from lietsi.ops.pages import Footer, write_page
+from lietsi.ops.site import NATIONAL_PAGE
 from lietsi.places import province_of
 from resources import SettingsResource
 
 GROUP = "matching"
-PAGE = "quoc_gia/index.html"
 
 
 @dg.multi_asset(
@@ -48,7 +48,9 @@ def national_candidates_asset(
     if quoc_gia.is_empty():
         context.log.info("inbox/quoc_gia/ is empty or missing: no candidate from the national run")
     footer = Footer(province_of(martyrs), context.run_id)
-    page = write_page(settings.run_out(context.run_id), PAGE, national_candidates_page(candidates, footer))
+    page = write_page(
+        settings.run_out(context.run_id), NATIONAL_PAGE, national_candidates_page(candidates, footer)
+    )
     by_side = dict(candidates["side"].value_counts().iter_rows()) if candidates.height else {}
     yield dg.Output(
         candidates,

@@ -166,6 +166,7 @@ def _optional(con: duckdb.DuckDBPyConnection, sql: str, tables: set[str]) -> pl.
         dg.AssetKey(["marts", "sampling_worklist"]),
         dg.AssetKey(["ops", "search_map_files"]),
         dg.AssetKey(["marts", "next_actions"]),
+        dg.AssetKey(["marts", "national_candidates"]),
     ],
     description="The landing page <out_dir>/index.html (the province at a glance: progress against "
     "targets, identifications by status, costs, links to every district, commune, worklist, map and "

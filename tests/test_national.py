@@ -14,7 +14,11 @@ import pytest
 
 from lietsi.ingest.batches import batches_to_frames
 from lietsi.ingest.inbox import read_folder
-from lietsi.national.country import adapt, match_country, read_exports
+from lietsi.matching.evidence import EvidenceSettings
+from lietsi.matching.geography import MILITARY_REGIONS, military_region
+from lietsi.matching.pool import build_pool
+from lietsi.matching.scoring import _unit_area
+from lietsi.national.country import adapt, match_country, national_settings, read_exports
 from lietsi.national.formats import RETURN_DIR, RETURN_FILE
 from lietsi.ops.national_candidates import national_candidates, national_candidates_page
 from lietsi.ops.national_export import write_national_export
@@ -147,6 +151,35 @@ def test_the_pool_is_every_missing_martyr_of_every_province(country):
     assert set(outcomes["martyr_id"].str.slice(0, 3)) == {"40:", "45:", "72:"}
 
 
+def test_a_units_area_is_counted_by_military_region_over_the_country():
+    """A martyr recorded as fallen on a front: his division's other dead fell in Huế, so remains in a
+    Quảng Trị cemetery (same region, Quân khu 4) fit where his unit fought; by province they do not."""
+    martyrs = pl.DataFrame(
+        {
+            "martyr_id": ["A", "B", "C", "D", "E"],
+            "full_name": ["Lê Văn A", "Lê Văn B", "Lê Văn C", "Lê Văn D", "Lê Văn E"],
+            "death_place": [
+                "Mặt trận Trị Thiên",
+                "Phong Điền, Huế",
+                "Hương Trà, Huế",
+                "Tây Ninh",
+                "Tây Ninh",
+            ],
+            "unit": ["Sư đoàn 324"] * 3 + ["Sư đoàn 5"] * 2,
+            "grave_status": ["Chưa xác định"] * 5,
+            "hometown_commune": [None] * 5,
+        }
+    )
+    _, pool = build_pool(martyrs)
+    remains, martyr = {"cemetery_province": "Quảng Trị"}, {"martyr_id": "A", "unit": "Sư đoàn 324"}
+    by_province = _unit_area(remains, martyr, pool, EvidenceSettings())
+    by_region = _unit_area(remains, martyr, pool, national_settings().evidence)
+    assert by_region.lr == pytest.approx((2 + 0.5) / 3 / 0.5, rel=1e-3) and by_province.lr <= 1
+    assert "Quân khu 4" in by_region.why[0]["params"].values()
+    assert military_region("Quảng Trị") == military_region("Huế") != military_region("Tây Ninh")
+    assert len({p for ps in MILITARY_REGIONS.values() for p in ps} - {"Campuchia"}) == 63
+
+
 def test_a_tampered_file_is_refused_and_the_rest_runs(tmp_path):
     inbox = tmp_path / "inbox"
     _country(inbox)
@@ -196,7 +229,7 @@ def test_hostile_folders_manifests_and_rows_cost_only_themselves(tmp_path):
     assert sorted(exports.provinces["province_code"]) == ["40", "45", "72"]
     qt = exports.provinces.filter(pl.col("province_code") == "45").row(0, named=True)
     assert qt["province"] == "Quảng Trị"  # the official name, not the manifest's text
-    assert "\x1b" not in qt["folder"] and "\u202e" not in qt["folder"] and qt["folder"].startswith("<img src=x")
+    assert not {"\x1b", "\u202e"} & set(qt["folder"]) and qt["folder"].startswith("<img src=x")
     reasons = exports.quarantine.select("folder", "file", "row_number", "reason").rows()
     by_folder = {f: r for f, _, _, r in reasons}
     assert "major version 1" in by_folder["bad_version"]

@@ -18,16 +18,16 @@ export frames to the frames it reads, in four stages a benchmark can time one by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
+from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
-from lietsi.places import parse_place
 
 
 @dataclass(frozen=True)
@@ -59,12 +59,7 @@ def _qualify_places(frame: pl.DataFrame, columns: tuple[str, ...], province: str
         texts = frame[column].unique().drop_nulls().to_list()
         mapping = {}
         for text in texts:
-            bare, assumed = place_units(text), place_units(text, province)
-            if (
-                not bare["province"]
-                and assumed["province"] == province
-                and parse_place(text).province is None
-            ):
+            if not place_units(text)["province"] and place_units(text, province)["province"] == province:
                 mapping[text] = f"{text}, {province}"
         out[column] = pl.col(column).replace(mapping) if mapping else pl.col(column)
     return frame.with_columns(**out) if out else frame
@@ -210,9 +205,16 @@ def assign_country(
     return decide(prepared, pairs, scoring, settings)
 
 
+def national_settings() -> MatchSettings:
+    """The province's settings, with a unit's area counted by military region: over the country a
+    unit's dead are recorded by every province its men came from, across the provinces it fought in."""
+    return MatchSettings(evidence=replace(EvidenceSettings(), unit_area_by_region=True))
+
+
 def match_country(exports: CountryExports, settings: MatchSettings | None = None) -> CountryMatch:
-    """The national run on validated exports (the four stages in turn)."""
-    settings = settings or MatchSettings()
+    """The national run on validated exports (the four stages in turn); `national_settings` unless
+    told otherwise."""
+    settings = settings or national_settings()
     prepared = prepare_country(adapt(exports), settings)
     pairs = search(prepared, settings)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)

@@ -130,11 +130,20 @@ def _unprefixed(frame: pl.DataFrame) -> pl.DataFrame:
     """Text cells as the province wrote them: the `'` the CSV writer put before a formula-like cell
     removed, control characters dropped, length bounded."""
     formula = "^'[" + re.escape("".join(FORMULA_START)) + "]"
+    control = _CONTROL.pattern
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(formula))
         .then(pl.col(c).str.slice(1))
         .otherwise(pl.col(c))
-        .map_elements(safe_text, return_dtype=pl.String)
+        .str.normalize("NFC")
+        .str.replace_all(control, "")
+        .pipe(
+            lambda text: (
+                pl.when(text.str.len_chars() > MAX_TEXT)
+                .then(text.str.slice(0, MAX_TEXT - 1) + "…")
+                .otherwise(text)
+            )
+        )
         .alias(c)
         for c in frame.columns
     )
