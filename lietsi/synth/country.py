@@ -248,11 +248,11 @@ def generate_country(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m pipelines.synth --national",
+        prog="python -m pipelines.synth",
         description="Generate a synthetic country: several provinces' inboxes whose cemeteries hold "
         "each other's martyrs, each province's truth, and the country's (truth/national_remains.csv).",
     )
-    parser.add_argument("--national", action="store_true", required=True)
+    parser.add_argument("--national", action="store_true", required=True, help="a country, not one province")
     parser.add_argument(
         "--provinces",
         default="5",
@@ -267,6 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.provinces.strip().isdigit()
         else [n.strip() for n in args.provinces.split(",") if n.strip()]
     )
+    try:
+        choose(wanted)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.martyrs_per_province < 1:
+        parser.error("--martyrs-per-province must be at least 1")
     start = time.perf_counter()
     chosen = generate_country(args.out, wanted, args.martyrs_per_province, args.seed)
     print(
