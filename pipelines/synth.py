@@ -1,6 +1,9 @@
-"""`python -m pipelines.synth --province "Kiên Giang" --martyrs 1826 --seed 7 --out data/`"""
+"""`python -m pipelines.synth --province "Kiên Giang" --martyrs 1826 --seed 7 --out data/`; a country:
+`python -m pipelines.synth --national --provinces 5 --martyrs-per-province 1000 --seed 7 --out DIR`"""
 
-from lietsi.synth import main
+import sys
+
+from lietsi.synth import main, national_main
 
 if __name__ == "__main__":
-    main()
+    national_main() if "--national" in sys.argv[1:] else main()

@@ -20,7 +20,7 @@ from lietsi.synth.lab import write_lab
 from lietsi.synth.martyrs import Martyr, province_martyrs
 from lietsi.synth.places import place_columns
 from lietsi.synth.registry import write_registry
-from lietsi.synth.remains import write_remains
+from lietsi.synth.remains import Placement, write_remains
 from lietsi.synth.search_map import write_search_map
 from lietsi.synth.truth import Truth
 
@@ -64,13 +64,15 @@ def generate(
     district: str | None = None,
     sources: set[str] | None = None,
     config: GeneratorConfig = DEMO,
+    placement: Placement | None = None,
 ) -> None:
     """Write `out_dir/inbox/<folder>/…` and `out_dir/truth/*.csv` for a synthetic province.
 
     The same arguments give byte-identical files. `sources` limits the folders written (folder
     names or the groups registry/forms/remains/lab/search_map); truth tables cover what was written.
     `config` holds the province's assumptions (`lietsi.synth.config`: `demo`, `borderland`,
-    `homefront`).
+    `homefront`). `placement`: the province is part of a generated country (`lietsi.synth.country`),
+    which gives its martyrs and who lies in its register; `martyrs` is then ignored.
     """
     out_dir = Path(out_dir)
     wanted = _expand(sources)
@@ -82,7 +84,7 @@ def generate(
     district = district or places.default_district(prov)
     if district not in prov.districts:
         raise ValueError(f"district {district!r} is not in {prov.name}: {', '.join(prov.districts)}")
-    ms = province_martyrs(seed, prov, martyrs, config)
+    ms = list(placement.martyrs) if placement is not None else province_martyrs(seed, prov, martyrs, config)
     truth = Truth(truth_dir)
 
     def record(source: str, rid: str, file: str, row: int, uid: str) -> None:
@@ -104,7 +106,7 @@ def generate(
                     lineages[line] = new_lineage(random.Random(f"{seed}:line:{line}"), line, seed)
         others: list[Martyr] = []
         if "hai_cot" in wanted:
-            remains, others = write_remains(inbox, ms, prov, seed, truth, config)
+            remains, others = write_remains(inbox, ms, prov, seed, truth, config, placement)
             if wanted & {"mau_adn", "ket_qua_adn"}:
                 write_lab(inbox, remains, forms.sampled_candidates, lineages, seed, truth)
         if wanted & {"phieu_ho_gia_dinh", "ket_luan_dia_ban"}:

@@ -54,7 +54,7 @@ _AGE = Picker(
     ]
 )
 GRAVE_STATUS = Picker([("Đã xác định", 55), ("Chưa xác định", 30), ("Chưa quy tập", 15)])
-_RANKS = (
+RANKS = (
     "Chiến sĩ",
     "Binh nhì",
     "Binh nhất",
@@ -174,7 +174,7 @@ def _one(
         alias = names.nom_de_guerre(rng)
     death = _date_in(rng, death_year)
     unit = places.unit(rng, province, main_force=fell_here)
-    rank_name = "Du kích" if unit.commune is not None else rng.choice(_RANKS)
+    rank_name = "Du kích" if unit.commune is not None else rng.choice(RANKS)
     enlist_year = max(
         birth_year + 15, death_year - rng.randint(0, min(8, max(0, death_year - birth_year - 16)))
     )
@@ -279,10 +279,16 @@ def province_martyrs(
 
 
 def other_province_martyrs(
-    seed: int, province: places.Province, count: int, start: int, config: GeneratorConfig = DEMO
+    seed: int,
+    province: places.Province,
+    count: int,
+    start: int,
+    config: GeneratorConfig = DEMO,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Martyr]:
-    """Martyrs from elsewhere whose remains lie in this province's cemeteries (no family here)."""
-    others = [p for p in places.province_names() if p != province.name]
+    """Martyrs from elsewhere whose remains lie in this province's cemeteries (no family here);
+    none from the provinces in `exclude` (a generated country's own)."""
+    others = [p for p in places.province_names() if p != province.name and p not in exclude]
     out = []
     for k in range(count):
         rng = random.Random(f"{seed}:other:{k}")

@@ -357,11 +357,7 @@ def death_place(
     (`levels`: the cumulative commune / district / province shares, the rest front).
     """
     if year >= 1977 and _war_south(province) and rng.random() < 0.55:
-        where = rng.choice(CAMBODIAN_PLACES)
-        text = rng.choice((*_CAMBODIA_TEXTS, f"Tỉnh {where}, Campuchia", f"{where}, Campuchia"))
-        if year <= 1979 and rng.random() < 0.3:
-            text = rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
-        return _death_place(sys.intern(text), "abroad", None, where)
+        return fell_abroad(rng, rng.choice(CAMBODIAN_PLACES), year)
     if year >= 1979 and not _war_south(province) and area is None and rng.random() < 0.4:
         c = rng.choice(load_province(rng.choice(_NORTH_BORDER)).communes)
     elif area is not None and rng.random() < 0.8:
@@ -380,6 +376,26 @@ def death_place(
         else:
             home = load_province(rng.choice([p for p in _FAR_BATTLEFIELDS if p != province.name]))
         c = rng.choice(home.communes)
+    return fell_in(rng, c, province, year, levels)
+
+
+def fell_abroad(rng: random.Random, where: str, year: int) -> DeathPlace:
+    """He fell in the Cambodian province `where` in `year`, as his records write it."""
+    text = rng.choice((*_CAMBODIA_TEXTS, f"Tỉnh {where}, Campuchia", f"{where}, Campuchia"))
+    if year <= 1979 and rng.random() < 0.3:
+        text = rng.choice(("Mặt trận Tây Nam", "Biên giới Tây Nam"))
+    return _death_place(sys.intern(text), "abroad", None, where)
+
+
+def fell_in(
+    rng: random.Random,
+    c: Commune,
+    province: Province,
+    year: int,
+    levels: tuple[float, float, float] = (0.33, 0.55, 0.80),
+) -> DeathPlace:
+    """A martyr of `province` fell in commune `c` in `year`: the place as his records write it, at a
+    level drawn from `levels` (a place in his own province may leave the province out)."""
     own = c.province == province.name
     prov = province_text(rng, c.province)
     r = rng.random()

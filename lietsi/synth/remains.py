@@ -45,6 +45,18 @@ _PLAIN_ARTEFACTS = (
 )
 
 
+@dataclass(frozen=True)
+class Placement:
+    """A province as part of a generated country (`lietsi.synth.country`) rather than alone: its
+    `martyrs` (deaths consistent with where their remains lie), who of them lies in its register
+    (`in_register`, uids), and `others`, other provinces' martyrs in its register (uids and line
+    ids renamed into this province's truth)."""
+
+    martyrs: tuple[Martyr, ...]
+    in_register: frozenset[str]
+    others: tuple[Martyr, ...]
+
+
 @dataclass
 class Remains:
     remains_id: str
@@ -95,11 +107,16 @@ def write_remains(
     seed: int,
     truth: Truth,
     config: GeneratorConfig = DEMO,
+    placement: Placement | None = None,
 ) -> tuple[list[Remains], list[Martyr]]:
     rng = random.Random(f"{seed}:remains")
-    own = [m for m in martyrs if m.grave_status == "Chưa xác định" and _in_register(rng, m, province)]
-    count = max(1, round(len(own) * config.other_per_own))
-    others = other_province_martyrs(seed, province, count, len(martyrs), config)
+    if placement is None:
+        own = [m for m in martyrs if m.grave_status == "Chưa xác định" and _in_register(rng, m, province)]
+        count = max(1, round(len(own) * config.other_per_own))
+        others = other_province_martyrs(seed, province, count, len(martyrs), config)
+    else:
+        own = [m for m in martyrs if m.uid in placement.in_register]
+        others = list(placement.others)
     pool = own + others
     rng.shuffle(pool)
     dirt = Dirt(rng)
