@@ -1,7 +1,9 @@
 """The identification council's decisions (`inbox/xac_nhan/`) → `marts.council_decisions`.
 
-Each decision row is resolved against the run's remains and martyrs (`lietsi.matching.council`); a row that
-cannot be used goes to `ops.quarantine_council` with its reason. The matching stage reads the
+Each decision row is resolved against the run's remains and martyrs (`lietsi.matching.council`), or
+against another province's martyr the national run named for one of the remains
+(`marts.national_candidates`, id `<province_code>:<martyr_id>`); a row that cannot be used goes to
+`ops.quarantine_council` with its reason. The matching stage reads the
 decisions in force: confirmed pairs leave the pools, rejected pairs are no candidates until a new
 sample or lab result for either side is dated after the decision.
 """
@@ -26,6 +28,7 @@ DECISIONS = dg.AssetKey(["marts", "council_decisions"])
         "ket_qua_adn": dg.AssetIn(key=["raw", "ket_qua_adn"]),
         "relatives": dg.AssetIn(key=["core", "relatives"]),
         "maternal_candidates": dg.AssetIn(key=["marts", "maternal_candidates"]),
+        "national_candidates": dg.AssetIn(key=["marts", "national_candidates"]),
     },
     outs={
         "decisions": dg.AssetOut(
@@ -49,8 +52,11 @@ def council_decisions(
     ket_qua_adn: pl.DataFrame,
     relatives: pl.DataFrame,
     maternal_candidates: pl.DataFrame,
+    national_candidates: pl.DataFrame,
 ):
-    council = council_of_run(xac_nhan, martyrs, hai_cot, mau_adn, ket_qua_adn, relatives, maternal_candidates)
+    council = council_of_run(
+        xac_nhan, martyrs, hai_cot, mau_adn, ket_qua_adn, relatives, maternal_candidates, national_candidates
+    )
     if xac_nhan.is_empty():
         context.log.info("inbox/xac_nhan/ is empty or missing: no council decision yet")
     metadata = summary_metadata(council_summary(xac_nhan, council))

@@ -51,6 +51,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "hội đồng xác định đã bác bỏ ngày {date} (biên bản {minutes})",
         "rejected by the identification council on {date} (minutes {minutes})",
     ),
+    # A pair one province's council confirmed for another province's martyr (lietsi.national).
+    "council.confirmed_where_remains_lie": (
+        "hội đồng xác định của tỉnh nơi có hài cốt (mã tỉnh {province_code}) đã xác nhận",
+        "confirmed by the identification council of the province where the remains lie "
+        "(code {province_code})",
+    ),
     # Evidence factors of a pair (lietsi.matching: dna, register, pool, scoring): one or more reasons
     # per factor.
     "factor.dna_excluded": ("bị loại trừ: {differences} khác biệt", "excluded: {differences} differences"),

@@ -253,7 +253,7 @@ XAC_NHAN = Source(
     enums={"decision": ("Xác nhận", "Bác bỏ"), "retest_result": ("Phù hợp", "Không phù hợp")},
 )
 
-NATIONAL_STATUSES = {"proposed": "Đề xuất", "needs_review": "Cần xem xét"}
+NATIONAL_STATUSES = {"proposed": "Đề xuất", "needs_review": "Cần xem xét", "confirmed": "Đã xác nhận"}
 QUOC_GIA = Source(
     folder="quoc_gia",
     description="Candidates of the national run (ket_qua_quoc_gia.csv, docs/national.md): remains in "

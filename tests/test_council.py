@@ -13,7 +13,7 @@ import polars as pl
 
 from lietsi.ingest.batches import batches_to_frames
 from lietsi.ingest.inbox import read_folder
-from lietsi.matching.council import evidence_dates, read_decisions
+from lietsi.matching.council import evidence_dates, national_martyrs, read_decisions
 from lietsi.matching.evidence import EvidenceSettings, numerator_tables
 from lietsi.matching.identification import identify
 from lietsi.matching.mixture import estimate, stated_prior
@@ -195,3 +195,34 @@ def test_evidence_dates_per_remains_and_per_martyr() -> None:
     remains, martyrs = evidence_dates(samples, results, relatives, candidates)
     assert remains == {"HC1": date(2026, 2, 1)}
     assert martyrs == {"M1": date(2025, 6, 1)}  # R2 does not share M2's mtDNA
+
+
+def test_a_decision_may_name_another_provinces_martyr_the_national_run_put_forward(tmp_path: Path) -> None:
+    """marts.national_candidates named Nghệ An's martyr 40:LS-NA-1 for HC1 (remains here); the council
+    confirms him. An id of another province that the national run did not name is refused."""
+    martyrs, *_, remains, _ = _province()
+    national = pl.DataFrame(
+        {"remains_id": ["HC1", "HC2"], "remains_province_code": ["91", "91"], "martyr_id": ["LS-NA-1", "M2"],
+         "martyr_province_code": ["40", "91"]}
+    )  # fmt: skip
+    elsewhere = national_martyrs(national, set(remains["remains_id"]))
+    assert elsewhere == {"40:LS-NA-1"}  # the province's own martyr M2 is no other province's
+    council = read_decisions(
+        _raw(
+            tmp_path,
+            [
+                "HC1,40:LS-NA-1,,Xác nhận,15/01/2026,BB-02/2026,,",
+                "HC2,40:LS-NA-9,,Bác bỏ,15/01/2026,BB-02/2026,,",
+            ],
+        ),
+        martyrs,
+        set(remains["remains_id"]),
+        elsewhere=elsewhere,
+    )
+    assert council.confirmed.select("remains_id", "martyr_id").rows() == [("HC1", "40:LS-NA-1")]
+    (why,) = council.quarantine["reason"].to_list()
+    assert why == "martyr id '40:LS-NA-9' is no candidate of the national run for this province's remains"
+    after = _identify(council)
+    assert "HC1" not in after.match_candidates["remains_id"].to_list()
+    rows = after.identifications.filter(pl.col("remains_id") == "HC1")
+    assert rows.select("martyr_id", "status").rows() == [("40:LS-NA-1", "confirmed")]

@@ -465,3 +465,38 @@ def test_the_province_assets_read_quoc_gia_or_run_without_it(country, workspace,
         assert "Nguyễn Văn Sáu" in pages[0].read_text(encoding="utf-8")
     else:
         assert table.is_empty() and 'id="none"' in pages[0].read_text(encoding="utf-8")
+
+
+def test_a_cross_province_confirmation_settles_the_pair_and_reaches_the_martyrs_province(tmp_path):
+    """Quảng Trị's council confirmed remains HC-QT-1 as Nghệ An's martyr 40:LS-NA-1 (the id its
+    national candidates page shows); the national run no longer matches either, and Nghệ An's
+    return carries the confirmation, which Nghệ An's run reads as its martyr's."""
+    _country(tmp_path / "inbox")
+    _write(
+        tmp_path / "inbox" / "quang_tri",
+        "Quảng Trị",
+        [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
+        [],
+        [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "huyện Hải Lăng",
+                  confirmed="40:LS-NA-1")],
+    )  # fmt: skip
+    exports = read_exports(tmp_path / "inbox")
+    run = match_country(exports)
+    assert "40:LS-NA-1" not in run.result.martyr_outcomes["martyr_id"].to_list()
+    assert "45:HC-QT-1" not in run.result.remains_profiles["remains_id"].to_list()
+    row = run.identifications.filter(pl.col("national_remains_id") == "45:HC-QT-1").row(0, named=True)
+    assert (row["national_martyr_id"], row["status"], row["martyr_name"]) == (
+        "40:LS-NA-1", "confirmed", "Nguyễn Văn Sáu",
+    )  # fmt: skip
+    assert "45" in row["reasons"] and "council.confirmed_where_remains_lie" in row["reason_codes"]
+    write_returns(tmp_path / "out", run.identifications, exports.provinces["province_code"].to_list())
+    raw, quarantine, _ = batches_to_frames(
+        read_folder(tmp_path / "out" / RETURN_DIR / "40" / "quoc_gia", QUOC_GIA, b"k"), QUOC_GIA
+    )
+    assert quarantine.is_empty()
+    candidates, _ = national_candidates(
+        raw, pl.DataFrame({"remains_id": ["X"]}), pl.DataFrame({"martyr_id": ["LS-NA-1"]})
+    )
+    assert candidates.select("side", "status", "remains_id").rows() == [
+        ("martyr_here", "confirmed", "HC-QT-1")
+    ]

@@ -107,14 +107,17 @@ def _warning(row: dict, column: str) -> str | None:
 
 
 def _martyr_of(
-    row: dict, martyr_ids: set[str], by_certificate: dict[str, list[str]]
+    row: dict, martyr_ids: set[str], by_certificate: dict[str, list[str]], elsewhere: frozenset[str]
 ) -> tuple[str | None, str]:
     """(martyr_id, '') or (None, why the row names no single martyr)."""
     mid = (row.get("martyr_id") or "").strip()
     cert = certificate_key(row.get("certificate_no"))
     named = sorted(set(by_certificate.get(cert, []))) if cert else []
     if mid:
-        if mid not in martyr_ids:
+        if mid not in martyr_ids and mid not in elsewhere:
+            if ":" in mid:
+                why = "is no candidate of the national run for this province's remains"
+                return None, f"martyr id '{mid}' {why}"
             return None, f"unknown martyr id '{mid}'"
         if cert and named and mid not in named:
             cert_text = row.get("certificate_no")
@@ -135,12 +138,15 @@ def read_decisions(
     remains_ids: set[str],
     remains_evidence: dict[str, date] | None = None,
     martyr_evidence: dict[str, date] | None = None,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> Council:
     """The council's decisions (`raw.xac_nhan`) resolved against the run's martyrs and remains.
 
     martyrs: core.martyrs (martyr_id, certificate_no). remains_evidence / martyr_evidence: the
     latest sample or lab-result date per remains and per martyr (`evidence_dates`), which lift a
-    rejection dated before it.
+    rejection dated before it. elsewhere: other provinces' martyrs the national run named for this
+    province's remains (`national_martyrs`), as `<province_code>:<martyr_id>`: a decision may name
+    one of them, and the province's national export carries it back.
     """
     if rows.is_empty():
         return no_decisions()
@@ -168,7 +174,7 @@ def read_decisions(
         if remains_id not in remains_ids:
             quarantine.append(_quarantine(row, f"unknown remains '{remains_id}' (not in the register)"))
             continue
-        martyr_id, why = _martyr_of(row, martyr_ids, by_certificate)
+        martyr_id, why = _martyr_of(row, martyr_ids, by_certificate, elsewhere)
         if martyr_id is None:
             quarantine.append(_quarantine(row, why))
             continue
@@ -345,12 +351,28 @@ def council_of_run(
     ket_qua_adn: pl.DataFrame,
     relatives: pl.DataFrame,
     maternal_candidates: pl.DataFrame,
+    national_candidates: pl.DataFrame | None = None,
 ) -> Council:
-    """`read_decisions` on the run's tables, with the evidence dates that lift a rejection."""
+    """`read_decisions` on the run's tables, with the evidence dates that lift a rejection and the
+    other provinces' martyrs of `marts.national_candidates`."""
     remains_dates, martyr_dates = evidence_dates(mau_adn, ket_qua_adn, relatives, maternal_candidates)
-    return read_decisions(
-        xac_nhan, martyrs, set(hai_cot["remains_id"].drop_nulls().to_list()), remains_dates, martyr_dates
-    )
+    remains_ids = set(hai_cot["remains_id"].drop_nulls().to_list())
+    elsewhere = frozenset()
+    if national_candidates is not None:
+        elsewhere = national_martyrs(national_candidates, remains_ids)
+    return read_decisions(xac_nhan, martyrs, remains_ids, remains_dates, martyr_dates, elsewhere)
+
+
+def national_martyrs(national_candidates: pl.DataFrame, remains_ids: set[str]) -> frozenset[str]:
+    """`<province_code>:<martyr_id>` of each other province's martyr the national run named for one of
+    the province's remains (`marts.national_candidates`): the id a council decision writes for him."""
+    if national_candidates.is_empty():
+        return frozenset()
+    named = national_candidates.filter(
+        pl.col("remains_id").is_in(list(remains_ids))
+        & (pl.col("martyr_province_code") != pl.col("remains_province_code"))
+    ).select(pl.concat_str("martyr_province_code", pl.lit(":"), "martyr_id").alias("id"))
+    return frozenset(named["id"].drop_nulls().to_list())
 
 
 def council_summary(xac_nhan: pl.DataFrame, council: Council) -> dict[str, object]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
+from lietsi import reasons
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
@@ -42,6 +43,7 @@ class Frames:
     martyrs: pl.DataFrame
     here: frozenset[str]  # provinces whose cemeteries sent remains
     rejected: pl.DataFrame  # remains_id, martyr_id: pairs a province's council rejected
+    confirmed: pl.DataFrame  # national_remains_id, martyr_id: pairs a province's council confirmed
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,16 @@ def _per_province(frame: pl.DataFrame, provinces: dict[str, str], columns: tuple
         for (code,), part in frame.group_by("province_code", maintain_order=True)
     ]
     return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _council_martyr(column: str) -> pl.Expr:
+    """The martyr a province's council decided on: its own (qualified here), or another province's
+    as the national run named him to it (`<province_code>:<martyr_id>`, `lietsi.matching.council`)."""
+    return (
+        pl.when(pl.col(column).str.contains(":", literal=True))
+        .then(pl.col(column))
+        .otherwise(qualified(pl.col("province_code"), column))
+    )
 
 
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
@@ -120,7 +132,7 @@ def adapt(exports: CountryExports) -> Frames:
     confirmed = (
         r.filter(pl.col("council_confirmed_martyr_id").str.len_chars() > 0).select(
             "national_remains_id",
-            qualified(pl.col("province_code"), "council_confirmed_martyr_id").alias("martyr_id"),
+            _council_martyr("council_confirmed_martyr_id").alias("martyr_id"),
         )
         if "council_confirmed_martyr_id" in r.columns
         else pl.DataFrame(schema={"national_remains_id": pl.String, "martyr_id": pl.String})
@@ -193,7 +205,7 @@ def adapt(exports: CountryExports) -> Frames:
         .filter(pl.col("martyr_id").str.len_chars() > 0)
         .select(
             pl.col("national_remains_id").alias("remains_id"),
-            qualified(pl.col("province_code"), "martyr_id").alias("martyr_id"),
+            _council_martyr("martyr_id").alias("martyr_id"),
         )
         .unique()
         if "council_rejected_martyr_ids" in r.columns
@@ -208,6 +220,7 @@ def adapt(exports: CountryExports) -> Frames:
         martyrs=martyrs,
         here=frozenset(provinces[c] for c in with_remains if c in provinces),
         rejected=rejected,
+        confirmed=confirmed,
     )
 
 
@@ -257,7 +270,8 @@ def match_country(exports: CountryExports, settings: MatchSettings | None = None
     prepared = prepare_country(frames, settings)
     pairs = search(prepared, settings, frames.rejected)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
-    return CountryMatch(result, national_candidates(result), national_identifications(result, exports))
+    identifications = national_identifications(result, exports, frames.confirmed)
+    return CountryMatch(result, national_candidates(result), identifications)
 
 
 def _province(column: str) -> pl.Expr:
@@ -284,10 +298,34 @@ def national_candidates(result: MatchResult) -> pl.DataFrame:
     ).sort("national_remains_id", "posterior", descending=[False, True], nulls_last=True)
 
 
-def national_identifications(result: MatchResult, exports: CountryExports) -> pl.DataFrame:
+def national_identifications(
+    result: MatchResult, exports: CountryExports, confirmed: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """national.identifications: one row per remains with a candidate (proposed / needs_review), both
-    provinces, the martyr's name and the remains' cemetery (what a council reads first)."""
+    provinces, the martyr's name and the remains' cemetery (what a council reads first); and each
+    pair a province's council confirmed for another province's martyr (`confirmed`), which that
+    martyr's province learns from its return."""
     ids = result.identifications
+    if confirmed is not None and confirmed.height:
+        across = confirmed.rename({"national_remains_id": "remains_id"}).filter(
+            _province("remains_id") != _province("martyr_id")
+        )
+        why = {
+            code: (reasons.text(reasons.encode([r])), reasons.encode([r]))
+            for code in across.select(_province("remains_id"))["remains_id"].unique().to_list()
+            for r in [reasons.reason("council.confirmed_where_remains_lie", province_code=code)]
+        }
+        ids = pl.concat(
+            [
+                ids,
+                across.with_columns(
+                    status=pl.lit("confirmed"),
+                    reasons=_province("remains_id").replace_strict({c: v[0] for c, v in why.items()}),
+                    reason_codes=_province("remains_id").replace_strict({c: v[1] for c, v in why.items()}),
+                ),
+            ],
+            how="diagonal_relaxed",
+        )
     names = exports.martyrs.select("national_martyr_id", martyr_name=_text(exports.martyrs, "full_name"))
     cemeteries = exports.remains.unique("national_remains_id", keep="first").select(
         "national_remains_id", *(c for c in ("cemetery",) if c in exports.remains.columns)
