@@ -18,7 +18,7 @@ import polars as pl
 from lietsi.geo import haversine_km
 from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
-from lietsi.matching.geography import CAMBODIA, place_relation
+from lietsi.matching.geography import CAMBODIA, place_level, place_relation
 from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
 from lietsi.matching.register import (
@@ -44,8 +44,17 @@ def _age_at_death(birth_year: int | None, death: date | None) -> int | None:
     return age if 10 <= age <= 80 else None
 
 
-def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> list[Factor]:
-    """Every non-genetic factor for remains r and martyr m (rows as dicts)."""
+def nongenetic_factors(
+    r: dict,
+    m: dict,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    unit_baseline: dict[str, float] | None = None,
+) -> list[Factor]:
+    """Every non-genetic factor for remains r and martyr m (rows as dicts). `unit_baseline`: per
+    cemetery province, the unit-area factor's denominator (`unit_area_baselines`); without it, the
+    share of all recorded deaths there."""
     factors: list[Factor] = []
     est_sex = r.get("est_sex")
     factors.append(sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s))
@@ -59,7 +68,7 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
     factors.append(
         date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
     )
-    factors.append(_unit_area(r, m, pool, s))
+    factors.append(_unit_area(r, m, pool, s, unit_baseline))
 
     names = [m.get("full_name") or "", *(m.get("aliases") or [])]
     given = given_name_key(m.get("full_name"))
@@ -96,7 +105,9 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
     return factors
 
 
-def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+def _unit_area(
+    r: dict, m: dict, pool: Pool, s: EvidenceSettings, baseline: dict[str, float] | None
+) -> Factor:
     """Where the martyr's unit lost its men, when his own record places his death in no province
     (a front): with a placed death the place factor already says it, and counting the unit too
     would count one fact twice."""
@@ -110,15 +121,43 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
     cem = r["cemetery_province"]
     unit = m.get("unit")
     unit_counts = pool.unit_provinces.get(unit or "", Counter())
-    all_deaths = sum(pool.death_province_all.values())
     return unit_area_factor(
         cem,
         unit,
         unit_counts[cem] if cem else 0,
         sum(unit_counts.values()),
-        pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
+        (baseline or {}).get(cem) if baseline is not None else _death_share(pool, cem),
         s,
     )
+
+
+def _death_share(pool: Pool, province: str | None) -> float | None:
+    all_deaths = sum(pool.death_province_all.values())
+    return pool.death_province_all[province] / all_deaths if province and all_deaths else None
+
+
+def unit_area_baselines(missing: list[dict], pool: Pool, provinces: set[str]) -> dict[str, float]:
+    """Per cemetery province, the unit-area factor's denominator: the mean, over the missing martyrs
+    the factor weighs (no province on record, a unit with recorded deaths), of their unit's share of
+    deaths there (the numerator is smoothed towards it). The factor then averages 1 over those martyrs:
+    it ranks them against each other, and how many of their remains lie in the register is their
+    prior group's share, estimated on the remains (`mixture.estimate`). Against the share of all
+    recorded deaths — mostly men whose death the records place in this province — every front-placed
+    martyr's pair was weighed down (true pairs at LR 0.68–0.77 on average; docs/matching.md §9)."""
+    out: dict[str, float] = {}
+    for province in provinces:
+        share = _death_share(pool, province)
+        if share is None:
+            continue
+        values = []
+        for m in missing:
+            death = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+            counts = pool.unit_provinces.get(m.get("unit") or "", Counter())
+            if death.get("province") or not m.get("unit") or not counts:
+                continue
+            values.append(counts[province] / sum(counts.values()))
+        out[province] = sum(values) / len(values) if values else share
+    return out
 
 
 def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> Factor:
@@ -152,6 +191,19 @@ def _place(
     relation = place_relation(key, place, death_key, death)
     share = reg.place_shares(death_key, death).get(relation) if relation else None
     return place_factor(relation, share, s, detail=detail, source=source)
+
+
+def front_share(reg: Register) -> float | None:
+    """The register's share of remains whose recovery place names no admin unit (a front, a text
+    that does not parse), among those with a recovery place: the stated P(same text | true pair)
+    of a place compared as text (`EvidenceSettings.place_given_match`, `death:0`). A martyr whose
+    record names only a front has his remains' recovery place written as that front at most as
+    often as any remains' is written as a front; the former stated 0.5 weighed every such pair
+    down to LR ≈ 0.6 when the texts differ, as they almost always do (docs/matching.md §9)."""
+    total = sum(reg.places.values())
+    if not total:
+        return None
+    return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
 
 
 def unscored_terms(
@@ -223,6 +275,8 @@ def score_candidates(
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    cemeteries = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
+    units = unit_area_baselines(list(martyr_rows.values()), pool, cemeteries)
     group = {mid: prior_group(m, pool, default_province) for mid, m in martyr_rows.items()}
     sizes = dict(Counter(group.values()))
     weights = {
@@ -256,7 +310,8 @@ def score_candidates(
 
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
-    tables = numerator_tables(s)
+    tables = numerator_tables(s, front_share(reg))
+    s = with_numerators(s, tables)
     iterations = 0
     point = replace(
         s,
@@ -266,10 +321,13 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
+            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point, units)
+            for r in ids
         ]
         known_cells = [
-            tuple((f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point) if f.cell)
+            tuple(
+                (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
+            )
             for r, m in known or []
             if r in features
         ]
@@ -291,7 +349,7 @@ def score_candidates(
             m = martyr_rows[rec["martyr_id"]]
             dna = pair_dna_factor(rec, s)
             best = pair_dna_factor(rec, point).lr
-            others = nongenetic_factors(r, m, pool, reg, s)
+            others = nongenetic_factors(r, m, pool, reg, s, units)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored(remains_id)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
@@ -348,12 +406,13 @@ def _terms(
     reg: Register,
     unscored: tuple[dict, dict],
     s: EvidenceSettings,
+    units: dict[str, float],
 ) -> RemainsTerms:
     """One remains' hypotheses for the estimate (`mixture.estimate`)."""
     candidates = []
     for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
         dna = pair_dna_factor(rec, s)
-        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s)
+        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
         fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
         candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
