@@ -32,6 +32,7 @@ from lietsi.matching.mixture import PriorModel
 from lietsi.matching.pool import build_pool
 from lietsi.matching.references import reference_table
 from lietsi.matching.scoring import score_candidates
+from lietsi.matching.sensitivity import Hypotheses, sensitivity
 from lietsi.matching.settings import MatchSettings
 from lietsi.places import province_of
 from lietsi.reasons import encode, reason
@@ -111,7 +112,9 @@ def identify(
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
-    evidence = _evidence_json(scored, identifications, p_outside)
+    evidence = _evidence_json(
+        scored, identifications, p_outside, scoring.hypotheses, settings.p_outside_spread
+    )
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
     # A rejected pair leaves its remains and martyr as they are otherwise (unresolved, missing).
     standing = pl.concat(
@@ -149,8 +152,15 @@ def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) -> pl.DataFrame:
-    """The `evidence` column: a readable summary and every number behind the posterior."""
+def _evidence_json(
+    scored: pl.DataFrame,
+    ids: pl.DataFrame,
+    p_outside: float,
+    hypotheses: dict[str, Hypotheses],
+    spread: float,
+) -> pl.DataFrame:
+    """The `evidence` column: a readable summary, every number behind the posterior, and how the
+    posterior moves with p_outside and without the place model (`sensitivity`)."""
     if ids.is_empty():
         return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String, "evidence": pl.String})
     picked = scored.join(
@@ -212,6 +222,7 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             "posterior": rec["posterior"],
             "posterior_at_95pct_bound": rec["posterior_bound"],
             "competitors": json.loads(rec["competitors"]),
+            "sensitivity": sensitivity(hypotheses[rec["remains_id"]], rec["martyr_id"], spread),
         }
         rows.append((rec["remains_id"], rec["martyr_id"], json.dumps(doc, ensure_ascii=False, default=str)))
     return pl.DataFrame(

@@ -32,6 +32,7 @@ from lietsi.matching.register import (
     remains_features,
     sex_factor,
 )
+from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
 from lietsi.names import key_variant
 from lietsi.reasons import reason
@@ -206,6 +207,13 @@ def front_share(reg: Register) -> float | None:
     return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
 
 
+def _by_group(cells: Counter) -> Counter:
+    out: Counter = Counter()
+    for (_, _, group), n in cells.items():
+        out[group] += n
+    return out
+
+
 def unscored_terms(
     r: dict, unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
 ) -> tuple[dict[tuple[str, tuple[str, str]], float], dict[str, float]]:
@@ -251,6 +259,7 @@ class Scoring:
     prior: PriorModel
     numerators: dict[str, dict[str, float]]
     iterations: int
+    hypotheses: dict[str, Hypotheses]  # per remains, the terms of its posterior (`sensitivity`)
 
 
 def score_candidates(
@@ -341,7 +350,14 @@ def score_candidates(
         )
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
+    by_group = _by_group(unsampled)
+
+    def unsampled_groups(remains_id: str) -> Counter:
+        """The remains' unscored martyrs (no comparable reference) per prior group."""
+        return _by_group(blind[remains_id]) if remains_id in blind else by_group
+
     rows = []
+    hypotheses: dict[str, Hypotheses] = {}
     for remains_id, pairs_of in groups.items():
         r = features[remains_id]
         scored = {}
@@ -354,6 +370,21 @@ def score_candidates(
         cells, flat = unscored(remains_id)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
             prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+        )
+        hypotheses[remains_id] = Hypotheses(
+            prior.p_outside,
+            mass,
+            sum(prior.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
+            {
+                mid: Term(
+                    prior.prior(group[mid]),
+                    v[2],
+                    v[1].lr,
+                    v[4],
+                    math.prod(f.lr for f in v[3] if f.name in ("place", "distance")),
+                )
+                for mid, v in scored.items()
+            },
         )
         post, _ = posteriors(
             {mid: prior.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, prior.p_outside, mass
@@ -394,7 +425,7 @@ def score_candidates(
         )
     else:
         frame = pl.DataFrame(rows, infer_schema_length=None)
-    return Scoring(frame, prior, tables, iterations)
+    return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
 def _terms(

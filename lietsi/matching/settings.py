@@ -38,3 +38,7 @@ class MatchSettings:
     # LR 100 made true pairs look half-likely and pushed p_outside up; docs/matching.md §9).
     # The best estimate of a random other line's match probability is the database frequency.
     estimation_theta: float = 0.0
+    # The evidence page's sensitivity table (`sensitivity`): the pair's posterior with p_outside
+    # this much lower and higher than estimated. The estimate was off by up to 0.09 on the
+    # benchmark's six provinces (docs/matching.md §9).
+    p_outside_spread: float = 0.15
