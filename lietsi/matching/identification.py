@@ -28,12 +28,14 @@ from lietsi.matching.dna import (
     not_comparable_martyrs,
     province_database,
 )
+from lietsi.matching.frequency import spectra
 from lietsi.matching.mixture import PriorModel
 from lietsi.matching.pool import build_pool
 from lietsi.matching.references import reference_table
 from lietsi.matching.scoring import score_candidates
 from lietsi.matching.sensitivity import Hypotheses, sensitivity
 from lietsi.matching.settings import MatchSettings
+from lietsi.matching.structure import database_theta
 from lietsi.places import province_of
 from lietsi.reasons import encode, reason
 from lietsi.reasons import text as reason_text
@@ -108,6 +110,16 @@ def identify(
         rp["remains_id"].to_list(),
         not_comparable_martyrs(rp, refs, settings.rules),
         known,
+        spectra(
+            database.profiles.select("range", "haplotype").iter_rows(),
+            pairs["compared_range"].unique().to_list() if pairs.height else [],
+            settings.rules,
+        )
+        if settings.estimation_good_turing
+        else None,
+        database_theta(database.profiles, _line_communes(refs, missing_all), settings.rules)
+        if settings.estimate_commune_theta
+        else None,
     )
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
@@ -136,6 +148,16 @@ def identify(
         discordant=discordant,
         remains_profiles=rp,
     )
+
+
+def _line_communes(refs: pl.DataFrame, martyrs: pl.DataFrame) -> dict[str, str]:
+    """line_id → the home commune (district / commune) of a martyr of the line."""
+    home = {
+        m: f"{d or ''} / {c}"
+        for m, d, c in martyrs.select("martyr_id", "hometown_district", "hometown_commune").iter_rows()
+        if c
+    }
+    return {line: home[m] for m, line in refs.select("martyr_id", "line_id").iter_rows() if m in home}
 
 
 def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:

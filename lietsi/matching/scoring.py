@@ -18,6 +18,7 @@ import polars as pl
 from lietsi.geo import haversine_km
 from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
+from lietsi.matching.frequency import Spectrum
 from lietsi.matching.geography import CAMBODIA, place_level, place_relation
 from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
@@ -34,6 +35,7 @@ from lietsi.matching.register import (
 )
 from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
+from lietsi.matching.structure import commune_weight
 from lietsi.names import key_variant
 from lietsi.reasons import reason
 
@@ -207,6 +209,53 @@ def front_share(reg: Register) -> float | None:
     return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
 
 
+def point_lr(rec: dict, s: EvidenceSettings, spectra: dict[str, Spectrum] | None) -> float:
+    """The pair's DNA LR at the best estimate (`s`: the estimate's confidence and θ). A
+    `cannot_exclude` pair whose haplotype one line of the database carries (its own; x = 0) takes
+    Turing's singleton frequency (`frequency.Spectrum`) when the range's spectrum gives one and no
+    independent database is configured (its own counts then speak); otherwise the pair's factor at
+    the estimate's confidence."""
+    factor = pair_dna_factor(rec, s)
+    spectrum = (spectra or {}).get(rec["compared_range"])
+    if spectrum is None or rec["verdict"] != "cannot_exclude" or rec.get("n_independent"):
+        return factor.lr
+    # Lines of the database carrying the haplotype: the x others, and its own when held.
+    if rec["x"] + bool(rec.get("own_line_removed")) != 1:
+        return factor.lr
+    p = spectrum.singleton_frequency()
+    return factor.lr if p is None else 1.0 / (s.theta + (1 - s.theta) * p)
+
+
+def _commune(m: dict) -> str | None:
+    commune = m.get("hometown_commune")
+    return f"{m.get('hometown_district') or ''} / {commune}" if commune else None
+
+
+def _commune_weights(
+    pairs_of: pl.DataFrame,
+    commune_of: dict[str, str | None],
+    sampled_in: Counter,
+    point: EvidenceSettings,
+    spectra: dict[str, Spectrum] | None,
+    theta: float,
+) -> dict[str, float]:
+    """commune → w_C for one remains: its `cannot_exclude` candidates per home commune, over the
+    commune's sampled martyrs, against the haplotype's best-estimate frequency (the lowest of its
+    pairs', so the weight is the larger)."""
+    matched: dict[str, set[str]] = {}
+    frequency = 1.0
+    for rec in pairs_of.filter(pl.col("verdict") == "cannot_exclude").iter_rows(named=True):
+        frequency = min(frequency, 1.0 / point_lr(rec, point, spectra))
+        commune = commune_of.get(rec["martyr_id"])
+        if commune:
+            matched.setdefault(commune, set()).add(rec["martyr_id"])
+    return {
+        c: commune_weight(theta, len(ms), sampled_in[c], frequency)
+        for c, ms in matched.items()
+        if sampled_in.get(c)
+    }
+
+
 def _by_group(cells: Counter) -> Counter:
     out: Counter = Counter()
     for (_, _, group), n in cells.items():
@@ -273,13 +322,19 @@ def score_candidates(
     profiled: list[str] | None = None,
     not_comparable: dict[str, list[str]] | None = None,
     known: list[tuple[str, dict]] | None = None,
+    spectra: dict[str, Spectrum] | None = None,
+    theta: float | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
     `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
     references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
     `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
-    whose truth is known (docs/matching.md §9)."""
+    whose truth is known (docs/matching.md §9). `spectra`: per compared range, the database's
+    frequency spectrum, from which the best estimate of a haplotype's frequency is read
+    (`point_lr`, Good–Turing). `theta`: the province's commune θ (`structure.commune_theta`): a
+    missing martyr with no reference whose home commune's sampled lines carry the remains'
+    haplotype is weighed up by `structure.commune_weight`."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
@@ -309,7 +364,7 @@ def score_candidates(
     # estimate and the scoring.
     unscored_cache: dict[tuple, tuple[dict, dict]] = {}
 
-    def unscored(remains_id: str) -> tuple[dict, dict]:
+    def unscored_base(remains_id: str) -> tuple[dict, dict]:
         r = features[remains_id]
         place = tuple(sorted((r["place"] or {}).items()))
         key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
@@ -327,10 +382,46 @@ def score_candidates(
         confidence=settings.estimation_confidence,
         theta=settings.estimation_theta,
     )
+    # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
+    commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
+    unsampled_in: dict[str, Counter] = {}
+    for mid in martyr_rows:
+        if mid not in sampled_martyrs and commune_of[mid]:
+            unsampled_in.setdefault(commune_of[mid], Counter())[cell(mid)] += 1
+    sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
+    weights_of = (
+        {r: _commune_weights(g, commune_of, sampled_in, point, spectra, theta) for r, g in groups.items()}
+        if theta
+        else {}
+    )
+
+    def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
+        """(w_C − 1, the commune's unsampled martyrs) for each commune whose lines carry the haplotype."""
+        return [
+            (w - 1, unsampled_in[c]) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in
+        ]
+
+    def unscored(remains_id: str) -> tuple[dict, dict]:
+        cells, flat = unscored_base(remains_id)
+        extra = commune_terms(remains_id)
+        if not extra:
+            return cells, flat
+        cells, flat = dict(cells), dict(flat)
+        r = features[remains_id]
+        for w, members in extra:
+            more_cells, more_flat = unscored_terms(r, members, pool, reg, s)
+            for k, v in more_cells.items():
+                cells[k] = cells.get(k, 0.0) + w * v
+            for k, v in more_flat.items():
+                flat[k] = flat.get(k, 0.0) + w * v
+        return cells, flat
+
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point, units)
+            _terms(
+                features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point, units, spectra
+            )
             for r in ids
         ]
         known_cells = [
@@ -352,9 +443,14 @@ def score_candidates(
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
 
-    def unsampled_groups(remains_id: str) -> Counter:
-        """The remains' unscored martyrs (no comparable reference) per prior group."""
-        return _by_group(blind[remains_id]) if remains_id in blind else by_group
+    def unsampled_groups(remains_id: str) -> dict[str, float]:
+        """The remains' unscored martyrs (no comparable reference) per prior group, each weighed by
+        his commune's weight (`structure`)."""
+        out = dict(_by_group(blind[remains_id]) if remains_id in blind else by_group)
+        for w, members in commune_terms(remains_id):
+            for g, n in _by_group(members).items():
+                out[g] = out.get(g, 0.0) + w * n
+        return out
 
     rows = []
     hypotheses: dict[str, Hypotheses] = {}
@@ -364,7 +460,7 @@ def score_candidates(
         for rec in pairs_of.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
             dna = pair_dna_factor(rec, s)
-            best = pair_dna_factor(rec, point).lr
+            best = point_lr(rec, point, spectra)
             others = nongenetic_factors(r, m, pool, reg, s, units)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored(remains_id)
@@ -438,13 +534,14 @@ def _terms(
     unscored: tuple[dict, dict],
     s: EvidenceSettings,
     units: dict[str, float],
+    spectra: dict[str, Spectrum] | None,
 ) -> RemainsTerms:
     """One remains' hypotheses for the estimate (`mixture.estimate`)."""
     candidates = []
     for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
-        dna = pair_dna_factor(rec, s)
+        dna_lr = point_lr(rec, s, spectra)
         factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
-        fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
+        fixed = dna_lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
         candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
     cells, flat = unscored
