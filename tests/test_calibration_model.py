@@ -111,3 +111,52 @@ def test_theta_is_read_from_lines_of_one_commune_sharing_a_haplotype():
     assert commune_weight(0.5, 2, 4, 0.01) == pytest.approx(40.2)
     assert commune_weight(0.5, 0, 4, 0.01) == pytest.approx(0.2)
     assert commune_weight(0.0, 2, 4, 0.01) == 1.0
+
+
+def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_his_share():
+    # Commune A: three sampled lines carry the founder haplotype F, a fourth does not, and A5 has
+    # no reference; commune B: four sampled lines, all different. A remains carrying F matches
+    # A1–A3; with θ measured on these lines (> 0), A5 is a likelier source than the province's
+    # frequency of F says, and the candidates' posteriors give way to him.
+    from datetime import date
+
+    from lietsi.matching.identification import identify
+    from lietsi.matching.settings import MatchSettings
+
+    f_hap = "73G 263G 16129A 16172C 16304C"
+    haplotypes = {"A1": f_hap, "A2": f_hap, "A3": f_hap, "A4": "73G 263G 16311C"}
+    haplotypes |= {f"B{i}": f"73G 263G 16{200 + i}T" for i in range(1, 5)}
+    rows = [(m, "Nam", 1950, date(1972, 1, 1), "Mặt trận Tây Nam", m[0]) for m in [*haplotypes, "A5"]]
+    columns = ["martyr_id", "sex", "birth_year", "death_date", "death_place", "hometown_commune"]
+    martyrs = pl.DataFrame(rows, schema=columns, orient="row").with_columns(
+        grave_status=pl.lit("Chưa xác định"),
+        full_name=pl.col("martyr_id"), hometown_district=pl.lit("Châu Thành"), hometown_province=pl.lit(KG),
+        unit=pl.lit(None, pl.String), aliases=pl.lit([], dtype=pl.List(pl.String)),
+    )  # fmt: skip
+    references = pl.DataFrame(
+        [(f"R{m}", CR, h, True) for m, h in haplotypes.items()],
+        schema=["relative_id", "range", "haplotype", "consent"],
+        orient="row",
+    )
+    candidates = pl.DataFrame(
+        [(m, f"R{m}", True) for m in haplotypes],
+        schema=["martyr_id", "relative_id", "shares_mtdna"],
+        orient="row",
+    )
+    remains = pl.DataFrame(
+        {"remains_id": ["HC1", "HC2"], "recovery_place": ["huyện Châu Thành", "huyện Gò Quao"]}
+    ).with_columns(
+        cemetery=pl.lit(None, pl.String), recovery_date=pl.lit(None, pl.Date),
+        recovery_date_precision=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
+        lon=pl.lit(None, pl.Float64), artefacts=pl.lit(None, pl.String), est_sex=pl.lit(None, pl.String),
+        est_age=pl.lit(None, pl.String),
+    )  # fmt: skip
+    profiles = pl.DataFrame({"remains_id": ["HC1"], "range": [CR], "haplotype": [f_hap]})
+
+    def a1(settings: MatchSettings) -> float:
+        result = identify(remains, profiles, references, candidates, martyrs, settings)
+        scored = result.match_candidates.filter(pl.col("martyr_id") == "A1")
+        return scored["posterior"][0]
+
+    structured, flat = a1(MatchSettings()), a1(MatchSettings(estimate_commune_theta=False))
+    assert structured < flat
