@@ -129,7 +129,7 @@ def _unit_area(
         unit,
         unit_counts[cem] if cem else 0,
         sum(unit_counts.values()),
-        (baseline or {}).get(cem) if baseline is not None else _death_share(pool, cem),
+        baseline.get(cem) if baseline is not None else _death_share(pool, cem),
         s,
     )
 
