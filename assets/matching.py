@@ -50,6 +50,8 @@ class MatchingConfig(dg.Config):
     estimation_theta: float = MatchSettings.estimation_theta
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
+    p_outside_spread: float = MatchSettings.p_outside_spread
+    estimation_good_turing: bool = MatchSettings.estimation_good_turing
 
     def settings(self) -> MatchSettings:
         rules = ComparisonRules(
@@ -69,6 +71,8 @@ class MatchingConfig(dg.Config):
             estimate_numerators=self.estimate_numerators,
             numerator_prior_strength=self.numerator_prior_strength,
             estimation_theta=self.estimation_theta,
+            p_outside_spread=self.p_outside_spread,
+            estimation_good_turing=self.estimation_good_turing,
         )
 
 

@@ -12,6 +12,7 @@ from lietsi.lab.comparison import ComparisonRules
 from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.matching.identification import identify, mtdna_only_baseline
 from lietsi.matching.references import reference_table, relative_consent
+from lietsi.matching.sensitivity import Hypotheses, Term, posterior_under, sensitivity
 from lietsi.matching.settings import MatchSettings
 from lietsi.ops.match_report import aligned_sites, identification_page, summary_page
 
@@ -439,3 +440,74 @@ def test_best_estimate_uses_the_database_frequency_and_the_bound_keeps_theta():
     assert default["lr"] == capped["lr"] < 100  # the 95% bound statement keeps θ = 0.01
     assert default["posterior_bound"] == pytest.approx(capped["posterior_bound"], abs=0.02)
     assert default["posterior"] > capped["posterior"]
+
+
+def test_sensitivity_recomputes_the_posterior_under_other_assumptions():
+    h = Hypotheses(
+        p_outside=0.5,
+        unscored=0.3,
+        unscored_no_place=0.2,
+        candidates={
+            "M1": Term(prior=0.01, lr_point=100.0, lr_bound=50.0, lr_nongenetic=4.0, lr_place=2.0),
+            "M2": Term(prior=0.01, lr_point=10.0, lr_bound=10.0, lr_nongenetic=1.0, lr_place=1.0),
+        },
+    )
+    assert posterior_under(h, "M1") == pytest.approx(4 / (0.5 + 0.3 + 4 + 0.1))
+    assert posterior_under(h, "M1", bound=True) == pytest.approx(2 / (0.5 + 0.3 + 2 + 0.1))
+    # p_outside 0.2: the pool's share goes from 0.5 to 0.8, every group keeping its part (× 1.6)
+    assert posterior_under(h, "M1", 0.2) == pytest.approx(6.4 / (0.2 + 0.48 + 6.4 + 0.16))
+    # place off: M1's place LR 2 and the unsampled martyrs' place terms leave
+    assert posterior_under(h, "M1", place=False) == pytest.approx(2 / (0.5 + 0.2 + 2 + 0.1))
+    rows = {r["scenario"]: r for r in sensitivity(h, "M1", 0.15)}
+    assert [rows[k]["p_outside"] for k in ("p_outside_low", "as_estimated", "p_outside_high")] == [
+        0.35,
+        0.5,
+        0.65,
+    ]
+    assert (
+        rows["p_outside_low"]["posterior"]
+        > rows["as_estimated"]["posterior"]
+        > rows["p_outside_high"]["posterior"]
+    )
+    assert rows["place_off"]["place"] is False and rows["place_off"]["p_outside"] == 0.5
+
+
+def test_every_evidence_page_shows_the_sensitivity_table_escaped():
+    martyrs = _martyrs()
+    references, candidates = _references()
+    remains, remains_profiles = _remains()
+    result = identify(
+        remains, remains_profiles, references, candidates, martyrs, population=_population(references)
+    )
+    scored = dict(
+        result.match_candidates.select(pl.concat_str("remains_id", "martyr_id"), "posterior").iter_rows()
+    )
+    for rec in result.identifications.iter_rows(named=True):
+        rows = {r["scenario"]: r for r in json.loads(rec["evidence"])["sensitivity"]}
+        assert set(rows) == {"p_outside_low", "as_estimated", "p_outside_high", "place_off"}
+        # as estimated: the pair's own posterior for these remains, as scored
+        assert rows["as_estimated"]["posterior"] == pytest.approx(
+            scored[rec["remains_id"] + rec["martyr_id"]], abs=1e-6
+        )
+        assert (
+            rows["p_outside_high"]["posterior"]
+            <= rows["as_estimated"]["posterior"]
+            <= rows["p_outside_low"]["posterior"]
+        )
+    hc1 = result.identifications.filter(pl.col("remains_id") == "HC1").row(0, named=True)
+    rows = {r["scenario"]: r for r in json.loads(hc1["evidence"])["sensitivity"]}
+    # HC1 was recovered in M1's commune of death: without the place, its posterior falls
+    assert rows["place_off"]["posterior"] < rows["as_estimated"]["posterior"]
+    page = identification_page(
+        hc1, martyrs.row(0, named=True), remains.row(0, named=True), None, None, ComparisonRules()
+    )
+    assert 'id="sensitivity"' in page and "place model off" in page and "Bỏ yếu tố nơi chốn" in page
+    assert page.index("Bỏ yếu tố nơi chốn") < page.index("place model off")  # Vietnamese first
+    # a tampered evidence document cannot inject markup through the table
+    doc = json.loads(hc1["evidence"])
+    doc["sensitivity"][0]["scenario"] = "<script>alert(1)</script>"
+    tampered = {**hc1, "evidence": json.dumps(doc)}
+    page = identification_page(
+        tampered, martyrs.row(0, named=True), remains.row(0, named=True), None, None, ComparisonRules()
+    )
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

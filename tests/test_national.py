@@ -219,8 +219,8 @@ def test_a_units_area_is_counted_by_military_region_over_the_country():
     )
     _, pool = build_pool(martyrs)
     remains, martyr = {"cemetery_province": "Quảng Trị"}, {"martyr_id": "A", "unit": "Sư đoàn 324"}
-    by_province = _unit_area(remains, martyr, pool, EvidenceSettings())
-    by_region = _unit_area(remains, martyr, pool, national_settings().evidence)
+    by_province = _unit_area(remains, martyr, pool, EvidenceSettings(), None)
+    by_region = _unit_area(remains, martyr, pool, national_settings().evidence, None)
     assert by_region.lr == pytest.approx((2 + 0.5) / 3 / 0.5, rel=1e-3) and by_province.lr <= 1
     assert "Quân khu 4" in by_region.why[0]["params"].values()
     assert military_region("Quảng Trị") == military_region("Huế") != military_region("Tây Ninh")

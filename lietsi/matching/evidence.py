@@ -95,8 +95,10 @@ class EvidenceSettings:
     min_share: float = 1e-3
 
 
-def numerator_tables(s: EvidenceSettings) -> dict[str, dict[str, float]]:
-    """The numerators the province's data can re-estimate, as tables of P(outcome | true martyr)."""
+def numerator_tables(s: EvidenceSettings, front_share: float | None = None) -> dict[str, dict[str, float]]:
+    """The numerators the province's data can re-estimate, as tables of P(outcome | true martyr).
+    `front_share`: the register's share of recovery places written as a front, which replaces the
+    stated `death:0` table (a place compared as text: same text / different) when given."""
     tables = {
         "sex": {"agree": 1 - s.sex_error, "disagree": s.sex_error},
         "age": dict(s.age_given_match),
@@ -106,6 +108,9 @@ def numerator_tables(s: EvidenceSettings) -> dict[str, dict[str, float]]:
     }
     for key, outcomes in s.place_given_match:
         tables[f"place:{key}"] = dict(outcomes)
+    if front_share is not None:
+        same = min(max(front_share, s.min_share), 1 - s.min_share)
+        tables["place:death:0"] = {"same_text": same, "different": 1 - same}
     return tables
 
 

@@ -31,11 +31,14 @@ from lietsi.matching.dna import (
     not_comparable_martyrs,
     province_database,
 )
+from lietsi.matching.frequency import spectra
 from lietsi.matching.mixture import PriorModel
 from lietsi.matching.pool import Pool, build_pool
 from lietsi.matching.references import reference_table
 from lietsi.matching.scoring import Scoring, score_candidates
+from lietsi.matching.sensitivity import Hypotheses, sensitivity
 from lietsi.matching.settings import MatchSettings
+from lietsi.matching.structure import database_theta
 from lietsi.places import province_of
 from lietsi.reasons import encode, reason
 from lietsi.reasons import text as reason_text
@@ -171,6 +174,18 @@ def evidence(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -
         not_comparable_martyrs(prepared.remains_profiles, prepared.refs, settings.rules),
         known,
         prepared.here,
+        spectra(
+            prepared.database.profiles.select("range", "haplotype").iter_rows(),
+            pairs["compared_range"].unique().to_list() if pairs.height else [],
+            settings.rules,
+        )
+        if settings.estimation_good_turing
+        else None,
+        database_theta(
+            prepared.database.profiles, _line_communes(prepared.refs, prepared.missing_all), settings.rules
+        )
+        if settings.estimate_commune_theta
+        else None,
     )
 
 
@@ -183,7 +198,9 @@ def decide(prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: 
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
-    evidence = _evidence_json(scored, identifications, p_outside)
+    evidence = _evidence_json(
+        scored, identifications, p_outside, scoring.hypotheses, settings.p_outside_spread
+    )
     identifications = identifications.join(evidence, on=["remains_id", "martyr_id"], how="left")
     # A rejected pair leaves its remains and martyr as they are otherwise (unresolved, missing).
     standing = pl.concat(
@@ -208,6 +225,16 @@ def decide(prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: 
     )
 
 
+def _line_communes(refs: pl.DataFrame, martyrs: pl.DataFrame) -> dict[str, str]:
+    """line_id → the home commune (district / commune) of a martyr of the line."""
+    home = {
+        m: f"{d or ''} / {c}"
+        for m, d, c in martyrs.select("martyr_id", "hometown_district", "hometown_commune").iter_rows()
+        if c
+    }
+    return {line: home[m] for m, line in refs.select("martyr_id", "line_id").iter_rows() if m in home}
+
+
 def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
     """Propose when exactly one reference line cannot be excluded and that line serves one martyr."""
     if pairs.is_empty():
@@ -222,8 +249,15 @@ def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) -> pl.DataFrame:
-    """The `evidence` column: a readable summary and every number behind the posterior."""
+def _evidence_json(
+    scored: pl.DataFrame,
+    ids: pl.DataFrame,
+    p_outside: float,
+    hypotheses: dict[str, Hypotheses],
+    spread: float,
+) -> pl.DataFrame:
+    """The `evidence` column: a readable summary, every number behind the posterior, and how the
+    posterior moves with p_outside and without the place model (`sensitivity`)."""
     if ids.is_empty():
         return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String, "evidence": pl.String})
     picked = scored.join(
@@ -285,6 +319,7 @@ def _evidence_json(scored: pl.DataFrame, ids: pl.DataFrame, p_outside: float) ->
             "posterior": rec["posterior"],
             "posterior_at_95pct_bound": rec["posterior_bound"],
             "competitors": json.loads(rec["competitors"]),
+            "sensitivity": sensitivity(hypotheses[rec["remains_id"]], rec["martyr_id"], spread),
         }
         rows.append((rec["remains_id"], rec["martyr_id"], json.dumps(doc, ensure_ascii=False, default=str)))
     return pl.DataFrame(

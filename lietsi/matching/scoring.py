@@ -18,7 +18,8 @@ import polars as pl
 from lietsi.geo import haversine_km
 from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
-from lietsi.matching.geography import CAMBODIA, military_region, place_relation
+from lietsi.matching.frequency import Spectrum
+from lietsi.matching.geography import CAMBODIA, military_region, place_level, place_relation
 from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
 from lietsi.matching.register import (
@@ -32,7 +33,9 @@ from lietsi.matching.register import (
     remains_features,
     sex_factor,
 )
+from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
+from lietsi.matching.structure import commune_weight
 from lietsi.names import key_variant
 from lietsi.reasons import reason
 
@@ -44,8 +47,17 @@ def _age_at_death(birth_year: int | None, death: date | None) -> int | None:
     return age if 10 <= age <= 80 else None
 
 
-def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> list[Factor]:
-    """Every non-genetic factor for remains r and martyr m (rows as dicts)."""
+def nongenetic_factors(
+    r: dict,
+    m: dict,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    unit_baseline: dict[str, float] | None = None,
+) -> list[Factor]:
+    """Every non-genetic factor for remains r and martyr m (rows as dicts). `unit_baseline`: per
+    cemetery province, the unit-area factor's denominator (`unit_area_baselines`); without it, the
+    share of all recorded deaths there."""
     factors: list[Factor] = []
     est_sex = r.get("est_sex")
     factors.append(sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s))
@@ -59,7 +71,7 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
     factors.append(
         date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
     )
-    factors.append(_unit_area(r, m, pool, s))
+    factors.append(_unit_area(r, m, pool, s, unit_baseline))
 
     names = [m.get("full_name") or "", *(m.get("aliases") or [])]
     given = given_name_key(m.get("full_name"))
@@ -96,7 +108,9 @@ def nongenetic_factors(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceS
     return factors
 
 
-def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
+def _unit_area(
+    r: dict, m: dict, pool: Pool, s: EvidenceSettings, baseline: dict[str, float] | None
+) -> Factor:
     """Where the martyr's unit lost its men, when his own record places his death in no province
     (a front): with a placed death the place factor already says it, and counting the unit too
     would count one fact twice."""
@@ -107,25 +121,67 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
             1.0,
             [reason("factor.unit_area_place_known")],
         )
-    cem = r["cemetery_province"]
+    area = _area(r["cemetery_province"], s)
     unit = m.get("unit")
-    unit_counts = pool.unit_provinces.get(unit or "", Counter())
-    deaths = pool.death_province_all
-    if s.unit_area_by_region:
-        cem, unit_counts, deaths = (
-            military_region(cem),
-            pool.unit_regions.get(unit or "", Counter()),
-            pool.death_regions,
-        )
-    all_deaths = sum(deaths.values())
+    unit_counts = _unit_deaths(pool, unit, s)
     return unit_area_factor(
-        cem,
+        area,
         unit,
-        unit_counts[cem] if cem else 0,
+        unit_counts[area] if area else 0,
         sum(unit_counts.values()),
-        deaths[cem] / all_deaths if cem and all_deaths else None,
+        baseline.get(area) if baseline is not None else _death_share(pool, area, s),
         s,
     )
+
+
+def _area(province: str | None, s: EvidenceSettings) -> str | None:
+    """Where a unit's losses are counted: the province, or its military region in a national run."""
+    return military_region(province) if s.unit_area_by_region else province
+
+
+def _unit_deaths(pool: Pool, unit: str | None, s: EvidenceSettings) -> Counter:
+    table = pool.unit_regions if s.unit_area_by_region else pool.unit_provinces
+    return table.get(unit or "", Counter())
+
+
+def _death_share(pool: Pool, area: str | None, s: EvidenceSettings) -> float | None:
+    deaths = pool.death_regions if s.unit_area_by_region else pool.death_province_all
+    all_deaths = sum(deaths.values())
+    return deaths[area] / all_deaths if area and all_deaths else None
+
+
+def unit_area_baselines(
+    missing: list[dict], pool: Pool, provinces: set[str], s: EvidenceSettings
+) -> dict[str, float]:
+    """Per cemetery area (`_area`: its province, or its military region), the unit-area factor's
+    denominator: the mean, over the missing martyrs the factor weighs (no province on record, a unit
+    with recorded deaths), of their unit's share of deaths there (the numerator is smoothed towards
+    it). The factor then averages 1 over those martyrs: it ranks them against each other, and how
+    many of their remains lie in the register is their prior group's share, estimated on the remains
+    (`mixture.estimate`). Against the share of all recorded deaths — mostly men whose death the
+    records place in this province — every front-placed martyr's pair was weighed down (true pairs
+    at LR 0.68–0.77 on average; docs/matching.md §9)."""
+    # Martyrs of one unit share its shares: count them per unit, then average per area.
+    weighed: Counter = Counter()
+    for m in missing:
+        death = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
+        if not death.get("province") and m.get("unit") and _unit_deaths(pool, m["unit"], s):
+            weighed[m["unit"]] += 1
+    men = sum(weighed.values())
+    out: dict[str, float] = {}
+    for area in {_area(p, s) for p in provinces} - {None}:
+        share = _death_share(pool, area, s)
+        if share is None:
+            continue
+        if not men:
+            out[area] = share
+            continue
+        total = 0.0
+        for unit, n in weighed.items():
+            counts = _unit_deaths(pool, unit, s)
+            total += n * counts[area] / sum(counts.values())
+        out[area] = total / men
+    return out
 
 
 def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> Factor:
@@ -159,6 +215,73 @@ def _place(
     relation = place_relation(key, place, death_key, death)
     share = reg.place_shares(death_key, death).get(relation) if relation else None
     return place_factor(relation, share, s, detail=detail, source=source)
+
+
+def front_share(reg: Register) -> float | None:
+    """The register's share of remains whose recovery place names no admin unit (a front, a text
+    that does not parse), among those with a recovery place: the stated P(same text | true pair)
+    of a place compared as text (`EvidenceSettings.place_given_match`, `death:0`). A martyr whose
+    record names only a front has his remains' recovery place written as that front at most as
+    often as any remains' is written as a front; the former stated 0.5 weighed every such pair
+    down to LR ≈ 0.6 when the texts differ, as they almost always do (docs/matching.md §9)."""
+    total = sum(reg.places.values())
+    if not total:
+        return None
+    return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
+
+
+def point_lr(rec: dict, s: EvidenceSettings, spectra: dict[str, Spectrum] | None) -> float:
+    """The pair's DNA LR at the best estimate (`s`: the estimate's confidence and θ). A
+    `cannot_exclude` pair whose haplotype one line of the database carries (its own; x = 0) takes
+    Turing's singleton frequency (`frequency.Spectrum`) when the range's spectrum gives one and no
+    independent database is configured (its own counts then speak); otherwise the pair's factor at
+    the estimate's confidence."""
+    factor = pair_dna_factor(rec, s)
+    spectrum = (spectra or {}).get(rec["compared_range"])
+    if spectrum is None or rec["verdict"] != "cannot_exclude" or rec.get("n_independent"):
+        return factor.lr
+    # Lines of the database carrying the haplotype: the x others, and its own when held.
+    if rec["x"] + bool(rec.get("own_line_removed")) != 1:
+        return factor.lr
+    p = spectrum.singleton_frequency()
+    return factor.lr if p is None else 1.0 / (s.theta + (1 - s.theta) * p)
+
+
+def _commune(m: dict) -> str | None:
+    commune = m.get("hometown_commune")
+    return f"{m.get('hometown_district') or ''} / {commune}" if commune else None
+
+
+def _commune_weights(
+    pairs_of: pl.DataFrame,
+    commune_of: dict[str, str | None],
+    sampled_in: Counter,
+    point: EvidenceSettings,
+    spectra: dict[str, Spectrum] | None,
+    theta: float,
+) -> dict[str, float]:
+    """commune → w_C for one remains: its `cannot_exclude` candidates per home commune, over the
+    commune's sampled martyrs, against the haplotype's best-estimate frequency (the lowest of its
+    pairs', so the weight is the larger)."""
+    matched: dict[str, set[str]] = {}
+    frequency = 1.0
+    for rec in pairs_of.filter(pl.col("verdict") == "cannot_exclude").iter_rows(named=True):
+        frequency = min(frequency, 1.0 / point_lr(rec, point, spectra))
+        commune = commune_of.get(rec["martyr_id"])
+        if commune:
+            matched.setdefault(commune, set()).add(rec["martyr_id"])
+    return {
+        c: commune_weight(theta, len(ms), sampled_in[c], frequency)
+        for c, ms in matched.items()
+        if sampled_in.get(c)
+    }
+
+
+def _by_group(cells: Counter) -> Counter:
+    out: Counter = Counter()
+    for (_, _, group), n in cells.items():
+        out[group] += n
+    return out
 
 
 def unscored_terms(
@@ -207,6 +330,7 @@ class Scoring:
     prior: PriorModel
     numerators: dict[str, dict[str, float]]
     iterations: int
+    hypotheses: dict[str, Hypotheses]  # per remains, the terms of its posterior (`sensitivity`)
 
 
 def score_candidates(
@@ -221,17 +345,26 @@ def score_candidates(
     not_comparable: dict[str, list[str]] | None = None,
     known: list[tuple[str, dict]] | None = None,
     here: frozenset[str] | None = None,
+    spectra: dict[str, Spectrum] | None = None,
+    theta: float | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
     `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
     references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
     `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
-    whose truth is known (docs/matching.md §9). `here`: `prior_group`'s provinces of a national run."""
+    whose truth is known (docs/matching.md §9). `here`: `prior_group`'s provinces of a national run.
+    `spectra`: per compared range, the database's
+    frequency spectrum, from which the best estimate of a haplotype's frequency is read
+    (`point_lr`, Good–Turing). `theta`: the province's commune θ (`structure.commune_theta`): a
+    missing martyr with no reference whose home commune's sampled lines carry the remains'
+    haplotype is weighed up by `structure.commune_weight`."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    cemeteries = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
+    units = unit_area_baselines(list(martyr_rows.values()), pool, cemeteries, s)
     group = {mid: prior_group(m, pool, default_province, here) for mid, m in martyr_rows.items()}
     sizes = dict(Counter(group.values()))
     weights = {
@@ -255,7 +388,7 @@ def score_candidates(
     # estimate and the scoring.
     unscored_cache: dict[tuple, tuple[dict, dict]] = {}
 
-    def unscored(remains_id: str) -> tuple[dict, dict]:
+    def unscored_base(remains_id: str) -> tuple[dict, dict]:
         r = features[remains_id]
         place = tuple(sorted((r["place"] or {}).items()))
         key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
@@ -265,20 +398,60 @@ def score_candidates(
 
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
     groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
-    tables = numerator_tables(s)
+    tables = numerator_tables(s, front_share(reg))
+    s = with_numerators(s, tables)
     iterations = 0
     point = replace(
         s,
         confidence=settings.estimation_confidence,
         theta=settings.estimation_theta,
     )
+    # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
+    commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
+    unsampled_in: dict[str, Counter] = {}
+    for mid in martyr_rows:
+        if mid not in sampled_martyrs and commune_of[mid]:
+            unsampled_in.setdefault(commune_of[mid], Counter())[cell(mid)] += 1
+    sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
+    weights_of = (
+        {r: _commune_weights(g, commune_of, sampled_in, point, spectra, theta) for r, g in groups.items()}
+        if theta
+        else {}
+    )
+
+    def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
+        """(w_C − 1, the commune's unsampled martyrs) for each commune whose lines carry the haplotype."""
+        return [
+            (w - 1, unsampled_in[c]) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in
+        ]
+
+    def unscored(remains_id: str) -> tuple[dict, dict]:
+        cells, flat = unscored_base(remains_id)
+        extra = commune_terms(remains_id)
+        if not extra:
+            return cells, flat
+        cells, flat = dict(cells), dict(flat)
+        r = features[remains_id]
+        for w, members in extra:
+            more_cells, more_flat = unscored_terms(r, members, pool, reg, s)
+            for k, v in more_cells.items():
+                cells[k] = cells.get(k, 0.0) + w * v
+            for k, v in more_flat.items():
+                flat[k] = flat.get(k, 0.0) + w * v
+        return cells, flat
+
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point) for r in ids
+            _terms(
+                features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point, units, spectra
+            )
+            for r in ids
         ]
         known_cells = [
-            tuple((f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point) if f.cell)
+            tuple(
+                (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
+            )
             for r, m in known or []
             if r in features
         ]
@@ -292,19 +465,46 @@ def score_candidates(
         )
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
+    by_group = _by_group(unsampled)
+
+    def unsampled_groups(remains_id: str) -> dict[str, float]:
+        """The remains' unscored martyrs (no comparable reference) per prior group, each weighed by
+        his commune's weight (`structure`)."""
+        out = dict(_by_group(blind[remains_id]) if remains_id in blind else by_group)
+        for w, members in commune_terms(remains_id):
+            for g, n in _by_group(members).items():
+                out[g] = out.get(g, 0.0) + w * n
+        return out
+
     rows = []
+    hypotheses: dict[str, Hypotheses] = {}
     for remains_id, pairs_of in groups.items():
         r = features[remains_id]
         scored = {}
         for rec in pairs_of.iter_rows(named=True):
             m = martyr_rows[rec["martyr_id"]]
             dna = pair_dna_factor(rec, s)
-            best = pair_dna_factor(rec, point).lr
-            others = nongenetic_factors(r, m, pool, reg, s)
+            best = point_lr(rec, point, spectra)
+            others = nongenetic_factors(r, m, pool, reg, s, units)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored(remains_id)
         mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
             prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+        )
+        hypotheses[remains_id] = Hypotheses(
+            prior.p_outside,
+            mass,
+            sum(prior.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
+            {
+                mid: Term(
+                    prior.prior(group[mid]),
+                    v[2],
+                    v[1].lr,
+                    v[4],
+                    math.prod(f.lr for f in v[3] if f.name in ("place", "distance")),
+                )
+                for mid, v in scored.items()
+            },
         )
         post, _ = posteriors(
             {mid: prior.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, prior.p_outside, mass
@@ -345,7 +545,7 @@ def score_candidates(
         )
     else:
         frame = pl.DataFrame(rows, infer_schema_length=None)
-    return Scoring(frame, prior, tables, iterations)
+    return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
 def _terms(
@@ -357,13 +557,15 @@ def _terms(
     reg: Register,
     unscored: tuple[dict, dict],
     s: EvidenceSettings,
+    units: dict[str, float],
+    spectra: dict[str, Spectrum] | None,
 ) -> RemainsTerms:
     """One remains' hypotheses for the estimate (`mixture.estimate`)."""
     candidates = []
     for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
-        dna = pair_dna_factor(rec, s)
-        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s)
-        fixed = dna.lr * math.prod(f.lr for f in factors if f.cell is None)
+        dna_lr = point_lr(rec, s, spectra)
+        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
+        fixed = dna_lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
         candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
     cells, flat = unscored

@@ -38,3 +38,16 @@ class MatchSettings:
     # LR 100 made true pairs look half-likely and pushed p_outside up; docs/matching.md §9).
     # The best estimate of a random other line's match probability is the database frequency.
     estimation_theta: float = 0.0
+    # The best estimate of the frequency of a haplotype only the candidate's own line carries
+    # (x = 0): Turing's estimate from the database's own spectrum (`frequency`), rather than the
+    # median-unbiased bound 0.69/n, which over-stated how often such a haplotype matches by chance
+    # 2–3 times (docs/matching.md §9).
+    estimation_good_turing: bool = True
+    # θ of maternal lines within a commune, measured on the province's donors (`structure`): a
+    # missing martyr with no reference from a commune whose lines carry the remains' haplotype is
+    # weighed up as a possible source of it (founder lines of a village).
+    estimate_commune_theta: bool = True
+    # The evidence page's sensitivity table (`sensitivity`): the pair's posterior with p_outside
+    # this much lower and higher than estimated. The estimate was off by up to 0.09 on the
+    # benchmark's six provinces (docs/matching.md §9).
+    p_outside_spread: float = 0.15

@@ -77,6 +77,14 @@ FACTOR_VI = {
     "hometown": "Quê quán trên di vật (hometown)",
 }
 
+# Rows of the sensitivity table (`lietsi.matching.sensitivity`), Vietnamese (English).
+SCENARIO_VI = {
+    "p_outside_low": "p_outside thấp hơn ước lượng (p_outside lower than estimated)",
+    "as_estimated": "Như ước lượng, đang dùng (as estimated, used)",
+    "p_outside_high": "p_outside cao hơn ước lượng (p_outside higher than estimated)",
+    "place_off": "Bỏ yếu tố nơi chốn (place model off)",
+}
+
 
 def _site_class(verdict: str) -> str:
     if verdict == "DIFFERENCE":
@@ -159,6 +167,7 @@ def identification_page(
         statuses=STATUS_VI,
         verdicts=VERDICT_VI,
         factors=FACTOR_VI,
+        scenarios=SCENARIO_VI,
         chart=charts.posterior_bars(candidates),
         factor_chart=charts.log_lr_bars(
             [(FACTOR_VI.get(f["factor"], f["factor"]), f["lr"]) for f in ev["factors"]]

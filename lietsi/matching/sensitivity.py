@@ -1,0 +1,90 @@
+"""How much a pair's posterior rests on the two assumptions the data inform least (issue 14).
+
+The share of the register's remains that belong to nobody in the pool (`p_outside`) is estimated
+on the province's own remains and was measured off by up to 0.09 on the benchmark's provinces
+(docs/matching.md §9); the place model (where a man fell against where his remains were
+recovered) is the non-genetic factor that carries most weight. The evidence page of each
+identification shows the pair's posterior with `p_outside` lower and higher than estimated, and
+with the place left out, so the council sees whether the conclusion survives either being wrong.
+
+`Hypotheses` holds one remains' terms as `mixture.posteriors` weighs them; `posterior_under`
+recomputes the posterior of one candidate under another `p_outside` (the pool's group shares
+rescaled to the rest, each group keeping its part) or without the place factor (every candidate's
+place LR and the unsampled martyrs' place terms set to 1). The numerators and group shares stay
+those estimated with the place on: the table answers "what if this assumption were different for
+this remains", not "what would a new estimate give".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    """One candidate of a remains: his prior, the DNA LR at the best estimate and at the 95% bound,
+    the product of the non-genetic factors, and the place (or distance) factor among them."""
+
+    prior: float
+    lr_point: float
+    lr_bound: float
+    lr_nongenetic: float
+    lr_place: float
+
+
+@dataclass(frozen=True)
+class Hypotheses:
+    """A remains' hypotheses: `outside` (nobody in the pool) with prior `p_outside`, the scored
+    candidates, and the missing martyrs with no comparable reference (`unscored`: Σ prior × place
+    LR; `unscored_no_place`: Σ prior)."""
+
+    p_outside: float
+    unscored: float
+    unscored_no_place: float
+    candidates: dict[str, Term]
+
+
+def posterior_under(
+    h: Hypotheses,
+    martyr_id: str,
+    p_outside: float | None = None,
+    place: bool = True,
+    bound: bool = False,
+) -> float:
+    """P(remains = martyr_id | evidence) with `p_outside` (default: the one used), with or without
+    the place factor, the DNA at its best estimate or at its 95% bound (`bound`)."""
+    p = h.p_outside if p_outside is None else p_outside
+    # The pool's share of the remains is 1 − p_outside; its groups keep their parts of it.
+    scale = (1 - p) / (1 - h.p_outside) if h.p_outside < 1 else 0.0
+
+    def weight(t: Term) -> float:
+        other = t.lr_nongenetic if place else t.lr_nongenetic / t.lr_place if t.lr_place else 0.0
+        return t.prior * scale * (t.lr_bound if bound else t.lr_point) * other
+
+    unscored = (h.unscored if place else h.unscored_no_place) * scale
+    denominator = p + unscored + sum(weight(t) for t in h.candidates.values())
+    return weight(h.candidates[martyr_id]) / denominator if denominator > 0 else 0.0
+
+
+def sensitivity(h: Hypotheses, martyr_id: str, spread: float) -> list[dict]:
+    """The evidence page's table: the pair's posterior (best estimate and at the 95% bound) with
+    `p_outside` as estimated, `spread` lower and higher (clipped to 0.01–0.99), and with the place
+    model off. Rows: scenario, p_outside, place (on/off), posterior, posterior_bound."""
+    low, high = max(0.01, h.p_outside - spread), min(0.99, h.p_outside + spread)
+    rows = []
+    for scenario, p, place in (
+        ("p_outside_low", low, True),
+        ("as_estimated", h.p_outside, True),
+        ("p_outside_high", high, True),
+        ("place_off", h.p_outside, False),
+    ):
+        rows.append(
+            {
+                "scenario": scenario,
+                "p_outside": round(p, 4),
+                "place": place,
+                "posterior": round(posterior_under(h, martyr_id, p, place), 6),
+                "posterior_bound": round(posterior_under(h, martyr_id, p, place, bound=True), 6),
+            }
+        )
+    return rows

@@ -1,0 +1,162 @@
+"""The model changes of issue 14's calibration work, on hand-made numbers: the unit-area factor's
+denominator, the stated numerator of a place compared as text, Turing's frequency of a haplotype
+one line carries, and θ measured on the province's own donors by commune."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from lietsi.lab.comparison import ComparisonRules
+from lietsi.matching.evidence import EvidenceSettings
+from lietsi.matching.frequency import Spectrum, spectra
+from lietsi.matching.pool import build_pool, unit_area_factor
+from lietsi.matching.register import build_register, remains_features
+from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
+from lietsi.matching.structure import commune_theta, commune_weight
+
+CR = "16024-16569,1-576"
+KG = "Kiên Giang"
+
+
+def _martyrs(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=["martyr_id", "death_place", "unit"], orient="row").with_columns(
+        grave_status=pl.lit("Chưa xác định"),
+        full_name=pl.lit("Nguyễn Văn A"),
+        hometown_commune=pl.lit(None, pl.String),
+        hometown_district=pl.lit(None, pl.String),
+        hometown_province=pl.lit(None, pl.String),
+    )
+
+
+def test_unit_area_factor_averages_one_over_the_front_placed_martyrs():
+    # Unit D1 lost 3 of its 4 recorded dead in Kiên Giang, D2 1 of 4; two martyrs of each fell on
+    # a front (no province on record): the factor ranks them, its mean over them is 1.
+    placed = [(f"P{i}", "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang", "D1") for i in range(3)]
+    placed += [("P3", "tỉnh Cà Mau", "D1"), ("P4", "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang", "D2")]
+    placed += [(f"P{5 + i}", "tỉnh Cà Mau", "D2") for i in range(3)]
+    # and a local unit whose 4 dead the records place in the province: most recorded deaths there
+    placed += [(f"L{i}", "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang", "D3") for i in range(4)]
+    fronts = [("F1", "Mặt trận Tây Nam", "D1"), ("F2", "Mặt trận Tây Nam", "D1"),
+              ("F3", "Mặt trận Tây Nam", "D2"), ("F4", "Mặt trận Tây Nam", "D2")]  # fmt: skip
+    missing, pool = build_pool(_martyrs(placed + fronts), KG)
+    baseline = unit_area_baselines(list(missing.iter_rows(named=True)), pool, {KG}, EvidenceSettings())[KG]
+    assert baseline == pytest.approx((0.75 + 0.75 + 0.25 + 0.25) / 4)
+    s = EvidenceSettings()
+    lrs = [
+        unit_area_factor(KG, unit, pool.unit_provinces[unit][KG], 4, baseline, s).lr for _, _, unit in fronts
+    ]
+    assert sum(lrs) / len(lrs) == pytest.approx(1.0, abs=0.05)
+    assert lrs[0] > 1 > lrs[-1]  # D1 fought here more than D2
+    # against the share of all recorded deaths there (8 of 12), as before, every front-placed
+    # martyr's pair was weighed down: mean 0.8
+    old = [
+        unit_area_factor(KG, unit, pool.unit_provinces[unit][KG], 4, 8 / 12, s).lr for _, _, unit in fronts
+    ]
+    assert sum(old) / len(old) == pytest.approx(0.8, abs=0.01)
+
+
+def test_a_place_compared_as_text_takes_the_registers_share_of_fronts():
+    remains = pl.DataFrame(
+        {
+            "remains_id": [f"H{i}" for i in range(10)],
+            "recovery_place": ["Mặt trận Tây Nam", *["xã Bình An, huyện Châu Thành"] * 8, None],
+        }
+    ).with_columns(
+        cemetery=pl.lit(None, pl.String), recovery_date=pl.lit(None, pl.Date),
+        recovery_date_precision=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
+        lon=pl.lit(None, pl.Float64), artefacts=pl.lit(None, pl.String), est_sex=pl.lit(None, pl.String),
+        est_age=pl.lit(None, pl.String),
+    )  # fmt: skip
+    reg = build_register(remains_features(remains, KG), EvidenceSettings())
+    assert front_share(reg) == pytest.approx(1 / 9)  # of the 9 with a recovery place
+
+
+def test_turing_frequency_of_a_haplotype_one_line_carries():
+    rules = ComparisonRules()
+    # 53 lines: one type on 3 lines, 10 types on 2 (one of them written once with a length variant
+    # the comparison ignores), 30 singletons. N1 = 30, N2 = 10: a singleton's frequency is
+    # 2·10/30/53 = 0.0126, against the median-unbiased 0.69/52 of "0 of n" that it replaces.
+    profiles = [(CR, "16189C 16217C")] * 3 + [(CR, "16223T"), (CR, "16223T 315.1C")]
+    profiles += [(CR, f"16{100 + i}C 16129A") for i in range(9) for _ in range(2)]
+    profiles += [(CR, f"16{100 + i}T") for i in range(30)]
+    spectrum = spectra(profiles, [CR], rules)[CR]
+    assert spectrum == Spectrum(53, {3: 1, 2: 10, 1: 30})
+    assert spectrum.singleton_frequency() == pytest.approx(2 * 10 / 30 / 53)
+    # no doubletons, or too few to say anything: no estimate (the pair keeps its count)
+    assert Spectrum(200, {1: 200}).singleton_frequency() is None
+    assert Spectrum(203, {1: 201, 2: 1}).singleton_frequency() is None
+    point = EvidenceSettings(confidence=0.5, theta=0.0)
+    pair = {"verdict": "cannot_exclude", "differences": 0, "x": 0, "n": 52, "own_line_removed": True,
+            "compared_range": CR}  # fmt: skip
+    assert point_lr(pair, point, {CR: spectrum}) == pytest.approx(1 / spectrum.singleton_frequency())
+    # a haplotype other lines carry keeps the counting estimate; so does an independent database
+    counted = point_lr({**pair, "x": 1}, point, None)
+    assert point_lr({**pair, "x": 1}, point, {CR: spectrum}) == counted
+    independent = {**pair, "x_independent": 0, "n_independent": 500}
+    assert point_lr(independent, point, {CR: spectrum}) == point_lr(independent, point, None)
+
+
+def test_theta_is_read_from_lines_of_one_commune_sharing_a_haplotype():
+    # commune A: 4 lines of one founder haplotype; commune B: 4 distinct; no type crosses communes
+    lines = [("A", "F")] * 4 + [("B", f"b{i}") for i in range(4)]
+    # within pairs 12, 6 of them the same type; between pairs 16, none: θ = 0.5
+    assert commune_theta(lines) == pytest.approx(0.5)
+    # no clustering: as many same-type pairs across communes as within → θ ≤ 0 → 0
+    mixed = [("A", "F"), ("A", "G"), ("B", "F"), ("B", "G")]
+    assert commune_theta(mixed) == 0.0
+    assert commune_theta([("A", "F"), ("A", "G")]) is None  # no pair across communes
+    # the weight of a martyr of a commune where 2 of 4 sampled lines carry the haplotype
+    # (θ = 0.5, λ = 1, province frequency 0.01): (2 + 0.01)/(4 + 1)/0.01 = 40.2; none carries it: 0.2
+    assert commune_weight(0.5, 2, 4, 0.01) == pytest.approx(40.2)
+    assert commune_weight(0.5, 0, 4, 0.01) == pytest.approx(0.2)
+    assert commune_weight(0.0, 2, 4, 0.01) == 1.0
+
+
+def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_his_share():
+    # Commune A: three sampled lines carry the founder haplotype F, a fourth does not, and A5 has
+    # no reference; commune B: four sampled lines, all different. A remains carrying F matches
+    # A1–A3; with θ measured on these lines (> 0), A5 is a likelier source than the province's
+    # frequency of F says, and the candidates' posteriors give way to him.
+    from datetime import date
+
+    from lietsi.matching.identification import identify
+    from lietsi.matching.settings import MatchSettings
+
+    f_hap = "73G 263G 16129A 16172C 16304C"
+    haplotypes = {"A1": f_hap, "A2": f_hap, "A3": f_hap, "A4": "73G 263G 16311C"}
+    haplotypes |= {f"B{i}": f"73G 263G 16{200 + i}T" for i in range(1, 5)}
+    rows = [(m, "Nam", 1950, date(1972, 1, 1), "Mặt trận Tây Nam", m[0]) for m in [*haplotypes, "A5"]]
+    columns = ["martyr_id", "sex", "birth_year", "death_date", "death_place", "hometown_commune"]
+    martyrs = pl.DataFrame(rows, schema=columns, orient="row").with_columns(
+        grave_status=pl.lit("Chưa xác định"),
+        full_name=pl.col("martyr_id"), hometown_district=pl.lit("Châu Thành"), hometown_province=pl.lit(KG),
+        unit=pl.lit(None, pl.String), aliases=pl.lit([], dtype=pl.List(pl.String)),
+    )  # fmt: skip
+    references = pl.DataFrame(
+        [(f"R{m}", CR, h, True) for m, h in haplotypes.items()],
+        schema=["relative_id", "range", "haplotype", "consent"],
+        orient="row",
+    )
+    candidates = pl.DataFrame(
+        [(m, f"R{m}", True) for m in haplotypes],
+        schema=["martyr_id", "relative_id", "shares_mtdna"],
+        orient="row",
+    )
+    remains = pl.DataFrame(
+        {"remains_id": ["HC1", "HC2"], "recovery_place": ["huyện Châu Thành", "huyện Gò Quao"]}
+    ).with_columns(
+        cemetery=pl.lit(None, pl.String), recovery_date=pl.lit(None, pl.Date),
+        recovery_date_precision=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
+        lon=pl.lit(None, pl.Float64), artefacts=pl.lit(None, pl.String), est_sex=pl.lit(None, pl.String),
+        est_age=pl.lit(None, pl.String),
+    )  # fmt: skip
+    profiles = pl.DataFrame({"remains_id": ["HC1"], "range": [CR], "haplotype": [f_hap]})
+
+    def a1(settings: MatchSettings) -> float:
+        result = identify(remains, profiles, references, candidates, martyrs, settings)
+        scored = result.match_candidates.filter(pl.col("martyr_id") == "A1")
+        return scored["posterior"][0]
+
+    structured, flat = a1(MatchSettings()), a1(MatchSettings(estimate_commune_theta=False))
+    assert structured < flat
