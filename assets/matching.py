@@ -86,6 +86,7 @@ class MatchingConfig(dg.Config):
         "hai_cot": dg.AssetIn(key=["raw", "hai_cot"]),
         "phieu_02": dg.AssetIn(key=["raw", "phieu_02"]),
         "council_decisions": dg.AssetIn(key=["marts", "council_decisions"]),
+        "national_candidates": dg.AssetIn(key=["marts", "national_candidates"]),
     },
     outs={
         "candidates": dg.AssetOut(
@@ -116,6 +117,7 @@ def identifications_asset(
     hai_cot: pl.DataFrame,
     phieu_02: pl.DataFrame,
     council_decisions: pl.DataFrame,
+    national_candidates: pl.DataFrame,
 ):
     run = match_province(
         config.settings(),
@@ -126,6 +128,7 @@ def identifications_asset(
         hai_cot,
         phieu_02,
         council_decisions,
+        national_candidates,
     )
     if run.unregistered:
         context.log.info(f"{run.unregistered} remains profiles wait for their row in the remains register")

@@ -267,6 +267,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "dòng mẹ này chưa có mẫu đối chiếu",
         "no reference sample on this maternal line",
     ),
+    "outcome.identified_elsewhere": (
+        "đã được xác định: hội đồng tỉnh có mã {province_code} xác nhận hài cốt {remains_id} là liệt sĩ này",
+        "identified: the council of province {province_code} confirmed remains {remains_id} as this martyr",
+    ),
     "outcome.not_found": (
         "đã có mẫu đối chiếu; chưa hài cốt nào trong danh sách phù hợp",
         "reference sampled; no remains in the register matches",

@@ -13,7 +13,7 @@ import polars as pl
 
 from lietsi.ingest.batches import batches_to_frames
 from lietsi.ingest.inbox import read_folder
-from lietsi.matching.council import evidence_dates, national_martyrs, read_decisions
+from lietsi.matching.council import evidence_dates, national_martyrs, read_decisions, settled_elsewhere
 from lietsi.matching.evidence import EvidenceSettings, numerator_tables
 from lietsi.matching.identification import identify
 from lietsi.matching.mixture import estimate, stated_prior
@@ -226,3 +226,27 @@ def test_a_decision_may_name_another_provinces_martyr_the_national_run_put_forwa
     assert "HC1" not in after.match_candidates["remains_id"].to_list()
     rows = after.identifications.filter(pl.col("remains_id") == "HC1")
     assert rows.select("martyr_id", "status").rows() == [("40:LS-NA-1", "confirmed")]
+
+
+def test_a_martyr_another_provinces_council_confirmed_leaves_the_pool() -> None:
+    """Kiên Giang's council confirmed its remains HC-9 as this province's martyr M1 (the national run's
+    return, marts.national_candidates): M1 is no candidate any more, and his outcome says where."""
+    national = pl.DataFrame(
+        {"remains_id": ["HC-9", "HC-8", "HC1"], "remains_province_code": ["91", "91", "40"],
+         "martyr_id": ["M1", "M2", "LS-NA-1"], "status": ["confirmed", "needs_review", "confirmed"],
+         "side": ["martyr_here", "martyr_here", "remains_here"]}
+    )  # fmt: skip
+    elsewhere = settled_elsewhere(national)
+    assert elsewhere.rows() == [("M1", "91", "HC-9")]  # not M2 (in review), not a remains of ours
+    before = _identify()
+    assert "M1" in before.match_candidates["martyr_id"].to_list()
+    martyrs, references, candidates, remains, remains_profiles = _province()
+    after = identify(
+        remains, remains_profiles, references, candidates, martyrs, population=_population(references),
+        elsewhere=elsewhere,
+    )  # fmt: skip
+    assert "M1" not in after.match_candidates["martyr_id"].to_list()
+    row = after.martyr_outcomes.filter(pl.col("martyr_id") == "M1").row(0, named=True)
+    assert row["outcome"] == "identified_elsewhere"
+    assert "HC-9" in row["reason"] and "91" in row["reason"]
+    assert set(after.martyr_outcomes["martyr_id"]) == set(before.martyr_outcomes["martyr_id"])

@@ -363,6 +363,21 @@ def council_of_run(
     return read_decisions(xac_nhan, martyrs, remains_ids, remains_dates, martyr_dates, elsewhere)
 
 
+def settled_elsewhere(national_candidates: pl.DataFrame | None) -> pl.DataFrame:
+    """martyr_id, remains_province_code, remains_id: the province's martyrs whose remains another
+    province's council confirmed (`marts.national_candidates`: side `martyr_here`, status
+    `confirmed`), as the national run returned them."""
+    schema = {"martyr_id": pl.String, "remains_province_code": pl.String, "remains_id": pl.String}
+    if national_candidates is None or national_candidates.is_empty():
+        return pl.DataFrame(schema=schema)
+    return (
+        national_candidates.filter((pl.col("side") == "martyr_here") & (pl.col("status") == "confirmed"))
+        .select(list(schema))
+        .unique("martyr_id", keep="first", maintain_order=True)
+        .sort("martyr_id")
+    )
+
+
 def national_martyrs(national_candidates: pl.DataFrame, remains_ids: set[str]) -> frozenset[str]:
     """`<province_code>:<martyr_id>` of each other province's martyr the national run named for one of
     the province's remains (`marts.national_candidates`): the id a council decision writes for him."""

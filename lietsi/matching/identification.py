@@ -76,6 +76,9 @@ class Prepared:
     province: str | None  # the default province of texts that name none (None nationally)
     here: frozenset[str] | None  # provinces whose cemeteries the remains lie in (None: the province)
     council: Council
+    # martyr_id, remains_province_code, remains_id: martyrs whose remains another province's council
+    # confirmed (`council.settled_elsewhere`); no hypotheses either
+    elsewhere: pl.DataFrame | None = None
 
 
 def identify(
@@ -88,6 +91,7 @@ def identify(
     population: pl.DataFrame | None = None,
     independent: Database | None = None,
     council: Council | None = None,
+    elsewhere: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Match every profiled remains against the references of the missing martyrs.
 
@@ -99,12 +103,15 @@ def identify(
     (relative_id, range, haplotype, consent; default the reference profiles). independent: a
     population database independent of the province, when one is configured. council: the
     identification council's decisions in force (`lietsi.matching.council`): confirmed remains and martyrs
-    leave the pools and teach the numerators, rejected pairs are no candidates.
+    leave the pools and teach the numerators, rejected pairs are no candidates. elsewhere: martyrs
+    whose remains another province's council confirmed (`council.settled_elsewhere`): they leave the
+    pool, and their outcome says where they were identified.
     """
     settings = settings or MatchSettings()
     prepared = prepare(
-        remains, remains_profiles, reference_profiles, candidates, martyrs, settings, population, council
-    )
+        remains, remains_profiles, reference_profiles, candidates, martyrs, settings, population, council,
+        elsewhere=elsewhere,
+    )  # fmt: skip
     pairs = candidate_pairs(prepared, settings, independent)
     return decide(prepared, pairs, evidence(prepared, pairs, settings), settings)
 
@@ -119,6 +126,7 @@ def prepare(
     population: pl.DataFrame | None = None,
     council: Council | None = None,
     here: frozenset[str] | None = None,
+    elsewhere: pl.DataFrame | None = None,
 ) -> Prepared:
     """References, maternal lines, the pool of missing martyrs, the remains' profiles and the
     frequency database (`identify`'s arguments). `here`: a national run's provinces whose cemeteries
@@ -132,13 +140,15 @@ def prepare(
     )
     # Pool statistics (names, places) describe every missing martyr; the confirmed are no hypotheses.
     missing_all, pool = build_pool(martyrs, province)
-    missing = missing_all.filter(~pl.col("martyr_id").is_in(list(council.confirmed_martyrs)))
+    gone = council.confirmed_martyrs | set(elsewhere["martyr_id"] if elsewhere is not None else [])
+    missing = missing_all.filter(~pl.col("martyr_id").is_in(list(gone)))
     unconfirmed = remains_profiles.filter(~pl.col("remains_id").is_in(list(council.confirmed_remains)))
     rp, discordant = merge_remains_samples(unconfirmed, settings.rules)
     database = province_database(reference_profiles if population is None else population, candidates)
     return Prepared(
-        remains, refs, refused, missing_all, missing, pool, rp, discordant, database, province, here, council
-    )
+        remains, refs, refused, missing_all, missing, pool, rp, discordant, database, province, here, council,
+        elsewhere,
+    )  # fmt: skip
 
 
 def candidate_pairs(
@@ -213,7 +223,7 @@ def decide(prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: 
         match_candidates=scored,
         identifications=identifications,
         remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, standing, prepared.discordant),
-        martyr_outcomes=_martyr_outcomes(prepared.missing_all, prepared.refs, standing),
+        martyr_outcomes=_martyr_outcomes(prepared.missing_all, prepared.refs, standing, prepared.elsewhere),
         refused_references=prepared.refused,
         baseline=mtdna_only_baseline(scored),
         p_outside=p_outside,
@@ -377,8 +387,11 @@ def _outcome_frame(key: str, rows: list[tuple[str, str, list[dict]]]) -> pl.Data
     )
 
 
-def _martyr_outcomes(missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
+def _martyr_outcomes(
+    missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFrame, elsewhere: pl.DataFrame | None
+) -> pl.DataFrame:
     sampled = set(refs["martyr_id"].to_list())
+    settled = {} if elsewhere is None else {m: (p, r) for m, p, r in elsewhere.iter_rows()}
     status: dict[str, str] = {}
     # A martyr proposed for one remains may also head a review row of another: proposed wins.
     for m, s in ids.select("martyr_id", "status").iter_rows():
@@ -388,6 +401,10 @@ def _martyr_outcomes(missing: pl.DataFrame, refs: pl.DataFrame, ids: pl.DataFram
     for (mid,) in missing.select("martyr_id").iter_rows():
         if mid in status:
             rows.append((mid, status[mid], []))
+        elif mid in settled:
+            province_code, remains_id = settled[mid]
+            why = reason("outcome.identified_elsewhere", province_code=province_code, remains_id=remains_id)
+            rows.append((mid, "identified_elsewhere", [why]))
         elif mid not in sampled:
             rows.append((mid, "no_reference", [reason("outcome.no_reference_sample")]))
         else:

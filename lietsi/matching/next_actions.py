@@ -137,7 +137,9 @@ def province_rates(
     p_outside = _p_outside(identifications, s)
     unexplained = max(profiled - len(proposed | confirmed), 0)
     martyrs = outcomes.filter(pl.col("kind") == "martyr")
-    open_martyrs = martyrs.filter(~pl.col("outcome").is_in(["proposed", "confirmed"])).height
+    open_martyrs = martyrs.filter(
+        ~pl.col("outcome").is_in(["proposed", "confirmed", "identified_elsewhere"])
+    ).height
     p_present = min(1.0, unexplained * (1 - p_outside) / open_martyrs) if open_martyrs else 0.0
     undecided = profiled - len(confirmed)
     return Province(conversion, len(proposed) / undecided if undecided > 0 else 0.0, p_present, p_outside)

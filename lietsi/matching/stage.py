@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from lietsi.matching.assignment import expected_false_share
-from lietsi.matching.council import council_from_decisions
+from lietsi.matching.council import council_from_decisions, settled_elsewhere
 from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.matching.identification import MatchResult, identify, mtdna_only_baseline
 from lietsi.matching.references import relative_consent
@@ -49,9 +49,11 @@ def match_province(
     hai_cot: pl.DataFrame,
     phieu_02: pl.DataFrame,
     council_decisions: pl.DataFrame,
+    national_candidates: pl.DataFrame | None = None,
 ) -> ProvinceMatch:
     """`identify` on marts.mtdna_profiles, marts.maternal_candidates, core.martyrs,
-    core.relative_links, raw.hai_cot, raw.phieu_02 and marts.council_decisions."""
+    core.relative_links, raw.hai_cot, raw.phieu_02, marts.council_decisions and
+    marts.national_candidates (the province's martyrs other provinces' councils confirmed)."""
     remains = remains_frame(hai_cot)
     remains_profiles = profiles.filter(
         (pl.col("sample_kind") == "remains") & pl.col("remains_id").is_not_null()
@@ -75,6 +77,7 @@ def match_province(
         martyrs,
         settings,
         council=council_from_decisions(council_decisions),
+        elsewhere=settled_elsewhere(national_candidates),
     )
     return ProvinceMatch(result, settings, remains, reference_profiles, unregistered.height)
 

@@ -203,6 +203,10 @@ def summary_page(
             martyrs.get("no_reference", 0),
         ),
         ("Liệt sĩ đã có mẫu, chưa khớp hài cốt (sampled, no remains matches)", martyrs.get("not_found", 0)),
+        (
+            "Liệt sĩ được tỉnh khác xác nhận hài cốt (identified by another province's council)",
+            martyrs.get("identified_elsewhere", 0),
+        ),
     ]
     rows = [
         {
