@@ -17,6 +17,7 @@ from lietsi.kinship.evaluation import evaluate
 from lietsi.kinship.maternal import candidates_with_lines
 from lietsi.kinship.sheets import commune_worklist
 from lietsi.kinship.statements import form_statements
+from lietsi.matching.council import settled_elsewhere
 from lietsi.ops.readiness import describe, waiting_for
 from lietsi.ops.worklist_pages import write_worklist_pages
 from lietsi.places import province_of
@@ -121,6 +122,7 @@ def maternal_candidates_asset(context: dg.AssetExecutionContext, statements: pl.
         "statements": dg.AssetIn(key=["core", "kinship_statements"]),
         "relatives": dg.AssetIn(key=["core", "relatives"]),
         "martyrs": dg.AssetIn(key=["core", "martyrs"]),
+        "national_candidates": dg.AssetIn(key=["marts", "national_candidates"]),
     },
     outs={
         "lines": dg.AssetOut(
@@ -143,9 +145,11 @@ def sampling_worklist_asset(
     statements: pl.DataFrame,
     relatives: pl.DataFrame,
     martyrs: pl.DataFrame,
+    national_candidates: pl.DataFrame,
 ):
     home = province_of(martyrs)
-    result = commune_worklist(candidates, statements, relatives, martyrs, home)
+    settled = frozenset(settled_elsewhere(national_candidates)["martyr_id"].to_list())
+    result = commune_worklist(candidates, statements, relatives, martyrs, home, settled)
     out = settings.run_out(context.run_id)
     written = write_worklist_pages(out, result, martyrs, relatives, home, context.run_id)
     yield dg.Output(

@@ -76,6 +76,25 @@ def test_one_worklist_page_per_commune_code_whatever_the_spelling():
     assert sorted(sheets[0].rows["priority_rank"].to_list()) == [1, 2, 3]
 
 
+def test_a_martyr_another_province_identified_is_not_sampled_for():
+    """LS-2's remains were confirmed by another province's council (the national run's return): his
+    mother is no longer on the worklist; LS-1's still is."""
+    from test_kinship import _lines
+
+    from lietsi.kinship.sheets import worklist_places
+    from lietsi.kinship.worklist import sampling_worklist
+
+    candidates, _ = _lines([("LS-1", "TN-a", "mẹ", "Nam"), ("LS-2", "TN-b", "mẹ", "Nam")])
+    relatives = pl.DataFrame({"relative_id": ["TN-a", "TN-b"], "consent": ["Có"] * 2})
+    martyrs = pl.DataFrame({"martyr_id": ["LS-1", "LS-2"], "hometown_commune": ["Bình An"] * 2})
+    for settled, sampled in ((frozenset(), ["TN-a", "TN-b"]), (frozenset({"LS-2"}), ["TN-a"])):
+        rel, mar, _ = worklist_places(relatives, martyrs, "Kiên Giang", settled)
+        result = sampling_worklist(candidates, rel, mar)
+        assert sorted(result.worklist["relative_id"].to_list()) == sampled
+    line = result.lines.filter(pl.col("martyr_ids").list.contains("LS-2"))
+    assert line["status"].to_list() == ["not_needed"]
+
+
 def test_relatives_in_another_province_are_listed_as_such():
     from lietsi.kinship.sheets import OUTSIDE_LABEL, worklist_places
     from lietsi.places import OUTSIDE_PROVINCE

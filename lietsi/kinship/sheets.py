@@ -26,15 +26,20 @@ UNPLACED_LABEL = "(chưa rõ xã)"
 
 
 def worklist_places(
-    relatives: pl.DataFrame, martyrs: pl.DataFrame, home: str | None
+    relatives: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    home: str | None,
+    identified_elsewhere: frozenset[str] = frozenset(),
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Where each relative and martyr is listed, as the grouping key of `places.grouping_key`.
 
     A relative is listed where they live (`address_commune/district/province`), else under the
     commune that surveyed them (`survey_commune`, a commune of the home province); someone living
     in another province goes to the one "outside the province" list. A martyr's line without a
-    donor is listed in his home commune. Returns (relatives with `commune`, martyrs with `commune`
-    and `needs_sample`, the units: `commune` key and `places.UNIT_COLUMNS`).
+    donor is listed in his home commune. A martyr needs no sample when his grave is identified, or
+    when another province's council confirmed his remains (`identified_elsewhere`: martyr ids).
+    Returns (relatives with `commune`, martyrs with `commune` and `needs_sample`, the units:
+    `commune` key and `places.UNIT_COLUMNS`).
     """
     rel = relatives
     for c in ("address_commune", "address_district", "address_province", "survey_commune"):
@@ -72,7 +77,10 @@ def worklist_places(
     mar = mar_units.select(
         "martyr_id",
         grouping_key().alias("commune"),
-        (pl.col("grave_status").fill_null("") != "Đã xác định").alias("needs_sample"),
+        (
+            (pl.col("grave_status").fill_null("") != "Đã xác định")
+            & ~pl.col("martyr_id").is_in(list(identified_elsewhere))
+        ).alias("needs_sample"),
     )
     return rel, mar, units
 
@@ -191,9 +199,11 @@ def commune_worklist(
     relatives: pl.DataFrame,
     martyrs: pl.DataFrame,
     home: str | None,
+    identified_elsewhere: frozenset[str] = frozenset(),
 ) -> WorklistResult:
     """`sampling_worklist` listed by commune: a relative where they live, else where they were surveyed
-    (their first statement's `survey_commune`), a line without donor in its martyr's commune."""
+    (their first statement's `survey_commune`), a line without donor in its martyr's commune; the
+    lines of martyrs another province's council identified (`worklist_places`) are not sampled."""
     survey_commune = (
         statements.drop_nulls("relative_id")
         .sort("source", "file", "row_number")
@@ -201,6 +211,6 @@ def commune_worklist(
         .agg(pl.col("survey_commune").drop_nulls().first())
     )
     rel, mar, units = worklist_places(
-        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home
+        relatives.join(survey_commune, on="relative_id", how="left"), martyrs, home, identified_elsewhere
     )
     return with_units(sampling_worklist(candidates, rel, mar), units)
