@@ -12,8 +12,11 @@ BASE ?= main
 export INBOX_DIR ?= data/inbox
 export WAREHOUSE_PATH ?= data/warehouse.duckdb
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export NATIONAL_INBOX_DIR ?= data/national/inbox
+export NATIONAL_WAREHOUSE_PATH ?= data/national/warehouse.duckdb
+export NATIONAL_OUT_DIR ?= data/national/out
 
-.PHONY: install demo council pipeline test bench same-outputs ui lint clean browser
+.PHONY: install demo council pipeline national test bench same-outputs ui lint clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +46,12 @@ pipeline: $(STAMP)
 	$(BIN)/python -m pipelines.instance
 	$(BIN)/python -m pipelines.run
 	$(BIN)/python -m pipelines.summary
+
+# The national run: every province export in NATIONAL_INBOX_DIR (one folder each) matched over the
+# country; results back to each province in NATIONAL_OUT_DIR/return/<province_code>/quoc_gia/.
+national: $(STAMP)
+	$(BIN)/python -m pipelines.instance
+	$(BIN)/python -m pipelines.national
 
 test: $(STAMP) browser
 	mkdir -p $(DAGSTER_HOME)

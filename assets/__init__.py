@@ -16,13 +16,15 @@ import dagster as dg
 # Operations modules import each other explicitly where one needs another; stage discovery skips
 # them so that no module imports itself half-initialised.
 OPERATIONS_MODULES = ("analyst", "audit", "privacy", "reports")
+# The national run's assets: another code location (pipelines/national.py), not a province stage.
+NATIONAL_MODULES = ("national",)
 
 
 def stage_modules() -> list[ModuleType]:
     names = sorted(
         info.name
         for info in pkgutil.iter_modules(__path__)
-        if not info.name.startswith("_") and info.name not in OPERATIONS_MODULES
+        if not info.name.startswith("_") and info.name not in (*OPERATIONS_MODULES, *NATIONAL_MODULES)
     )
     return [importlib.import_module(f"assets.{name}") for name in names]
 

@@ -527,6 +527,15 @@ def province_of(martyrs: pl.DataFrame | None, fallback: pl.Series | None = None)
     return most_common_province(fallback) if fallback is not None and len(fallback) else None
 
 
+@lru_cache(maxsize=1)
+def province_codes() -> dict[str, str]:
+    """Province (short official name, pre-2025) → its two-digit official code, and back."""
+    from vietnamadminunits.parser.parser_legacy import DICT_PROVINCE
+
+    names = {v["provinceShort"]: v["provinceCode"] for v in DICT_PROVINCE.values()}
+    return names | {code: name for name, code in names.items()}
+
+
 OUTSIDE_PROVINCE = "ngoai-tinh"
 
 

@@ -37,6 +37,9 @@ class Source:
     row_required: tuple[str, ...] = ()
     enums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sequences: bool = False
+    # A folder delivered with a manifest (`files`: name → `sha256`): a file whose checksum differs
+    # is refused, and the manifest itself is no batch.
+    manifest: str | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -246,6 +249,30 @@ XAC_NHAN = Source(
     enums={"decision": ("Xác nhận", "Bác bỏ"), "retest_result": ("Phù hợp", "Không phù hợp")},
 )
 
+NATIONAL_STATUSES = {"proposed": "Đề xuất", "needs_review": "Cần xem xét"}
+QUOC_GIA = Source(
+    folder="quoc_gia",
+    description="Candidates of the national run (ket_qua_quoc_gia.csv, docs/national.md): remains in "
+    "the province's cemeteries named as another province's martyr, and the province's martyrs named "
+    "for remains elsewhere. Optional: most runs have none.",
+    fields=(
+        Field("Mã tỉnh hài cốt", "remains_province_code", required=True),
+        Field("Mã hài cốt", "remains_id", required=True),
+        Field("Nghĩa trang", "cemetery"),
+        Field("Mã tỉnh liệt sĩ", "martyr_province_code", required=True),
+        Field("Mã liệt sĩ", "martyr_id", required=True),
+        Field("Họ và tên liệt sĩ", "martyr_name"),
+        Field("Trạng thái", "status", required=True),
+        Field("Xác suất", "posterior", "float"),
+        Field("Xác suất tại cận 95%", "posterior_bound", "float"),
+        Field("Thứ tự xem xét", "review_rank", "int"),
+        Field("Lý do", "reasons"),
+    ),
+    row_required=("remains_province_code", "remains_id", "martyr_province_code", "martyr_id", "status"),
+    enums={"status": tuple(NATIONAL_STATUSES.values())},
+    manifest="manifest.json",
+)
+
 SOURCES: dict[str, Source] = {
     s.folder: s
     for s in (
@@ -258,8 +285,13 @@ SOURCES: dict[str, Source] = {
         PHIEU_HO_GIA_DINH,
         KET_LUAN_DIA_BAN,
         XAC_NHAN,
+        QUOC_GIA,
     )
 }
+
+# Folders that answer runs rather than start them (the council's decisions, the national run's
+# candidates): optional, and not written by the generator of a new province.
+ANSWER_FOLDERS = (XAC_NHAN.folder, QUOC_GIA.folder)
 
 # Columns holding personal data of living people, by name in any table (contract columns and those the
 # stages derive from them): never shown outside the warehouse, e.g. in Dagster's metadata previews.

@@ -9,6 +9,9 @@
 | `LIETSI_ENV` | `development` | exactly `development` or `production`; production requires both keys |
 | `TRUTH_DIR` | unset (`make demo`: `data/truth`) | synthetic ground truth, for evaluation assets only |
 | `OUT_DIR` | `data/out` | pages, maps, worklists, exports: `runs/<run_id>/`, `latest` |
+| `NATIONAL_INBOX_DIR` | `data/national/inbox` | the national run's inbox: one folder per province export |
+| `NATIONAL_WAREHOUSE_PATH` | `data/national/warehouse.duckdb` | the national run's DuckDB file |
+| `NATIONAL_OUT_DIR` | `data/national/out` | the national run's results back to provinces (`return/`) |
 
 The two keys are secrets: they are read from the environment by the resources when used and are
 never resource config values, so they never reach Dagster's run history, snapshots or UI, and the
@@ -151,11 +154,14 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str = ""
     encryption_key: str | None = None
+    # The national run's warehouse is another file, named by another variable.
+    path_variable: str = "WAREHOUSE_PATH"
+    default_path: str = _DEFAULT_WAREHOUSE
 
     @property
     def database(self) -> Path:
         _not_in_production("path", self.path)
-        return Path(self.path or os.environ.get("WAREHOUSE_PATH") or _DEFAULT_WAREHOUSE)
+        return Path(self.path or os.environ.get(self.path_variable) or self.default_path)
 
     def _key(self) -> str | None:
         _not_in_production("encryption_key", self.encryption_key)
@@ -297,14 +303,15 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         with self.warehouse.connect() as con:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             con.register("frame", obj.to_arrow())
-            con.execute(f"CREATE OR REPLACE TABLE {schema}.{table} AS SELECT * FROM frame")
+            # Quoted: `national.references` is a table name and an SQL keyword.
+            con.execute(f'CREATE OR REPLACE TABLE {schema}."{table}" AS SELECT * FROM frame')
             con.unregister("frame")
         context.add_output_metadata({"dagster/row_count": obj.height, "table": f"{schema}.{table}"})
 
     def load_input(self, context: dg.InputContext) -> pl.DataFrame:
         schema, table = self._table(context.asset_key)
         with self.warehouse.connect() as con:
-            return con.execute(f"SELECT * FROM {schema}.{table}").pl()
+            return con.execute(f'SELECT * FROM {schema}."{table}"').pl()
 
 
 def _limit(variable: str, default: int) -> int:
@@ -344,5 +351,37 @@ def resources_from_env() -> dict[str, object]:
     return {
         "warehouse": warehouse,
         "settings": settings_from_env(),
+        "io_manager": WarehouseIOManager(warehouse=warehouse),
+    }
+
+
+class NationalSettingsResource(dg.ConfigurableResource):
+    """The national run's folders: its inbox (one folder per province export) and its outputs."""
+
+    inbox_dir: str
+    out_dir: str
+
+    @property
+    def inbox(self) -> Path:
+        return Path(self.inbox_dir)
+
+    @property
+    def out(self) -> Path:
+        return Path(self.out_dir)
+
+
+def national_resources_from_env() -> dict[str, object]:
+    """The national run's resources: `NATIONAL_INBOX_DIR`, `NATIONAL_WAREHOUSE_PATH` (encrypted with
+    `WAREHOUSE_KEY` when set), `NATIONAL_OUT_DIR`."""
+    check_environment()
+    warehouse = WarehouseResource(
+        path_variable="NATIONAL_WAREHOUSE_PATH", default_path="data/national/warehouse.duckdb"
+    )
+    return {
+        "warehouse": warehouse,
+        "national": NationalSettingsResource(
+            inbox_dir=os.environ.get("NATIONAL_INBOX_DIR", "data/national/inbox"),
+            out_dir=os.environ.get("NATIONAL_OUT_DIR", "data/national/out"),
+        ),
         "io_manager": WarehouseIOManager(warehouse=warehouse),
     }

@@ -16,6 +16,7 @@ from lietsi.ops.export_files import NATIONAL_DIR
 from lietsi.ops.formats import money, number
 from lietsi.ops.national_export import write_national_export
 from lietsi.ops.reports import OUTSIDE_DISTRICT, UNKNOWN_DISTRICT, merge_progress, render_report
+from lietsi.places import province_codes
 from lietsi.privacy import REMOVED_IDENTIFIER
 from lietsi.schema import is_personal
 
@@ -287,6 +288,7 @@ def test_national_export_is_checksummed_and_carries_no_personal_identifier(provi
     folder = province.pages / EXPORT_DIR / NATIONAL_DIR
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == "lietsi.national_export" and manifest["version"] == "1"
+    assert manifest["province_code"] == province_codes()[manifest["province"]]
     assert set(manifest["files"]) == {"martyrs.csv", "references.csv", "remains.csv"}
     text = ""
     for name, entry in manifest["files"].items():
@@ -337,6 +339,7 @@ def test_a_province_with_only_cemeteries_still_sends_its_remains(tmp_path):
     written, waiting = write_national_export(tmp_path, run, "Quảng Trị")
     assert written == {"remains": 1} and set(waiting) == {"martyrs", "references"}
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["province"] == "Quảng Trị" and manifest["province_code"] == "45"
     assert set(manifest["files"]) == {"remains.csv"} and manifest["waiting"]["martyrs"].startswith("waiting")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "remains.csv"]
     sent = pl.read_csv(tmp_path / "remains.csv", infer_schema=False)

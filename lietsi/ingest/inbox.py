@@ -104,10 +104,12 @@ def read_folder(
     batches: list[Batch] = []
     first_of: dict[str, str] = {}
     files = [p for p in folder.iterdir() if (p.is_symlink() or p.is_file()) and not p.name.startswith(".")]
+    stated = _manifest_checksums(folder / source.manifest, limits) if source.manifest else None
+    files = [p for p in files if p.name != source.manifest]
     # Of identical files the one that arrived first is the batch, whatever the copy is named
     # (`dot_1 (1).csv` sorts before `dot_1.csv`): rows keep their original file and ids.
     for path in sorted(files, key=lambda p: (p.lstat().st_mtime_ns, os.fsencode(p.name))):
-        batch = read_batch(path, source, hash_key, limits)
+        batch = _checked(path, source, stated, limits) or read_batch(path, source, hash_key, limits)
         if batch.status == "ok" and batch.batch_id in first_of:
             batch.status = "duplicate"
             batch.message = f"identical to '{first_of[batch.batch_id]}'"
@@ -115,3 +117,35 @@ def read_folder(
         first_of.setdefault(batch.batch_id, batch.file)
         batches.append(batch)
     return sorted(batches, key=lambda b: b.file)
+
+
+def _manifest_checksums(path: Path, limits: FileLimits) -> dict[str, str] | str:
+    """file name → SHA-256 the folder's manifest states, or why the manifest cannot be read."""
+    try:
+        manifest = json.loads(_read_no_follow(path, min(limits.max_bytes, 1_000_000)).decode("utf-8"))
+        files = manifest["files"]
+        return {str(name): str(entry["sha256"]) for name, entry in files.items()}
+    except FileNotFoundError:
+        return f"{path.name} is missing"
+    except (BatchError, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"{path.name} is unreadable ({type(exc).__name__})"
+
+
+def _checked(
+    path: Path, source: Source, stated: dict[str, str] | str | None, limits: FileLimits
+) -> Batch | None:
+    """A failed batch when the folder's manifest does not vouch for the file; None when it does (or
+    the source has no manifest)."""
+    if stated is None:
+        return None
+    if isinstance(stated, str):
+        return rejected_batch(path, source, f"not checked: {stated}")
+    if path.name not in stated:
+        return rejected_batch(path, source, f"not listed in {source.manifest}")
+    try:
+        data = _read_no_follow(path, limits.max_bytes)
+    except BatchError as exc:
+        return rejected_batch(path, source, str(exc))
+    if hashlib.sha256(data).hexdigest() != stated[path.name]:
+        return rejected_batch(path, source, f"SHA-256 differs from {source.manifest} (changed on the way?)")
+    return None

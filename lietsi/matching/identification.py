@@ -29,9 +29,9 @@ from lietsi.matching.dna import (
     province_database,
 )
 from lietsi.matching.mixture import PriorModel
-from lietsi.matching.pool import build_pool
+from lietsi.matching.pool import Pool, build_pool
 from lietsi.matching.references import reference_table
-from lietsi.matching.scoring import score_candidates
+from lietsi.matching.scoring import Scoring, score_candidates
 from lietsi.matching.settings import MatchSettings
 from lietsi.places import province_of
 from lietsi.reasons import encode, reason
@@ -52,6 +52,24 @@ class MatchResult:
     database: Database  # the province's frequency database
     discordant: pl.DataFrame  # remains whose samples disagree: remains_id, reason (for the lab)
     remains_profiles: pl.DataFrame  # the profile each remains was matched on (one per remains)
+
+
+@dataclass
+class Prepared:
+    """What the stages share: the references, the pool, the remains' profiles and the database."""
+
+    remains: pl.DataFrame
+    refs: pl.DataFrame  # relative_id, martyr_id, line_id, range, haplotype
+    refused: pl.DataFrame
+    missing_all: pl.DataFrame  # every missing martyr (pool statistics describe them all)
+    missing: pl.DataFrame  # the hypotheses: the missing martyrs the council has not confirmed
+    pool: Pool
+    remains_profiles: pl.DataFrame  # one profile per remains (samples merged)
+    discordant: pl.DataFrame
+    database: Database
+    province: str | None  # the default province of texts that name none (None nationally)
+    here: frozenset[str] | None  # provinces whose cemeteries the remains lie in (None: the province)
+    council: Council
 
 
 def identify(
@@ -77,37 +95,88 @@ def identify(
     identification council's decisions in force (`lietsi.matching.council`): confirmed remains and martyrs
     leave the pools and teach the numerators, rejected pairs are no candidates.
     """
-    from lietsi.matching.assignment import Thresholds, assign
-
     settings = settings or MatchSettings()
+    prepared = prepare(
+        remains, remains_profiles, reference_profiles, candidates, martyrs, settings, population, council
+    )
+    pairs = candidate_pairs(prepared, settings, independent)
+    return decide(prepared, pairs, evidence(prepared, pairs, settings), settings)
+
+
+def prepare(
+    remains: pl.DataFrame,
+    remains_profiles: pl.DataFrame,
+    reference_profiles: pl.DataFrame,
+    candidates: pl.DataFrame,
+    martyrs: pl.DataFrame,
+    settings: MatchSettings,
+    population: pl.DataFrame | None = None,
+    council: Council | None = None,
+    here: frozenset[str] | None = None,
+) -> Prepared:
+    """References, maternal lines, the pool of missing martyrs, the remains' profiles and the
+    frequency database (`identify`'s arguments). `here`: a national run's provinces whose cemeteries
+    the remains lie in; its place texts name their province, so no default province is assumed."""
     council = council or no_decisions()
     refs, refused = reference_table(reference_profiles, candidates)
-    province = province_of(martyrs, remains["recovery_place"] if remains.height else None)
+    province = (
+        None
+        if here is not None
+        else province_of(martyrs, remains["recovery_place"] if remains.height else None)
+    )
     # Pool statistics (names, places) describe every missing martyr; the confirmed are no hypotheses.
     missing_all, pool = build_pool(martyrs, province)
     missing = missing_all.filter(~pl.col("martyr_id").is_in(list(council.confirmed_martyrs)))
     unconfirmed = remains_profiles.filter(~pl.col("remains_id").is_in(list(council.confirmed_remains)))
     rp, discordant = merge_remains_samples(unconfirmed, settings.rules)
     database = province_database(reference_profiles if population is None else population, candidates)
-    pairs = dna_pairs(rp, refs, database, settings.rules, independent).join(
-        council.rejected.select("remains_id", "martyr_id"), on=["remains_id", "martyr_id"], how="anti"
+    return Prepared(
+        remains, refs, refused, missing_all, missing, pool, rp, discordant, database, province, here, council
     )
-    martyr_rows = {m["martyr_id"]: m for m in missing_all.iter_rows(named=True)}
-    known = [(r, martyr_rows[m]) for r, m in council.confirmed.select("remains_id", "martyr_id").iter_rows()
-             if m in martyr_rows]  # fmt: skip
-    sampled = set(refs["martyr_id"].to_list())
-    scoring = score_candidates(
+
+
+def candidate_pairs(
+    prepared: Prepared, settings: MatchSettings, independent: Database | None = None
+) -> pl.DataFrame:
+    """Candidate search and DNA: every (remains, martyr) pair within one difference on the martyr's
+    best reference, compared by the forensic rules and counted in the database (`dna.dna_pairs`);
+    pairs the council rejected are no candidates."""
+    return dna_pairs(
+        prepared.remains_profiles, prepared.refs, prepared.database, settings.rules, independent
+    ).join(
+        prepared.council.rejected.select("remains_id", "martyr_id"),
+        on=["remains_id", "martyr_id"],
+        how="anti",
+    )
+
+
+def evidence(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
+    """Evidence: every factor of each pair against the pool, and its posterior over the pool with the
+    "nobody in the pool" hypothesis (`scoring.score_candidates`)."""
+    martyr_rows = {m["martyr_id"]: m for m in prepared.missing_all.iter_rows(named=True)}
+    confirmed = prepared.council.confirmed.select("remains_id", "martyr_id").iter_rows()
+    known = [(r, martyr_rows[m]) for r, m in confirmed if m in martyr_rows]
+    return score_candidates(
         pairs,
-        remains,
-        missing,
-        pool,
-        sampled,
+        prepared.remains,
+        prepared.missing,
+        prepared.pool,
+        set(prepared.refs["martyr_id"].to_list()),
         settings,
-        province,
-        rp["remains_id"].to_list(),
-        not_comparable_martyrs(rp, refs, settings.rules),
+        prepared.province,
+        prepared.remains_profiles["remains_id"].to_list(),
+        not_comparable_martyrs(prepared.remains_profiles, prepared.refs, settings.rules),
         known,
+        prepared.here,
     )
+
+
+def decide(prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: MatchSettings) -> MatchResult:
+    """The per-pair decision and the one-to-one assignment (`assignment.assign`), with the evidence
+    of each identification and the outcome of every remains and every missing martyr."""
+    from lietsi.matching.assignment import Thresholds, assign
+
+    council, remains = prepared.council, prepared.remains
     scored, p_outside = scoring.scored, scoring.prior.p_outside
     thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
     identifications = assign(scored, thresholds)
@@ -119,18 +188,19 @@ def identify(
         how="diagonal_relaxed",
     )
     identifications = pl.concat([identifications, decision_identifications(council)], how="diagonal_relaxed")
+    rp = prepared.remains_profiles
     return MatchResult(
         match_candidates=scored,
         identifications=identifications,
-        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, standing, discordant),
-        martyr_outcomes=_martyr_outcomes(missing_all, refs, standing),
-        refused_references=refused,
+        remains_outcomes=_remains_outcomes(remains, rp, pairs, scored, standing, prepared.discordant),
+        martyr_outcomes=_martyr_outcomes(prepared.missing_all, prepared.refs, standing),
+        refused_references=prepared.refused,
         baseline=mtdna_only_baseline(scored),
         p_outside=p_outside,
         numerators=scoring.numerators,
         prior=scoring.prior,
-        database=database,
-        discordant=discordant,
+        database=prepared.database,
+        discordant=prepared.discordant,
         remains_profiles=rp,
     )
 

@@ -52,17 +52,27 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
     martyr_source: dict[str, str] = {}
     key_places: dict[str, dict[str, str | None]] = {}
     centroids: dict[str, tuple[float, float]] = {}
-    communes = commune_index(martyrs, default_province)
     units = missing["unit"] if "unit" in missing.columns else pl.Series([None] * missing.height)
-    for (mid, text), unit in zip(missing.select("martyr_id", "death_place").iter_rows(), units, strict=True):
+    # A national pool names each martyr's province (`province`): his local unit fought there.
+    homes = (
+        missing["province"]
+        if "province" in missing.columns
+        else pl.Series([default_province] * missing.height)
+    )
+    communes = {home: commune_index(martyrs, home) for home in set(homes.to_list())}
+    rows = zip(missing.select("martyr_id", "death_place").iter_rows(), units, homes, strict=True)
+    for (mid, text), unit, home in rows:
         key = place_key(text)
         if key and key not in key_places:
             key_places[key] = place_units(text, default_province)
         death = key_places.get(key, {})
         source = "death"
-        local = unit_place(unit, default_province, communes)
+        local = unit_place(unit, home, communes[home])
         if local and finer_and_consistent(local, death):
-            key, source = f"unit {place_key(unit)}", "unit"
+            key, source = (
+                f"unit {place_key(unit)}" + ("" if home == default_province else f" / {home}"),
+                "unit",
+            )
             key_places[key] = local
             death = local
         martyr_key[mid] = key

@@ -175,17 +175,18 @@ def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
     return dict(settings.status_weights).get(grave_status or "", settings.default_status_weight)
 
 
-def prior_group(m: dict, pool: Pool, default_province: str | None) -> str:
+def prior_group(m: dict, pool: Pool, default_province: str | None, here: frozenset[str] | None = None) -> str:
     """`<grave status> / <where he fell>`: this province (`here`), Cambodia, another province, or no
     province on record (a front, blank). Remains are gathered where men fell, so the groups' shares
-    of the register differ; they are stated flat and estimated on the province's remains."""
+    of the register differ; they are stated flat and estimated on the province's remains. A national
+    run's `here` is every province whose cemeteries sent remains."""
     place = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
     province = place.get("province")
     where = (
         "unplaced"
         if not province
         else "here"
-        if province == default_province
+        if province in (here if here is not None else {default_province})
         else "cambodia"
         if province == CAMBODIA
         else "elsewhere"
@@ -212,18 +213,19 @@ def score_candidates(
     profiled: list[str] | None = None,
     not_comparable: dict[str, list[str]] | None = None,
     known: list[tuple[str, dict]] | None = None,
+    here: frozenset[str] | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
     `settings.estimate_numerators`). `not_comparable`: per remains, sampled martyrs whose
     references it cannot be compared with (`not_comparable_martyrs`); they count as unsampled.
     `known`: (remains_id, martyr row) pairs the council confirmed, counted in the estimate as pairs
-    whose truth is known (docs/matching.md §9)."""
+    whose truth is known (docs/matching.md §9). `here`: `prior_group`'s provinces of a national run."""
     s = settings.evidence
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
-    group = {mid: prior_group(m, pool, default_province) for mid, m in martyr_rows.items()}
+    group = {mid: prior_group(m, pool, default_province, here) for mid, m in martyr_rows.items()}
     sizes = dict(Counter(group.values()))
     weights = {
         g: status_weight(

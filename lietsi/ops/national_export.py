@@ -14,6 +14,7 @@ import polars as pl
 
 from lietsi.ops.export import csv_bytes, write_atomic
 from lietsi.ops.reports import QueryRunner
+from lietsi.places import province_codes
 from lietsi.privacy import strip_identifiers
 from lietsi.schema import is_personal
 
@@ -23,7 +24,9 @@ NATIONAL_TABLES = ("martyrs", "references", "remains")
 # Names of living relatives as the registry writes them: personal, and never sent.
 RELATIVES_NAMES = frozenset({"mother_name", "father_name"})
 # Text as clerks typed it: a phone or citizen id written into it is removed before it is sent.
-FREE_TEXT = frozenset({"full_name", "unit", "death_place", "cemetery", "recovery_place", "artefacts"})
+FREE_TEXT = frozenset(
+    {"full_name", "aliases", "unit", "death_place", "cemetery", "recovery_place", "artefacts"}
+)
 
 
 def write_national_export(
@@ -65,6 +68,9 @@ def write_national_export(
         "format": NATIONAL_FORMAT,
         "version": NATIONAL_VERSION,
         "province": province,
+        # The two-digit official code: what the national run keys the province's rows by (null when
+        # the run could not tell its province, and the national run then refuses the export).
+        "province_code": province_codes().get(province),
         "files": files,
         "waiting": waiting,
     }

@@ -8,7 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
-from lietsi.schema import SOURCES, XAC_NHAN
+from lietsi.schema import ANSWER_FOLDERS, SOURCES
 from lietsi.synth import places
 from lietsi.synth.config import CONFIGS, DEMO, GeneratorConfig, config
 from lietsi.synth.council import write_council
@@ -37,8 +37,9 @@ SOURCE_GROUPS = {
 
 def _expand(sources: set[str] | None) -> set[str]:
     if not sources:
-        # The council's decisions answer a previous run (`--council-from`), not a new province.
-        return set(SOURCES) - {XAC_NHAN.folder}
+        # The council's decisions (`--council-from`) and the national run's candidates answer a
+        # previous run, not a new province.
+        return set(SOURCES) - set(ANSWER_FOLDERS)
     out: set[str] = set()
     for s in sources:
         if s in SOURCE_GROUPS:

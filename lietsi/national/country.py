@@ -1,0 +1,273 @@
+"""The national run: every province's families against every cemetery's remains.
+
+`read_exports` (`exports`) reads the inbox; `match_country` runs the province matching library
+(`lietsi.matching.identification`) over the whole country through an adapter (`adapt`) from the
+export frames to the frames it reads, in four stages a benchmark can time one by one:
+
+1. `prepare_country`: references, maternal lines, the pool (every missing martyr of every province
+   that sent an export), the remains' profiles and the frequency database (one profile per maternal
+   line of the country);
+2. `search`: candidate search and DNA comparison of every (remains, martyr) pair within one
+   difference;
+3. `weigh`: the evidence of each pair (the recovery place against the place of death across
+   provinces, the unit's area from every province's records of where it lost men, sex, age, date,
+   artefacts) and its posterior over the pool, with the hypothesis "a martyr of no province that
+   sent an export" (the province run's "nobody in the pool");
+4. `assign_country`: the per-pair decision and the one-to-one assignment over the whole country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from lietsi.matching.geography import place_units
+from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
+from lietsi.matching.scoring import Scoring
+from lietsi.matching.settings import MatchSettings
+from lietsi.national.exports import CountryExports, qualified, read_exports
+from lietsi.places import parse_place
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The export frames as `identification.prepare` reads them (ids qualified by province)."""
+
+    remains: pl.DataFrame
+    remains_profiles: pl.DataFrame
+    reference_profiles: pl.DataFrame
+    candidates: pl.DataFrame
+    martyrs: pl.DataFrame
+    here: frozenset[str]  # provinces whose cemeteries sent remains
+
+
+@dataclass(frozen=True)
+class CountryMatch:
+    result: MatchResult
+    candidates: pl.DataFrame  # national.candidates
+    identifications: pl.DataFrame  # national.identifications
+
+
+def _qualify_places(frame: pl.DataFrame, columns: tuple[str, ...], province: str) -> pl.DataFrame:
+    """Place texts that name no province are in `province` (a province's forms omit their own): the
+    adapter writes it out, since the country has no one default province."""
+    out = {}
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        texts = frame[column].unique().drop_nulls().to_list()
+        mapping = {}
+        for text in texts:
+            bare, assumed = place_units(text), place_units(text, province)
+            if (
+                not bare["province"]
+                and assumed["province"] == province
+                and parse_place(text).province is None
+            ):
+                mapping[text] = f"{text}, {province}"
+        out[column] = pl.col(column).replace(mapping) if mapping else pl.col(column)
+    return frame.with_columns(**out) if out else frame
+
+
+def _per_province(frame: pl.DataFrame, provinces: dict[str, str], columns: tuple[str, ...]) -> pl.DataFrame:
+    if frame.is_empty():
+        return frame
+    parts = [
+        _qualify_places(part, columns, provinces[code])
+        for (code,), part in frame.group_by("province_code", maintain_order=True)
+    ]
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    return pl.col(column) if column in frame.columns else pl.lit(None, pl.String).alias(column)
+
+
+def adapt(exports: CountryExports) -> Frames:
+    """Export frames → the frames the matching library reads: martyr, remains, sample and line ids
+    become `<province_code>:<id>`; references by sample id become relatives (the sample id stands
+    for the donor) with their maternal candidates; place texts name their province."""
+    provinces = dict(exports.provinces.select("province_code", "province").iter_rows())
+    m = exports.martyrs
+    martyrs = m.select(
+        pl.col("national_martyr_id").alias("martyr_id"),
+        *(
+            _text(m, c)
+            for c in (
+                "full_name",
+                "sex",
+                "unit",
+                "death_place",
+                "cemetery",
+                "grave_status",
+                "hometown_commune",
+                "hometown_district",
+                "hometown_province",
+            )
+        ),
+        _text(m, "birth_year").cast(pl.Int32, strict=False).alias("birth_year"),
+        _text(m, "death_date").str.to_date(strict=False).alias("death_date"),
+        _text(m, "death_date_precision"),
+        pl.when(_text(m, "aliases").str.len_chars() > 0)
+        .then(_text(m, "aliases").str.split(";"))
+        .otherwise(pl.lit([], pl.List(pl.String)))
+        .alias("aliases"),
+        pl.col("province_code").replace_strict(provinces, default=None).alias("province"),
+        "province_code",
+    )
+    martyrs = _per_province(martyrs, provinces, ("death_place",)).drop("province_code")
+    r = exports.remains
+    remains_rows = r.select(
+        pl.col("national_remains_id").alias("remains_id"),
+        *(
+            _text(r, c)
+            for c in (
+                "cemetery",
+                "recovery_place",
+                "artefacts",
+                "est_sex",
+                "est_age",
+                "recovery_date_precision",
+                "sample_id",
+                "range",
+                "haplotype",
+            )
+        ),
+        _text(r, "recovery_date").str.to_date(strict=False).alias("recovery_date"),
+        _text(r, "lat").cast(pl.Float64, strict=False).alias("lat"),
+        _text(r, "lon").cast(pl.Float64, strict=False).alias("lon"),
+        "province_code",
+    )
+    remains_rows = _per_province(remains_rows, provinces, ("cemetery", "recovery_place"))
+    remains = remains_rows.select(
+        "remains_id", "cemetery", "recovery_date", "recovery_date_precision", "recovery_place",
+        "lat", "lon", "artefacts", "est_sex", "est_age",
+    ).unique("remains_id", keep="first", maintain_order=True)  # fmt: skip
+    remains_profiles = remains_rows.filter(
+        pl.col("haplotype").is_not_null() & pl.col("range").is_not_null()
+    ).select(
+        "remains_id", qualified(pl.col("province_code"), "sample_id").alias("sample_id"), "range", "haplotype"
+    )
+    refs = exports.references
+    reference_profiles = refs.select(
+        pl.col("national_sample_id").alias("relative_id"), "range", "haplotype", consent=pl.lit(True)
+    ).unique("relative_id", keep="first", maintain_order=True)
+    candidates = (
+        refs.select(
+            pl.col("national_sample_id").alias("relative_id"),
+            qualified(pl.col("province_code"), "maternal_line_id").alias("maternal_line_id"),
+            pl.col("martyr_ids").str.split(";").alias("martyr_id"),
+            "province_code",
+        )
+        .explode("martyr_id")
+        .filter(pl.col("martyr_id").str.len_chars() > 0)
+        .select(
+            "relative_id",
+            "maternal_line_id",
+            qualified(pl.col("province_code"), "martyr_id").alias("martyr_id"),
+            shares_mtdna=pl.lit(True),
+        )
+    )
+    with_remains = exports.remains["province_code"].unique().to_list()
+    return Frames(
+        remains=remains,
+        remains_profiles=remains_profiles,
+        reference_profiles=reference_profiles,
+        candidates=candidates,
+        martyrs=martyrs,
+        here=frozenset(provinces[c] for c in with_remains if c in provinces),
+    )
+
+
+def prepare_country(frames: Frames, settings: MatchSettings) -> Prepared:
+    """Stage 1: references, lines, the country's pool, remains profiles, the frequency database."""
+    return prepare(
+        frames.remains,
+        frames.remains_profiles,
+        frames.reference_profiles,
+        frames.candidates,
+        frames.martyrs,
+        settings,
+        here=frames.here,
+    )
+
+
+def search(prepared: Prepared, settings: MatchSettings) -> pl.DataFrame:
+    """Stage 2: candidate search and the DNA comparison of each pair."""
+    return candidate_pairs(prepared, settings)
+
+
+def weigh(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
+    """Stage 3: every factor of each pair and its posterior over the country's pool."""
+    return evidence(prepared, pairs, settings)
+
+
+def assign_country(
+    prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: MatchSettings
+) -> MatchResult:
+    """Stage 4: the per-pair decision and the one-to-one assignment over the whole country."""
+    return decide(prepared, pairs, scoring, settings)
+
+
+def match_country(exports: CountryExports, settings: MatchSettings | None = None) -> CountryMatch:
+    """The national run on validated exports (the four stages in turn)."""
+    settings = settings or MatchSettings()
+    prepared = prepare_country(adapt(exports), settings)
+    pairs = search(prepared, settings)
+    result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
+    return CountryMatch(result, national_candidates(result), national_identifications(result, exports))
+
+
+def _province(column: str) -> pl.Expr:
+    return pl.col(column).str.split(":").list.first()
+
+
+_CANDIDATE_COLUMNS = (
+    "differences", "verdict", "compared_range", "differing_sites", "x", "n", "lr", "lr_point",
+    "lr_nongenetic", "lr_total", "prior_group", "prior", "posterior", "posterior_bound", "factors",
+)  # fmt: skip
+
+
+def national_candidates(result: MatchResult) -> pl.DataFrame:
+    """national.candidates: every scored pair, both provinces, its factors and posterior."""
+    scored = result.match_candidates
+    present = [c for c in _CANDIDATE_COLUMNS if c in scored.columns]
+    return scored.select(
+        _province("remains_id").alias("remains_province_code"),
+        pl.col("remains_id").alias("national_remains_id"),
+        _province("martyr_id").alias("martyr_province_code"),
+        pl.col("martyr_id").alias("national_martyr_id"),
+        pl.col("relative_id").alias("reference_sample_id"),
+        *present,
+    ).sort("national_remains_id", "posterior", descending=[False, True], nulls_last=True)
+
+
+def national_identifications(result: MatchResult, exports: CountryExports) -> pl.DataFrame:
+    """national.identifications: one row per remains with a candidate (proposed / needs_review), both
+    provinces, the martyr's name and the remains' cemetery (what a council reads first)."""
+    ids = result.identifications
+    names = exports.martyrs.select(pl.col("national_martyr_id"), martyr_name=pl.col("full_name"))
+    cemeteries = exports.remains.unique("national_remains_id", keep="first").select(
+        "national_remains_id", *(c for c in ("cemetery",) if c in exports.remains.columns)
+    )
+    out = ids.select(
+        _province("remains_id").alias("remains_province_code"),
+        pl.col("remains_id").alias("national_remains_id"),
+        pl.col("remains_id").str.splitn(":", 2).struct.field("field_1").alias("remains_id"),
+        _province("martyr_id").alias("martyr_province_code"),
+        pl.col("martyr_id").alias("national_martyr_id"),
+        pl.col("martyr_id").str.splitn(":", 2).struct.field("field_1").alias("martyr_id"),
+        "status", "posterior", "posterior_bound", "reasons", "reason_codes", "review_rank", "evidence",
+    )  # fmt: skip
+    if "cemetery" not in cemeteries.columns:
+        cemeteries = cemeteries.with_columns(cemetery=pl.lit(None, pl.String))
+    return (
+        out.join(names, on="national_martyr_id", how="left")
+        .join(cemeteries, on="national_remains_id", how="left")
+        .with_columns(out_of_province=pl.col("remains_province_code") != pl.col("martyr_province_code"))
+        .sort("national_remains_id")
+    )
+
+
+__all__ = ["CountryExports", "CountryMatch", "match_country", "read_exports"]
