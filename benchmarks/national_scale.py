@@ -24,7 +24,9 @@ precision of `proposed`, and how many remains of out-of-province martyrs it name
 Run: `python -m benchmarks.national_scale` (default fractions 1% and 3%, what `make bench` runs),
 `--fractions 0.1 0.3 1.0` for the scaling curve of docs/national_scale.md (or
 `NATIONAL_SCALE_FRACTIONS=0.1,0.3,1.0 make bench`). `--step-timeout` (seconds, default 3600 or
-`NATIONAL_SCALE_STEP_TIMEOUT`) bounds each step.
+`NATIONAL_SCALE_STEP_TIMEOUT`) bounds each step; `--memory-limit` (GB, default 14 or
+`NATIONAL_SCALE_MEMORY_GB`) bounds each step's address space, so a step that outgrows the machine
+fails alone with a MemoryError instead of waking the kernel's OOM killer on the shared machine.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import resource
 import shutil
 import sys
 import time
@@ -149,7 +152,7 @@ def accuracy(folder: Path) -> dict[str, float | int]:
     }
 
 
-def measure(fraction: float, seed: int, timeout: float, fresh: bool) -> list[dict]:
+def measure(fraction: float, seed: int, timeout: float, memory_gb: float, fresh: bool) -> list[dict]:
     folder = folder_of(fraction, seed)
     (folder / "work").mkdir(parents=True, exist_ok=True)
     rows = []
@@ -157,7 +160,8 @@ def measure(fraction: float, seed: int, timeout: float, fresh: bool) -> list[dic
         if step == "generate" and not fresh and (folder / "truth" / "references.csv").exists():
             rows.append({"fraction": fraction, "step": step, "note": "cached"})
             continue
-        args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed)]
+        args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed),
+                "--memory-limit", str(memory_gb)]  # fmt: skip
         result = run_child([*args, "--fractions", str(fraction)], timeout=timeout)
         rows.append({"fraction": fraction, "step": step, **result})
         print(f"national_scale: {_pct(fraction)} {step}: {_line(rows[-1])}", flush=True)
@@ -224,17 +228,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--step-timeout", type=float, default=float(os.environ.get("NATIONAL_SCALE_STEP_TIMEOUT", 3600))
     )
+    parser.add_argument(
+        "--memory-limit", type=float, default=float(os.environ.get("NATIONAL_SCALE_MEMORY_GB", 14))
+    )
     parser.add_argument("--fresh", action="store_true", help="generate again even if the country is cached")
     parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
     fractions = _fractions(args.fractions)
     if args.child:
+        limit = int(args.memory_limit * 1024**3)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         report(**run_step(args.child, args.data, fractions[0], args.seed))
         return 0
     rows = []
     for fraction in fractions:
-        rows += measure(fraction, args.seed, args.step_timeout, args.fresh)
+        rows += measure(fraction, args.seed, args.step_timeout, args.memory_limit, args.fresh)
         folder = folder_of(fraction, args.seed)
         if (folder / "work" / "identifications.parquet").exists() and not any(
             "error" in r for r in rows if r["fraction"] == fraction
