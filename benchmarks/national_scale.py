@@ -11,6 +11,7 @@ the previous step's output from disk (pickle / parquet) and writes its own:
 | generate | the country's exports and its truth |
 | read | `read_exports`: manifests, SHA-256, every row validated |
 | prepare | `adapt` + `prepare_country`: ids qualified, the pool, references, frequency database |
+| count | the (remains, reference) pairs within one difference, counted, not listed (`pair_count`) |
 | search | `search`: candidate search and the DNA comparison of every pair within one difference |
 | weigh | `weigh`: every factor of each pair, the EM estimate, the posteriors |
 | assign | `assign_country` + the national tables: decision and one-to-one assignment |
@@ -46,7 +47,7 @@ from benchmarks._process import ROOT, report, run_child
 
 CACHE = ROOT / "data" / "bench" / "national"
 SEED = 7
-STEPS = ("generate", "read", "prepare", "search", "weigh", "assign")
+STEPS = ("generate", "read", "prepare", "count", "search", "weigh", "assign")
 DEFAULT_FRACTIONS = (0.01, 0.03)
 TARGET_SECONDS = 30 * 60  # 100% end to end
 
@@ -97,6 +98,19 @@ def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
         elapsed = time.perf_counter() - start
         _dump(prepared, work / "prepared.pickle")
         return {"rows": prepared.missing.height, "compute_s": elapsed}
+    elif step == "count":
+        from lietsi.matching import candidate_search
+
+        prepared = _load(work / "prepared.pickle")
+        start = time.perf_counter()
+        remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+        references = prepared.refs.unique("relative_id").select(
+            id="relative_id", range="range", haplotype="haplotype"
+        )
+        a = candidate_search.prepare(remains, settings.rules)
+        b = candidate_search.prepare(references, settings.rules)
+        count = candidate_search.pair_count(a, b, candidate_search.group_pairs(a, b, settings.rules))
+        return {"rows": count, "compute_s": time.perf_counter() - start}
     elif step == "search":
         prepared = _load(work / "prepared.pickle")
         start = time.perf_counter()
