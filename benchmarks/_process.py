@@ -51,3 +51,7 @@ def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float
         lines = proc.stderr.strip().splitlines()
         return {"error": lines[-1] if lines else f"exit code {proc.returncode}", "wall_s": wall}
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
+
+
+if __name__ == "__main__":  # a bare child: what a process that does nothing reports
+    report()

@@ -8,7 +8,7 @@ import benchmarks
 
 def test_every_benchmark_module_imports_and_has_main():
     names = [m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_")]
-    assert {"linkage", "matching", "identification", "province"} <= set(names)
+    assert {"linkage", "matching", "identification", "province", "national_scale"} <= set(names)
     for name in names:
         assert callable(importlib.import_module(f"benchmarks.{name}").main)
 
@@ -21,3 +21,26 @@ def test_matching_benchmark_profiles_are_canonical_haplotypes():
     assert frame.height == 50
     for text in frame["haplotype"]:
         assert format_variants(parse_variants(text)) == text
+
+
+def test_a_child_step_reports_its_own_peak_memory_not_its_parents():
+    """Issue 18: a child started by a parent holding the generated data reported the parent's peak
+    (Linux carries ru_maxrss across exec). `benchmarks._process` reads the child's own."""
+    from benchmarks._process import run_child
+
+    held = bytearray(400 * 1024**2)
+    held[::4096] = b"x" * len(held[::4096])  # touch every page: resident, not just reserved
+    child = run_child(["benchmarks._process"])
+    assert child["wall_s"] > 0
+    assert child["peak_bytes"] < 200 * 1024**2 < len(held)
+
+
+def test_national_scale_tables_say_which_steps_finished():
+    from benchmarks.national_scale import curve, table
+
+    rows = [
+        {"fraction": 0.1, "step": "read", "compute_s": 1.0, "wall_s": 2.0, "peak_bytes": 1024**3, "rows": 5},
+        {"fraction": 0.1, "step": "search", "error": "MemoryError", "wall_s": 30.0},
+    ]
+    assert "| 10% | search | failed after 30 s: MemoryError" in table(rows)
+    assert "| 10% | 32 | 1.00 | no |" in curve(rows, [0.1])
