@@ -11,6 +11,7 @@ generator's memory for both systems (issue 18).
 from __future__ import annotations
 
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -36,6 +37,18 @@ def report(**values: object) -> None:
     print(json.dumps({**values, "peak_bytes": peak_rss_bytes()}), flush=True)
 
 
+def _why(stderr: str) -> str:
+    """The line of a child's stderr that says why it failed: a Python exception's last line, or a
+    Rust panic's message (polars out of memory), not the hint printed after it."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    useful = [
+        line
+        for line in lines
+        if not line.startswith(("note:", "stack backtrace", "at ")) and not re.match(r"^\d+: ", line)
+    ]
+    return (useful or lines or [""])[-1][:300]
+
+
 def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> dict:
     """Run `python -m <args>` from the repository root; its last stdout line (`report`) with
     `wall_s`, or `error` (the last line of stderr) when it fails or runs out of time."""
@@ -48,8 +61,7 @@ def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float
         return {"error": f"stopped after {timeout:.0f} s", "wall_s": time.perf_counter() - start}
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        return {"error": lines[-1] if lines else f"exit code {proc.returncode}", "wall_s": wall}
+        return {"error": _why(proc.stderr) or f"exit code {proc.returncode}", "wall_s": wall}
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
 
 

@@ -22,7 +22,7 @@ previous step's output, writing its own); `peak (GB)` is that process's own peak
 past its time limit stops the fraction; the table says so. Accuracy of the run against the truth:
 precision of `proposed`, and how many remains of out-of-province martyrs it names.
 
-Run: `python -m benchmarks.national_scale` (default fractions 1% and 3%, what `make bench` runs),
+Run: `python -m benchmarks.national_scale` (default fractions 0.3% and 1%, what `make bench` runs),
 `--fractions 0.1 0.3 1.0` for the scaling curve of docs/national_scale.md (or
 `NATIONAL_SCALE_FRACTIONS=0.1,0.3,1.0 make bench`). `--step-timeout` (seconds, default 3600 or
 `NATIONAL_SCALE_STEP_TIMEOUT`) bounds each step; `--memory-limit` (GB, default 14 or
@@ -48,7 +48,7 @@ from benchmarks._process import ROOT, report, run_child
 CACHE = ROOT / "data" / "bench" / "national"
 SEED = 7
 STEPS = ("generate", "read", "prepare", "count", "search", "weigh", "assign")
-DEFAULT_FRACTIONS = (0.01, 0.03)
+DEFAULT_FRACTIONS = (0.003, 0.01)
 TARGET_SECONDS = 30 * 60  # 100% end to end
 
 
