@@ -13,7 +13,8 @@ import polars as pl
 
 from assets._shared import counts_markdown
 from lietsi.national.country import CountryExports, match_country, read_exports
-from lietsi.national.returns import RETURN_DIR, RETURN_FILE, write_returns
+from lietsi.national.formats import RETURN_DIR, RETURN_FILE
+from lietsi.ops.national_returns import write_returns
 from lietsi.schema import QUOC_GIA
 from resources import NationalSettingsResource, WarehouseResource
 from resources.sql import sql_text

@@ -123,7 +123,12 @@ def progress_report(
 
 _EXPORT_SPECS = _specs(
     ["exports"],
-    ["export_identifications", "export_donor_profiles", "export_empop_references"],
+    [
+        "export_identifications",
+        "export_donor_profiles",
+        "export_empop_references",
+        *sql_files("reports", "export_national_*.sql"),
+    ],
     {
         "exports": f"CSV/JSON exports for the national identity database and families' notification "
         f"(<out_dir>/{EXPORT_DIR}/identifications.*, donor_profiles.*), linked by citizen-id hash; the "
@@ -166,6 +171,7 @@ def _optional(con: duckdb.DuckDBPyConnection, sql: str, tables: set[str]) -> pl.
         dg.AssetKey(["marts", "sampling_worklist"]),
         dg.AssetKey(["ops", "search_map_files"]),
         dg.AssetKey(["marts", "next_actions"]),
+        dg.AssetKey(["marts", "national_candidates"]),
     ],
     description="The landing page <out_dir>/index.html (the province at a glance: progress against "
     "targets, identifications by status, costs, links to every district, commune, worklist, map and "

@@ -46,6 +46,10 @@ class Source:
         return [f.column for f in self.fields]
 
 
+# A CSV cell starting with one of these is run as a formula by a spreadsheet: every CSV the pipeline
+# writes prefixes it with `'`, and a reader of those files removes the prefix (lietsi.national).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 YES_NO = ("Có", "Không")
 SEX = ("Nam", "Nữ")
 

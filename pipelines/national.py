@@ -81,8 +81,11 @@ def main() -> int:
         ):
             check = event.asset_check_evaluation_data
             print(f"check failed: {check.asset_key.to_user_string()}:{check.check_name}", file=sys.stderr)
+    tables = summary_tables()
+    if not tables:
+        print(f"no province export in {_resources['national'].inbox}: nothing to match")
     with pl.Config(tbl_rows=40, tbl_cols=12, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
-        for title, frame in summary_tables().items():
+        for title, frame in tables.items():
             print(f"\n{title}\n{frame}")
     for step in failed:
         print(f"step failed: {step}", file=sys.stderr)

@@ -83,6 +83,9 @@ class EvidenceSettings:
     date_error: float = 0.02
     # Share of a unit's dead buried in its operating area, smoothing for small units.
     unit_area_pseudocount: float = 1.0
+    # Where a unit lost its men, counted by military region rather than by province: the national
+    # run's setting, where a unit's dead are recorded by every province its men came from.
+    unit_area_by_region: bool = False
     # Artefact inscription: P(it names the martyr | true martyr, an inscription was read).
     inscription_names_owner: float = 0.8
     name_match_min_similarity: float = 0.91

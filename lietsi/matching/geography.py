@@ -9,6 +9,7 @@ death relate at the finest level both are known at.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import polars as pl
 
@@ -88,6 +89,45 @@ def commune_index(martyrs: pl.DataFrame, province: str | None) -> dict[str, set[
         if district and commune:
             index.setdefault(place_key(commune), set()).add((district, commune))
     return index
+
+
+# Military regions (quân khu) as the army has drawn them since the late 1970s, over the pre-2025
+# provinces; Cambodia is one more. A unit fought across the provinces of a region, so where it lost
+# its men is also counted by region (`unit_area_by_region`): its dead recorded in Thừa Thiên Huế
+# say it fought in Quảng Trị's region too. Wartime fronts (B1–B5) drew other lines; the regions
+# are the grouping every province's records share.
+MILITARY_REGIONS: dict[str, tuple[str, ...]] = {
+    "Quân khu 1": ("Cao Bằng", "Bắc Kạn", "Lạng Sơn", "Thái Nguyên", "Bắc Giang", "Bắc Ninh"),
+    "Quân khu 2": ("Hà Giang", "Tuyên Quang", "Lào Cai", "Yên Bái", "Lai Châu", "Điện Biên", "Sơn La",
+                   "Phú Thọ", "Vĩnh Phúc"),
+    "Quân khu 3": ("Quảng Ninh", "Hải Phòng", "Hải Dương", "Hưng Yên", "Thái Bình", "Nam Định", "Hà Nam",
+                   "Ninh Bình", "Hòa Bình"),
+    "Bộ Tư lệnh Thủ đô": ("Hà Nội",),
+    "Quân khu 4": ("Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Quảng Bình", "Quảng Trị", "Huế"),
+    "Quân khu 5": ("Đà Nẵng", "Quảng Nam", "Quảng Ngãi", "Bình Định", "Phú Yên", "Khánh Hòa", "Ninh Thuận",
+                   "Kon Tum", "Gia Lai", "Đắk Lắk", "Đắk Nông"),
+    "Quân khu 7": ("Hồ Chí Minh", "Bình Dương", "Bình Phước", "Tây Ninh", "Đồng Nai", "Bà Rịa - Vũng Tàu",
+                   "Long An", "Lâm Đồng", "Bình Thuận"),
+    "Quân khu 9": ("Cần Thơ", "An Giang", "Kiên Giang", "Cà Mau", "Bạc Liêu", "Sóc Trăng", "Hậu Giang",
+                   "Vĩnh Long", "Trà Vinh", "Bến Tre", "Tiền Giang", "Đồng Tháp"),
+    CAMBODIA: (CAMBODIA,),
+}  # fmt: skip
+_REGION_OF = {province: region for region, provinces in MILITARY_REGIONS.items() for province in provinces}
+
+
+def military_region(province: str | None) -> str | None:
+    """The military region of a province (as `parse_place` names it), or None."""
+    return _REGION_OF.get(province or "")
+
+
+def by_region(counts: Counter) -> Counter:
+    """Province counts summed by military region (provinces of no region are left out)."""
+    out: Counter = Counter()
+    for province, n in counts.items():
+        region = military_region(province)
+        if region:
+            out[region] += n
+    return out
 
 
 LEVELS = {3: "commune", 2: "district", 1: "province", 0: "not placed"}

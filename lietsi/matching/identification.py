@@ -10,6 +10,9 @@
    hypothesis (`mixture`).
 5. Assignment: one martyr per remains and statuses (`assignment`); outcomes of every remains and
    every missing martyr, and the evidence of each identification (this module).
+
+`identify` runs the stages in turn: `prepare` (1–2), `candidate_pairs` (3), `evidence` (4) and
+`decide` (5); the national run (`lietsi.national.country`) runs the same stages over the country.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
-from lietsi.matching.geography import commune_index, finer_and_consistent, place_units, unit_place
+from lietsi.matching.geography import by_region, commune_index, finer_and_consistent, place_units, unit_place
 from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
 from lietsi.places import parse_place, place_key, unit_point
 from lietsi.reasons import reason
@@ -38,6 +38,8 @@ class Pool:
     hometown: Counter
     death_province_all: Counter  # over all martyrs (unit areas need every recorded death)
     unit_provinces: dict[str, Counter]
+    death_regions: Counter  # the same two, by military region (`geography.MILITARY_REGIONS`)
+    unit_regions: dict[str, Counter]
 
 
 def given_name_key(name: str | None) -> str | None:
@@ -101,6 +103,8 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
         hometown=Counter(c for c in missing["hometown_commune"].to_list() if c),
         death_province_all=death_province_all,
         unit_provinces=unit_provinces,
+        death_regions=by_region(death_province_all),
+        unit_regions={unit: by_region(counts) for unit, counts in unit_provinces.items()},
     )
     return missing, pool
 

@@ -18,7 +18,7 @@ import polars as pl
 from lietsi.geo import haversine_km
 from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
-from lietsi.matching.geography import CAMBODIA, place_relation
+from lietsi.matching.geography import CAMBODIA, military_region, place_relation
 from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
 from lietsi.matching.register import (
@@ -110,13 +110,20 @@ def _unit_area(r: dict, m: dict, pool: Pool, s: EvidenceSettings) -> Factor:
     cem = r["cemetery_province"]
     unit = m.get("unit")
     unit_counts = pool.unit_provinces.get(unit or "", Counter())
-    all_deaths = sum(pool.death_province_all.values())
+    deaths = pool.death_province_all
+    if s.unit_area_by_region:
+        cem, unit_counts, deaths = (
+            military_region(cem),
+            pool.unit_regions.get(unit or "", Counter()),
+            pool.death_regions,
+        )
+    all_deaths = sum(deaths.values())
     return unit_area_factor(
         cem,
         unit,
         unit_counts[cem] if cem else 0,
         sum(unit_counts.values()),
-        pool.death_province_all[cem] / all_deaths if cem and all_deaths else None,
+        deaths[cem] / all_deaths if cem and all_deaths else None,
         s,
     )
 

@@ -18,16 +18,17 @@ export frames to the frames it reads, in four stages a benchmark can time one by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
+from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
+from lietsi.matching.pool import IDENTIFIED
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
-from lietsi.places import parse_place
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Frames:
     candidates: pl.DataFrame
     martyrs: pl.DataFrame
     here: frozenset[str]  # provinces whose cemeteries sent remains
+    rejected: pl.DataFrame  # remains_id, martyr_id: pairs a province's council rejected
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,7 @@ def _qualify_places(frame: pl.DataFrame, columns: tuple[str, ...], province: str
         texts = frame[column].unique().drop_nulls().to_list()
         mapping = {}
         for text in texts:
-            bare, assumed = place_units(text), place_units(text, province)
-            if (
-                not bare["province"]
-                and assumed["province"] == province
-                and parse_place(text).province is None
-            ):
+            if not place_units(text)["province"] and place_units(text, province)["province"] == province:
                 mapping[text] = f"{text}, {province}"
         out[column] = pl.col(column).replace(mapping) if mapping else pl.col(column)
     return frame.with_columns(**out) if out else frame
@@ -118,6 +115,21 @@ def adapt(exports: CountryExports) -> Frames:
     )
     martyrs = _per_province(martyrs, provinces, ("death_place",)).drop("province_code")
     r = exports.remains
+    # A pair the province's council confirmed is settled: the remains is not matched again and the
+    # martyr is no longer missing (his registry row may still say otherwise).
+    confirmed = (
+        r.filter(pl.col("council_confirmed_martyr_id").str.len_chars() > 0).select(
+            "national_remains_id",
+            qualified(pl.col("province_code"), "council_confirmed_martyr_id").alias("martyr_id"),
+        )
+        if "council_confirmed_martyr_id" in r.columns
+        else pl.DataFrame(schema={"national_remains_id": pl.String, "martyr_id": pl.String})
+    )
+    martyrs = martyrs.with_columns(
+        grave_status=pl.when(pl.col("martyr_id").is_in(confirmed["martyr_id"].implode()))
+        .then(pl.lit(IDENTIFIED))
+        .otherwise(pl.col("grave_status"))
+    )
     remains_rows = r.select(
         pl.col("national_remains_id").alias("remains_id"),
         *(
@@ -145,7 +157,9 @@ def adapt(exports: CountryExports) -> Frames:
         "lat", "lon", "artefacts", "est_sex", "est_age",
     ).unique("remains_id", keep="first", maintain_order=True)  # fmt: skip
     remains_profiles = remains_rows.filter(
-        pl.col("haplotype").is_not_null() & pl.col("range").is_not_null()
+        pl.col("haplotype").is_not_null()
+        & pl.col("range").is_not_null()
+        & pl.col("remains_id").is_in(confirmed["national_remains_id"].implode()).not_()
     ).select(
         "remains_id", qualified(pl.col("province_code"), "sample_id").alias("sample_id"), "range", "haplotype"
     )
@@ -169,6 +183,22 @@ def adapt(exports: CountryExports) -> Frames:
             shares_mtdna=pl.lit(True),
         )
     )
+    rejected = (
+        r.select(
+            "national_remains_id",
+            pl.col("council_rejected_martyr_ids").str.split(";").alias("martyr_id"),
+            "province_code",
+        )
+        .explode("martyr_id")
+        .filter(pl.col("martyr_id").str.len_chars() > 0)
+        .select(
+            pl.col("national_remains_id").alias("remains_id"),
+            qualified(pl.col("province_code"), "martyr_id").alias("martyr_id"),
+        )
+        .unique()
+        if "council_rejected_martyr_ids" in r.columns
+        else pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
+    )
     with_remains = exports.remains["province_code"].unique().to_list()
     return Frames(
         remains=remains,
@@ -177,6 +207,7 @@ def adapt(exports: CountryExports) -> Frames:
         candidates=candidates,
         martyrs=martyrs,
         here=frozenset(provinces[c] for c in with_remains if c in provinces),
+        rejected=rejected,
     )
 
 
@@ -193,9 +224,11 @@ def prepare_country(frames: Frames, settings: MatchSettings) -> Prepared:
     )
 
 
-def search(prepared: Prepared, settings: MatchSettings) -> pl.DataFrame:
-    """Stage 2: candidate search and the DNA comparison of each pair."""
-    return candidate_pairs(prepared, settings)
+def search(prepared: Prepared, settings: MatchSettings, rejected: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Stage 2: candidate search and the DNA comparison of each pair; a pair a province's council
+    rejected (`Frames.rejected`) is no candidate, as in the province run."""
+    pairs = candidate_pairs(prepared, settings)
+    return pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
 
 
 def weigh(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
@@ -210,11 +243,19 @@ def assign_country(
     return decide(prepared, pairs, scoring, settings)
 
 
+def national_settings() -> MatchSettings:
+    """The province's settings, with a unit's area counted by military region: over the country a
+    unit's dead are recorded by every province its men came from, across the provinces it fought in."""
+    return MatchSettings(evidence=replace(EvidenceSettings(), unit_area_by_region=True))
+
+
 def match_country(exports: CountryExports, settings: MatchSettings | None = None) -> CountryMatch:
-    """The national run on validated exports (the four stages in turn)."""
-    settings = settings or MatchSettings()
-    prepared = prepare_country(adapt(exports), settings)
-    pairs = search(prepared, settings)
+    """The national run on validated exports (the four stages in turn); `national_settings` unless
+    told otherwise."""
+    settings = settings or national_settings()
+    frames = adapt(exports)
+    prepared = prepare_country(frames, settings)
+    pairs = search(prepared, settings, frames.rejected)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
     return CountryMatch(result, national_candidates(result), national_identifications(result, exports))
 
@@ -247,7 +288,7 @@ def national_identifications(result: MatchResult, exports: CountryExports) -> pl
     """national.identifications: one row per remains with a candidate (proposed / needs_review), both
     provinces, the martyr's name and the remains' cemetery (what a council reads first)."""
     ids = result.identifications
-    names = exports.martyrs.select(pl.col("national_martyr_id"), martyr_name=pl.col("full_name"))
+    names = exports.martyrs.select("national_martyr_id", martyr_name=_text(exports.martyrs, "full_name"))
     cemeteries = exports.remains.unique("national_remains_id", keep="first").select(
         "national_remains_id", *(c for c in ("cemetery",) if c in exports.remains.columns)
     )

@@ -21,11 +21,10 @@ from pathlib import Path
 
 import polars as pl
 
-from lietsi.ops.export import FORMULA_START
-from lietsi.ops.national_export import NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
+from lietsi.national.formats import MANIFEST, NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
 from lietsi.places import province_codes
+from lietsi.schema import FORMULA_START
 
-MANIFEST = "manifest.json"
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_FILE_BYTES = 2_000_000_000
 MAX_TEXT = 500  # characters kept of any text cell (a clerk's longest place or artefact list)
@@ -131,11 +130,20 @@ def _unprefixed(frame: pl.DataFrame) -> pl.DataFrame:
     """Text cells as the province wrote them: the `'` the CSV writer put before a formula-like cell
     removed, control characters dropped, length bounded."""
     formula = "^'[" + re.escape("".join(FORMULA_START)) + "]"
+    control = _CONTROL.pattern
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(formula))
         .then(pl.col(c).str.slice(1))
         .otherwise(pl.col(c))
-        .map_elements(safe_text, return_dtype=pl.String)
+        .str.normalize("NFC")
+        .str.replace_all(control, "")
+        .pipe(
+            lambda text: (
+                pl.when(text.str.len_chars() > MAX_TEXT)
+                .then(text.str.slice(0, MAX_TEXT - 1) + "…")
+                .otherwise(text)
+            )
+        )
         .alias(c)
         for c in frame.columns
     )

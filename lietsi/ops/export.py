@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from lietsi.lab.mtdna import parse_range
+from lietsi.schema import FORMULA_START
 
 FORMAT_VERSION = "1"
 
@@ -48,7 +49,6 @@ def remove_stale_temporaries(folder: Path) -> int:
 
 
 # OWASP CSV injection: a cell starting with one of these is run as a formula by Excel or LibreOffice.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
+from lietsi.national.formats import MANIFEST, NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
 from lietsi.ops.export import csv_bytes, write_atomic
 from lietsi.ops.reports import QueryRunner
 from lietsi.places import province_codes
 from lietsi.privacy import strip_identifiers
 from lietsi.schema import is_personal
 
-NATIONAL_FORMAT = "lietsi.national_export"
-NATIONAL_VERSION = "1"
-NATIONAL_TABLES = ("martyrs", "references", "remains")
 # Names of living relatives as the registry writes them: personal, and never sent.
 RELATIVES_NAMES = frozenset({"mother_name", "father_name"})
 # Text as clerks typed it: a phone or citizen id written into it is removed before it is sent.
@@ -74,5 +72,5 @@ def write_national_export(
         "files": files,
         "waiting": waiting,
     }
-    write_atomic(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+    write_atomic(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
     return {name: frame.height for name, frame in frames.items()}, waiting

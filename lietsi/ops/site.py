@@ -29,6 +29,7 @@ PROVINCE_MAP = "maps/tinh.html"
 REPORT_PAGE = "bao_cao_tien_do.html"
 DICTIONARY_PAGE = "analyst/tu_dien_du_lieu.html"
 NEXT_ACTIONS_PAGE = "next_actions/index.html"
+NATIONAL_PAGE = "quoc_gia/index.html"
 
 
 @dataclass
@@ -173,6 +174,7 @@ def landing_page(site: Site, footer: Footer, out: Path) -> str:
         "worklists": "worklists/index.html" if (out / "worklists/index.html").is_file() else None,
         "province_map": PROVINCE_MAP if (out / PROVINCE_MAP).is_file() else None,
         "next_actions": NEXT_ACTIONS_PAGE if (out / NEXT_ACTIONS_PAGE).is_file() else None,
+        "national": NATIONAL_PAGE if (out / NATIONAL_PAGE).is_file() else None,
         # Written by the analyst stage, which may run after this page in the same run.
         "dictionary": DICTIONARY_PAGE,
     }

@@ -15,13 +15,10 @@ from pathlib import Path
 
 import polars as pl
 
+from lietsi.national.formats import RETURN_DIR, RETURN_FILE, RETURN_FORMAT, RETURN_VERSION
 from lietsi.ops.export import csv_bytes, write_atomic
 from lietsi.schema import NATIONAL_STATUSES, QUOC_GIA
 
-RETURN_DIR = "return"
-RETURN_FORMAT = "lietsi.national_return"
-RETURN_VERSION = "1"
-RETURN_FILE = "ket_qua_quoc_gia.csv"
 RETURNS_SCHEMA = {"province_code": pl.String, "rows": pl.Int64, "sha256": pl.String, "path": pl.String}
 
 
