@@ -72,11 +72,10 @@ def _dump(value, path: Path) -> None:
 
 def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
     """Run `step` on the files of `folder`; its measurements (rows, pairs, compute seconds)."""
-    from lietsi.matching.settings import MatchSettings
     from lietsi.national import country
 
     work = folder / "work"
-    settings = MatchSettings()
+    settings = country.national_settings()
     start = time.perf_counter()
     out: dict = {}
     if step == "generate":
@@ -94,9 +93,11 @@ def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
     elif step == "prepare":
         exports = _load(work / "exports.pickle")
         start = time.perf_counter()
-        prepared = country.prepare_country(country.adapt(exports), settings)
+        frames = country.adapt(exports)
+        prepared = country.prepare_country(frames, settings)
         elapsed = time.perf_counter() - start
         _dump(prepared, work / "prepared.pickle")
+        frames.rejected.write_parquet(work / "rejected.parquet")
         return {"rows": prepared.missing.height, "compute_s": elapsed}
     elif step == "count":
         from lietsi.matching import candidate_search
@@ -114,7 +115,7 @@ def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
     elif step == "search":
         prepared = _load(work / "prepared.pickle")
         start = time.perf_counter()
-        pairs = country.search(prepared, settings)
+        pairs = country.search(prepared, settings, pl.read_parquet(work / "rejected.parquet"))
         elapsed = time.perf_counter() - start
         pairs.write_parquet(work / "pairs.parquet")
         return {"rows": pairs.height, "compute_s": elapsed}

@@ -159,3 +159,14 @@ def test_the_flows_of_the_war(country: Path) -> None:
     remains = _table(country, "remains")
     repatriated = [r for r in remains if "Campuchia" in r["recovery_place"]]
     assert repatriated and {r["province_code"] for r in repatriated} <= {"72", "89", "91", "80", "87", "70"}
+
+
+def test_the_national_run_reads_every_province_of_it(country: Path) -> None:
+    from lietsi.national.country import read_exports
+
+    exports = read_exports(country / "inbox")
+    assert exports.provinces.height == len(list((country / "inbox").iterdir()))
+    assert exports.files["status"].to_list() == ["accepted"] * exports.files.height
+    assert (exports.martyrs.height, exports.remains.height) == (2400, 600)
+    refused = exports.quarantine.filter(pl.col("file") == "references.csv").height
+    assert exports.references.height + refused == 1000

@@ -667,6 +667,9 @@ def remains_export(remains: pl.DataFrame, profiles: pl.DataFrame, seed: int) -> 
             pl.when("female").then(pl.lit("Nữ")).otherwise(pl.lit("Nam"))
         ),
         est_age=pl.when(pl.col("draw") < 0.8).then(pl.format("{}-{}", age, age + 8)),
+        # The country's first national run: no council has decided on any of these remains yet.
+        council_confirmed_martyr_id=pl.lit(None, pl.String),
+        council_rejected_martyr_ids=pl.lit(None, pl.String),
         martyr=pl.col("m"),
         line=pl.col("line"),
     )
@@ -807,6 +810,8 @@ EXPORT_COLUMNS = {
         "artefacts",
         "est_sex",
         "est_age",
+        "council_confirmed_martyr_id",
+        "council_rejected_martyr_ids",
     ),
 }
 
