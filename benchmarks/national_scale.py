@@ -52,8 +52,8 @@ DEFAULT_FRACTIONS = (0.003, 0.01)
 TARGET_SECONDS = 30 * 60  # 100% end to end
 
 
-def folder_of(fraction: float, seed: int = SEED) -> Path:
-    return CACHE / f"{fraction:g}-seed{seed}"
+def folder_of(fraction: float, seed: int = SEED, cache: Path = CACHE) -> Path:
+    return cache / f"{fraction:g}-seed{seed}"
 
 
 def _load(path: Path):
@@ -167,8 +167,10 @@ def accuracy(folder: Path) -> dict[str, float | int]:
     }
 
 
-def measure(fraction: float, seed: int, timeout: float, memory_gb: float, fresh: bool) -> list[dict]:
-    folder = folder_of(fraction, seed)
+def measure(
+    fraction: float, seed: int, timeout: float, memory_gb: float, fresh: bool, cache: Path = CACHE
+) -> list[dict]:
+    folder = folder_of(fraction, seed, cache)
     (folder / "work").mkdir(parents=True, exist_ok=True)
     rows = []
     for step in STEPS:
@@ -247,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-limit", type=float, default=float(os.environ.get("NATIONAL_SCALE_MEMORY_GB", 14))
     )
     parser.add_argument("--fresh", action="store_true", help="generate again even if the country is cached")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the countries are kept")
     parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
@@ -258,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = []
     for fraction in fractions:
-        rows += measure(fraction, args.seed, args.step_timeout, args.memory_limit, args.fresh)
-        folder = folder_of(fraction, args.seed)
+        rows += measure(fraction, args.seed, args.step_timeout, args.memory_limit, args.fresh, args.cache)
+        folder = folder_of(fraction, args.seed, args.cache)
         if (folder / "work" / "identifications.parquet").exists() and not any(
             "error" in r for r in rows if r["fraction"] == fraction
         ):

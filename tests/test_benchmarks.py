@@ -3,6 +3,8 @@
 import importlib
 import pkgutil
 
+import pytest
+
 import benchmarks
 
 
@@ -44,3 +46,18 @@ def test_national_scale_tables_say_which_steps_finished():
     ]
     assert "| 10% | search | failed after 30 s: MemoryError" in table(rows)
     assert "| 10% | 32 | 1.00 | no |" in curve(rows, [0.1])
+
+
+@pytest.mark.slow
+def test_national_scale_runs_the_country_step_by_step(tmp_path, capsys):
+    """The scale benchmark end to end on a tiny country: every step in its own process, the tables,
+    the accuracy against the truth (a minute: slow)."""
+    from benchmarks.national_scale import STEPS, main
+
+    assert main(["--fractions", "0.001", "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for step in STEPS:
+        assert f"| 0.1% | {step} |" in out
+    assert "| 0.1% |" in out.split("| fraction | end to end (s)")[1]
+    assert "proposed correct" in out
+    assert (tmp_path / "0.001-seed7" / "work" / "identifications.parquet").exists()
