@@ -9,8 +9,9 @@ Data are generated once and ingested with `lietsi.ingest` into `data/bench/linka
 (`records.parquet`: the rows `martyr_records` gives the linkage; `truth.parquet`: their true
 martyr). Each system then runs in a fresh Python process that reads `records.parquet`, links, and
 writes its clusters: wall time is measured around the process (start-up and reading included, the
-same for both), peak memory is the process's own peak RSS (`getrusage(RUSAGE_SELF)`, which covers
-DuckDB's threads too). Precision, recall and F1 are pairwise, against the generator's truth.
+same for both), peak memory is the process's own peak RSS (`VmHWM` of its address space, DuckDB's
+threads included; not `getrusage`, which a child inherits from the parent that generated the data:
+`benchmarks._process`). Precision, recall and F1 are pairwise, against the generator's truth.
 
 Splink gets a standard configuration for this kind of data, as its documentation recommends:
 names, places and mothers cleaned to lower-case ascii; blocking on name × birth year, surname +
@@ -28,13 +29,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import polars as pl
+
+from benchmarks._process import report, run_child
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "data" / "bench" / "linkage"
@@ -201,10 +202,7 @@ def _child(system: str, folder: Path, out: Path) -> None:
     records = pl.read_parquet(folder / "records.parquet")
     start = time.perf_counter()
     SYSTEMS[system](records).write_parquet(out)
-    linking = time.perf_counter() - start
-    # ru_maxrss is in KiB on Linux.
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"linking_s": linking, "peak_bytes": peak}))
+    report(linking_s=time.perf_counter() - start)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,34 +213,15 @@ def measure(system: str, folder: Path) -> dict[str, float | str]:
     from lietsi.stats import pairwise_metrics
 
     out = folder / f"pred-{system}.parquet"
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.linkage",
-            "--child",
-            system,
-            "--data",
-            str(folder),
-            "--out",
-            str(out),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        return {"system": system, "error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    child = json.loads(proc.stdout.strip().splitlines()[-1])
+    child = run_child(["benchmarks.linkage", "--child", system, "--data", str(folder), "--out", str(out)])
+    if "error" in child:
+        return {"system": system, "error": child["error"]}
     truth = pl.read_parquet(folder / "truth.parquet")
     metrics = pairwise_metrics(pl.read_parquet(out), truth, KEYS)
     return {
         "system": system,
         "records": pl.scan_parquet(folder / "records.parquet").select(pl.len()).collect().item(),
-        "wall_s": wall,
+        "wall_s": child["wall_s"],
         "linking_s": child["linking_s"],
         "peak_gb": child["peak_bytes"] / 1024**3,
         "precision": metrics["precision"],

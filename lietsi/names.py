@@ -216,8 +216,10 @@ def _word_keys(word: str) -> tuple[str, str, str, str, str]:
     )
 
 
+@lru_cache(maxsize=200_000)
 def _keys(name: str) -> tuple[str, str, str, str]:
-    """(exact, toneless, ascii, variant) keys, built from cached per-word keys."""
+    """(exact, toneless, ascii, variant) keys, built from cached per-word keys (names repeat: a
+    national run weighs each martyr's name against thousands of remains)."""
     words = normalise_text(name).split()
     keys = [_word_keys(w) for w in words]
     surname = len(words) > 1

@@ -22,8 +22,15 @@ from typing import Literal
 import polars as pl
 from unidecode import unidecode
 from vietnamadminunits import convert_address, parse_address
+from vietnamadminunits.converter import converter_2025
 
 from lietsi.names import normalise_text
+
+# To choose among the wards a split commune became in 2025, the converter geocodes the address
+# online (ArcGIS) when it reads a street in it, and a commune named like its district (`thị trấn
+# Thiệu Hóa, huyện Thiệu Hóa`) reads as one. Place texts never leave the machine and a run works
+# offline: a split commune gets the package's default successor ward, as when it reads no street.
+converter_2025.get_geo_location = lambda address: None
 
 Status = Literal["mapped", "district", "province", "unmapped"]
 

@@ -27,6 +27,7 @@ from lietsi.matching.mixture import (
 from lietsi.matching.pool import artefact_name_factor, hometown_factor, inscriptions, unit_area_factor
 from lietsi.matching.register import (
     age_factor,
+    build_register,
     date_factor,
     distance_factor,
     parse_age_range,
@@ -412,3 +413,39 @@ def test_frequency_is_the_larger_of_the_province_and_an_independent_database():
     assert commoner.lr < province_only.lr and commoner.values["frequency_from"] == "independent"
     assert [r["code"] for r in commoner.why] == ["factor.dna_cannot_exclude_independent"]
     assert "cơ sở dữ liệu độc lập" in reason_text(commoner.why)
+
+
+def test_register_place_shares_count_every_recovery_place_as_place_relation_does():
+    """The register's place shares come from counts by level and unit (one look-up per level, a
+    country has tens of thousands of places); they equal comparing every recovery place."""
+    import random
+    from collections import Counter
+
+    rng = random.Random(5)
+    units = [(p, d, c) for p in ("A", "B") for d in ("d1", "d2") for c in ("c1", "c2", None)]
+
+    def place() -> dict:
+        p, d, c = rng.choice(units)
+        level = rng.choice((0, 1, 2, 3))
+        return {
+            "province": p if level >= 1 else None,
+            "district": d if level >= 2 else None,
+            "commune": c if level == 3 else None,
+        }
+
+    key_places = {f"k{i}": place() for i in range(60)}
+    places = Counter({k: rng.randint(1, 4) for k in key_places})
+    places[""] = 3  # remains without a recovery place text count nowhere
+    key_places[""] = {}
+    reg = build_register({}, EvidenceSettings())
+    reg = replace(reg, places=places, key_places=key_places)
+    for death_key, death in [*list(key_places.items())[:30], ("front", {}), ("", {"province": "A"})]:
+        expected: Counter = Counter()
+        for key, n in places.items():
+            relation = place_relation(key, key_places[key], death_key, death)
+            if relation:
+                expected[relation] += n
+        totals = Counter()
+        for (level, _), n in expected.items():
+            totals[level] += n
+        assert reg.place_shares(death_key, death) == {r: n / totals[r[0]] for r, n in expected.items()}

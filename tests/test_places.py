@@ -109,3 +109,22 @@ def test_admin_unit_one_code_for_old_spellings_2025_names_and_other_provinces():
     # Text that names no commune is not guessed into one; its district still counts.
     junk = admin_unit("<img src=x onerror=alert(1)>", "Châu Thành", "Kiên Giang", "Kiên Giang")
     assert (junk["commune_code"], junk["district_code"]) == (None, "905")
+
+
+def test_a_split_commune_named_like_its_district_is_converted_offline(monkeypatch):
+    """The 2025 converter geocodes online an address it reads a street in; `thị trấn Thiệu Hóa,
+    huyện Thiệu Hóa` reads as one. No place text leaves the machine, and the run works offline."""
+    import socket
+
+    from lietsi import places
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("a network call while parsing a place")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    places._commune_2025.cache_clear()
+    places.parse_place.cache_clear()
+    place = places.parse_place("Thiệu Hóa, Thị trấn Thiệu Hóa, Huyện Thiệu Hóa, Tỉnh Thanh Hóa")
+    assert place.province == "Thanh Hóa" and place.district == "Thiệu Hóa"
+    assert place.commune_2025_code

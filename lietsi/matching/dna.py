@@ -99,31 +99,44 @@ def dna_pairs(
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
     ).join(prof, on="remains_id")
-    rows = []
-    for rec in pairs.iter_rows(named=True):
-        c = compare_profiles(rec["r_range"], rec["r_hap"], rec["range"], rec["haplotype"], rules)
-        rows.append(
-            {
-                "remains_id": rec["remains_id"],
-                "martyr_id": rec["martyr_id"],
-                "relative_id": rec["relative_id"],
-                "line_id": rec["line_id"],
-                "reference_range": rec["range"],
-                "differences": c.differences,
-                "verdict": c.verdict,
-                "compared_range": format_range(c.compared_range) if c.compared_range else "",
-                "differing_sites": "; ".join(s.label for s in c.sites),
-                "heteroplasmies": "; ".join(s.label for s in c.concordant_heteroplasmies),
-                "ignored": "; ".join(f"{v} ({why})" for v, why in c.ignored),
-            }
-        )
+    # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
+    profile_pairs = pairs.select("r_range", "r_hap", "range", "haplotype").unique(maintain_order=True)
+    comparisons = [compare_profiles(*p, rules) for p in profile_pairs.iter_rows()]
     schema = {
-        "remains_id": pl.String, "martyr_id": pl.String, "relative_id": pl.String, "line_id": pl.String,
-        "reference_range": pl.String, "differences": pl.Int64, "verdict": pl.String,
-        "compared_range": pl.String, "differing_sites": pl.String, "heteroplasmies": pl.String,
-        "ignored": pl.String,
+        "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
+        "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
     }  # fmt: skip
-    compared = pl.DataFrame(rows, schema=schema).filter(pl.col("verdict") != "not_comparable")
+    derived = pl.DataFrame(
+        [
+            (
+                c.differences,
+                c.verdict,
+                format_range(c.compared_range) if c.compared_range else "",
+                "; ".join(s.label for s in c.sites),
+                "; ".join(s.label for s in c.concordant_heteroplasmies),
+                "; ".join(f"{v} ({why})" for v, why in c.ignored),
+            )
+            for c in comparisons
+        ],
+        schema=schema,
+        orient="row",
+    )
+    profile_pairs = pl.concat([profile_pairs, derived], how="horizontal")
+    compared = pairs.join(
+        profile_pairs,
+        on=["r_range", "r_hap", "range", "haplotype"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).select(
+        pl.col("remains_id").cast(pl.String),
+        pl.col("martyr_id").cast(pl.String),
+        pl.col("relative_id").cast(pl.String),
+        pl.col("line_id").cast(pl.String),
+        pl.col("range").cast(pl.String).alias("reference_range"),
+        *schema,
+    )
+    compared = compared.filter(pl.col("verdict") != "not_comparable")
     best = (
         compared.sort(["remains_id", "martyr_id", "differences", "relative_id"])
         .group_by("remains_id", "martyr_id", maintain_order=True)

@@ -21,7 +21,7 @@ import polars as pl
 from lietsi.dates import from_columns
 from lietsi.geo import haversine_km
 from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
-from lietsi.matching.geography import LEVELS, place_relation, place_units
+from lietsi.matching.geography import LEVELS, place_level, place_units
 from lietsi.matching.pool import inscriptions
 from lietsi.names import normalise_text
 from lietsi.places import most_common_province, parse_place, place_key
@@ -41,6 +41,7 @@ class Register:
     key_places: dict[str, dict[str, str | None]]
     points: list[tuple[float, float]]
     place_share_cache: dict[str, dict[tuple[int, str], float]] = field(default_factory=dict)
+    place_index: dict[int, tuple[int, Counter, Counter, Counter, Counter]] | None = None
     band_share_cache: dict[tuple[float, float], tuple[float, ...]] = field(default_factory=dict)
     age_share_cache: dict[tuple[int, int], dict[str, float]] = field(default_factory=dict)
 
@@ -67,21 +68,51 @@ class Register:
         return bisect.bisect_left(self.recovery_last, death) / len(self.recovery_last)
 
     def place_shares(self, death_key: str, death: dict[str, str | None]) -> dict[tuple[int, str], float]:
-        """P(outcome | level) over the register's recovery places, against one place of death."""
+        """P(outcome | level) over the register's recovery places, against one place of death:
+        `place_relation` of every register place, counted from the register's places by level and
+        unit (`place_index`), so each place of death costs a few look-ups, not one comparison per
+        recovery place (a country has tens of thousands of each)."""
         cached = self.place_share_cache.get(death_key)
         if cached is not None:
             return cached
         counts: Counter = Counter()
-        for key, n in self.places.items():
-            relation = place_relation(key, self.key_places[key], death_key, death)
-            if relation:
-                counts[relation] += n
+        if death_key:
+            for relation, n in self._relations(death_key, death):
+                if n > 0:
+                    counts[relation] += n
         by_level: Counter = Counter()
         for (level, _), n in counts.items():
             by_level[level] += n
         shares = {rel: n / by_level[rel[0]] for rel, n in counts.items()}
         self.place_share_cache[death_key] = shares
         return shares
+
+    def _relations(self, death_key: str, death: dict[str, str | None]) -> list[tuple[tuple[int, str], int]]:
+        """(relation, remains) against one place of death, for the register places of each level."""
+        if self.place_index is None:
+            self.place_index = _place_index(self.places, self.key_places)
+        out = []
+        death_level = place_level(death)
+        province, district = death.get("province"), death.get("district")
+        for own_level, (total, provinces, districts, communes, keys) in self.place_index.items():
+            level = min(own_level, death_level)
+            if level == 0:
+                same = keys[death_key]
+                out += [((0, "same_text"), same), ((0, "different"), total - same)]
+                continue
+            in_province = provinces[province]
+            out.append(((level, "elsewhere"), total - in_province))
+            if level == 1:
+                out.append(((1, "province"), in_province))
+                continue
+            in_district = districts[(province, district)]
+            out.append(((level, "province"), in_province - in_district))
+            if level == 2:
+                out.append(((2, "district"), in_district))
+                continue
+            in_commune = communes[(province, district, death.get("commune"))]
+            out += [((3, "district"), in_district - in_commune), ((3, "commune"), in_commune)]
+        return out
 
     def band_shares(self, centroid: tuple[float, float], s: EvidenceSettings) -> tuple[float, ...]:
         cached = self.band_share_cache.get(centroid)
@@ -91,6 +122,27 @@ class Register:
             cached = tuple(bands[i] / n for i in range(len(s.distance_bands_km) + 1))
             self.band_share_cache[centroid] = cached
         return cached
+
+
+def _place_index(
+    places: Counter, key_places: dict[str, dict[str, str | None]]
+) -> dict[int, tuple[int, Counter, Counter, Counter, Counter]]:
+    """The register's recovery places by their level (`place_level`): (remains, by province, by
+    (province, district), by (province, district, commune), by text key)."""
+    index: dict[int, tuple[list[int], Counter, Counter, Counter, Counter]] = {}
+    for key, n in places.items():
+        if not key:
+            continue
+        place = key_places[key]
+        total, provinces, districts, communes, keys = index.setdefault(
+            place_level(place), ([0], Counter(), Counter(), Counter(), Counter())
+        )
+        total[0] += n
+        provinces[place.get("province")] += n
+        districts[(place.get("province"), place.get("district"))] += n
+        communes[(place.get("province"), place.get("district"), place.get("commune"))] += n
+        keys[key] += n
+    return {level: (total[0], *rest) for level, (total, *rest) in index.items()}
 
 
 def remains_features(remains: pl.DataFrame, default_province: str | None = None) -> dict[str, dict]:

@@ -292,8 +292,11 @@ def unscored_terms(
     Their other factors are taken at their average, 1."""
     cells: dict[tuple[str, tuple[str, str]], float] = {}
     flat: dict[str, float] = {}
+    factors: dict[tuple[str, str], Factor] = {}  # a place of death weighs the same for every group
     for (key, source, group), n in unsampled.items():
-        f = _place(r["place_key"], r["place"], key, pool, reg, s, source)
+        f = factors.get((key, source))
+        if f is None:
+            f = factors[(key, source)] = _place(r["place_key"], r["place"], key, pool, reg, s, source)
         if f.cell is None:
             flat[group] = flat.get(group, 0.0) + n
         else:
