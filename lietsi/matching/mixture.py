@@ -207,7 +207,7 @@ def area_outside(
     its pool count read from the sampled martyrs as in `anchored_shares` (the E-step's mass on
     each group's DNA candidates among the area's remains × group size / sampled martyrs), shrunk
     towards the province's `p_outside` with the weight of `strength` remains (few remains say
-    little about their area)."""
+    little about their area). Groups with no sampled martyr hold almost no remains and are left out."""
     out = {}
     for area, n in remains.items():
         pool = sum(m * sizes[g] / sampled[g] for g, m in dna_shares.get(area, {}).items() if sampled.get(g))
