@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import replace
 from datetime import date
 
@@ -18,8 +19,10 @@ from lietsi.matching.geography import place_level, place_relation
 from lietsi.matching.mixture import (
     OUTSIDE,
     Candidate,
+    PriorModel,
     RemainsTerms,
     anchored_shares,
+    area_outside,
     estimate,
     posteriors,
     stated_prior,
@@ -302,6 +305,52 @@ def test_em_reads_the_outside_share_from_the_sampled_martyrs():
             _half_sampled(4000), {}, stated_prior({"g": 200}, {}, start), strength=20, sampled={"g": 100}
         )
         assert other.p_outside == pytest.approx(0.38, abs=0.035)
+
+
+def test_area_outside_reads_each_district_from_its_sampled_martyrs():
+    # district A: 50 remains, 6 expected on group a's sampled candidates → 15 in the pool, raw 0.7;
+    # district B: 10 remains, 4 → 10 in the pool, raw 0. Both shrunk towards 0.5 with weight 20.
+    areas = area_outside(
+        {"A": {"a": 6.0}, "B": {"a": 4.0, "b": 3.0}},
+        Counter({"A": 50, "B": 10}),
+        {"a": 100, "b": 10},
+        {"a": 40},
+        p_outside=0.5,
+        strength=20,
+    )
+    assert areas == pytest.approx({"A": (20 * 0.5 + 50 * 0.7) / 70, "B": (20 * 0.5) / 30})
+
+
+def test_prior_at_an_area_takes_its_outside_share_and_scales_the_pool():
+    prior = PriorModel({"a": 0.3, "b": 0.2, OUTSIDE: 0.5}, {"a": 30, "b": 10}, {"A": 0.8})
+    here = prior.at("A")
+    assert here.p_outside == 0.8
+    assert here.masses == pytest.approx({"a": 0.12, "b": 0.08, OUTSIDE: 0.8})
+    assert here.prior("a") == pytest.approx(0.004)
+    assert prior.at("elsewhere") is prior and prior.at(None) is prior
+
+
+def test_em_reads_each_district_outside_share():
+    # District X: 10% outsiders; district Y: 70%. Remains drawn as in `_half_sampled`.
+    import random
+
+    rng = random.Random(11)
+    terms, areas = [], []
+    for district, outside in (("X", 0.1), ("Y", 0.7)) * 2000:
+        owner = rng.randrange(200) if rng.random() >= outside else None
+        candidates = tuple(
+            Candidate("g", 500.0, ()) for k in range(100) if k == owner or rng.random() < 0.002
+        )
+        terms.append(RemainsTerms(candidates, {}, {"g": 100.0}))
+        areas.append(district)
+    prior0 = stated_prior({"g": 200}, {}, 0.5)
+    _, prior, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100}, areas=areas)
+    assert prior.areas["X"] == pytest.approx(0.1, abs=0.05)
+    assert prior.areas["Y"] == pytest.approx(0.7, abs=0.05)
+    assert prior.p_outside == pytest.approx(0.4, abs=0.05)
+    # without the districts, one share for all
+    _, flat, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100})
+    assert flat.areas == {}
 
 
 # --- assignment -------------------------------------------------------------------------------------------

@@ -485,6 +485,10 @@ def test_every_evidence_page_shows_the_sensitivity_table_escaped():
     for rec in result.identifications.iter_rows(named=True):
         rows = {r["scenario"]: r for r in json.loads(rec["evidence"])["sensitivity"]}
         assert set(rows) == {"p_outside_low", "as_estimated", "p_outside_high", "place_off"}
+        # the page states the share of outsiders the posterior used: its district's (docs §9)
+        prior = json.loads(rec["evidence"])["prior"]
+        assert rows["as_estimated"]["p_outside"] == pytest.approx(prior["p_outside_district"], abs=1e-4)
+        assert f"{prior['p_outside_district']:.3f} of those recovered in this district" in prior["text"]
         # as estimated: the pair's own posterior for these remains, as scored
         assert rows["as_estimated"]["posterior"] == pytest.approx(
             scored[rec["remains_id"] + rec["martyr_id"]], abs=1e-6

@@ -289,6 +289,9 @@ def _evidence_json(
             f"{rec['lr_nongenetic']:,.1f}"
             + (f"; strongest: {reason_text(strong[0]['codes'], 'en')}" if strong else "")
         )
+        # The posterior used the share of outsiders where these remains were recovered (§9).
+        h = hypotheses.get(rec["remains_id"])
+        here = h.p_outside if h is not None else p_outside
         doc = {
             "summary": summary,
             "status": rec["status"],
@@ -297,9 +300,11 @@ def _evidence_json(
                 "this_martyr": rec["prior"],
                 "group": rec["prior_group"],
                 "p_outside_pool": p_outside,
+                "p_outside_district": here,
                 "text": f"{rec['prior']:.2e}: the share of the register's remains belonging to the "
                 f"missing martyrs of his group ({rec['prior_group']}), over their number; "
-                f"{p_outside:.3f} of the remains belong to nobody in the pool",
+                f"{p_outside:.3f} of the remains belong to nobody in the pool, {here:.3f} of those "
+                "recovered in this district",
             },
             "dna": {
                 "verdict": rec["verdict"],

@@ -9,7 +9,8 @@ prior over groups of missing martyrs, `posteriors` combines it with the pairs' l
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 OUTSIDE = "outside"
 
@@ -25,6 +26,8 @@ class PriorModel:
 
     masses: dict[str, float]
     sizes: dict[str, float]
+    # p_outside where remains were recovered (`area_outside`): an area not listed takes `p_outside`.
+    areas: dict[str, float] = field(default_factory=dict)
 
     @property
     def p_outside(self) -> float:
@@ -32,6 +35,16 @@ class PriorModel:
 
     def prior(self, group: str) -> float:
         return self.masses.get(group, 0.0) / max(self.sizes.get(group, 0.0), 1e-9)
+
+    def at(self, area: str | None) -> PriorModel:
+        """The prior of remains recovered in `area`: its own share of outsiders, the pool's groups
+        scaled to the rest in their province-wide proportions."""
+        if area not in self.areas:
+            return self
+        p = self.areas[area]
+        scale = (1 - p) / (1 - self.p_outside) if self.p_outside < 1 else 0.0
+        masses = {g: m * scale for g, m in self.masses.items() if g != OUTSIDE}
+        return PriorModel({**masses, OUTSIDE: p}, self.sizes)
 
 
 def stated_prior(sizes: dict[str, float], weights: dict[str, float], p_outside: float) -> PriorModel:
@@ -90,6 +103,7 @@ def estimate(
     tolerance: float = 1e-5,
     known: list[tuple[tuple[tuple[str, str], float], ...]] | None = None,
     sampled: dict[str, float] | None = None,
+    areas: list[str | None] | None = None,
 ) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
     """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
 
@@ -105,10 +119,15 @@ def estimate(
     `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
     share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
     only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
+    `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
+    area's share of outsiders is read the same way from its own remains (`area_outside`) and
+    weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
     """
     tables = {t: dict(v) for t, v in tables0.items()}
     masses = dict(prior0.masses)
     sizes = prior0.sizes
+    by_area = areas if areas is not None and sampled is not None else [None] * len(terms)
+    outside_in: dict[str, float] = {}
     it = 0
     while it < iterations:
         it += 1
@@ -118,15 +137,22 @@ def estimate(
                 counts[t][o] += 1.0
         shares = dict.fromkeys(masses, 0.0)
         dna_shares = dict.fromkeys(masses, 0.0)
-        prior = {g: masses[g] / max(sizes.get(g, 0.0), 1e-9) for g in masses if g != OUTSIDE}
-        for r in terms:
+        model = PriorModel(masses, sizes, outside_in)
+        area_dna: dict[str, dict[str, float]] = {}
+        for r, area in zip(terms, by_area, strict=True):
+            here = model.at(area)
+            prior = {g: here.prior(g) for g in masses if g != OUTSIDE}
             lrs = [prior[c.group] * c.fixed * _lr(tables, c.cells) for c in r.candidates]
             unscored = {gc: prior[gc[0]] * tables[gc[1][0]][gc[1][1]] * v for gc, v in r.unscored.items()}
             flat = {g: prior[g] * v for g, v in r.unscored_flat.items()}
-            denominator = masses[OUTSIDE] + sum(lrs) + sum(unscored.values()) + sum(flat.values())
+            denominator = here.p_outside + sum(lrs) + sum(unscored.values()) + sum(flat.values())
+            if area is not None:
+                area_dna.setdefault(area, {})
             for c, lr in zip(r.candidates, lrs, strict=True):
                 shares[c.group] += lr / denominator
                 dna_shares[c.group] += lr / denominator
+                if area is not None:
+                    area_dna[area][c.group] = area_dna[area].get(c.group, 0.0) + lr / denominator
                 for (t, o), _ in c.cells:
                     counts[t][o] += lr / denominator
             for (g, (t, o)), v in unscored.items():
@@ -134,7 +160,7 @@ def estimate(
                 counts[t][o] += v / denominator
             for g, v in flat.items():
                 shares[g] += v / denominator
-            shares[OUTSIDE] += masses[OUTSIDE] / denominator
+            shares[OUTSIDE] += here.p_outside / denominator
         new = {
             t: {o: (strength * tables0[t][o] + n) / (strength + sum(c.values())) for o, n in c.items()}
             for t, c in counts.items()
@@ -144,16 +170,50 @@ def estimate(
         new_masses = {
             g: (strength * prior0.masses[g] + n) / (strength + len(terms)) for g, n in shares.items()
         }
+        new_areas = (
+            area_outside(
+                area_dna,
+                Counter(a for a in by_area if a is not None),
+                sizes,
+                sampled,
+                new_masses[OUTSIDE],
+                strength,
+            )
+            if sampled is not None and area_dna
+            else {}
+        )
         change = max(
             [
                 *(abs(new_masses[g] - masses[g]) for g in masses),
                 *(abs(new[t][o] - tables[t][o]) for t in new for o in new[t]),
+                *(abs(p - outside_in.get(a, new_masses[OUTSIDE])) for a, p in new_areas.items()),
             ]
         )
-        tables, masses = new, new_masses
+        tables, masses, outside_in = new, new_masses, new_areas
         if change < tolerance:
             break
-    return tables, PriorModel(masses, sizes), it
+    return tables, PriorModel(masses, sizes, outside_in), it
+
+
+def area_outside(
+    dna_shares: dict[str, dict[str, float]],
+    remains: Counter,
+    sizes: dict[str, float],
+    sampled: dict[str, float],
+    p_outside: float,
+    strength: float,
+) -> dict[str, float]:
+    """Per recovery area, the share of its remains that belong to nobody in the pool: the rest of
+    its pool count read from the sampled martyrs as in `anchored_shares` (the E-step's mass on
+    each group's DNA candidates among the area's remains × group size / sampled martyrs), shrunk
+    towards the province's `p_outside` with the weight of `strength` remains (few remains say
+    little about their area). Groups with no sampled martyr hold almost no remains and are left out."""
+    out = {}
+    for area, n in remains.items():
+        pool = sum(m * sizes[g] / sampled[g] for g, m in dna_shares.get(area, {}).items() if sampled.get(g))
+        raw = min(max(1 - pool / n, 0.0), 1.0)
+        out[area] = (strength * p_outside + n * raw) / (strength + n)
+    return out
 
 
 def anchored_shares(

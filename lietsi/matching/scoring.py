@@ -304,6 +304,13 @@ def unscored_terms(
     return cells, flat
 
 
+def recovery_area(r: dict) -> str | None:
+    """The district a remains was recovered in (`province / district`), the unit whose share of
+    outsiders the estimate reads (`mixture.area_outside`); None when the place names no district."""
+    place = r["place"] or {}
+    return f"{place['province']} / {place['district']}" if place.get("district") else None
+
+
 def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
     return dict(settings.status_weights).get(grave_status or "", settings.default_status_weight)
 
@@ -465,6 +472,7 @@ def score_candidates(
             settings.numerator_prior_strength,
             known=known_cells,
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
+            areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
         )
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
@@ -491,16 +499,17 @@ def score_candidates(
             others = nongenetic_factors(r, m, pool, reg, s, units)
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored(remains_id)
-        mass = sum(prior.prior(g) * v for g, v in flat.items()) + sum(
-            prior.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+        here = prior.at(recovery_area(r))
+        mass = sum(here.prior(g) * v for g, v in flat.items()) + sum(
+            here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
         hypotheses[remains_id] = Hypotheses(
-            prior.p_outside,
+            here.p_outside,
             mass,
-            sum(prior.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
+            sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
             {
                 mid: Term(
-                    prior.prior(group[mid]),
+                    here.prior(group[mid]),
                     v[2],
                     v[1].lr,
                     v[4],
@@ -510,11 +519,11 @@ def score_candidates(
             },
         )
         post, _ = posteriors(
-            {mid: prior.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, prior.p_outside, mass
+            {mid: here.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, here.p_outside, mass
         )
         bound, _ = posteriors(
-            {mid: prior.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
-            prior.p_outside,
+            {mid: here.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
+            here.p_outside,
             mass,
         )
         for mid, (rec, dna, best, others, lr_ng) in scored.items():
@@ -526,7 +535,7 @@ def score_candidates(
                     "lr_nongenetic": lr_ng,
                     "lr_total": dna.lr * lr_ng,
                     "prior_group": group[mid],
-                    "prior": prior.prior(group[mid]),
+                    "prior": here.prior(group[mid]),
                     "posterior": post[mid],
                     "posterior_bound": bound[mid],
                     "factors": json.dumps(

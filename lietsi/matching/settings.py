@@ -47,6 +47,10 @@ class MatchSettings:
     # missing martyr with no reference from a commune whose lines carry the remains' haplotype is
     # weighed up as a possible source of it (founder lines of a village).
     estimate_commune_theta: bool = True
+    # p_outside per recovery district (`mixture.area_outside`), read from the district's own remains
+    # and shrunk towards the province's: other provinces' men lie where their units fought, so the
+    # share of outsiders among a district's remains differs between districts (docs/matching.md §9).
+    outside_by_area: bool = True
     # The evidence page's sensitivity table (`sensitivity`): the pair's posterior with p_outside
     # this much lower and higher than estimated. The estimate was off by up to 0.09 on the
     # benchmark's six provinces (docs/matching.md §9).
