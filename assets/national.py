@@ -91,10 +91,14 @@ def national_exports(context: dg.AssetExecutionContext, national: NationalSettin
     description="Per export file: rows read = rows in the national table + rows in ops.quarantine.",
 )
 def national_row_accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    broken = warehouse.query(sql_text("national", "row_accounting"))
+    return _no_rows(warehouse, "row_accounting", "files_not_adding_up")
+
+
+def _no_rows(warehouse: WarehouseResource, check: str, label: str) -> dg.AssetCheckResult:
+    """A check whose SQL (`sql/national/<check>.sql`) returns the rows that break it."""
+    broken = warehouse.query(sql_text("national", check))
     return dg.AssetCheckResult(
-        passed=broken.is_empty(),
-        metadata={"files_not_adding_up": broken.height, "details": dg.MetadataValue.md(str(broken))},
+        passed=broken.is_empty(), metadata={label: broken.height, "details": dg.MetadataValue.md(str(broken))}
     )
 
 
@@ -157,11 +161,7 @@ def national_match(
     description="A remains is named once; a martyr is proposed for one remains at most.",
 )
 def national_one_to_one(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    broken = warehouse.query(sql_text("national", "one_to_one"))
-    return dg.AssetCheckResult(
-        passed=broken.is_empty(),
-        metadata={"problems": broken.height, "details": dg.MetadataValue.md(str(broken))},
-    )
+    return _no_rows(warehouse, "one_to_one", "problems")
 
 
 @dg.asset(
