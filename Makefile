@@ -64,7 +64,7 @@ bench: $(STAMP)
 
 # Behaviour kept? The same generated province through the code of BASE and of the working tree.
 same-outputs: $(STAMP)
-	$(BIN)/python -m pipelines.same_outputs --base $(BASE)
+	$(BIN)/python -m pipelines.same_outputs --base $(BASE) --province "$(PROVINCE)" --martyrs $(MARTYRS) --seed $(SEED)
 
 ui: $(STAMP)
 	$(BIN)/python -m pipelines.instance

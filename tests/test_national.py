@@ -500,3 +500,32 @@ def test_a_cross_province_confirmation_settles_the_pair_and_reaches_the_martyrs_
     assert candidates.select("side", "status", "remains_id").rows() == [
         ("martyr_here", "confirmed", "HC-QT-1")
     ]
+
+
+def test_a_profile_identical_to_rcrs_on_its_range_is_read_and_compared(tmp_path):
+    """A reference and a remains with no difference from rCRS on the range read: an empty haplotype
+    cell, which is a profile, not a blank (it was refused as one)."""
+    _country(tmp_path / "inbox")
+    na = tmp_path / "inbox" / "nghe_an"
+    martyrs = pl.read_csv(na / "martyrs.csv", infer_schema=False).rename(lambda c: c.lstrip("\ufeff"))
+    references = pl.read_csv(na / "references.csv", infer_schema=False).rename(lambda c: c.lstrip("\ufeff"))
+    rcrs_ref = {"sample_id": "MTN-R", "maternal_line_id": "ML-R", "martyr_ids": ["LS-NA-R"], "range": RANGE,
+                "haplotype": "", "haplogroup": "H2a2a1"}  # fmt: skip
+    _write(
+        na,
+        "Nghệ An",
+        [*martyrs.to_dicts(), _martyr("LS-NA-R", "Hồ Văn R", "Nghệ An", "Quảng Trị")],
+        [*references.with_columns(pl.col("martyr_ids").str.split(";")).to_dicts(), rcrs_ref],
+        [],
+    )
+    remains = _remains("HC-QT-R", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "huyện Hải Lăng")
+    remains["haplotype"] = ""
+    qt = [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")]
+    _write(tmp_path / "inbox" / "quang_tri", "Quảng Trị", qt, [], [remains])
+    exports = read_exports(tmp_path / "inbox")
+    assert exports.quarantine.is_empty()
+    assert exports.references.filter(pl.col("sample_id") == "MTN-R")["haplotype"].to_list() == [""]
+    run = match_country(exports)
+    pairs = run.candidates.filter(pl.col("national_remains_id") == "45:HC-QT-R")
+    assert pairs["national_martyr_id"].to_list() == ["40:LS-NA-R"]
+    assert pairs["differences"].to_list() == [0]

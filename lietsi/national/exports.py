@@ -36,6 +36,13 @@ REQUIRED = {
     "references": ("sample_id", "maternal_line_id", "martyr_ids", "range", "haplotype"),
     "remains": ("remains_id",),
 }
+# Columns a row is useless without. Not the haplotype: a profile identical to rCRS on the range
+# read has no difference to write, and the CSV carries it as an empty cell.
+NOT_BLANK = {
+    "martyrs": ("martyr_id",),
+    "references": ("sample_id", "maternal_line_id", "martyr_ids", "range"),
+    "remains": ("remains_id",),
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _PROVINCE_CODE = re.compile(r"^[0-9]{2}$")
 QUARANTINE_SCHEMA = {
@@ -155,7 +162,14 @@ def _read_table(data: bytes, name: str) -> pl.DataFrame:
     missing = [c for c in REQUIRED[name] if c not in frame.columns]
     if missing:
         raise ValueError(f"columns missing: {', '.join(missing)}")
-    return _unprefixed(frame)
+    frame = _unprefixed(frame)
+    if {"range", "haplotype"} <= set(frame.columns):
+        frame = frame.with_columns(
+            haplotype=pl.when(pl.col("range").is_not_null() & pl.col("haplotype").is_null())
+            .then(pl.lit(""))
+            .otherwise(pl.col("haplotype"))
+        )
+    return frame
 
 
 def _split_rows(frame: pl.DataFrame, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -167,12 +181,12 @@ def _split_rows(frame: pl.DataFrame, name: str) -> tuple[pl.DataFrame, pl.DataFr
         key = ["remains_id", "sample_id"]
     numbered = frame.with_row_index("row_number", offset=1).with_columns(pl.col("row_number").cast(pl.Int64))
     blank = pl.any_horizontal(
-        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in REQUIRED[name]
+        pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in NOT_BLANK[name]
     )
     repeated = pl.struct(key).is_first_distinct().not_()
     numbered = numbered.with_columns(
         reason=pl.when(blank)
-        .then(pl.lit(f"{', '.join(REQUIRED[name])}: a value is blank"))
+        .then(pl.lit(f"{', '.join(NOT_BLANK[name])}: a value is blank"))
         .when(repeated)
         .then(pl.lit(f"{' and '.join(key)} repeated: the first row is kept"))
     )
