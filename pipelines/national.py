@@ -9,13 +9,13 @@ only when a step failed, never because one province's file was refused.
 from __future__ import annotations
 
 import os
-import sys
 
 import dagster as dg
 import polars as pl
 
 from assets import national
 from pipelines.jobs import WAREHOUSE_WRITER_TAG
+from pipelines.outcome import report
 from resources import IO_RETRY_POLICY, national_resources_from_env
 
 _resources = national_resources_from_env()
@@ -73,23 +73,13 @@ def run_national(resources: dict[str, object] | None = None) -> dg.ExecuteInProc
 
 def main() -> int:
     result = run_national()
-    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    for event in result.all_events:
-        if (
-            event.event_type_value == "ASSET_CHECK_EVALUATION"
-            and not event.asset_check_evaluation_data.passed
-        ):
-            check = event.asset_check_evaluation_data
-            print(f"check failed: {check.asset_key.to_user_string()}:{check.check_name}", file=sys.stderr)
     tables = summary_tables()
     if not tables:
         print(f"no province export in {_resources['national'].inbox}: nothing to match")
     with pl.Config(tbl_rows=40, tbl_cols=12, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
         for title, frame in tables.items():
             print(f"\n{title}\n{frame}")
-    for step in failed:
-        print(f"step failed: {step}", file=sys.stderr)
-    return 1 if failed else 0
+    return report(result)
 
 
 if __name__ == "__main__":

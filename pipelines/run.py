@@ -7,13 +7,13 @@ The run's pages are in `OUT_DIR/runs/<run_id>/`; `OUT_DIR/latest` points there o
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import dagster as dg
 
 from assets.audit import record_run
 from pipelines.definitions import defs
+from pipelines.outcome import report
 from resources import settings_from_env, warehouse_from_env
 from resources.outputs import publish_latest
 
@@ -38,22 +38,7 @@ def run_pipeline(
 
 
 def main() -> int:
-    result = run_pipeline()
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    failed_checks = [
-        e.asset_check_evaluation_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
-    ]
-    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-    for check in failed_checks:
-        kind = "warning" if check.severity == dg.AssetCheckSeverity.WARN else "check failed"
-        print(f"{kind}: {check.asset_key.to_user_string()}:{check.check_name}", file=sys.stderr)
-    for step in skipped:
-        print(f"skipped (upstream check failed): {step}", file=sys.stderr)
-    for step in failed_steps:
-        print(f"step failed: {step}", file=sys.stderr)
-    return 1 if failed_steps else 0
+    return report(run_pipeline())
 
 
 if __name__ == "__main__":
