@@ -87,14 +87,26 @@ def counts_markdown(values: pl.Series, top: int | None = None, empty: str = "non
 
 
 def violations_check(
-    key: dg.AssetKey, sql_name: str, description: str, *, blocking: bool = True
+    key: dg.AssetKey,
+    sql_name: str,
+    description: str,
+    *,
+    blocking: bool = True,
+    folder: str = "checks",
+    additional_deps: list[dg.AssetKey] | None = None,
 ) -> dg.AssetChecksDefinition:
-    """A check that passes when `sql/checks/<sql_name>.sql` finds no row; it shows the rows found
+    """A check that passes when `sql/<folder>/<sql_name>.sql` finds no row; it shows the rows found
     (pipeline ids only, no personal data)."""
 
-    @dg.asset_check(asset=key, name=sql_name, blocking=blocking, description=description)
+    @dg.asset_check(
+        asset=key,
+        name=sql_name,
+        blocking=blocking,
+        description=description,
+        additional_deps=additional_deps,
+    )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        found = warehouse.query(sql_text("checks", sql_name))
+        found = warehouse.query(sql_text(folder, sql_name))
         rows = found.head(20).to_dicts()
         table = "\n".join(
             ["| " + " | ".join(found.columns) + " |", "|" + "---|" * len(found.columns)]

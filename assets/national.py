@@ -11,13 +11,12 @@ was refused in `ops.quarantine` and the row accounting per file in `ops.national
 import dagster as dg
 import polars as pl
 
-from assets._shared import counts_markdown
+from assets._shared import counts_markdown, violations_check
 from lietsi.national.country import CountryExports, match_country, read_exports
 from lietsi.national.formats import RETURN_DIR, RETURN_FILE
 from lietsi.ops.national_returns import write_returns
 from lietsi.schema import QUOC_GIA
 from resources import NationalSettingsResource, WarehouseResource
-from resources.sql import sql_text
 
 GROUP = "national"
 MARTYRS = dg.AssetKey(["national", "martyrs"])
@@ -83,23 +82,13 @@ def national_exports(context: dg.AssetExecutionContext, national: NationalSettin
     )
 
 
-@dg.asset_check(
-    asset=REMAINS,
-    name="row_accounting",
-    blocking=True,
+national_row_accounting = violations_check(
+    REMAINS,
+    "row_accounting",
+    "Per export file: rows read = rows in the national table + rows in ops.quarantine.",
+    folder="national",
     additional_deps=[MARTYRS, REFERENCES, FILES, QUARANTINE],
-    description="Per export file: rows read = rows in the national table + rows in ops.quarantine.",
 )
-def national_row_accounting(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _no_rows(warehouse, "row_accounting", "files_not_adding_up")
-
-
-def _no_rows(warehouse: WarehouseResource, check: str, label: str) -> dg.AssetCheckResult:
-    """A check whose SQL (`sql/national/<check>.sql`) returns the rows that break it."""
-    broken = warehouse.query(sql_text("national", check))
-    return dg.AssetCheckResult(
-        passed=broken.is_empty(), metadata={label: broken.height, "details": dg.MetadataValue.md(str(broken))}
-    )
 
 
 @dg.multi_asset(
@@ -154,14 +143,12 @@ def national_match(
     )
 
 
-@dg.asset_check(
-    asset=IDENTIFICATIONS,
-    name="one_to_one",
-    blocking=True,
-    description="A remains is named once; a martyr is proposed for one remains at most.",
+national_one_to_one = violations_check(
+    IDENTIFICATIONS,
+    "one_to_one",
+    "A remains is named once; a martyr is proposed for one remains at most.",
+    folder="national",
 )
-def national_one_to_one(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    return _no_rows(warehouse, "one_to_one", "problems")
 
 
 @dg.asset(
