@@ -31,7 +31,7 @@ def file_name(path: Path) -> str:
     return os.fsencode(path.name).decode("utf-8", "backslashreplace")
 
 
-def _read_no_follow(path: Path, limit: int) -> bytes:
+def read_no_follow(path: Path, limit: int) -> bytes:
     """The file's bytes, refusing a symbolic link even if one replaced the file since it was listed."""
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
@@ -40,7 +40,7 @@ def _read_no_follow(path: Path, limit: int) -> bytes:
     with os.fdopen(handle, "rb") as stream:
         data = stream.read(limit + 1)
     if len(data) > limit:
-        raise BatchError(f"larger than {limit:,} bytes (LIETSI_MAX_FILE_BYTES)")
+        raise BatchError(f"larger than {limit:,} bytes")
     return data
 
 
@@ -60,7 +60,7 @@ def read_batch(path: Path, source: Source, hash_key: bytes, limits: FileLimits =
     if path.lstat().st_size > limits.max_bytes:
         return rejected_batch(path, source, f"larger than {limits.max_bytes:,} bytes (LIETSI_MAX_FILE_BYTES)")
     try:
-        data = _read_no_follow(path, limits.max_bytes)
+        data = read_no_follow(path, limits.max_bytes)
     except BatchError as exc:
         return rejected_batch(path, source, str(exc))
     batch = Batch(source.folder, file_name(path), _checksum(data)[:16], len(data))
@@ -122,7 +122,7 @@ def read_folder(
 def _manifest_checksums(path: Path, limits: FileLimits) -> dict[str, str] | str:
     """file name → SHA-256 the folder's manifest states, or why the manifest cannot be read."""
     try:
-        manifest = json.loads(_read_no_follow(path, min(limits.max_bytes, 1_000_000)).decode("utf-8"))
+        manifest = json.loads(read_no_follow(path, min(limits.max_bytes, 1_000_000)).decode("utf-8"))
         files = manifest["files"]
         return {str(name): str(entry["sha256"]) for name, entry in files.items()}
     except FileNotFoundError:
@@ -143,7 +143,7 @@ def _checked(
     if path.name not in stated:
         return rejected_batch(path, source, f"not listed in {source.manifest}")
     try:
-        data = _read_no_follow(path, limits.max_bytes)
+        data = read_no_follow(path, limits.max_bytes)
     except BatchError as exc:
         return rejected_batch(path, source, str(exc))
     if hashlib.sha256(data).hexdigest() != stated[path.name]:

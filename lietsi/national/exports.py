@@ -21,6 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lietsi.ingest.batches import BatchError
+from lietsi.ingest.inbox import read_no_follow
 from lietsi.national.formats import MANIFEST, NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
 from lietsi.places import province_codes
 from lietsi.schema import FORMULA_START
@@ -97,23 +99,11 @@ def qualified(code: pl.Expr | str, column: str) -> pl.Expr:
     return pl.concat_str(prefix, pl.lit(":"), pl.col(column))
 
 
-def _read_bounded(path: Path, limit: int) -> bytes:
-    """The file's bytes, never through a symbolic link and never past `limit`."""
-    if path.is_symlink() or not path.is_file():
-        raise ValueError("missing, or not a plain file (a symbolic link is not followed)")
-    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(handle, "rb") as stream:
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"larger than {limit:,} bytes")
-    return data
-
-
 def _manifest(folder: Path) -> tuple[dict | None, str]:
     """(manifest, '') or (None, why it is refused)."""
     try:
-        manifest = json.loads(_read_bounded(folder / MANIFEST, MAX_MANIFEST_BYTES).decode("utf-8"))
-    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        manifest = json.loads(read_no_follow(folder / MANIFEST, MAX_MANIFEST_BYTES).decode("utf-8"))
+    except (BatchError, OSError, ValueError) as exc:  # JSON and UTF-8 errors are ValueErrors
         return None, f"manifest.json unreadable: {safe_text(exc, 200)}"
     if not isinstance(manifest, dict):
         return None, "manifest.json is not a JSON object"
@@ -247,12 +237,12 @@ def read_exports(inbox: Path) -> CountryExports:
             stated = entry.get("rows") if isinstance(entry, dict) else None
             stated = stated if isinstance(stated, int) and stated >= 0 else 0
             try:
-                data = _read_bounded(folder / entry_name, MAX_FILE_BYTES)
+                data = read_no_follow(folder / entry_name, MAX_FILE_BYTES)
                 digest = hashlib.sha256(data).hexdigest()
                 if not isinstance(entry, dict) or digest != entry.get("sha256"):
                     raise ValueError("its SHA-256 differs from the manifest's (changed on the way?)")
                 frame = _read_table(data, table)
-            except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            except (BatchError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
                 why = f"file refused: {safe_text(exc, 200)}"
                 quarantine.append(_refusal(label, code, entry_name, 0, why, stated))
                 files.append(row | {"sha256": None, "status": "refused", "rows_read": stated, "rows_kept": 0,
