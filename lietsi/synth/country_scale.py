@@ -38,8 +38,6 @@ Ground truth is written apart (`<out>/truth/`), never into the inbox: `national_
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -49,8 +47,7 @@ import polars as pl
 from vietnamadminunits.database import query
 
 from lietsi.lab import mtdna
-from lietsi.ops.export import csv_bytes, write_atomic
-from lietsi.ops.national_export import NATIONAL_FORMAT, NATIONAL_TABLES, NATIONAL_VERSION
+from lietsi.ops.national_export import NATIONAL_TABLES, write_national_export
 from lietsi.synth import haplotypes, names, places
 from lietsi.synth.lab import _CLASSIC
 from lietsi.synth.martyrs import _AGE, DEATH_YEAR, GRAVE_STATUS, P_BROTHERS, P_FEMALE
@@ -817,33 +814,18 @@ EXPORT_COLUMNS = {
 
 
 def write_country(country: Country, out: Path) -> dict[str, int]:
-    """`out/inbox/<province_code>/` (a national export per province) and `out/truth/`; rows written."""
+    """`out/inbox/<province_code>/` (a national export per province, written by the province's own
+    writer) and `out/truth/`; rows written."""
     names_by_code = dict(communes().unique("province_code").select("province_code", "province").iter_rows())
     frames = {"martyrs": country.martyrs, "references": country.references, "remains": country.remains}
     parts = {name: frame.partition_by("province_code", as_dict=True) for name, frame in frames.items()}
     for code in sorted({code for part in parts.values() for (code,) in part}):
-        folder = out / "inbox" / code
-        folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for name in NATIONAL_TABLES:
-            part = parts[name].get((code,))
-            if part is None:
-                part = frames[name].clear()
+            part = parts[name].get((code,), frames[name].clear())
             columns = EXPORT_COLUMNS[name]
-            data = csv_bytes(part.select(columns).sort(columns[0], columns[1]))
-            write_atomic(folder / f"{name}.csv", data)
-            files[f"{name}.csv"] = {"rows": part.height, "sha256": hashlib.sha256(data).hexdigest()}
-        manifest = {
-            "format": NATIONAL_FORMAT,
-            "version": NATIONAL_VERSION,
-            "province": names_by_code[code],
-            "province_code": code,
-            "files": files,
-            "waiting": {},
-        }
-        write_atomic(
-            folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-        )
+            files[f"export_national_{name}"] = part.select(columns).sort(columns[0], columns[1])
+        write_national_export(out / "inbox" / code, files.__getitem__, names_by_code[code])
     truth = out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
     country.remains.select(
