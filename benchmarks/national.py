@@ -62,12 +62,6 @@ class Country:
     profiled: pl.DataFrame  # (province_code, remains_id) of remains with a profile in the export
 
 
-def national_available() -> bool:
-    """`make national` exists on this branch."""
-    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return any(line.startswith("national:") for line in makefile.splitlines())
-
-
 def run_provinces(folder: Path, run: bool = True) -> Country:
     """Each province's pipeline on its inbox; its export copied to `folder/national/inbox/<code>/`
     (`run=False`: the runs already in `folder`)."""
@@ -91,7 +85,7 @@ def run_provinces(folder: Path, run: bool = True) -> Country:
         rows.append(ids.with_columns(province_code=pl.lit(code), martyr_province_code=pl.lit(code)))
         remains = pl.read_csv(inbox / code / "remains.csv", infer_schema=False)
         profiled.append(
-            remains.filter(pl.col("haplotype").is_not_null())
+            remains.filter(pl.col("range").is_not_null())  # rCRS-identical: a range, no variants
             .select(province_code=pl.lit(code), remains_id="remains_id")
             .unique()
         )
@@ -262,14 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"national: {exc}", flush=True)
         return 1
     national, failed = None, False
-    if national_available():
-        try:
-            national = run_national(country)
-        except RuntimeError as exc:
-            print(f"national: {exc}", flush=True)
-            failed = True
-    else:
-        print(f"national: {NOT_AVAILABLE} (no `make national` target)", flush=True)
+    try:
+        national = run_national(country)
+    except RuntimeError as exc:
+        print(f"national: {exc}", flush=True)
+        failed = True
     names = ", ".join(p.name for p in chosen)
     print(
         f"\nGenerated country of {len(chosen)} provinces ({names}), {args.martyrs:,} martyrs each, ", end=""
