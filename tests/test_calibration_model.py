@@ -7,6 +7,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from lietsi.formations import formation
 from lietsi.lab.comparison import ComparisonRules
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.frequency import Spectrum, spectra
@@ -44,14 +45,16 @@ def test_unit_area_factor_averages_one_over_the_front_placed_martyrs():
     assert baseline == pytest.approx((0.75 + 0.75 + 0.25 + 0.25) / 4)
     s = EvidenceSettings()
     lrs = [
-        unit_area_factor(KG, unit, pool.unit_provinces[unit][KG], 4, baseline, s).lr for _, _, unit in fronts
+        unit_area_factor(KG, unit, pool.unit_provinces[formation(unit)][KG], 4, baseline, s).lr
+        for _, _, unit in fronts
     ]
     assert sum(lrs) / len(lrs) == pytest.approx(1.0, abs=0.05)
     assert lrs[0] > 1 > lrs[-1]  # D1 fought here more than D2
     # against the share of all recorded deaths there (8 of 12), as before, every front-placed
     # martyr's pair was weighed down: mean 0.8
     old = [
-        unit_area_factor(KG, unit, pool.unit_provinces[unit][KG], 4, 8 / 12, s).lr for _, _, unit in fronts
+        unit_area_factor(KG, unit, pool.unit_provinces[formation(unit)][KG], 4, 8 / 12, s).lr
+        for _, _, unit in fronts
     ]
     assert sum(old) / len(old) == pytest.approx(0.8, abs=0.01)
 

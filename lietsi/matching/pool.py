@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from lietsi.formations import formation
 from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
 from lietsi.matching.geography import by_region, commune_index, finer_and_consistent, place_units, unit_place
 from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
@@ -90,8 +91,8 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
         province = parse_place(text, default_province).province
         if province:
             death_province_all[province] += 1
-            if unit:
-                unit_provinces.setdefault(unit, Counter())[province] += 1
+            if formation(unit):
+                unit_provinces.setdefault(formation(unit), Counter())[province] += 1
     pool = Pool(
         size=missing.height,
         martyr_place_key=martyr_key,

@@ -15,6 +15,7 @@ from datetime import date
 
 import polars as pl
 
+from lietsi.formations import formation
 from lietsi.geo import haversine_km
 from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
@@ -122,7 +123,7 @@ def _unit_area(
             [reason("factor.unit_area_place_known")],
         )
     area = _area(r["cemetery_province"], s)
-    unit = m.get("unit")
+    unit = formation(m.get("unit"))
     unit_counts = _unit_deaths(pool, unit, s)
     return unit_area_factor(
         area,
@@ -141,7 +142,7 @@ def _area(province: str | None, s: EvidenceSettings) -> str | None:
 
 def _unit_deaths(pool: Pool, unit: str | None, s: EvidenceSettings) -> Counter:
     table = pool.unit_regions if s.unit_area_by_region else pool.unit_provinces
-    return table.get(unit or "", Counter())
+    return table.get(formation(unit) or "", Counter())
 
 
 def _death_share(pool: Pool, area: str | None, s: EvidenceSettings) -> float | None:
