@@ -95,7 +95,8 @@ def commune_index(martyrs: pl.DataFrame, province: str | None) -> dict[str, set[
 # provinces; Cambodia is one more. A unit fought across the provinces of a region, so where it lost
 # its men is also counted by region (`unit_area_by_region`): its dead recorded in Thừa Thiên Huế
 # say it fought in Quảng Trị's region too. Wartime fronts (B1–B5) drew other lines; the regions
-# are the grouping every province's records share.
+# are the grouping every province's records share. Quân khu 3, 5 and 7 are as the government's
+# 2024 appointment notices list them (vietnam.vn), Quân khu 2 is the nine north-western provinces.
 MILITARY_REGIONS: dict[str, tuple[str, ...]] = {
     "Quân khu 1": ("Cao Bằng", "Bắc Kạn", "Lạng Sơn", "Thái Nguyên", "Bắc Giang", "Bắc Ninh"),
     "Quân khu 2": ("Hà Giang", "Tuyên Quang", "Lào Cai", "Yên Bái", "Lai Châu", "Điện Biên", "Sơn La",
