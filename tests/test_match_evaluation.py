@@ -39,3 +39,19 @@ def test_a_perfect_forecaster_scores_zero_and_bad_input_is_refused() -> None:
         reliability([1.2], [True])
     with pytest.raises(ValueError, match="outcomes"):
         reliability([0.5], [])
+
+
+def test_each_bin_carries_the_wilson_interval_of_its_observed_share() -> None:
+    # 8 right of 10 at 0.85: Wilson 95%, (p + z²/2n ± z·√(p(1−p)/n + z²/4n²)) / (1 + z²/n), z = 1.96:
+    # (0.8 + 0.19208 ± 1.96·√(0.016 + 0.009604)) / 1.38416 = 0.4902 … 0.9433.
+    table, _ = reliability([0.85] * 10 + [0.1] * 4, [True] * 8 + [False] * 2 + [True, False, False, False])
+    rows = {(r["posterior_from"], r["posterior_to"]): r for r in table.to_dicts()}
+    high = rows[(0.8, 0.9)]
+    assert high["low"] == pytest.approx(0.4902, abs=1e-4)
+    assert high["high"] == pytest.approx(0.9433, abs=1e-4)
+    # 1 of 4: (0.25 + 0.4802 ± 1.96·√(0.046875 + 0.060025)) / 1.9604 = 0.0456 … 0.6994; the expected
+    # 0.1 is inside: a gap of +0.15 on four pairs is noise.
+    low = rows[(0.05, 0.2)]
+    assert (low["low"], low["high"]) == (pytest.approx(0.0456, abs=1e-4), pytest.approx(0.6994, abs=1e-4))
+    assert low["low"] <= low["expected"] <= low["high"]
+    assert rows[(0.0, 0.05)]["low"] is None
