@@ -43,6 +43,11 @@ class MatchSettings:
     # median-unbiased bound 0.69/n, which over-stated how often such a haplotype matches by chance
     # 2–3 times (docs/matching.md §9).
     estimation_good_turing: bool = True
+    # The best estimate of the frequency of a haplotype x ≥ 1 other lines of the database carry:
+    # x/n (maximum likelihood) rather than the median-unbiased bound (about (x + 0.67)/n). Measured
+    # on the benchmark's other provinces' remains, which match no pool martyr, the bound made a
+    # match's LR average 0.33–0.72 of what E[LR | not him] = 1 requires (docs/matching.md §9).
+    estimation_counted_mle: bool = True
     # θ of maternal lines within a commune, measured on the province's donors (`structure`): a
     # missing martyr with no reference from a commune whose lines carry the remains' haplotype is
     # weighed up as a possible source of it (founder lines of a village).
