@@ -15,8 +15,9 @@ import itertools
 from bisect import bisect_right
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
-from scipy.stats import binomtest
+from scipy.stats import binomtest, chi2
 
 
 def martyr_uid_map(martyr_links: pl.DataFrame, truth_records: pl.DataFrame) -> pl.DataFrame:
@@ -202,3 +203,70 @@ def reliability(
         "high": pl.Float64,
     }
     return pl.DataFrame(rows, schema=schema), brier
+
+
+CALIBRATION_TOLERANCE = 0.05  # issue 14's target: |observed − expected| ≤ 0.05 in every bin
+MIN_PAIRS = 20  # ... of at least this many pairs
+
+
+def _big_bins(
+    posterior: Sequence[float], edges: Sequence[float], min_pairs: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The posteriors as an array, and the index arrays of the bins holding ≥ min_pairs of them."""
+    p = np.asarray(posterior, dtype=float)
+    k = np.minimum(np.searchsorted(edges, p, side="right") - 1, len(edges) - 2)
+    members = [np.flatnonzero(k == b) for b in range(len(edges) - 1)]
+    return p, [m for m in members if len(m) >= min_pairs]
+
+
+def calibration_chi2(
+    posterior: Sequence[float],
+    correct: Sequence[bool],
+    edges: Sequence[float] = RELIABILITY_EDGES,
+    min_pairs: int = MIN_PAIRS,
+) -> tuple[float, int, float]:
+    """(χ², degrees of freedom, p-value) of the reliability table's bins of ≥ min_pairs pairs
+    against a calibrated model (Hosmer–Lemeshow's test with the bins fixed): per bin
+    (right − Σ posterior)² / Σ posterior·(1 − posterior), the variance of the count a calibrated
+    model gets right. A calibrated model gives χ² about the number of bins; a small p says the gaps
+    are more than the pairs' own noise."""
+    p, bins = _big_bins(posterior, edges, min_pairs)
+    y = np.asarray(correct, dtype=float)
+    total, df = 0.0, 0
+    for m in bins:
+        variance = float((p[m] * (1 - p[m])).sum())
+        if variance > 0:
+            total += float((y[m].sum() - p[m].sum()) ** 2 / variance)
+            df += 1
+    return total, df, float(chi2.sf(total, df)) if df else 1.0
+
+
+def bins_outside(
+    table: pl.DataFrame, min_pairs: int = MIN_PAIRS, tolerance: float = CALIBRATION_TOLERANCE
+) -> tuple[int, int, int]:
+    """From a `reliability` table: (bins of ≥ min_pairs pairs, those outside ±tolerance, those
+    among them whose expected share lies outside the observed share's Wilson 95% interval)."""
+    big = table.filter(pl.col("pairs") >= min_pairs)
+    off = big.filter(pl.col("gap").abs() > tolerance + 1e-9)
+    beyond = off.filter((pl.col("expected") < pl.col("low")) | (pl.col("expected") > pl.col("high")))
+    return big.height, off.height, beyond.height
+
+
+def chance_misses(
+    posterior: Sequence[float],
+    edges: Sequence[float] = RELIABILITY_EDGES,
+    min_pairs: int = MIN_PAIRS,
+    tolerance: float = CALIBRATION_TOLERANCE,
+    draws: int = 2000,
+    seed: int = 0,
+) -> np.ndarray:
+    """How many bins of ≥ min_pairs pairs a calibrated model with these posteriors misses by more
+    than `tolerance`, by chance alone: each pair's outcome drawn with probability its posterior,
+    `draws` times (one count per draw). With 20–50 pairs a bin, a perfect model misses ±0.05 often."""
+    p, bins = _big_bins(posterior, edges, min_pairs)
+    rng = np.random.default_rng(seed)
+    out = np.zeros(draws, dtype=int)
+    for m in bins:
+        outcomes = rng.random((draws, len(m))) < p[m]
+        out += np.abs(outcomes.mean(axis=1) - p[m].mean()) > tolerance + 1e-9
+    return out
