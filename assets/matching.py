@@ -52,6 +52,7 @@ class MatchingConfig(dg.Config):
     numerator_prior_strength: float = 20.0
     p_outside_spread: float = MatchSettings.p_outside_spread
     estimation_good_turing: bool = MatchSettings.estimation_good_turing
+    estimation_counted_mle: bool = MatchSettings.estimation_counted_mle
     outside_by_area: bool = MatchSettings.outside_by_area
 
     def settings(self) -> MatchSettings:
@@ -74,6 +75,7 @@ class MatchingConfig(dg.Config):
             estimation_theta=self.estimation_theta,
             p_outside_spread=self.p_outside_spread,
             estimation_good_turing=self.estimation_good_turing,
+            estimation_counted_mle=self.estimation_counted_mle,
             outside_by_area=self.outside_by_area,
         )
 

@@ -127,3 +127,25 @@ def test_national_scale_runs_the_country_step_by_step(tmp_path, capsys):
     assert "| 0.1% |" in out.split("| fraction | end to end (s)")[1]
     assert "proposed correct" in out
     assert (tmp_path / "0.001-seed7" / "work" / "identifications.parquet").exists()
+
+
+def test_identification_benchmark_pools_seeds_and_tells_noise_from_a_systematic_gap():
+    """Two seeds of one configuration pool into one reliability table; a bin outside ±0.05 whose
+    expected share lies inside the observed share's Wilson interval is counted apart."""
+    from benchmarks.identification import misses, pooled
+
+    def run(posterior, correct):
+        return {"judged": {"posterior": (posterior, correct)}}
+
+    # Seed A: 20 pairs at 0.3, 8 right (+0.10: 0.3 is inside Wilson [0.22, 0.61]).
+    # Seed B: 20 pairs at 0.3, 14 right (+0.40: 0.3 is below Wilson [0.48, 0.85]).
+    by_seed = {
+        1: {"demo": run([0.3] * 20, [True] * 8 + [False] * 12)},
+        2: {"demo": run([0.3] * 20, [True] * 14 + [False] * 6)},
+    }
+    table, _ = pooled(by_seed)["demo"]["calibration"]["posterior"]
+    bin_ = table.filter(table["pairs"] > 0).row(0, named=True)
+    assert (bin_["pairs"], bin_["correct"]) == (40, 22)
+    assert misses(table) == "1 of 1 / 1"
+    alone, _ = pooled({1: by_seed[1]})["demo"]["calibration"]["posterior"]
+    assert misses(alone) == "1 of 1 / 0"

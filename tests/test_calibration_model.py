@@ -100,6 +100,29 @@ def test_turing_frequency_of_a_haplotype_one_line_carries():
     assert point_lr(independent, point, {CR: spectrum}) == point_lr(independent, point, None)
 
 
+def test_a_haplotype_other_lines_carry_weighs_at_its_count_in_the_best_estimate():
+    """x ≥ 1 other lines: the best estimate is x/n, not the median-unbiased bound (x + ~0.67)/n."""
+    mle = EvidenceSettings(confidence=0.5, theta=0.0, counted_mle=True)
+    pair = {"verdict": "cannot_exclude", "differences": 0, "x": 3, "n": 52, "own_line_removed": True,
+            "compared_range": CR}  # fmt: skip
+    assert point_lr(pair, mle, None) == pytest.approx(52 / 3)
+    # the median-unbiased bound of 3 of 52 is the median of Beta(4, 49): about 3.67/52
+    bound = point_lr(pair, EvidenceSettings(confidence=0.5, theta=0.0), None)
+    assert bound == pytest.approx(52 / 3.67, rel=0.01)
+    # θ of the estimate still applies; x = 0 keeps Turing's frequency; an independent database and
+    # an inconclusive pair keep theirs
+    theta = EvidenceSettings(confidence=0.5, theta=0.01, counted_mle=True)
+    assert point_lr(pair, theta, None) == pytest.approx(1 / (0.01 + 0.99 * 3 / 52))
+    spectrum = Spectrum(53, {2: 10, 1: 30})
+    single = {**pair, "x": 0}
+    assert point_lr(single, mle, {CR: spectrum}) == pytest.approx(1 / spectrum.singleton_frequency())
+    independent = {**pair, "x_independent": 2, "n_independent": 500}
+    assert point_lr(independent, mle, None) == point_lr(
+        independent, EvidenceSettings(confidence=0.5, theta=0.0), None
+    )
+    assert point_lr({**pair, "verdict": "inconclusive", "differences": 1}, mle, None) == 1.0
+
+
 def test_theta_is_read_from_lines_of_one_commune_sharing_a_haplotype():
     # commune A: 4 lines of one founder haplotype; commune B: 4 distinct; no type crosses communes
     lines = [("A", "F")] * 4 + [("B", f"b{i}") for i in range(4)]

@@ -51,6 +51,9 @@ class EvidenceSettings:
     # Weir (2011, FSI Genetics 5:78) carry the correction to lineage markers. docs/matching.md §3.
     theta: float = 0.01
     inconclusive_lr: float = 1.0  # SWGDAM: no LR for an inconclusive pair
+    # The best estimate only (`scoring.point_lr`): a haplotype x ≥ 1 other lines carry at its
+    # maximum-likelihood frequency x/n rather than the `confidence` bound (docs/matching.md §9).
+    counted_mle: bool = False
     # P(estimated sex wrong | true martyr): anthropological sexing of war remains.
     sex_error: float = 0.05
     # P(true age at death inside the estimated range / only within the tolerance around it /

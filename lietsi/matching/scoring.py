@@ -235,11 +235,17 @@ def point_lr(rec: dict, s: EvidenceSettings, spectra: dict[str, Spectrum] | None
     """The pair's DNA LR at the best estimate (`s`: the estimate's confidence and θ). A
     `cannot_exclude` pair whose haplotype one line of the database carries (its own; x = 0) takes
     Turing's singleton frequency (`frequency.Spectrum`) when the range's spectrum gives one and no
-    independent database is configured (its own counts then speak); otherwise the pair's factor at
-    the estimate's confidence."""
+    independent database is configured (its own counts then speak); one that x ≥ 1 other lines
+    carry takes x/n when `s.counted_mle` (the median-unbiased bound, about (x + 0.67)/n, over-stated
+    how often the remains of someone else match: docs/matching.md §9); otherwise the pair's factor
+    at the estimate's confidence."""
     factor = pair_dna_factor(rec, s)
+    if rec["verdict"] != "cannot_exclude" or rec.get("n_independent"):
+        return factor.lr
+    if s.counted_mle and rec["x"] >= 1 and rec["n"]:
+        return 1.0 / (s.theta + (1 - s.theta) * rec["x"] / rec["n"])
     spectrum = (spectra or {}).get(rec["compared_range"])
-    if spectrum is None or rec["verdict"] != "cannot_exclude" or rec.get("n_independent"):
+    if spectrum is None:
         return factor.lr
     # Lines of the database carrying the haplotype: the x others, and its own when held.
     if rec["x"] + bool(rec.get("own_line_removed")) != 1:
@@ -416,6 +422,7 @@ def score_candidates(
         s,
         confidence=settings.estimation_confidence,
         theta=settings.estimation_theta,
+        counted_mle=settings.estimation_counted_mle,
     )
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}

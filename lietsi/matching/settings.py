@@ -27,7 +27,9 @@ class MatchSettings:
     # style; `mixture.estimate`), the stated values as a prior worth this many remains.
     estimate_numerators: bool = True
     numerator_prior_strength: float = 20.0
-    # The best estimate of a haplotype's frequency: the median-unbiased (50%) Clopper–Pearson bound.
+    # The best estimate of a haplotype's frequency: the median-unbiased (50%) Clopper–Pearson bound
+    # where neither Turing's estimate nor the count x/n applies (below: x = 0 without a Turing
+    # estimate, or an independent database's count).
     # It weighs the DNA inside the estimate (a mixture fitted on deliberately low DNA weights would
     # over-state p_outside) and in `posterior`, the calibrated probability decisions rest on; the
     # reported `lr` and `posterior_bound` keep the 95% bound (SWGDAM).
@@ -43,6 +45,12 @@ class MatchSettings:
     # median-unbiased bound 0.69/n, which over-stated how often such a haplotype matches by chance
     # 2–3 times (docs/matching.md §9).
     estimation_good_turing: bool = True
+    # The best estimate of the frequency of a haplotype x ≥ 1 other lines of the database carry:
+    # x/n (maximum likelihood) rather than the median-unbiased bound (about (x + 0.67)/n). On the
+    # remains of other provinces, which match no pool martyr, a calibrated LR averages 1 per
+    # sampled martyr (E[LR | not him] = 1); with the bound it averaged 0.82–0.88 on the benchmark's
+    # `demo` and `borderland` provinces, with x/n 0.94–1.01 (docs/matching.md §9).
+    estimation_counted_mle: bool = True
     # θ of maternal lines within a commune, measured on the province's donors (`structure`): a
     # missing martyr with no reference from a commune whose lines carry the remains' haplotype is
     # weighed up as a possible source of it (founder lines of a village).
