@@ -89,12 +89,18 @@ def dna_pairs(
     database: Database,
     rules: ComparisonRules,
     independent: Database | None = None,
+    found: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
-    database count x and size n counted for that pair (`pair_counts`)."""
-    rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
-    ref_profiles = refs.unique("relative_id").select(id="relative_id", range="range", haplotype="haplotype")
-    found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    database count x and size n counted for that pair (`pair_counts`). `found`: the (remains_id,
+    relative_id) pairs to compare when the caller chose them (a national run lists only some,
+    `lietsi.national.listing`); by default every pair within one difference."""
+    if found is None:
+        rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+        ref_profiles = refs.unique("relative_id").select(
+            id="relative_id", range="range", haplotype="haplotype"
+        )
+        found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"

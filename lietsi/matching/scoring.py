@@ -335,6 +335,38 @@ def prior_group(m: dict, pool: Pool, default_province: str | None, here: frozens
 
 
 @dataclass(frozen=True)
+class FarTerms:
+    """A national run's candidates of one remains that were summed, not listed
+    (`lietsi.national.listing`), as `unscored_terms` sums the martyrs without a reference:
+    (group, place cell) → Σ DNA LR / den, group → Σ DNA LR where the place cannot be compared; at
+    the DNA's best estimate, and at its 95% bound (`*_bound`); `dna`: group → Σ DNA LR (no place)."""
+
+    cells: dict[tuple[str, tuple[str, str]], float]
+    flat: dict[str, float]
+    cells_bound: dict[tuple[str, tuple[str, str]], float]
+    flat_bound: dict[str, float]
+    dna: dict[str, float]
+
+
+def _with_far(terms: RemainsTerms, far: FarTerms | None) -> RemainsTerms:
+    """A remains' hypotheses for the estimate with its summed candidates as candidates of one cell
+    each (prior × Σ LR/den × numerator): the E-step is linear in each candidate's term, so the sums
+    count in the numerators, the group shares and the DNA shares as the pairs would."""
+    if far is None:
+        return terms
+    summed = [Candidate(g, v, ((cell, 1.0),)) for (g, cell), v in far.cells.items()]
+    summed += [Candidate(g, v, ()) for g, v in far.flat.items()]
+    return replace(terms, candidates=terms.candidates + tuple(summed))
+
+
+def _far_mass(here: PriorModel, tables: dict[str, dict[str, float]], far: FarTerms, bound: bool) -> float:
+    cells, flat = (far.cells_bound, far.flat_bound) if bound else (far.cells, far.flat)
+    return sum(here.prior(g) * v for g, v in flat.items()) + sum(
+        here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+    )
+
+
+@dataclass(frozen=True)
 class Scoring:
     scored: pl.DataFrame
     prior: PriorModel
@@ -357,6 +389,7 @@ def score_candidates(
     here: frozenset[str] | None = None,
     spectra: dict[str, Spectrum] | None = None,
     theta: float | None = None,
+    far: dict[str, FarTerms] | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
@@ -368,8 +401,10 @@ def score_candidates(
     frequency spectrum, from which the best estimate of a haplotype's frequency is read
     (`point_lr`, Good–Turing). `theta`: the province's commune θ (`structure.commune_theta`): a
     missing martyr with no reference whose home commune's sampled lines carry the remains'
-    haplotype is weighed up by `structure.commune_weight`."""
+    haplotype is weighed up by `structure.commune_weight`. `far`: per remains, a national run's
+    candidates summed rather than listed (`FarTerms`), in the estimate and the denominators."""
     s = settings.evidence
+    far = far or {}
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
@@ -458,6 +493,7 @@ def score_candidates(
             )
             for r in ids
         ]
+        terms = [_with_far(t, far.get(r)) for t, r in zip(terms, ids, strict=True)]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
@@ -503,10 +539,15 @@ def score_candidates(
         mass = sum(here.prior(g) * v for g, v in flat.items()) + sum(
             here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
+        mass_bound = mass
+        if remains_id in far:
+            mass_bound = mass + _far_mass(here, tables, far[remains_id], bound=True)
+            mass += _far_mass(here, tables, far[remains_id], bound=False)
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
             mass,
-            sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
+            sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
+            + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
             {
                 mid: Term(
                     here.prior(group[mid]),
@@ -524,7 +565,7 @@ def score_candidates(
         bound, _ = posteriors(
             {mid: here.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
             here.p_outside,
-            mass,
+            mass_bound,
         )
         for mid, (rec, dna, best, others, lr_ng) in scored.items():
             rows.append(

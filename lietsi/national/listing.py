@@ -1,0 +1,289 @@
+"""Which candidate pairs the national run scores one by one, and the sum of the others.
+
+At the country's scale a remains of a common haplotype has thousands of candidate martyrs within
+one difference (2.7 billion (remains, reference) pairs at 100%), and scoring a pair one by one
+costs ~0.5 ms and ~20 kB (docs/national_scale.md). Most of them fell in other provinces: their
+place factor is the same `elsewhere` outcome (`different` against a front), none of their other
+factors is known to single one out, and they enter the remains' posterior only through its
+denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
+factor depends only on the two profiles and the database count) and
+
+- lists every pair of a remains whose profile has at most `MatchSettings.listed_candidates`
+  candidate martyrs, and every pair whose martyr fell in the province the remains were recovered
+  in (or at a place compared as the same text): the pairs a decision or a council can turn on;
+- sums the other candidates of each remains per prior group and place cell, as the martyrs
+  without a reference are summed (`scoring.unscored_terms`): Σ DNA LR / den of their place
+  outcome, at the best estimate and at the 95% bound (`scoring.FarTerms`). Their other factors are
+  taken at their average, 1, as the unsampled martyrs' are.
+
+The listed pairs then go through `dna.dna_pairs` and the scoring exactly as in a province run.
+What the sums leave out (docs/national_scale.md): the own line is assumed counted in x for a
+`cannot_exclude` pair (x and n less one), the martyr's best reference is the one with the fewest
+differences, the commune weights (`structure`) read the listed pairs only, and a far pair a
+council rejected is still summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range
+from lietsi.matching import candidate_search
+from lietsi.matching.dna import pair_counts, pair_dna_factor
+from lietsi.matching.evidence import floored_share
+from lietsi.matching.frequency import spectra
+from lietsi.matching.geography import place_level
+from lietsi.matching.identification import Prepared
+from lietsi.matching.register import build_register, remains_features
+from lietsi.matching.scoring import FarTerms, point_lr, prior_group
+from lietsi.matching.settings import MatchSettings
+
+# A remains' recovery place level: 0–3 (`geography.place_level`), or no place text at all.
+NO_PLACE = -1
+_FAR_SCHEMA = {
+    "remains_id": pl.String, "prior_group": pl.String, "table": pl.String, "outcome": pl.String,
+    "lr_point": pl.Float64, "lr_bound": pl.Float64, "lr_dna": pl.Float64,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Listing:
+    found: pl.DataFrame  # remains_id, relative_id, differences: the pairs `dna.dna_pairs` compares
+    far: pl.DataFrame  # the sums of the other candidates (`_FAR_SCHEMA`), one row per remains and cell
+
+
+def _near(province: str | None, key: str) -> str:
+    """What a pair must share to be listed: the province, or for a place without one its text."""
+    return f"province:{province}" if province else f"text:{key}"
+
+
+def _martyr_cells(prepared: Prepared, settings: MatchSettings, register) -> pl.DataFrame:
+    """Per missing martyr and recovery level k of a remains: his prior group, the province (or
+    text) a listed pair shares, and the place cell and 1/den of a pair from another province."""
+    pool, s = prepared.pool, settings.evidence
+    rows = []
+    for m in prepared.missing.iter_rows(named=True):
+        mid = m["martyr_id"]
+        group = prior_group(m, pool, prepared.province, prepared.here)
+        key = pool.martyr_place_key.get(mid, "")
+        source = pool.martyr_place_source.get(mid, "death")
+        death = pool.key_places.get(key, {})
+        level = place_level(death) if key else 0
+        near = _near(death.get("province"), key) if key else None
+        shares = register.place_shares(key, death) if key else {}
+        for k in (NO_PLACE, 0, 1, 2, 3):
+            table, outcome, w = None, None, 1.0
+            if key and k != NO_PLACE:
+                lvl = min(k, level)
+                relation = (lvl, "elsewhere" if lvl else "different")
+                share = shares.get(relation)
+                if share is not None:
+                    table, outcome = f"place:{source}:{lvl}", relation[1]
+                    w = 1.0 / floored_share(share, s)
+            rows.append((mid, k, group, near, table, outcome, w))
+    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "near_m": pl.String,
+              "table": pl.String, "outcome": pl.String, "w": pl.Float64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _remains_places(prepared: Prepared, side: candidate_search.PreparedSide, features: dict) -> pl.DataFrame:
+    rows = []
+    for remains_id, group in side.members.iter_rows():
+        r = features.get(remains_id)
+        place = (r or {}).get("place") or {}
+        key = (r or {}).get("place_key") or ""
+        k = place_level(place) if key else NO_PLACE
+        rows.append((remains_id, group, k, _near(place.get("province"), key) if key else None))
+    schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "near_r": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _dna_lrs(
+    pairs: pl.DataFrame,
+    a: candidate_search.PreparedSide,
+    b: candidate_search.PreparedSide,
+    prepared: Prepared,
+    settings: MatchSettings,
+) -> pl.DataFrame:
+    """(group_a, group_b) → the DNA LR at the 95% bound and at the best estimate, from the
+    verdict and x, n of the remains group's profile on the range compared (`dna.pair_counts`)."""
+    rules, s = settings.rules, settings.evidence
+    range_a = a.groups.select(group_a="group", range_a="range")
+    range_b = b.groups.select(group_b="group", range_b="range")
+    pairs = pairs.join(range_a, on="group_a").join(range_b, on="group_b")
+    compared = {
+        (ra, rb): format_range(intersect_ranges(parse_range(ra), parse_range(rb)))
+        for ra, rb in pairs.select("range_a", "range_b").unique().iter_rows()
+    }
+    pairs = pairs.with_columns(
+        compared_range=pl.struct("range_a", "range_b").map_elements(
+            lambda v: compared[(v["range_a"], v["range_b"])], return_dtype=pl.String
+        ),
+        verdict=pl.col("differences").map_elements(rules.verdict, return_dtype=pl.String),
+    )
+    queries = (
+        pairs.filter(pl.col("verdict") == "cannot_exclude")
+        .select(
+            remains_id=pl.col("group_a").cast(pl.String), line_id=pl.lit(""), compared_range="compared_range"
+        )
+        .unique()
+    )
+    profiles = a.groups.select(
+        remains_id=pl.col("group").cast(pl.String), range="range", haplotype="haplotype"
+    )
+    counts = pair_counts(queries, profiles, prepared.database, rules, own_line=False).select(
+        group_a=pl.col("remains_id").cast(pl.UInt32), compared_range="compared_range", x="x", n="n"
+    )
+    pairs = pairs.join(counts, on=["group_a", "compared_range"], how="left")
+    point = replace(s, confidence=settings.estimation_confidence, theta=settings.estimation_theta)
+    spectrum = (
+        spectra(
+            prepared.database.profiles.select("range", "haplotype").iter_rows(),
+            pairs["compared_range"].unique().to_list(),
+            rules,
+        )
+        if settings.estimation_good_turing
+        else None
+    )
+    keys = pairs.select("verdict", "differences", "x", "n", "compared_range").unique()
+    lrs = []
+    for verdict, differences, x, n, compared_range in keys.iter_rows():
+        # The martyr's own line is the case, not the population: counted in x when it matches.
+        own = verdict == "cannot_exclude" and bool(x)
+        rec = {"verdict": verdict, "differences": differences, "x": (x or 0) - own, "n": (n or 0) - own,
+               "compared_range": compared_range, "own_line_removed": own}  # fmt: skip
+        lrs.append((verdict, differences, x, n, compared_range, pair_dna_factor(rec, s).lr,
+                    point_lr(rec, point, spectrum)))  # fmt: skip
+    lr_frame = pl.DataFrame(
+        lrs, schema={**keys.schema, "lr_bound": pl.Float64, "lr_point": pl.Float64}, orient="row"
+    )
+    return pairs.join(
+        lr_frame, on=["verdict", "differences", "x", "n", "compared_range"], how="left", nulls_equal=True
+    ).select("group_a", "group_b", "lr_bound", "lr_point")
+
+
+def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
+    """The pairs to score one by one, and the sums of the others (module docstring)."""
+    cap = settings.listed_candidates
+    rules = settings.rules
+    remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+    references = prepared.refs.unique("relative_id").select(
+        id="relative_id", range="range", haplotype="haplotype"
+    )
+    a = candidate_search.prepare(remains, rules)
+    b = candidate_search.prepare(references, rules)
+    pairs = candidate_search.group_pairs(a, b, rules)
+    martyr_index = prepared.refs.select("martyr_id").unique().sort("martyr_id").with_row_index("m")
+    relatives = (
+        b.members.rename({"id": "relative_id", "group": "group_b"})
+        .join(prepared.refs.select("relative_id", "martyr_id"), on="relative_id")
+        .join(martyr_index, on="martyr_id")
+    )
+    # Each remains group's candidate martyrs, on his reference with the fewest differences.
+    best = (
+        pairs.join(relatives.select("group_b", "m").unique(), on="group_b")
+        .sort("differences", "group_b")
+        .unique(["group_a", "m"], keep="first")
+    )
+    many = best.group_by("group_a").agg(n=pl.len()).filter(pl.col("n") > cap).select("group_a")
+    features = remains_features(prepared.remains, prepared.province)
+    places = _remains_places(prepared, a, features)
+    listed_all = places.join(many, on="group_a", how="anti").select("remains_id", "group_a")
+    places = places.join(many, on="group_a", how="semi")
+    register = build_register(features, settings.evidence)
+    cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
+    best = best.join(many, on="group_a", how="semi")
+    near_of = cells.filter(pl.col("k") == NO_PLACE).select("m", "near_m")
+    # Near pairs: the martyr fell in the province the remains were recovered in.
+    near = places.join(
+        best.join(near_of, on="m"), left_on=["group_a", "near_r"], right_on=["group_a", "near_m"]
+    )
+    found_pairs = pl.concat(
+        [
+            listed_all.join(pairs, on="group_a").join(
+                relatives.select("group_b", "relative_id").unique(), on="group_b"
+            ),
+            near.select("remains_id", "group_a", "m")
+            .join(relatives.select("m", "group_b", "relative_id"), on="m")
+            .join(pairs, on=["group_a", "group_b"])
+            .select("remains_id", "group_a", "group_b", "differences", "relative_id"),
+        ]
+    )
+    found = (
+        found_pairs.select("remains_id", "relative_id", "differences")
+        .unique(["remains_id", "relative_id"])
+        .sort("remains_id", "relative_id")
+    )
+    far = _far_sums(places, best, cells, _dna_lrs(best.select("group_a", "group_b", "differences").unique(),
+                                                   a, b, prepared, settings))  # fmt: skip
+    return Listing(found, far)
+
+
+def _far_sums(
+    places: pl.DataFrame, best: pl.DataFrame, cells: pl.DataFrame, lrs: pl.DataFrame
+) -> pl.DataFrame:
+    """Per remains of a group with many candidates: Σ over its candidates from other provinces of
+    DNA LR × 1/den of their place cell, per prior group and cell (`_FAR_SCHEMA`)."""
+    if places.is_empty():
+        return pl.DataFrame(schema=_FAR_SCHEMA)
+    keys = ["group_a", "k", "prior_group", "table", "outcome"]
+    weighed = (
+        best.join(lrs, on=["group_a", "group_b"])
+        .join(places.select("group_a", "k").unique(), on="group_a")
+        .join(cells, on=["m", "k"])
+        .group_by(*keys, "near_m")
+        .agg(
+            lr_point=(pl.col("lr_point") * pl.col("w")).sum(),
+            lr_bound=(pl.col("lr_bound") * pl.col("w")).sum(),
+            lr_dna=pl.col("lr_point").sum(),
+        )
+    )
+    sums = ["lr_point", "lr_bound", "lr_dna"]
+    total = weighed.group_by(keys).agg(pl.col(sums).sum())
+    groups = places.select("group_a", "k", "near_r").unique()
+    near = groups.join(
+        weighed, left_on=["group_a", "k", "near_r"], right_on=["group_a", "k", "near_m"]
+    ).select(
+        "group_a",
+        "k",
+        "near_r",
+        "prior_group",
+        "table",
+        "outcome",
+        *(pl.col(c).alias(f"{c}_near") for c in sums),
+    )
+    far = (
+        groups.join(total, on=["group_a", "k"])
+        .join(
+            near,
+            on=["group_a", "k", "near_r", "prior_group", "table", "outcome"],
+            how="left",
+            nulls_equal=True,
+        )
+        .with_columns(*((pl.col(c) - pl.col(f"{c}_near").fill_null(0.0)).clip(lower_bound=0.0) for c in sums))
+        .filter(pl.col("lr_dna") > 0)
+    )
+    return (
+        places.join(far, on=["group_a", "k", "near_r"])
+        .select(*_FAR_SCHEMA)
+        .sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
+    )
+
+
+def far_terms(far: pl.DataFrame) -> dict[str, FarTerms]:
+    """The far sums as `scoring.score_candidates` reads them, per remains."""
+    out: dict[str, dict] = {}
+    for remains_id, group, table, outcome, point, bound, dna in far.iter_rows():
+        t = out.setdefault(
+            remains_id, {"cells": {}, "flat": {}, "cells_bound": {}, "flat_bound": {}, "dna": {}}
+        )
+        if table is None:
+            t["flat"][group] = t["flat"].get(group, 0.0) + point
+            t["flat_bound"][group] = t["flat_bound"].get(group, 0.0) + bound
+        else:
+            t["cells"][(group, (table, outcome))] = point
+            t["cells_bound"][(group, (table, outcome))] = bound
+        t["dna"][group] = t["dna"].get(group, 0.0) + dna
+    return {r: FarTerms(**t) for r, t in out.items()}
