@@ -268,7 +268,7 @@ def assign_country(
 
 # A remains with more candidate martyrs than this lists those who fell in its recovery province and
 # sums the others (`listing`); measured against listing every pair in docs/national_scale.md.
-LISTED_CANDIDATES = 50
+LISTED_CANDIDATES = 10
 
 
 def national_settings(listed_candidates: int | None = LISTED_CANDIDATES) -> MatchSettings:

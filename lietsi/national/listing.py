@@ -8,9 +8,11 @@ factors is known to single one out, and they enter the remains' posterior only t
 denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
 factor depends only on the two profiles and the database count) and
 
-- lists every pair of a remains whose profile has at most `MatchSettings.listed_candidates`
-  candidate martyrs, and every pair whose martyr fell in the province the remains were recovered
-  in (or at a place compared as the same text): the pairs a decision or a council can turn on;
+- lists, for every remains, the `MatchSettings.listed_candidates` candidates of its profile with
+  the strongest DNA (all of them when it has no more), every candidate who fell in the province the
+  remains were recovered in, and every candidate whose record places his death in no province and
+  whose unit lost more of its men than the pool did in the remains' area (unit-area factor above
+  1): the pairs a decision or a council can turn on (docs/national_scale.md measures it);
 - sums the other candidates of each remains per prior group and place cell, as the martyrs
   without a reference are summed (`scoring.unscored_terms`): Σ DNA LR / den of their place
   outcome, at the best estimate and at the 95% bound (`scoring.FarTerms`). Their other factors are
@@ -32,12 +34,12 @@ import polars as pl
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range
 from lietsi.matching import candidate_search
 from lietsi.matching.dna import pair_counts, pair_dna_factor
-from lietsi.matching.evidence import floored_share
+from lietsi.matching.evidence import EvidenceSettings, floored_share
 from lietsi.matching.frequency import spectra
 from lietsi.matching.geography import place_level
 from lietsi.matching.identification import Prepared
-from lietsi.matching.register import build_register, remains_features
-from lietsi.matching.scoring import FarTerms, point_lr, prior_group
+from lietsi.matching.register import Register, build_register, remains_features
+from lietsi.matching.scoring import FarTerms, _area, _unit_area, point_lr, prior_group, unit_area_baselines
 from lietsi.matching.settings import MatchSettings
 
 # A remains' recovery place level: 0–3 (`geography.place_level`), or no place text at all.
@@ -54,14 +56,9 @@ class Listing:
     far: pl.DataFrame  # the sums of the other candidates (`_FAR_SCHEMA`), one row per remains and cell
 
 
-def _near(province: str | None, key: str) -> str:
-    """What a pair must share to be listed: the province, or for a place without one its text."""
-    return f"province:{province}" if province else f"text:{key}"
-
-
-def _martyr_cells(prepared: Prepared, settings: MatchSettings, register) -> pl.DataFrame:
-    """Per missing martyr and recovery level k of a remains: his prior group, the province (or
-    text) a listed pair shares, and the place cell and 1/den of a pair from another province."""
+def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Register) -> pl.DataFrame:
+    """Per missing martyr and recovery level k of a remains: his prior group, the province he fell
+    in, and the place cell and 1/den of a pair with a remains of another province."""
     pool, s = prepared.pool, settings.evidence
     rows = []
     for m in prepared.missing.iter_rows(named=True):
@@ -71,7 +68,6 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register) -> pl.D
         source = pool.martyr_place_source.get(mid, "death")
         death = pool.key_places.get(key, {})
         level = place_level(death) if key else 0
-        near = _near(death.get("province"), key) if key else None
         shares = register.place_shares(key, death) if key else {}
         for k in (NO_PLACE, 0, 1, 2, 3):
             table, outcome, w = None, None, 1.0
@@ -82,21 +78,46 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register) -> pl.D
                 if share is not None:
                     table, outcome = f"place:{source}:{lvl}", relation[1]
                     w = 1.0 / floored_share(share, s)
-            rows.append((mid, k, group, near, table, outcome, w))
-    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "near_m": pl.String,
+            rows.append((mid, k, group, death.get("province"), table, outcome, w))
+    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "province_m": pl.String,
               "table": pl.String, "outcome": pl.String, "w": pl.Float64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _remains_places(prepared: Prepared, side: candidate_search.PreparedSide, features: dict) -> pl.DataFrame:
+def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> pl.DataFrame:
+    """(martyr_id, area): the cemetery areas (`scoring._unit_area`: military regions nationally)
+    where the unit of a martyr whose record places his death in no province lost more of its men
+    than the pool did (unit-area factor above 1): such a pair is listed."""
+    pool, s = prepared.pool, settings.evidence
+    missing = list(prepared.missing.iter_rows(named=True))
+    provinces = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
+    baseline = unit_area_baselines(missing, pool, provinces, s)
+    areas = {_area(p, s): p for p in sorted(provinces)}
+    above: dict[str, list[str]] = {}
+    rows = []
+    for m in missing:
+        unit = m.get("unit")
+        if not unit or pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province"):
+            continue
+        if unit not in above:
+            above[unit] = [
+                area
+                for area, province in areas.items()
+                if _unit_area({"cemetery_province": province}, m, pool, s, baseline).lr > 1.0
+            ]
+        rows += [(m["martyr_id"], area) for area in above[unit]]
+    return pl.DataFrame(rows, schema={"martyr_id": pl.String, "area": pl.String}, orient="row")
+
+
+def _remains_places(side: candidate_search.PreparedSide, features: dict, s: EvidenceSettings) -> pl.DataFrame:
     rows = []
     for remains_id, group in side.members.iter_rows():
-        r = features.get(remains_id)
-        place = (r or {}).get("place") or {}
-        key = (r or {}).get("place_key") or ""
-        k = place_level(place) if key else NO_PLACE
-        rows.append((remains_id, group, k, _near(place.get("province"), key) if key else None))
-    schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "near_r": pl.String}
+        r = features.get(remains_id) or {}
+        place = r.get("place") or {}
+        k = place_level(place) if r.get("place_key") else NO_PLACE
+        rows.append((remains_id, group, k, place.get("province"), _area(r.get("cemetery_province"), s)))
+    schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "province_r": pl.String,
+              "area_r": pl.String}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -167,7 +188,7 @@ def _dna_lrs(
 def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     """The pairs to score one by one, and the sums of the others (module docstring)."""
     cap = settings.listed_candidates
-    rules = settings.rules
+    rules, s = settings.rules, settings.evidence
     remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
     references = prepared.refs.unique("relative_id").select(
         id="relative_id", range="range", haplotype="haplotype"
@@ -180,93 +201,97 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         b.members.rename({"id": "relative_id", "group": "group_b"})
         .join(prepared.refs.select("relative_id", "martyr_id"), on="relative_id")
         .join(martyr_index, on="martyr_id")
+        .select("group_b", "relative_id", "m")
     )
-    # Each remains group's candidate martyrs, on his reference with the fewest differences.
+    # Each remains group's candidate martyrs, on his reference with the fewest differences, and
+    # the `cap` of them with the strongest DNA: listed for every remains of the group.
     best = (
         pairs.join(relatives.select("group_b", "m").unique(), on="group_b")
         .sort("differences", "group_b")
         .unique(["group_a", "m"], keep="first")
     )
-    many = best.group_by("group_a").agg(n=pl.len()).filter(pl.col("n") > cap).select("group_a")
+    best = best.join(_dna_lrs(best.select("group_a", "group_b", "differences").unique(), a, b, prepared,
+                              settings), on=["group_a", "group_b"])  # fmt: skip
+    best = best.with_columns(
+        top=pl.struct(pl.col("lr_point").neg(), "differences", "m").rank("ordinal").over("group_a") <= cap
+    )
     features = remains_features(prepared.remains, prepared.province)
-    places = _remains_places(prepared, a, features)
-    listed_all = places.join(many, on="group_a", how="anti").select("remains_id", "group_a")
-    places = places.join(many, on="group_a", how="semi")
-    register = build_register(features, settings.evidence)
-    cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
-    best = best.join(many, on="group_a", how="semi")
-    near_of = cells.filter(pl.col("k") == NO_PLACE).select("m", "near_m")
-    # Near pairs: the martyr fell in the province the remains were recovered in.
-    near = places.join(
-        best.join(near_of, on="m"), left_on=["group_a", "near_r"], right_on=["group_a", "near_m"]
+    places = _remains_places(a, features, s)
+    cells = (
+        _martyr_cells(prepared, settings, build_register(features, s))
+        .join(martyr_index, on="martyr_id")
+        .drop("martyr_id")
     )
-    found_pairs = pl.concat(
+    areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
+    provinces = cells.filter(pl.col("k") == NO_PLACE, pl.col("province_m").is_not_null()).select(
+        "m", "province_m"
+    )
+    rest = best.filter(~pl.col("top"))
+    # The others are listed for a remains when he fell in its province or his unit in its area.
+    near = pl.concat(
         [
-            listed_all.join(pairs, on="group_a").join(
-                relatives.select("group_b", "relative_id").unique(), on="group_b"
-            ),
-            near.select("remains_id", "group_a", "m")
-            .join(relatives.select("m", "group_b", "relative_id"), on="m")
-            .join(pairs, on=["group_a", "group_b"])
-            .select("remains_id", "group_a", "group_b", "differences", "relative_id"),
+            places.join(rest.join(provinces, on="m"), left_on=["group_a", "province_r"],
+                        right_on=["group_a", "province_m"]).select("remains_id", "group_a", "m"),
+            places.join(rest.join(areas, on="m"), left_on=["group_a", "area_r"],
+                        right_on=["group_a", "area"]).select("remains_id", "group_a", "m"),
+            places.join(best.filter("top"), on="group_a").select("remains_id", "group_a", "m"),
         ]
-    )
+    ).unique()  # fmt: skip
     found = (
-        found_pairs.select("remains_id", "relative_id", "differences")
+        near.join(relatives, on="m")
+        .join(pairs, on=["group_a", "group_b"])
+        .select("remains_id", "relative_id", "differences")
         .unique(["remains_id", "relative_id"])
         .sort("remains_id", "relative_id")
     )
-    far = _far_sums(places, best, cells, _dna_lrs(best.select("group_a", "group_b", "differences").unique(),
-                                                   a, b, prepared, settings))  # fmt: skip
-    return Listing(found, far)
+    return Listing(found, _far_sums(places, rest, cells, provinces, areas))
 
 
 def _far_sums(
-    places: pl.DataFrame, best: pl.DataFrame, cells: pl.DataFrame, lrs: pl.DataFrame
+    places: pl.DataFrame,
+    rest: pl.DataFrame,
+    cells: pl.DataFrame,
+    provinces: pl.DataFrame,
+    areas: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Per remains of a group with many candidates: Σ over its candidates from other provinces of
-    DNA LR × 1/den of their place cell, per prior group and cell (`_FAR_SCHEMA`)."""
-    if places.is_empty():
+    """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
+    prior group and cell (`_FAR_SCHEMA`): every candidate outside the group's strongest, less
+    those who fell in the remains' province and those whose unit fought in its area (a martyr is
+    one or the other: the unit counts only when his death is placed in no province)."""
+    classes = places.select("group_a", "k", "province_r", "area_r").unique()
+    if classes.is_empty() or rest.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
-    keys = ["group_a", "k", "prior_group", "table", "outcome"]
-    weighed = (
-        best.join(lrs, on=["group_a", "group_b"])
-        .join(places.select("group_a", "k").unique(), on="group_a")
-        .join(cells, on=["m", "k"])
-        .group_by(*keys, "near_m")
-        .agg(
-            lr_point=(pl.col("lr_point") * pl.col("w")).sum(),
-            lr_bound=(pl.col("lr_bound") * pl.col("w")).sum(),
-            lr_dna=pl.col("lr_point").sum(),
-        )
-    )
+    cell = ["prior_group", "table", "outcome"]
     sums = ["lr_point", "lr_bound", "lr_dna"]
-    total = weighed.group_by(keys).agg(pl.col(sums).sum())
-    groups = places.select("group_a", "k", "near_r").unique()
-    near = groups.join(
-        weighed, left_on=["group_a", "k", "near_r"], right_on=["group_a", "k", "near_m"]
-    ).select(
-        "group_a",
-        "k",
-        "near_r",
-        "prior_group",
-        "table",
-        "outcome",
-        *(pl.col(c).alias(f"{c}_near") for c in sums),
-    )
+    weighed = (
+        rest.select("group_a", "m", "lr_point", "lr_bound")
+        .join(classes.select("group_a", "k").unique(), on="group_a")
+        .join(cells.drop("province_m"), on=["m", "k"])
+        .with_columns(lr_dna="lr_point", lr_point=pl.col("lr_point") * pl.col("w"),
+                      lr_bound=pl.col("lr_bound") * pl.col("w"))
+    )  # fmt: skip
+
+    def summed(by: list[str], frame: pl.DataFrame, suffix: str = "") -> pl.DataFrame:
+        return frame.group_by(by + cell).agg(pl.col(c).sum().alias(c + suffix) for c in sums)
+
+    keys = ["group_a", "k"]
+    total = summed(keys, weighed)
+    by_province = summed([*keys, "province_m"], weighed.join(provinces, on="m"), "_province")
+    by_area = summed([*keys, "area"], weighed.join(areas, on="m"), "_area")
     far = (
-        groups.join(total, on=["group_a", "k"])
-        .join(
-            near,
-            on=["group_a", "k", "near_r", "prior_group", "table", "outcome"],
-            how="left",
-            nulls_equal=True,
+        classes.join(total, on=keys)
+        .join(by_province, left_on=[*keys, "province_r", *cell], right_on=[*keys, "province_m", *cell],
+              how="left", nulls_equal=True)
+        .join(by_area, left_on=[*keys, "area_r", *cell], right_on=[*keys, "area", *cell], how="left",
+              nulls_equal=True)
+        .with_columns(
+            (pl.col(c) - pl.col(f"{c}_province").fill_null(0.0) - pl.col(f"{c}_area").fill_null(0.0))
+            .clip(lower_bound=0.0) for c in sums
         )
-        .with_columns(*((pl.col(c) - pl.col(f"{c}_near").fill_null(0.0)).clip(lower_bound=0.0) for c in sums))
         .filter(pl.col("lr_dna") > 0)
-    )
+    )  # fmt: skip
     return (
-        places.join(far, on=["group_a", "k", "near_r"])
+        places.join(far, on=["group_a", "k", "province_r", "area_r"], nulls_equal=True)
         .select(*_FAR_SCHEMA)
         .sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
     )
