@@ -8,11 +8,13 @@ factors is known to single one out, and they enter the remains' posterior only t
 denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
 factor depends only on the two profiles and the database count) and
 
-- lists, for every remains, the `MatchSettings.listed_candidates` candidates of its profile with
-  the strongest DNA (all of them when it has no more), every candidate who fell in the province the
-  remains were recovered in, and every candidate whose record places his death in no province and
-  whose unit lost more of its men than the pool did in the remains' area (unit-area factor above
-  1): the pairs a decision or a council can turn on (docs/national_scale.md measures it);
+- lists, for every remains, the `MatchSettings.listed_candidates` candidates of its profile whose
+  DNA and place factors as a pair from another province would be the strongest (DNA LR × the
+  stated numerator of the place outcome / its register share; all of them when it has no more),
+  every candidate who fell in the province the remains were recovered in, and every candidate
+  whose record places his death in no province and whose unit lost more of its men than the pool
+  did in the remains' area (unit-area factor above 1): the pairs a decision or a council can turn
+  on (docs/national_scale.md measures what the others change);
 - sums the other candidates of each remains per prior group and place cell, as the martyrs
   without a reference are summed (`scoring.unscored_terms`): Σ DNA LR / den of their place
   outcome, at the best estimate and at the 95% bound (`scoring.FarTerms`). Their other factors are
@@ -34,12 +36,20 @@ import polars as pl
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range
 from lietsi.matching import candidate_search
 from lietsi.matching.dna import pair_counts, pair_dna_factor
-from lietsi.matching.evidence import EvidenceSettings, floored_share
+from lietsi.matching.evidence import EvidenceSettings, floored_share, numerator_tables
 from lietsi.matching.frequency import spectra
 from lietsi.matching.geography import place_level
 from lietsi.matching.identification import Prepared
 from lietsi.matching.register import Register, build_register, remains_features
-from lietsi.matching.scoring import FarTerms, _area, _unit_area, point_lr, prior_group, unit_area_baselines
+from lietsi.matching.scoring import (
+    FarTerms,
+    _area,
+    _unit_area,
+    front_share,
+    point_lr,
+    prior_group,
+    unit_area_baselines,
+)
 from lietsi.matching.settings import MatchSettings
 
 # A remains' recovery place level: 0–3 (`geography.place_level`), or no place text at all.
@@ -203,8 +213,7 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .join(martyr_index, on="martyr_id")
         .select("group_b", "relative_id", "m")
     )
-    # Each remains group's candidate martyrs, on his reference with the fewest differences, and
-    # the `cap` of them with the strongest DNA: listed for every remains of the group.
+    # Each remains group's candidate martyrs, on his reference with the fewest differences.
     best = (
         pairs.join(relatives.select("group_b", "m").unique(), on="group_b")
         .sort("differences", "group_b")
@@ -212,31 +221,42 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     )
     best = best.join(_dna_lrs(best.select("group_a", "group_b", "differences").unique(), a, b, prepared,
                               settings), on=["group_a", "group_b"])  # fmt: skip
-    best = best.with_columns(
-        top=pl.struct(pl.col("lr_point").neg(), "differences", "m").rank("ordinal").over("group_a") <= cap
-    )
     features = remains_features(prepared.remains, prepared.province)
     places = _remains_places(a, features, s)
-    cells = (
-        _martyr_cells(prepared, settings, build_register(features, s))
-        .join(martyr_index, on="martyr_id")
-        .drop("martyr_id")
-    )
+    register = build_register(features, s)
+    cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
     areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
     provinces = cells.filter(pl.col("k") == NO_PLACE, pl.col("province_m").is_not_null()).select(
         "m", "province_m"
     )
-    rest = best.filter(~pl.col("top"))
+    # A far pair's DNA and place factors (the stated numerator of its place outcome): for each
+    # group of remains recovered at one level, the `cap` strongest are listed.
+    stated = numerator_tables(s, front_share(register))
+    numerators = pl.DataFrame(
+        [(t, o, v) for t, outcomes in stated.items() for o, v in outcomes.items()],
+        schema={"table": pl.String, "outcome": pl.String, "p1": pl.Float64},
+        orient="row",
+    )
+    scored = (
+        best.select("group_a", "m", "lr_point", "lr_bound")
+        .join(places.select("group_a", "k").unique(), on="group_a")
+        .join(cells.drop("province_m"), on=["m", "k"])
+        .join(numerators, on=["table", "outcome"], how="left")
+        .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
+        .with_columns(top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
+    )
+    rest = scored.filter(~pl.col("top"))
     # The others are listed for a remains when he fell in its province or his unit in its area.
     near = pl.concat(
         [
-            places.join(rest.join(provinces, on="m"), left_on=["group_a", "province_r"],
-                        right_on=["group_a", "province_m"]).select("remains_id", "group_a", "m"),
-            places.join(rest.join(areas, on="m"), left_on=["group_a", "area_r"],
-                        right_on=["group_a", "area"]).select("remains_id", "group_a", "m"),
-            places.join(best.filter("top"), on="group_a").select("remains_id", "group_a", "m"),
-        ]
-    ).unique()  # fmt: skip
+            places.join(scored.filter("top"), on=["group_a", "k"]),
+            places.join(rest.join(provinces, on="m"), left_on=["group_a", "k", "province_r"],
+                        right_on=["group_a", "k", "province_m"]),
+            places.join(rest.join(areas, on="m"), left_on=["group_a", "k", "area_r"],
+                        right_on=["group_a", "k", "area"]),
+        ],
+        how="diagonal_relaxed",
+    ).select("remains_id", "group_a", "m").unique()  # fmt: skip
     found = (
         near.join(relatives, on="m")
         .join(pairs, on=["group_a", "group_b"])
@@ -244,32 +264,26 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .unique(["remains_id", "relative_id"])
         .sort("remains_id", "relative_id")
     )
-    return Listing(found, _far_sums(places, rest, cells, provinces, areas))
+    return Listing(found, _far_sums(places, rest, provinces, areas))
 
 
 def _far_sums(
-    places: pl.DataFrame,
-    rest: pl.DataFrame,
-    cells: pl.DataFrame,
-    provinces: pl.DataFrame,
-    areas: pl.DataFrame,
+    places: pl.DataFrame, rest: pl.DataFrame, provinces: pl.DataFrame, areas: pl.DataFrame
 ) -> pl.DataFrame:
     """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
-    prior group and cell (`_FAR_SCHEMA`): every candidate outside the group's strongest, less
-    those who fell in the remains' province and those whose unit fought in its area (a martyr is
-    one or the other: the unit counts only when his death is placed in no province)."""
+    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, less those who
+    fell in the remains' province and those whose unit fought in its area (a martyr is one or the
+    other: the unit counts only when his death is placed in no province)."""
     classes = places.select("group_a", "k", "province_r", "area_r").unique()
     if classes.is_empty() or rest.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
     cell = ["prior_group", "table", "outcome"]
     sums = ["lr_point", "lr_bound", "lr_dna"]
-    weighed = (
-        rest.select("group_a", "m", "lr_point", "lr_bound")
-        .join(classes.select("group_a", "k").unique(), on="group_a")
-        .join(cells.drop("province_m"), on=["m", "k"])
-        .with_columns(lr_dna="lr_point", lr_point=pl.col("lr_point") * pl.col("w"),
-                      lr_bound=pl.col("lr_bound") * pl.col("w"))
-    )  # fmt: skip
+    weighed = rest.with_columns(
+        lr_dna="lr_point",
+        lr_point=pl.col("lr_point") * pl.col("w"),
+        lr_bound=pl.col("lr_bound") * pl.col("w"),
+    )
 
     def summed(by: list[str], frame: pl.DataFrame, suffix: str = "") -> pl.DataFrame:
         return frame.group_by(by + cell).agg(pl.col(c).sum().alias(c + suffix) for c in sums)
