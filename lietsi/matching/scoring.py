@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -304,6 +305,50 @@ def unscored_terms(
     return cells, flat
 
 
+def unscored_by_province(
+    unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
+) -> Callable[[dict], tuple[dict, dict]]:
+    """`unscored_terms` for a country (`MatchSettings.listed_candidates`): the same sums, read as
+    those of every place of death weighed as another province's (once per recovery level),
+    corrected by the places of death in the remains' own province (for a place that names none, of
+    its own text). A recovery place then costs its province's places of death, not the country's
+    (the per-place loop was quadratic in places); only the order of the additions differs."""
+    own: dict[str, Counter] = {}
+    for cell, n in unsampled.items():
+        province = pool.key_places.get(cell[0], {}).get("province")
+        own.setdefault(f"province:{province}" if province else f"text:{cell[0]}", Counter())[cell] += n
+    totals: dict[int, tuple[dict, dict]] = {}
+
+    def nowhere(level: int) -> dict:
+        """A recovery place at `level` in no province of the country: every relation `elsewhere`."""
+        units = {
+            "province": "\0",
+            "district": "\0" if level >= 2 else None,
+            "commune": "\0" if level >= 3 else None,
+        }
+        return {"place_key": "\0", "place": units if level else {}}
+
+    def terms(r: dict) -> tuple[dict, dict]:
+        if not r["place_key"]:
+            return unscored_terms(r, unsampled, pool, reg, s)
+        level = place_level(r["place"] or {})
+        if level not in totals:
+            totals[level] = unscored_terms(nowhere(level), unsampled, pool, reg, s)
+        province = (r["place"] or {}).get("province")
+        mine = own.get(f"province:{province}" if level else f"text:{r['place_key']}", Counter())
+        cells, flat = dict(totals[level][0]), dict(totals[level][1])
+        for sign, (c, f) in ((-1, unscored_terms(nowhere(level), mine, pool, reg, s)),
+                             (1, unscored_terms(r, mine, pool, reg, s))):  # fmt: skip
+            for k, v in c.items():
+                cells[k] = cells.get(k, 0.0) + sign * v
+            for k, v in f.items():
+                flat[k] = flat.get(k, 0.0) + sign * v
+        # Each term is n / den ≥ 1: what is below ½ is a cell the corrections emptied.
+        return {k: v for k, v in cells.items() if v > 0.5}, {k: v for k, v in flat.items() if v > 0.5}
+
+    return terms
+
+
 def recovery_area(r: dict) -> str | None:
     """The district a remains was recovered in (`province / district`), the unit whose share of
     outsiders the estimate reads (`mixture.area_outside`); None when the place names no district."""
@@ -432,12 +477,19 @@ def score_candidates(
     # enter through the cells), so remains recovered at one place share them; computed once for the
     # estimate and the scoring.
     unscored_cache: dict[tuple, tuple[dict, dict]] = {}
+    country: list[Callable[[dict], tuple[dict, dict]]] = []  # `unscored_by_province`, built once
 
     def unscored_base(remains_id: str) -> tuple[dict, dict]:
         r = features[remains_id]
         place = tuple(sorted((r["place"] or {}).items()))
         key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
-        if key not in unscored_cache:
+        if key in unscored_cache:
+            return unscored_cache[key]
+        if settings.listed_candidates is not None and remains_id not in blind:
+            if not country:
+                country.append(unscored_by_province(unsampled, pool, reg, s))
+            unscored_cache[key] = country[0](r)
+        else:
             unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
         return unscored_cache[key]
 
