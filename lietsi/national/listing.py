@@ -67,8 +67,10 @@ class Listing:
 
 
 def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Register) -> pl.DataFrame:
-    """Per missing martyr and recovery level k of a remains: his prior group, the province he fell
-    in, and the place cell and 1/den of a pair with a remains of another province."""
+    """Per missing martyr and recovery level k of a remains: his prior group, the province and
+    district he fell in, the level compared at, and the place cell and 1/den of a pair with a
+    remains of another province (`table`, `outcome`, `w`) and of his province but another district
+    (`table_p`, `outcome_p`, `w_p`)."""
     pool, s = prepared.pool, settings.evidence
     rows = []
     for m in prepared.missing.iter_rows(named=True):
@@ -79,23 +81,25 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Registe
         death = pool.key_places.get(key, {})
         level = place_level(death) if key else 0
         shares = register.place_shares(key, death) if key else {}
+        district = f"{death.get('province')} / {death.get('district')}" if death.get("district") else None
         for k in (NO_PLACE, 0, 1, 2, 3):
-            table, outcome, w = None, None, 1.0
-            if key and k != NO_PLACE:
-                lvl = min(k, level)
-                relation = (lvl, "elsewhere" if lvl else "different")
-                share = shares.get(relation)
-                if share is not None:
-                    table, outcome = f"place:{source}:{lvl}", relation[1]
-                    w = 1.0 / floored_share(share, s)
-            rows.append((mid, k, group, death.get("province"), table, outcome, w))
+            lvl = min(k, level) if key and k != NO_PLACE else None
+            cells = []
+            for outcome in ("elsewhere" if lvl else "different", "province"):
+                share = shares.get((lvl, outcome)) if lvl is not None else None
+                if share is None or (outcome == "province" and (lvl or 0) < 2):
+                    cells += [None, None, 1.0]
+                else:
+                    cells += [f"place:{source}:{lvl}", outcome, 1.0 / floored_share(share, s)]
+            rows.append((mid, k, group, death.get("province"), district, lvl, *cells))
     schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "province_m": pl.String,
-              "table": pl.String, "outcome": pl.String, "w": pl.Float64}  # fmt: skip
+              "district_m": pl.String, "lvl": pl.Int8, "table": pl.String, "outcome": pl.String,
+              "w": pl.Float64, "table_p": pl.String, "outcome_p": pl.String, "w_p": pl.Float64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> pl.DataFrame:
-    """(martyr_id, area): the cemetery areas (`scoring._unit_area`: military regions nationally)
+    """(martyr_id, area, unit_lr): the cemetery areas (`scoring._unit_area`: military regions nationally)
     where the unit of a martyr whose record places his death in no province lost more of its men
     than the pool did (unit-area factor above 1): such a pair is listed."""
     pool, s = prepared.pool, settings.evidence
@@ -103,20 +107,20 @@ def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> 
     provinces = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
     baseline = unit_area_baselines(missing, pool, provinces, s)
     areas = {_area(p, s): p for p in sorted(provinces)}
-    above: dict[str, list[str]] = {}
+    above: dict[str, list[tuple[str, float]]] = {}
     rows = []
     for m in missing:
         unit = m.get("unit")
         if not unit or pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province"):
             continue
         if unit not in above:
-            above[unit] = [
-                area
-                for area, province in areas.items()
-                if _unit_area({"cemetery_province": province}, m, pool, s, baseline).lr > 1.0
-            ]
-        rows += [(m["martyr_id"], area) for area in above[unit]]
-    return pl.DataFrame(rows, schema={"martyr_id": pl.String, "area": pl.String}, orient="row")
+            factors = {
+                a: _unit_area({"cemetery_province": p}, m, pool, s, baseline).lr for a, p in areas.items()
+            }
+            above[unit] = [(a, lr) for a, lr in factors.items() if lr > 1.0]
+        rows += [(m["martyr_id"], area, lr) for area, lr in above[unit]]
+    schema = {"martyr_id": pl.String, "area": pl.String, "unit_lr": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _remains_places(side: candidate_search.PreparedSide, features: dict, s: EvidenceSettings) -> pl.DataFrame:
@@ -125,9 +129,11 @@ def _remains_places(side: candidate_search.PreparedSide, features: dict, s: Evid
         r = features.get(remains_id) or {}
         place = r.get("place") or {}
         k = place_level(place) if r.get("place_key") else NO_PLACE
-        rows.append((remains_id, group, k, place.get("province"), _area(r.get("cemetery_province"), s)))
+        district = f"{place.get('province')} / {place.get('district')}" if place.get("district") else None
+        area = _area(r.get("cemetery_province"), s)
+        rows.append((remains_id, group, k, place.get("province"), district, area))
     schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "province_r": pl.String,
-              "area_r": pl.String}  # fmt: skip
+              "district_r": pl.String, "area_r": pl.String}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -226,9 +232,6 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     register = build_register(features, s)
     cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
     areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
-    provinces = cells.filter(pl.col("k") == NO_PLACE, pl.col("province_m").is_not_null()).select(
-        "m", "province_m"
-    )
     # A far pair's DNA and place factors (the stated numerator of its place outcome): for each
     # group of remains recovered at one level, the `cap` strongest are listed.
     stated = numerator_tables(s, front_share(register))
@@ -240,23 +243,50 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     scored = (
         best.select("group_a", "m", "lr_point", "lr_bound")
         .join(places.select("group_a", "k").unique(), on="group_a")
-        .join(cells.drop("province_m"), on=["m", "k"])
+        .join(cells, on=["m", "k"])
         .join(numerators, on=["table", "outcome"], how="left")
         .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
         .with_columns(top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
     )
     rest = scored.filter(~pl.col("top"))
-    # The others are listed for a remains when he fell in its province or his unit in its area.
+    classes = places.select(*CLASS).unique()
+    # The others are listed for a remains when they fell in its district (or its province, when
+    # either place names no district), among the `cap` strongest who fell elsewhere in its
+    # province, or among the `cap` strongest whose unit fought in its area.
+    same = (
+        classes.join(rest, left_on=["group_a", "k", "province_r"], right_on=["group_a", "k", "province_m"])
+        .with_columns(
+            strong=(pl.col("lvl") <= 1) | (pl.col("district_m") == pl.col("district_r")).fill_null(False)
+        )
+        .with_columns(
+            rank=pl.when(~pl.col("strong")).then(
+                pl.struct((pl.col("lr_point") * pl.col("w_p")).neg(), "m")
+                .rank("ordinal")
+                .over(*CLASS, "strong")
+            )
+        )
+        .with_columns(listed=pl.col("strong") | (pl.col("rank") <= cap))
+    )
+    units = (
+        classes.join(
+            rest.join(areas, on="m"), left_on=["group_a", "k", "area_r"], right_on=["group_a", "k", "area"]
+        )
+        .with_columns(
+            rank=pl.struct((pl.col("lr_point") * pl.col("unit_lr")).neg(), "m").rank("ordinal").over(*CLASS)
+        )
+        .filter(pl.col("rank") <= cap)
+    )
     near = pl.concat(
         [
-            places.join(scored.filter("top"), on=["group_a", "k"]),
-            places.join(rest.join(provinces, on="m"), left_on=["group_a", "k", "province_r"],
-                        right_on=["group_a", "k", "province_m"]),
-            places.join(rest.join(areas, on="m"), left_on=["group_a", "k", "area_r"],
-                        right_on=["group_a", "k", "area"]),
-        ],
-        how="diagonal_relaxed",
-    ).select("remains_id", "group_a", "m").unique()  # fmt: skip
+            places.join(scored.filter("top"), on=["group_a", "k"]).select("remains_id", "group_a", "m"),
+            places.join(same.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
+                "remains_id", "group_a", "m"
+            ),
+            places.join(units.select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
+                "remains_id", "group_a", "m"
+            ),
+        ]
+    ).unique()
     found = (
         near.join(relatives, on="m")
         .join(pairs, on=["group_a", "group_b"])
@@ -264,48 +294,53 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .unique(["remains_id", "relative_id"])
         .sort("remains_id", "relative_id")
     )
-    return Listing(found, _far_sums(places, rest, provinces, areas))
+    return Listing(found, _far_sums(places, classes, rest, same, units))
+
+
+# What the remains of one class share: their candidates, and which of them are listed.
+CLASS = ["group_a", "k", "province_r", "district_r", "area_r"]
 
 
 def _far_sums(
-    places: pl.DataFrame, rest: pl.DataFrame, provinces: pl.DataFrame, areas: pl.DataFrame
+    places: pl.DataFrame, classes: pl.DataFrame, rest: pl.DataFrame, same: pl.DataFrame, units: pl.DataFrame
 ) -> pl.DataFrame:
     """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
-    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, less those who
-    fell in the remains' province and those whose unit fought in its area (a martyr is one or the
-    other: the unit counts only when his death is placed in no province)."""
-    classes = places.select("group_a", "k", "province_r", "area_r").unique()
+    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest as from another
+    province, less all who fell in its province, plus those of them not listed (their own place
+    cell: same province, another district), less those listed for their unit's area."""
     if classes.is_empty() or rest.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
     cell = ["prior_group", "table", "outcome"]
-    sums = ["lr_point", "lr_bound", "lr_dna"]
-    weighed = rest.with_columns(
-        lr_dna="lr_point",
-        lr_point=pl.col("lr_point") * pl.col("w"),
-        lr_bound=pl.col("lr_bound") * pl.col("w"),
+
+    def terms(frame: pl.DataFrame, sign: float, suffix: str = "") -> pl.DataFrame:
+        w = pl.col(f"w{suffix}")
+        return frame.select(
+            *CLASS, "prior_group", table=f"table{suffix}", outcome=f"outcome{suffix}",
+            lr_point=sign * pl.col("lr_point") * w, lr_bound=sign * pl.col("lr_bound") * w,
+            lr_dna=sign * pl.col("lr_point"),
+        )  # fmt: skip
+
+    total = (
+        terms(rest.with_columns(**{c: pl.lit(None, pl.String) for c in CLASS[2:]}), 1.0)
+        .group_by("group_a", "k", *cell)
+        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
     )
-
-    def summed(by: list[str], frame: pl.DataFrame, suffix: str = "") -> pl.DataFrame:
-        return frame.group_by(by + cell).agg(pl.col(c).sum().alias(c + suffix) for c in sums)
-
-    keys = ["group_a", "k"]
-    total = summed(keys, weighed)
-    by_province = summed([*keys, "province_m"], weighed.join(provinces, on="m"), "_province")
-    by_area = summed([*keys, "area"], weighed.join(areas, on="m"), "_area")
     far = (
-        classes.join(total, on=keys)
-        .join(by_province, left_on=[*keys, "province_r", *cell], right_on=[*keys, "province_m", *cell],
-              how="left", nulls_equal=True)
-        .join(by_area, left_on=[*keys, "area_r", *cell], right_on=[*keys, "area", *cell], how="left",
-              nulls_equal=True)
-        .with_columns(
-            (pl.col(c) - pl.col(f"{c}_province").fill_null(0.0) - pl.col(f"{c}_area").fill_null(0.0))
-            .clip(lower_bound=0.0) for c in sums
+        pl.concat(
+            [
+                classes.join(total, on=["group_a", "k"]),
+                terms(same, -1.0),
+                terms(same.filter(~pl.col("listed")), 1.0, "_p"),
+                terms(units, -1.0),
+            ],
+            how="diagonal_relaxed",
         )
-        .filter(pl.col("lr_dna") > 0)
-    )  # fmt: skip
+        .group_by(*CLASS, *cell)
+        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum().clip(lower_bound=0.0))
+        .filter(pl.col("lr_dna") > 1e-6)
+    )
     return (
-        places.join(far, on=["group_a", "k", "province_r", "area_r"], nulls_equal=True)
+        places.join(far, on=CLASS, nulls_equal=True)
         .select(*_FAR_SCHEMA)
         .sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
     )
