@@ -91,8 +91,9 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Registe
                     cells += [None, None, 1.0]
                 else:
                     cells += [f"place:{source}:{lvl}", outcome, 1.0 / floored_share(share, s)]
-            rows.append((mid, k, group, death.get("province"), district, lvl, *cells))
-    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "province_m": pl.String,
+            rows.append((mid, k, group, m.get("sex"), death.get("province"), district, lvl, *cells))
+    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "sex_m": pl.String,
+              "province_m": pl.String,
               "district_m": pl.String, "lvl": pl.Int8, "table": pl.String, "outcome": pl.String,
               "w": pl.Float64, "table_p": pl.String, "outcome_p": pl.String, "w_p": pl.Float64}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
@@ -123,7 +124,11 @@ def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> 
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def _remains_places(side: candidate_search.PreparedSide, features: dict, s: EvidenceSettings) -> pl.DataFrame:
+def _remains_places(
+    side: candidate_search.PreparedSide, features: dict, s: EvidenceSettings, register: Register
+) -> pl.DataFrame:
+    """Per profiled remains: its group, recovery level, province, district, cemetery area, and its
+    estimated sex when that is the rarer in the register (its sex factor then singles a martyr out)."""
     rows = []
     for remains_id, group in side.members.iter_rows():
         r = features.get(remains_id) or {}
@@ -131,9 +136,11 @@ def _remains_places(side: candidate_search.PreparedSide, features: dict, s: Evid
         k = place_level(place) if r.get("place_key") else NO_PLACE
         district = f"{place.get('province')} / {place.get('district')}" if place.get("district") else None
         area = _area(r.get("cemetery_province"), s)
-        rows.append((remains_id, group, k, place.get("province"), district, area))
+        sex = r.get("est_sex")
+        rare = sex if sex and (register.sex_share(sex) or 1.0) < 0.5 else None
+        rows.append((remains_id, group, k, place.get("province"), district, area, rare))
     schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "province_r": pl.String,
-              "district_r": pl.String, "area_r": pl.String}  # fmt: skip
+              "district_r": pl.String, "area_r": pl.String, "sex_r": pl.String}  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -228,8 +235,8 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     best = best.join(_dna_lrs(best.select("group_a", "group_b", "differences").unique(), a, b, prepared,
                               settings), on=["group_a", "group_b"])  # fmt: skip
     features = remains_features(prepared.remains, prepared.province)
-    places = _remains_places(a, features, s)
     register = build_register(features, s)
+    places = _remains_places(a, features, s, register)
     cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
     areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
     # A far pair's DNA and place factors (the stated numerator of its place outcome): for each
@@ -274,15 +281,29 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .with_columns(
             rank=pl.struct((pl.col("lr_point") * pl.col("unit_lr")).neg(), "m").rank("ordinal").over(*CLASS)
         )
-        .filter(pl.col("rank") <= cap)
+        .with_columns(listed=pl.col("rank") <= cap)
+    )
+    # A remains whose estimated sex is the rarer lists every candidate of that sex.
+    sexes = classes.join(
+        rest, left_on=["group_a", "k", "sex_r"], right_on=["group_a", "k", "sex_m"]
+    ).with_columns(listed=pl.lit(True))
+    # Per class, each candidate some rule looked at: listed by any, and whether he fell in its province.
+    special = (
+        pl.concat(
+            [
+                same.select(*CLASS, "m", "listed", same=pl.lit(True)),
+                units.select(*CLASS, "m", "listed", same=pl.lit(False)),
+                sexes.select(*CLASS, "m", "listed", same=pl.lit(False)),
+            ]
+        )
+        .group_by(*CLASS, "m")
+        .agg(pl.col("listed").any(), pl.col("same").any())
+        .join(rest.drop(*CLASS[2:], strict=False), on=["group_a", "k", "m"])
     )
     near = pl.concat(
         [
             places.join(scored.filter("top"), on=["group_a", "k"]).select("remains_id", "group_a", "m"),
-            places.join(same.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
-                "remains_id", "group_a", "m"
-            ),
-            places.join(units.select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
+            places.join(special.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
                 "remains_id", "group_a", "m"
             ),
         ]
@@ -294,20 +315,20 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .unique(["remains_id", "relative_id"])
         .sort("remains_id", "relative_id")
     )
-    return Listing(found, _far_sums(places, classes, rest, same, units))
+    return Listing(found, _far_sums(places, classes, rest, special))
 
 
 # What the remains of one class share: their candidates, and which of them are listed.
-CLASS = ["group_a", "k", "province_r", "district_r", "area_r"]
+CLASS = ["group_a", "k", "province_r", "district_r", "area_r", "sex_r"]
 
 
 def _far_sums(
-    places: pl.DataFrame, classes: pl.DataFrame, rest: pl.DataFrame, same: pl.DataFrame, units: pl.DataFrame
+    places: pl.DataFrame, classes: pl.DataFrame, rest: pl.DataFrame, special: pl.DataFrame
 ) -> pl.DataFrame:
     """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
-    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest as from another
-    province, less all who fell in its province, plus those of them not listed (their own place
-    cell: same province, another district), less those listed for their unit's area."""
+    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, as from another
+    province, less those a rule looked at (`special`), plus those of them not listed that fell in
+    its province with their own place cell (same province, another district)."""
     if classes.is_empty() or rest.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
     cell = ["prior_group", "table", "outcome"]
@@ -329,9 +350,8 @@ def _far_sums(
         pl.concat(
             [
                 classes.join(total, on=["group_a", "k"]),
-                terms(same, -1.0),
-                terms(same.filter(~pl.col("listed")), 1.0, "_p"),
-                terms(units, -1.0),
+                terms(special, -1.0),
+                terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, "_p"),
             ],
             how="diagonal_relaxed",
         )
