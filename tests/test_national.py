@@ -559,19 +559,21 @@ def test_a_profile_identical_to_rcrs_on_its_range_is_read_and_compared(tmp_path)
 
 def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_summed(tmp_path):
     """Remains HC-QT-1 (Hải Lăng, Quảng Trị) shares its haplotype with Nghệ An's LS-NA-1, who fell in
-    Hải Lăng, and with 30 more of Nghệ An's martyrs, who fell in Tây Ninh. Listing one candidate by
-    DNA per remains lists LS-NA-1 (he fell in the remains' province) and sums the 30 into the
-    remains' denominator (`listing`): the listed pair's posterior is the one of the run that lists
-    every pair, and far from the one it would have if the 30 were dropped."""
+    Hải Lăng, with 30 more of Nghệ An's martyrs, who fell in Tây Ninh, and with 4 who fell in Gio
+    Linh (Quảng Trị, another district). Listing one candidate of each kind per remains lists LS-NA-1
+    (he fell in its district) and one of Gio Linh, and sums the other 33 into the remains'
+    denominator (`listing`), each with its own place cell: the listed pair's posterior is the one of
+    the run that lists every pair, and not the one it would have if they were dropped."""
     _country(tmp_path / "inbox")
-    far = [f"LS-NA-F{i}" for i in range(30)]
+    far = [f"LS-NA-F{i}" for i in range(30)] + [f"LS-NA-G{i}" for i in range(4)]
+    died = ["Tân Biên, Tây Ninh"] * 30 + ["Gio Linh, Quảng Trị"] * 4
     # No sex, birth year, date or unit on record: their other factors are 1, as the sums take them.
     blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None, "unit": None}
     _write(
         tmp_path / "inbox" / "nghe_an",
         "Nghệ An",
         [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
-        + [_martyr(m, f"Hoàng Văn F{i}", "Nghệ An", "Tân Biên, Tây Ninh", **blank) for i, m in enumerate(far)]
+        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", fell, **blank) for m, fell in zip(far, died, strict=True)]
         + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)],
         [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
           "haplotype": SHARED, "haplogroup": None}]
@@ -597,14 +599,16 @@ def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_su
         return candidates.filter(chosen)["posterior"].item()
 
     every = match_country(exports, national_settings(None)).candidates
-    assert every.filter(pl.col("national_remains_id") == pair[0]).height == 31
+    assert every.filter(pl.col("national_remains_id") == pair[0]).height == 35
     settings = national_settings(1)
     frames = adapt(exports)
     prepared = prepare_country(frames, settings)
     pairs, sums = search(prepared, settings, frames.rejected)
-    assert pairs.filter(pl.col("remains_id") == pair[0])["martyr_id"].to_list() == [pair[1]]
-    # The 30 summed: one place cell (fell in another province), DNA LR 1/p each.
-    assert sums["remains_id"].unique().to_list() == [pair[0]] and set(sums["outcome"]) == {"elsewhere"}
+    listed = pairs.filter(pl.col("remains_id") == pair[0])["martyr_id"].to_list()
+    assert len(listed) == 2 and pair[1] in listed and any(":LS-NA-G" in m for m in listed)
+    # The 33 summed: those of Tây Ninh in the `elsewhere` cell, 3 of Gio Linh in `province`.
+    assert sums["remains_id"].unique().to_list() == [pair[0]]
+    assert set(sums["outcome"]) == {"elsewhere", "province"}
     summed = posterior(weigh(prepared, pairs, settings, sums).scored, "remains_id")
     dropped = posterior(weigh(prepared, pairs, settings).scored, "remains_id")
     assert summed == pytest.approx(posterior(every), rel=1e-6)
