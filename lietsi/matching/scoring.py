@@ -575,6 +575,14 @@ def score_candidates(
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
+    def read(posterior: float, posterior_bound: float) -> bool:
+        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold): a
+        national run at scale writes the factors' JSON for those pairs only (most of a country's
+        pairs are far below it, and their JSON was most of `weigh`'s memory)."""
+        return (
+            settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
+        )
+
     rows = []
     hypotheses: dict[str, Hypotheses] = {}
     for remains_id, pairs_of in groups.items():
@@ -631,9 +639,9 @@ def score_candidates(
                     "prior": here.prior(group[mid]),
                     "posterior": post[mid],
                     "posterior_bound": bound[mid],
-                    "factors": json.dumps(
-                        [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
-                    ),
+                    "factors": json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+                    if read(post[mid], bound[mid])
+                    else None,
                 }
             )
     if not rows:

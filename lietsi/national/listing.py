@@ -8,13 +8,15 @@ factors is known to single one out, and they enter the remains' posterior only t
 denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
 factor depends only on the two profiles and the database count) and
 
-- lists, for every remains, the `MatchSettings.listed_candidates` candidates of its profile whose
-  DNA and place factors as a pair from another province would be the strongest (DNA LR × the
-  stated numerator of the place outcome / its register share; all of them when it has no more),
-  every candidate who fell in the province the remains were recovered in, and every candidate
-  whose record places his death in no province and whose unit lost more of its men than the pool
-  did in the remains' area (unit-area factor above 1): the pairs a decision or a council can turn
-  on (docs/national_scale.md measures what the others change);
+- lists, for every remains, with N = `MatchSettings.listed_candidates`: the N candidates of its
+  profile whose DNA and place factors as a pair from another province would be the strongest (DNA
+  LR × the stated numerator of the place outcome / its register share; all of them when it has no
+  more); every candidate who fell in its district; the N strongest (DNA × own place factor) of
+  the others who fell in its province; the N strongest (DNA × unit-area factor) of the martyrs
+  whose record places the death in no province and whose unit lost more of its men than the pool
+  in the remains' cemetery area; and, when its estimated sex is the rarer in the register, every
+  candidate of that sex: the pairs a decision or a council can turn on (docs/national_scale.md
+  measures what the others change);
 - sums the other candidates of each remains per prior group and place cell, as the martyrs
   without a reference are summed (`scoring.unscored_terms`): Σ DNA LR / den of their place
   outcome, at the best estimate and at the 95% bound (`scoring.FarTerms`). Their other factors are
@@ -69,7 +71,7 @@ class Listing:
 def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Register) -> pl.DataFrame:
     """Per missing martyr and recovery level k of a remains: his prior group, the province and
     district he fell in, the level compared at, and the place cell and 1/den of a pair with a
-    remains of another province (`table`, `outcome`, `w`) and of his province but another district
+    remains of another province (`table`, `outcome`, `w`) and of his province, not his district
     (`table_p`, `outcome_p`, `w_p`)."""
     pool, s = prepared.pool, settings.evidence
     rows = []
@@ -87,7 +89,7 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Registe
             cells = []
             for outcome in ("elsewhere" if lvl else "different", "province"):
                 share = shares.get((lvl, outcome)) if lvl is not None else None
-                if share is None or (outcome == "province" and (lvl or 0) < 2):
+                if share is None or (outcome == "province" and not lvl):
                     cells += [None, None, 1.0]
                 else:
                     cells += [f"place:{source}:{lvl}", outcome, 1.0 / floored_share(share, s)]
@@ -257,13 +259,13 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     )
     rest = scored.filter(~pl.col("top"))
     classes = places.select(*CLASS).unique()
-    # The others are listed for a remains when they fell in its district (or its province, when
-    # either place names no district), among the `cap` strongest who fell elsewhere in its
-    # province, or among the `cap` strongest whose unit fought in its area.
+    # The others are listed for a remains when they fell in its district, among the `cap` strongest
+    # (DNA × own place factor) of the others who fell in its province, or among the `cap` strongest
+    # whose unit fought in its area.
     same = (
         classes.join(rest, left_on=["group_a", "k", "province_r"], right_on=["group_a", "k", "province_m"])
         .with_columns(
-            strong=(pl.col("lvl") <= 1) | (pl.col("district_m") == pl.col("district_r")).fill_null(False)
+            strong=(pl.col("lvl") >= 2) & (pl.col("district_m") == pl.col("district_r")).fill_null(False)
         )
         .with_columns(
             rank=pl.when(~pl.col("strong")).then(
