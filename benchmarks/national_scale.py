@@ -70,12 +70,13 @@ def _dump(value, path: Path) -> None:
 # One step (in its own process)
 
 
-def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
-    """Run `step` on the files of `folder`; its measurements (rows, pairs, compute seconds)."""
+def run_step(step: str, folder: Path, fraction: float, seed: int, exact: bool = False) -> dict:
+    """Run `step` on the files of `folder`; its measurements (rows, pairs, compute seconds). `exact`:
+    every candidate pair listed (`MatchSettings.listed_candidates` None), into `work-exact/`."""
     from lietsi.national import country
 
-    work = folder / "work"
-    settings = country.national_settings()
+    work = folder / ("work-exact" if exact else "work")
+    settings = country.national_settings(None if exact else country.LISTED_CANDIDATES)
     start = time.perf_counter()
     out: dict = {}
     if step == "generate":
@@ -115,15 +116,19 @@ def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
     elif step == "search":
         prepared = _load(work / "prepared.pickle")
         start = time.perf_counter()
-        pairs = country.search(prepared, settings, pl.read_parquet(work / "rejected.parquet"))
+        pairs, far = country.search(prepared, settings, pl.read_parquet(work / "rejected.parquet"))
         elapsed = time.perf_counter() - start
         pairs.write_parquet(work / "pairs.parquet")
+        (work / "far.parquet").unlink(missing_ok=True)
+        if far is not None:
+            far.write_parquet(work / "far.parquet")
         return {"rows": pairs.height, "compute_s": elapsed}
     elif step == "weigh":
         prepared = _load(work / "prepared.pickle")
         pairs = pl.read_parquet(work / "pairs.parquet")
+        far = pl.read_parquet(work / "far.parquet") if (work / "far.parquet").exists() else None
         start = time.perf_counter()
-        scoring = country.weigh(prepared, pairs, settings)
+        scoring = country.weigh(prepared, pairs, settings, far)
         elapsed = time.perf_counter() - start
         _dump(scoring, work / "scoring.pickle")
         return {"rows": scoring.scored.height, "compute_s": elapsed}
@@ -147,9 +152,9 @@ def run_step(step: str, folder: Path, fraction: float, seed: int) -> dict:
 # Measurement
 
 
-def accuracy(folder: Path) -> dict[str, float | int]:
+def accuracy(folder: Path, work: str = "work") -> dict[str, float | int]:
     """`proposed` against the truth: correct of proposed, out-of-province remains named."""
-    ids = pl.read_parquet(folder / "work" / "identifications.parquet")
+    ids = pl.read_parquet(folder / work / "identifications.parquet")
     truth = pl.read_csv(folder / "truth" / "national_remains.csv", infer_schema=False).select(
         pl.concat_str("province_code", pl.lit(":"), "remains_id").alias("national_remains_id"),
         pl.concat_str("martyr_province_code", pl.lit(":"), "martyr_id").alias("true_martyr"),
@@ -167,18 +172,55 @@ def accuracy(folder: Path) -> dict[str, float | int]:
     }
 
 
+def validation(folder: Path) -> str:
+    """The run with summed candidates (`work/`) against the one listing every pair (`work-exact/`):
+    its decisions and the posteriors of the pairs it listed."""
+    keys = ["national_remains_id", "national_martyr_id"]
+    ids = [
+        pl.read_parquet(folder / w / "identifications.parquet").filter(
+            pl.col("status").is_in(["proposed", "needs_review"])
+        )
+        for w in ("work", "work-exact")
+    ]
+    decided = ids[0].select(*keys, "status").join(ids[1].select(*keys, "status"), on="national_remains_id",
+                                                  how="full", suffix="_exact", coalesce=True)  # fmt: skip
+    same = decided.filter(
+        (pl.col("national_martyr_id") == pl.col("national_martyr_id_exact"))
+        & (pl.col("status") == pl.col("status_exact"))
+    ).height
+    proposed = [i.filter(pl.col("status") == "proposed") for i in ids]
+    cand = [
+        pl.read_parquet(folder / w / "candidates.parquet").select(*keys, "posterior")
+        for w in ("work", "work-exact")
+    ]
+    both = cand[0].join(cand[1], on=keys, suffix="_exact")
+    diff = both.select((pl.col("posterior") - pl.col("posterior_exact")).abs().max()).item() or 0.0
+    return (
+        f"{same} of {decided.height} decided remains with the same martyr and status; proposed "
+        f"{proposed[0].height} (exact {proposed[1].height}, "
+        f"{proposed[0].join(proposed[1], on=keys).height} the same); "
+        f"{both.height:,} listed pairs of {cand[1].height:,}, posterior max |difference| {diff:.2e}"
+    )
+
+
 def measure(
-    fraction: float, seed: int, timeout: float, memory_gb: float, fresh: bool, cache: Path = CACHE
+    fraction: float,
+    seed: int,
+    timeout: float,
+    memory_gb: float,
+    fresh: bool,
+    cache: Path = CACHE,
+    exact: bool = False,
 ) -> list[dict]:
     folder = folder_of(fraction, seed, cache)
-    (folder / "work").mkdir(parents=True, exist_ok=True)
+    (folder / ("work-exact" if exact else "work")).mkdir(parents=True, exist_ok=True)
     rows = []
     for step in STEPS:
         if step == "generate" and not fresh and (folder / "truth" / "references.csv").exists():
             rows.append({"fraction": fraction, "step": step, "note": "cached"})
             continue
         args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed),
-                "--memory-limit", str(memory_gb)]  # fmt: skip
+                "--memory-limit", str(memory_gb), *(["--exact"] if exact else [])]  # fmt: skip
         result = run_child([*args, "--fractions", str(fraction)], timeout=timeout)
         rows.append({"fraction": fraction, "step": step, **result})
         print(f"national_scale: {_pct(fraction)} {step}: {_line(rows[-1])}", flush=True)
@@ -250,6 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--fresh", action="store_true", help="generate again even if the country is cached")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the countries are kept")
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="list every candidate pair (nothing summed), into work-exact/: the approximation's reference",
+    )
     parser.add_argument("--child", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv if argv is not None else [])
@@ -257,22 +304,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         limit = int(args.memory_limit * 1024**3)
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        report(**run_step(args.child, args.data, fractions[0], args.seed))
+        report(**run_step(args.child, args.data, fractions[0], args.seed, args.exact))
         return 0
     rows = []
+    work = "work-exact" if args.exact else "work"
     for fraction in fractions:
-        rows += measure(fraction, args.seed, args.step_timeout, args.memory_limit, args.fresh, args.cache)
+        rows += measure(
+            fraction, args.seed, args.step_timeout, args.memory_limit, args.fresh, args.cache, args.exact
+        )
         folder = folder_of(fraction, args.seed, args.cache)
-        if (folder / "work" / "identifications.parquet").exists() and not any(
+        if (folder / work / "identifications.parquet").exists() and not any(
             "error" in r for r in rows if r["fraction"] == fraction
         ):
-            acc = accuracy(folder)
+            acc = accuracy(folder, work)
             print(
                 f"national_scale: {_pct(fraction)}: {acc['correct']} of {acc['proposed']} proposed correct; "
                 f"{acc['out_of_province_named']} of {acc['out_of_province_remains']} remains of "
                 f"out-of-province martyrs named",
                 flush=True,
             )
+            if (folder / "work-exact" / "identifications.parquet").exists() and not args.exact:
+                print(
+                    f"national_scale: {_pct(fraction)} against every pair listed: {validation(folder)}",
+                    flush=True,
+                )
     print(table(rows))
     print(curve(rows, fractions))
     print(f"load average while measured: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")

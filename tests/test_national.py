@@ -19,7 +19,15 @@ from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import MILITARY_REGIONS, military_region
 from lietsi.matching.pool import build_pool
 from lietsi.matching.scoring import _unit_area
-from lietsi.national.country import adapt, match_country, national_settings, read_exports
+from lietsi.national.country import (
+    adapt,
+    match_country,
+    national_settings,
+    prepare_country,
+    read_exports,
+    search,
+    weigh,
+)
 from lietsi.national.formats import RETURN_DIR, RETURN_FILE
 from lietsi.ops.national_candidates import national_candidates, national_candidates_page
 from lietsi.ops.national_export import write_national_export
@@ -547,3 +555,62 @@ def test_a_profile_identical_to_rcrs_on_its_range_is_read_and_compared(tmp_path)
     pairs = run.candidates.filter(pl.col("national_remains_id") == "45:HC-QT-R")
     assert pairs["national_martyr_id"].to_list() == ["40:LS-NA-R"]
     assert pairs["differences"].to_list() == [0]
+
+
+def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_summed(tmp_path):
+    """Remains HC-QT-1 (Hải Lăng, Quảng Trị) shares its haplotype with Nghệ An's LS-NA-1, who fell in
+    Hải Lăng, with 30 more of Nghệ An's martyrs, who fell in Tây Ninh, and with 4 who fell in Gio
+    Linh (Quảng Trị, another district). Listing one candidate of each kind per remains lists LS-NA-1
+    (he fell in its district) and one of Gio Linh, and sums the other 33 into the remains'
+    denominator (`listing`), each with its own place cell: the listed pair's posterior is the one of
+    the run that lists every pair, and not the one it would have if they were dropped."""
+    _country(tmp_path / "inbox")
+    far = [f"LS-NA-F{i}" for i in range(30)] + [f"LS-NA-G{i}" for i in range(4)]
+    died = ["Tân Biên, Tây Ninh"] * 30 + ["Gio Linh, Quảng Trị"] * 4
+    # No sex, birth year, date or unit on record: their other factors are 1, as the sums take them.
+    blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None, "unit": None}
+    _write(
+        tmp_path / "inbox" / "nghe_an",
+        "Nghệ An",
+        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
+        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", fell, **blank) for m, fell in zip(far, died, strict=True)]
+        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)],
+        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
+          "haplotype": SHARED, "haplogroup": None}]
+        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
+            "haplotype": SHARED, "haplogroup": None} for m in far]
+        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
+            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
+        [],
+    )  # fmt: skip
+    _write(
+        tmp_path / "inbox" / "quang_tri",
+        "Quảng Trị",
+        [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
+        [],
+        [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "xã Hải Thượng, huyện Hải Lăng")],
+    )  # fmt: skip
+    exports = read_exports(tmp_path / "inbox")
+    pair = ("45:HC-QT-1", "40:LS-NA-1")
+
+    def posterior(candidates: pl.DataFrame, remains: str = "national_remains_id") -> float:
+        martyr = "national_martyr_id" if remains == "national_remains_id" else "martyr_id"
+        chosen = (pl.col(remains) == pair[0]) & (pl.col(martyr) == pair[1])
+        return candidates.filter(chosen)["posterior"].item()
+
+    every = match_country(exports, national_settings(None)).candidates
+    assert every.filter(pl.col("national_remains_id") == pair[0]).height == 35
+    settings = national_settings(1)
+    frames = adapt(exports)
+    prepared = prepare_country(frames, settings)
+    pairs, sums = search(prepared, settings, frames.rejected)
+    listed = pairs.filter(pl.col("remains_id") == pair[0])["martyr_id"].to_list()
+    assert len(listed) == 2 and pair[1] in listed and any(":LS-NA-G" in m for m in listed)
+    # The 33 summed: those of Tây Ninh in the `elsewhere` cell, 3 of Gio Linh in `province`.
+    assert sums["remains_id"].unique().to_list() == [pair[0]]
+    assert set(sums["outcome"]) == {"elsewhere", "province"}
+    summed = posterior(weigh(prepared, pairs, settings, sums).scored, "remains_id")
+    dropped = posterior(weigh(prepared, pairs, settings).scored, "remains_id")
+    assert summed == pytest.approx(posterior(every), rel=1e-6)
+    assert summed == pytest.approx(posterior(match_country(exports, settings).candidates), rel=1e-12)
+    assert dropped > 1.05 * posterior(every)

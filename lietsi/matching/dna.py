@@ -25,6 +25,7 @@ import polars as pl
 from lietsi.lab.comparison import Comparison, ComparisonRules, compare
 from lietsi.lab.frequencies import relative_lines
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.matching import candidate_search
 from lietsi.matching.candidate_search import find_candidates
 from lietsi.matching.evidence import EvidenceSettings, Factor
 from lietsi.reasons import encode, reason
@@ -89,12 +90,18 @@ def dna_pairs(
     database: Database,
     rules: ComparisonRules,
     independent: Database | None = None,
+    found: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
-    database count x and size n counted for that pair (`pair_counts`)."""
-    rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
-    ref_profiles = refs.unique("relative_id").select(id="relative_id", range="range", haplotype="haplotype")
-    found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    database count x and size n counted for that pair (`pair_counts`). `found`: the (remains_id,
+    relative_id) pairs to compare when the caller chose them (a national run lists only some,
+    `lietsi.national.listing`); by default every pair within one difference."""
+    if found is None:
+        rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+        ref_profiles = refs.unique("relative_id").select(
+            id="relative_id", range="range", haplotype="haplotype"
+        )
+        found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
@@ -195,16 +202,26 @@ def pair_counts(
         )
         for compared in queries["compared_range"].unique().to_list()
     }
-    matched: dict[tuple[str, str], set[str]] = {}
-    for query, line, _ in find_candidates(query_frame, members, rules, max_differences=0).iter_rows():
+    # Matched by profile group, counted by group size: a common haplotype matches thousands of
+    # lines, and listing them (one set entry per line and query) grew with the square of a country.
+    query_side = candidate_search.prepare(query_frame, rules)
+    member_side = candidate_search.prepare(members, rules)
+    group_of = dict(member_side.members.iter_rows())
+    size = Counter(group_of.values())
+    group_range = dict(member_side.groups.select("group", "range").iter_rows())
+    found = candidate_search.group_pairs(query_side, member_side, rules, max_differences=0).join(
+        query_side.members.rename({"group": "group_a"}), on="group_a"
+    )
+    matched: dict[tuple[str, str], set[int]] = {}
+    for query, group in found.select("id", "group_b").iter_rows():
         remains_id, compared = query.split("\t")
-        if reads_all(compared, member_range[line]):
-            matched.setdefault((remains_id, compared), set()).add(line)
+        if reads_all(compared, group_range[group]):
+            matched.setdefault((remains_id, compared), set()).add(group)
     rows = []
     for remains_id, line_id, compared in keys.iter_rows():
         hits = matched.get((remains_id, compared), set())
         own = own_line and line_id in member_range and reads_all(compared, member_range[line_id])
-        x = len(hits) - (own and line_id in hits)
+        x = sum(size[g] for g in hits) - (own and group_of.get(line_id) in hits)
         rows.append((remains_id, line_id, compared, x, n_of[compared] - own, own, database.name,
                      database.version))  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")

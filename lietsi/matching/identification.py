@@ -35,7 +35,7 @@ from lietsi.matching.frequency import spectra
 from lietsi.matching.mixture import PriorModel
 from lietsi.matching.pool import Pool, build_pool
 from lietsi.matching.references import reference_table
-from lietsi.matching.scoring import Scoring, score_candidates
+from lietsi.matching.scoring import FarTerms, Scoring, score_candidates
 from lietsi.matching.sensitivity import Hypotheses, sensitivity
 from lietsi.matching.settings import MatchSettings
 from lietsi.matching.structure import database_theta
@@ -152,13 +152,16 @@ def prepare(
 
 
 def candidate_pairs(
-    prepared: Prepared, settings: MatchSettings, independent: Database | None = None
+    prepared: Prepared,
+    settings: MatchSettings,
+    independent: Database | None = None,
+    found: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Candidate search and DNA: every (remains, martyr) pair within one difference on the martyr's
-    best reference, compared by the forensic rules and counted in the database (`dna.dna_pairs`);
-    pairs the council rejected are no candidates."""
+    best reference (or the `found` pairs a national run lists), compared by the forensic rules and
+    counted in the database (`dna.dna_pairs`); pairs the council rejected are no candidates."""
     return dna_pairs(
-        prepared.remains_profiles, prepared.refs, prepared.database, settings.rules, independent
+        prepared.remains_profiles, prepared.refs, prepared.database, settings.rules, independent, found
     ).join(
         prepared.council.rejected.select("remains_id", "martyr_id"),
         on=["remains_id", "martyr_id"],
@@ -166,9 +169,12 @@ def candidate_pairs(
     )
 
 
-def evidence(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
+def evidence(
+    prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings, far: dict[str, FarTerms] | None = None
+) -> Scoring:
     """Evidence: every factor of each pair against the pool, and its posterior over the pool with the
-    "nobody in the pool" hypothesis (`scoring.score_candidates`)."""
+    "nobody in the pool" hypothesis (`scoring.score_candidates`); `far`: a national run's candidates
+    summed rather than listed."""
     martyr_rows = {m["martyr_id"]: m for m in prepared.missing_all.iter_rows(named=True)}
     confirmed = prepared.council.confirmed.select("remains_id", "martyr_id").iter_rows()
     known = [(r, martyr_rows[m]) for r, m in confirmed if m in martyr_rows]
@@ -196,6 +202,7 @@ def evidence(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -
         )
         if settings.estimate_commune_theta
         else None,
+        far,
     )
 
 

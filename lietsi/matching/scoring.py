@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -311,6 +312,50 @@ def unscored_terms(
     return cells, flat
 
 
+def unscored_by_province(
+    unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
+) -> Callable[[dict], tuple[dict, dict]]:
+    """`unscored_terms` for a country (`MatchSettings.listed_candidates`): the same sums, read as
+    those of every place of death weighed as another province's (once per recovery level),
+    corrected by the places of death in the remains' own province (for a place that names none, of
+    its own text). A recovery place then costs its province's places of death, not the country's
+    (the per-place loop was quadratic in places); only the order of the additions differs."""
+    own: dict[str, Counter] = {}
+    for cell, n in unsampled.items():
+        province = pool.key_places.get(cell[0], {}).get("province")
+        own.setdefault(f"province:{province}" if province else f"text:{cell[0]}", Counter())[cell] += n
+    totals: dict[int, tuple[dict, dict]] = {}
+
+    def nowhere(level: int) -> dict:
+        """A recovery place at `level` in no province of the country: every relation `elsewhere`."""
+        units = {
+            "province": "\0",
+            "district": "\0" if level >= 2 else None,
+            "commune": "\0" if level >= 3 else None,
+        }
+        return {"place_key": "\0", "place": units if level else {}}
+
+    def terms(r: dict) -> tuple[dict, dict]:
+        if not r["place_key"]:
+            return unscored_terms(r, unsampled, pool, reg, s)
+        level = place_level(r["place"] or {})
+        if level not in totals:
+            totals[level] = unscored_terms(nowhere(level), unsampled, pool, reg, s)
+        province = (r["place"] or {}).get("province")
+        mine = own.get(f"province:{province}" if level else f"text:{r['place_key']}", Counter())
+        cells, flat = dict(totals[level][0]), dict(totals[level][1])
+        for sign, (c, f) in ((-1, unscored_terms(nowhere(level), mine, pool, reg, s)),
+                             (1, unscored_terms(r, mine, pool, reg, s))):  # fmt: skip
+            for k, v in c.items():
+                cells[k] = cells.get(k, 0.0) + sign * v
+            for k, v in f.items():
+                flat[k] = flat.get(k, 0.0) + sign * v
+        # Each term is n / den ≥ 1: what is below ½ is a cell the corrections emptied.
+        return {k: v for k, v in cells.items() if v > 0.5}, {k: v for k, v in flat.items() if v > 0.5}
+
+    return terms
+
+
 def recovery_area(r: dict) -> str | None:
     """The district a remains was recovered in (`province / district`), the unit whose share of
     outsiders the estimate reads (`mixture.area_outside`); None when the place names no district."""
@@ -342,6 +387,38 @@ def prior_group(m: dict, pool: Pool, default_province: str | None, here: frozens
 
 
 @dataclass(frozen=True)
+class FarTerms:
+    """A national run's candidates of one remains that were summed, not listed
+    (`lietsi.national.listing`), as `unscored_terms` sums the martyrs without a reference:
+    (group, place cell) → Σ DNA LR / den, group → Σ DNA LR where the place cannot be compared; at
+    the DNA's best estimate, and at its 95% bound (`*_bound`); `dna`: group → Σ DNA LR (no place)."""
+
+    cells: dict[tuple[str, tuple[str, str]], float]
+    flat: dict[str, float]
+    cells_bound: dict[tuple[str, tuple[str, str]], float]
+    flat_bound: dict[str, float]
+    dna: dict[str, float]
+
+
+def _with_far(terms: RemainsTerms, far: FarTerms | None) -> RemainsTerms:
+    """A remains' hypotheses for the estimate with its summed candidates as candidates of one cell
+    each (prior × Σ LR/den × numerator): the E-step is linear in each candidate's term, so the sums
+    count in the numerators, the group shares and the DNA shares as the pairs would."""
+    if far is None:
+        return terms
+    summed = [Candidate(g, v, ((cell, 1.0),)) for (g, cell), v in far.cells.items()]
+    summed += [Candidate(g, v, ()) for g, v in far.flat.items()]
+    return replace(terms, candidates=terms.candidates + tuple(summed))
+
+
+def _far_mass(here: PriorModel, tables: dict[str, dict[str, float]], far: FarTerms, bound: bool) -> float:
+    cells, flat = (far.cells_bound, far.flat_bound) if bound else (far.cells, far.flat)
+    return sum(here.prior(g) * v for g, v in flat.items()) + sum(
+        here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
+    )
+
+
+@dataclass(frozen=True)
 class Scoring:
     scored: pl.DataFrame
     prior: PriorModel
@@ -364,6 +441,7 @@ def score_candidates(
     here: frozenset[str] | None = None,
     spectra: dict[str, Spectrum] | None = None,
     theta: float | None = None,
+    far: dict[str, FarTerms] | None = None,
 ) -> Scoring:
     """Add DNA LR, non-genetic LR, the factors and the posterior to each DNA candidate pair, with
     the prior and the numerator tables used (re-estimated on the profiled remains when
@@ -375,8 +453,10 @@ def score_candidates(
     frequency spectrum, from which the best estimate of a haplotype's frequency is read
     (`point_lr`, Good–Turing). `theta`: the province's commune θ (`structure.commune_theta`): a
     missing martyr with no reference whose home commune's sampled lines carry the remains'
-    haplotype is weighed up by `structure.commune_weight`."""
+    haplotype is weighed up by `structure.commune_weight`. `far`: per remains, a national run's
+    candidates summed rather than listed (`FarTerms`), in the estimate and the denominators."""
     s = settings.evidence
+    far = far or {}
     features = remains_features(remains, default_province)
     reg = build_register(features, s)
     martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
@@ -404,12 +484,19 @@ def score_candidates(
     # enter through the cells), so remains recovered at one place share them; computed once for the
     # estimate and the scoring.
     unscored_cache: dict[tuple, tuple[dict, dict]] = {}
+    country: list[Callable[[dict], tuple[dict, dict]]] = []  # `unscored_by_province`, built once
 
     def unscored_base(remains_id: str) -> tuple[dict, dict]:
         r = features[remains_id]
         place = tuple(sorted((r["place"] or {}).items()))
         key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
-        if key not in unscored_cache:
+        if key in unscored_cache:
+            return unscored_cache[key]
+        if settings.listed_candidates is not None and remains_id not in blind:
+            if not country:
+                country.append(unscored_by_province(unsampled, pool, reg, s))
+            unscored_cache[key] = country[0](r)
+        else:
             unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
         return unscored_cache[key]
 
@@ -466,6 +553,7 @@ def score_candidates(
             )
             for r in ids
         ]
+        terms = [_with_far(t, far.get(r)) for t, r in zip(terms, ids, strict=True)]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
@@ -495,6 +583,14 @@ def score_candidates(
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
+    def read(posterior: float, posterior_bound: float) -> bool:
+        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold): a
+        national run at scale writes the factors' JSON for those pairs only (most of a country's
+        pairs are far below it, and their JSON was most of `weigh`'s memory)."""
+        return (
+            settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
+        )
+
     rows = []
     hypotheses: dict[str, Hypotheses] = {}
     for remains_id, pairs_of in groups.items():
@@ -511,10 +607,15 @@ def score_candidates(
         mass = sum(here.prior(g) * v for g, v in flat.items()) + sum(
             here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
         )
+        mass_bound = mass
+        if remains_id in far:
+            mass_bound = mass + _far_mass(here, tables, far[remains_id], bound=True)
+            mass += _far_mass(here, tables, far[remains_id], bound=False)
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
             mass,
-            sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items()),
+            sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
+            + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
             {
                 mid: Term(
                     here.prior(group[mid]),
@@ -532,7 +633,7 @@ def score_candidates(
         bound, _ = posteriors(
             {mid: here.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
             here.p_outside,
-            mass,
+            mass_bound,
         )
         for mid, (rec, dna, best, others, lr_ng) in scored.items():
             rows.append(
@@ -546,9 +647,9 @@ def score_candidates(
                     "prior": here.prior(group[mid]),
                     "posterior": post[mid],
                     "posterior_bound": bound[mid],
-                    "factors": json.dumps(
-                        [dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False
-                    ),
+                    "factors": json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+                    if read(post[mid], bound[mid])
+                    else None,
                 }
             )
     if not rows:

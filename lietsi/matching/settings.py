@@ -63,3 +63,8 @@ class MatchSettings:
     # this much lower and higher than estimated. The estimate was off by up to 0.09 on the
     # benchmark's six provinces (docs/matching.md §9).
     p_outside_spread: float = 0.15
+    # A national run at the country's scale: each remains lists this many of its strongest
+    # candidates and those its place, unit area or sex single out; the others enter its posterior as
+    # sums by prior group and place cell (`lietsi.national.listing`). None (the province run):
+    # every pair listed.
+    listed_candidates: int | None = None

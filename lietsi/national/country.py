@@ -7,8 +7,8 @@ export frames to the frames it reads, in four stages a benchmark can time one by
 1. `prepare_country`: references, maternal lines, the pool (every missing martyr of every province
    that sent an export), the remains' profiles and the frequency database (one profile per maternal
    line of the country);
-2. `search`: candidate search and DNA comparison of every (remains, martyr) pair within one
-   difference;
+2. `search`: candidate search and DNA comparison of the (remains, martyr) pairs within one
+   difference that `listing` lists, and the sums of the others (every pair in a small country);
 3. `weigh`: the evidence of each pair (the recovery place against the place of death across
    provinces, the unit's area from every province's records of where it lost men, sex, age, date,
    artefacts) and its posterior over the pool, with the hypothesis "a martyr of no province that
@@ -30,6 +30,7 @@ from lietsi.matching.pool import IDENTIFIED
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
+from lietsi.national.listing import far_terms, list_candidates
 
 
 @dataclass(frozen=True)
@@ -237,16 +238,25 @@ def prepare_country(frames: Frames, settings: MatchSettings) -> Prepared:
     )
 
 
-def search(prepared: Prepared, settings: MatchSettings, rejected: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Stage 2: candidate search and the DNA comparison of each pair; a pair a province's council
-    rejected (`Frames.rejected`) is no candidate, as in the province run."""
-    pairs = candidate_pairs(prepared, settings)
-    return pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
+def search(
+    prepared: Prepared, settings: MatchSettings, rejected: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Stage 2: candidate search and the DNA comparison of each listed pair, and the sums of the
+    candidates not listed (`listing`; None when `settings.listed_candidates` is None: every pair
+    listed); a pair a province's council rejected (`Frames.rejected`) is no candidate, as in the
+    province run."""
+    listing = list_candidates(prepared, settings) if settings.listed_candidates is not None else None
+    pairs = candidate_pairs(prepared, settings, found=listing.found if listing else None)
+    pairs = pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
+    return pairs, listing.far if listing else None
 
 
-def weigh(prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings) -> Scoring:
-    """Stage 3: every factor of each pair and its posterior over the country's pool."""
-    return evidence(prepared, pairs, settings)
+def weigh(
+    prepared: Prepared, pairs: pl.DataFrame, settings: MatchSettings, far: pl.DataFrame | None = None
+) -> Scoring:
+    """Stage 3: every factor of each listed pair and its posterior over the country's pool, the
+    candidates not listed in its denominator (`far`, `search`'s sums)."""
+    return evidence(prepared, pairs, settings, far_terms(far) if far is not None else None)
 
 
 def assign_country(
@@ -256,10 +266,18 @@ def assign_country(
     return decide(prepared, pairs, scoring, settings)
 
 
-def national_settings() -> MatchSettings:
+# A remains with more candidate martyrs than this lists those who fell in its recovery province and
+# sums the others (`listing`); measured against listing every pair in docs/national_scale.md.
+LISTED_CANDIDATES = 10
+
+
+def national_settings(listed_candidates: int | None = LISTED_CANDIDATES) -> MatchSettings:
     """The province's settings, with a unit's area counted by military region: over the country a
-    unit's dead are recorded by every province its men came from, across the provinces it fought in."""
-    return MatchSettings(evidence=replace(EvidenceSettings(), unit_area_by_region=True))
+    unit's dead are recorded by every province its men came from, across the provinces it fought in;
+    and candidates listed one by one up to `listed_candidates` per remains (None: every pair)."""
+    return MatchSettings(
+        evidence=replace(EvidenceSettings(), unit_area_by_region=True), listed_candidates=listed_candidates
+    )
 
 
 def match_country(exports: CountryExports, settings: MatchSettings | None = None) -> CountryMatch:
@@ -268,8 +286,8 @@ def match_country(exports: CountryExports, settings: MatchSettings | None = None
     settings = settings or national_settings()
     frames = adapt(exports)
     prepared = prepare_country(frames, settings)
-    pairs = search(prepared, settings, frames.rejected)
-    result = assign_country(prepared, pairs, weigh(prepared, pairs, settings), settings)
+    pairs, far = search(prepared, settings, frames.rejected)
+    result = assign_country(prepared, pairs, weigh(prepared, pairs, settings, far), settings)
     identifications = national_identifications(result, exports, frames.confirmed)
     return CountryMatch(result, national_candidates(result), identifications)
 

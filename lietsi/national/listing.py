@@ -1,0 +1,385 @@
+"""Which candidate pairs the national run scores one by one, and the sum of the others.
+
+At the country's scale a remains of a common haplotype has thousands of candidate martyrs within
+one difference (2.7 billion (remains, reference) pairs at 100%), and scoring a pair one by one
+costs ~0.5 ms and ~20 kB (docs/national_scale.md). Most of them fell in other provinces: their
+place factor is the same `elsewhere` outcome (`different` against a front), none of their other
+factors is known to single one out, and they enter the remains' posterior only through its
+denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
+factor depends only on the two profiles and the database count) and
+
+- lists, for every remains, with N = `MatchSettings.listed_candidates`: the N candidates of its
+  profile whose DNA and place factors as a pair from another province would be the strongest (DNA
+  LR × the stated numerator of the place outcome / its register share; all of them when it has no
+  more); every candidate who fell in its district; the N strongest (DNA × own place factor) of
+  the others who fell in its province; the N strongest (DNA × unit-area factor) of the martyrs
+  whose record places the death in no province and whose unit lost more of its men than the pool
+  in the remains' cemetery area; and, when its estimated sex is the rarer in the register, every
+  candidate of that sex: the pairs a decision or a council can turn on (docs/national_scale.md
+  measures what the others change);
+- sums the other candidates of each remains per prior group and place cell, as the martyrs
+  without a reference are summed (`scoring.unscored_terms`): Σ DNA LR / den of their place
+  outcome, at the best estimate and at the 95% bound (`scoring.FarTerms`). Their other factors are
+  taken at their average, 1, as the unsampled martyrs' are.
+
+The listed pairs then go through `dna.dna_pairs` and the scoring exactly as in a province run.
+What the sums leave out (docs/national_scale.md): the own line is assumed counted in x for a
+`cannot_exclude` pair (x and n less one), the martyr's best reference is the one with the fewest
+differences, the commune weights (`structure`) read the listed pairs only, and a far pair a
+council rejected is still summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import polars as pl
+
+from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range
+from lietsi.matching import candidate_search
+from lietsi.matching.dna import pair_counts, pair_dna_factor
+from lietsi.matching.evidence import EvidenceSettings, floored_share, numerator_tables
+from lietsi.matching.frequency import spectra
+from lietsi.matching.geography import place_level
+from lietsi.matching.identification import Prepared
+from lietsi.matching.register import Register, build_register, remains_features
+from lietsi.matching.scoring import (
+    FarTerms,
+    _area,
+    _unit_area,
+    front_share,
+    point_lr,
+    prior_group,
+    unit_area_baselines,
+)
+from lietsi.matching.settings import MatchSettings
+
+# A remains' recovery place level: 0–3 (`geography.place_level`), or no place text at all.
+NO_PLACE = -1
+_FAR_SCHEMA = {
+    "remains_id": pl.String, "prior_group": pl.String, "table": pl.String, "outcome": pl.String,
+    "lr_point": pl.Float64, "lr_bound": pl.Float64, "lr_dna": pl.Float64,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Listing:
+    found: pl.DataFrame  # remains_id, relative_id, differences: the pairs `dna.dna_pairs` compares
+    far: pl.DataFrame  # the sums of the other candidates (`_FAR_SCHEMA`), one row per remains and cell
+
+
+def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Register) -> pl.DataFrame:
+    """Per missing martyr and recovery level k of a remains: his prior group, the province and
+    district he fell in, the level compared at, and the place cell and 1/den of a pair with a
+    remains of another province (`table`, `outcome`, `w`) and of his province, not his district
+    (`table_p`, `outcome_p`, `w_p`)."""
+    pool, s = prepared.pool, settings.evidence
+    rows = []
+    for m in prepared.missing.iter_rows(named=True):
+        mid = m["martyr_id"]
+        group = prior_group(m, pool, prepared.province, prepared.here)
+        key = pool.martyr_place_key.get(mid, "")
+        source = pool.martyr_place_source.get(mid, "death")
+        death = pool.key_places.get(key, {})
+        level = place_level(death) if key else 0
+        shares = register.place_shares(key, death) if key else {}
+        district = f"{death.get('province')} / {death.get('district')}" if death.get("district") else None
+        for k in (NO_PLACE, 0, 1, 2, 3):
+            lvl = min(k, level) if key and k != NO_PLACE else None
+            cells = []
+            for outcome in ("elsewhere" if lvl else "different", "province"):
+                share = shares.get((lvl, outcome)) if lvl is not None else None
+                if share is None or (outcome == "province" and not lvl):
+                    cells += [None, None, 1.0]
+                else:
+                    cells += [f"place:{source}:{lvl}", outcome, 1.0 / floored_share(share, s)]
+            rows.append((mid, k, group, m.get("sex"), death.get("province"), district, lvl, *cells))
+    schema = {"martyr_id": pl.String, "k": pl.Int8, "prior_group": pl.String, "sex_m": pl.String,
+              "province_m": pl.String,
+              "district_m": pl.String, "lvl": pl.Int8, "table": pl.String, "outcome": pl.String,
+              "w": pl.Float64, "table_p": pl.String, "outcome_p": pl.String, "w_p": pl.Float64}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> pl.DataFrame:
+    """(martyr_id, area, unit_lr): the cemetery areas (`scoring._unit_area`: military regions nationally)
+    where the unit of a martyr whose record places his death in no province lost more of its men
+    than the pool did (unit-area factor above 1): such a pair is listed."""
+    pool, s = prepared.pool, settings.evidence
+    missing = list(prepared.missing.iter_rows(named=True))
+    provinces = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
+    baseline = unit_area_baselines(missing, pool, provinces, s)
+    areas = {_area(p, s): p for p in sorted(provinces)}
+    above: dict[str, list[tuple[str, float]]] = {}
+    rows = []
+    for m in missing:
+        unit = m.get("unit")
+        if not unit or pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province"):
+            continue
+        if unit not in above:
+            factors = {
+                a: _unit_area({"cemetery_province": p}, m, pool, s, baseline).lr for a, p in areas.items()
+            }
+            above[unit] = [(a, lr) for a, lr in factors.items() if lr > 1.0]
+        rows += [(m["martyr_id"], area, lr) for area, lr in above[unit]]
+    schema = {"martyr_id": pl.String, "area": pl.String, "unit_lr": pl.Float64}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _remains_places(
+    side: candidate_search.PreparedSide, features: dict, s: EvidenceSettings, register: Register
+) -> pl.DataFrame:
+    """Per profiled remains: its group, recovery level, province, district, cemetery area, and its
+    estimated sex when that is the rarer in the register (its sex factor then singles a martyr out)."""
+    rows = []
+    for remains_id, group in side.members.iter_rows():
+        r = features.get(remains_id) or {}
+        place = r.get("place") or {}
+        k = place_level(place) if r.get("place_key") else NO_PLACE
+        district = f"{place.get('province')} / {place.get('district')}" if place.get("district") else None
+        area = _area(r.get("cemetery_province"), s)
+        sex = r.get("est_sex")
+        rare = sex if sex and (register.sex_share(sex) or 1.0) < 0.5 else None
+        rows.append((remains_id, group, k, place.get("province"), district, area, rare))
+    schema = {"remains_id": pl.String, "group_a": pl.UInt32, "k": pl.Int8, "province_r": pl.String,
+              "district_r": pl.String, "area_r": pl.String, "sex_r": pl.String}  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _dna_lrs(
+    pairs: pl.DataFrame,
+    a: candidate_search.PreparedSide,
+    b: candidate_search.PreparedSide,
+    prepared: Prepared,
+    settings: MatchSettings,
+) -> pl.DataFrame:
+    """(group_a, group_b) → the DNA LR at the 95% bound and at the best estimate, from the
+    verdict and x, n of the remains group's profile on the range compared (`dna.pair_counts`)."""
+    rules, s = settings.rules, settings.evidence
+    range_a = a.groups.select(group_a="group", range_a="range")
+    range_b = b.groups.select(group_b="group", range_b="range")
+    pairs = pairs.join(range_a, on="group_a").join(range_b, on="group_b")
+    compared = {
+        (ra, rb): format_range(intersect_ranges(parse_range(ra), parse_range(rb)))
+        for ra, rb in pairs.select("range_a", "range_b").unique().iter_rows()
+    }
+    pairs = pairs.with_columns(
+        compared_range=pl.struct("range_a", "range_b").map_elements(
+            lambda v: compared[(v["range_a"], v["range_b"])], return_dtype=pl.String
+        ),
+        verdict=pl.col("differences").map_elements(rules.verdict, return_dtype=pl.String),
+    )
+    queries = (
+        pairs.filter(pl.col("verdict") == "cannot_exclude")
+        .select(
+            remains_id=pl.col("group_a").cast(pl.String), line_id=pl.lit(""), compared_range="compared_range"
+        )
+        .unique()
+    )
+    profiles = a.groups.select(
+        remains_id=pl.col("group").cast(pl.String), range="range", haplotype="haplotype"
+    )
+    counts = pair_counts(queries, profiles, prepared.database, rules, own_line=False).select(
+        group_a=pl.col("remains_id").cast(pl.UInt32), compared_range="compared_range", x="x", n="n"
+    )
+    pairs = pairs.join(counts, on=["group_a", "compared_range"], how="left")
+    point = replace(s, confidence=settings.estimation_confidence, theta=settings.estimation_theta)
+    spectrum = (
+        spectra(
+            prepared.database.profiles.select("range", "haplotype").iter_rows(),
+            pairs["compared_range"].unique().to_list(),
+            rules,
+        )
+        if settings.estimation_good_turing
+        else None
+    )
+    keys = pairs.select("verdict", "differences", "x", "n", "compared_range").unique()
+    lrs = []
+    for verdict, differences, x, n, compared_range in keys.iter_rows():
+        # The martyr's own line is the case, not the population: counted in x when it matches.
+        own = verdict == "cannot_exclude" and bool(x)
+        rec = {"verdict": verdict, "differences": differences, "x": (x or 0) - own, "n": (n or 0) - own,
+               "compared_range": compared_range, "own_line_removed": own}  # fmt: skip
+        lrs.append((verdict, differences, x, n, compared_range, pair_dna_factor(rec, s).lr,
+                    point_lr(rec, point, spectrum)))  # fmt: skip
+    lr_frame = pl.DataFrame(
+        lrs, schema={**keys.schema, "lr_bound": pl.Float64, "lr_point": pl.Float64}, orient="row"
+    )
+    return pairs.join(
+        lr_frame, on=["verdict", "differences", "x", "n", "compared_range"], how="left", nulls_equal=True
+    ).select("group_a", "group_b", "lr_bound", "lr_point")
+
+
+def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
+    """The pairs to score one by one, and the sums of the others (module docstring)."""
+    cap = settings.listed_candidates
+    rules, s = settings.rules, settings.evidence
+    remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+    references = prepared.refs.unique("relative_id").select(
+        id="relative_id", range="range", haplotype="haplotype"
+    )
+    a = candidate_search.prepare(remains, rules)
+    b = candidate_search.prepare(references, rules)
+    pairs = candidate_search.group_pairs(a, b, rules)
+    martyr_index = prepared.refs.select("martyr_id").unique().sort("martyr_id").with_row_index("m")
+    relatives = (
+        b.members.rename({"id": "relative_id", "group": "group_b"})
+        .join(prepared.refs.select("relative_id", "martyr_id"), on="relative_id")
+        .join(martyr_index, on="martyr_id")
+        .select("group_b", "relative_id", "m")
+    )
+    # Each remains group's candidate martyrs, on his reference with the fewest differences.
+    best = (
+        pairs.join(relatives.select("group_b", "m").unique(), on="group_b")
+        .sort("differences", "group_b")
+        .unique(["group_a", "m"], keep="first")
+    )
+    best = best.join(_dna_lrs(best.select("group_a", "group_b", "differences").unique(), a, b, prepared,
+                              settings), on=["group_a", "group_b"])  # fmt: skip
+    features = remains_features(prepared.remains, prepared.province)
+    register = build_register(features, s)
+    places = _remains_places(a, features, s, register)
+    cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
+    areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
+    # A far pair's DNA and place factors (the stated numerator of its place outcome): for each
+    # group of remains recovered at one level, the `cap` strongest are listed.
+    stated = numerator_tables(s, front_share(register))
+    numerators = pl.DataFrame(
+        [(t, o, v) for t, outcomes in stated.items() for o, v in outcomes.items()],
+        schema={"table": pl.String, "outcome": pl.String, "p1": pl.Float64},
+        orient="row",
+    )
+    scored = (
+        best.select("group_a", "m", "lr_point", "lr_bound")
+        .join(places.select("group_a", "k").unique(), on="group_a")
+        .join(cells, on=["m", "k"])
+        .join(numerators, on=["table", "outcome"], how="left")
+        .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
+        .with_columns(top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
+    )
+    rest = scored.filter(~pl.col("top"))
+    classes = places.select(*CLASS).unique()
+    # The others are listed for a remains when they fell in its district, among the `cap` strongest
+    # (DNA × own place factor) of the others who fell in its province, or among the `cap` strongest
+    # whose unit fought in its area.
+    same = (
+        classes.join(rest, left_on=["group_a", "k", "province_r"], right_on=["group_a", "k", "province_m"])
+        .with_columns(
+            strong=(pl.col("lvl") >= 2) & (pl.col("district_m") == pl.col("district_r")).fill_null(False)
+        )
+        .with_columns(
+            rank=pl.when(~pl.col("strong")).then(
+                pl.struct((pl.col("lr_point") * pl.col("w_p")).neg(), "m")
+                .rank("ordinal")
+                .over(*CLASS, "strong")
+            )
+        )
+        .with_columns(listed=pl.col("strong") | (pl.col("rank") <= cap))
+    )
+    units = (
+        classes.join(
+            rest.join(areas, on="m"), left_on=["group_a", "k", "area_r"], right_on=["group_a", "k", "area"]
+        )
+        .with_columns(
+            rank=pl.struct((pl.col("lr_point") * pl.col("unit_lr")).neg(), "m").rank("ordinal").over(*CLASS)
+        )
+        .with_columns(listed=pl.col("rank") <= cap)
+    )
+    # A remains whose estimated sex is the rarer lists every candidate of that sex.
+    sexes = classes.join(
+        rest, left_on=["group_a", "k", "sex_r"], right_on=["group_a", "k", "sex_m"]
+    ).with_columns(listed=pl.lit(True))
+    # Per class, each candidate some rule looked at: listed by any, and whether he fell in its province.
+    special = (
+        pl.concat(
+            [
+                same.select(*CLASS, "m", "listed", same=pl.lit(True)),
+                units.select(*CLASS, "m", "listed", same=pl.lit(False)),
+                sexes.select(*CLASS, "m", "listed", same=pl.lit(False)),
+            ]
+        )
+        .group_by(*CLASS, "m")
+        .agg(pl.col("listed").any(), pl.col("same").any())
+        .join(rest.drop(*CLASS[2:], strict=False), on=["group_a", "k", "m"])
+    )
+    near = pl.concat(
+        [
+            places.join(scored.filter("top"), on=["group_a", "k"]).select("remains_id", "group_a", "m"),
+            places.join(special.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
+                "remains_id", "group_a", "m"
+            ),
+        ]
+    ).unique()
+    found = (
+        near.join(relatives, on="m")
+        .join(pairs, on=["group_a", "group_b"])
+        .select("remains_id", "relative_id", "differences")
+        .unique(["remains_id", "relative_id"])
+        .sort("remains_id", "relative_id")
+    )
+    return Listing(found, _far_sums(places, classes, rest, special))
+
+
+# What the remains of one class share: their candidates, and which of them are listed.
+CLASS = ["group_a", "k", "province_r", "district_r", "area_r", "sex_r"]
+
+
+def _far_sums(
+    places: pl.DataFrame, classes: pl.DataFrame, rest: pl.DataFrame, special: pl.DataFrame
+) -> pl.DataFrame:
+    """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
+    prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, as from another
+    province, less those a rule looked at (`special`), plus those of them not listed that fell in
+    its province with their own place cell (same province, another district)."""
+    if classes.is_empty() or rest.is_empty():
+        return pl.DataFrame(schema=_FAR_SCHEMA)
+    cell = ["prior_group", "table", "outcome"]
+
+    def terms(frame: pl.DataFrame, sign: float, suffix: str = "") -> pl.DataFrame:
+        w = pl.col(f"w{suffix}")
+        return frame.select(
+            *CLASS, "prior_group", table=f"table{suffix}", outcome=f"outcome{suffix}",
+            lr_point=sign * pl.col("lr_point") * w, lr_bound=sign * pl.col("lr_bound") * w,
+            lr_dna=sign * pl.col("lr_point"),
+        )  # fmt: skip
+
+    total = (
+        terms(rest.with_columns(**{c: pl.lit(None, pl.String) for c in CLASS[2:]}), 1.0)
+        .group_by("group_a", "k", *cell)
+        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
+    )
+    far = (
+        pl.concat(
+            [
+                classes.join(total, on=["group_a", "k"]),
+                terms(special, -1.0),
+                terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, "_p"),
+            ],
+            how="diagonal_relaxed",
+        )
+        .group_by(*CLASS, *cell)
+        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum().clip(lower_bound=0.0))
+        .filter(pl.col("lr_dna") > 1e-6)
+    )
+    return (
+        places.join(far, on=CLASS, nulls_equal=True)
+        .select(*_FAR_SCHEMA)
+        .sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
+    )
+
+
+def far_terms(far: pl.DataFrame) -> dict[str, FarTerms]:
+    """The far sums as `scoring.score_candidates` reads them, per remains."""
+    out: dict[str, dict] = {}
+    for remains_id, group, table, outcome, point, bound, dna in far.iter_rows():
+        t = out.setdefault(
+            remains_id, {"cells": {}, "flat": {}, "cells_bound": {}, "flat_bound": {}, "dna": {}}
+        )
+        if table is None:
+            t["flat"][group] = t["flat"].get(group, 0.0) + point
+            t["flat_bound"][group] = t["flat_bound"].get(group, 0.0) + bound
+        else:
+            t["cells"][(group, (table, outcome))] = point
+            t["cells_bound"][(group, (table, outcome))] = bound
+        t["dna"][group] = t["dna"].get(group, 0.0) + dna
+    return {r: FarTerms(**t) for r, t in out.items()}
