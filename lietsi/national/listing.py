@@ -31,7 +31,7 @@ council rejected is still summed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -47,6 +47,7 @@ from lietsi.matching.scoring import (
     FarTerms,
     _area,
     _unit_area,
+    estimate_settings,
     front_share,
     point_lr,
     prior_group,
@@ -183,7 +184,7 @@ def _dna_lrs(
         group_a=pl.col("remains_id").cast(pl.UInt32), compared_range="compared_range", x="x", n="n"
     )
     pairs = pairs.join(counts, on=["group_a", "compared_range"], how="left")
-    point = replace(s, confidence=settings.estimation_confidence, theta=settings.estimation_theta)
+    point = estimate_settings(s, settings)
     spectrum = (
         spectra(
             prepared.database.profiles.select("range", "haplotype").iter_rows(),
