@@ -232,6 +232,18 @@ def front_share(reg: Register) -> float | None:
     return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
 
 
+def point_settings(s: EvidenceSettings, settings: MatchSettings) -> EvidenceSettings:
+    """The evidence settings of the best-estimate DNA LR (`point_lr`): the run's estimation
+    confidence, theta and counted-haplotype estimator. One place, so the pairs scored and the
+    national run's summed pairs (`lietsi.national.listing`) weigh the DNA alike."""
+    return replace(
+        s,
+        confidence=settings.estimation_confidence,
+        theta=settings.estimation_theta,
+        counted_mle=settings.estimation_counted_mle,
+    )
+
+
 def point_lr(rec: dict, s: EvidenceSettings, spectra: dict[str, Spectrum] | None) -> float:
     """The pair's DNA LR at the best estimate (`s`: the estimate's confidence and θ). A
     `cannot_exclude` pair whose haplotype one line of the database carries (its own; x = 0) takes
@@ -505,12 +517,7 @@ def score_candidates(
     tables = numerator_tables(s, front_share(reg))
     s = with_numerators(s, tables)
     iterations = 0
-    point = replace(
-        s,
-        confidence=settings.estimation_confidence,
-        theta=settings.estimation_theta,
-        counted_mle=settings.estimation_counted_mle,
-    )
+    point = point_settings(s, settings)
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
     unsampled_in: dict[str, Counter] = {}

@@ -31,7 +31,7 @@ council rejected is still summed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -49,6 +49,7 @@ from lietsi.matching.scoring import (
     _unit_area,
     front_share,
     point_lr,
+    point_settings,
     prior_group,
     unit_area_baselines,
 )
@@ -183,7 +184,7 @@ def _dna_lrs(
         group_a=pl.col("remains_id").cast(pl.UInt32), compared_range="compared_range", x="x", n="n"
     )
     pairs = pairs.join(counts, on=["group_a", "compared_range"], how="left")
-    point = replace(s, confidence=settings.estimation_confidence, theta=settings.estimation_theta)
+    point = point_settings(s, settings)
     spectrum = (
         spectra(
             prepared.database.profiles.select("range", "haplotype").iter_rows(),
