@@ -265,11 +265,11 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
             .select(*multi.columns, "p1", "score")
         )
 
-    def candidates(on_group_b: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        """The single-group martyrs of `on_group_b` (group_b, k and `keys`' values) as candidate rows
-        of the remains groups paired with their reference group."""
+    def candidates(single_rows: pl.DataFrame) -> pl.DataFrame:
+        """Rows of `single` (martyrs of one reference group, per level) as candidate rows of the
+        remains groups paired with their reference group."""
         rows = lrs.select("group_a", "group_b", "lr_point", "lr_bound").join(levels, on="group_a")
-        return pair_rows(rows.join(on_group_b, on=["group_b", "k", *keys]).select(*multi.columns))
+        return pair_rows(rows.join(single_rows, on=["group_b", "k"]).select(*multi.columns))
 
     # The `cap` strongest far pairs of a remains group come from the `cap` strongest of each of its
     # reference groups (the DNA LR is one per reference group); ties and rounding at the cut kept.
@@ -280,7 +280,7 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         pl.col("key").sort(descending=True).head(cap).min().alias("cut")
     )
     strongest = strength.join(cut, on=["group_b", "k"]).filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
-    scored = pl.concat([candidates(strongest.drop("p1", "key", "cut"), []), pair_rows(multi)]).with_columns(
+    scored = pl.concat([candidates(strongest.drop("p1", "key", "cut")), pair_rows(multi)]).with_columns(
         top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap
     )
     top = scored.filter("top")
@@ -295,12 +295,12 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     ruled = pl.concat(
         [
             candidates(
-                single.join(provinces.select("k", "province_m").unique(), on=["k", "province_m"]), []
+                single.join(provinces.select("k", "province_m").unique(), on=["k", "province_m"])
             ).join(provinces, on=["group_a", "k", "province_m"]),
-            candidates(single.join(areas.select("m").unique(), on="m"), []).join(
+            candidates(single.join(areas.select("m").unique(), on="m")).join(
                 unit_areas.select("group_a", "k", "m").unique(), on=["group_a", "k", "m"]
             ),
-            candidates(single.join(rare.select("k", "sex_m").unique(), on=["k", "sex_m"]), []).join(
+            candidates(single.join(rare.select("k", "sex_m").unique(), on=["k", "sex_m"])).join(
                 rare, on=["group_a", "k", "sex_m"]
             ),
             pair_rows(multi),
