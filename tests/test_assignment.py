@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 
-from lietsi.matching.assignment import Thresholds, assign, expected_false_share
+from lietsi.matching.assignment import Thresholds, assign, expected_false_share, solve
 from lietsi.reasons import codes_of, text
 
 
@@ -95,3 +96,23 @@ def test_an_excluding_reference_or_a_competitor_sends_a_strong_pair_to_review() 
     assert [r["review_rank"] for r in queue] == list(range(1, len(queue) + 1))
     assert [r["posterior"] for r in queue] == sorted((r["posterior"] for r in queue), reverse=True)
     assert all(r["reasons"] for r in queue)
+
+
+def test_components_from_the_review_floor_choose_what_every_edge_chooses() -> None:
+    """The national run builds the components from the edges at or above the review floor: an edge
+    below it is never chosen (its remains' "unassigned" column is worth the floor), so without
+    exact ties the assignment is the one every edge gives."""
+    rng = np.random.default_rng(3)
+    rows = [
+        (f"r{r}", f"m{m}", float(p), float(p), "cannot_exclude", None)
+        for r in range(40)
+        for m in rng.choice(60, size=6, replace=False)
+        for p in [rng.uniform(0.001, 0.6)]
+    ]
+    scored = _scored(rows)
+    floor = Thresholds(components_from_review_floor=True)
+    chosen = solve(scored, floor)
+    assert chosen == solve(scored, Thresholds())
+    assert chosen and all(p >= floor.review for r, m, p, *_ in rows if chosen.get(r) == m)
+    assert sum(p < floor.review for *_, p, _, _, _ in rows) > 10  # edges the floor drops
+    assert assign(scored, floor).equals(assign(scored))

@@ -42,6 +42,11 @@ class Thresholds:
     proposed: float = 0.99  # on the pair's posterior at the 95% frequency bound
     review: float = 0.05  # review floor, and the posterior at which a rival claim is a competitor
     competitors_listed: int = 5
+    # Build the components from the edges at or above the review floor only (the national run). An
+    # edge below it is never chosen (its remains' own "unassigned" column is worth more), so the
+    # optimum's value is the same; only an exact tie between optima could be broken differently,
+    # which is why the province run, whose outputs are compared bit for bit, keeps every edge.
+    components_from_review_floor: bool = False
 
 
 def _components(edges: list[tuple[str, str]]) -> list[tuple[list[str], list[str]]]:
@@ -58,7 +63,8 @@ def _components(edges: list[tuple[str, str]]) -> list[tuple[list[str], list[str]
 
 def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
     """remains_id → martyr_id maximising the total log-posterior (unassigned remains left out)."""
-    edges = scored.filter(pl.col("posterior") > 0).select("remains_id", "martyr_id", "posterior")
+    least = pl.col("posterior") >= t.review if t.components_from_review_floor else pl.col("posterior") > 0
+    edges = scored.filter(least).select("remains_id", "martyr_id", "posterior")
     weight = {(r, m): math.log(p) for r, m, p in edges.iter_rows()}
     out: dict[str, str] = {}
     floor = math.log(t.review)

@@ -213,7 +213,11 @@ def decide(prepared: Prepared, pairs: pl.DataFrame, scoring: Scoring, settings: 
 
     council, remains = prepared.council, prepared.remains
     scored, p_outside = scoring.scored, scoring.prior.p_outside
-    thresholds = Thresholds(proposed=settings.proposed_threshold, review=settings.review_threshold)
+    thresholds = Thresholds(
+        proposed=settings.proposed_threshold,
+        review=settings.review_threshold,
+        components_from_review_floor=settings.listed_candidates is not None,
+    )
     identifications = assign(scored, thresholds)
     evidence = _evidence_json(
         scored, identifications, p_outside, scoring.hypotheses, settings.p_outside_spread

@@ -232,9 +232,10 @@ def front_share(reg: Register) -> float | None:
     return sum(n for key, n in reg.places.items() if place_level(reg.key_places[key]) == 0) / total
 
 
-def estimate_settings(s: EvidenceSettings, settings: MatchSettings) -> EvidenceSettings:
-    """The evidence settings `point_lr` weighs the DNA with in the best estimate (`settings`'
-    estimation_*), as opposed to the reported 95%-bound LR."""
+def point_settings(s: EvidenceSettings, settings: MatchSettings) -> EvidenceSettings:
+    """The evidence settings of the best-estimate DNA LR (`point_lr`): the run's estimation
+    confidence, theta and counted-haplotype estimator. One place, so the pairs scored and the
+    national run's summed pairs (`lietsi.national.listing`) weigh the DNA alike."""
     return replace(
         s,
         confidence=settings.estimation_confidence,
@@ -516,7 +517,7 @@ def score_candidates(
     tables = numerator_tables(s, front_share(reg))
     s = with_numerators(s, tables)
     iterations = 0
-    point = estimate_settings(s, settings)
+    point = point_settings(s, settings)
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
     unsampled_in: dict[str, Counter] = {}

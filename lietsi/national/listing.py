@@ -47,9 +47,9 @@ from lietsi.matching.scoring import (
     FarTerms,
     _area,
     _unit_area,
-    estimate_settings,
     front_share,
     point_lr,
+    point_settings,
     prior_group,
     unit_area_baselines,
 )
@@ -184,7 +184,7 @@ def _dna_lrs(
         group_a=pl.col("remains_id").cast(pl.UInt32), compared_range="compared_range", x="x", n="n"
     )
     pairs = pairs.join(counts, on=["group_a", "compared_range"], how="left")
-    point = estimate_settings(s, settings)
+    point = point_settings(s, settings)
     spectrum = (
         spectra(
             prepared.database.profiles.select("range", "haplotype").iter_rows(),
@@ -229,37 +229,106 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .join(martyr_index, on="martyr_id")
         .select("group_b", "relative_id", "m")
     )
-    # Each remains group's candidate martyrs, on his reference with the fewest differences.
-    best = (
-        pairs.join(relatives.select("group_b", "m").unique(), on="group_b")
-        .sort("differences", "group_b")
-        .unique(["group_a", "m"], keep="first")
-    )
-    best = best.join(_dna_lrs(best.select("group_a", "group_b", "differences").unique(), a, b, prepared,
-                              settings), on=["group_a", "group_b"])  # fmt: skip
+    lrs = pairs.join(_dna_lrs(pairs, a, b, prepared, settings), on=["group_a", "group_b"])
     features = remains_features(prepared.remains, prepared.province)
     register = build_register(features, s)
     places = _remains_places(a, features, s, register)
+    levels = places.select("group_a", "k").unique()
     cells = _martyr_cells(prepared, settings, register).join(martyr_index, on="martyr_id").drop("martyr_id")
     areas = _unit_areas(prepared, settings, features).join(martyr_index, on="martyr_id").drop("martyr_id")
-    # A far pair's DNA and place factors (the stated numerator of its place outcome): for each
-    # group of remains recovered at one level, the `cap` strongest are listed.
     stated = numerator_tables(s, front_share(register))
     numerators = pl.DataFrame(
         [(t, o, v) for t, outcomes in stated.items() for o, v in outcomes.items()],
         schema={"table": pl.String, "outcome": pl.String, "p1": pl.Float64},
         orient="row",
     )
-    scored = (
-        best.select("group_a", "m", "lr_point", "lr_bound")
-        .join(places.select("group_a", "k").unique(), on="group_a")
+    # A martyr's candidate pair is on his reference with the fewest differences: a martyr with
+    # references in one profile group (nearly all) is a candidate of every remains group paired
+    # with it, and needs no row per (remains group, martyr) except where a rule reads him.
+    groups_of = relatives.select("group_b", "m").unique()
+    several = groups_of.group_by("m").len().filter(pl.col("len") > 1).select("m")
+    single = groups_of.join(several, on="m", how="anti").join(cells, on="m")
+    multi = (
+        lrs.join(groups_of.join(several, on="m"), on="group_b")
+        .sort("differences", "group_b")
+        .unique(["group_a", "m"], keep="first")
+        .select("group_a", "m", "lr_point", "lr_bound")
+        .join(levels, on="group_a")
         .join(cells, on=["m", "k"])
-        .join(numerators, on=["table", "outcome"], how="left")
-        .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
-        .with_columns(top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
     )
-    rest = scored.filter(~pl.col("top"))
+
+    def pair_rows(frame: pl.DataFrame) -> pl.DataFrame:
+        """Candidate rows (one per remains group, level and martyr) with their far-pair score."""
+        return (
+            frame.join(numerators, on=["table", "outcome"], how="left")
+            .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
+            .select(*multi.columns, "p1", "score")
+        )
+
+    def candidates(single_rows: pl.DataFrame) -> pl.DataFrame:
+        """Rows of `single` (martyrs of one reference group, per level) as candidate rows of the
+        remains groups paired with their reference group."""
+        rows = lrs.select("group_a", "group_b", "lr_point", "lr_bound").join(levels, on="group_a")
+        return pair_rows(rows.join(single_rows, on=["group_b", "k"]).select(*multi.columns))
+
+    # The `cap` strongest far pairs of a remains group come from the `cap` strongest of each of its
+    # reference groups (the DNA LR is one per reference group); ties and rounding at the cut kept.
+    strength = single.join(numerators, on=["table", "outcome"], how="left").with_columns(
+        key=pl.col("w") * pl.col("p1").fill_null(1.0)
+    )
+    cut = strength.group_by("group_b", "k").agg(
+        pl.col("key").sort(descending=True).head(cap).min().alias("cut")
+    )
+    strongest = strength.join(cut, on=["group_b", "k"]).filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
+    scored = pl.concat([candidates(strongest.drop("p1", "key", "cut")), pair_rows(multi)]).with_columns(
+        top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap
+    )
+    top = scored.filter("top")
     classes = places.select(*CLASS).unique()
+    # The candidates a rule below reads: who fell in the remains' province, whose unit fought in
+    # its area, of its rare sex; every martyr of several reference groups.
+    provinces = classes.select("group_a", "k", province_m="province_r").unique()
+    unit_areas = (
+        classes.select("group_a", "k", area="area_r").unique().join(areas.select("m", "area"), on="area")
+    )
+    rare = classes.select("group_a", "k", sex_m="sex_r").drop_nulls().unique()
+    ruled = pl.concat(
+        [
+            candidates(
+                single.join(provinces.select("k", "province_m").unique(), on=["k", "province_m"])
+            ).join(provinces, on=["group_a", "k", "province_m"]),
+            candidates(single.join(areas.select("m").unique(), on="m")).join(
+                unit_areas.select("group_a", "k", "m").unique(), on=["group_a", "k", "m"]
+            ),
+            candidates(single.join(rare.select("k", "sex_m").unique(), on=["k", "sex_m"])).join(
+                rare, on=["group_a", "k", "sex_m"]
+            ),
+            pair_rows(multi),
+        ]
+    ).unique(["group_a", "k", "m"])
+    rest = ruled.join(top.select("group_a", "k", "m"), on=["group_a", "k", "m"], how="anti")
+    # Σ over every candidate of a remains group as from another province: per reference group and
+    # cell once (its martyrs are fixed), then per pair of groups; less the strongest, listed.
+    cell = ["prior_group", "table", "outcome"]
+    per_group = single.group_by("group_b", "k", *cell).agg(pl.col("w").sum(), count=pl.len())
+    every = (
+        lrs.select("group_a", "group_b", "lr_point", "lr_bound")
+        .join(levels, on="group_a")
+        .join(per_group, on=["group_b", "k"])
+        .select(
+            "group_a",
+            "k",
+            *cell,
+            lr_point=pl.col("lr_point") * pl.col("w"),
+            lr_bound=pl.col("lr_bound") * pl.col("w"),
+            lr_dna=pl.col("lr_point") * pl.col("count"),
+        )
+    )
+    total = (
+        pl.concat([every, _terms(multi, 1.0, ["group_a", "k"]), _terms(top, -1.0, ["group_a", "k"])])
+        .group_by("group_a", "k", *cell)
+        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
+    )
     # The others are listed for a remains when they fell in its district, among the `cap` strongest
     # (DNA × own place factor) of the others who fell in its province, or among the `cap` strongest
     # whose unit fought in its area.
@@ -318,43 +387,40 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .unique(["remains_id", "relative_id"])
         .sort("remains_id", "relative_id")
     )
-    return Listing(found, _far_sums(places, classes, rest, special))
+    return Listing(found, _far_sums(places, classes, total, special))
 
 
 # What the remains of one class share: their candidates, and which of them are listed.
 CLASS = ["group_a", "k", "province_r", "district_r", "area_r", "sex_r"]
 
 
+def _terms(frame: pl.DataFrame, sign: float, keys: list[str], suffix: str = "") -> pl.DataFrame:
+    """Each candidate row's term of the sums: DNA LR × 1/den of its place cell (`suffix` "_p": of
+    its province cell), at the best estimate and the 95% bound, and its DNA LR, times `sign`."""
+    w = pl.col(f"w{suffix}")
+    return frame.select(
+        *keys, "prior_group", table=f"table{suffix}", outcome=f"outcome{suffix}",
+        lr_point=sign * pl.col("lr_point") * w, lr_bound=sign * pl.col("lr_bound") * w,
+        lr_dna=sign * pl.col("lr_point"),
+    )  # fmt: skip
+
+
 def _far_sums(
-    places: pl.DataFrame, classes: pl.DataFrame, rest: pl.DataFrame, special: pl.DataFrame
+    places: pl.DataFrame, classes: pl.DataFrame, total: pl.DataFrame, special: pl.DataFrame
 ) -> pl.DataFrame:
     """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
     prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, as from another
     province, less those a rule looked at (`special`), plus those of them not listed that fell in
     its province with their own place cell (same province, another district)."""
-    if classes.is_empty() or rest.is_empty():
+    if classes.is_empty() or total.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
     cell = ["prior_group", "table", "outcome"]
-
-    def terms(frame: pl.DataFrame, sign: float, suffix: str = "") -> pl.DataFrame:
-        w = pl.col(f"w{suffix}")
-        return frame.select(
-            *CLASS, "prior_group", table=f"table{suffix}", outcome=f"outcome{suffix}",
-            lr_point=sign * pl.col("lr_point") * w, lr_bound=sign * pl.col("lr_bound") * w,
-            lr_dna=sign * pl.col("lr_point"),
-        )  # fmt: skip
-
-    total = (
-        terms(rest.with_columns(**{c: pl.lit(None, pl.String) for c in CLASS[2:]}), 1.0)
-        .group_by("group_a", "k", *cell)
-        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
-    )
     far = (
         pl.concat(
             [
                 classes.join(total, on=["group_a", "k"]),
-                terms(special, -1.0),
-                terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, "_p"),
+                _terms(special, -1.0, CLASS),
+                _terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, CLASS, "_p"),
             ],
             how="diagonal_relaxed",
         )
