@@ -18,7 +18,7 @@ from lietsi.ingest.inbox import read_folder
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import MILITARY_REGIONS, military_region
 from lietsi.matching.pool import build_pool
-from lietsi.matching.scoring import _unit_area
+from lietsi.matching.scoring import unit_area_evidence
 from lietsi.national.country import (
     adapt,
     match_country,
@@ -227,8 +227,8 @@ def test_a_units_area_is_counted_by_military_region_over_the_country():
     )
     _, pool = build_pool(martyrs)
     remains, martyr = {"cemetery_province": "Quảng Trị"}, {"martyr_id": "A", "unit": "Sư đoàn 324"}
-    by_province = _unit_area(remains, martyr, pool, EvidenceSettings(), None)
-    by_region = _unit_area(remains, martyr, pool, national_settings().evidence, None)
+    by_province = unit_area_evidence(remains, martyr, pool, EvidenceSettings(), None)
+    by_region = unit_area_evidence(remains, martyr, pool, national_settings().evidence, None)
     assert by_region.lr == pytest.approx((2 + 0.5) / 3 / 0.5, rel=1e-3) and by_province.lr <= 1
     assert "Quân khu 4" in by_region.why[0]["params"].values()
     assert military_region("Quảng Trị") == military_region("Huế") != military_region("Tây Ninh")

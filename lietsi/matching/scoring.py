@@ -73,7 +73,7 @@ def nongenetic_factors(
     factors.append(
         date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
     )
-    factors.append(_unit_area(r, m, pool, s, unit_baseline))
+    factors.append(unit_area_evidence(r, m, pool, s, unit_baseline))
 
     names = [m.get("full_name") or "", *(m.get("aliases") or [])]
     given = given_name_key(m.get("full_name"))
@@ -110,7 +110,7 @@ def nongenetic_factors(
     return factors
 
 
-def _unit_area(
+def unit_area_evidence(
     r: dict, m: dict, pool: Pool, s: EvidenceSettings, baseline: dict[str, float] | None
 ) -> Factor:
     """Where the martyr's unit lost its men, when his own record places his death in no province
@@ -123,7 +123,7 @@ def _unit_area(
             1.0,
             [reason("factor.unit_area_place_known")],
         )
-    area = _area(r["cemetery_province"], s)
+    area = loss_area(r["cemetery_province"], s)
     unit = formation(m.get("unit"))
     unit_counts = _unit_deaths(pool, unit, s)
     return unit_area_factor(
@@ -136,7 +136,7 @@ def _unit_area(
     )
 
 
-def _area(province: str | None, s: EvidenceSettings) -> str | None:
+def loss_area(province: str | None, s: EvidenceSettings) -> str | None:
     """Where a unit's losses are counted: the province, or its military region in a national run."""
     return military_region(province) if s.unit_area_by_region else province
 
@@ -155,7 +155,7 @@ def _death_share(pool: Pool, area: str | None, s: EvidenceSettings) -> float | N
 def unit_area_baselines(
     missing: list[dict], pool: Pool, provinces: set[str], s: EvidenceSettings
 ) -> dict[str, float]:
-    """Per cemetery area (`_area`: its province, or its military region), the unit-area factor's
+    """Per cemetery area (`loss_area`: its province, or its military region), the unit-area factor's
     denominator: the mean, over the missing martyrs the factor weighs (no province on record, a unit
     with recorded deaths), of their unit's share of deaths there (the numerator is smoothed towards
     it). The factor then averages 1 over those martyrs: it ranks them against each other, and how
@@ -171,7 +171,7 @@ def unit_area_baselines(
             weighed[m["unit"]] += 1
     men = sum(weighed.values())
     out: dict[str, float] = {}
-    for area in {_area(p, s) for p in provinces} - {None}:
+    for area in {loss_area(p, s) for p in provinces} - {None}:
         share = _death_share(pool, area, s)
         if share is None:
             continue

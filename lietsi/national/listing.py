@@ -45,13 +45,13 @@ from lietsi.matching.identification import Prepared
 from lietsi.matching.register import Register, build_register, remains_features
 from lietsi.matching.scoring import (
     FarTerms,
-    _area,
-    _unit_area,
     front_share,
+    loss_area,
     point_lr,
     point_settings,
     prior_group,
     unit_area_baselines,
+    unit_area_evidence,
 )
 from lietsi.matching.settings import MatchSettings
 
@@ -103,14 +103,14 @@ def _martyr_cells(prepared: Prepared, settings: MatchSettings, register: Registe
 
 
 def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> pl.DataFrame:
-    """(martyr_id, area, unit_lr): the cemetery areas (`scoring._unit_area`: military regions nationally)
-    where the unit of a martyr whose record places his death in no province lost more of its men
-    than the pool did (unit-area factor above 1): such a pair is listed."""
+    """(martyr_id, area, unit_lr): the cemetery areas (`scoring.loss_area`: military regions
+    nationally) where the unit of a martyr whose record places his death in no province lost more
+    of its men than the pool did (unit-area factor above 1): such a pair is listed."""
     pool, s = prepared.pool, settings.evidence
     missing = list(prepared.missing.iter_rows(named=True))
     provinces = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
     baseline = unit_area_baselines(missing, pool, provinces, s)
-    areas = {_area(p, s): p for p in sorted(provinces)}
+    areas = {loss_area(p, s): p for p in sorted(provinces)}
     above: dict[str, list[tuple[str, float]]] = {}
     rows = []
     for m in missing:
@@ -119,7 +119,8 @@ def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> 
             continue
         if unit not in above:
             factors = {
-                a: _unit_area({"cemetery_province": p}, m, pool, s, baseline).lr for a, p in areas.items()
+                a: unit_area_evidence({"cemetery_province": p}, m, pool, s, baseline).lr
+                for a, p in areas.items()
             }
             above[unit] = [(a, lr) for a, lr in factors.items() if lr > 1.0]
         rows += [(m["martyr_id"], area, lr) for area, lr in above[unit]]
@@ -138,7 +139,7 @@ def _remains_places(
         place = r.get("place") or {}
         k = place_level(place) if r.get("place_key") else NO_PLACE
         district = f"{place.get('province')} / {place.get('district')}" if place.get("district") else None
-        area = _area(r.get("cemetery_province"), s)
+        area = loss_area(r.get("cemetery_province"), s)
         sex = r.get("est_sex")
         rare = sex if sex and (register.sex_share(sex) or 1.0) < 0.5 else None
         rows.append((remains_id, group, k, place.get("province"), district, area, rare))
