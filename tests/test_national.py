@@ -254,7 +254,6 @@ def test_a_tampered_file_is_refused_and_the_rest_runs(tmp_path):
     ] == ("40:LS-NA-1")
 
 
-
 def test_a_symbolic_link_is_not_followed_even_to_the_right_bytes(tmp_path):
     """Tây Ninh's remains.csv replaced by a link to a file with the very bytes the manifest vouches
     for (it could point anywhere on the machine): refused, and the rest of Tây Ninh runs."""
@@ -271,6 +270,7 @@ def test_a_symbolic_link_is_not_followed_even_to_the_right_bytes(tmp_path):
     assert "symbolic link" in refused["reason"][0]
     assert "72:LS-TN-1" in exports.martyrs["national_martyr_id"].to_list()
     assert not exports.remains.filter(pl.col("province_code") == "72").height
+
 
 def test_hostile_folders_manifests_and_rows_cost_only_themselves(tmp_path):
     inbox = tmp_path / "inbox"
