@@ -14,6 +14,7 @@ from lietsi.matching.frequency import Spectrum, spectra
 from lietsi.matching.pool import build_pool, unit_area_factor
 from lietsi.matching.register import build_register, remains_features
 from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
+from lietsi.matching.stage import remains_frame
 from lietsi.matching.structure import commune_theta, commune_weight
 
 CR = "16024-16569,1-576"
@@ -60,17 +61,14 @@ def test_unit_area_factor_averages_one_over_the_front_placed_martyrs():
 
 
 def test_a_place_compared_as_text_takes_the_registers_share_of_fronts():
-    remains = pl.DataFrame(
-        {
-            "remains_id": [f"H{i}" for i in range(10)],
-            "recovery_place": ["Mặt trận Tây Nam", *["xã Bình An, huyện Châu Thành"] * 8, None],
-        }
-    ).with_columns(
-        cemetery=pl.lit(None, pl.String), recovery_date=pl.lit(None, pl.Date),
-        recovery_date_precision=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
-        lon=pl.lit(None, pl.Float64), artefacts=pl.lit(None, pl.String), est_sex=pl.lit(None, pl.String),
-        est_age=pl.lit(None, pl.String),
-    )  # fmt: skip
+    remains = remains_frame(
+        pl.DataFrame(
+            {
+                "remains_id": [f"H{i}" for i in range(10)],
+                "recovery_place": ["Mặt trận Tây Nam", *["xã Bình An, huyện Châu Thành"] * 8, None],
+            }
+        )
+    )
     reg = build_register(remains_features(remains, KG), EvidenceSettings())
     assert front_share(reg) == pytest.approx(1 / 9)  # of the 9 with a recovery place
 
@@ -169,14 +167,9 @@ def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_
         schema=["martyr_id", "relative_id", "shares_mtdna"],
         orient="row",
     )
-    remains = pl.DataFrame(
-        {"remains_id": ["HC1", "HC2"], "recovery_place": ["huyện Châu Thành", "huyện Gò Quao"]}
-    ).with_columns(
-        cemetery=pl.lit(None, pl.String), recovery_date=pl.lit(None, pl.Date),
-        recovery_date_precision=pl.lit(None, pl.String), lat=pl.lit(None, pl.Float64),
-        lon=pl.lit(None, pl.Float64), artefacts=pl.lit(None, pl.String), est_sex=pl.lit(None, pl.String),
-        est_age=pl.lit(None, pl.String),
-    )  # fmt: skip
+    remains = remains_frame(
+        pl.DataFrame({"remains_id": ["HC1", "HC2"], "recovery_place": ["huyện Châu Thành", "huyện Gò Quao"]})
+    )
     profiles = pl.DataFrame({"remains_id": ["HC1"], "range": [CR], "haplotype": [f_hap]})
 
     def a1(settings: MatchSettings) -> float:

@@ -423,8 +423,9 @@ def _with_far(terms: RemainsTerms, far: FarTerms | None) -> RemainsTerms:
     return replace(terms, candidates=terms.candidates + tuple(summed))
 
 
-def _far_mass(here: PriorModel, tables: dict[str, dict[str, float]], far: FarTerms, bound: bool) -> float:
-    cells, flat = (far.cells_bound, far.flat_bound) if bound else (far.cells, far.flat)
+def _mass(here: PriorModel, tables: dict[str, dict[str, float]], cells: dict, flat: dict) -> float:
+    """Prior × Σ LR of summed candidates: per group where the place cannot be compared (`flat`),
+    times the place cell's numerator where it can (`cells`)."""
     return sum(here.prior(g) * v for g, v in flat.items()) + sum(
         here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
     )
@@ -496,7 +497,9 @@ def score_candidates(
     # enter through the cells), so remains recovered at one place share them; computed once for the
     # estimate and the scoring.
     unscored_cache: dict[tuple, tuple[dict, dict]] = {}
-    country: list[Callable[[dict], tuple[dict, dict]]] = []  # `unscored_by_province`, built once
+    country = (
+        unscored_by_province(unsampled, pool, reg, s) if settings.listed_candidates is not None else None
+    )
 
     def unscored_base(remains_id: str) -> tuple[dict, dict]:
         r = features[remains_id]
@@ -504,10 +507,8 @@ def score_candidates(
         key = (r["place_key"] or "", place, remains_id if remains_id in blind else None)
         if key in unscored_cache:
             return unscored_cache[key]
-        if settings.listed_candidates is not None and remains_id not in blind:
-            if not country:
-                country.append(unscored_by_province(unsampled, pool, reg, s))
-            unscored_cache[key] = country[0](r)
+        if country is not None and remains_id not in blind:
+            unscored_cache[key] = country(r)
         else:
             unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
         return unscored_cache[key]
@@ -611,13 +612,11 @@ def score_candidates(
             scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
         cells, flat = unscored(remains_id)
         here = prior.at(recovery_area(r))
-        mass = sum(here.prior(g) * v for g, v in flat.items()) + sum(
-            here.prior(g) * tables[t][o] * v for (g, (t, o)), v in cells.items()
-        )
-        mass_bound = mass
+        mass = mass_bound = _mass(here, tables, cells, flat)
         if remains_id in far:
-            mass_bound = mass + _far_mass(here, tables, far[remains_id], bound=True)
-            mass += _far_mass(here, tables, far[remains_id], bound=False)
+            summed = far[remains_id]
+            mass_bound = mass + _mass(here, tables, summed.cells_bound, summed.flat_bound)
+            mass += _mass(here, tables, summed.cells, summed.flat)
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
             mass,

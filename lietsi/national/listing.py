@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from lietsi.formations import formation
 from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range
 from lietsi.matching import candidate_search
 from lietsi.matching.dna import pair_counts, pair_dna_factor
@@ -114,7 +115,7 @@ def _unit_areas(prepared: Prepared, settings: MatchSettings, features: dict) -> 
     above: dict[str, list[tuple[str, float]]] = {}
     rows = []
     for m in missing:
-        unit = m.get("unit")
+        unit = formation(m.get("unit"))
         if not unit or pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province"):
             continue
         if unit not in above:
@@ -161,16 +162,19 @@ def _dna_lrs(
     range_a = a.groups.select(group_a="group", range_a="range")
     range_b = b.groups.select(group_b="group", range_b="range")
     pairs = pairs.join(range_a, on="group_a").join(range_b, on="group_b")
-    compared = {
-        (ra, rb): format_range(intersect_ranges(parse_range(ra), parse_range(rb)))
-        for ra, rb in pairs.select("range_a", "range_b").unique().iter_rows()
-    }
-    pairs = pairs.with_columns(
-        compared_range=pl.struct("range_a", "range_b").map_elements(
-            lambda v: compared[(v["range_a"], v["range_b"])], return_dtype=pl.String
-        ),
-        verdict=pl.col("differences").map_elements(rules.verdict, return_dtype=pl.String),
+    # Millions of group pairs share a few ranges and difference counts: each is read once.
+    compared = pl.DataFrame(
+        [
+            (ra, rb, format_range(intersect_ranges(parse_range(ra), parse_range(rb))))
+            for ra, rb in pairs.select("range_a", "range_b").unique().iter_rows()
+        ],
+        schema={"range_a": pl.String, "range_b": pl.String, "compared_range": pl.String},
+        orient="row",
     )
+    verdicts = pairs.select(pl.col("differences").unique()).with_columns(
+        verdict=pl.col("differences").map_elements(rules.verdict, return_dtype=pl.String)
+    )
+    pairs = pairs.join(compared, on=["range_a", "range_b"]).join(verdicts, on="differences")
     queries = (
         pairs.filter(pl.col("verdict") == "cannot_exclude")
         .select(
@@ -375,7 +379,7 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     )
     near = pl.concat(
         [
-            places.join(scored.filter("top"), on=["group_a", "k"]).select("remains_id", "group_a", "m"),
+            places.join(top, on=["group_a", "k"]).select("remains_id", "group_a", "m"),
             places.join(special.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
                 "remains_id", "group_a", "m"
             ),
