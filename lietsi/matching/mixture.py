@@ -8,9 +8,10 @@ prior over groups of missing martyrs, `posteriors` combines it with the pairs' l
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 OUTSIDE = "outside"
 
@@ -90,10 +91,6 @@ class RemainsTerms:
     unscored_flat: dict[str, float]
 
 
-def _lr(tables: dict[str, dict[str, float]], cells: tuple[tuple[tuple[str, str], float], ...]) -> float:
-    return math.prod(tables[t][o] / den for (t, o), den in cells)
-
-
 def estimate(
     terms: list[RemainsTerms],
     tables0: dict[str, dict[str, float]],
@@ -122,45 +119,23 @@ def estimate(
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
+
+    The E-step runs over arrays (`_Hypotheses`: one row per candidate, per unscored cell, per
+    flat group and per remains; groups, cells and areas as integer indices). Its sums are
+    `np.bincount` over rows laid out in the order the hypotheses were given, which adds each
+    target's terms one after another in that order: the same sums, to the bit, as adding them
+    remains by remains. The M-step works on the few hundred numbers of the tables and shares.
     """
     tables = {t: dict(v) for t, v in tables0.items()}
     masses = dict(prior0.masses)
     sizes = prior0.sizes
     by_area = areas if areas is not None and sampled is not None else [None] * len(terms)
+    h = _Hypotheses(terms, tables, masses, by_area, known or [])
     outside_in: dict[str, float] = {}
     it = 0
     while it < iterations:
         it += 1
-        counts = {t: dict.fromkeys(v, 0.0) for t, v in tables.items()}
-        for cells in known or []:
-            for (t, o), _ in cells:
-                counts[t][o] += 1.0
-        shares = dict.fromkeys(masses, 0.0)
-        dna_shares = dict.fromkeys(masses, 0.0)
-        model = PriorModel(masses, sizes, outside_in)
-        area_dna: dict[str, dict[str, float]] = {}
-        for r, area in zip(terms, by_area, strict=True):
-            here = model.at(area)
-            prior = {g: here.prior(g) for g in masses if g != OUTSIDE}
-            lrs = [prior[c.group] * c.fixed * _lr(tables, c.cells) for c in r.candidates]
-            unscored = {gc: prior[gc[0]] * tables[gc[1][0]][gc[1][1]] * v for gc, v in r.unscored.items()}
-            flat = {g: prior[g] * v for g, v in r.unscored_flat.items()}
-            denominator = here.p_outside + sum(lrs) + sum(unscored.values()) + sum(flat.values())
-            if area is not None:
-                area_dna.setdefault(area, {})
-            for c, lr in zip(r.candidates, lrs, strict=True):
-                shares[c.group] += lr / denominator
-                dna_shares[c.group] += lr / denominator
-                if area is not None:
-                    area_dna[area][c.group] = area_dna[area].get(c.group, 0.0) + lr / denominator
-                for (t, o), _ in c.cells:
-                    counts[t][o] += lr / denominator
-            for (g, (t, o)), v in unscored.items():
-                shares[g] += v / denominator
-                counts[t][o] += v / denominator
-            for g, v in flat.items():
-                shares[g] += v / denominator
-            shares[OUTSIDE] += here.p_outside / denominator
+        counts, shares, dna_shares, area_dna = h.expected(tables, masses, sizes, outside_in)
         new = {
             t: {o: (strength * tables0[t][o] + n) / (strength + sum(c.values())) for o, n in c.items()}
             for t, c in counts.items()
@@ -171,14 +146,7 @@ def estimate(
             g: (strength * prior0.masses[g] + n) / (strength + len(terms)) for g, n in shares.items()
         }
         new_areas = (
-            area_outside(
-                area_dna,
-                Counter(a for a in by_area if a is not None),
-                sizes,
-                sampled,
-                new_masses[OUTSIDE],
-                strength,
-            )
+            area_outside(area_dna, h.area_remains, sizes, sampled, new_masses[OUTSIDE], strength)
             if sampled is not None and area_dna
             else {}
         )
@@ -193,6 +161,166 @@ def estimate(
         if change < tolerance:
             break
     return tables, PriorModel(masses, sizes, outside_in), it
+
+
+class _Hypotheses:
+    """`estimate`'s hypotheses as arrays, and its E-step over them.
+
+    Rows: candidates (`cand_*`: remains, group, fixed LR, up to `width` cells and their
+    denominators, a padding cell of numerator and denominator 1 where a candidate has fewer),
+    unscored cells (`unsc_*`: remains, group, cell, Σ 1/den) and flat groups (`flat_*`: remains,
+    group, count), each in the order the remains and their terms were given. Cells index the
+    tables flattened table by table, outcome by outcome (`cells`); groups index the prior's groups
+    but `outside` (`groups`); areas index the recovery areas (`areas`; -1 for none).
+    """
+
+    def __init__(
+        self,
+        terms: list[RemainsTerms],
+        tables: dict[str, dict[str, float]],
+        masses: dict[str, float],
+        by_area: list[str | None],
+        known: list[tuple[tuple[tuple[str, str], float], ...]],
+    ) -> None:
+        self.cells = [(t, o) for t, v in tables.items() for o in v]
+        cell_index = {c: i for i, c in enumerate(self.cells)}
+        pad = len(self.cells)  # the padding cell: numerator 1, denominator 1
+        self.groups = [g for g in masses if g != OUTSIDE]
+        group_index = {g: i for i, g in enumerate(self.groups)}
+        self.area_remains = Counter(a for a in by_area if a is not None)
+        self.areas = list(self.area_remains)
+        area_index = {a: i for i, a in enumerate(self.areas)}
+        self.n = len(terms)
+        self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int64)
+        self.width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
+        cand_remains, cand_group, cand_fixed, cand_cells, cand_dens = [], [], [], [], []
+        unsc_remains, unsc_group, unsc_cell, unsc_value = [], [], [], []
+        flat_remains, flat_group, flat_value = [], [], []
+        for i, r in enumerate(terms):
+            for c in r.candidates:
+                cand_remains.append(i)
+                cand_group.append(group_index[c.group])
+                cand_fixed.append(c.fixed)
+                more = self.width - len(c.cells)
+                cand_cells.extend([*(cell_index[cell] for cell, _ in c.cells), *([pad] * more)])
+                cand_dens.extend([*(den for _, den in c.cells), *([1.0] * more)])
+            for (g, cell), v in r.unscored.items():
+                unsc_remains.append(i)
+                unsc_group.append(group_index[g])
+                unsc_cell.append(cell_index[cell])
+                unsc_value.append(v)
+            for g, v in r.unscored_flat.items():
+                flat_remains.append(i)
+                flat_group.append(group_index[g])
+                flat_value.append(v)
+        self.cand_remains = np.array(cand_remains, dtype=np.int64)
+        self.cand_group = np.array(cand_group, dtype=np.int64)
+        self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
+        self.cand_cells = np.array(cand_cells, dtype=np.int64).reshape(len(cand_remains), self.width)
+        self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
+        self.unsc_remains = np.array(unsc_remains, dtype=np.int64)
+        self.unsc_group = np.array(unsc_group, dtype=np.int64)
+        self.unsc_cell = np.array(unsc_cell, dtype=np.int64)
+        self.unsc_value = np.array(unsc_value, dtype=np.float64)
+        self.flat_remains = np.array(flat_remains, dtype=np.int64)
+        self.flat_group = np.array(flat_group, dtype=np.int64)
+        self.flat_value = np.array(flat_value, dtype=np.float64)
+        known_cells = [cell_index[cell] for cells in known for cell, _ in cells]
+        self.known_cells = np.array(known_cells, dtype=np.int64)
+        self._layout()
+
+    def _layout(self) -> None:
+        """The order of the E-step's terms: remains by remains, its candidates (each with its cells
+        in turn), then its unscored cells, then its flat groups, then `outside` — the order in
+        which each target's sum adds them."""
+        nc, nu, nf = len(self.cand_remains), len(self.unsc_remains), len(self.flat_remains)
+        # Shares: one term per candidate, unscored cell, flat group and remains (`outside`).
+        remains = np.concatenate([self.cand_remains, self.unsc_remains, self.flat_remains, np.arange(self.n)])
+        phase = np.repeat(np.arange(4), [nc, nu, nf, self.n])
+        self.share_order = np.lexsort((phase, remains))  # stable: keeps each block's own order
+        outside = len(self.groups)
+        targets = np.concatenate(
+            [self.cand_group, self.unsc_group, self.flat_group, np.full(self.n, outside, dtype=np.int64)]
+        )
+        self.share_target = targets[self.share_order]
+        # Counts: the known cells first, then a term per candidate cell and per unscored cell.
+        real = self.cand_cells < len(self.cells)
+        self.count_sources = np.nonzero(real)[0]  # row-major: candidate by candidate, cell by cell
+        remains = np.concatenate([self.cand_remains[self.count_sources], self.unsc_remains])
+        phase = np.repeat(np.arange(2), [len(self.count_sources), nu])
+        self.count_order = np.lexsort((phase, remains))
+        self.count_target = np.concatenate(
+            [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[self.count_order]]
+        )
+        # Areas' DNA shares: (area, group) of each candidate of a remains with an area.
+        area = self.remains_area[self.cand_remains]
+        self.area_rows = np.nonzero(area >= 0)[0]
+        self.area_target = area[self.area_rows] * len(self.groups) + self.cand_group[self.area_rows]
+        # Within an area, its groups in the order they first appear (the order `area_outside` adds
+        # them); an area with remains but no candidate has no group.
+        first = np.unique(self.area_target, return_index=True)
+        self.area_groups = [
+            (int(t) // len(self.groups), int(t) % len(self.groups)) for t in first[0][np.argsort(first[1])]
+        ]
+
+    def expected(
+        self,
+        tables: dict[str, dict[str, float]],
+        masses: dict[str, float],
+        sizes: dict[str, float],
+        outside_in: dict[str, float],
+    ) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, float], dict[str, dict[str, float]]]:
+        """The E-step: expected counts per table cell, expected remains per group (and `outside`),
+        the same on DNA candidates alone, and per area and group (`estimate`)."""
+        ng = len(self.groups)
+        model = PriorModel(masses, sizes, outside_in)
+        # Per area (and a last row for remains without one): each group's prior, and p_outside.
+        here = [model.at(a) for a in self.areas] + [model]
+        prior = np.array([[m.prior(g) for g in self.groups] for m in here], dtype=np.float64)
+        prior = prior.reshape(len(here), ng)
+        p_outside = np.array([m.p_outside for m in here], dtype=np.float64)
+        area = self.remains_area.copy()
+        area[area < 0] = len(self.areas)
+        numerators = np.array([*(tables[t][o] for t, o in self.cells), 1.0], dtype=np.float64)
+
+        lrs = prior[area[self.cand_remains], self.cand_group] * self.cand_fixed
+        product = np.ones(len(lrs))
+        for j in range(self.width):
+            product = product * (numerators[self.cand_cells[:, j]] / self.cand_dens[:, j])
+        lrs = lrs * product
+        unscored = prior[area[self.unsc_remains], self.unsc_group] * numerators[self.unsc_cell]
+        unscored = unscored * self.unsc_value
+        flat = prior[area[self.flat_remains], self.flat_group] * self.flat_value
+        outside = p_outside[area]
+        denominator = (
+            outside
+            + np.bincount(self.cand_remains, lrs, self.n)
+            + np.bincount(self.unsc_remains, unscored, self.n)
+            + np.bincount(self.flat_remains, flat, self.n)
+        )
+        cand = lrs / denominator[self.cand_remains]
+        unsc = unscored / denominator[self.unsc_remains]
+        terms = np.concatenate([cand, unsc, flat / denominator[self.flat_remains], outside / denominator])
+        share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
+        dna = np.bincount(self.cand_group, cand, ng)
+        known = np.ones(len(self.known_cells))
+        per_cell = np.concatenate([cand[self.count_sources], unsc])[self.count_order]
+        count = np.bincount(self.count_target, np.concatenate([known, per_cell]), len(self.cells))
+        by_area = np.bincount(self.area_target, cand[self.area_rows], len(self.areas) * ng)
+        counts: dict[str, dict[str, float]] = {t: {} for t in tables}
+        for (t, o), n in zip(self.cells, count.tolist(), strict=True):
+            counts[t][o] = n
+        shares = {g: float(share[group_position]) for g, group_position in self._positions(masses).items()}
+        dna_shares = {g: float(dna[i]) if i < ng else 0.0 for g, i in self._positions(masses).items()}
+        area_dna: dict[str, dict[str, float]] = {a: {} for a in self.areas}
+        for a, g in self.area_groups:
+            area_dna[self.areas[a]][self.groups[g]] = float(by_area[a * ng + g])
+        return counts, shares, dna_shares, area_dna
+
+    def _positions(self, masses: dict[str, float]) -> dict[str, int]:
+        """Each key of `masses` (in its order) → its row in the shares: its group, `outside` last."""
+        index = {g: i for i, g in enumerate(self.groups)}
+        return {g: index.get(g, len(self.groups)) for g in masses}
 
 
 def area_outside(
