@@ -353,6 +353,82 @@ def test_em_reads_each_district_outside_share():
     assert flat.areas == {}
 
 
+_COMMUNE, _ELSEWHERE, _AGREE = ("place:death:3", "commune"), ("place:death:3", "elsewhere"), ("sex", "agree")
+
+
+def _hand_made() -> tuple[list[RemainsTerms], dict, PriorModel]:
+    """Four remains over two groups: candidates with two, one and no re-estimated cell, unscored
+    cells and flat groups, a remains with no candidate."""
+    terms = [
+        RemainsTerms(
+            (
+                Candidate("a", 40.0, ((_COMMUNE, 0.1), (_AGREE, 0.5))),
+                Candidate("b", 3.0, ((_ELSEWHERE, 0.9),)),
+            ),
+            {("a", _ELSEWHERE): 12.0},
+            {"b": 5.0},
+        ),
+        RemainsTerms((Candidate("b", 900.0, ((_COMMUNE, 0.2),)),), {}, {}),
+        RemainsTerms((), {("b", _COMMUNE): 2.0}, {"a": 7.0}),
+        RemainsTerms((Candidate("a", 0.5, ()),), {}, {"a": 1.0}),
+    ]
+    tables0 = {"place:death:3": {"commune": 0.6, "elsewhere": 0.4}, "sex": {"agree": 0.95, "disagree": 0.05}}
+    return terms, tables0, stated_prior({"a": 10, "b": 20}, {}, 0.5)
+
+
+def test_one_em_step_by_hand():
+    # Every martyr's prior is 0.5 / 30. Remains 1: LRs 40·0.6/0.1·0.95/0.5 and 3·0.4/0.9, unsampled
+    # martyrs of group a at 0.4 (Σ 1/den = 12), 5 flat martyrs of group b; remains 2: 900·0.6/0.2.
+    # Then the M-step with the stated tables worth 2 remains.
+    terms, tables0, prior0 = _hand_made()
+    p = 0.5 / 30
+    c1, c2, u1, f1 = p * 40 * (0.6 / 0.1) * (0.95 / 0.5), p * 3 * 0.4 / 0.9, p * 0.4 * 12, p * 5
+    d1 = 0.5 + c1 + c2 + u1 + f1
+    c3 = p * 900 * 0.6 / 0.2
+    d2 = 0.5 + c3
+    tables, prior, iterations = estimate(terms[:2], tables0, prior0, strength=2.0, iterations=1)
+    commune, elsewhere = c1 / d1 + c3 / d2, (c2 + u1) / d1
+    assert iterations == 1
+    assert tables["place:death:3"]["commune"] == pytest.approx(
+        (2 * 0.6 + commune) / (2 + commune + elsewhere)
+    )
+    assert tables["sex"]["agree"] == pytest.approx((2 * 0.95 + c1 / d1) / (2 + c1 / d1))
+    assert prior.masses["a"] == pytest.approx((2 * 0.5 / 3 + (c1 + u1) / d1) / 4)
+    assert prior.masses["b"] == pytest.approx((2 * 1 / 3 + (c2 + f1) / d1 + c3 / d2) / 4)
+    assert prior.p_outside == pytest.approx((2 * 0.5 + 0.5 / d1 + 0.5 / d2) / 4)
+
+
+def test_em_over_arrays_gives_the_dict_loop_estimate_to_the_bit():
+    """The values the former implementation (a Python loop over each remains' dicts, 093f6a7) gave
+    on `_hand_made`, with a confirmed pair, the groups read from their sampled martyrs and two
+    recovery areas: the arrays add each sum's terms in the same order, so every bit is the same."""
+    terms, tables0, prior0 = _hand_made()
+    known = [((_COMMUNE, 0.1), (_AGREE, 0.5))]
+    tables, prior, iterations = estimate(terms, tables0, prior0, strength=2.0, known=known)
+    assert iterations == 9
+    assert tables == {
+        "place:death:3": {"commune": 0.8394057805838193, "elsewhere": 0.16059421941618074},
+        "sex": {"agree": 0.9748130220721731, "disagree": 0.02518697792782687},
+    }
+    assert prior.masses == {"a": 0.28293733344840494, "b": 0.28316203040443405, OUTSIDE: 0.43390063614716096}
+    tables, prior, iterations = estimate(
+        terms,
+        tables0,
+        prior0,
+        strength=2.0,
+        known=known,
+        sampled={"a": 4, "b": 5},
+        areas=["X", None, "X", "Y"],
+    )
+    assert iterations == 5
+    assert tables == {
+        "place:death:3": {"commune": 0.8429973939279151, "elsewhere": 0.15700260607208485},
+        "sex": {"agree": 0.9749165100722893, "disagree": 0.025083489927710628},
+    }
+    assert prior.masses == {"a": 0.31376047379182775, "b": 0.5195728595415056, OUTSIDE: 0.16666666666666666}
+    assert prior.areas == {"X": 0.08333333333333333, "Y": 0.424704729185553}
+
+
 # --- assignment -------------------------------------------------------------------------------------------
 
 

@@ -273,11 +273,9 @@ def _commune(m: dict) -> str | None:
 
 
 def _commune_weights(
-    pairs_of: pl.DataFrame,
+    pairs_of: list[_Pair],
     commune_of: dict[str, str | None],
     sampled_in: Counter,
-    point: EvidenceSettings,
-    spectra: dict[str, Spectrum] | None,
     theta: float,
 ) -> dict[str, float]:
     """commune → w_C for one remains: its `cannot_exclude` candidates per home commune, over the
@@ -285,8 +283,11 @@ def _commune_weights(
     pairs', so the weight is the larger)."""
     matched: dict[str, set[str]] = {}
     frequency = 1.0
-    for rec in pairs_of.filter(pl.col("verdict") == "cannot_exclude").iter_rows(named=True):
-        frequency = min(frequency, 1.0 / point_lr(rec, point, spectra))
+    for pair in pairs_of:
+        rec = pair.rec
+        if rec["verdict"] != "cannot_exclude":
+            continue
+        frequency = min(frequency, 1.0 / pair.best)
         commune = commune_of.get(rec["martyr_id"])
         if commune:
             matched.setdefault(commune, set()).add(rec["martyr_id"])
@@ -514,11 +515,16 @@ def score_candidates(
         return unscored_cache[key]
 
     pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
-    groups = {k[0]: g for k, g in pairs.group_by("remains_id", maintain_order=True) if k[0] in features}
     tables = numerator_tables(s, front_share(reg))
     s = with_numerators(s, tables)
     iterations = 0
     point = point_settings(s, settings)
+    # Each pair's DNA factors once (they do not depend on the numerators the estimate changes).
+    groups: dict[str, list[_Pair]] = {}
+    for rec in pairs.iter_rows(named=True):
+        if rec["remains_id"] in features:
+            pair = _Pair(rec, pair_dna_factor(rec, s), point_lr(rec, point, spectra))
+            groups.setdefault(rec["remains_id"], []).append(pair)
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
     unsampled_in: dict[str, Counter] = {}
@@ -527,9 +533,7 @@ def score_candidates(
             unsampled_in.setdefault(commune_of[mid], Counter())[cell(mid)] += 1
     sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
     weights_of = (
-        {r: _commune_weights(g, commune_of, sampled_in, point, spectra, theta) for r, g in groups.items()}
-        if theta
-        else {}
+        {r: _commune_weights(g, commune_of, sampled_in, theta) for r, g in groups.items()} if theta else {}
     )
 
     def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
@@ -556,9 +560,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
         terms = [
-            _terms(
-                features[r], groups.get(r), martyr_rows, group, pool, reg, unscored(r), point, units, spectra
-            )
+            _terms(features[r], groups.get(r, []), martyr_rows, group, pool, reg, unscored(r), point, units)
             for r in ids
         ]
         terms = [_with_far(t, far.get(r)) for t, r in zip(terms, ids, strict=True)]
@@ -591,25 +593,32 @@ def score_candidates(
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
+    # The province run writes every pair's factors (`read`) and weighs each pair by them. A national
+    # run at scale writes them for the pairs a council reads only (most of a country's pairs are far
+    # below the review threshold, and their JSON was most of `weigh`'s memory), and weighs each pair
+    # by the factors the estimate already computed, their numerators read from the estimated tables
+    # (`_estimated_lrs`: the same LRs to the last bits) instead of computing every factor again.
+    every_pair = settings.listed_candidates is None
+
     def read(posterior: float, posterior_bound: float) -> bool:
-        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold): a
-        national run at scale writes the factors' JSON for those pairs only (most of a country's
-        pairs are far below it, and their JSON was most of `weigh`'s memory)."""
-        return (
-            settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
-        )
+        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold)."""
+        return every_pair or max(posterior, posterior_bound) >= settings.review_threshold
 
     rows = []
     hypotheses: dict[str, Hypotheses] = {}
     for remains_id, pairs_of in groups.items():
         r = features[remains_id]
         scored = {}
-        for rec in pairs_of.iter_rows(named=True):
-            m = martyr_rows[rec["martyr_id"]]
-            dna = pair_dna_factor(rec, s)
-            best = point_lr(rec, point, spectra)
-            others = nongenetic_factors(r, m, pool, reg, s, units)
-            scored[rec["martyr_id"]] = (rec, dna, best, others, math.prod(f.lr for f in others))
+        for pair in pairs_of:
+            rec = pair.rec
+            if every_pair or pair.factors is None:
+                others = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
+                lrs = [f.lr for f in others]
+            else:
+                others, lrs = None, _estimated_lrs(pair.factors, tables)
+            names = [f.name for f in (pair.factors if others is None else others)]
+            place = math.prod(lr for name, lr in zip(names, lrs, strict=True) if name in PLACE)
+            scored[rec["martyr_id"]] = (rec, pair.dna, pair.best, others, math.prod(lrs), place)
         cells, flat = unscored(remains_id)
         here = prior.at(recovery_area(r))
         mass = mass_bound = _mass(here, tables, cells, flat)
@@ -622,16 +631,7 @@ def score_candidates(
             mass,
             sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
             + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
-            {
-                mid: Term(
-                    here.prior(group[mid]),
-                    v[2],
-                    v[1].lr,
-                    v[4],
-                    math.prod(f.lr for f in v[3] if f.name in ("place", "distance")),
-                )
-                for mid, v in scored.items()
-            },
+            {mid: Term(here.prior(group[mid]), v[2], v[1].lr, v[4], v[5]) for mid, v in scored.items()},
         )
         post, _ = posteriors(
             {mid: here.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, here.p_outside, mass
@@ -641,7 +641,10 @@ def score_candidates(
             here.p_outside,
             mass_bound,
         )
-        for mid, (rec, dna, best, others, lr_ng) in scored.items():
+        for mid, (rec, dna, best, others, lr_ng, _) in scored.items():
+            written = read(post[mid], bound[mid])
+            if written and others is None:
+                others = nongenetic_factors(r, martyr_rows[mid], pool, reg, s, units)
             rows.append(
                 {
                     **rec,
@@ -654,7 +657,7 @@ def score_candidates(
                     "posterior": post[mid],
                     "posterior_bound": bound[mid],
                     "factors": json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
-                    if read(post[mid], bound[mid])
+                    if written
                     else None,
                 }
             )
@@ -675,9 +678,29 @@ def score_candidates(
     return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
+@dataclass
+class _Pair:
+    """One scored pair's row (`rec`), its DNA factor at the 95% bound and its best-estimate DNA LR,
+    and its non-genetic factors as the estimate computed them (before the numerators moved)."""
+
+    rec: dict
+    dna: Factor
+    best: float
+    factors: list[Factor] | None = None
+
+
+PLACE = ("place", "distance")  # the factors `sensitivity` drops for "without the place model"
+
+
+def _estimated_lrs(factors: list[Factor], tables: dict[str, dict[str, float]]) -> list[float]:
+    """Each factor's LR under the numerator `tables`: a factor with a cell weighs its table's
+    numerator over its denominator (`Factor.cell`), the others do not depend on the tables."""
+    return [f.lr if f.cell is None else tables[f.cell[0]][f.cell[1]] / f.den for f in factors]
+
+
 def _terms(
     r: dict,
-    pairs_of: pl.DataFrame | None,
+    pairs_of: list[_Pair],
     martyr_rows: dict[str, dict],
     group: dict[str, str],
     pool: Pool,
@@ -685,15 +708,13 @@ def _terms(
     unscored: tuple[dict, dict],
     s: EvidenceSettings,
     units: dict[str, float],
-    spectra: dict[str, Spectrum] | None,
 ) -> RemainsTerms:
-    """One remains' hypotheses for the estimate (`mixture.estimate`)."""
+    """One remains' hypotheses for the estimate (`mixture.estimate`); each pair keeps its factors."""
     candidates = []
-    for rec in pairs_of.iter_rows(named=True) if pairs_of is not None else []:
-        dna_lr = point_lr(rec, s, spectra)
-        factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
-        fixed = dna_lr * math.prod(f.lr for f in factors if f.cell is None)
-        cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
-        candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
+    for pair in pairs_of:
+        pair.factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
+        fixed = pair.best * math.prod(f.lr for f in pair.factors if f.cell is None)
+        cells = tuple((f.cell, f.den) for f in pair.factors if f.cell is not None)
+        candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
