@@ -42,10 +42,16 @@ class PriorModel:
         scaled to the rest in their province-wide proportions."""
         if area not in self.areas:
             return self
-        p = self.areas[area]
-        scale = (1 - p) / (1 - self.p_outside) if self.p_outside < 1 else 0.0
+        scale = self.scale(area)
         masses = {g: m * scale for g, m in self.masses.items() if g != OUTSIDE}
-        return PriorModel({**masses, OUTSIDE: p}, self.sizes)
+        return PriorModel({**masses, OUTSIDE: self.areas[area]}, self.sizes)
+
+    def scale(self, area: str | None) -> float:
+        """What `at(area)` multiplies the pool's groups by: the rest of the area's own share of
+        outsiders over the rest of `p_outside` (1 where the area has no share of its own)."""
+        if area not in self.areas:
+            return 1.0
+        return (1 - self.areas[area]) / (1 - self.p_outside) if self.p_outside < 1 else 0.0
 
 
 def stated_prior(sizes: dict[str, float], weights: dict[str, float], p_outside: float) -> PriorModel:
@@ -273,12 +279,14 @@ class _Hypotheses:
         """The E-step: expected counts per table cell, expected remains per group (and `outside`),
         the same on DNA candidates alone, and per area and group (`estimate`)."""
         ng = len(self.groups)
+        # Per area (and a last row for remains without one): each group's prior and p_outside, as
+        # `PriorModel.at` gives them.
         model = PriorModel(masses, sizes, outside_in)
-        # Per area (and a last row for remains without one): each group's prior, and p_outside.
-        here = [model.at(a) for a in self.areas] + [model]
-        prior = np.array([[m.prior(g) for g in self.groups] for m in here], dtype=np.float64)
-        prior = prior.reshape(len(here), ng)
-        p_outside = np.array([m.p_outside for m in here], dtype=np.float64)
+        p_outside = np.array([*(outside_in.get(a, model.p_outside) for a in self.areas), model.p_outside])
+        scale = np.array([*(model.scale(a) for a in self.areas), 1.0], dtype=np.float64)
+        group_masses = np.array([masses.get(g, 0.0) for g in self.groups], dtype=np.float64)
+        group_sizes = np.array([max(sizes.get(g, 0.0), 1e-9) for g in self.groups], dtype=np.float64)
+        prior = group_masses[None, :] * scale[:, None] / group_sizes[None, :]
         area = self.remains_area.copy()
         area[area < 0] = len(self.areas)
         numerators = np.array([*(tables[t][o] for t, o in self.cells), 1.0], dtype=np.float64)

@@ -523,7 +523,7 @@ def score_candidates(
     groups: dict[str, list[_Pair]] = {}
     for rec in pairs.iter_rows(named=True):
         if rec["remains_id"] in features:
-            pair = _Pair(rec, pair_dna_factor(rec, s), point_lr(rec, point, spectra))
+            pair = _Pair(rec, pair_dna_factor(rec, s).lr, point_lr(rec, point, spectra))
             groups.setdefault(rec["remains_id"], []).append(pair)
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
@@ -597,7 +597,7 @@ def score_candidates(
     # run at scale writes them for the pairs a council reads only (most of a country's pairs are far
     # below the review threshold, and their JSON was most of `weigh`'s memory), and weighs each pair
     # by the factors the estimate already computed, their numerators read from the estimated tables
-    # (`_estimated_lrs`: the same LRs to the last bits) instead of computing every factor again.
+    # (`_weighed`: the same LRs to the last bits) instead of computing every factor again.
     every_pair = settings.listed_candidates is None
 
     def read(posterior: float, posterior_bound: float) -> bool:
@@ -611,14 +611,13 @@ def score_candidates(
         scored = {}
         for pair in pairs_of:
             rec = pair.rec
-            if every_pair or pair.factors is None:
+            if every_pair or pair.weights is None:
                 others = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
-                lrs = [f.lr for f in others]
+                lr_ng = math.prod(f.lr for f in others)
+                place = math.prod(f.lr for f in others if f.name in PLACE)
             else:
-                others, lrs = None, _estimated_lrs(pair.factors, tables)
-            names = [f.name for f in (pair.factors if others is None else others)]
-            place = math.prod(lr for name, lr in zip(names, lrs, strict=True) if name in PLACE)
-            scored[rec["martyr_id"]] = (rec, pair.dna, pair.best, others, math.prod(lrs), place)
+                others, lr_ng, place = None, _weighed(pair.weights, tables), _weighed(pair.place, tables)
+            scored[rec["martyr_id"]] = (rec, pair.bound, pair.best, others, lr_ng, place)
         cells, flat = unscored(remains_id)
         here = prior.at(recovery_area(r))
         mass = mass_bound = _mass(here, tables, cells, flat)
@@ -631,27 +630,27 @@ def score_candidates(
             mass,
             sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
             + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
-            {mid: Term(here.prior(group[mid]), v[2], v[1].lr, v[4], v[5]) for mid, v in scored.items()},
+            {mid: Term(here.prior(group[mid]), v[2], v[1], v[4], v[5]) for mid, v in scored.items()},
         )
         post, _ = posteriors(
             {mid: here.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, here.p_outside, mass
         )
         bound, _ = posteriors(
-            {mid: here.prior(group[mid]) * v[1].lr * v[4] for mid, v in scored.items()},
+            {mid: here.prior(group[mid]) * v[1] * v[4] for mid, v in scored.items()},
             here.p_outside,
             mass_bound,
         )
-        for mid, (rec, dna, best, others, lr_ng, _) in scored.items():
+        for mid, (rec, lr, best, others, lr_ng, _) in scored.items():
             written = read(post[mid], bound[mid])
             if written and others is None:
                 others = nongenetic_factors(r, martyr_rows[mid], pool, reg, s, units)
-            rows.append(
+            dna = pair_dna_factor(rec, s) if written else None
+            rec.update(
                 {
-                    **rec,
-                    "lr": dna.lr,
+                    "lr": lr,
                     "lr_point": best,
                     "lr_nongenetic": lr_ng,
-                    "lr_total": dna.lr * lr_ng,
+                    "lr_total": lr * lr_ng,
                     "prior_group": group[mid],
                     "prior": here.prior(group[mid]),
                     "posterior": post[mid],
@@ -661,6 +660,7 @@ def score_candidates(
                     else None,
                 }
             )
+            rows.append(rec)
     if not rows:
         frame = pairs.with_columns(
             lr=pl.lit(None, pl.Float64),
@@ -678,24 +678,33 @@ def score_candidates(
     return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Pair:
-    """One scored pair's row (`rec`), its DNA factor at the 95% bound and its best-estimate DNA LR,
-    and its non-genetic factors as the estimate computed them (before the numerators moved)."""
+    """One scored pair's row (`rec`), its DNA LR at the 95% bound and at the best estimate, and
+    its non-genetic factors as the estimate read them (`_weight`; `place`: the place or distance
+    factor's), kept so that a national run need not compute them again."""
 
     rec: dict
-    dna: Factor
+    bound: float
     best: float
-    factors: list[Factor] | None = None
+    weights: tuple | None = None
+    place: tuple = ()
 
 
 PLACE = ("place", "distance")  # the factors `sensitivity` drops for "without the place model"
 
 
-def _estimated_lrs(factors: list[Factor], tables: dict[str, dict[str, float]]) -> list[float]:
-    """Each factor's LR under the numerator `tables`: a factor with a cell weighs its table's
-    numerator over its denominator (`Factor.cell`), the others do not depend on the tables."""
-    return [f.lr if f.cell is None else tables[f.cell[0]][f.cell[1]] / f.den for f in factors]
+def _weight(f: Factor) -> float | tuple[tuple[str, str], float]:
+    """A factor as the estimate weighs it: its LR, or (cell, den) when the estimate re-estimates its
+    numerator (`Factor.cell`: LR = table[outcome] / den)."""
+    return f.lr if f.cell is None else (f.cell, f.den)
+
+
+def _weighed(weights: tuple, tables: dict[str, dict[str, float]]) -> float:
+    """The product of `_weight`s under the numerator `tables`."""
+    return math.prod(
+        (w if not isinstance(w, tuple) else tables[w[0][0]][w[0][1]] / w[1] for w in weights), start=1.0
+    )
 
 
 def _terms(
@@ -712,9 +721,12 @@ def _terms(
     """One remains' hypotheses for the estimate (`mixture.estimate`); each pair keeps its factors."""
     candidates = []
     for pair in pairs_of:
-        pair.factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
-        fixed = pair.best * math.prod(f.lr for f in pair.factors if f.cell is None)
-        cells = tuple((f.cell, f.den) for f in pair.factors if f.cell is not None)
+        factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
+        fixed = pair.best * math.prod(f.lr for f in factors if f.cell is None)
+        cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
+        # Factors of LR 1 whose numerator is not estimated change no product: left out.
+        pair.weights = tuple(_weight(f) for f in factors if f.cell is not None or f.lr != 1.0)
+        pair.place = tuple(_weight(f) for f in factors if f.name in PLACE)
         candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
