@@ -593,16 +593,13 @@ def score_candidates(
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
-    # The province run writes every pair's factors (`read`) and weighs each pair by them. A national
-    # run at scale writes them for the pairs a council reads only (most of a country's pairs are far
-    # below the review threshold, and their JSON was most of `weigh`'s memory), and weighs each pair
-    # by the factors the estimate already computed, their numerators read from the estimated tables
-    # (`_weighed`: the same LRs to the last bits) instead of computing every factor again.
-    every_pair = settings.listed_candidates is None
-
     def read(posterior: float, posterior_bound: float) -> bool:
-        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold)."""
-        return every_pair or max(posterior, posterior_bound) >= settings.review_threshold
+        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold): a
+        national run at scale writes the factors' JSON for those pairs only (most of a country's
+        pairs are far below it, and their JSON was most of `weigh`'s memory)."""
+        return (
+            settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
+        )
 
     rows = []
     hypotheses: dict[str, Hypotheses] = {}
@@ -610,13 +607,11 @@ def score_candidates(
         r = features[remains_id]
         scored = {}
         for pair in pairs_of:
+            # Computed again with the estimated numerators: a factor's LR is its own expression of
+            # them, which the estimate's table / den equals to the last bits only.
             rec = pair.rec
-            if every_pair or pair.weights is None:
-                others = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
-                lr_ng = math.prod(f.lr for f in others)
-                place = math.prod(f.lr for f in others if f.name in PLACE)
-            else:
-                others, lr_ng, place = None, _weighed(pair.weights, tables), _weighed(pair.place, tables)
+            others = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
+            lr_ng, place = math.prod(f.lr for f in others), math.prod(f.lr for f in others if f.name in PLACE)
             scored[rec["martyr_id"]] = (rec, pair.bound, pair.best, others, lr_ng, place)
         cells, flat = unscored(remains_id)
         here = prior.at(recovery_area(r))
@@ -642,8 +637,6 @@ def score_candidates(
         )
         for mid, (rec, lr, best, others, lr_ng, _) in scored.items():
             written = read(post[mid], bound[mid])
-            if written and others is None:
-                others = nongenetic_factors(r, martyr_rows[mid], pool, reg, s, units)
             dna = pair_dna_factor(rec, s) if written else None
             rec.update(
                 {
@@ -678,33 +671,16 @@ def score_candidates(
     return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
+PLACE = ("place", "distance")  # the factors `sensitivity` leaves out for "without the place model"
+
+
 @dataclass(slots=True)
 class _Pair:
-    """One scored pair's row (`rec`), its DNA LR at the 95% bound and at the best estimate, and
-    its non-genetic factors as the estimate read them (`_weight`; `place`: the place or distance
-    factor's), kept so that a national run need not compute them again."""
+    """One scored pair's row (`rec`) and its DNA LR at the 95% bound and at the best estimate."""
 
     rec: dict
     bound: float
     best: float
-    weights: tuple | None = None
-    place: tuple = ()
-
-
-PLACE = ("place", "distance")  # the factors `sensitivity` drops for "without the place model"
-
-
-def _weight(f: Factor) -> float | tuple[tuple[str, str], float]:
-    """A factor as the estimate weighs it: its LR, or (cell, den) when the estimate re-estimates its
-    numerator (`Factor.cell`: LR = table[outcome] / den)."""
-    return f.lr if f.cell is None else (f.cell, f.den)
-
-
-def _weighed(weights: tuple, tables: dict[str, dict[str, float]]) -> float:
-    """The product of `_weight`s under the numerator `tables`."""
-    return math.prod(
-        (w if not isinstance(w, tuple) else tables[w[0][0]][w[0][1]] / w[1] for w in weights), start=1.0
-    )
 
 
 def _terms(
@@ -718,15 +694,12 @@ def _terms(
     s: EvidenceSettings,
     units: dict[str, float],
 ) -> RemainsTerms:
-    """One remains' hypotheses for the estimate (`mixture.estimate`); each pair keeps its factors."""
+    """One remains' hypotheses for the estimate (`mixture.estimate`)."""
     candidates = []
     for pair in pairs_of:
         factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
         fixed = pair.best * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
-        # Factors of LR 1 whose numerator is not estimated change no product: left out.
-        pair.weights = tuple(_weight(f) for f in factors if f.cell is not None or f.lr != 1.0)
-        pair.place = tuple(_weight(f) for f in factors if f.name in PLACE)
         candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
