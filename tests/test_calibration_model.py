@@ -11,6 +11,7 @@ from lietsi.formations import formation
 from lietsi.lab.comparison import ComparisonRules
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.frequency import Spectrum, spectra
+from lietsi.matching.geography import place_units
 from lietsi.matching.pool import build_pool, unit_area_factor
 from lietsi.matching.register import build_register, remains_features
 from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
@@ -179,3 +180,20 @@ def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_
 
     structured, flat = a1(MatchSettings()), a1(MatchSettings(estimate_commune_theta=False))
     assert structured < flat
+
+
+def test_remains_features_assume_no_province_the_caller_did_not_give():
+    # A national run passes no default province: a text naming none is parsed as written, not in
+    # the province most remains were recovered in (here Kiên Giang, which would place it there).
+    bare = "xã Bình An, huyện Châu Thành"
+    remains = remains_frame(
+        pl.DataFrame(
+            {
+                "remains_id": ["H1", "H2", "H3", "H4"],
+                "recovery_place": [*["xã Vĩnh Hòa, huyện U Minh Thượng, tỉnh Kiên Giang"] * 3, bare],
+            }
+        )
+    )
+    assert remains_features(remains)["H4"]["place"] == place_units(bare)
+    assert remains_features(remains, KG)["H4"]["place"] == place_units(bare, KG)
+    assert place_units(bare, KG)["province"] == KG != place_units(bare)["province"]

@@ -24,7 +24,7 @@ from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
 from lietsi.matching.geography import LEVELS, place_level, place_units
 from lietsi.matching.pool import inscriptions
 from lietsi.names import normalise_text
-from lietsi.places import most_common_province, parse_place, place_key
+from lietsi.places import parse_place, place_key
 from lietsi.reasons import reason
 
 
@@ -146,17 +146,16 @@ def _place_index(
 
 
 def remains_features(remains: pl.DataFrame, default_province: str | None = None) -> dict[str, dict]:
-    """Parsed recovery place, cemetery province, dates, age range, inscriptions per remains."""
-    default = default_province or (
-        most_common_province(remains["recovery_place"]) if remains.height else None
-    )
+    """Parsed recovery place, cemetery province, dates, age range, inscriptions per remains.
+    `default_province`: the province of place texts that name none (`identification.prepare`'s
+    run province); None in a national run, whose texts name their own."""
     out: dict[str, dict] = {}
     for rec in remains.iter_rows(named=True):
         recovery = from_columns(rec.get("recovery_date"), rec.get("recovery_date_precision"))
-        cemetery = parse_place(rec.get("cemetery"), default)
+        cemetery = parse_place(rec.get("cemetery"), default_province)
         out[rec["remains_id"]] = {
             **rec,
-            "place": place_units(rec.get("recovery_place"), default),
+            "place": place_units(rec.get("recovery_place"), default_province),
             "place_key": place_key(rec.get("recovery_place")),
             "cemetery_province": cemetery.province,
             "recovery": recovery.value if recovery else None,
