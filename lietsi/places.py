@@ -182,6 +182,23 @@ def _ascii(text: str) -> str:
     return re.sub(r"[^a-z]+", " ", unidecode(text).lower())
 
 
+_UNIT_TYPE = re.compile(r"^(quận|huyện|thị xã|thành phố|phường|xã|thị trấn)\s+", re.IGNORECASE)
+
+
+def _names(text: str, place: Place) -> bool:
+    """Does `text` name the finest unit `place` found, word for word (without diacritics only when
+    the text is written without them)?"""
+    unit = place.commune if place.status == "mapped" else place.district
+    if not unit:
+        return True
+    unit = _UNIT_TYPE.sub("", unit)  # `Quận 1` is written `Q.1`
+    if unidecode(text) == text:
+        return f" {_ascii(unit).strip()} " in f" {_ascii(text)} "
+    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", text).lower()))
+    name = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", unit).lower()))
+    return f" {name} " in f" {words} "
+
+
 # Forms repeat the same addresses, with and without the default province added.
 @lru_cache(maxsize=100_000)
 def _parse(address: str) -> Place:
@@ -242,6 +259,11 @@ def parse_place(text: str | None, default_province: str | None = None) -> Place:
             else:
                 notes.append(f"province {default_province} assumed")
             best, assumed_province = assumed, True
+    if best is not None and guessed and not assumed_province and not _names(original, best):
+        # The parser matches names loosely (`xã Vĩnh Tú` as the city of Vinh, `huyện Châu Thành` as
+        # Yên Châu, Sơn La): a guessed province stands only on a unit the text itself names.
+        notes.append(f"{best.district or best.province}, {best.province} guessed, not named in the text")
+        best = None
     if best is None:
         return _fallback_2025(original, notes)
     names_commune = len(parts) >= 3 or (assumed_province and len(parts) >= 2)

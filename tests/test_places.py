@@ -49,6 +49,31 @@ def test_a_province_guessed_from_a_shared_district_name_yields_to_the_default() 
     assert (named.district, named.province) == ("Châu Thành", "Long An")
 
 
+@pytest.mark.parametrize(
+    ("text", "guess"),
+    [
+        ("xã Vĩnh Tú", "Nghệ An"),
+        ("huyện Châu Thành", "Sơn La"),
+        ("Ấp 3, xã Bình An, huyện Châu Thành", "Sơn La"),
+    ],
+)
+def test_a_guessed_unit_the_text_does_not_name_places_nothing(text: str, guess: str) -> None:
+    # The parser alone reads `Vĩnh Tú` as the city of Vinh and `Châu Thành` as Yên Châu: a place
+    # of death in another province written without it must not land in a third one.
+    p = parse_place(text)
+    assert (p.province, p.district, p.status) == (None, None, "unmapped")
+    assert f"{guess} guessed, not named in the text" in (p.reason or "")
+
+
+def test_a_unit_the_text_names_keeps_its_guessed_province() -> None:
+    assert (parse_place("huyện Vĩnh Linh").district, parse_place("huyện Vĩnh Linh").province) == (
+        "Vĩnh Linh",
+        "Quảng Trị",
+    )
+    assert parse_place("Q.1").district == "Quận 1"
+    assert parse_place("xa Gio An, Gio Linh").commune == "Gio An"
+
+
 def test_old_and_post_2025_names_of_one_commune_meet_on_the_2025_code() -> None:
     # The national population database writes the 2025 units; the other registries the old ones.
     new = parse_place("Xã Mỹ Thuận, Tỉnh An Giang", "Kiên Giang")
