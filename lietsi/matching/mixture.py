@@ -77,6 +77,9 @@ class Candidate:
     group: str
     fixed: float
     cells: tuple[tuple[tuple[str, str], float], ...]
+    # The martyr, so that his remains are counted once (`one_body`); None: a national run's
+    # candidates summed by group and cell.
+    martyr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ def estimate(
         dna_shares = dict.fromkeys(masses, 0.0)
         model = PriorModel(masses, sizes, outside_in)
         area_dna: dict[str, dict[str, float]] = {}
+        claims: dict[tuple[str, str], dict[str | None, float]] = {}  # (martyr, group) → area → mass
         for r, area in zip(terms, by_area, strict=True):
             here = model.at(area)
             prior = {g: here.prior(g) for g in masses if g != OUTSIDE}
@@ -150,9 +154,13 @@ def estimate(
                 area_dna.setdefault(area, {})
             for c, lr in zip(r.candidates, lrs, strict=True):
                 shares[c.group] += lr / denominator
-                dna_shares[c.group] += lr / denominator
-                if area is not None:
-                    area_dna[area][c.group] = area_dna[area].get(c.group, 0.0) + lr / denominator
+                if c.martyr is not None:
+                    claim = claims.setdefault((c.martyr, c.group), {})
+                    claim[area] = claim.get(area, 0.0) + lr / denominator
+                else:
+                    dna_shares[c.group] += lr / denominator
+                    if area is not None:
+                        area_dna[area][c.group] = area_dna[area].get(c.group, 0.0) + lr / denominator
                 for (t, o), _ in c.cells:
                     counts[t][o] += lr / denominator
             for (g, (t, o)), v in unscored.items():
@@ -161,6 +169,11 @@ def estimate(
             for g, v in flat.items():
                 shares[g] += v / denominator
             shares[OUTSIDE] += here.p_outside / denominator
+        for (_, g), claim in claims.items():
+            for area, mass in one_body(claim).items():
+                dna_shares[g] += mass
+                if area is not None:
+                    area_dna[area][g] = area_dna[area].get(g, 0.0) + mass
         new = {
             t: {o: (strength * tables0[t][o] + n) / (strength + sum(c.values())) for o, n in c.items()}
             for t, c in counts.items()
@@ -193,6 +206,17 @@ def estimate(
         if change < tolerance:
             break
     return tables, PriorModel(masses, sizes, outside_in), it
+
+
+def one_body(claim: dict[str | None, float]) -> dict[str | None, float]:
+    """One martyr's E-step mass over the remains that claim him (by recovery area), counted as at
+    most one remains: he has one body. Each remains' posterior is computed alone, so a martyr whose
+    line a common haplotype matches collects chance mass from several remains on top of his own
+    (measured: 10–20 remains a province beyond one per martyr, docs/matching.md §9); counted in full
+    it inflates his group's share of the register (`anchored_shares`) and lowers `p_outside`."""
+    total = sum(claim.values())
+    scale = 1.0 / total if total > 1.0 else 1.0
+    return {area: mass * scale for area, mass in claim.items()}
 
 
 def area_outside(

@@ -694,6 +694,6 @@ def _terms(
         factors = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
         fixed = dna_lr * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
-        candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells))
+        candidates.append(Candidate(group[rec["martyr_id"]], fixed, cells, rec["martyr_id"]))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
