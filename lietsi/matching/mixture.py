@@ -122,6 +122,7 @@ def estimate(
     `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
     share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
     only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
+    A candidate that names its martyr counts in that share as at most one remains (`one_body`).
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
