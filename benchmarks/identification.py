@@ -27,6 +27,7 @@ Run: `python -m benchmarks.identification [--configs demo,borderland] [--martyrs
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -99,6 +100,15 @@ def measure(folder: Path) -> dict:
         proposed = con.sql("SELECT posterior FROM marts.identifications WHERE status = 'proposed'").pl()
         links = con.sql("SELECT source, source_record_id, martyr_id FROM core.martyr_links").pl()
         linkage = con.sql("SELECT * FROM marts.linkage_evaluation").pl()
+        # The estimate's share of outsiders (every evidence page states it) and the profiled remains
+        # it was read from (those the register lists).
+        evidence = con.sql(
+            "SELECT evidence FROM marts.identifications WHERE evidence IS NOT NULL LIMIT 1"
+        ).fetchone()
+        profiled = con.sql(
+            "SELECT DISTINCT p.remains_id FROM marts.mtdna_profiles p JOIN raw.hai_cot h USING (remains_id) "
+            "WHERE p.sample_kind = 'remains'"
+        ).pl()
     truth = TruthFolder(folder / "truth")
     truth_remains, truth_records = truth.read("remains"), truth.read("martyr_records")
     uid_map = martyr_uid_map(links, truth_records)
@@ -116,6 +126,12 @@ def measure(folder: Path) -> dict:
         "judged": judged,
         "remains": truth_remains.height,
         "other_share": float((truth_remains["in_province"] == "false").mean()),
+        "p_outside": json.loads(evidence[0])["prior"]["p_outside_pool"] if evidence else None,
+        "p_outside_true": float(
+            (profiled.join(truth_remains, on="remains_id")["in_province"] == "false").mean()
+        )
+        if profiled.height
+        else None,
     }
 
 
@@ -145,8 +161,9 @@ def summary_table(results: dict[str, dict]) -> str:
         "| relatives' linkage precision / recall | Brier `posterior` | Brier `posterior_bound` "
         f"| largest calibration gap, bins ≥ {MIN_PAIRS} pairs (`posterior`) "
         "| bins outside ±0.05 / expected outside the observed share's 95% interval "
-        "| χ² of the bins / bins (p) | bins a calibrated model misses by chance (90% range) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| χ² of the bins / bins (p) | bins a calibrated model misses by chance (90% range) "
+        "| p_outside estimated (true share among the profiled remains) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         proposed = r["methods"].filter(pl.col("method") == "proposed").row(0, named=True)
@@ -157,7 +174,7 @@ def summary_table(results: dict[str, dict]) -> str:
         lines.append(
             f"| {name} | {r['expected_error']:.4f} | {observed:.4f} | {_f(precision, 4)} / {_f(recall, 4)} "
             f"| {_f(brier, 4)} | {_f(brier_bound, 4)} | {largest_gap(table)} | {misses(table)} "
-            f"| {noise(*r['judged']['posterior'])} |"
+            f"| {noise(*r['judged']['posterior'])} | {_f(r['p_outside'])} ({_f(r['p_outside_true'])}) |"
         )
     return "\n".join(lines)
 
@@ -212,9 +229,12 @@ def pooled(by_seed: dict[int, dict[str, dict]], column: str = "posterior") -> di
     for results in by_seed.values():
         for name, r in results.items():
             posterior, correct = r["judged"][column]
-            p, c = out.setdefault(name, {"judged": {column: ([], [])}})["judged"][column]
+            pooled_run = out.setdefault(name, {"judged": {column: ([], [])}, "p_outside_errors": []})
+            p, c = pooled_run["judged"][column]
             p.extend(posterior)
             c.extend(correct)
+            if r.get("p_outside") is not None and r.get("p_outside_true") is not None:
+                pooled_run["p_outside_errors"].append(r["p_outside"] - r["p_outside_true"])
     for r in out.values():
         r["calibration"] = {column: reliability(*r["judged"][column])}
     return out
@@ -224,14 +244,16 @@ def pooled_table(results: dict[str, dict], column: str = "posterior") -> str:
     lines = [
         f"| configuration | Brier | largest gap, bins ≥ {MIN_PAIRS} pairs "
         "| bins outside ±0.05 / expected outside the 95% interval "
-        "| χ² of the bins / bins (p) | bins a calibrated model misses by chance (90% range) |",
-        "|---|---|---|---|---|---|",
+        "| χ² of the bins / bins (p) | bins a calibrated model misses by chance (90% range) "
+        "| p_outside estimated − true, per seed |",
+        "|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         table, brier = r["calibration"][column]
+        errors = ", ".join(f"{e:+.3f}" for e in r.get("p_outside_errors", [])) or "—"
         lines.append(
             f"| {name} | {_f(brier, 4)} | {largest_gap(table)} | {misses(table)} "
-            f"| {noise(*r['judged'][column])} |"
+            f"| {noise(*r['judged'][column])} | {errors} |"
         )
     return "\n".join(lines)
 

@@ -149,3 +149,19 @@ def test_identification_benchmark_pools_seeds_and_tells_noise_from_a_systematic_
     assert misses(table) == "1 of 1 / 1"
     alone, _ = pooled({1: by_seed[1]})["demo"]["calibration"]["posterior"]
     assert misses(alone) == "1 of 1 / 0"
+
+
+def test_identification_benchmark_reports_each_seeds_outside_share_error():
+    """The pooled table states, per seed, how far the estimated p_outside is from the true share of
+    other provinces' remains: an error of one sign on every seed is systematic, not noise."""
+    from benchmarks.identification import pooled, pooled_table
+
+    def run(estimated, true):
+        return {"judged": {"posterior": ([0.3] * 20, [True] * 6 + [False] * 14)},
+                "p_outside": estimated, "p_outside_true": true}  # fmt: skip
+
+    together = pooled(
+        {1: {"demo": run(0.30, 0.37)}, 2: {"demo": run(0.40, 0.38)}, 3: {"demo": run(None, 0.4)}}
+    )
+    assert together["demo"]["p_outside_errors"] == pytest.approx([-0.07, 0.02])
+    assert "| -0.070, +0.020 |" in pooled_table(together)

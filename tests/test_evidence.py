@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -24,6 +25,7 @@ from lietsi.matching.mixture import (
     anchored_shares,
     area_outside,
     estimate,
+    one_body,
     posteriors,
     stated_prior,
 )
@@ -305,6 +307,26 @@ def test_em_reads_the_outside_share_from_the_sampled_martyrs():
             _half_sampled(4000), {}, stated_prior({"g": 200}, {}, start), strength=20, sampled={"g": 100}
         )
         assert other.p_outside == pytest.approx(0.38, abs=0.035)
+
+
+def test_a_martyr_counts_as_one_remains_in_his_groups_share():
+    # He has one body: the E-step mass two districts' remains put on him counts once, in proportion.
+    # Martyr 0 claimed 0.9 + 0.6, martyr 1 0.3; the last candidate is a national run's sum (-1).
+    claimed = one_body(np.array([0, 0, 1, -1]), np.array([0.9, 0.6, 0.3, 0.2]))
+    assert claimed.tolist() == pytest.approx([0.6, 0.4, 0.3, 0.2])
+
+    # Group g: 2 martyrs, m sampled. Two remains match m strongly (one is his, the other shares his
+    # haplotype), two match nobody. Counted per remains, m holds 2 remains, the group 4 of 4 and
+    # nobody is outside; counted once, the group holds 2 and half the remains are outside.
+    def terms(martyr):
+        strong = RemainsTerms((Candidate("g", 1e6, (), martyr),), {}, {"g": 1.0})
+        return [strong, strong, RemainsTerms((), {}, {"g": 1.0}), RemainsTerms((), {}, {"g": 1.0})]
+
+    prior0 = stated_prior({"g": 2}, {}, 0.5)
+    _, once, _ = estimate(terms("m"), {}, prior0, strength=1e-3, sampled={"g": 1})
+    _, twice, _ = estimate(terms(None), {}, prior0, strength=1e-3, sampled={"g": 1})
+    assert once.p_outside == pytest.approx(0.5, abs=0.01)
+    assert twice.p_outside == pytest.approx(0.0, abs=0.01)
 
 
 def test_area_outside_reads_each_district_from_its_sampled_martyrs():

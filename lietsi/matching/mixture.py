@@ -84,6 +84,9 @@ class Candidate:
     group: str
     fixed: float
     cells: tuple[tuple[tuple[str, str], float], ...]
+    # The martyr, so that his remains are counted once (`one_body`); None: a national run's
+    # candidates summed by group and cell.
+    martyr: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ def estimate(
     `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
     share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
     only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
+    A candidate that names its martyr counts in that share as at most one remains (`one_body`).
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
@@ -172,8 +176,9 @@ def estimate(
 class _Hypotheses:
     """`estimate`'s hypotheses as arrays, and its E-step over them.
 
-    Rows: candidates (`cand_*`: remains, group, fixed LR, up to `width` cells and their
-    denominators, a padding cell of numerator and denominator 1 where a candidate has fewer),
+    Rows: candidates (`cand_*`: remains, group, fixed LR, its (martyr, group) index for
+    `one_body` or -1, up to `width` cells and their denominators, a padding cell of numerator and
+    denominator 1 where a candidate has fewer),
     unscored cells (`unsc_*`: remains, group, cell, Σ 1/den) and flat groups (`flat_*`: remains,
     group, count), each in the order the remains and their terms were given. Cells index the
     tables flattened table by table, outcome by outcome (`cells`); groups index the prior's groups
@@ -200,6 +205,8 @@ class _Hypotheses:
         self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int64)
         self.width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
         cand_remains, cand_group, cand_fixed, cand_cells, cand_dens = [], [], [], [], []
+        cand_claim: list[int] = []
+        claim_index: dict[tuple[str, str], int] = {}
         unsc_remains, unsc_group, unsc_cell, unsc_value = [], [], [], []
         flat_remains, flat_group, flat_value = [], [], []
         for i, r in enumerate(terms):
@@ -207,6 +214,8 @@ class _Hypotheses:
                 cand_remains.append(i)
                 cand_group.append(group_index[c.group])
                 cand_fixed.append(c.fixed)
+                key = (c.martyr, c.group)
+                cand_claim.append(-1 if c.martyr is None else claim_index.setdefault(key, len(claim_index)))
                 more = self.width - len(c.cells)
                 cand_cells.extend([*(cell_index[cell] for cell, _ in c.cells), *([pad] * more)])
                 cand_dens.extend([*(den for _, den in c.cells), *([1.0] * more)])
@@ -222,6 +231,7 @@ class _Hypotheses:
         self.cand_remains = np.array(cand_remains, dtype=np.int64)
         self.cand_group = np.array(cand_group, dtype=np.int64)
         self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
+        self.cand_claim = np.array(cand_claim, dtype=np.int64)
         self.cand_cells = np.array(cand_cells, dtype=np.int64).reshape(len(cand_remains), self.width)
         self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
         self.unsc_remains = np.array(unsc_remains, dtype=np.int64)
@@ -310,11 +320,12 @@ class _Hypotheses:
         unsc = unscored / denominator[self.unsc_remains]
         terms = np.concatenate([cand, unsc, flat / denominator[self.flat_remains], outside / denominator])
         share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
-        dna = np.bincount(self.cand_group, cand, ng)
+        claimed = one_body(self.cand_claim, cand)
+        dna = np.bincount(self.cand_group, claimed, ng)
         known = np.ones(len(self.known_cells))
         per_cell = np.concatenate([cand[self.count_sources], unsc])[self.count_order]
         count = np.bincount(self.count_target, np.concatenate([known, per_cell]), len(self.cells))
-        by_area = np.bincount(self.area_target, cand[self.area_rows], len(self.areas) * ng)
+        by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
         counts: dict[str, dict[str, float]] = {t: {} for t in tables}
         for (t, o), n in zip(self.cells, count.tolist(), strict=True):
             counts[t][o] = n
@@ -329,6 +340,21 @@ class _Hypotheses:
         """Each key of `masses` (in its order) → its row in the shares: its group, `outside` last."""
         index = {g: i for i, g in enumerate(self.groups)}
         return {g: index.get(g, len(self.groups)) for g in masses}
+
+
+def one_body(claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
+    """Each candidate's E-step mass (`mass`) with every martyr's total over the remains that claim
+    him (`claims`: his index per candidate, -1 for a candidate of no one martyr) counted as at most
+    one remains, in proportion: he has one body. Each remains' posterior is computed alone, so a
+    martyr whose line a common haplotype matches collects chance mass from several remains on top
+    of his own (measured: 10–20 remains a province beyond one per martyr, docs/matching.md §9);
+    counted in full it inflates his group's share of the register (`anchored_shares`) and lowers
+    `p_outside`."""
+    named = claims >= 0
+    total = np.bincount(claims[named], mass[named], int(claims.max(initial=-1)) + 1)
+    out = mass.copy()
+    out[named] = mass[named] / np.maximum(total, 1.0)[claims[named]]
+    return out
 
 
 def area_outside(

@@ -700,6 +700,6 @@ def _terms(
         factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
         fixed = pair.best * math.prod(f.lr for f in factors if f.cell is None)
         cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
-        candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells))
+        candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells, pair.rec["martyr_id"]))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
