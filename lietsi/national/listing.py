@@ -6,7 +6,9 @@ costs ~0.5 ms and ~20 kB (docs/national_scale.md). Most of them fell in other pr
 place factor is the same `elsewhere` outcome (`different` against a front), none of their other
 factors is known to single one out, and they enter the remains' posterior only through its
 denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
-factor depends only on the two profiles and the database count) and
+factor depends only on the two profiles and the database count), takes the martyrs by their set of
+reference groups (every martyr of a set has the same best pair with a remains group), runs per
+batch of remains groups, and
 
 - lists, for every remains, with N = `MatchSettings.listed_candidates`: the N candidates of its
   profile whose DNA and place factors as a pair from another province would be the strongest (DNA
@@ -281,9 +283,9 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         .sort("group_a")
         .with_columns(batch=pl.col("rows").cum_sum() // _BATCH_ROWS)
     )
+    batches = [b.select("group_a") for _, b in weights.group_by("batch", maintain_order=True)]
     near, far = [], []
-    for (_,), batch in weights.group_by("batch", maintain_order=True):
-        groups = batch.select("group_a")
+    for groups in batches or [weights.select("group_a")]:  # no pair at all: one empty batch
         n, f = _list_batch(paired.join(groups, on="group_a"), places.join(groups, on="group_a"), martyrs, cap)
         near.append(n)
         far.append(f)
@@ -299,8 +301,8 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
     return Listing(found, sums)
 
 
-# Candidate rows (remains group × martyr of its sets, per recovery level) handled at once: bounds the
-# listing's memory (about 2 GB per million at 30% of the country; docs/national_scale.md).
+# Candidate rows (remains group × martyr of its sets, per recovery level) handled at once: bounds
+# what a batch adds to the frames all batches share (at most ~2.5 GB at 30% of the country).
 _BATCH_ROWS = 2_000_000
 
 
