@@ -29,6 +29,7 @@ from lietsi.national.country import (
     weigh,
 )
 from lietsi.national.formats import RETURN_DIR, RETURN_FILE
+from lietsi.national.listing import _reference_sets
 from lietsi.ops.national_candidates import national_candidates, national_candidates_page
 from lietsi.ops.national_export import write_national_export
 from lietsi.ops.national_returns import write_returns
@@ -614,3 +615,95 @@ def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_su
     assert summed == pytest.approx(posterior(every), rel=1e-6)
     assert summed == pytest.approx(posterior(match_country(exports, settings).candidates), rel=1e-12)
     assert dropped > 1.05 * posterior(every)
+
+
+def test_martyrs_are_taken_by_their_set_of_reference_groups_on_the_pair_with_fewest_differences():
+    """Martyrs 0 and 1 have references in profile groups 1 and 2, martyr 2 in group 1 only: 0 and 1
+    form one set. Remains group 0 differs by one from group 1 and not at all from group 2: the set's
+    pair is group 2's; remains group 1 matches both with no difference: the first group's."""
+    relatives = pl.DataFrame(
+        {"group_b": [1, 2, 2, 1, 1], "relative_id": ["a", "b", "c", "d", "e"], "m": [0, 0, 1, 1, 2]},
+        schema={"group_b": pl.UInt32, "relative_id": pl.String, "m": pl.UInt32},
+    )
+    lrs = pl.DataFrame(
+        {"group_a": [0, 0, 1, 1], "group_b": [1, 2, 2, 1], "differences": [1, 0, 0, 0],
+         "lr_point": [2.0, 5.0, 4.0, 3.0], "lr_bound": [1.0, 2.5, 2.0, 1.5]},
+        schema={"group_a": pl.UInt32, "group_b": pl.UInt32, "differences": pl.UInt8, "lr_point": pl.Float64,
+                "lr_bound": pl.Float64},
+    )  # fmt: skip
+    of_set, best = _reference_sets(relatives, lrs)
+    sets = dict(of_set.iter_rows())
+    assert sets[0] == sets[1] != sets[2]
+    pairs = {(a, s): (point, bound) for a, s, point, bound in best.iter_rows()}
+    assert pairs == {
+        (0, sets[0]): (5.0, 2.5),
+        (0, sets[2]): (2.0, 1.0),
+        (1, sets[0]): (3.0, 1.5),
+        (1, sets[2]): (3.0, 1.5),
+    }
+
+
+def _far_families(inbox: Path, hv1_donors: bool) -> None:
+    """HC-QT-1 (Hải Lăng) shares its haplotype with Nghệ An's LS-NA-1, who fell in Hải Lăng, and with
+    20 martyrs who fell in Tây Ninh; `hv1_donors`: each of the 20 families also gave a donor read over
+    HV1 only, one difference from the remains there (a second profile group per martyr)."""
+    _country(inbox)
+    far = [f"LS-NA-F{i}" for i in range(20)]
+    blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None, "unit": None}
+    hv1 = "16129A 16223T 16290T 16311C 16319A"
+    _write(
+        inbox / "nghe_an",
+        "Nghệ An",
+        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
+        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Tân Biên, Tây Ninh", **blank) for m in far]
+        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)],
+        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
+          "haplotype": SHARED, "haplogroup": None}]
+        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
+            "haplotype": SHARED, "haplogroup": None} for m in far]
+        + [{"sample_id": f"MTN-{m}-HV1", "maternal_line_id": f"ML-{m}", "martyr_ids": [m],
+            "range": "16024-16365", "haplotype": hv1, "haplogroup": None} for m in far if hv1_donors]
+        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
+            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
+        [],
+    )  # fmt: skip
+
+
+def test_a_martyr_with_references_in_two_profile_groups_is_listed_and_summed_as_with_one(tmp_path):
+    """The far families' second donor (HV1 only, one difference) puts each of those martyrs in two
+    profile groups; his pair is on the full read (no difference) either way. Listing one candidate
+    per remains gives the same listed martyrs and the same sums as the country without those donors,
+    and the listed pair the posterior of the run that lists every pair."""
+    settings = national_settings(1)
+    runs = {}
+    for hv1_donors in (False, True):
+        inbox = tmp_path / f"hv1-{hv1_donors}"
+        _far_families(inbox, hv1_donors)
+        exports = read_exports(inbox)
+        assert exports.quarantine.is_empty()
+        frames = adapt(exports)
+        prepared = prepare_country(frames, settings)
+        pairs, sums = search(prepared, settings, frames.rejected)
+        runs[hv1_donors] = (exports, prepared, pairs, sums)
+    (_, _, one_pairs, one_sums), (exports, prepared, pairs, sums) = runs[False], runs[True]
+    assert prepared.refs.filter(pl.col("relative_id").str.ends_with("-HV1")).height == 20
+    assert pairs.filter(pl.col("remains_id") == "45:HC-QT-1")["martyr_id"].to_list() == ["40:LS-NA-1"]
+    assert (
+        pairs.select("remains_id", "martyr_id")
+        .sort(pl.all())
+        .equals(one_pairs.select("remains_id", "martyr_id").sort(pl.all()))
+    )
+    assert sums.select("remains_id", "prior_group", "table", "outcome").equals(
+        one_sums.select("remains_id", "prior_group", "table", "outcome")
+    )
+    assert sums.filter(pl.col("remains_id") == "45:HC-QT-1")["lr_dna"].sum() > 0
+    for column in ("lr_point", "lr_bound", "lr_dna"):
+        assert sums[column].to_list() == pytest.approx(one_sums[column].to_list(), rel=1e-12)
+    listed = weigh(prepared, pairs, settings, sums).scored
+    every = match_country(exports, national_settings(None)).candidates
+    assert every.filter(pl.col("national_remains_id") == "45:HC-QT-1").height == 21
+    chosen = (pl.col("national_remains_id") == "45:HC-QT-1") & (pl.col("national_martyr_id") == "40:LS-NA-1")
+    mine = (pl.col("remains_id") == "45:HC-QT-1") & (pl.col("martyr_id") == "40:LS-NA-1")
+    assert listed.filter(mine)["posterior"].item() == pytest.approx(
+        every.filter(chosen)["posterior"].item(), rel=1e-6
+    )

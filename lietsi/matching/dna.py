@@ -203,28 +203,63 @@ def pair_counts(
         for compared in queries["compared_range"].unique().to_list()
     }
     # Matched by profile group, counted by group size: a common haplotype matches thousands of
-    # lines, and listing them (one set entry per line and query) grew with the square of a country.
+    # lines, and listing them per query grew with the square of a country; the counts are frames.
     query_side = candidate_search.prepare(query_frame, rules)
     member_side = candidate_search.prepare(members, rules)
-    group_of = dict(member_side.members.iter_rows())
-    size = Counter(group_of.values())
-    group_range = dict(member_side.groups.select("group", "range").iter_rows())
-    found = candidate_search.group_pairs(query_side, member_side, rules, max_differences=0).join(
-        query_side.members.rename({"group": "group_a"}), on="group_a"
+    member_ranges = member_side.groups.select(group_b="group", member_range="range")
+    reads = pl.DataFrame(
+        [
+            (compared, rg, reads_all(compared, rg))
+            for compared in n_of
+            for rg in member_ranges["member_range"].unique().to_list()
+        ],
+        schema={"compared_range": pl.String, "member_range": pl.String, "reads": pl.Boolean},
+        orient="row",
     )
-    matched: dict[tuple[str, str], set[int]] = {}
-    for query, group in found.select("id", "group_b").iter_rows():
-        remains_id, compared = query.split("\t")
-        if reads_all(compared, group_range[group]):
-            matched.setdefault((remains_id, compared), set()).add(group)
-    rows = []
-    for remains_id, line_id, compared in keys.iter_rows():
-        hits = matched.get((remains_id, compared), set())
-        own = own_line and line_id in member_range and reads_all(compared, member_range[line_id])
-        x = sum(size[g] for g in hits) - (own and group_of.get(line_id) in hits)
-        rows.append((remains_id, line_id, compared, x, n_of[compared] - own, own, database.name,
-                     database.version))  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    hits = (
+        candidate_search.group_pairs(query_side, member_side, rules, max_differences=0)
+        .join(query_side.groups.select(group_a="group", compared_range="range"), on="group_a")
+        .join(member_ranges, on="group_b")
+        .join(reads.filter("reads"), on=["compared_range", "member_range"], how="semi")
+        .select("group_a", "group_b")
+    )
+    x_of = (
+        hits.join(member_side.members.group_by(pl.col("group").alias("group_b")).len(), on="group_b")
+        .group_by("group_a")
+        .agg(x=pl.col("len").sum().cast(pl.Int64))
+    )
+    lines = member_side.members.select(line_id="id", line_group="group").join(
+        member_ranges, left_on="line_group", right_on="group_b"
+    )
+    counted = (
+        keys.with_row_index("row")
+        .with_columns(id=pl.col("remains_id") + "\t" + pl.col("compared_range"))
+        .join(query_side.members.select("id", group_a="group"), on="id", how="left")
+        .join(x_of, on="group_a", how="left")
+        .join(lines, on="line_id", how="left")
+        .join(reads, on=["compared_range", "member_range"], how="left")
+        .join(
+            hits.select("group_a", line_group="group_b", hit=pl.lit(True)),
+            on=["group_a", "line_group"],
+            how="left",
+        )
+        .with_columns(own=pl.lit(own_line) & pl.col("reads").fill_null(False))
+        .sort("row")
+    )
+    n = pl.DataFrame(
+        {"compared_range": list(n_of), "n": list(n_of.values())},
+        schema={"compared_range": pl.String, "n": pl.Int64},
+    )
+    return counted.join(n, on="compared_range", how="left").select(
+        "remains_id",
+        "line_id",
+        "compared_range",
+        x=pl.col("x").fill_null(0) - (pl.col("own") & pl.col("hit").fill_null(False)).cast(pl.Int64),
+        n=pl.col("n") - pl.col("own").cast(pl.Int64),
+        own_line_removed="own",
+        database=pl.lit(database.name, pl.String),
+        database_version=pl.lit(database.version, pl.String),
+    )
 
 
 def not_comparable_martyrs(

@@ -74,17 +74,22 @@ def spectra(
 ) -> dict[str, Spectrum]:
     """The spectrum per compared range, over the database lines that read all of it (`profiles`:
     (range, haplotype), one per line)."""
-    members = [(parse_range(r), parse_variants(h)) for r, h in profiles]
+    # A country's database holds hundreds of thousands of lines but far fewer distinct profiles
+    # and ranges: each is read once, and a type counts its lines.
+    lines = Counter(profiles)
+    members = [(r, parse_variants(h), count) for (r, h), count in lines.items()]
+    member_ranges = {r: parse_range(r) for r in {r for r, _, _ in members}}
     out: dict[str, Spectrum] = {}
     for text in set(ranges):
         wanted = parse_range(text)
         if not wanted:
             continue
-        types = Counter(
-            haplotype_type(variants, wanted, rules)
-            for member, variants in members
-            if range_length(intersect_ranges(wanted, member)) == range_length(wanted)
-        )
+        length = range_length(wanted)
+        reads = {r: range_length(intersect_ranges(wanted, m)) == length for r, m in member_ranges.items()}
+        types: Counter[tuple[Variant, ...]] = Counter()
+        for r, variants, count in members:
+            if reads[r]:
+                types[haplotype_type(variants, wanted, rules)] += count
         if types:
             out[text] = Spectrum(sum(types.values()), dict(Counter(types.values())))
     return out

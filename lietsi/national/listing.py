@@ -6,7 +6,9 @@ costs ~0.5 ms and ~20 kB (docs/national_scale.md). Most of them fell in other pr
 place factor is the same `elsewhere` outcome (`different` against a front), none of their other
 factors is known to single one out, and they enter the remains' posterior only through its
 denominator. `list_candidates` works on profile groups (`candidate_search.group_pairs`; the DNA
-factor depends only on the two profiles and the database count) and
+factor depends only on the two profiles and the database count), takes the martyrs by their set of
+reference groups (every martyr of a set has the same best pair with a remains group), runs per
+batch of remains groups, and
 
 - lists, for every remains, with N = `MatchSettings.listed_candidates`: the N candidates of its
   profile whose DNA and place factors as a pair from another province would be the strongest (DNA
@@ -247,90 +249,136 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         schema={"table": pl.String, "outcome": pl.String, "p1": pl.Float64},
         orient="row",
     )
-    # A martyr's candidate pair is on his reference with the fewest differences: a martyr with
-    # references in one profile group (nearly all) is a candidate of every remains group paired
-    # with it, and needs no row per (remains group, martyr) except where a rule reads him.
-    groups_of = relatives.select("group_b", "m").unique()
-    several = groups_of.group_by("m").len().filter(pl.col("len") > 1).select("m")
-    single = groups_of.join(several, on="m", how="anti").join(cells, on="m")
-    multi = (
-        lrs.join(groups_of.join(several, on="m"), on="group_b")
-        .sort("differences", "group_b")
-        .unique(["group_a", "m"], keep="first")
-        .select("group_a", "m", "lr_point", "lr_bound")
-        .join(levels, on="group_a")
-        .join(cells, on=["m", "k"])
-    )
-
-    def pair_rows(frame: pl.DataFrame) -> pl.DataFrame:
-        """Candidate rows (one per remains group, level and martyr) with their far-pair score."""
-        return (
-            frame.join(numerators, on=["table", "outcome"], how="left")
-            .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
-            .select(*multi.columns, "p1", "score")
-        )
-
-    def candidates(single_rows: pl.DataFrame) -> pl.DataFrame:
-        """Rows of `single` (martyrs of one reference group, per level) as candidate rows of the
-        remains groups paired with their reference group."""
-        rows = lrs.select("group_a", "group_b", "lr_point", "lr_bound").join(levels, on="group_a")
-        return pair_rows(rows.join(single_rows, on=["group_b", "k"]).select(*multi.columns))
+    # A martyr's candidate pair is on his reference with the fewest differences. Martyrs are taken
+    # by their set of reference groups (nearly always one; several when a family's donors were read
+    # over different ranges): every martyr of a set is a candidate of a remains group on the same
+    # pair, so they need no row per (remains group, martyr) except where a rule reads them.
+    of_set, set_lrs = _reference_sets(relatives, lrs)
+    single = of_set.join(cells, on="m")
+    paired = set_lrs.join(levels, on="group_a")
 
     # The `cap` strongest far pairs of a remains group come from the `cap` strongest of each of its
-    # reference groups (the DNA LR is one per reference group); ties and rounding at the cut kept.
+    # sets (the DNA LR is one per set); ties and rounding at the cut kept.
     strength = single.join(numerators, on=["table", "outcome"], how="left").with_columns(
         key=pl.col("w") * pl.col("p1").fill_null(1.0)
     )
-    cut = strength.group_by("group_b", "k").agg(
-        pl.col("key").sort(descending=True).head(cap).min().alias("cut")
+    cut = strength.group_by("set", "k").agg(pl.col("key").sort(descending=True).head(cap).min().alias("cut"))
+    cell = ["prior_group", "table", "outcome"]
+    martyrs = _Martyrs(
+        single=single,
+        strongest=strength.join(cut, on=["set", "k"])
+        .filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
+        .drop("p1", "key", "cut"),
+        per_set=single.group_by("set", "k", *cell).agg(pl.col("w").sum(), count=pl.len()),
+        areas=areas,
+        numerators=numerators,
     )
-    strongest = strength.join(cut, on=["group_b", "k"]).filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
-    scored = pl.concat([candidates(strongest.drop("p1", "key", "cut")), pair_rows(multi)]).with_columns(
-        top=pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap
+    # Every step below is per remains group: they go in batches of about `_BATCH_ROWS` candidate
+    # rows (martyrs of their sets), so that memory does not grow with the country.
+    sizes = single.group_by("set", "k").len()
+    weights = (
+        paired.join(sizes, on=["set", "k"])
+        .group_by("group_a")
+        .agg(rows=pl.col("len").sum())
+        .sort("group_a")
+        .with_columns(batch=pl.col("rows").cum_sum() // _BATCH_ROWS)
     )
-    top = scored.filter("top")
+    batches = [b.select("group_a") for _, b in weights.group_by("batch", maintain_order=True)]
+    near, far = [], []
+    for groups in batches or [weights.select("group_a")]:  # no pair at all: one empty batch
+        n, f = _list_batch(paired.join(groups, on="group_a"), places.join(groups, on="group_a"), martyrs, cap)
+        near.append(n)
+        far.append(f)
+    found = (
+        pl.concat(near)
+        .join(relatives, on="m")
+        .join(pairs, on=["group_a", "group_b"])
+        .select("remains_id", "relative_id", "differences")
+        .unique(["remains_id", "relative_id"])
+        .sort("remains_id", "relative_id")
+    )
+    sums = pl.concat(far).sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
+    return Listing(found, sums)
+
+
+# Candidate rows (remains group × martyr of its sets, per recovery level) handled at once: bounds
+# what a batch adds to the frames all batches share (at most ~2.5 GB at 30% of the country).
+_BATCH_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class _Martyrs:
+    """The candidate martyrs' side of the listing, the same for every batch of remains groups."""
+
+    single: pl.DataFrame  # m, set, k and his place cells (`_martyr_cells`)
+    strongest: pl.DataFrame  # the rows of `single` among the `cap` strongest far pairs of their set
+    per_set: pl.DataFrame  # set, k, prior group and cell: Σ 1/den and how many martyrs
+    areas: pl.DataFrame  # m, area, unit_lr (`_unit_areas`)
+    numerators: pl.DataFrame  # table, outcome, p1: the stated numerator of a place outcome
+
+
+def _list_batch(
+    paired: pl.DataFrame, places: pl.DataFrame, martyrs: _Martyrs, cap: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For the remains groups of `paired` (group_a, set, DNA LRs, k) and their remains (`places`):
+    the listed candidates (remains_id, group_a, m) and the sums of the others (`_far_sums`)."""
+    single, areas, numerators = martyrs.single, martyrs.areas, martyrs.numerators
+
+    def candidates(
+        rows: pl.DataFrame, where: pl.DataFrame | None = None, on: tuple[str, ...] = ()
+    ) -> pl.DataFrame:
+        """Candidate rows (one per remains group, level and martyr) with their far-pair score: the
+        martyrs of `rows` (per set and level) paired with the remains groups of their set, where
+        `where` (group_a, k, *`on`) says so."""
+        frame = paired if where is None else paired.join(where, on=["group_a", "k"])
+        return (
+            frame.join(rows, on=["set", "k", *on])
+            .join(numerators, on=["table", "outcome"], how="left")
+            .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
+            .select(*_ROW, "score")
+        )
+
+    top = (
+        candidates(martyrs.strongest)
+        .filter(pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
+        .drop("score")
+    )
     classes = places.select(*CLASS).unique()
     # The candidates a rule below reads: who fell in the remains' province, whose unit fought in
-    # its area, of its rare sex; every martyr of several reference groups.
-    provinces = classes.select("group_a", "k", province_m="province_r").unique()
-    unit_areas = (
-        classes.select("group_a", "k", area="area_r").unique().join(areas.select("m", "area"), on="area")
-    )
-    rare = classes.select("group_a", "k", sex_m="sex_r").drop_nulls().unique()
-    ruled = pl.concat(
-        [
-            candidates(
-                single.join(provinces.select("k", "province_m").unique(), on=["k", "province_m"])
-            ).join(provinces, on=["group_a", "k", "province_m"]),
-            candidates(single.join(areas.select("m").unique(), on="m")).join(
-                unit_areas.select("group_a", "k", "m").unique(), on=["group_a", "k", "m"]
-            ),
-            candidates(single.join(rare.select("k", "sex_m").unique(), on=["k", "sex_m"])).join(
-                rare, on=["group_a", "k", "sex_m"]
-            ),
-            pair_rows(multi),
-        ]
-    ).unique(["group_a", "k", "m"])
-    rest = ruled.join(top.select("group_a", "k", "m"), on=["group_a", "k", "m"], how="anti")
-    # Σ over every candidate of a remains group as from another province: per reference group and
-    # cell once (its martyrs are fixed), then per pair of groups; less the strongest, listed.
-    cell = ["prior_group", "table", "outcome"]
-    per_group = single.group_by("group_b", "k", *cell).agg(pl.col("w").sum(), count=pl.len())
-    every = (
-        lrs.select("group_a", "group_b", "lr_point", "lr_bound")
-        .join(levels, on="group_a")
-        .join(per_group, on=["group_b", "k"])
-        .select(
-            "group_a",
-            "k",
-            *cell,
-            lr_point=pl.col("lr_point") * pl.col("w"),
-            lr_bound=pl.col("lr_bound") * pl.col("w"),
-            lr_dna=pl.col("lr_point") * pl.col("count"),
+    # its area, of its rare sex.
+    ruled = (
+        pl.concat(
+            [
+                candidates(
+                    single, classes.select("group_a", "k", province_m="province_r").unique(), ("province_m",)
+                ),
+                candidates(
+                    single.join(areas.select("m", "area"), on="m"),
+                    classes.select("group_a", "k", area="area_r").unique(),
+                    ("area",),
+                ),
+                candidates(
+                    single, classes.select("group_a", "k", sex_m="sex_r").drop_nulls().unique(), ("sex_m",)
+                ),
+            ]
         )
+        .unique(["group_a", "k", "m"])
+        .drop("score")
+    )
+    rest = ruled.join(top.select("group_a", "k", "m"), on=["group_a", "k", "m"], how="anti")
+    # Σ over every candidate of a remains group as from another province: per set and cell once (its
+    # martyrs are fixed), then per (remains group, set); less the strongest, listed.
+    cell = ["prior_group", "table", "outcome"]
+    every = paired.join(martyrs.per_set, on=["set", "k"]).select(
+        "group_a",
+        "k",
+        *cell,
+        lr_point=pl.col("lr_point") * pl.col("w"),
+        lr_bound=pl.col("lr_bound") * pl.col("w"),
+        lr_dna=pl.col("lr_point") * pl.col("count"),
     )
     total = (
-        pl.concat([every, _terms(multi, 1.0, ["group_a", "k"]), _terms(top, -1.0, ["group_a", "k"])])
+        pl.concat([every, _terms(top, -1.0, ["group_a", "k"])])
         .group_by("group_a", "k", *cell)
         .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
     )
@@ -385,14 +433,35 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
             ),
         ]
     ).unique()
-    found = (
-        near.join(relatives, on="m")
-        .join(pairs, on=["group_a", "group_b"])
-        .select("remains_id", "relative_id", "differences")
-        .unique(["remains_id", "relative_id"])
-        .sort("remains_id", "relative_id")
+    return near, _far_sums(places, classes, total, special)
+
+
+# A candidate row: a remains group, a martyr at its recovery level k, their DNA LRs and his place cells.
+_ROW = ["group_a", "m", "lr_point", "lr_bound", "k", "prior_group", "sex_m", "province_m", "district_m",
+        "lvl", "table", "outcome", "w", "table_p", "outcome_p", "w_p"]  # fmt: skip
+
+
+def _reference_sets(relatives: pl.DataFrame, lrs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(m, set): each martyr's set of reference groups; (group_a, set, lr_point, lr_bound): the pair of
+    a remains group with the martyrs of a set, on the set's reference group with the fewest
+    differences (the first group among equals), the same for every martyr of the set."""
+    keyed = (
+        relatives.select("group_b", "m")
+        .unique()
+        .group_by("m")
+        .agg(pl.col("group_b").sort())
+        .with_columns(
+            set=pl.col("group_b").cast(pl.List(pl.String)).list.join(" ").rank("dense").cast(pl.UInt32)
+        )
     )
-    return Listing(found, _far_sums(places, classes, total, special))
+    members = keyed.unique("set").select("set", "group_b").explode("group_b")
+    best = (
+        lrs.join(members, on="group_b")
+        .sort("differences", "group_b")
+        .unique(["group_a", "set"], keep="first")
+        .select("group_a", "set", "lr_point", "lr_bound")
+    )
+    return keyed.select("m", "set"), best
 
 
 # What the remains of one class share: their candidates, and which of them are listed.
