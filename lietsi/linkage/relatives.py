@@ -11,7 +11,7 @@ from rapidfuzz.process import cpdist
 
 from lietsi.graphs import UnionFind, constrained_union
 from lietsi.linkage.clustering import Attrs
-from lietsi.linkage.features import ascii_words
+from lietsi.linkage.features import ascii_words, hamlet_key
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
 from lietsi.linkage.records import relative_records
@@ -87,6 +87,9 @@ _SAME_FORM = (pl.col("file") == pl.col("file_r")) & (
     pl.col("source_record_id") == pl.col("source_record_id_r")
 )
 _SAME_TONELESS = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False)
+# Two hamlets (`Ấp 5` / `Ấp 8` of one commune) are two households: a name, birth year and commune in
+# common are not enough there. Only a citizen id links across them.
+_HAMLETS_AGREE = ~(pl.col("hamlet") != pl.col("hamlet_r")).fill_null(False)
 
 
 def relative_features(records: pl.DataFrame, default_province: str | None) -> pl.DataFrame:
@@ -105,6 +108,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
         .with_columns(
             pl.when(pl.col("citizen_id_valid").fill_null(True)).then(pl.col("citizen_id_hash")).alias("cid"),
             ascii_words("address").alias("addr_key"),
+            pl.col("address").map_elements(hamlet_key, return_dtype=pl.String).alias("hamlet"),
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
@@ -118,6 +122,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         "key_variant",
         "key_toneless",
         "addr_block",
+        "hamlet",
         "birth_year",
         "birth_year_approx",
         "phone_hash",
@@ -147,7 +152,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("rid") < pl.col("rid_r"))
         .join(related, on=["rid", "rid_r"], how="left")
         .with_columns(pl.col("related").fill_null(False))
-        .filter(years_agree.fill_null(False) & names_agree & phones_agree)
+        .filter(years_agree.fill_null(False) & names_agree & phones_agree & _HAMLETS_AGREE)
     )
 
 
@@ -171,7 +176,7 @@ def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.Dat
 
 def _slip_edges(frame: pl.DataFrame) -> pl.DataFrame:
     """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year."""
-    fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
+    fuzzy = frame.select("rid", "key_toneless", "addr_block", "hamlet", "birth_year", "phone_hash")
     candidates = pl.concat(
         [
             fuzzy.drop_nulls(["phone_hash"]).join(
@@ -184,6 +189,7 @@ def _slip_edges(frame: pl.DataFrame) -> pl.DataFrame:
         how="diagonal_relaxed",
     ).filter(
         (pl.col("rid") < pl.col("rid_r"))
+        & _HAMLETS_AGREE
         & pl.col("key_toneless").is_not_null()
         & pl.col("key_toneless_r").is_not_null()
     )
@@ -205,7 +211,9 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
     # `Lê Kiệt` / `Lê Thành Kiệt`, `T. N. Nga` / `Trần Nga`): the same given name, and either the
     # same phone, or the same address commune and birth year (a year missing on one side only
     # between rows of one martyr family); birth years and phones never disagreeing.
-    hands = frame.select("rid", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash")
+    hands = frame.select(
+        "rid", "name_full", "given_variant", "addr_block", "hamlet", "birth_year", "phone_hash"
+    )
     by_phone = hands.drop_nulls(["phone_hash", "given_variant"])
     by_place = hands.drop_nulls(["addr_block", "given_variant"])
     alike = (
@@ -224,6 +232,7 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
         .join(related, on=["rid", "rid_r"], how="left")
         .filter(
             ~(pl.col("birth_year") != pl.col("birth_year_r")).fill_null(False)
+            & _HAMLETS_AGREE
             & ~(pl.col("phone_hash") != pl.col("phone_hash_r")).fill_null(False)
             & (
                 pl.col("same_phone")
