@@ -36,7 +36,10 @@ def ascii_words(col: str) -> pl.Expr:
 # number as hands write it: `Ấp 7`, `ấp 07`, `Ấp VII`, `ấp Bảy`.
 _HAMLET = re.compile(r"^(?:ap|thon|khu pho|kp|khom)\b\.?\s*(.+)$")
 _HAMLET_NUMBERS = {
-    **{w: str(i) for i, w in enumerate(("mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi"), 1)},
+    **{
+        w: str(i)
+        for i, w in enumerate(("mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi"), 1)
+    },
     "tu": "4",
     **{r: str(i) for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"), 1)},
 }
