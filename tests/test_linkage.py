@@ -568,6 +568,29 @@ def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
     assert rid[1] != rid[2] and rid[3] != rid[4]
 
 
+def test_relatives_two_ids_one_form_gives_are_not_one_mistyped_id() -> None:
+    """Two sisters of one name on their brother's form, each with her id, one of them again on their
+    other brother's form: the second id is not the first one mistyped."""
+    address = "Khu phố 9, phường An Hòa, thành phố Rạch Giá"
+    p2 = _relatives_on_forms(["Trần Thị Hiền"] * 3, [1950, None, None], [address] * 3).with_columns(
+        pl.Series("form_no", ["F1", "F1", "F2"]),
+        pl.Series("citizen_id_hash", ["h1", "h2", "h1"]),
+        pl.Series("citizen_id_valid", [True, True, True]),
+    )
+    records = relative_records(None, p2)
+    martyr_links = records.select(
+        "source",
+        "file",
+        "row_number",
+        pl.col("source_record_id").replace_strict({"F1": "LS-A", "F2": "LS-B"}).alias("martyr_id"),
+    )
+    families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thị Lan", "30898")]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[3]
+    assert rid[2] != rid[1]
+
+
 @pytest.mark.slow
 def test_relatives_on_the_careless_spelling_configuration(tmp_path: Path) -> None:
     """`homefront` writes relatives' names and addresses carelessly (docs/synth.md): relatives'

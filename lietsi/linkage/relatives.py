@@ -161,14 +161,21 @@ def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.Dat
     """One citizen-id hash for the ids that `name_pairs` show to be one person's, mistyped."""
     # Two citizen ids on rows with one name and address, on the forms of two martyrs of one family:
     # one person whose id was mistyped on one form (a dropped digit, a letter O). Two such rows on one
-    # form are two people — a form lists each relative once.
-    mistyped = name_pairs.filter(
-        pl.col("related")
-        & _SAME_TONELESS
-        & ~_SAME_FORM.fill_null(False)
-        & pl.col("cid").is_not_null()
-        & pl.col("cid_r").is_not_null()
-    ).select("cid", "cid_r")
+    # form are two people — a form lists each relative once — and so are two ids one form gives to two
+    # of its rows (two sisters of one name, one of them also on a cousin's form).
+    on_one_form = frame.drop_nulls("cid").select("file", "source_record_id", "cid").unique()
+    apart = on_one_form.join(on_one_form, on=["file", "source_record_id"], suffix="_r").select("cid", "cid_r")
+    mistyped = (
+        name_pairs.filter(
+            pl.col("related")
+            & _SAME_TONELESS
+            & ~_SAME_FORM.fill_null(False)
+            & pl.col("cid").is_not_null()
+            & pl.col("cid_r").is_not_null()
+        )
+        .select("cid", "cid_r")
+        .join(apart, on=["cid", "cid_r"], how="anti")
+    )
     canonical = _canonical_ids(frame, mistyped)
     if canonical:
         frame = frame.with_columns(pl.col("cid").replace(canonical))
