@@ -9,6 +9,7 @@ import pytest
 from lietsi.linkage.clustering import cluster, safeguard_violations, violations_from_links
 from lietsi.linkage.comparison import COMPARISONS
 from lietsi.linkage.evaluation import truth_metrics
+from lietsi.linkage.features import hamlet_key
 from lietsi.linkage.martyrs import link_martyrs
 from lietsi.linkage.model import FSModel, score, term_frequencies
 from lietsi.linkage.records import martyr_records, relative_records, split_unusable
@@ -482,6 +483,112 @@ def test_relatives_whose_names_another_hand_wrote() -> None:
     links, _ = link_relatives(relative_records(None, other_phone))
     rid = {r: x for _, _, _, r, x in links.iter_rows()}
     assert rid[1] != rid[2]  # two phones: the weak name agreement is not enough
+
+
+def _relatives_on_forms(names: list[str], years: list[int | None], addresses: list[str]) -> pl.DataFrame:
+    """One relative row per form (form F<i>, row i + 1), no citizen id or phone."""
+    n = len(names)
+    return (
+        pl.concat([_phieu_02()] * n)
+        .head(n)
+        .with_columns(
+            pl.Series("relative_name", names),
+            pl.Series("relative_birth_year", years, dtype=pl.Int64),
+            pl.Series("address", addresses),
+            pl.Series("citizen_id_hash", [None] * n, dtype=pl.String),
+            pl.Series("citizen_id_valid", [None] * n, dtype=pl.Boolean),
+            pl.Series("form_no", [f"F{i}" for i in range(n)]),
+            pl.Series("row_number", list(range(1, n + 1))),
+        )
+    )
+
+
+def test_hamlet_key_reads_the_number_however_written() -> None:
+    assert {
+        hamlet_key(a) for a in ("Ấp 7, xã Bình An", "ấp 07 - xã Bình An", "Ấp VII, Bình An", "ấp Bảy")
+    } == {"7"}
+    assert hamlet_key("Khu phố 2 - phường Vĩnh Thanh Vân - thành phố Rạch Giá") == "2"
+    assert hamlet_key("Ấp Phước Hòa, xã Bình An") == "phuoc hoa"
+    assert hamlet_key("xã Bình An, huyện Châu Thành") is None
+
+
+def test_relatives_in_two_hamlets_of_one_commune_are_two_people() -> None:
+    """A name and birth year in common link rows of one commune only when their hamlets do not differ
+    (`Ấp 5` / `Ấp 8`); `Ấp 7` and `ấp Bảy` are one hamlet."""
+    commune = ", xã Bình An, huyện Châu Thành, Kiên Giang"
+    p2 = _relatives_on_forms(
+        ["Nguyễn Văn Lâm", "Nguyễn Văn Lâm", "Nguyễn Văn Lâm", "Nguyễn Văn Lâm"],
+        [1976, 1976, 1976, 1976],
+        ["Ấp 7" + commune, "ấp Bảy" + commune, "Ấp 8" + commune, "xã Bình An, huyện Châu Thành"],
+    )
+    links, _ = link_relatives(relative_records(None, p2))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]  # one hamlet, written two ways
+    assert rid[3] != rid[1]  # a namesake of the same year in the next hamlet
+    assert rid[4] == rid[1]  # no hamlet written: nothing disagrees
+    # A citizen id still links across hamlets (a relative who moved).
+    same_id = p2.with_columns(
+        pl.Series("citizen_id_hash", ["h1", None, "h1", None]),
+        pl.Series("citizen_id_valid", [True, None, True, None]),
+    )
+    links, _ = link_relatives(relative_records(None, same_id))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[3] == rid[1]
+
+
+def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
+    """Within one martyr family a birth year missing on one side does not stop a keyboard slip (a letter
+    dropped or two swapped) from linking; one letter for another (`Tùng` / `Dũng`) is another relative."""
+    address = "Ấp 3, xã Bình An, huyện Châu Thành, Kiên Giang"
+    p2 = _relatives_on_forms(
+        ["Võ Công Thủy", "Võ Công hủy", "Trần ăVn Tư", "Trần Văn Tư", "Trần Văn Tùng", "Trần Văn Dũng"],
+        [None, 1969, None, None, None, 1979],
+        [address] * 6,
+    )
+    records = relative_records(None, p2)
+    # Rows 1, 3, 5 are on LS-A's forms, rows 2, 4, 6 on his brother LS-B's.
+    martyr_links = records.select(
+        "source",
+        "file",
+        "row_number",
+        pl.when(pl.col("row_number") % 2 == 1)
+        .then(pl.lit("LS-A"))
+        .otherwise(pl.lit("LS-B"))
+        .alias("martyr_id"),
+    )
+    families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thị Lan", "30898")]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]  # `Thủy` / `hủy`: a letter dropped
+    assert rid[3] == rid[4]  # `ăVn` / `Văn`: two letters swapped, no year on either form
+    assert rid[5] != rid[6]  # `Tùng` / `Dũng`: two relatives
+    # Without the family the missing year keeps them apart.
+    plain, _ = link_relatives(records)
+    rid = {r: x for _, _, _, r, x in plain.iter_rows()}
+    assert rid[1] != rid[2] and rid[3] != rid[4]
+
+
+def test_relatives_two_ids_one_form_gives_are_not_one_mistyped_id() -> None:
+    """Two sisters of one name on their brother's form, each with her id, one of them again on their
+    other brother's form: the second id is not the first one mistyped."""
+    address = "Khu phố 9, phường An Hòa, thành phố Rạch Giá"
+    p2 = _relatives_on_forms(["Trần Thị Hiền"] * 3, [1950, None, None], [address] * 3).with_columns(
+        pl.Series("form_no", ["F1", "F1", "F2"]),
+        pl.Series("citizen_id_hash", ["h1", "h2", "h1"]),
+        pl.Series("citizen_id_valid", [True, True, True]),
+    )
+    records = relative_records(None, p2)
+    martyr_links = records.select(
+        "source",
+        "file",
+        "row_number",
+        pl.col("source_record_id").replace_strict({"F1": "LS-A", "F2": "LS-B"}).alias("martyr_id"),
+    )
+    families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thị Lan", "30898")]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[3]
+    assert rid[2] != rid[1]
 
 
 @pytest.mark.slow

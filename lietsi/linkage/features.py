@@ -4,7 +4,11 @@ death dates as intervals of days, normalised certificates.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import polars as pl
+from unidecode import unidecode
 
 from lietsi.linkage.records import MARTYR_FIELDS
 from lietsi.names import key_variant, name_frame
@@ -25,6 +29,36 @@ def ascii_words(col: str) -> pl.Expr:
         ),
         return_dtype=pl.String,
     )
+
+
+# The hamlet (ấp, thôn) or urban quarter (khu phố, khóm) an address starts with — not a tổ or xóm
+# inside one, which a hand may add or leave out — and its
+# number as hands write it: `Ấp 7`, `ấp 07`, `Ấp VII`, `ấp Bảy`.
+_HAMLET = re.compile(r"^(?:ap|thon|khu pho|kp|khom)\b\.?\s*(.+)$")
+_HAMLET_NUMBERS = {
+    **{
+        w: str(i)
+        for i, w in enumerate(("mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi"), 1)
+    },
+    "tu": "4",
+    **{r: str(i) for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"), 1)},
+}
+
+
+@lru_cache(maxsize=100_000)
+def hamlet_key(address: str | None) -> str | None:
+    """The hamlet or quarter an address names first, its number normalised (`Ấp VII` → `7`); None
+    when the address does not start with one."""
+    if not address:
+        return None
+    head = re.split(r"\s*[,;]\s*|\s+[-–]\s+", unidecode(address).strip().lower(), maxsplit=1)[0]
+    match = _HAMLET.match(head)
+    if not match:
+        return None
+    value = re.sub(r"[^a-z0-9]+", " ", match.group(1)).strip()
+    if value.isdigit():
+        return str(int(value))
+    return _HAMLET_NUMBERS.get(value, value) or None
 
 
 def unit_frame(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

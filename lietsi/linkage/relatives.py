@@ -11,7 +11,7 @@ from rapidfuzz.process import cpdist
 
 from lietsi.graphs import UnionFind, constrained_union
 from lietsi.linkage.clustering import Attrs
-from lietsi.linkage.features import ascii_words
+from lietsi.linkage.features import ascii_words, hamlet_key
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
 from lietsi.linkage.records import relative_records
@@ -87,6 +87,10 @@ _SAME_FORM = (pl.col("file") == pl.col("file_r")) & (
     pl.col("source_record_id") == pl.col("source_record_id_r")
 )
 _SAME_TONELESS = (pl.col("key_toneless") == pl.col("key_toneless_r")).fill_null(False)
+# Two hamlets (`Ấp 5` / `Ấp 8` of one commune) are two households: a name, birth year and commune in
+# common are not enough there. Only a citizen id links across them (`_one_person`); name pairs check
+# it too because they also decide which citizen ids are one mistyped id.
+_HAMLETS_AGREE = ~(pl.col("hamlet") != pl.col("hamlet_r")).fill_null(False)
 
 
 def relative_features(records: pl.DataFrame, default_province: str | None) -> pl.DataFrame:
@@ -105,6 +109,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
         .with_columns(
             pl.when(pl.col("citizen_id_valid").fill_null(True)).then(pl.col("citizen_id_hash")).alias("cid"),
             ascii_words("address").alias("addr_key"),
+            pl.col("address").map_elements(hamlet_key, return_dtype=pl.String).alias("hamlet"),
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
     )
@@ -118,6 +123,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         "key_variant",
         "key_toneless",
         "addr_block",
+        "hamlet",
         "birth_year",
         "birth_year_approx",
         "phone_hash",
@@ -147,7 +153,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("rid") < pl.col("rid_r"))
         .join(related, on=["rid", "rid_r"], how="left")
         .with_columns(pl.col("related").fill_null(False))
-        .filter(years_agree.fill_null(False) & names_agree & phones_agree)
+        .filter(years_agree.fill_null(False) & names_agree & phones_agree & _HAMLETS_AGREE)
     )
 
 
@@ -155,37 +161,63 @@ def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.Dat
     """One citizen-id hash for the ids that `name_pairs` show to be one person's, mistyped."""
     # Two citizen ids on rows with one name and address, on the forms of two martyrs of one family:
     # one person whose id was mistyped on one form (a dropped digit, a letter O). Two such rows on one
-    # form are two people — a form lists each relative once.
-    mistyped = name_pairs.filter(
-        pl.col("related")
-        & _SAME_TONELESS
-        & ~_SAME_FORM.fill_null(False)
-        & pl.col("cid").is_not_null()
-        & pl.col("cid_r").is_not_null()
-    ).select("cid", "cid_r")
+    # form are two people — a form lists each relative once — and so are two ids one form gives to two
+    # of its rows (two sisters of one name, one of them also on a cousin's form).
+    on_one_form = frame.drop_nulls("cid").select("file", "source_record_id", "cid").unique()
+    apart = on_one_form.join(on_one_form, on=["file", "source_record_id"], suffix="_r").select("cid", "cid_r")
+    mistyped = (
+        name_pairs.filter(
+            pl.col("related")
+            & _SAME_TONELESS
+            & ~_SAME_FORM.fill_null(False)
+            & pl.col("cid").is_not_null()
+            & pl.col("cid_r").is_not_null()
+        )
+        .select("cid", "cid_r")
+        .join(apart, on=["cid", "cid_r"], how="anti")
+    )
     canonical = _canonical_ids(frame, mistyped)
     if canonical:
         frame = frame.with_columns(pl.col("cid").replace(canonical))
     return frame
 
 
-def _slip_edges(frame: pl.DataFrame) -> pl.DataFrame:
-    """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year."""
+def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
+    """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year
+    (a year missing only between rows of one martyr family, as for names written alike)."""
     fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
-    candidates = pl.concat(
-        [
-            fuzzy.drop_nulls(["phone_hash"]).join(
-                fuzzy.drop_nulls(["phone_hash"]), on="phone_hash", suffix="_r"
-            ),
-            fuzzy.drop_nulls(["addr_block", "birth_year"]).join(
-                fuzzy.drop_nulls(["addr_block", "birth_year"]), on=["addr_block", "birth_year"], suffix="_r"
-            ),
-        ],
-        how="diagonal_relaxed",
-    ).filter(
-        (pl.col("rid") < pl.col("rid_r"))
-        & pl.col("key_toneless").is_not_null()
-        & pl.col("key_toneless_r").is_not_null()
+    in_family = (
+        related.select("rid", "rid_r")
+        .join(fuzzy, on="rid")
+        .join(fuzzy, left_on="rid_r", right_on="rid", suffix="_r")
+        .filter(
+            (pl.col("addr_block") == pl.col("addr_block_r"))
+            & ~(pl.col("birth_year") != pl.col("birth_year_r")).fill_null(False)
+            & ~(pl.col("phone_hash") != pl.col("phone_hash_r")).fill_null(False)
+        )
+        .with_columns(pl.lit(True).alias("in_family"))
+    )
+    candidates = (
+        pl.concat(
+            [
+                fuzzy.drop_nulls(["phone_hash"]).join(
+                    fuzzy.drop_nulls(["phone_hash"]), on="phone_hash", suffix="_r"
+                ),
+                fuzzy.drop_nulls(["addr_block", "birth_year"]).join(
+                    fuzzy.drop_nulls(["addr_block", "birth_year"]),
+                    on=["addr_block", "birth_year"],
+                    suffix="_r",
+                ),
+                in_family,
+            ],
+            how="diagonal_relaxed",
+        )
+        .with_columns(pl.col("in_family").fill_null(False))
+        .filter(
+            (pl.col("rid") < pl.col("rid_r"))
+            & pl.col("key_toneless").is_not_null()
+            & pl.col("key_toneless_r").is_not_null()
+        )
     )
     slips = (
         cpdist(
@@ -197,7 +229,20 @@ def _slip_edges(frame: pl.DataFrame) -> pl.DataFrame:
         if candidates.height
         else np.zeros(0)
     )
-    return candidates.filter(pl.Series(slips <= 1)).select("rid", "rid_r", pl.lit(0).alias("strength"))
+    # Within a family, one letter for another is how relatives are named (`Tùng`, his nephew `Dũng`),
+    # not a slip: without a birth year on both rows only a letter dropped, doubled or swapped counts.
+    renamed = pl.Series(
+        [
+            bool(f) and len(a) == len(b) and sorted(a) != sorted(b)
+            for a, b, f in zip(
+                candidates["key_toneless"], candidates["key_toneless_r"], candidates["in_family"], strict=True
+            )
+        ],
+        dtype=pl.Boolean,
+    )
+    return candidates.filter(pl.Series(slips <= 1) & ~renamed).select(
+        "rid", "rid_r", pl.lit(0).alias("strength")
+    )
 
 
 def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
@@ -246,13 +291,13 @@ def _relative_edges(frame: pl.DataFrame, name_pairs: pl.DataFrame, related: pl.D
     """Edges between rows that may name one person, strongest first."""
     # Edges, strongest first: (3) the same valid citizen-id hash; (2) a name edge on one form; (1) a
     # name edge across forms; (0) a keyboard slip in the name (one letter dropped, doubled or
-    # swapped) with the same phone, or the same address commune and birth year.
+    # swapped) with the same phone, or the same address commune and birth year (or one martyr family).
     by_cid = frame.drop_nulls("cid").select("rid", "cid")
     cid_edges = by_cid.join(by_cid, on="cid", suffix="_r").select("rid", "rid_r", pl.lit(3).alias("strength"))
     name_edges = name_pairs.select(
         "rid", "rid_r", pl.when(_SAME_FORM.fill_null(False)).then(2).otherwise(1).alias("strength")
     )
-    fuzzy_edges = _slip_edges(frame)
+    fuzzy_edges = _slip_edges(frame, related)
     alike_edges = _written_alike_edges(frame, related)
     return (
         pl.concat([cid_edges, name_edges, fuzzy_edges, alike_edges], how="vertical_relaxed")
@@ -263,15 +308,24 @@ def _relative_edges(frame: pl.DataFrame, name_pairs: pl.DataFrame, related: pl.D
     )
 
 
+def _one_person(a: Attrs, b: Attrs) -> bool:
+    """Whether two groups of rows (citizen ids, hamlets) may be one person: never two citizen ids;
+    two hamlets only when one citizen id is on both sides (a relative who moved)."""
+    (cids_a, hamlets_a), (cids_b, hamlets_b) = a, b
+    if len(cids_a | cids_b) > 1:
+        return False
+    return not (hamlets_a and hamlets_b and hamlets_a.isdisjoint(hamlets_b)) or bool(cids_a & cids_b)
+
+
 def _relative_ids(frame: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
-    """`cluster` and `relative_id` per row: rows joined along the edges, never two citizen ids in one."""
-    cids = dict(frame.select("rid", "cid").iter_rows())
-    attrs: dict[int, Attrs] = {r: (frozenset([c]) if c else frozenset(),) for r, c in cids.items()}
-    # A person has one citizen id: no merge may bring two together.
+    """`cluster` and `relative_id` per row: rows joined along the edges, never two citizen ids in one,
+    nor two hamlets without one citizen id — a row without a hamlet does not bridge two."""
+    attrs: dict[int, Attrs] = {
+        r: (frozenset([c]) if c else frozenset(), frozenset([h]) if h else frozenset())
+        for r, c, h in frame.select("rid", "cid", "hamlet").iter_rows()
+    }
     roots, _ = constrained_union(
-        attrs,
-        list(zip(edges["rid"], edges["rid_r"], strict=True)),
-        lambda a, b: len(a[0] | b[0]) > 1,
+        attrs, list(zip(edges["rid"], edges["rid_r"], strict=True)), lambda a, b: not _one_person(a, b)
     )
     frame = frame.with_columns(pl.col("rid").replace_strict(roots, return_dtype=pl.Int64).alias("cluster"))
     ids = stable_ids(frame, "cluster", "TN-", "relative_id")
