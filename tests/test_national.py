@@ -707,3 +707,51 @@ def test_a_martyr_with_references_in_two_profile_groups_is_listed_and_summed_as_
     assert listed.filter(mine)["posterior"].item() == pytest.approx(
         every.filter(chosen)["posterior"].item(), rel=1e-6
     )
+
+
+def test_every_candidate_a_rule_looked_at_and_did_not_list_is_summed(tmp_path):
+    """HC-QT-1 (Hải Lăng) shares its haplotype with LS-NA-1, who fell there, and with six martyrs
+    of Sư đoàn 325 whose records place their death at no province; the division lost its other men
+    in Quảng Trị, so the unit-area rule reads all six for a Quảng Trị remains. Listing one of each
+    kind lists the strongest far pair and one of the rule's: the other four must be summed into the
+    remains' denominator, not dropped (a far sum too small makes every listed posterior too high)."""
+    _country(tmp_path / "inbox")
+    far = [f"LS-NA-F{i}" for i in range(6)]
+    blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None}
+    _write(
+        tmp_path / "inbox" / "nghe_an",
+        "Nghệ An",
+        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
+        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Mặt trận phía Nam", unit="Sư đoàn 325", **blank)
+           for m in far]
+        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Hải Lăng, Quảng Trị", unit="Sư đoàn 325")
+           for i in range(2, 32)]
+        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Tân Biên, Tây Ninh", unit="Sư đoàn 9")
+           for i in range(32, 56)]
+        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Mặt trận phía Nam", unit="Sư đoàn 9")
+           for i in range(56, 62)],
+        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
+          "haplotype": SHARED, "haplogroup": None}]
+        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
+            "haplotype": SHARED, "haplogroup": None} for m in far]
+        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
+            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
+        [],
+    )  # fmt: skip
+    _write(
+        tmp_path / "inbox" / "quang_tri",
+        "Quảng Trị",
+        [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
+        [],
+        [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "xã Hải Thượng, huyện Hải Lăng")],
+    )  # fmt: skip
+    exports = read_exports(tmp_path / "inbox")
+    every = match_country(exports, national_settings(None)).candidates
+    far_pairs = every.filter(pl.col("national_martyr_id").is_in([f"40:{m}" for m in far]))
+    assert far_pairs.height == 6 and far_pairs["lr_point"].n_unique() == 1
+    settings = national_settings(1)
+    frames = adapt(exports)
+    pairs, sums = search(prepare_country(frames, settings), settings, frames.rejected)
+    listed = set(pairs.filter(pl.col("remains_id") == "45:HC-QT-1")["martyr_id"])
+    assert len(listed) == 3 and "40:LS-NA-1" in listed  # the strongest far pair and the rule's one
+    assert sums["lr_dna"].sum() == pytest.approx(4 * far_pairs["lr_point"][0], rel=1e-9)

@@ -484,8 +484,9 @@ def _far_sums(
 ) -> pl.DataFrame:
     """Per remains: Σ over its candidates not listed of DNA LR × 1/den of their place cell, per
     prior group and cell (`_FAR_SCHEMA`): every candidate outside the strongest, as from another
-    province, less those a rule looked at (`special`), plus those of them not listed that fell in
-    its province with their own place cell (same province, another district)."""
+    province, less those a rule listed or who fell in its province (`special`), plus those of the
+    latter not listed with their own place cell (same province, another district). A candidate a
+    rule looked at and did not list, from another province, stays in the first sum."""
     if classes.is_empty() or total.is_empty():
         return pl.DataFrame(schema=_FAR_SCHEMA)
     cell = ["prior_group", "table", "outcome"]
@@ -493,7 +494,7 @@ def _far_sums(
         pl.concat(
             [
                 classes.join(total, on=["group_a", "k"]),
-                _terms(special, -1.0, CLASS),
+                _terms(special.filter(pl.col("listed") | pl.col("same")), -1.0, CLASS),
                 _terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, CLASS, "_p"),
             ],
             how="diagonal_relaxed",
