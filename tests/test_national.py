@@ -558,6 +558,29 @@ def test_a_profile_identical_to_rcrs_on_its_range_is_read_and_compared(tmp_path)
     assert pairs["differences"].to_list() == [0]
 
 
+def _shared_line_families(
+    inbox: Path, far: list[dict], background: list[dict] | None = None, more_references: tuple[dict, ...] = ()
+) -> None:
+    """The country of `_country`, with Nghệ An's LS-NA-1 (fell in Hải Lăng) and the martyrs `far`
+    all on the haplotype of remains HC-QT-1, and `background` (LS-NA-2 to LS-NA-61; by default dead
+    in Quảng Trị) on lines of their own: the country's frequency database."""
+    _country(inbox)
+    background = background or [
+        _martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)
+    ]
+    _write(
+        inbox / "nghe_an",
+        "Nghệ An",
+        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị"), *far, *background],
+        [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
+          "haplotype": SHARED, "haplogroup": None} for m in ["LS-NA-1", *(f["martyr_id"] for f in far)]]
+        + list(more_references)
+        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
+            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
+        [],
+    )  # fmt: skip
+
+
 def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_summed(tmp_path):
     """Remains HC-QT-1 (Hải Lăng, Quảng Trị) shares its haplotype with Nghệ An's LS-NA-1, who fell in
     Hải Lăng, with 30 more of Nghệ An's martyrs, who fell in Tây Ninh, and with 4 who fell in Gio
@@ -565,25 +588,14 @@ def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_su
     (he fell in its district) and one of Gio Linh, and sums the other 33 into the remains'
     denominator (`listing`), each with its own place cell: the listed pair's posterior is the one of
     the run that lists every pair, and not the one it would have if they were dropped."""
-    _country(tmp_path / "inbox")
     far = [f"LS-NA-F{i}" for i in range(30)] + [f"LS-NA-G{i}" for i in range(4)]
     died = ["Tân Biên, Tây Ninh"] * 30 + ["Gio Linh, Quảng Trị"] * 4
     # No sex, birth year, date or unit on record: their other factors are 1, as the sums take them.
     blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None, "unit": None}
-    _write(
-        tmp_path / "inbox" / "nghe_an",
-        "Nghệ An",
-        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
-        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", fell, **blank) for m, fell in zip(far, died, strict=True)]
-        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)],
-        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
-          "haplotype": SHARED, "haplogroup": None}]
-        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
-            "haplotype": SHARED, "haplogroup": None} for m in far]
-        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
-            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
-        [],
-    )  # fmt: skip
+    _shared_line_families(
+        tmp_path / "inbox",
+        [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", fell, **blank) for m, fell in zip(far, died, strict=True)],
+    )
     _write(
         tmp_path / "inbox" / "quang_tri",
         "Quảng Trị",
@@ -647,25 +659,16 @@ def _far_families(inbox: Path, hv1_donors: bool) -> None:
     """HC-QT-1 (Hải Lăng) shares its haplotype with Nghệ An's LS-NA-1, who fell in Hải Lăng, and with
     20 martyrs who fell in Tây Ninh; `hv1_donors`: each of the 20 families also gave a donor read over
     HV1 only, one difference from the remains there (a second profile group per martyr)."""
-    _country(inbox)
     far = [f"LS-NA-F{i}" for i in range(20)]
     blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None, "unit": None}
     hv1 = "16129A 16223T 16290T 16311C 16319A"
-    _write(
-        inbox / "nghe_an",
-        "Nghệ An",
-        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
-        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Tân Biên, Tây Ninh", **blank) for m in far]
-        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Quảng Trị") for i in range(2, 62)],
-        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
-          "haplotype": SHARED, "haplogroup": None}]
-        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
-            "haplotype": SHARED, "haplogroup": None} for m in far]
-        + [{"sample_id": f"MTN-{m}-HV1", "maternal_line_id": f"ML-{m}", "martyr_ids": [m],
-            "range": "16024-16365", "haplotype": hv1, "haplogroup": None} for m in far if hv1_donors]
-        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
-            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
-        [],
+    _shared_line_families(
+        inbox,
+        [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Tân Biên, Tây Ninh", **blank) for m in far],
+        more_references=tuple(
+            {"sample_id": f"MTN-{m}-HV1", "maternal_line_id": f"ML-{m}", "martyr_ids": [m],
+             "range": "16024-16365", "haplotype": hv1, "haplogroup": None} for m in far if hv1_donors
+        ),
     )  # fmt: skip
 
 
@@ -715,35 +718,18 @@ def test_every_candidate_a_rule_looked_at_and_did_not_list_is_summed(tmp_path):
     in Quảng Trị, so the unit-area rule reads all six for a Quảng Trị remains. Listing one of each
     kind lists the strongest far pair and one of the rule's: the other four must be summed into the
     remains' denominator, not dropped (a far sum too small makes every listed posterior too high)."""
-    _country(tmp_path / "inbox")
     far = [f"LS-NA-F{i}" for i in range(6)]
     blank = {"sex": None, "birth_year": None, "death_date": None, "death_date_precision": None}
-    _write(
-        tmp_path / "inbox" / "nghe_an",
-        "Nghệ An",
-        [_martyr("LS-NA-1", "Nguyễn Văn Sáu", "Nghệ An", "Hải Lăng, Quảng Trị")]
-        + [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Mặt trận phía Nam", unit="Sư đoàn 325", **blank)
-           for m in far]
-        + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Hải Lăng, Quảng Trị", unit="Sư đoàn 325")
-           for i in range(2, 32)]
+    _shared_line_families(
+        tmp_path / "inbox",
+        [_martyr(m, f"Hoàng Văn {m}", "Nghệ An", "Mặt trận phía Nam", unit="Sư đoàn 325", **blank)
+         for m in far],
+        [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Hải Lăng, Quảng Trị", unit="Sư đoàn 325")
+         for i in range(2, 32)]
         + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Tân Biên, Tây Ninh", unit="Sư đoàn 9")
            for i in range(32, 56)]
         + [_martyr(f"LS-NA-{i}", f"Trần Văn B{i}", "Nghệ An", "Mặt trận phía Nam", unit="Sư đoàn 9")
            for i in range(56, 62)],
-        [{"sample_id": "MTN-1", "maternal_line_id": "ML-1", "martyr_ids": ["LS-NA-1"], "range": RANGE,
-          "haplotype": SHARED, "haplogroup": None}]
-        + [{"sample_id": f"MTN-{m}", "maternal_line_id": f"ML-{m}", "martyr_ids": [m], "range": RANGE,
-            "haplotype": SHARED, "haplogroup": None} for m in far]
-        + [{"sample_id": f"MTN-{i}", "maternal_line_id": f"ML-{i}", "martyr_ids": [f"LS-NA-{i}"],
-            "range": RANGE, "haplotype": _haplotype(i), "haplogroup": None} for i in range(2, 62)],
-        [],
-    )  # fmt: skip
-    _write(
-        tmp_path / "inbox" / "quang_tri",
-        "Quảng Trị",
-        [_martyr("LS-QT-1", "Lê Văn Một", "Quảng Trị", "Gio Linh, Quảng Trị")],
-        [],
-        [_remains("HC-QT-1", SHARED, "Nghĩa trang liệt sĩ Hải Lăng", "xã Hải Thượng, huyện Hải Lăng")],
     )  # fmt: skip
     exports = read_exports(tmp_path / "inbox")
     every = match_country(exports, national_settings(None)).candidates
