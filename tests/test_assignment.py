@@ -116,3 +116,15 @@ def test_components_from_the_review_floor_choose_what_every_edge_chooses() -> No
     assert chosen and all(p >= floor.review for r, m, p, *_ in rows if chosen.get(r) == m)
     assert sum(p < floor.review for *_, p, _, _, _ in rows) > 10  # edges the floor drops
     assert assign(scored, floor).equals(assign(scored))
+
+
+@pytest.mark.parametrize("first", ["m1", "m2"])
+def test_posteriors_equal_but_for_their_last_bits_are_a_tie_settled_by_the_ids(first: str) -> None:
+    """Which of two tied candidates wins must not depend on which one's sum came out a bit larger."""
+    bump = {first: 0.4 + 1e-15}
+    rows = [("r1", m, bump.get(m, 0.4), 0.4, "cannot_exclude", None) for m in ("m2", "m1")]
+    ids = _by_remains(_scored(rows))
+    assert ids["r1"]["martyr_id"] == "m1"
+    assert ids["r1"]["status"] == "needs_review"
+    alone = _by_remains(_scored([*rows, ("r0", "m1", 0.9, 0.9, "cannot_exclude", None)]))
+    assert alone["r1"]["martyr_id"] == "m2"  # m1 is taken: r1 gets its tied rival, not nothing

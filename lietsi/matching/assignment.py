@@ -35,6 +35,10 @@ from lietsi.graphs import UnionFind
 from lietsi.reasons import encode, listing, reason, text
 
 _FORBIDDEN = -1e9
+# Posteriors equal but for their last bits (two brothers on one line, summed in another order) are
+# a tie: compared at this many decimals, the choice between them falls to the sorted ids, so a
+# change in float summation order cannot flip it.
+_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
     """remains_id → martyr_id maximising the total log-posterior (unassigned remains left out)."""
     least = pl.col("posterior") >= t.review if t.components_from_review_floor else pl.col("posterior") > 0
     edges = scored.filter(least).select("remains_id", "martyr_id", "posterior")
-    weight = {(r, m): math.log(p) for r, m, p in edges.iter_rows()}
+    weight = {(r, m): round(math.log(p), _DECIMALS) for r, m, p in edges.iter_rows()}
     out: dict[str, str] = {}
     floor = math.log(t.review)
     for remains, martyrs in _components(list(weight)):
@@ -112,7 +116,7 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
         by_martyr.setdefault(rec["martyr_id"], []).append(rec)
     rows = []
     for remains_id, recs in by_remains.items():
-        recs.sort(key=lambda x: -x["posterior"])
+        recs.sort(key=lambda x: (-round(x["posterior"], _DECIMALS), x["martyr_id"]))
         martyr_id = chosen.get(remains_id)
         reasons: list[dict] = []
         if martyr_id is None:
