@@ -821,12 +821,9 @@ class _ScoredPairs:
         frame = pairs.filter(pl.col("remains_id").is_in(list(features)))
         if frame.select(pl.struct("remains_id", "martyr_id").is_duplicated().any()).item():
             raise ValueError("a (remains, martyr) pair is listed twice")
-        order = frame.select(
-            pl.int_range(pl.len()).sort_by(
-                pl.int_range(pl.len()).min().over("remains_id"), maintain_order=True
-            )
-        ).to_series()
-        if not order.equals(pl.Series(range(frame.height)).cast(order.dtype)):
+        rows = frame.select("remains_id").with_row_index("row")
+        order = rows.sort(pl.col("row").min().over("remains_id"), "row")["row"]
+        if not order.equals(rows["row"]):
             frame = frame[order]
         runs = frame.group_by("remains_id", maintain_order=True).len()
         ends = runs["len"].cum_sum().to_list()
