@@ -685,6 +685,7 @@ def score_candidates(
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
             areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
         )
+        del terms  # an object per pair: freed before the posteriors build their own
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
