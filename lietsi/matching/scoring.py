@@ -828,7 +828,7 @@ class _ScoredPairs:
             frame = frame[order]
         runs = frame.group_by("remains_id", maintain_order=True).len()
         ends = runs["len"].cum_sum().to_list()
-        slices = dict(zip(runs["remains_id"].to_list(), zip([0, *ends[:-1]], ends, strict=True), strict=True))
+        slices = dict(zip(runs["remains_id"].to_list(), zip([0, *ends][:-1], ends, strict=True), strict=True))
         index = {mid: i for i, mid in enumerate(martyr_ids)}
         columns = [c for c in _DNA_INPUTS if c in frame.columns]
         lrs: dict[tuple, tuple[float, float]] = {}
