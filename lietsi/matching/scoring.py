@@ -267,10 +267,11 @@ def _date_inputs(r: dict, m: dict, pool: Pool) -> tuple:
 
 
 def _unit_inputs(r: dict, m: dict, pool: Pool) -> tuple:
-    """What the unit-area factor reads: the cemetery's province, whether the martyr's place names a
-    province, his unit."""
+    """What the unit-area factor reads: whether the martyr's place names a province (then nothing
+    else: `unit_area_evidence` leaves it to the place factor), else the cemetery's province and
+    his unit."""
     placed = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province")
-    return r["cemetery_province"], bool(placed), m.get("unit")
+    return (True,) if placed else (False, r["cemetery_province"], m.get("unit"))
 
 
 # Each non-genetic factor, in the order of `nongenetic_factors`, with what its numbers read of the
