@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from lietsi.lab import mtdna
 from lietsi.lab.comparison import ComparisonRules, compare
@@ -170,3 +171,60 @@ def test_the_national_run_reads_every_province_of_it(country: Path) -> None:
     assert (exports.martyrs.height, exports.remains.height) == (2400, 600)
     refused = exports.quarantine.filter(pl.col("file") == "references.csv").height
     assert exports.references.height + refused == 1000
+
+
+def test_weigh_scores_each_pair_as_it_would_alone(country: Path) -> None:
+    """`weigh` computes each non-genetic factor once per distinct input (`FactorNumbers`) and the DNA
+    factors once per distinct count, over pairs kept as columns: each scored pair must carry the
+    factors computed for it alone, and the pairs' order must not matter."""
+    import math
+
+    from lietsi.matching.dna import pair_dna_factor
+    from lietsi.matching.evidence import with_numerators
+    from lietsi.matching.register import build_register, remains_features
+    from lietsi.matching.scoring import FactorNumbers, nongenetic_factors, unit_area_baselines
+    from lietsi.national import country as national
+
+    settings = national.national_settings()
+    frames = national.adapt(national.read_exports(country / "inbox"))
+    prepared = national.prepare_country(frames, settings)
+    pairs, far = national.search(prepared, settings, frames.rejected)
+    scoring = national.weigh(prepared, pairs, settings, far)
+    scored = scoring.scored
+    assert scored.height > 500 and scored["factors"].null_count() < scored.height
+    # The frame is what one dict per pair gave: the types polars infers from Python rows.
+    assert pl.DataFrame(scored.to_dicts(), infer_schema_length=None).schema == scored.schema
+
+    features = remains_features(prepared.remains)
+    s = with_numerators(settings.evidence, scoring.numerators)
+    reg = build_register(features, s)
+    martyrs = {m["martyr_id"]: m for m in prepared.missing.iter_rows(named=True)}
+    cemeteries = {f["cemetery_province"] for f in features.values() if f["cemetery_province"]}
+    units = unit_area_baselines(list(martyrs.values()), prepared.pool, cemeteries, s)
+    for rec in scored.iter_rows(named=True):
+        alone = nongenetic_factors(
+            features[rec["remains_id"]], martyrs[rec["martyr_id"]], prepared.pool, reg, s, units
+        )
+        assert rec["lr_nongenetic"] == math.prod(f.lr for f in alone)
+        assert rec["lr"] == pair_dna_factor(rec, s).lr
+        assert rec["lr_total"] == rec["lr"] * rec["lr_nongenetic"]
+        if rec["factors"] is not None:
+            written = json.loads(rec["factors"])
+            assert [f["lr"] for f in written[1:]] == [round(f.lr, 6) for f in alone]
+
+    # Every remains against every martyr (far more combinations than the listed pairs, most
+    # sharing a key with another): the memo's numbers are each pair's own.
+    numbers = FactorNumbers(prepared.pool, reg, s, units)
+    for r in list(features.values())[::7]:
+        for m in list(martyrs.values())[::11]:
+            alone = [
+                (f.name, f.lr, f.cell, f.den) for f in nongenetic_factors(r, m, prepared.pool, reg, s, units)
+            ]
+            assert numbers(r, m) == alone
+    assert sum(len(memo) for memo in numbers.memo) < 0.5 * 7 * (len(features) // 7) * (len(martyrs) // 11)
+
+    # Pairs not grouped by remains: the same scores (to the last bits only: the estimate and each
+    # remains' denominator add the terms in another order).
+    shuffled = national.weigh(prepared, pairs.sample(fraction=1.0, shuffle=True, seed=1), settings, far)
+    keys = ["remains_id", "martyr_id"]
+    assert_frame_equal(shuffled.scored.sort(keys), scored.sort(keys), check_exact=False, rtol=1e-9)

@@ -300,6 +300,69 @@ def test_register_denominators_are_shares_of_the_register():
     assert by_outcome[(3, "commune")] < 0.2  # one of the register's commune-level places is his
 
 
+def test_factor_numbers_key_every_input_of_each_factor():
+    """`scoring.FactorNumbers` computes each non-genetic factor once per distinct value of what it
+    reads: two pairs that differ in one input must not share its LR. Each remains and each martyr
+    below differs from the first in one field; every pair's numbers must be its own."""
+    from lietsi.matching.identification import prepare
+    from lietsi.matching.register import build_register, remains_features
+    from lietsi.matching.scoring import FactorNumbers, nongenetic_factors
+
+    settings = MatchSettings()
+    references, candidates = _references()
+    remains, profiles = _remains()
+    prepared = prepare(remains, profiles, references, candidates, _martyrs(), settings)
+    features = remains_features(prepared.remains, prepared.province)
+    reg = build_register(features, settings.evidence)
+    hc1, hc2 = features["HC1"], features["HC2"]
+    variants = [
+        hc1,
+        {**hc1, "est_sex": "Nữ"},
+        {**hc1, "age_range": (40, 50)},
+        {
+            **hc1,
+            "place": hc2["place"],
+            "place_key": hc2["place_key"],
+            "recovery_place": hc2["recovery_place"],
+        },
+        {**hc1, "place_key": None, "place": {}, "lat": 10.0, "lon": 105.1},
+        {**hc1, "place_key": None, "place": {}, "lat": 10.0, "lon": 106.5},
+        {**hc1, "recovery": date(1960, 1, 1), "recovery_last": date(1960, 12, 31)},
+        {**hc1, "cemetery_province": "Tây Ninh"},
+        {**hc1, "inscriptions": ["Hùng"]},
+        {**hc1, "artefacts": "bi đông ghi Bình An"},
+        hc2,
+    ]
+    m1 = next(m for m in prepared.missing.iter_rows(named=True) if m["martyr_id"] == "M1")
+    martyrs = [
+        m1,
+        {**m1, "sex": "Nữ"},
+        {**m1, "birth_year": 1930},
+        {**m1, "death_date": date(1990, 1, 1)},
+        {**m1, "unit": "Trung đoàn 1"},
+        {**m1, "full_name": "Nguyễn Văn Hùng"},
+        {**m1, "aliases": ["Ba Hùng"]},
+        {**m1, "hometown_commune": "Mỹ Đức"},
+        {**m1, "hometown_district": "Hà Tiên"},
+        *(m for m in prepared.missing.iter_rows(named=True) if m["martyr_id"] != "M1"),
+    ]
+    # M2 fell at a front (no province on record): the unit-area factor reads his unit.
+    martyrs.append({**next(m for m in martyrs if m["martyr_id"] == "M2"), "unit": None})
+    # A unit-area baseline below the unit's share of its deaths there, so that his unit weighs.
+    baseline = {"Kiên Giang": 0.2, "Tây Ninh": 0.4}
+    numbers = FactorNumbers(prepared.pool, reg, settings.evidence, baseline)
+    lrs = set()
+    for r in variants:
+        for m in martyrs:
+            alone = nongenetic_factors(r, m, prepared.pool, reg, settings.evidence, baseline)
+            assert numbers(r, m) == [(f.name, f.lr, f.cell, f.den) for f in alone], (r["remains_id"], m)
+            lrs.add(tuple(f.lr for f in alone))
+    # The variants do change the factors (the test would pass on identical pairs otherwise), and the
+    # memo shares what they have in common.
+    assert len(lrs) > len(variants) + len(martyrs)
+    assert sum(len(memo) for memo in numbers.memo) < 7 * len(variants) * len(martyrs) / 2
+
+
 # --- issue 13: per-pair counts, not comparable, several samples, consenting database ------------------
 
 

@@ -75,7 +75,8 @@ def posteriors(
     return {m: v / denominator for m, v in prior_lrs.items()}, p_outside / denominator
 
 
-@dataclass(frozen=True)
+# Slots: one per scored pair (millions in a country run), a third of the memory of a dict.
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One scored (remains, martyr) pair for `estimate`: the martyr's prior `group`, `fixed` = the
     LRs that are not re-estimated (DNA, artefact, hometown, unit area), `cells` = (cell, den) of

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from lietsi.formations import formation
@@ -60,54 +61,65 @@ def nongenetic_factors(
     """Every non-genetic factor for remains r and martyr m (rows as dicts). `unit_baseline`: per
     cemetery province, the unit-area factor's denominator (`unit_area_baselines`); without it, the
     share of all recorded deaths there."""
-    factors: list[Factor] = []
+    return [factor(r, m, pool, reg, s, unit_baseline) for factor, _ in NONGENETIC]
+
+
+def _sex(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None) -> Factor:
     est_sex = r.get("est_sex")
-    factors.append(sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s))
+    return sex_factor(est_sex, m.get("sex"), reg.sex_share(est_sex) if est_sex else None, s)
 
-    death = m.get("death_date")
-    age = _age_at_death(m.get("birth_year"), death)
+
+def _age(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None) -> Factor:
+    age = _age_at_death(m.get("birth_year"), m.get("death_date"))
     shares = reg.age_shares(age, s.age_tolerance_years) if r["age_range"] and age is not None else None
-    factors.append(age_factor(r["age_range"], age, shares, s))
+    return age_factor(r["age_range"], age, shares, s)
 
-    factors.append(_place_or_distance(r, m, pool, reg, s))
-    factors.append(
-        date_factor(r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s)
+
+def _date(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None) -> Factor:
+    death = m.get("death_date")
+    return date_factor(
+        r["recovery"], r["recovery_last"], death, reg.before_share(death) if death else None, s
     )
-    factors.append(unit_area_evidence(r, m, pool, s, unit_baseline))
 
+
+def _unit_area(
+    r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None
+) -> Factor:
+    return unit_area_evidence(r, m, pool, s, baseline)
+
+
+def _artefact(
+    r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None
+) -> Factor:
     names = [m.get("full_name") or "", *(m.get("aliases") or [])]
     given = given_name_key(m.get("full_name"))
     full = key_variant(m.get("full_name") or "")
-    factors.append(
-        artefact_name_factor(
-            r["inscriptions"],
-            names,
-            pool.given[given] / pool.size if given and pool.size else None,
-            pool.full[full] / pool.size if full and pool.size else None,
-            s,
-            max(
-                (
-                    pool.given[given_name_key(a)] / pool.size
-                    for a in m.get("aliases") or []
-                    if given_name_key(a)
-                ),
-                default=None,
-            )
-            if pool.size
-            else None,
+    return artefact_name_factor(
+        r["inscriptions"],
+        names,
+        pool.given[given] / pool.size if given and pool.size else None,
+        pool.full[full] / pool.size if full and pool.size else None,
+        s,
+        max(
+            (pool.given[given_name_key(a)] / pool.size for a in m.get("aliases") or [] if given_name_key(a)),
+            default=None,
         )
+        if pool.size
+        else None,
     )
+
+
+def _hometown(
+    r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None
+) -> Factor:
     home = m.get("hometown_commune")
-    factors.append(
-        hometown_factor(
-            r.get("artefacts"),
-            home,
-            m.get("hometown_district"),
-            pool.hometown[home] / pool.size if home and pool.size else None,
-            s,
-        )
+    return hometown_factor(
+        r.get("artefacts"),
+        home,
+        m.get("hometown_district"),
+        pool.hometown[home] / pool.size if home and pool.size else None,
+        s,
     )
-    return factors
 
 
 def unit_area_evidence(
@@ -186,21 +198,35 @@ def unit_area_baselines(
     return out
 
 
-def _place_or_distance(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings) -> Factor:
+def _place_or_distance(
+    r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None = None
+) -> Factor:
     """The recovery place against the recorded place of death. The texts and their admin units come
     first; the distance from the recovery coordinates only when the register gives no recovery place
     text (one factor, not both: they measure the same thing)."""
-    death_key = pool.martyr_place_key.get(m["martyr_id"], "")
-    lat, lon = r.get("lat"), r.get("lon")
-    centroid = pool.centroids.get(m["martyr_id"])
-    if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
+    inputs = _place_inputs(r, m, pool)
+    if inputs[0] == "distance":
+        _, lat, lon, centroid = inputs
         km = haversine_km(float(lat), float(lon), *centroid)
         return distance_factor(km, reg.band_shares(centroid, s)[distance_band(km, s)], s)
-    source = pool.martyr_place_source.get(m["martyr_id"], "death")
+    _, relation, death_key, source = inputs
     against = m.get("death_place") if source == "death" else m.get("unit")
-    return _place(
-        r["place_key"], r["place"], death_key, pool, reg, s, source, f"{r.get('recovery_place')} / {against}"
-    )
+    return _related(relation, death_key, pool, reg, s, source, f"{r.get('recovery_place')} / {against}")
+
+
+def _place_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+    """What the place (or distance) factor's numbers read: the recovery coordinates and the
+    centroid of the martyr's place when the remains have no place text, else how the recovery
+    place relates to the martyr's (`place_relation`), his place's key and its source (the place of
+    death or his local unit's area); the texts enter the reasons only."""
+    mid = m["martyr_id"]
+    lat, lon = r.get("lat"), r.get("lon")
+    centroid = pool.centroids.get(mid)
+    if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
+        return "distance", lat, lon, centroid
+    death_key = pool.martyr_place_key.get(mid, "")
+    relation = place_relation(r["place_key"], r["place"], death_key, pool.key_places.get(death_key, {}))
+    return "place", relation, death_key, pool.martyr_place_source.get(mid, "death")
 
 
 def _place(
@@ -214,9 +240,87 @@ def _place(
     detail: str = "",
 ) -> Factor:
     death = pool.key_places.get(death_key, {})
-    relation = place_relation(key, place, death_key, death)
-    share = reg.place_shares(death_key, death).get(relation) if relation else None
+    return _related(place_relation(key, place, death_key, death), death_key, pool, reg, s, source, detail)
+
+
+def _related(
+    relation: tuple[int, str] | None,
+    death_key: str,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    source: str,
+    detail: str,
+) -> Factor:
+    """The place factor of a recovery place that stands in `relation` to the martyr's place."""
+    share = (
+        reg.place_shares(death_key, pool.key_places.get(death_key, {})).get(relation) if relation else None
+    )
     return place_factor(relation, share, s, detail=detail, source=source)
+
+
+def _date_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+    """What the date factor's numbers read: the martyr's date of death and whether the remains were
+    recovered before it (None when either date is unknown)."""
+    death, recovery = m.get("death_date"), r["recovery"]
+    return death, None if recovery is None or death is None else (r["recovery_last"] or recovery) < death
+
+
+def _unit_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+    """What the unit-area factor reads: whether the martyr's place names a province (then nothing
+    else: `unit_area_evidence` leaves it to the place factor), else the cemetery's province and
+    his unit."""
+    placed = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province")
+    return (True,) if placed else (False, r["cemetery_province"], m.get("unit"))
+
+
+# Each non-genetic factor, in the order of `nongenetic_factors`, with what its numbers read of the
+# remains and the martyr (and the pool's rows of him). `FactorNumbers` computes a factor once per
+# distinct value of these, so each must hold every input of the factor's LR, cell and den: one left
+# out and two pairs that differ only there would silently share an LR.
+NONGENETIC: tuple[tuple[Callable[..., Factor], Callable[[dict, dict, Pool], object]], ...] = (
+    (_sex, lambda r, m, pool: (r.get("est_sex"), m.get("sex"))),
+    (_age, lambda r, m, pool: (r["age_range"], _age_at_death(m.get("birth_year"), m.get("death_date")))),
+    (_place_or_distance, _place_inputs),
+    (_date, _date_inputs),
+    (_unit_area, _unit_inputs),
+    (
+        _artefact,
+        lambda r, m, pool: (tuple(r["inscriptions"]), m.get("full_name"), tuple(m.get("aliases") or ())),
+    ),
+    (
+        _hometown,
+        lambda r, m, pool: (r.get("artefacts"), m.get("hometown_commune"), m.get("hometown_district")),
+    ),
+)
+
+Numbers = tuple[str, float, "tuple[str, str] | None", float]  # a factor's name, LR, cell and den
+
+
+class FactorNumbers:
+    """`nongenetic_factors`' numbers (name, LR, cell, den) for many pairs under one set of settings:
+    each factor computed once per distinct value of what it reads (`NONGENETIC`), not once per pair
+    — a country's pairs share few sexes, ages, place relations, dates of death, units and names.
+    Only the numbers are kept: a factor's reasons quote the pair's own texts and dates, so a pair
+    whose factors are written computes them with `nongenetic_factors`."""
+
+    def __init__(
+        self, pool: Pool, reg: Register, s: EvidenceSettings, unit_baseline: dict[str, float] | None
+    ) -> None:
+        self.pool = pool
+        self.args = (pool, reg, s, unit_baseline)
+        self.memo: list[dict] = [{} for _ in NONGENETIC]
+
+    def __call__(self, r: dict, m: dict) -> list[Numbers]:
+        out = []
+        for (factor, inputs), memo in zip(NONGENETIC, self.memo, strict=True):
+            key = inputs(r, m, self.pool)
+            numbers = memo.get(key)
+            if numbers is None:
+                f = factor(r, m, *self.args)
+                numbers = memo[key] = (f.name, f.lr, f.cell, f.den)
+            out.append(numbers)
+        return out
 
 
 def front_share(reg: Register) -> float | None:
@@ -273,24 +377,23 @@ def _commune(m: dict) -> str | None:
 
 
 def _commune_weights(
-    pairs_of: list[_Pair],
+    pairs_of: list[tuple[str, bool, float]],
     commune_of: dict[str, str | None],
     sampled_in: Counter,
     theta: float,
 ) -> dict[str, float]:
     """commune → w_C for one remains: its `cannot_exclude` candidates per home commune, over the
     commune's sampled martyrs, against the haplotype's best-estimate frequency (the lowest of its
-    pairs', so the weight is the larger)."""
+    pairs', so the weight is the larger). `pairs_of`: (martyr, `cannot_exclude`, best-estimate LR)."""
     matched: dict[str, set[str]] = {}
     frequency = 1.0
-    for pair in pairs_of:
-        rec = pair.rec
-        if rec["verdict"] != "cannot_exclude":
+    for mid, cannot_exclude, best in pairs_of:
+        if not cannot_exclude:
             continue
-        frequency = min(frequency, 1.0 / pair.best)
-        commune = commune_of.get(rec["martyr_id"])
+        frequency = min(frequency, 1.0 / best)
+        commune = commune_of.get(mid)
         if commune:
-            matched.setdefault(commune, set()).add(rec["martyr_id"])
+            matched.setdefault(commune, set()).add(mid)
     return {
         c: commune_weight(theta, len(ms), sampled_in[c], frequency)
         for c, ms in matched.items()
@@ -519,12 +622,8 @@ def score_candidates(
     s = with_numerators(s, tables)
     iterations = 0
     point = point_settings(s, settings)
-    # Each pair's DNA factors once (they do not depend on the numerators the estimate changes).
-    groups: dict[str, list[_Pair]] = {}
-    for rec in pairs.iter_rows(named=True):
-        if rec["remains_id"] in features:
-            pair = _Pair(rec, pair_dna_factor(rec, s).lr, point_lr(rec, point, spectra))
-            groups.setdefault(rec["remains_id"], []).append(pair)
+    scored_pairs = _ScoredPairs.of(pairs, features, list(martyr_rows), s, point, spectra)
+    slices = scored_pairs.slices
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
     unsampled_in: dict[str, Counter] = {}
@@ -533,7 +632,12 @@ def score_candidates(
             unsampled_in.setdefault(commune_of[mid], Counter())[cell(mid)] += 1
     sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
     weights_of = (
-        {r: _commune_weights(g, commune_of, sampled_in, theta) for r, g in groups.items()} if theta else {}
+        {
+            r: _commune_weights(scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta)
+            for r in slices
+        }
+        if theta
+        else {}
     )
 
     def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
@@ -558,11 +662,13 @@ def score_candidates(
         return cells, flat
 
     if settings.estimate_numerators:
-        ids = [r for r in (profiled if profiled is not None else list(groups)) if r in features]
+        ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
+        numbers = FactorNumbers(pool, reg, point, units)
         terms = [
-            _terms(features[r], groups.get(r, []), martyr_rows, group, pool, reg, unscored(r), point, units)
+            _terms(features[r], scored_pairs, slices.get(r, (0, 0)), martyr_rows, group, numbers, unscored(r))
             for r in ids
         ]
+        del numbers
         terms = [_with_far(t, far.get(r)) for t, r in zip(terms, ids, strict=True)]
         known_cells = [
             tuple(
@@ -580,6 +686,7 @@ def score_candidates(
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
             areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
         )
+        del terms  # an object per pair: freed before the posteriors build their own
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
@@ -601,18 +708,22 @@ def score_candidates(
             settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
         )
 
-    rows = []
+    n = scored_pairs.frame.height
+    lr_nongenetic, prior_of, posterior, posterior_bound = (np.empty(n) for _ in range(4))
+    group_of: list[str | None] = [None] * n
+    factors: list[str | None] = [None] * n
+    numbers = FactorNumbers(pool, reg, s, units)
     hypotheses: dict[str, Hypotheses] = {}
-    for remains_id, pairs_of in groups.items():
+    for remains_id, (start, end) in slices.items():
         r = features[remains_id]
+        # Computed again with the estimated numerators: a factor's LR is its own expression of
+        # them, which the estimate's table / den equals to the last bits only.
         scored = {}
-        for pair in pairs_of:
-            # Computed again with the estimated numerators: a factor's LR is its own expression of
-            # them, which the estimate's table / den equals to the last bits only.
-            rec = pair.rec
-            others = nongenetic_factors(r, martyr_rows[rec["martyr_id"]], pool, reg, s, units)
-            lr_ng, place = math.prod(f.lr for f in others), math.prod(f.lr for f in others if f.name in PLACE)
-            scored[rec["martyr_id"]] = (rec, pair.bound, pair.best, others, lr_ng, place)
+        for i, mid in zip(range(start, end), scored_pairs.martyrs(start, end), strict=True):
+            others = numbers(r, martyr_rows[mid])
+            lr_ng = math.prod(lr for _, lr, _, _ in others)
+            place = math.prod(lr for name, lr, _, _ in others if name in PLACE)
+            scored[mid] = (i, scored_pairs.bound[i], scored_pairs.best[i], lr_ng, place)
         cells, flat = unscored(remains_id)
         here = prior.at(recovery_area(r))
         mass = mass_bound = _mass(here, tables, cells, flat)
@@ -625,36 +736,25 @@ def score_candidates(
             mass,
             sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
             + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
-            {mid: Term(here.prior(group[mid]), v[2], v[1], v[4], v[5]) for mid, v in scored.items()},
+            {mid: Term(here.prior(group[mid]), v[2], v[1], v[3], v[4]) for mid, v in scored.items()},
         )
         post, _ = posteriors(
-            {mid: here.prior(group[mid]) * v[2] * v[4] for mid, v in scored.items()}, here.p_outside, mass
+            {mid: here.prior(group[mid]) * v[2] * v[3] for mid, v in scored.items()}, here.p_outside, mass
         )
         bound, _ = posteriors(
-            {mid: here.prior(group[mid]) * v[1] * v[4] for mid, v in scored.items()},
+            {mid: here.prior(group[mid]) * v[1] * v[3] for mid, v in scored.items()},
             here.p_outside,
             mass_bound,
         )
-        for mid, (rec, lr, best, others, lr_ng, _) in scored.items():
-            written = read(post[mid], bound[mid])
-            dna = pair_dna_factor(rec, s) if written else None
-            rec.update(
-                {
-                    "lr": lr,
-                    "lr_point": best,
-                    "lr_nongenetic": lr_ng,
-                    "lr_total": lr * lr_ng,
-                    "prior_group": group[mid],
-                    "prior": here.prior(group[mid]),
-                    "posterior": post[mid],
-                    "posterior_bound": bound[mid],
-                    "factors": json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
-                    if written
-                    else None,
-                }
-            )
-            rows.append(rec)
-    if not rows:
+        for mid, (i, _, _, lr_ng, _) in scored.items():
+            lr_nongenetic[i], group_of[i], prior_of[i] = lr_ng, group[mid], here.prior(group[mid])
+            posterior[i], posterior_bound[i] = post[mid], bound[mid]
+            if read(post[mid], bound[mid]):
+                rec = scored_pairs.frame.row(i, named=True)
+                others = nongenetic_factors(r, martyr_rows[mid], pool, reg, s, units)
+                dna = pair_dna_factor(rec, s)
+                factors[i] = json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+    if not n:
         frame = pairs.with_columns(
             lr=pl.lit(None, pl.Float64),
             lr_point=pl.lit(None, pl.Float64),
@@ -667,39 +767,142 @@ def score_candidates(
             factors=pl.lit(None, pl.String),
         )
     else:
-        frame = pl.DataFrame(rows, infer_schema_length=None)
+        lr = np.array(scored_pairs.bound)
+        frame = _as_from_rows(scored_pairs.frame).with_columns(
+            lr=pl.Series(lr, dtype=pl.Float64),
+            lr_point=pl.Series(scored_pairs.best, dtype=pl.Float64),
+            lr_nongenetic=pl.Series(lr_nongenetic),
+            lr_total=pl.Series(lr * lr_nongenetic),
+            prior_group=pl.Series(group_of, dtype=pl.String),
+            prior=pl.Series(prior_of),
+            posterior=pl.Series(posterior),
+            posterior_bound=pl.Series(posterior_bound),
+            factors=pl.Series(factors, dtype=pl.String if any(f is not None for f in factors) else pl.Null),
+        )
     return Scoring(frame, prior, tables, iterations, hypotheses)
 
 
 PLACE = ("place", "distance")  # the factors `sensitivity` leaves out for "without the place model"
 
 
-@dataclass(slots=True)
-class _Pair:
-    """One scored pair's row (`rec`) and its DNA LR at the 95% bound and at the best estimate."""
+# What `pair_dna_factor` and `point_lr` read of a pair (its other columns enter the reasons only).
+_DNA_INPUTS = (
+    "verdict", "differences", "x", "n", "x_independent", "n_independent", "compared_range",
+    "own_line_removed",
+)  # fmt: skip
 
-    rec: dict
-    bound: float
-    best: float
+
+@dataclass(frozen=True)
+class _ScoredPairs:
+    """The pairs scored, as columns: `frame` their rows grouped by remains (each remains where it
+    first appears, its pairs in their order), and per pair its martyr (an index into `martyr_ids`),
+    whether its verdict is `cannot_exclude`, and its DNA LR at the 95% bound (`bound`) and at the
+    best estimate (`best`); `slices`: per remains, its pairs' [start, end)."""
+
+    frame: pl.DataFrame
+    martyr_ids: list[str]
+    martyr: np.ndarray
+    cannot_exclude: np.ndarray
+    bound: list[float]
+    best: list[float]
+    slices: dict[str, tuple[int, int]]
+
+    @classmethod
+    def of(
+        cls,
+        pairs: pl.DataFrame,
+        features: dict[str, dict],
+        martyr_ids: list[str],
+        s: EvidenceSettings,
+        point: EvidenceSettings,
+        spectra: dict[str, Spectrum] | None,
+    ) -> _ScoredPairs:
+        """The pairs of remains in `features`, each pair's DNA factors computed once per distinct
+        value of what they read (`_DNA_INPUTS`; they do not depend on the numerators the estimate
+        changes)."""
+        frame = pairs.filter(pl.col("remains_id").is_in(list(features)))
+        if frame.select(pl.struct("remains_id", "martyr_id").is_duplicated().any()).item():
+            raise ValueError("a (remains, martyr) pair is listed twice")
+        rows = frame.select("remains_id").with_row_index("row")
+        order = rows.sort(pl.col("row").min().over("remains_id"), "row")["row"]
+        if not order.equals(rows["row"]):
+            frame = frame[order]
+        runs = frame.group_by("remains_id", maintain_order=True).len()
+        ends = runs["len"].cum_sum().to_list()
+        slices = dict(zip(runs["remains_id"].to_list(), zip([0, *ends][:-1], ends, strict=True), strict=True))
+        index = {mid: i for i, mid in enumerate(martyr_ids)}
+        columns = [c for c in _DNA_INPUTS if c in frame.columns]
+        lrs: dict[tuple, tuple[float, float]] = {}
+        bound, best = [], []
+        for key in frame.select(columns).iter_rows():
+            value = lrs.get(key)
+            if value is None:
+                rec = dict(zip(columns, key, strict=True))
+                value = lrs[key] = (pair_dna_factor(rec, s).lr, point_lr(rec, point, spectra))
+            bound.append(value[0])
+            best.append(value[1])
+        return cls(
+            frame,
+            martyr_ids,
+            frame["martyr_id"].replace_strict(index, return_dtype=pl.Int32).to_numpy(),
+            (frame["verdict"] == "cannot_exclude").to_numpy(),
+            bound,
+            best,
+            slices,
+        )
+
+    def martyrs(self, start: int, end: int) -> list[str]:
+        return [self.martyr_ids[i] for i in self.martyr[start:end].tolist()]
+
+    def commune_inputs(self, start: int, end: int) -> list[tuple[str, bool, float]]:
+        """(martyr, verdict `cannot_exclude`, DNA LR at the best estimate) of each pair in the slice."""
+        return list(
+            zip(
+                self.martyrs(start, end),
+                self.cannot_exclude[start:end].tolist(),
+                self.best[start:end],
+                strict=True,
+            )
+        )
+
+
+def _as_from_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with the types polars gives the same values read back from Python rows (as the
+    scored frame was built, one dict per pair): integers as Int64, floats as Float64, categories as
+    strings, a column with no value as Null."""
+
+    def inferred(dtype: pl.DataType) -> pl.DataType:
+        if dtype.is_integer():
+            return pl.Int64()
+        if dtype.is_float():
+            return pl.Float64()
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            return pl.String()
+        if isinstance(dtype, pl.List):
+            return pl.List(inferred(dtype.inner))
+        return dtype
+
+    return frame.with_columns(
+        pl.col(c).cast(pl.Null if frame[c].null_count() == frame.height else inferred(t))
+        for c, t in frame.schema.items()
+    )
 
 
 def _terms(
     r: dict,
-    pairs_of: list[_Pair],
+    pairs: _ScoredPairs,
+    where: tuple[int, int],
     martyr_rows: dict[str, dict],
     group: dict[str, str],
-    pool: Pool,
-    reg: Register,
+    numbers: FactorNumbers,
     unscored: tuple[dict, dict],
-    s: EvidenceSettings,
-    units: dict[str, float],
 ) -> RemainsTerms:
-    """One remains' hypotheses for the estimate (`mixture.estimate`)."""
+    """One remains' hypotheses for the estimate (`mixture.estimate`): its pairs at `where`."""
     candidates = []
-    for pair in pairs_of:
-        factors = nongenetic_factors(r, martyr_rows[pair.rec["martyr_id"]], pool, reg, s, units)
-        fixed = pair.best * math.prod(f.lr for f in factors if f.cell is None)
-        cells = tuple((f.cell, f.den) for f in factors if f.cell is not None)
-        candidates.append(Candidate(group[pair.rec["martyr_id"]], fixed, cells, pair.rec["martyr_id"]))
+    for mid, best in zip(pairs.martyrs(*where), pairs.best[where[0] : where[1]], strict=True):
+        factors = numbers(r, martyr_rows[mid])
+        fixed = best * math.prod(lr for _, lr, cell, _ in factors if cell is None)
+        cells = tuple((cell, den) for _, _, cell, den in factors if cell is not None)
+        candidates.append(Candidate(group[mid], fixed, cells, mid))
     cells, flat = unscored
     return RemainsTerms(tuple(candidates), cells, flat)
