@@ -16,7 +16,7 @@ from lietsi.matching.pool import build_pool, unit_area_factor
 from lietsi.matching.register import build_register, remains_features
 from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
 from lietsi.matching.stage import remains_frame
-from lietsi.matching.structure import commune_theta, commune_weight
+from lietsi.matching.structure import commune_theta, commune_weight, effective_lines, founder_frequency
 
 CR = "16024-16569,1-576"
 KG = "Kiên Giang"
@@ -138,20 +138,34 @@ def test_theta_is_read_from_lines_of_one_commune_sharing_a_haplotype():
     assert commune_weight(0.0, 2, 4, 0.01) == 1.0
 
 
-def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_his_share():
-    # Commune A: three sampled lines carry the founder haplotype F, a fourth does not, and A5 has
-    # no reference; commune B: four sampled lines, all different. A remains carrying F matches
-    # A1–A3; with θ measured on these lines (> 0), A5 is a likelier source than the province's
-    # frequency of F says, and the candidates' posteriors give way to him.
+def test_a_communes_carriers_count_about_once_in_the_frequency_a_remains_from_elsewhere_matches():
+    # θ = 0.5 (λ = 1), 100 effective lines. Three carriers in three communes: three founders, f = 3/100
+    # as the count says. Three carriers in one commune: its first counts 1, the next two
+    # f/(f + 1) and f/(f + 2) (copies by descent), f = (1 + f/(f + 1) + f/(f + 2))/100 ≈ 0.01015.
+    assert founder_frequency(0.5, [1, 1, 1], 0, 0, 100) == pytest.approx(0.03)
+    assert founder_frequency(0.5, [3], 0, 0, 100) == pytest.approx(0.01015, rel=1e-3)
+    # Two more carriers in the candidate's own commune (his line its first) add about as little;
+    # carriers of no known commune count in full.
+    assert founder_frequency(0.5, [1], 2, 0, 100) == pytest.approx(0.01015, rel=1e-3)
+    assert founder_frequency(0.5, [], 0, 2, 100) == pytest.approx(0.02)
+    # Without structure (θ → 0) every carrier counts: x/n.
+    assert founder_frequency(1e-9, [3], 2, 0, 100) == pytest.approx(0.05, rel=1e-4)
+    # No carrier outside the candidate's commune: for a remains of elsewhere a type one founding
+    # shows, which the singleton's estimate reads (None here).
+    assert founder_frequency(0.5, [], 3, 0, 100) is None
+    # The database's size once structure is counted: a commune of m lines informs as
+    # λ·(ψ(λ + m) − ψ(λ)) lines: 1 for m = 1, 1 + 1/2 + 1/3 for m = 3 (λ = 1); no structure, 1.
+    assert effective_lines(0.5, [1, 3]) == pytest.approx((1 + 1 + 1 / 2 + 1 / 3) / 4)
+    assert effective_lines(0.0, [1, 3]) == 1.0
+
+
+def _communes(haplotypes: dict[str, str], unsampled: tuple[str, ...] = ()):
+    """A province whose martyrs' home commune is their id's first letter, all fallen on one front:
+    (martyrs, consenting references on the full control region, maternal candidates); the
+    `unsampled` martyrs have no reference."""
     from datetime import date
 
-    from lietsi.matching.identification import identify
-    from lietsi.matching.settings import MatchSettings
-
-    f_hap = "73G 263G 16129A 16172C 16304C"
-    haplotypes = {"A1": f_hap, "A2": f_hap, "A3": f_hap, "A4": "73G 263G 16311C"}
-    haplotypes |= {f"B{i}": f"73G 263G 16{200 + i}T" for i in range(1, 5)}
-    rows = [(m, "Nam", 1950, date(1972, 1, 1), "Mặt trận Tây Nam", m[0]) for m in [*haplotypes, "A5"]]
+    rows = [(m, "Nam", 1950, date(1972, 1, 1), "Mặt trận Tây Nam", m[0]) for m in [*haplotypes, *unsampled]]
     columns = ["martyr_id", "sex", "birth_year", "death_date", "death_place", "hometown_commune"]
     martyrs = pl.DataFrame(rows, schema=columns, orient="row").with_columns(
         grave_status=pl.lit("Chưa xác định"),
@@ -168,6 +182,21 @@ def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_
         schema=["martyr_id", "relative_id", "shares_mtdna"],
         orient="row",
     )
+    return martyrs, references, candidates
+
+
+def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_his_share():
+    # Commune A: three sampled lines carry the founder haplotype F, a fourth does not, and A5 has
+    # no reference; commune B: four sampled lines, all different. A remains carrying F matches
+    # A1–A3; with θ measured on these lines (> 0), A5 is a likelier source than the province's
+    # frequency of F says, and the candidates' posteriors give way to him.
+    from lietsi.matching.identification import identify
+    from lietsi.matching.settings import MatchSettings
+
+    f_hap = "73G 263G 16129A 16172C 16304C"
+    haplotypes = {"A1": f_hap, "A2": f_hap, "A3": f_hap, "A4": "73G 263G 16311C"}
+    haplotypes |= {f"B{i}": f"73G 263G 16{200 + i}T" for i in range(1, 5)}
+    martyrs, references, candidates = _communes(haplotypes, ("A5",))
     remains = remains_frame(
         pl.DataFrame({"remains_id": ["HC1", "HC2"], "recovery_place": ["huyện Châu Thành", "huyện Gò Quao"]})
     )
@@ -180,6 +209,37 @@ def test_an_unsampled_martyr_of_a_commune_whose_lines_carry_the_haplotype_takes_
 
     structured, flat = a1(MatchSettings()), a1(MatchSettings(estimate_commune_theta=False))
     assert structured < flat
+
+
+def test_a_founder_haplotype_weighs_more_against_a_remains_from_elsewhere():
+    # Commune A: three sampled lines carry the founder haplotype F; commune B: one line carries F
+    # too; eight more communes, four distinct lines each. Counted flat, F is 3 of the 39 other lines;
+    # with θ measured on these lines (> 0), A's three copies are about one founding, so a remains of
+    # another province carries F less often than the count says and A1's best-estimate LR is higher.
+    from lietsi.matching.identification import identify
+    from lietsi.matching.settings import MatchSettings
+
+    f_hap = "73G 263G 16129A 16172C 16304C"
+    haplotypes = {"A1": f_hap, "A2": f_hap, "A3": f_hap, "A4": "73G 263G 16311C", "B1": f_hap}
+    haplotypes |= {f"B{i}": f"73G 263G 16{200 + i}T" for i in range(2, 5)}
+    haplotypes |= {
+        f"{c}{i}": f"73G 263G 16{100 + 10 * k + i}C" for k, c in enumerate("CDEFGHIJ") for i in range(4)
+    }
+    martyrs, references, candidates = _communes(haplotypes)
+    remains = remains_frame(pl.DataFrame({"remains_id": ["HC1"], "recovery_place": ["huyện Châu Thành"]}))
+    profiles = pl.DataFrame({"remains_id": ["HC1"], "range": [CR], "haplotype": [f_hap]})
+
+    def lr_point(settings: MatchSettings) -> tuple[int, float]:
+        result = identify(remains, profiles, references, candidates, martyrs, settings)
+        a1 = result.match_candidates.filter(pl.col("martyr_id") == "A1")
+        return a1["x"][0], a1["lr_point"][0]
+
+    (x, flat), (_, structured) = (
+        lr_point(MatchSettings(estimate_commune_theta=False)),
+        lr_point(MatchSettings()),
+    )
+    assert x == 3 and flat == pytest.approx(39 / 3)
+    assert structured > 1.3 * flat
 
 
 def test_remains_features_assume_no_province_the_caller_did_not_give():

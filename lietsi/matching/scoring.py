@@ -38,7 +38,7 @@ from lietsi.matching.register import (
 )
 from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
-from lietsi.matching.structure import commune_weight
+from lietsi.matching.structure import commune_weight, effective_lines, founder_frequency
 from lietsi.names import key_variant
 from lietsi.reasons import reason
 
@@ -401,6 +401,44 @@ def _commune_weights(
     }
 
 
+def _founder_weights(
+    pairs: _ScoredPairs,
+    where: tuple[int, int],
+    commune_of: dict[str, str | None],
+    theta: float,
+    lines: float,
+    s: EvidenceSettings,
+    spectra: dict[str, Spectrum] | None,
+) -> None:
+    """One remains' best-estimate DNA LRs (its pairs `where` in `pairs`) with the haplotype's
+    frequency read as the founders' count (`structure.founder_frequency`): its `cannot_exclude`
+    candidates' lines per home commune say which carriers share a commune; the pair's x others
+    beyond them are of no known commune. A pair whose haplotype no line outside its martyr's commune
+    carries takes the singleton's frequency (`point_lr`). Pairs x = 0 carry, or with an independent
+    database, keep their LR."""
+    start, end = where
+    frame = pairs.frame.slice(start, end - start)
+    read = ("martyr_id", "verdict", "line_id", "x", "n", "compared_range", "n_independent")
+    recs = frame.select(c for c in read if c in frame.columns).to_dicts()
+    by_commune: dict[str | None, set[str]] = {}
+    for rec in recs:
+        if rec["verdict"] == "cannot_exclude":
+            by_commune.setdefault(commune_of.get(rec["martyr_id"]), set()).add(rec["line_id"])
+    for i, rec in enumerate(recs, start=start):
+        if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
+            continue
+        home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
+        others = [len(ls - {line}) for c, ls in by_commune.items() if c is not None and c != home]
+        own = len(by_commune.get(home, set()) - {line}) if home is not None else 0
+        unplaced = max(rec["x"] - own - sum(others), 0)
+        f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
+        if f is None:
+            spectrum = (spectra or {}).get(rec["compared_range"])
+            f = spectrum.singleton_frequency() if spectrum is not None else None
+        if f:
+            pairs.best[i] = 1.0 / (s.theta + (1 - s.theta) * f)
+
+
 def _by_group(cells: Counter) -> Counter:
     out: Counter = Counter()
     for (_, _, group), n in cells.items():
@@ -570,7 +608,9 @@ def score_candidates(
     frequency spectrum, from which the best estimate of a haplotype's frequency is read
     (`point_lr`, Good–Turing). `theta`: the province's commune θ (`structure.commune_theta`): a
     missing martyr with no reference whose home commune's sampled lines carry the remains'
-    haplotype is weighed up by `structure.commune_weight`. `far`: per remains, a national run's
+    haplotype is weighed up by `structure.commune_weight`, and the best estimate of a haplotype's
+    frequency counts a commune's carriers as its founders (`structure.founder_frequency`). `far`:
+    per remains, a national run's
     candidates summed rather than listed (`FarTerms`), in the estimate and the denominators."""
     s = settings.evidence
     far = far or {}
@@ -631,6 +671,10 @@ def score_candidates(
         if mid not in sampled_martyrs and commune_of[mid]:
             unsampled_in.setdefault(commune_of[mid], Counter())[cell(mid)] += 1
     sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
+    if theta and point.counted_mle:
+        lines = effective_lines(theta, sampled_in.values())
+        for where in slices.values():
+            _founder_weights(scored_pairs, where, commune_of, theta, lines, point, spectra)
     weights_of = (
         {
             r: _commune_weights(scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta)

@@ -14,6 +14,11 @@ weighed by that over f (`commune_weight`). A remains of another province does no
 C's founders: `outside` keeps f. Applying θ to every pair instead (the correction of the DNA LR,
 θ + (1 − θ)·f) caps every match below 1/θ, which made `posterior` under-confident on every
 generator configuration (docs/matching.md §9).
+
+And against a remains of another province: it does not descend from any of the province's
+communes' founders, so it carries a haplotype with the ancestral frequency, not with the
+database's count, in which a commune's copies by descent each count once
+(`founder_frequency`, the Balding–Nichols estimate under the same θ).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import polars as pl
+from scipy.special import digamma
 
 from lietsi.lab.comparison import ComparisonRules
 from lietsi.lab.mtdna import intersect_ranges, parse_range, parse_variants, range_length
@@ -76,3 +82,46 @@ def database_theta(
         and range_length(intersect_ranges(wanted, parse_range(read))) == range_length(wanted)
     ]
     return commune_theta(lines)
+
+
+def founder_frequency(
+    theta: float, communes: Iterable[int], own: int, unplaced: int, lines: float
+) -> float | None:
+    """The frequency of a haplotype among lines that do not descend from the candidate's founders:
+    the Balding–Nichols maximum-likelihood ancestral frequency, which a remains of another province
+    carries it with. `communes`: per other home commune, its database lines carrying it; `own`:
+    the lines of the candidate's own commune carrying it besides his; `unplaced`: carriers of no
+    known commune; `lines`: the database's effective size (`effective_lines`). Under θ a commune's
+    carriers after its first are mostly copies by descent: the j-th after the first counts
+    λf/(λf + j), λ = (1 − θ)/θ, not 1 (the likelihood's score in f), and the candidate's own line
+    is his commune's first. None when no line outside his commune carries it: for a remains of
+    another province it is a type one founding shows (`frequency.Spectrum.singleton_frequency`)."""
+    counts = [c for c in communes if c]
+    if not counts and not unplaced:
+        return None
+    lam = (1 - theta) / theta
+
+    def founders(f: float) -> float:
+        def after(c: int) -> float:  # a commune's c − 1 carriers after its first
+            return sum(lam * f / (lam * f + j) for j in range(1, c))
+
+        return unplaced + sum(1 + after(c) for c in counts) + after(own + 1)
+
+    f = (unplaced + len(counts)) / lines
+    for _ in range(100):
+        new = founders(f) / lines
+        if abs(new - f) <= 1e-12:
+            break
+        f = new
+    return new
+
+
+def effective_lines(theta: float, communes: Iterable[int]) -> float:
+    """Database lines per line once commune structure is counted: under θ, m lines of one commune
+    inform the ancestral frequency as λ·(ψ(λ + m) − ψ(λ)) independent lines would (the score of
+    the Balding–Nichols likelihood at a rare type); the ratio over the communes' lines."""
+    sizes = [m for m in communes if m]
+    if theta <= 0 or not sizes:
+        return 1.0
+    lam = (1 - theta) / theta
+    return sum(lam * (digamma(lam + m) - digamma(lam)) for m in sizes) / sum(sizes)
