@@ -1,13 +1,14 @@
-"""The national listing in batches of remains groups (`lietsi.national.listing`): on a small
-generated country, the group pairs, their DNA LRs and the listing found batch by batch are those of
-one batch, so that a batch that loses or repeats a pair fails."""
+"""The national search in batches (`lietsi.national.listing`, `dna.dna_pairs`): on a small generated
+country, the group pairs, their DNA LRs, the listing and the listed pairs' comparison found batch by
+batch are those of one batch, so that a batch that loses or repeats a pair fails."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
 
-from lietsi.matching import candidate_search
+from lietsi.matching import candidate_search, dna
+from lietsi.matching.identification import candidate_pairs
 from lietsi.national import listing
 from lietsi.national.country import adapt, national_settings, prepare_country, read_exports
 from lietsi.synth.country_scale import generate_country, write_country
@@ -75,3 +76,12 @@ def test_the_listing_in_small_batches_lists_and_sums_what_one_batch_does(prepare
     for column in ("lr_point", "lr_bound", "lr_dna"):
         # Another summation order only.
         assert batched.far[column].to_list() == pytest.approx(one.far[column].to_list(), rel=1e-12)
+
+
+def test_listed_pairs_compared_in_chunks_of_remains_are_compared_as_at_once(prepared, monkeypatch):
+    prepared, settings = prepared
+    found = listing.list_candidates(prepared, settings).found
+    one = candidate_pairs(prepared, settings, found=found)
+    monkeypatch.setattr(dna, "_COMPARED_PAIRS", found.height // 7)
+    chunked = candidate_pairs(prepared, settings, found=found)
+    assert one.height > 100 and chunked.equals(one)

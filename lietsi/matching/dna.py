@@ -102,6 +102,35 @@ def dna_pairs(
             id="relative_id", range="range", haplotype="haplotype"
         )
         found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    if found.height <= _COMPARED_PAIRS:
+        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, None, None)
+    # A national run lists millions of pairs: compared per chunk of remains (a remains' pairs
+    # together, the chunks in remains order), the databases prepared once.
+    sides = database_side(database, rules), independent and database_side(independent, rules)
+    chunks = found.sort("remains_id").with_columns(
+        chunk=(pl.int_range(pl.len()) // _COMPARED_PAIRS).min().over("remains_id")
+    )
+    return pl.concat(
+        _dna_pairs(remains_profiles, refs, database, rules, independent, chunk.drop("chunk"), *sides)
+        for _, chunk in chunks.group_by("chunk", maintain_order=True)
+    )
+
+
+# (remains, reference) pairs compared at once: each distinct pair of profiles is a Python object
+# of the comparison until the chunk's frame is built (about 2 kB).
+_COMPARED_PAIRS = 2_000_000
+
+
+def _dna_pairs(
+    remains_profiles: pl.DataFrame,
+    refs: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    independent: Database | None,
+    found: pl.DataFrame,
+    counted: DatabaseSide | None,
+    counted_independent: DatabaseSide | None,
+) -> pl.DataFrame:
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
@@ -152,10 +181,12 @@ def dna_pairs(
     best = best.join(
         _reference_conflicts(remains_profiles, refs, best, rules), on=["remains_id", "martyr_id"], how="left"
     )
-    best = best.join(pair_counts(best, remains_profiles, database, rules), on=["remains_id", "line_id",
-        "compared_range"], how="left", nulls_equal=True)  # fmt: skip
+    best = best.join(pair_counts(best, remains_profiles, database, rules, prepared=counted), on=["remains_id",
+        "line_id", "compared_range"], how="left", nulls_equal=True)  # fmt: skip
     if independent is not None:
-        other = pair_counts(best, remains_profiles, independent, rules, own_line=False).select(
+        other = pair_counts(
+            best, remains_profiles, independent, rules, own_line=False, prepared=counted_independent
+        ).select(
             "remains_id", "line_id", "compared_range", x_independent="x", n_independent="n",
             independent_database="database", independent_version="database_version",
         )  # fmt: skip

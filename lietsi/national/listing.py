@@ -329,8 +329,8 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
 
 
 # Remains groups × reference groups paired in one batch (`_pairing_batches`): the group pairs of
-# a batch are about 1.8% of this at a country's haplotype frequencies (docs/national_scale.md).
-_PAIRING_PRODUCT = 2_000_000_000
+# a batch are 0.5–1% of this in the generated countries (20 batches of about 3 million at 100%).
+_PAIRING_PRODUCT = 500_000_000
 
 
 def _pairing_batches(a: candidate_search.PreparedSide, b: candidate_search.PreparedSide) -> list[list[int]]:
