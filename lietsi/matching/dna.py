@@ -116,9 +116,9 @@ def dna_pairs(
     )
 
 
-# (remains, reference) pairs compared at once: each distinct pair of profiles is a Python object
-# of the comparison until the chunk's frame is built (about 2 kB).
-_COMPARED_PAIRS = 2_000_000
+# (remains, reference) pairs compared at once: a chunk's pairs and its profile pairs' comparison
+# texts are Python rows until its frame is built.
+_COMPARED_PAIRS = 500_000
 
 
 def _dna_pairs(
@@ -137,7 +137,7 @@ def _dna_pairs(
     ).join(prof, on="remains_id")
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
     profile_pairs = pairs.select("r_range", "r_hap", "range", "haplotype").unique(maintain_order=True)
-    comparisons = [compare_profiles(*p, rules) for p in profile_pairs.iter_rows()]
+    comparisons = (compare_profiles(*p, rules) for p in profile_pairs.iter_rows())
     schema = {
         "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
         "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
