@@ -50,6 +50,9 @@ SEED = 7
 STEPS = ("generate", "read", "prepare", "count", "search", "weigh", "assign")
 DEFAULT_FRACTIONS = (0.003, 0.01)
 TARGET_SECONDS = 30 * 60  # 100% end to end
+# polars' jemalloc keeps the address space it frees (`retain`): under `--memory-limit` (an address
+# space limit) a step then failed with 7 GB resident at 30%; released, the limit bounds memory.
+CHILD_ENV = {**os.environ, "_RJEM_MALLOC_CONF": "retain:false"}
 
 
 def folder_of(fraction: float, seed: int = SEED, cache: Path = CACHE) -> Path:
@@ -221,7 +224,7 @@ def measure(
             continue
         args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed),
                 "--memory-limit", str(memory_gb), *(["--exact"] if exact else [])]  # fmt: skip
-        result = run_child([*args, "--fractions", str(fraction)], timeout=timeout)
+        result = run_child([*args, "--fractions", str(fraction)], env=CHILD_ENV, timeout=timeout)
         rows.append({"fraction": fraction, "step": step, **result})
         print(f"national_scale: {_pct(fraction)} {step}: {_line(rows[-1])}", flush=True)
         if "error" in result:

@@ -29,7 +29,7 @@ from lietsi.national.country import (
     weigh,
 )
 from lietsi.national.formats import RETURN_DIR, RETURN_FILE
-from lietsi.national.listing import _reference_sets
+from lietsi.national.listing import _best_pairs, _reference_sets
 from lietsi.ops.national_candidates import national_candidates, national_candidates_page
 from lietsi.ops.national_export import write_national_export
 from lietsi.ops.national_returns import write_returns
@@ -643,7 +643,8 @@ def test_martyrs_are_taken_by_their_set_of_reference_groups_on_the_pair_with_few
         schema={"group_a": pl.UInt32, "group_b": pl.UInt32, "differences": pl.UInt8, "lr_point": pl.Float64,
                 "lr_bound": pl.Float64},
     )  # fmt: skip
-    of_set, best = _reference_sets(relatives, lrs)
+    of_set, members = _reference_sets(relatives)
+    best = _best_pairs(lrs, members)
     sets = dict(of_set.iter_rows())
     assert sets[0] == sets[1] != sets[2]
     pairs = {(a, s): (point, bound) for a, s, point, bound in best.iter_rows()}

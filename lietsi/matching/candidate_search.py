@@ -54,6 +54,22 @@ class PreparedSide:
     tokens: pl.DataFrame  # exp, pos, site, h
     oversized: list[int]  # groups with more than MAX_EXPANSIONS versions
 
+    def restrict(self, groups: list[int]) -> PreparedSide:
+        """The side's `groups` only, with their numbers: `group_pairs` on a batch of one side."""
+        kept = set(groups)
+        batch = pl.DataFrame({"group": sorted(kept)}, schema={"group": pl.UInt32})
+        expansions = self.expansions.join(batch, on="group", how="semi", maintain_order="left")
+        group_range = {r: g for r, gs in self.group_range.items() if (g := [x for x in gs if x in kept])}
+        return PreparedSide(
+            members=self.members.join(batch, on="group", how="semi", maintain_order="left"),
+            groups=self.groups.join(batch, on="group", how="semi", maintain_order="left"),
+            ranges={r: self.ranges[r] for r in group_range},
+            group_range=group_range,
+            expansions=expansions,
+            tokens=self.tokens.join(expansions.select("exp"), on="exp", how="semi", maintain_order="left"),
+            oversized=[g for g in self.oversized if g in kept],
+        )
+
 
 class _TokenCache:
     def __init__(self, rules: ComparisonRules) -> None:
@@ -163,10 +179,22 @@ def _keys(side: PreparedSide, groups: list[int], common: Ranges) -> tuple[pl.Dat
 
 
 def _pairs_for(
-    a: PreparedSide, a_range: str, b: PreparedSide, b_range: str, common: Ranges, max_differences: int
+    a: PreparedSide,
+    a_range: str,
+    b: PreparedSide,
+    b_range: str,
+    common: Ranges,
+    max_differences: int,
+    b_keys: dict | None,
 ):
     full_a, del_a = _keys(a, a.group_range[a_range], common)
-    full_b, del_b = _keys(b, b.group_range[b_range], common)
+    if b_keys is None:
+        full_b, del_b = _keys(b, b.group_range[b_range], common)
+    else:
+        key = (b_range, tuple(common))
+        if key not in b_keys:
+            b_keys[key] = _keys(b, b.group_range[b_range], common)
+        full_b, del_b = b_keys[key]
     found = [full_a.join(full_b, on="key", suffix="_b").select("exp", "exp_b", d=pl.lit(0, pl.UInt8))]
     if max_differences >= 1:
         found += [
@@ -190,14 +218,21 @@ def _range_pairs(
 
 
 def group_pairs(
-    a: PreparedSide, b: PreparedSide, rules: ComparisonRules | None = None, max_differences: int = 1
+    a: PreparedSide,
+    b: PreparedSide,
+    rules: ComparisonRules | None = None,
+    max_differences: int = 1,
+    b_keys: dict | None = None,
 ) -> pl.DataFrame:
-    """(group_a, group_b, differences) for every pair of profile groups within `max_differences`."""
+    """(group_a, group_b, differences) for every pair of profile groups within `max_differences`.
+    `b_keys`: a dict the caller keeps while it pairs several batches of one side (`restrict`) with
+    the same `b`: b's keys per (range, common range) are then computed once, not per batch."""
     if max_differences > 1:
         raise ValueError("the deletion-key index finds pairs within one difference")
     rules = rules or ComparisonRules()
     found = [
-        _pairs_for(a, ar, b, br, common, max_differences) for ar, br, common in _range_pairs(a, b, rules)
+        _pairs_for(a, ar, b, br, common, max_differences, b_keys)
+        for ar, br, common in _range_pairs(a, b, rules)
     ]
     exp_pairs = (
         pl.concat(found)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import polars as pl
@@ -102,13 +102,42 @@ def dna_pairs(
             id="relative_id", range="range", haplotype="haplotype"
         )
         found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
+    if found.height <= _COMPARED_PAIRS:
+        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, None, None)
+    # A national run lists millions of pairs: compared per chunk of remains (a remains' pairs
+    # together, the chunks in remains order), the databases prepared once.
+    sides = database_side(database, rules), independent and database_side(independent, rules)
+    chunks = found.sort("remains_id").with_columns(
+        chunk=(pl.int_range(pl.len()) // _COMPARED_PAIRS).min().over("remains_id")
+    )
+    return pl.concat(
+        _dna_pairs(remains_profiles, refs, database, rules, independent, chunk.drop("chunk"), *sides)
+        for _, chunk in chunks.group_by("chunk", maintain_order=True)
+    )
+
+
+# (remains, reference) pairs compared at once: a chunk's pairs and its profile pairs' comparison
+# texts are Python rows until its frame is built.
+_COMPARED_PAIRS = 500_000
+
+
+def _dna_pairs(
+    remains_profiles: pl.DataFrame,
+    refs: pl.DataFrame,
+    database: Database,
+    rules: ComparisonRules,
+    independent: Database | None,
+    found: pl.DataFrame,
+    counted: DatabaseSide | None,
+    counted_independent: DatabaseSide | None,
+) -> pl.DataFrame:
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
     pairs = found.join(
         refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
     ).join(prof, on="remains_id")
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
     profile_pairs = pairs.select("r_range", "r_hap", "range", "haplotype").unique(maintain_order=True)
-    comparisons = [compare_profiles(*p, rules) for p in profile_pairs.iter_rows()]
+    comparisons = (compare_profiles(*p, rules) for p in profile_pairs.iter_rows())
     schema = {
         "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
         "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
@@ -152,15 +181,46 @@ def dna_pairs(
     best = best.join(
         _reference_conflicts(remains_profiles, refs, best, rules), on=["remains_id", "martyr_id"], how="left"
     )
-    best = best.join(pair_counts(best, remains_profiles, database, rules), on=["remains_id", "line_id",
-        "compared_range"], how="left", nulls_equal=True)  # fmt: skip
+    best = best.join(pair_counts(best, remains_profiles, database, rules, prepared=counted), on=["remains_id",
+        "line_id", "compared_range"], how="left", nulls_equal=True)  # fmt: skip
     if independent is not None:
-        other = pair_counts(best, remains_profiles, independent, rules, own_line=False).select(
+        other = pair_counts(
+            best, remains_profiles, independent, rules, own_line=False, prepared=counted_independent
+        ).select(
             "remains_id", "line_id", "compared_range", x_independent="x", n_independent="n",
             independent_database="database", independent_version="database_version",
         )  # fmt: skip
         best = best.join(other, on=["remains_id", "line_id", "compared_range"], how="left", nulls_equal=True)
     return best
+
+
+@dataclass
+class DatabaseSide:
+    """A database's profiles prepared for `pair_counts`, once for a caller that counts several
+    batches of pairs against it (the national listing)."""
+
+    side: candidate_search.PreparedSide  # the lines as profile groups
+    group_ranges: pl.DataFrame  # group_b, member_range
+    lines: pl.DataFrame  # line_id, line_group, member_range
+    range_lines: Counter[str]  # range text → lines read over it
+    keys: dict = field(default_factory=dict)  # `candidate_search.group_pairs`' keys of `side`
+
+
+def database_side(database: Database, rules: ComparisonRules) -> DatabaseSide:
+    members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
+    side = candidate_search.prepare(members, rules)
+    group_ranges = side.groups.select(group_b="group", member_range="range")
+    lines = side.members.select(line_id="id", line_group="group").join(
+        group_ranges, left_on="line_group", right_on="group_b"
+    )
+    range_of = dict(members.select("id", "range").iter_rows())
+    return DatabaseSide(side, group_ranges, lines, Counter(range_of.values()))
+
+
+@lru_cache(maxsize=4096)
+def _reads_all(compared: str, member: str) -> bool:
+    wanted = parse_range(compared)
+    return range_length(intersect_ranges(wanted, parse_range(member))) == range_length(wanted)
 
 
 def pair_counts(
@@ -169,18 +229,21 @@ def pair_counts(
     database: Database,
     rules: ComparisonRules,
     own_line: bool = True,
+    prepared: DatabaseSide | None = None,
 ) -> pl.DataFrame:
     """x and n of each pair (remains_id, line_id, compared_range), counted on the range compared
     (remains ∩ reference): n the database profiles that read all of it, x those of them that
     cannot be excluded from the remains on it. The pair's own maternal line is the case, not the
     population (SWGDAM: frequencies from a database independent of the case): when the database
-    holds it, it leaves n and, if it matches, x (`own_line_removed`)."""
+    holds it, it leaves n and, if it matches, x (`own_line_removed`). `prepared`: the database's
+    side (`database_side`) when the caller counts several batches against it."""
     keys = pairs.select("remains_id", "line_id", "compared_range").unique()
     schema = {"remains_id": pl.String, "line_id": pl.String, "compared_range": pl.String, "x": pl.Int64,
               "n": pl.Int64, "own_line_removed": pl.Boolean, "database": pl.String,
               "database_version": pl.String}  # fmt: skip
     if keys.is_empty():
         return pl.DataFrame(schema=schema)
+    db = prepared or database_side(database, rules)
     haplotype = dict(remains_profiles.select("remains_id", "haplotype").iter_rows())
     queries = keys.select("remains_id", "compared_range").unique()
     query_frame = queries.select(
@@ -188,55 +251,40 @@ def pair_counts(
         range="compared_range",
         haplotype=pl.col("remains_id").replace_strict(haplotype, return_dtype=pl.String).fill_null(""),
     )
-    members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
-    member_range = dict(members.select("id", "range").iter_rows())
-
-    @lru_cache(maxsize=4096)
-    def reads_all(compared: str, member: str) -> bool:
-        wanted = parse_range(compared)
-        return range_length(intersect_ranges(wanted, parse_range(member))) == range_length(wanted)
-
     n_of = {
-        compared: sum(
-            count for rg, count in Counter(member_range.values()).items() if reads_all(compared, rg)
-        )
+        compared: sum(count for rg, count in db.range_lines.items() if _reads_all(compared, rg))
         for compared in queries["compared_range"].unique().to_list()
     }
     # Matched by profile group, counted by group size: a common haplotype matches thousands of
     # lines, and listing them per query grew with the square of a country; the counts are frames.
     query_side = candidate_search.prepare(query_frame, rules)
-    member_side = candidate_search.prepare(members, rules)
-    member_ranges = member_side.groups.select(group_b="group", member_range="range")
     reads = pl.DataFrame(
         [
-            (compared, rg, reads_all(compared, rg))
+            (compared, rg, _reads_all(compared, rg))
             for compared in n_of
-            for rg in member_ranges["member_range"].unique().to_list()
+            for rg in db.group_ranges["member_range"].unique().to_list()
         ],
         schema={"compared_range": pl.String, "member_range": pl.String, "reads": pl.Boolean},
         orient="row",
     )
     hits = (
-        candidate_search.group_pairs(query_side, member_side, rules, max_differences=0)
+        candidate_search.group_pairs(query_side, db.side, rules, max_differences=0, b_keys=db.keys)
         .join(query_side.groups.select(group_a="group", compared_range="range"), on="group_a")
-        .join(member_ranges, on="group_b")
+        .join(db.group_ranges, on="group_b")
         .join(reads.filter("reads"), on=["compared_range", "member_range"], how="semi")
         .select("group_a", "group_b")
     )
     x_of = (
-        hits.join(member_side.members.group_by(pl.col("group").alias("group_b")).len(), on="group_b")
+        hits.join(db.side.members.group_by(pl.col("group").alias("group_b")).len(), on="group_b")
         .group_by("group_a")
         .agg(x=pl.col("len").sum().cast(pl.Int64))
-    )
-    lines = member_side.members.select(line_id="id", line_group="group").join(
-        member_ranges, left_on="line_group", right_on="group_b"
     )
     counted = (
         keys.with_row_index("row")
         .with_columns(id=pl.col("remains_id") + "\t" + pl.col("compared_range"))
         .join(query_side.members.select("id", group_a="group"), on="id", how="left")
         .join(x_of, on="group_a", how="left")
-        .join(lines, on="line_id", how="left")
+        .join(db.lines, on="line_id", how="left")
         .join(reads, on=["compared_range", "member_range"], how="left")
         .join(
             hits.select("group_a", line_group="group_b", hit=pl.lit(True)),

@@ -1,0 +1,87 @@
+"""The national search in batches (`lietsi.national.listing`, `dna.dna_pairs`): on a small generated
+country, the group pairs, their DNA LRs, the listing and the listed pairs' comparison found batch by
+batch are those of one batch, so that a batch that loses or repeats a pair fails."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from lietsi.matching import candidate_search, dna
+from lietsi.matching.identification import candidate_pairs
+from lietsi.national import listing
+from lietsi.national.country import adapt, national_settings, prepare_country, read_exports
+from lietsi.synth.country_scale import generate_country, write_country
+
+FRACTION = 0.001  # 1,200 martyrs, 300 remains, 500 donors
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("country")
+    write_country(generate_country(FRACTION, seed=5), out)
+    settings = national_settings()
+    return prepare_country(adapt(read_exports(out / "inbox")), settings), settings
+
+
+def _sides(prepared, settings):
+    rules = settings.rules
+    remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
+    references = prepared.refs.unique("relative_id").select(
+        id="relative_id", range="range", haplotype="haplotype"
+    )
+    return candidate_search.prepare(remains, rules), candidate_search.prepare(references, rules)
+
+
+def _small_batches(monkeypatch: pytest.MonkeyPatch, a, b) -> None:
+    """About eight batches of remains groups, and few candidate rows per listing batch."""
+    monkeypatch.setattr(listing, "_PAIRING_PRODUCT", a.groups.height * b.groups.height // 8)
+    monkeypatch.setattr(listing, "_BATCH_ROWS", 500)
+
+
+def test_group_pairs_and_dna_lrs_batch_by_batch_are_the_countrys(prepared, monkeypatch):
+    prepared, settings = prepared
+    a, b = _sides(prepared, settings)
+    whole = candidate_search.group_pairs(a, b, settings.rules)
+    whole_lrs = listing._DnaLrs(a, b, prepared, settings)(whole)
+    _small_batches(monkeypatch, a, b)
+    batches = listing._pairing_batches(a, b)
+    assert len(batches) >= 8
+    assert sorted(g for batch in batches for g in batch) == a.groups["group"].to_list()
+    b_keys: dict = {}
+    lrs = listing._DnaLrs(a, b, prepared, settings)
+    pairs, dna = [], []
+    for batch in batches:
+        found = candidate_search.group_pairs(a.restrict(batch), b, settings.rules, b_keys=b_keys)
+        assert set(found["group_a"].to_list()) <= set(batch)
+        pairs.append(found)
+        dna.append(lrs(found))
+    batched = pl.concat(pairs)
+    assert whole.height > 1000 and batched.height == whole.height  # none lost, none repeated
+    assert batched.sort(pl.all()).equals(whole.sort(pl.all()))
+    assert pl.concat(dna).sort(pl.all()).equals(whole_lrs.sort(pl.all()))
+    # Each distinct (verdict, differences, x, n, range) is weighed once for every batch.
+    assert len(lrs.lrs) < whole.height
+
+
+def test_the_listing_in_small_batches_lists_and_sums_what_one_batch_does(prepared, monkeypatch):
+    prepared, settings = prepared
+    one = listing.list_candidates(prepared, settings)
+    _small_batches(monkeypatch, *_sides(prepared, settings))
+    batched = listing.list_candidates(prepared, settings)
+    assert one.found.height > 100 and one.far.height > 100
+    assert batched.found.equals(one.found)
+    cells = ["remains_id", "prior_group", "table", "outcome"]
+    assert batched.far.select(cells).equals(one.far.select(cells))
+    for column in ("lr_point", "lr_bound", "lr_dna"):
+        # Another summation order only.
+        assert batched.far[column].to_list() == pytest.approx(one.far[column].to_list(), rel=1e-12)
+
+
+def test_listed_pairs_compared_in_chunks_of_remains_are_compared_as_at_once(prepared, monkeypatch):
+    prepared, settings = prepared
+    found = listing.list_candidates(prepared, settings).found
+    one = candidate_pairs(prepared, settings, found=found)
+    monkeypatch.setattr(dna, "_COMPARED_PAIRS", found.height // 7)
+    chunked = candidate_pairs(prepared, settings, found=found)
+    assert one.height > 100 and chunked.equals(one)
