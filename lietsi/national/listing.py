@@ -285,7 +285,7 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         strongest=strength.join(cut, on=["set", "k"])
         .filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
         .drop("p1", "key", "cut"),
-        per_set=single.group_by("set", "k", *cell).agg(pl.col("w").sum(), count=pl.len()),
+        per_set=single.group_by("set", "k", *cell).agg(_sum("w"), count=pl.len()),
         areas=areas,
         numerators=numerators,
     )
@@ -421,7 +421,7 @@ def _list_batch(
     total = (
         pl.concat([every, _terms(top, -1.0, ["group_a", "k"])])
         .group_by("group_a", "k", *cell)
-        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum())
+        .agg(_sum("lr_point", "lr_bound", "lr_dna"))
     )
     # The others are listed for a remains when they fell in its district, among the `cap` strongest
     # (DNA × own place factor) of the others who fell in its province, or among the `cap` strongest
@@ -512,6 +512,12 @@ def _best_pairs(lrs: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
 CLASS = ["group_a", "k", "province_r", "district_r", "area_r", "sex_r"]
 
 
+def _sum(*columns: str) -> pl.Expr:
+    """A group's sum of each column in one order whatever the order of its rows, which the joins
+    before it do not fix: the same inputs give the same sums to the bit (`make same-outputs`)."""
+    return pl.col(*columns).sort().sum()
+
+
 def _terms(frame: pl.DataFrame, sign: float, keys: list[str], suffix: str = "") -> pl.DataFrame:
     """Each candidate row's term of the sums: DNA LR × 1/den of its place cell (`suffix` "_p": of
     its province cell), at the best estimate and the 95% bound, and its DNA LR, times `sign`."""
@@ -544,7 +550,7 @@ def _far_sums(
             how="diagonal_relaxed",
         )
         .group_by(*CLASS, *cell)
-        .agg(pl.col("lr_point", "lr_bound", "lr_dna").sum().clip(lower_bound=0.0))
+        .agg(_sum("lr_point", "lr_bound", "lr_dna").clip(lower_bound=0.0))
         .filter(pl.col("lr_dna") > 1e-6)
     )
     return (
