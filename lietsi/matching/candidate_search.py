@@ -185,16 +185,13 @@ def _pairs_for(
     b_range: str,
     common: Ranges,
     max_differences: int,
-    b_keys: dict | None,
+    b_keys: dict,
 ):
     full_a, del_a = _keys(a, a.group_range[a_range], common)
-    if b_keys is None:
-        full_b, del_b = _keys(b, b.group_range[b_range], common)
-    else:
-        key = (b_range, tuple(common))
-        if key not in b_keys:
-            b_keys[key] = _keys(b, b.group_range[b_range], common)
-        full_b, del_b = b_keys[key]
+    key = (b_range, tuple(common))
+    if key not in b_keys:
+        b_keys[key] = _keys(b, b.group_range[b_range], common)
+    full_b, del_b = b_keys[key]
     found = [full_a.join(full_b, on="key", suffix="_b").select("exp", "exp_b", d=pl.lit(0, pl.UInt8))]
     if max_differences >= 1:
         found += [
@@ -230,6 +227,7 @@ def group_pairs(
     if max_differences > 1:
         raise ValueError("the deletion-key index finds pairs within one difference")
     rules = rules or ComparisonRules()
+    b_keys = {} if b_keys is None else b_keys
     found = [
         _pairs_for(a, ar, b, br, common, max_differences, b_keys)
         for ar, br, common in _range_pairs(a, b, rules)
