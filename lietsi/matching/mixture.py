@@ -91,6 +91,24 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class CandidateColumns:
+    """Scored pairs as candidates for `estimate`, as columns (a country's millions of pairs): per
+    row `Candidate`'s fields — its remains (an index into `estimate`'s terms), its group (an index
+    into `groups`), `fixed`, its martyr (an index, -1 for none; not the `Candidate` objects'
+    martyrs), its cells (indices into `cell_keys` from the left, -1 beyond) and their `dens`. A
+    remains' rows come, in their order, before its `RemainsTerms.candidates`."""
+
+    remains: np.ndarray
+    group: np.ndarray
+    groups: list[str]
+    fixed: np.ndarray
+    martyr: np.ndarray
+    cells: np.ndarray  # (rows, width)
+    dens: np.ndarray
+    cell_keys: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class RemainsTerms:
     """A profiled remains' hypotheses: its DNA candidates, and the missing martyrs with no reference
     on their line (`unscored`: (group, place cell) → Σ 1/den; `unscored_flat`: group → how many
@@ -111,6 +129,7 @@ def estimate(
     known: list[tuple[tuple[tuple[str, str], float], ...]] | None = None,
     sampled: dict[str, float] | None = None,
     areas: list[str | None] | None = None,
+    columns: CandidateColumns | None = None,
 ) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
     """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
 
@@ -130,6 +149,7 @@ def estimate(
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
+    `columns`: more candidates, as columns (`CandidateColumns`).
 
     The E-step runs over arrays (`_Hypotheses`: one row per candidate, per unscored cell, per
     flat group and per remains; groups, cells and areas as integer indices). Its sums are
@@ -141,7 +161,7 @@ def estimate(
     masses = dict(prior0.masses)
     sizes = prior0.sizes
     by_area = areas if areas is not None and sampled is not None else [None] * len(terms)
-    h = _Hypotheses(terms, tables, masses, by_area, known or [])
+    h = _Hypotheses(terms, tables, masses, by_area, known or [], columns)
     outside_in: dict[str, float] = {}
     it = 0
     while it < iterations:
@@ -193,6 +213,7 @@ class _Hypotheses:
         masses: dict[str, float],
         by_area: list[str | None],
         known: list[tuple[tuple[tuple[str, str], float], ...]],
+        columns: CandidateColumns | None = None,
     ) -> None:
         self.cells = [(t, o) for t, v in tables.items() for o in v]
         cell_index = {c: i for i, c in enumerate(self.cells)}
@@ -204,7 +225,8 @@ class _Hypotheses:
         area_index = {a: i for i, a in enumerate(self.areas)}
         self.n = len(terms)
         self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int64)
-        self.width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
+        width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
+        self.width = max(width, columns.cells.shape[1] if columns is not None else 0)
         cand_remains, cand_group, cand_fixed, cand_cells, cand_dens = [], [], [], [], []
         cand_claim: list[int] = []
         claim_index: dict[tuple[str, str], int] = {}
@@ -235,6 +257,8 @@ class _Hypotheses:
         self.cand_claim = np.array(cand_claim, dtype=np.int64)
         self.cand_cells = np.array(cand_cells, dtype=np.int64).reshape(len(cand_remains), self.width)
         self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
+        if columns is not None:
+            self._add(columns, cell_index, group_index, len(claim_index))
         self.unsc_remains = np.array(unsc_remains, dtype=np.int64)
         self.unsc_group = np.array(unsc_group, dtype=np.int64)
         self.unsc_cell = np.array(unsc_cell, dtype=np.int64)
@@ -245,6 +269,35 @@ class _Hypotheses:
         known_cells = [cell_index[cell] for cells in known for cell, _ in cells]
         self.known_cells = np.array(known_cells, dtype=np.int64)
         self._layout()
+
+    def _add(
+        self,
+        columns: CandidateColumns,
+        cell_index: dict[tuple[str, str], int],
+        group_index: dict[str, int],
+        claims: int,
+    ) -> None:
+        """The candidates given as columns, each remains' before its candidates given as objects:
+        the rows in the order the terms would have listed them one by one."""
+        pad = len(self.cells)
+        cells = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int64)[columns.cells]
+        more = self.width - cells.shape[1]
+        cells = np.pad(cells, ((0, 0), (0, more)), constant_values=pad)
+        dens = np.pad(columns.dens, ((0, 0), (0, more)), constant_values=1.0)
+        groups = np.array([group_index[g] for g in columns.groups], dtype=np.int64)[columns.group]
+        named = columns.martyr >= 0
+        claim = np.full(len(columns.martyr), -1, dtype=np.int64)
+        claim[named] = claims + np.unique(
+            columns.martyr[named].astype(np.int64) * len(self.groups) + groups[named], return_inverse=True
+        )[1].reshape(-1)
+        remains = np.concatenate([columns.remains.astype(np.int64), self.cand_remains])
+        order = np.lexsort((np.repeat([0, 1], [len(columns.remains), len(self.cand_remains)]), remains))
+        self.cand_remains = remains[order]
+        self.cand_group = np.concatenate([groups, self.cand_group])[order]
+        self.cand_fixed = np.concatenate([columns.fixed.astype(np.float64), self.cand_fixed])[order]
+        self.cand_claim = np.concatenate([claim, self.cand_claim])[order]
+        self.cand_cells = np.concatenate([cells, self.cand_cells])[order]
+        self.cand_dens = np.concatenate([dens, self.cand_dens])[order]
 
     def _layout(self) -> None:
         """The order of the E-step's terms: remains by remains, its candidates (each with its cells

@@ -8,11 +8,11 @@ its posterior over the pool, with the "nobody in the pool" hypothesis.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -23,7 +23,14 @@ from lietsi.matching.dna import pair_dna_factor
 from lietsi.matching.evidence import EvidenceSettings, Factor, numerator_tables, with_numerators
 from lietsi.matching.frequency import Spectrum
 from lietsi.matching.geography import CAMBODIA, military_region, place_level, place_relation
-from lietsi.matching.mixture import Candidate, PriorModel, RemainsTerms, estimate, posteriors, stated_prior
+from lietsi.matching.mixture import (
+    Candidate,
+    CandidateColumns,
+    PriorModel,
+    RemainsTerms,
+    estimate,
+    stated_prior,
+)
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
 from lietsi.matching.register import (
     Register,
@@ -61,7 +68,7 @@ def nongenetic_factors(
     """Every non-genetic factor for remains r and martyr m (rows as dicts). `unit_baseline`: per
     cemetery province, the unit-area factor's denominator (`unit_area_baselines`); without it, the
     share of all recorded deaths there."""
-    return [factor(r, m, pool, reg, s, unit_baseline) for factor, _ in NONGENETIC]
+    return [factor(r, m, pool, reg, s, unit_baseline) for factor, *_ in NONGENETIC]
 
 
 def _sex(r: dict, m: dict, pool: Pool, reg: Register, s: EvidenceSettings, baseline: dict | None) -> Factor:
@@ -215,18 +222,36 @@ def _place_or_distance(
 
 
 def _place_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+    return _place_key(_place_remains(r), _place_martyr(m, pool), pool)
+
+
+def _place_remains(r: dict) -> tuple:
+    """What the place factor reads of the remains: its place (key and admin units), and its
+    coordinates when it has no place text."""
+    place = (r["place_key"], tuple((r["place"] or {}).items()))
+    return place if r["place_key"] else (*place, r.get("lat"), r.get("lon"))
+
+
+def _place_martyr(m: dict, pool: Pool) -> tuple:
+    mid = m["martyr_id"]
+    return (
+        pool.centroids.get(mid),
+        pool.martyr_place_key.get(mid, ""),
+        pool.martyr_place_source.get(mid, "death"),
+    )
+
+
+def _place_key(remains: tuple, martyr: tuple, pool: Pool) -> tuple:
     """What the place (or distance) factor's numbers read: the recovery coordinates and the
     centroid of the martyr's place when the remains have no place text, else how the recovery
     place relates to the martyr's (`place_relation`), his place's key and its source (the place of
     death or his local unit's area); the texts enter the reasons only."""
-    mid = m["martyr_id"]
-    lat, lon = r.get("lat"), r.get("lon")
-    centroid = pool.centroids.get(mid)
-    if not r["place_key"] and lat is not None and lon is not None and centroid is not None:
-        return "distance", lat, lon, centroid
-    death_key = pool.martyr_place_key.get(mid, "")
-    relation = place_relation(r["place_key"], r["place"], death_key, pool.key_places.get(death_key, {}))
-    return "place", relation, death_key, pool.martyr_place_source.get(mid, "death")
+    place_key, place, *coordinates = remains
+    centroid, death_key, source = martyr
+    if coordinates and None not in coordinates and centroid is not None:
+        return "distance", *coordinates, centroid
+    relation = place_relation(place_key, dict(place), death_key, pool.key_places.get(death_key, {}))
+    return "place", relation, death_key, source
 
 
 def _place(
@@ -259,68 +284,172 @@ def _related(
     return place_factor(relation, share, s, detail=detail, source=source)
 
 
-def _date_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+def _date_key(recovery: tuple, death: date | None, pool: Pool) -> tuple:
     """What the date factor's numbers read: the martyr's date of death and whether the remains were
     recovered before it (None when either date is unknown)."""
-    death, recovery = m.get("death_date"), r["recovery"]
-    return death, None if recovery is None or death is None else (r["recovery_last"] or recovery) < death
+    first, last = recovery
+    return death, None if first is None or death is None else (last or first) < death
 
 
-def _unit_inputs(r: dict, m: dict, pool: Pool) -> tuple:
+def _unit_key(cemetery_province: str | None, martyr: tuple, pool: Pool) -> tuple:
     """What the unit-area factor reads: whether the martyr's place names a province (then nothing
     else: `unit_area_evidence` leaves it to the place factor), else the cemetery's province and
     his unit."""
-    placed = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province")
-    return (True,) if placed else (False, r["cemetery_province"], m.get("unit"))
+    placed, unit = martyr
+    return (True,) if placed else (False, cemetery_province, unit)
 
 
-# Each non-genetic factor, in the order of `nongenetic_factors`, with what its numbers read of the
-# remains and the martyr (and the pool's rows of him). `FactorNumbers` computes a factor once per
-# distinct value of these, so each must hold every input of the factor's LR, cell and den: one left
-# out and two pairs that differ only there would silently share an LR.
-NONGENETIC: tuple[tuple[Callable[..., Factor], Callable[[dict, dict, Pool], object]], ...] = (
-    (_sex, lambda r, m, pool: (r.get("est_sex"), m.get("sex"))),
-    (_age, lambda r, m, pool: (r["age_range"], _age_at_death(m.get("birth_year"), m.get("death_date")))),
-    (_place_or_distance, _place_inputs),
-    (_date, _date_inputs),
-    (_unit_area, _unit_inputs),
+def _placed(m: dict, pool: Pool) -> bool:
+    return bool(pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {}).get("province"))
+
+
+def _both(remains: object, martyr: object, pool: Pool) -> tuple:
+    return remains, martyr
+
+
+# Each non-genetic factor, in the order of `nongenetic_factors`, with what its numbers read: of the
+# remains, of the martyr (and the pool's rows of him), and the key made of the two. `FactorNumbers`
+# computes a factor once per distinct key, so the key must hold every input of the factor's LR, cell
+# and den, and read the pair only through the two sides: an input left out and two pairs that
+# differ only there would silently share an LR.
+NONGENETIC: tuple[
+    tuple[
+        Callable[..., Factor],
+        Callable[[dict], object],
+        Callable[[dict, Pool], object],
+        Callable[[Any, Any, Pool], object],
+    ],
+    ...,
+] = (
+    (_sex, lambda r: r.get("est_sex"), lambda m, pool: m.get("sex"), _both),
+    (
+        _age,
+        lambda r: r["age_range"],
+        lambda m, pool: _age_at_death(m.get("birth_year"), m.get("death_date")),
+        _both,
+    ),
+    (_place_or_distance, _place_remains, _place_martyr, _place_key),
+    (_date, lambda r: (r["recovery"], r["recovery_last"]), lambda m, pool: m.get("death_date"), _date_key),
+    (
+        _unit_area,
+        lambda r: r["cemetery_province"],
+        lambda m, pool: (_placed(m, pool), m.get("unit")),
+        _unit_key,
+    ),
     (
         _artefact,
-        lambda r, m, pool: (tuple(r["inscriptions"]), m.get("full_name"), tuple(m.get("aliases") or ())),
+        lambda r: tuple(r["inscriptions"]),
+        lambda m, pool: (m.get("full_name"), tuple(m.get("aliases") or ())),
+        _both,
     ),
     (
         _hometown,
-        lambda r, m, pool: (r.get("artefacts"), m.get("hometown_commune"), m.get("hometown_district")),
+        lambda r: r.get("artefacts"),
+        lambda m, pool: (m.get("hometown_commune"), m.get("hometown_district")),
+        _both,
     ),
 )
 
 Numbers = tuple[str, float, "tuple[str, str] | None", float]  # a factor's name, LR, cell and den
 
 
+def _classes(values: list) -> tuple[np.ndarray, list]:
+    """Each value's class (equal values, one class) and each class's value."""
+    index: dict = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+    return codes, list(index)
+
+
 class FactorNumbers:
-    """`nongenetic_factors`' numbers (name, LR, cell, den) for many pairs under one set of settings:
-    each factor computed once per distinct value of what it reads (`NONGENETIC`), not once per pair
-    — a country's pairs share few sexes, ages, place relations, dates of death, units and names.
-    Only the numbers are kept: a factor's reasons quote the pair's own texts and dates, so a pair
-    whose factors are written computes them with `nongenetic_factors`."""
+    """`nongenetic_factors`' numbers (name, LR, cell, den) of many pairs (`pair_remains`,
+    `pair_martyr`: indices into `remains` and `martyrs`), each factor computed once per distinct
+    key (`NONGENETIC`), not once per pair — a country's pairs share few sexes, ages, place
+    relations, dates of death, units and names. The keys are found once for every set of settings:
+    each side of a key is read once per remains and once per martyr, and the key once per distinct
+    (remains side, martyr side). Only the numbers are kept: a factor's reasons quote the pair's own
+    texts and dates, so a pair whose factors are written computes them with `nongenetic_factors`."""
 
     def __init__(
-        self, pool: Pool, reg: Register, s: EvidenceSettings, unit_baseline: dict[str, float] | None
+        self,
+        pool: Pool,
+        remains: list[dict],
+        martyrs: list[dict],
+        pair_remains: np.ndarray,
+        pair_martyr: np.ndarray,
     ) -> None:
-        self.pool = pool
-        self.args = (pool, reg, s, unit_baseline)
-        self.memo: list[dict] = [{} for _ in NONGENETIC]
+        self.pool, self.remains, self.martyrs = pool, remains, martyrs
+        self.codes: list[np.ndarray] = []  # per factor, each pair's key (an index into `reps`)
+        self.reps: list[list[tuple[int, int]]] = []  # per factor and key: a pair of it
+        used = np.unique(pair_martyr)
+        for _, remains_side, martyr_side, key in NONGENETIC:
+            r_class, r_values = _classes([remains_side(r) for r in remains])
+            used_class, m_values = _classes([martyr_side(martyrs[i], pool) for i in used.tolist()])
+            m_class = np.zeros(len(martyrs), dtype=np.int64)
+            m_class[used] = used_class
+            fine = r_class[pair_remains] * max(len(m_values), 1) + m_class[pair_martyr]
+            distinct, first, inverse = np.unique(fine, return_index=True, return_inverse=True)
+            keys: dict = {}
+            reps: list[tuple[int, int]] = []
+            coarse = np.empty(len(distinct), dtype=np.int32)
+            for j, (value, pair) in enumerate(zip(distinct.tolist(), first.tolist(), strict=True)):
+                k = key(
+                    r_values[value // max(len(m_values), 1)], m_values[value % max(len(m_values), 1)], pool
+                )
+                if k not in keys:
+                    keys[k] = len(reps)
+                    reps.append((int(pair_remains[pair]), int(pair_martyr[pair])))
+                coarse[j] = keys[k]
+            self.codes.append(coarse[inverse.reshape(-1)])
+            self.reps.append(reps)
 
-    def __call__(self, r: dict, m: dict) -> list[Numbers]:
-        out = []
-        for (factor, inputs), memo in zip(NONGENETIC, self.memo, strict=True):
-            key = inputs(r, m, self.pool)
-            numbers = memo.get(key)
-            if numbers is None:
-                f = factor(r, m, *self.args)
-                numbers = memo[key] = (f.name, f.lr, f.cell, f.den)
-            out.append(numbers)
+    def of(self, reg: Register, s: EvidenceSettings, unit_baseline: dict[str, float] | None) -> PairFactors:
+        """Every pair's numbers under one set of settings."""
+        args = (self.pool, reg, s, unit_baseline)
+        numbers = []
+        for (factor, *_), reps in zip(NONGENETIC, self.reps, strict=True):
+            fs = (factor(self.remains[i], self.martyrs[j], *args) for i, j in reps)
+            numbers.append([(f.name, f.lr, f.cell, f.den) for f in fs])
+        return PairFactors(self.codes, numbers)
+
+
+@dataclass(frozen=True)
+class PairFactors:
+    """The pairs' non-genetic numbers as columns (`FactorNumbers.of`): per factor, each pair's key
+    and each key's numbers."""
+
+    codes: list[np.ndarray]
+    numbers: list[list[Numbers]]
+
+    def pair(self, i: int) -> list[Numbers]:
+        return [numbers[codes[i]] for codes, numbers in zip(self.codes, self.numbers, strict=True)]
+
+    def product(self, which: Callable[[Numbers], bool] = lambda n: True) -> np.ndarray:
+        """Per pair, the product of the LRs of its factors `which` selects, multiplied in the order
+        of the factors from 1, as `math.prod` does (the same float)."""
+        out = np.ones(len(self.codes[0]) if self.codes else 0)
+        for codes, numbers in zip(self.codes, self.numbers, strict=True):
+            lr = np.array([n[1] for n in numbers], dtype=np.float64)[codes]
+            taken = np.array([which(n) for n in numbers], dtype=bool)[codes]
+            out = np.where(taken, out * lr, out)
         return out
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+        """Per pair, the cells of its factors that have one, in the factors' order from the left
+        (indices into the list returned, -1 beyond), and their denominators (1 beyond)."""
+        keys: dict[tuple[str, str], int] = {}
+        n = len(self.codes[0]) if self.codes else 0
+        cells = np.full((n, len(self.codes)), -1, dtype=np.int32)
+        dens = np.ones((n, len(self.codes)), dtype=np.float64)
+        filled = np.zeros(n, dtype=np.int64)  # per pair, its cells so far
+        for codes, numbers in zip(self.codes, self.numbers, strict=True):
+            cell = np.array([-1 if c is None else keys.setdefault(c, len(keys)) for _, _, c, _ in numbers])
+            den = np.array([d for *_, d in numbers], dtype=np.float64)
+            has = np.nonzero(cell.astype(np.int64)[codes] >= 0)[0]
+            cells[has, filled[has]] = cell[codes[has]]
+            dens[has, filled[has]] = den[codes[has]]
+            filled[has] += 1
+        width = int(filled.max(initial=0))
+        return cells[:, :width], dens[:, :width], list(keys)
 
 
 def front_share(reg: Register) -> float | None:
@@ -705,15 +834,40 @@ def score_candidates(
                 flat[k] = flat.get(k, 0.0) + w * v
         return cells, flat
 
+    remains_ids = list(slices)
+    # Per pair: its remains (an index into `remains_ids`), its martyr's prior group.
+    pair_remains = np.repeat(np.arange(len(remains_ids)), [end - start for start, end in slices.values()])
+    groups = list(sizes)
+    martyr_group = np.array([groups.index(group[mid]) for mid in scored_pairs.martyr_ids], dtype=np.int64)
+    pair_group = martyr_group[scored_pairs.martyr]
+    factors_of = FactorNumbers(
+        pool,
+        [features[r] for r in remains_ids],
+        [martyr_rows[mid] for mid in scored_pairs.martyr_ids],
+        pair_remains,
+        scored_pairs.martyr,
+    )
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
-        numbers = FactorNumbers(pool, reg, point, units)
-        terms = [
-            _terms(features[r], scored_pairs, slices.get(r, (0, 0)), martyr_rows, group, numbers, unscored(r))
-            for r in ids
-        ]
+        numbers = factors_of.of(reg, point, units)
+        cells, dens, cell_keys = numbers.cells()
+        fixed = scored_pairs.best * numbers.product(lambda f: f[2] is None)
         del numbers
-        terms = [_with_far(t, far.get(r)) for t, r in zip(terms, ids, strict=True)]
+        # The estimate's candidates: each remains' pairs, the remains in the order of `ids`.
+        where = [(i, slices[r]) for i, r in enumerate(ids) if r in slices]
+        rows = np.concatenate([np.arange(start, end) for _, (start, end) in where] or [np.zeros(0, np.int64)])
+        columns = CandidateColumns(
+            np.repeat([i for i, _ in where], [end - start for _, (start, end) in where]).astype(np.int64),
+            pair_group[rows],
+            groups,
+            fixed[rows],
+            scored_pairs.martyr[rows],
+            cells[rows],
+            dens[rows],
+            cell_keys,
+        )
+        del cells, dens, fixed, rows
+        terms = [_with_far(RemainsTerms((), *unscored(r)), far.get(r)) for r in ids]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
@@ -729,8 +883,9 @@ def score_candidates(
             known=known_cells,
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
             areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
+            columns=columns,
         )
-        del terms  # an object per pair: freed before the posteriors build their own
+        del terms, columns  # the estimate's rows: freed before the posteriors
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
@@ -744,60 +899,86 @@ def score_candidates(
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
-    def read(posterior: float, posterior_bound: float) -> bool:
-        """Whether a council can read the pair (`assignment`: posterior ≥ the review threshold): a
-        national run at scale writes the factors' JSON for those pairs only (most of a country's
-        pairs are far below it, and their JSON was most of `weigh`'s memory)."""
-        return (
-            settings.listed_candidates is None or max(posterior, posterior_bound) >= settings.review_threshold
-        )
-
     n = scored_pairs.frame.height
-    lr_nongenetic, prior_of, posterior, posterior_bound = (np.empty(n) for _ in range(4))
-    group_of: list[str | None] = [None] * n
-    factors: list[str | None] = [None] * n
-    numbers = FactorNumbers(pool, reg, s, units)
-    hypotheses: dict[str, Hypotheses] = {}
-    for remains_id, (start, end) in slices.items():
+    # Computed again with the estimated numerators: a factor's LR is its own expression of them,
+    # which the estimate's table / den equals to the last bits only.
+    numbers = factors_of.of(reg, s, units)
+    lr_nongenetic = numbers.product()
+    lr_place = numbers.product(lambda f: f[0] in PLACE)
+    del numbers, factors_of
+    # Per remains: the prior where it was recovered (per group), outside's, and the summed mass.
+    prior_of = np.empty(n)
+    p_outside = np.empty(len(remains_ids))
+    mass, mass_bound = np.empty(len(remains_ids)), np.empty(len(remains_ids))
+    at_area: dict[str | None, tuple[PriorModel, np.ndarray]] = {}
+    for k, remains_id in enumerate(remains_ids):
         r = features[remains_id]
-        # Computed again with the estimated numerators: a factor's LR is its own expression of
-        # them, which the estimate's table / den equals to the last bits only.
-        scored = {}
-        for i, mid in zip(range(start, end), scored_pairs.martyrs(start, end), strict=True):
-            others = numbers(r, martyr_rows[mid])
-            lr_ng = math.prod(lr for _, lr, _, _ in others)
-            place = math.prod(lr for name, lr, _, _ in others if name in PLACE)
-            scored[mid] = (i, scored_pairs.bound[i], scored_pairs.best[i], lr_ng, place)
+        area = recovery_area(r)
+        if area not in at_area:
+            here = prior.at(area)
+            at_area[area] = here, np.array([here.prior(g) for g in groups], dtype=np.float64)
+        here, by_prior = at_area[area]
+        start, end = slices[remains_id]
+        prior_of[start:end] = by_prior[pair_group[start:end]]
+        p_outside[k] = here.p_outside
         cells, flat = unscored(remains_id)
-        here = prior.at(recovery_area(r))
-        mass = mass_bound = _mass(here, tables, cells, flat)
+        mass[k] = mass_bound[k] = _mass(here, tables, cells, flat)
         if remains_id in far:
             summed = far[remains_id]
-            mass_bound = mass + _mass(here, tables, summed.cells_bound, summed.flat_bound)
-            mass += _mass(here, tables, summed.cells, summed.flat)
+            mass_bound[k] = mass[k] + _mass(here, tables, summed.cells_bound, summed.flat_bound)
+            mass[k] += _mass(here, tables, summed.cells, summed.flat)
+    # `mixture.posteriors` per remains: prior × LR over outside's prior + Σ over the candidates
+    # (added in the pairs' order, as `np.bincount` does) + the summed mass.
+    weight = prior_of * scored_pairs.best * lr_nongenetic
+    weight_bound = prior_of * scored_pairs.bound * lr_nongenetic
+    posterior = (
+        weight / (p_outside + np.bincount(pair_remains, weight, len(remains_ids)) + mass)[pair_remains]
+    )
+    posterior_bound = (
+        weight_bound
+        / (p_outside + np.bincount(pair_remains, weight_bound, len(remains_ids)) + mass_bound)[pair_remains]
+    )
+    del weight, weight_bound
+    # A council reads a pair at or above the review threshold (`assignment`): a national run at
+    # scale writes the factors' JSON and keeps the hypotheses (`sensitivity`) for those pairs and
+    # their remains only (most of a country's pairs are far below it, and their JSON and terms were
+    # most of `weigh`'s memory).
+    read = (
+        np.ones(n, dtype=bool)
+        if settings.listed_candidates is None
+        else np.maximum(posterior, posterior_bound) >= settings.review_threshold
+    )
+    factors: list[str | None] = [None] * n
+    for i in np.nonzero(read)[0].tolist():
+        r, m = (
+            features[remains_ids[pair_remains[i]]],
+            martyr_rows[scored_pairs.martyr_ids[scored_pairs.martyr[i]]],
+        )
+        others = nongenetic_factors(r, m, pool, reg, s, units)
+        dna = pair_dna_factor(scored_pairs.frame.row(i, named=True), s)
+        factors[i] = json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+    hypotheses: dict[str, Hypotheses] = {}
+    for k in np.unique(pair_remains[read]).tolist():
+        remains_id = remains_ids[k]
+        start, end = slices[remains_id]
+        here = at_area[recovery_area(features[remains_id])][0]
+        terms_of = zip(
+            scored_pairs.martyrs(start, end),
+            prior_of[start:end].tolist(),
+            scored_pairs.best[start:end].tolist(),
+            scored_pairs.bound[start:end].tolist(),
+            lr_nongenetic[start:end].tolist(),
+            lr_place[start:end].tolist(),
+            strict=True,
+        )
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
-            mass,
+            float(mass[k]),
             sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
             + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
-            {mid: Term(here.prior(group[mid]), v[2], v[1], v[3], v[4]) for mid, v in scored.items()},
+            {mid: Term(*values) for mid, *values in terms_of},
         )
-        post, _ = posteriors(
-            {mid: here.prior(group[mid]) * v[2] * v[3] for mid, v in scored.items()}, here.p_outside, mass
-        )
-        bound, _ = posteriors(
-            {mid: here.prior(group[mid]) * v[1] * v[3] for mid, v in scored.items()},
-            here.p_outside,
-            mass_bound,
-        )
-        for mid, (i, _, _, lr_ng, _) in scored.items():
-            lr_nongenetic[i], group_of[i], prior_of[i] = lr_ng, group[mid], here.prior(group[mid])
-            posterior[i], posterior_bound[i] = post[mid], bound[mid]
-            if read(post[mid], bound[mid]):
-                rec = scored_pairs.frame.row(i, named=True)
-                others = nongenetic_factors(r, martyr_rows[mid], pool, reg, s, units)
-                dna = pair_dna_factor(rec, s)
-                factors[i] = json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+    group_of = pl.Series(groups, dtype=pl.String).gather(pair_group) if n else None
     if not n:
         frame = pairs.with_columns(
             lr=pl.lit(None, pl.Float64),
@@ -817,7 +998,7 @@ def score_candidates(
             lr_point=pl.Series(scored_pairs.best, dtype=pl.Float64),
             lr_nongenetic=pl.Series(lr_nongenetic),
             lr_total=pl.Series(lr * lr_nongenetic),
-            prior_group=pl.Series(group_of, dtype=pl.String),
+            prior_group=group_of,
             prior=pl.Series(prior_of),
             posterior=pl.Series(posterior),
             posterior_bound=pl.Series(posterior_bound),
@@ -847,8 +1028,8 @@ class _ScoredPairs:
     martyr_ids: list[str]
     martyr: np.ndarray
     cannot_exclude: np.ndarray
-    bound: list[float]
-    best: list[float]
+    bound: np.ndarray
+    best: np.ndarray
     slices: dict[str, tuple[int, int]]
 
     @classmethod
@@ -876,22 +1057,24 @@ class _ScoredPairs:
         slices = dict(zip(runs["remains_id"].to_list(), zip([0, *ends][:-1], ends, strict=True), strict=True))
         index = {mid: i for i, mid in enumerate(martyr_ids)}
         columns = [c for c in _DNA_INPUTS if c in frame.columns]
-        lrs: dict[tuple, tuple[float, float]] = {}
-        bound, best = [], []
-        for key in frame.select(columns).iter_rows():
-            value = lrs.get(key)
-            if value is None:
-                rec = dict(zip(columns, key, strict=True))
-                value = lrs[key] = (pair_dna_factor(rec, s).lr, point_lr(rec, point, spectra))
-            bound.append(value[0])
-            best.append(value[1])
+        inputs = frame.select(columns)
+        distinct = inputs.unique(maintain_order=True)
+        lrs = [
+            (pair_dna_factor(rec, s).lr, point_lr(rec, point, spectra))
+            for rec in distinct.iter_rows(named=True)
+        ]
+        distinct = distinct.with_columns(
+            _bound=pl.Series([b for b, _ in lrs], dtype=pl.Float64),
+            _best=pl.Series([b for _, b in lrs], dtype=pl.Float64),
+        )
+        found = inputs.join(distinct, on=columns, how="left", nulls_equal=True, maintain_order="left")
         return cls(
             frame,
             martyr_ids,
             frame["martyr_id"].replace_strict(index, return_dtype=pl.Int32).to_numpy(),
             (frame["verdict"] == "cannot_exclude").to_numpy(),
-            bound,
-            best,
+            found["_bound"].to_numpy().copy(),
+            found["_best"].to_numpy().copy(),
             slices,
         )
 
@@ -904,7 +1087,7 @@ class _ScoredPairs:
             zip(
                 self.martyrs(start, end),
                 self.cannot_exclude[start:end].tolist(),
-                self.best[start:end],
+                self.best[start:end].tolist(),
                 strict=True,
             )
         )
@@ -930,23 +1113,3 @@ def _as_from_rows(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col(c).cast(pl.Null if frame[c].null_count() == frame.height else inferred(t))
         for c, t in frame.schema.items()
     )
-
-
-def _terms(
-    r: dict,
-    pairs: _ScoredPairs,
-    where: tuple[int, int],
-    martyr_rows: dict[str, dict],
-    group: dict[str, str],
-    numbers: FactorNumbers,
-    unscored: tuple[dict, dict],
-) -> RemainsTerms:
-    """One remains' hypotheses for the estimate (`mixture.estimate`): its pairs at `where`."""
-    candidates = []
-    for mid, best in zip(pairs.martyrs(*where), pairs.best[where[0] : where[1]], strict=True):
-        factors = numbers(r, martyr_rows[mid])
-        fixed = best * math.prod(lr for _, lr, cell, _ in factors if cell is None)
-        cells = tuple((cell, den) for _, _, cell, den in factors if cell is not None)
-        candidates.append(Candidate(group[mid], fixed, cells, mid))
-    cells, flat = unscored
-    return RemainsTerms(tuple(candidates), cells, flat)
