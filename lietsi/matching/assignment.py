@@ -111,8 +111,16 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     chosen = solve(scored, t)
     by_remains: dict[str, list[dict]] = {}
     by_martyr: dict[str, list[dict]] = {}
-    # Only what the decision reads: a country's pairs carry their factors too (30%: 2.9 million).
+    # Only what the decision reads: a country's pairs carry their factors too (30%: 2.9 million),
+    # and most lie below the review floor. A row is written only for remains with a candidate at
+    # or above it (a pick below it is left out): their pairs, and every claim on their martyrs
+    # (the exclusive posterior and the holder read them), in the scored order.
     read = [c for c in _READ if c in scored.columns]
+    decided = scored.filter(pl.col("posterior").max().over("remains_id") >= t.review)
+    scored = scored.filter(
+        pl.col("remains_id").is_in(decided["remains_id"].implode())
+        | pl.col("martyr_id").is_in(decided["martyr_id"].implode())
+    )
     for rec in scored.select(read).iter_rows(named=True):
         by_remains.setdefault(rec["remains_id"], []).append(rec)
         by_martyr.setdefault(rec["martyr_id"], []).append(rec)
