@@ -10,6 +10,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -213,15 +214,16 @@ def test_weigh_scores_each_pair_as_it_would_alone(country: Path) -> None:
             assert [f["lr"] for f in written[1:]] == [round(f.lr, 6) for f in alone]
 
     # Every remains against every martyr (far more combinations than the listed pairs, most
-    # sharing a key with another): the memo's numbers are each pair's own.
-    numbers = FactorNumbers(prepared.pool, reg, s, units)
-    for r in list(features.values())[::7]:
-        for m in list(martyrs.values())[::11]:
-            alone = [
-                (f.name, f.lr, f.cell, f.den) for f in nongenetic_factors(r, m, prepared.pool, reg, s, units)
-            ]
-            assert numbers(r, m) == alone
-    assert sum(len(memo) for memo in numbers.memo) < 0.5 * 7 * (len(features) // 7) * (len(martyrs) // 11)
+    # sharing a key with another): the numbers coded by key are each pair's own.
+    rs, ms = list(features.values())[::7], list(martyrs.values())[::11]
+    pair_remains = np.repeat(np.arange(len(rs)), len(ms))
+    pair_martyr = np.tile(np.arange(len(ms)), len(rs))
+    keys = FactorNumbers(prepared.pool, rs, ms, pair_remains, pair_martyr)
+    numbers = keys.of(reg, s, units)
+    for i, (a, b) in enumerate(zip(pair_remains.tolist(), pair_martyr.tolist(), strict=True)):
+        alone = nongenetic_factors(rs[a], ms[b], prepared.pool, reg, s, units)
+        assert numbers.pair(i) == [(f.name, f.lr, f.cell, f.den) for f in alone]
+    assert sum(len(reps) for reps in keys.reps) < 0.5 * 7 * len(rs) * len(ms)
 
     # Pairs not grouped by remains: the same scores (to the last bits only: the estimate and each
     # remains' denominator add the terms in another order).

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -328,9 +330,13 @@ def test_factor_numbers_key_every_input_of_each_factor():
         {**hc1, "place_key": None, "place": {}, "lat": 10.0, "lon": 105.1},
         {**hc1, "place_key": None, "place": {}, "lat": 10.0, "lon": 106.5},
         {**hc1, "recovery": date(1960, 1, 1), "recovery_last": date(1960, 12, 31)},
+        # Recovered in 1972, M1 fell on 12 March 1972: before his death unless the year is read.
+        {**hc1, "recovery": date(1972, 1, 1), "recovery_last": None},
+        {**hc1, "recovery": date(1972, 1, 1), "recovery_last": date(1972, 12, 31)},
         {**hc1, "cemetery_province": "Tây Ninh"},
         {**hc1, "inscriptions": ["Hùng"]},
         {**hc1, "artefacts": "bi đông ghi Bình An"},
+        {**hc1, "artefacts": "bi đông ghi Châu Thành"},  # M1's district: his district is read
         hc2,
     ]
     m1 = next(m for m in prepared.missing.iter_rows(named=True) if m["martyr_id"] == "M1")
@@ -350,17 +356,25 @@ def test_factor_numbers_key_every_input_of_each_factor():
     martyrs.append({**next(m for m in martyrs if m["martyr_id"] == "M2"), "unit": None})
     # A unit-area baseline below the unit's share of its deaths there, so that his unit weighs.
     baseline = {"Kiên Giang": 0.2, "Tây Ninh": 0.4}
-    numbers = FactorNumbers(prepared.pool, reg, settings.evidence, baseline)
+    # Every variant against every martyr, as one run's pairs: the keys are coded together.
+    pair_remains = np.repeat(np.arange(len(variants)), len(martyrs))
+    pair_martyr = np.tile(np.arange(len(martyrs)), len(variants))
+    keys = FactorNumbers(prepared.pool, variants, martyrs, pair_remains, pair_martyr)
+    numbers = keys.of(reg, settings.evidence, baseline)
     lrs = set()
-    for r in variants:
-        for m in martyrs:
-            alone = nongenetic_factors(r, m, prepared.pool, reg, settings.evidence, baseline)
-            assert numbers(r, m) == [(f.name, f.lr, f.cell, f.den) for f in alone], (r["remains_id"], m)
-            lrs.add(tuple(f.lr for f in alone))
+    for i, (a, b) in enumerate(zip(pair_remains.tolist(), pair_martyr.tolist(), strict=True)):
+        r, m = variants[a], martyrs[b]
+        alone = nongenetic_factors(r, m, prepared.pool, reg, settings.evidence, baseline)
+        assert numbers.pair(i) == [(f.name, f.lr, f.cell, f.den) for f in alone], (r["remains_id"], m)
+        lrs.add(tuple(f.lr for f in alone))
     # The variants do change the factors (the test would pass on identical pairs otherwise), and the
-    # memo shares what they have in common.
+    # keys share what they have in common.
     assert len(lrs) > len(variants) + len(martyrs)
-    assert sum(len(memo) for memo in numbers.memo) < 7 * len(variants) * len(martyrs) / 2
+    assert sum(len(reps) for reps in keys.reps) < 7 * len(variants) * len(martyrs) / 2
+    # The columns: each pair's product of its factors, as `math.prod` gives it.
+    assert numbers.product().tolist() == [
+        math.prod(n[1] for n in numbers.pair(i)) for i in range(len(pair_remains))
+    ]
 
 
 # --- issue 13: per-pair counts, not comparable, several samples, consenting database ------------------
