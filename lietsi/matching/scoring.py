@@ -254,20 +254,6 @@ def _place_key(remains: tuple, martyr: tuple, pool: Pool) -> tuple:
     return "place", relation, death_key, source
 
 
-def _place(
-    key: str,
-    place: dict,
-    death_key: str,
-    pool: Pool,
-    reg: Register,
-    s: EvidenceSettings,
-    source: str = "death",
-    detail: str = "",
-) -> Factor:
-    death = pool.key_places.get(death_key, {})
-    return _related(place_relation(key, place, death_key, death), death_key, pool, reg, s, source, detail)
-
-
 def _related(
     relation: tuple[int, str] | None,
     death_key: str,
@@ -576,18 +562,29 @@ def _by_group(cells: Counter) -> Counter:
 
 
 def unscored_terms(
-    r: dict, unsampled: Counter, pool: Pool, reg: Register, s: EvidenceSettings
+    r: dict,
+    unsampled: Counter,
+    pool: Pool,
+    reg: Register,
+    s: EvidenceSettings,
+    related: dict[tuple, Factor] | None = None,
 ) -> tuple[dict[tuple[str, tuple[str, str]], float], dict[str, float]]:
     """The missing martyrs with no reference profile (they cannot be excluded), by prior group and
     place cell: ((group, cell) → Σ 1/den, group → how many have a place that cannot be compared).
-    Their other factors are taken at their average, 1."""
+    Their other factors are taken at their average, 1. `related`: the place factors already
+    computed under `s`, by (relation, place of death, source), what they read."""
     cells: dict[tuple[str, tuple[str, str]], float] = {}
     flat: dict[str, float] = {}
+    related = {} if related is None else related
     factors: dict[tuple[str, str], Factor] = {}  # a place of death weighs the same for every group
     for (key, source, group), n in unsampled.items():
         f = factors.get((key, source))
         if f is None:
-            f = factors[(key, source)] = _place(r["place_key"], r["place"], key, pool, reg, s, source)
+            relation = place_relation(r["place_key"], r["place"], key, pool.key_places.get(key, {}))
+            f = related.get((relation, key, source))
+            if f is None:
+                f = related[(relation, key, source)] = _related(relation, key, pool, reg, s, source, "")
+            factors[(key, source)] = f
         if f.cell is None:
             flat[group] = flat.get(group, 0.0) + n
         else:
@@ -602,12 +599,16 @@ def unscored_by_province(
     those of every place of death weighed as another province's (once per recovery level),
     corrected by the places of death in the remains' own province (for a place that names none, of
     its own text). A recovery place then costs its province's places of death, not the country's
-    (the per-place loop was quadratic in places); only the order of the additions differs."""
+    (the per-place loop was quadratic in places); only the order of the additions differs. The
+    place factors are computed once per (relation, place of death, source), the correction of a
+    province's places once per recovery level."""
     own: dict[str, Counter] = {}
     for cell, n in unsampled.items():
         province = pool.key_places.get(cell[0], {}).get("province")
         own.setdefault(f"province:{province}" if province else f"text:{cell[0]}", Counter())[cell] += n
     totals: dict[int, tuple[dict, dict]] = {}
+    related: dict[tuple, Factor] = {}
+    corrections: dict[tuple[int, str], tuple[dict, dict]] = {}
 
     def nowhere(level: int) -> dict:
         """A recovery place at `level` in no province of the country: every relation `elsewhere`."""
@@ -620,15 +621,18 @@ def unscored_by_province(
 
     def terms(r: dict) -> tuple[dict, dict]:
         if not r["place_key"]:
-            return unscored_terms(r, unsampled, pool, reg, s)
+            return unscored_terms(r, unsampled, pool, reg, s, related)
         level = place_level(r["place"] or {})
         if level not in totals:
-            totals[level] = unscored_terms(nowhere(level), unsampled, pool, reg, s)
+            totals[level] = unscored_terms(nowhere(level), unsampled, pool, reg, s, related)
         province = (r["place"] or {}).get("province")
-        mine = own.get(f"province:{province}" if level else f"text:{r['place_key']}", Counter())
+        where = f"province:{province}" if level else f"text:{r['place_key']}"
+        mine = own.get(where, Counter())
+        if (level, where) not in corrections:
+            corrections[(level, where)] = unscored_terms(nowhere(level), mine, pool, reg, s, related)
         cells, flat = dict(totals[level][0]), dict(totals[level][1])
-        for sign, (c, f) in ((-1, unscored_terms(nowhere(level), mine, pool, reg, s)),
-                             (1, unscored_terms(r, mine, pool, reg, s))):  # fmt: skip
+        for sign, (c, f) in ((-1, corrections[(level, where)]),
+                             (1, unscored_terms(r, mine, pool, reg, s, related))):  # fmt: skip
             for k, v in c.items():
                 cells[k] = cells.get(k, 0.0) + sign * v
             for k, v in f.items():
