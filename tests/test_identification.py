@@ -377,6 +377,51 @@ def test_factor_numbers_key_every_input_of_each_factor():
     ]
 
 
+def test_scored_pairs_take_each_dna_lr_of_their_own_inputs():
+    """`scoring._ScoredPairs` computes the DNA LRs once per distinct value of what they read
+    (`_DNA_INPUTS`) and joins them back to the pairs: pairs that differ from the first in one
+    input (a null included) must each carry the LRs computed for them alone."""
+    from lietsi.matching.frequency import Spectrum
+    from lietsi.matching.scoring import _DNA_INPUTS, _ScoredPairs, pair_dna_factor, point_lr, point_settings
+
+    settings = MatchSettings()
+    s = settings.evidence
+    point = point_settings(s, settings)
+    first = {
+        "verdict": "cannot_exclude", "differences": 0, "x": 0, "n": 400, "x_independent": None,
+        "n_independent": None, "compared_range": CR, "own_line_removed": True,
+    }  # fmt: skip
+    variants = [
+        first,
+        {**first, "verdict": "inconclusive", "differences": 1},
+        {**first, "differences": 1},
+        {**first, "x": 1},
+        {**first, "x": 3},
+        {**first, "n": 40},
+        {**first, "x_independent": 0, "n_independent": 1000},
+        {**first, "x_independent": 2, "n_independent": 1000},
+        {**first, "compared_range": "16024-16365"},
+        {**first, "own_line_removed": False},
+        {**first, "own_line_removed": None},
+        first,  # a repeat: shares the first's LRs
+    ]
+    assert set(first) == set(_DNA_INPUTS)
+    pairs = pl.DataFrame(
+        [{"remains_id": "R", "martyr_id": f"M{i}", **v} for i, v in enumerate(variants)],
+        schema_overrides={
+            "x_independent": pl.Int64,
+            "n_independent": pl.Int64,
+            "own_line_removed": pl.Boolean,
+        },
+    )
+    spectra = {CR: Spectrum(400, {1: 200, 2: 40}), "16024-16365": Spectrum(300, {1: 90, 2: 30})}
+    scored = _ScoredPairs.of(pairs, {"R": {}}, [f"M{i}" for i in range(len(variants))], s, point, spectra)
+    alone = [(pair_dna_factor(v, s).lr, point_lr(v, point, spectra)) for v in variants]
+    assert list(zip(scored.bound.tolist(), scored.best.tolist(), strict=True)) == alone
+    # The variants do change the LRs (the test would pass on identical pairs otherwise).
+    assert len(set(alone)) >= 8
+
+
 # --- issue 13: per-pair counts, not comparable, several samples, consenting database ------------------
 
 
