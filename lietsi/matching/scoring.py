@@ -790,12 +790,14 @@ def score_candidates(
             unscored_cache[key] = unscored_terms(r, blind.get(remains_id, unsampled), pool, reg, s)
         return unscored_cache[key]
 
-    pairs = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
     tables = numerator_tables(s, front_share(reg))
     s = with_numerators(s, tables)
     iterations = 0
     point = point_settings(s, settings)
-    scored_pairs = _ScoredPairs.of(pairs, features, list(martyr_rows), s, point, spectra)
+    # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept).
+    scored = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
+    scored_pairs = _ScoredPairs.of(scored, features, list(martyr_rows), s, point, spectra)
+    del scored
     slices = scored_pairs.slices
     # Commune structure (`structure`): per remains, the weight of each commune's unsampled martyrs.
     commune_of = {mid: _commune(m) for mid, m in martyr_rows.items()}
@@ -984,7 +986,7 @@ def score_candidates(
         )
     group_of = pl.Series(groups, dtype=pl.String).gather(pair_group) if n else None
     if not n:
-        frame = pairs.with_columns(
+        frame = scored_pairs.frame.with_columns(
             lr=pl.lit(None, pl.Float64),
             lr_point=pl.lit(None, pl.Float64),
             lr_nongenetic=pl.lit(None, pl.Float64),
