@@ -8,6 +8,7 @@ prior over groups of missing martyrs, `posteriors` combines it with the pairs' l
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -227,11 +228,13 @@ class _Hypotheses:
         self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int64)
         width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
         self.width = max(width, columns.cells.shape[1] if columns is not None else 0)
-        cand_remains, cand_group, cand_fixed, cand_cells, cand_dens = [], [], [], [], []
-        cand_claim: list[int] = []
+        # Typed buffers, not lists: a country's remains hold millions of unscored cells, and a
+        # list's Python number per term took several times the arrays' memory.
+        cand_remains, cand_group, cand_claim, cand_cells = array("q"), array("q"), array("q"), array("q")
+        cand_fixed, cand_dens = array("d"), array("d")
         claim_index: dict[tuple[str, str], int] = {}
-        unsc_remains, unsc_group, unsc_cell, unsc_value = [], [], [], []
-        flat_remains, flat_group, flat_value = [], [], []
+        unsc_remains, unsc_group, unsc_cell, unsc_value = array("q"), array("q"), array("q"), array("d")
+        flat_remains, flat_group, flat_value = array("q"), array("q"), array("d")
         for i, r in enumerate(terms):
             for c in r.candidates:
                 cand_remains.append(i)
