@@ -842,7 +842,8 @@ def score_candidates(
 
     remains_ids = list(slices)
     # Per pair: its remains (an index into `remains_ids`), its martyr's prior group.
-    pair_remains = np.repeat(np.arange(len(remains_ids)), [end - start for start, end in slices.values()])
+    lengths = np.array([end - start for start, end in slices.values()], dtype=np.int64)
+    pair_remains = np.repeat(np.arange(len(remains_ids)), lengths)
     groups = list(sizes)
     martyr_group = np.array([groups.index(group[mid]) for mid in scored_pairs.martyr_ids], dtype=np.int64)
     pair_group = martyr_group[scored_pairs.martyr]
@@ -863,7 +864,10 @@ def score_candidates(
         where = [(i, slices[r]) for i, r in enumerate(ids) if r in slices]
         rows = np.concatenate([np.arange(start, end) for _, (start, end) in where] or [np.zeros(0, np.int64)])
         columns = CandidateColumns(
-            np.repeat([i for i, _ in where], [end - start for _, (start, end) in where]).astype(np.int64),
+            np.repeat(
+                np.array([i for i, _ in where], dtype=np.int64),
+                np.array([end - start for _, (start, end) in where], dtype=np.int64),
+            ),
             pair_group[rows],
             groups,
             fixed[rows],
@@ -1077,7 +1081,7 @@ class _ScoredPairs:
         return cls(
             frame,
             martyr_ids,
-            frame["martyr_id"].replace_strict(index, return_dtype=pl.Int32).to_numpy(),
+            frame["martyr_id"].replace_strict(index, return_dtype=pl.Int32).to_numpy().astype(np.int32),
             (frame["verdict"] == "cannot_exclude").to_numpy(),
             found["_bound"].to_numpy().copy(),
             found["_best"].to_numpy().copy(),
