@@ -175,9 +175,11 @@ def evidence(
     """Evidence: every factor of each pair against the pool, and its posterior over the pool with the
     "nobody in the pool" hypothesis (`scoring.score_candidates`); `far`: a national run's candidates
     summed rather than listed."""
-    martyr_rows = {m["martyr_id"]: m for m in prepared.missing_all.iter_rows(named=True)}
-    confirmed = prepared.council.confirmed.select("remains_id", "martyr_id").iter_rows()
-    known = [(r, martyr_rows[m]) for r, m in confirmed if m in martyr_rows]
+    confirmed = prepared.council.confirmed.select("remains_id", "martyr_id")
+    # The confirmed martyrs' rows only, not every missing martyr of the country as a dict.
+    missing = prepared.missing_all.filter(pl.col("martyr_id").is_in(confirmed["martyr_id"].implode()))
+    martyr_rows = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    known = [(r, martyr_rows[m]) for r, m in confirmed.iter_rows() if m in martyr_rows]
     return score_candidates(
         pairs,
         prepared.remains,
