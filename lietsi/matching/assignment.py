@@ -72,15 +72,20 @@ def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
     weight = {(r, m): round(math.log(p), _DECIMALS) for r, m, p in edges.iter_rows()}
     out: dict[str, str] = {}
     floor = math.log(t.review)
-    for remains, martyrs in _components(list(weight)):
+    components = _components(list(weight))
+    # Each component's edges, gathered in one pass (not every edge read again for each component).
+    component_of = {r: k for k, (remains, _) in enumerate(components) for r in remains}
+    edges: list[list[tuple[str, str, float]]] = [[] for _ in components]
+    for (r, m), w in weight.items():
+        edges[component_of[r]].append((r, m, w))
+    for (remains, martyrs), mine in zip(components, edges, strict=True):
         col = {m: j for j, m in enumerate(martyrs)}
         row = {r: i for i, r in enumerate(remains)}
         score = np.full((len(remains), len(martyrs) + len(remains)), _FORBIDDEN)
         for i in range(len(remains)):
             score[i, len(martyrs) + i] = floor
-        for (r, m), w in weight.items():
-            if r in row:
-                score[row[r], col[m]] = w
+        for r, m, w in mine:
+            score[row[r], col[m]] = w
         rows, cols = linear_sum_assignment(score, maximize=True)
         for i, j in zip(rows, cols, strict=True):
             if j < len(martyrs) and score[i, j] > _FORBIDDEN:
