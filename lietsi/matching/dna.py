@@ -91,11 +91,13 @@ def dna_pairs(
     rules: ComparisonRules,
     independent: Database | None = None,
     found: pl.DataFrame | None = None,
+    counted: DatabaseSide | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
     database count x and size n counted for that pair (`pair_counts`). `found`: the (remains_id,
     relative_id) pairs to compare when the caller chose them (a national run lists only some,
-    `lietsi.national.listing`); by default every pair within one difference."""
+    `lietsi.national.listing`); by default every pair within one difference. `counted`:
+    `database`'s side (`database_side`) when the caller compares several batches against it."""
     if found is None:
         rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
         ref_profiles = refs.unique("relative_id").select(
@@ -103,10 +105,10 @@ def dna_pairs(
         )
         found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
     if found.height <= _COMPARED_PAIRS:
-        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, None, None)
+        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, counted, None)
     # A national run lists millions of pairs: compared per chunk of remains (a remains' pairs
     # together, the chunks in remains order), the databases prepared once.
-    sides = database_side(database, rules), independent and database_side(independent, rules)
+    sides = counted or database_side(database, rules), independent and database_side(independent, rules)
     chunks = found.sort("remains_id").with_columns(
         chunk=(pl.int_range(pl.len()) // _COMPARED_PAIRS).min().over("remains_id")
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from lietsi import reasons
+from lietsi.matching.dna import database_side
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
@@ -30,7 +31,7 @@ from lietsi.matching.pool import IDENTIFIED
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
-from lietsi.national.listing import far_terms, list_candidates
+from lietsi.national.listing import FAR_ORDER, far_terms, listed_batches
 
 
 @dataclass(frozen=True)
@@ -245,10 +246,21 @@ def search(
     candidates not listed (`listing`; None when `settings.listed_candidates` is None: every pair
     listed); a pair a province's council rejected (`Frames.rejected`) is no candidate, as in the
     province run."""
-    listing = list_candidates(prepared, settings) if settings.listed_candidates is not None else None
-    pairs = candidate_pairs(prepared, settings, found=listing.found if listing else None)
+    if settings.listed_candidates is None:
+        pairs, far = candidate_pairs(prepared, settings), None
+    else:
+        # Each batch's listed pairs are compared before the next batch is listed, so that neither
+        # the listing's frames nor every listed pair are held at once; a remains is in one batch,
+        # and the pairs come out in the order one comparison of all of them gives.
+        counted = database_side(prepared.database, settings.rules)
+        compared, sums = [], []
+        for listing in listed_batches(prepared, settings, counted):
+            compared.append(candidate_pairs(prepared, settings, found=listing.found, counted=counted))
+            sums.append(listing.far)
+        pairs = pl.concat(compared).sort("remains_id", "martyr_id")
+        far = pl.concat(sums).sort(*FAR_ORDER, nulls_last=True)
     pairs = pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
-    return pairs, listing.far if listing else None
+    return pairs, far
 
 
 def weigh(
