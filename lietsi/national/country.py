@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from lietsi import reasons
-from lietsi.matching.dna import database_side
+from lietsi.matching.dna import DatabaseSide, database_side
 from lietsi.matching.evidence import EvidenceSettings
 from lietsi.matching.geography import place_units
 from lietsi.matching.identification import MatchResult, Prepared, candidate_pairs, decide, evidence, prepare
@@ -246,21 +246,33 @@ def search(
     candidates not listed (`listing`; None when `settings.listed_candidates` is None: every pair
     listed); a pair a province's council rejected (`Frames.rejected`) is no candidate, as in the
     province run."""
+
+    def compared(found: pl.DataFrame | None = None, counted: DatabaseSide | None = None) -> pl.DataFrame:
+        pairs = candidate_pairs(prepared, settings, found=found, counted=counted)
+        return pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
+
     if settings.listed_candidates is None:
-        pairs, far = candidate_pairs(prepared, settings), None
-    else:
-        # Each batch's listed pairs are compared before the next batch is listed, so that neither
-        # the listing's frames nor every listed pair are held at once; a remains is in one batch,
-        # and the pairs come out in the order one comparison of all of them gives.
-        counted = database_side(prepared.database, settings.rules)
-        compared, sums = [], []
-        for listing in listed_batches(prepared, settings, counted):
-            compared.append(candidate_pairs(prepared, settings, found=listing.found, counted=counted))
-            sums.append(listing.far)
-        pairs = pl.concat(compared).sort("remains_id", "martyr_id")
-        far = pl.concat(sums).sort(*FAR_ORDER, nulls_last=True)
-    pairs = pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
-    return pairs, far
+        return compared(), None
+    # Each batch's listed pairs are compared before the next batch is listed, so that the listing's
+    # frames are not held at once. A remains is in one batch; the compared pairs are cut by ranges
+    # of remains as they come and each range sorted at the end: the order one comparison of all of
+    # them gives, without a second copy of every pair.
+    counted = database_side(prepared.database, settings.rules)
+    ids = prepared.remains_profiles.select("remains_id").unique().sort("remains_id")
+    part_of = ids.with_columns(part=pl.int_range(pl.len(), dtype=pl.UInt32) * _SORTED_PARTS // pl.len())
+    parts: dict[int, list[pl.DataFrame]] = {}
+    sums = []
+    for listing in listed_batches(prepared, settings, counted):
+        batch = compared(listing.found, counted)
+        cut = batch.join(part_of, on="remains_id").partition_by("part", as_dict=True, include_key=False)
+        for (part,), rows in cut.items():
+            parts.setdefault(part, []).append(rows)
+        sums.append(listing.far)
+        empty = batch.clear()
+    pairs = pl.concat(
+        [empty, *(pl.concat(parts.pop(p)).sort("remains_id", "martyr_id") for p in sorted(parts))]
+    )
+    return pairs, pl.concat(sums).sort(*FAR_ORDER, nulls_last=True)
 
 
 def weigh(
@@ -277,6 +289,9 @@ def assign_country(
     """Stage 4: the per-pair decision and the one-to-one assignment over the whole country."""
     return decide(prepared, pairs, scoring, settings)
 
+
+# Ranges of remains the compared pairs are sorted in (`search`): the sort holds 1/16 of them twice.
+_SORTED_PARTS = 16
 
 # A remains with more candidate martyrs than this lists those who fell in its recovery province and
 # sums the others (`listing`); measured against listing every pair in docs/national_scale.md.
