@@ -329,12 +329,14 @@ def listed_batches(
             .sort("group_a")
             .with_columns(batch=pl.col("rows").cum_sum() // _BATCH_ROWS)
         )
-        groups_of = [g.select("group_a") for _, g in weights.group_by("batch", maintain_order=True)]
+        # Cut once: joining the whole batch with each small batch's groups read it again each time.
+        batch_of = weights.select("group_a", "batch")
+        paired_in = paired.join(batch_of, on="group_a").partition_by("batch", as_dict=True, include_key=False)
+        places_in = places.join(batch_of, on="group_a").partition_by("batch", as_dict=True, include_key=False)
+        paired = paired.clear()
         near, far = [], []
-        for groups in groups_of or [weights.select("group_a")]:  # no pair at all: one empty batch
-            n, f = _list_batch(
-                paired.join(groups, on="group_a"), places.join(groups, on="group_a"), martyrs, cap
-            )
+        for key in list(paired_in) or [None]:  # no pair at all: one empty batch
+            n, f = _list_batch(paired_in.pop(key, paired), places_in.pop(key, places.clear()), martyrs, cap)
             near.append(n)
             far.append(f)
         found = (
