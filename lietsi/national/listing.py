@@ -311,6 +311,8 @@ def listed_batches(
         numerators=numerators,
     )
     sizes = single.group_by("set", "k").len()
+    # The remains' parsed records (a dict per remains) are not read again: not held by the batches.
+    del features, register, strength, cells
     dna_lrs = _DnaLrs(a, b, prepared, settings, database)
     b_keys: dict = {}
     # The group pairs grow with the square of the country: they are found, weighed and listed per
