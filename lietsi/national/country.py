@@ -32,7 +32,7 @@ from lietsi.matching.pool import IDENTIFIED
 from lietsi.matching.scoring import Scoring
 from lietsi.matching.settings import MatchSettings
 from lietsi.national.exports import CountryExports, qualified, read_exports
-from lietsi.national.listing import FAR_ORDER, far_terms, listed_batches
+from lietsi.national.listing import far_terms, listed_batches
 
 
 @dataclass(frozen=True)
@@ -273,6 +273,7 @@ def search(
             parts.setdefault(part, []).append(packed.getvalue())
         sums.append(listing.far)
         empty = batch.clear()
+    del counted, listing, batch, cut  # the database's side and the last batch's frames
     pairs = pl.concat(
         [
             empty,
@@ -282,7 +283,10 @@ def search(
             ),
         ]
     )
-    return pairs, pl.concat(sums).sort(*FAR_ORDER, nulls_last=True)
+    # Each batch's sums are in `FAR_ORDER` and a remains' sums are in one batch: ordered by remains
+    # alone (a stable sort of one column), they are in `FAR_ORDER`. At 100% the four-column sort of
+    # the country's sums ran out of 11 GB (a 0.34 GB row encoding).
+    return pairs, pl.concat(sums).sort("remains_id", maintain_order=True)
 
 
 def weigh(
