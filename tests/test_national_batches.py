@@ -12,7 +12,7 @@ import pytest
 from lietsi.matching import candidate_search, dna
 from lietsi.matching.identification import candidate_pairs
 from lietsi.national import listing
-from lietsi.national.country import adapt, national_settings, prepare_country, read_exports
+from lietsi.national.country import adapt, national_settings, prepare_country, read_exports, search
 from lietsi.synth.country_scale import generate_country, write_country
 
 FRACTION = 0.001  # 1,200 martyrs, 300 remains, 500 donors
@@ -99,3 +99,15 @@ def test_listed_pairs_compared_in_chunks_of_remains_are_compared_as_at_once(prep
     monkeypatch.setattr(dna, "_COMPARED_PAIRS", found.height // 7)
     chunked = candidate_pairs(prepared, settings, found=found)
     assert one.height > 100 and chunked.equals(one)
+
+
+def test_search_comparing_each_batch_gives_the_comparison_of_every_listed_pair(prepared, monkeypatch):
+    """`country.search` compares each batch's listed pairs before listing the next: the same pairs,
+    sums and order as comparing every listed pair at once."""
+    prepared, settings = prepared
+    listed = listing.list_candidates(prepared, settings)
+    at_once = candidate_pairs(prepared, settings, found=listed.found)
+    _small_batches(monkeypatch, *_sides(prepared, settings))
+    pairs, far = search(prepared, settings)
+    assert at_once.height > 100 and pairs.equals(at_once)
+    assert far.equals(listed.far)

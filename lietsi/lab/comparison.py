@@ -163,12 +163,23 @@ def compare(
     """Compare profile a with profile b on the range both cover."""
     rules = rules or ComparisonRules()
     common = intersect_ranges(a_range, b_range)
+    return compare_sites(effective_sites(a, common, rules), effective_sites(b, common, rules), common, rules)
+
+
+def compare_sites(
+    a: tuple[dict[Site, str], list[tuple[str, str]]],
+    b: tuple[dict[Site, str], list[tuple[str, str]]],
+    common: Ranges,
+    rules: ComparisonRules,
+) -> Comparison:
+    """`compare` on each profile's `effective_sites` on the range both cover: a caller comparing one
+    profile with many computes its sites once per range."""
+    (sites_a, dropped_a), (sites_b, dropped_b) = a, b
     comparable = sum(hi - lo + 1 for lo, hi in common) >= rules.min_overlap
-    sites_a, dropped_a = effective_sites(a, common, rules)
-    sites_b, dropped_b = effective_sites(b, common, rules)
     counted: list[SiteDifference] = []
     hets: list[SiteDifference] = []
-    for site in sorted(sites_a.keys() | sites_b.keys()):
+    # A site where both carry the same allele is no difference: only the others are looked at.
+    for site in sorted({site for site, _ in sites_a.items() ^ sites_b.items()}):
         allele_a = sites_a.get(site) or reference_allele(site)
         allele_b = sites_b.get(site) or reference_allele(site)
         if allele_a == allele_b:

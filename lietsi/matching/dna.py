@@ -22,9 +22,9 @@ from functools import lru_cache
 
 import polars as pl
 
-from lietsi.lab.comparison import Comparison, ComparisonRules, compare
+from lietsi.lab.comparison import Comparison, ComparisonRules, compare_sites, effective_sites
 from lietsi.lab.frequencies import relative_lines
-from lietsi.lab.mtdna import format_range, intersect_ranges, parse_range, parse_variants, range_length
+from lietsi.lab.mtdna import Ranges, format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.matching import candidate_search
 from lietsi.matching.candidate_search import find_candidates
 from lietsi.matching.evidence import EvidenceSettings, Factor
@@ -42,9 +42,22 @@ def _profile(range_text: str, haplotype: str):
 def compare_profiles(
     a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
 ) -> Comparison:
-    ra, va = _profile(a_range, a_hap or "")
-    rb, vb = _profile(b_range, b_hap or "")
-    return compare(va, ra, vb, rb, rules)
+    common = _common_range(a_range, b_range)
+    return compare_sites(
+        _sites(a_range, a_hap, common, rules), _sites(b_range, b_hap, common, rules), common, rules
+    )
+
+
+@lru_cache(maxsize=4096)
+def _common_range(a_range: str, b_range: str) -> Ranges:
+    return intersect_ranges(parse_range(a_range), parse_range(b_range))
+
+
+# A remains' profile is compared with each of its candidates' references, a common reference with
+# many remains: each profile's sites on a range are found once (`comparison.effective_sites`).
+@lru_cache(maxsize=65_536)
+def _sites(range_text: str, haplotype: str, common: Ranges, rules: ComparisonRules):
+    return effective_sites(_profile(range_text, haplotype or "")[1], common, rules)
 
 
 @dataclass(frozen=True)
@@ -91,11 +104,13 @@ def dna_pairs(
     rules: ComparisonRules,
     independent: Database | None = None,
     found: pl.DataFrame | None = None,
+    counted: DatabaseSide | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
     database count x and size n counted for that pair (`pair_counts`). `found`: the (remains_id,
     relative_id) pairs to compare when the caller chose them (a national run lists only some,
-    `lietsi.national.listing`); by default every pair within one difference."""
+    `lietsi.national.listing`); by default every pair within one difference. `counted`:
+    `database`'s side (`database_side`) when the caller compares several batches against it."""
     if found is None:
         rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
         ref_profiles = refs.unique("relative_id").select(
@@ -103,10 +118,10 @@ def dna_pairs(
         )
         found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
     if found.height <= _COMPARED_PAIRS:
-        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, None, None)
+        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, counted, None)
     # A national run lists millions of pairs: compared per chunk of remains (a remains' pairs
     # together, the chunks in remains order), the databases prepared once.
-    sides = database_side(database, rules), independent and database_side(independent, rules)
+    sides = counted or database_side(database, rules), independent and database_side(independent, rules)
     chunks = found.sort("remains_id").with_columns(
         chunk=(pl.int_range(pl.len()) // _COMPARED_PAIRS).min().over("remains_id")
     )
@@ -132,11 +147,18 @@ def _dna_pairs(
     counted_independent: DatabaseSide | None,
 ) -> pl.DataFrame:
     prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
-    pairs = found.join(
-        refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype"), on="relative_id"
-    ).join(prof, on="remains_id")
+    references = refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype")
+    pairs = found.join(references, on="relative_id").join(prof, on="remains_id")
+    # Every reference of each candidate martyr, for those that exclude the remains.
+    others = (
+        pairs.select("remains_id", "martyr_id")
+        .unique()
+        .join(references.drop("line_id"), on="martyr_id")
+        .join(prof, on="remains_id")
+    )
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
-    profile_pairs = pairs.select("r_range", "r_hap", "range", "haplotype").unique(maintain_order=True)
+    profile = ["r_range", "r_hap", "range", "haplotype"]
+    profile_pairs = pl.concat([pairs.select(profile), others.select(profile)]).unique(maintain_order=True)
     comparisons = (compare_profiles(*p, rules) for p in profile_pairs.iter_rows())
     schema = {
         "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
@@ -160,7 +182,7 @@ def _dna_pairs(
     profile_pairs = pl.concat([profile_pairs, derived], how="horizontal")
     compared = pairs.join(
         profile_pairs,
-        on=["r_range", "r_hap", "range", "haplotype"],
+        on=profile,
         how="left",
         nulls_equal=True,
         maintain_order="left",
@@ -178,9 +200,13 @@ def _dna_pairs(
         .group_by("remains_id", "martyr_id", maintain_order=True)
         .agg(pl.all().first(), n_references_matching=pl.len())
     )
-    best = best.join(
-        _reference_conflicts(remains_profiles, refs, best, rules), on=["remains_id", "martyr_id"], how="left"
+    excluding = (
+        others.join(profile_pairs.select(*profile, "verdict"), on=profile, nulls_equal=True)
+        .filter(pl.col("verdict") == "exclusion")
+        .group_by(pl.col("remains_id").cast(pl.String), pl.col("martyr_id").cast(pl.String))
+        .agg(excluding_references=pl.col("relative_id").cast(pl.String).sort().str.join(", "))
     )
+    best = best.join(excluding, on=["remains_id", "martyr_id"], how="left")
     best = best.join(pair_counts(best, remains_profiles, database, rules, prepared=counted), on=["remains_id",
         "line_id", "compared_range"], how="left", nulls_equal=True)  # fmt: skip
     if independent is not None:
@@ -368,32 +394,6 @@ def merge_remains_samples(
     return merged.select(remains_profiles.columns), pl.DataFrame(
         discordant,
         schema={"remains_id": pl.String, "reason": pl.String, "reason_codes": pl.String},
-        orient="row",
-    )
-
-
-def _reference_conflicts(
-    remains_profiles: pl.DataFrame, refs: pl.DataFrame, best: pl.DataFrame, rules: ComparisonRules
-) -> pl.DataFrame:
-    """For each candidate pair, the martyr's other references that exclude the remains."""
-    prof = {
-        r: (rg, h) for r, rg, h in remains_profiles.select("remains_id", "range", "haplotype").iter_rows()
-    }
-    by_martyr: dict[str, list[tuple[str, str, str]]] = {}
-    for rel, m, rg, h in refs.select("relative_id", "martyr_id", "range", "haplotype").iter_rows():
-        by_martyr.setdefault(m, []).append((rel, rg, h))
-    rows = []
-    for remains_id, martyr_id in best.select("remains_id", "martyr_id").iter_rows():
-        r_range, r_hap = prof[remains_id]
-        excluding = [
-            rel
-            for rel, rg, h in by_martyr.get(martyr_id, [])
-            if compare_profiles(r_range, r_hap, rg, h, rules).verdict == "exclusion"
-        ]
-        rows.append((remains_id, martyr_id, ", ".join(sorted(excluding)) or None))
-    return pl.DataFrame(
-        rows,
-        schema={"remains_id": pl.String, "martyr_id": pl.String, "excluding_references": pl.String},
         orient="row",
     )
 

@@ -26,6 +26,7 @@ import polars as pl
 from lietsi.matching.council import Council, decision_identifications, no_decisions
 from lietsi.matching.dna import (
     Database,
+    DatabaseSide,
     dna_pairs,
     merge_remains_samples,
     not_comparable_martyrs,
@@ -156,12 +157,20 @@ def candidate_pairs(
     settings: MatchSettings,
     independent: Database | None = None,
     found: pl.DataFrame | None = None,
+    counted: DatabaseSide | None = None,
 ) -> pl.DataFrame:
     """Candidate search and DNA: every (remains, martyr) pair within one difference on the martyr's
     best reference (or the `found` pairs a national run lists), compared by the forensic rules and
-    counted in the database (`dna.dna_pairs`); pairs the council rejected are no candidates."""
+    counted in the database (`dna.dna_pairs`; `counted`: its side, prepared once for several
+    batches); pairs the council rejected are no candidates."""
     return dna_pairs(
-        prepared.remains_profiles, prepared.refs, prepared.database, settings.rules, independent, found
+        prepared.remains_profiles,
+        prepared.refs,
+        prepared.database,
+        settings.rules,
+        independent,
+        found,
+        counted,
     ).join(
         prepared.council.rejected.select("remains_id", "martyr_id"),
         on=["remains_id", "martyr_id"],

@@ -33,6 +33,7 @@ council rejected is still summed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -65,6 +66,8 @@ _FAR_SCHEMA = {
     "remains_id": pl.String, "prior_group": pl.String, "table": pl.String, "outcome": pl.String,
     "lr_point": pl.Float64, "lr_bound": pl.Float64, "lr_dna": pl.Float64,
 }  # fmt: skip
+# The sums' order (one row per remains and cell): what a re-run and another batching give alike.
+FAR_ORDER = ("remains_id", "prior_group", "table", "outcome")
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,11 @@ class _DnaLrs:
         b: candidate_search.PreparedSide,
         prepared: Prepared,
         settings: MatchSettings,
+        database: DatabaseSide | None = None,
     ) -> None:
         self.prepared, self.settings = prepared, settings
+        if database is not None:
+            self.database = database
         self.range_a = a.groups.select(group_a="group", range_a="range")
         self.range_b = b.groups.select(group_b="group", range_b="range")
         self.profiles = a.groups.select(
@@ -238,7 +244,22 @@ class _DnaLrs:
 
 
 def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
-    """The pairs to score one by one, and the sums of the others (module docstring)."""
+    """The pairs to score one by one, and the sums of the others (module docstring), for the whole
+    country at once."""
+    batches = list(listed_batches(prepared, settings))
+    return Listing(
+        pl.concat(batch.found for batch in batches).sort("remains_id", "relative_id"),
+        pl.concat(batch.far for batch in batches).sort(*FAR_ORDER, nulls_last=True),
+    )
+
+
+def listed_batches(
+    prepared: Prepared, settings: MatchSettings, database: DatabaseSide | None = None
+) -> Iterator[Listing]:
+    """`list_candidates` per batch of remains groups (`_pairing_batches`): each remains is in one
+    batch, with all its listed pairs (sorted by remains and reference) and its sums, so a caller can
+    compare a batch's pairs and let its frames go before the next. `database`: the frequency
+    database's side (`dna.database_side`) when the caller counts against it too."""
     cap = settings.listed_candidates
     rules, s = settings.rules, settings.evidence
     remains = prepared.remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
@@ -290,9 +311,10 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
         numerators=numerators,
     )
     sizes = single.group_by("set", "k").len()
-    dna_lrs = _DnaLrs(a, b, prepared, settings)
+    # The remains' parsed records (a dict per remains) are not read again: not held by the batches.
+    del features, register, strength, cells
+    dna_lrs = _DnaLrs(a, b, prepared, settings, database)
     b_keys: dict = {}
-    found, far = [], []
     # The group pairs grow with the square of the country: they are found, weighed and listed per
     # batch of remains groups (`_pairing_batches`), the reference side's keys prepared once.
     for batch in _pairing_batches(a, b):
@@ -309,23 +331,25 @@ def list_candidates(prepared: Prepared, settings: MatchSettings) -> Listing:
             .sort("group_a")
             .with_columns(batch=pl.col("rows").cum_sum() // _BATCH_ROWS)
         )
-        groups_of = [g.select("group_a") for _, g in weights.group_by("batch", maintain_order=True)]
-        near = []
-        for groups in groups_of or [weights.select("group_a")]:  # no pair at all: one empty batch
-            n, f = _list_batch(
-                paired.join(groups, on="group_a"), places.join(groups, on="group_a"), martyrs, cap
-            )
+        # Cut once: joining the whole batch with each small batch's groups read it again each time.
+        batch_of = weights.select("group_a", "batch")
+        paired_in = paired.join(batch_of, on="group_a").partition_by("batch", as_dict=True, include_key=False)
+        places_in = places.join(batch_of, on="group_a").partition_by("batch", as_dict=True, include_key=False)
+        paired = paired.clear()
+        near, far = [], []
+        for key in list(paired_in) or [None]:  # no pair at all: one empty batch
+            n, f = _list_batch(paired_in.pop(key, paired), places_in.pop(key, places.clear()), martyrs, cap)
             near.append(n)
             far.append(f)
-        found.append(
+        found = (
             pl.concat(near)
             .join(relatives, on="m")
             .join(pairs, on=["group_a", "group_b"])
             .select("remains_id", "relative_id", "differences")
+            .unique(["remains_id", "relative_id"])
+            .sort("remains_id", "relative_id")
         )
-    listed = pl.concat(found).unique(["remains_id", "relative_id"]).sort("remains_id", "relative_id")
-    sums = pl.concat(far).sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
-    return Listing(listed, sums)
+        yield Listing(found, pl.concat(far).sort(*FAR_ORDER, nulls_last=True))
 
 
 # Remains groups × reference groups paired in one batch (`_pairing_batches`): the group pairs of
@@ -553,11 +577,7 @@ def _far_sums(
         .agg(_sum("lr_point", "lr_bound", "lr_dna").clip(lower_bound=0.0))
         .filter(pl.col("lr_dna") > 1e-6)
     )
-    return (
-        places.join(far, on=CLASS, nulls_equal=True)
-        .select(*_FAR_SCHEMA)
-        .sort("remains_id", "prior_group", "table", "outcome", nulls_last=True)
-    )
+    return places.join(far, on=CLASS, nulls_equal=True).select(*_FAR_SCHEMA).sort(*FAR_ORDER, nulls_last=True)
 
 
 def far_terms(far: pl.DataFrame) -> dict[str, FarTerms]:
