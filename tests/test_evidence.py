@@ -210,15 +210,24 @@ def test_hometown_factor():
 def test_posterior_accounts_for_competitors_unsampled_martyrs_and_outsiders():
     prior = stated_prior({"a": 1000}, {}, 0.5)
     assert prior.prior("a") == pytest.approx(0.5 / 1000) and prior.p_outside == 0.5
-    alone, p0 = posteriors({"m1": prior.prior("a") * 1e6}, prior.p_outside, unscored_mass=0)
-    assert alone["m1"] > 0.99 and p0 < 0.01
+    outside, nothing, one = np.array([prior.p_outside]), np.zeros(1), np.zeros(1, dtype=np.int64)
+    alone, p0 = posteriors(np.array([prior.prior("a") * 1e6]), one, outside, nothing)
+    assert alone[0] > 0.99 and p0[0] < 0.01
     # two brothers on one maternal line with the same evidence split the probability
-    split, _ = posteriors({"m1": 500.0, "m2": 500.0}, prior.p_outside, unscored_mass=0)
-    assert split["m1"] == pytest.approx(split["m2"]) and split["m1"] < 0.5
+    split, _ = posteriors(np.array([500.0, 500.0]), np.zeros(2, dtype=np.int64), outside, nothing)
+    assert split[0] == pytest.approx(split[1]) and split[0] < 0.5
     # a weak match: the remains more likely belong to nobody in the pool
-    weak, p0 = posteriors({"m1": prior.prior("a") * 100}, prior.p_outside, unscored_mass=0.15)
-    assert weak["m1"] < 0.2 and p0 > 0.5
-    assert sum(weak.values()) + p0 < 1  # the rest is the unsampled martyrs
+    weak, p0 = posteriors(np.array([prior.prior("a") * 100]), one, outside, np.array([0.15]))
+    assert weak[0] < 0.2 and p0[0] > 0.5
+    assert weak.sum() + p0[0] < 1  # the rest is the unsampled martyrs
+    # each remains is its own denominator: a second remains' candidates do not dilute the first's
+    two, p0 = posteriors(
+        np.array([prior.prior("a") * 1e6, 500.0, 500.0]),
+        np.array([0, 1, 1]),
+        np.repeat(outside, 2),
+        np.zeros(2),
+    )
+    assert two[0] == pytest.approx(alone[0]) and two[1] == pytest.approx(split[0]) and p0.shape == (2,)
 
 
 def test_stated_prior_spreads_the_pool_share_by_group_size_and_weight():

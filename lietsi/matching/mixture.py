@@ -63,17 +63,19 @@ def stated_prior(sizes: dict[str, float], weights: dict[str, float], p_outside: 
 
 
 def posteriors(
-    prior_lrs: dict[str, float], p_outside: float, unscored_mass: float
-) -> tuple[dict[str, float], float]:
-    """(P(remains = martyr | evidence) per scored candidate, P(nobody in the pool | evidence)).
+    weights: np.ndarray, remains: np.ndarray, p_outside: np.ndarray, unscored_mass: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(P(remains = martyr | evidence) per scored pair, P(nobody in the pool | evidence) per remains).
 
-    prior_lrs: each candidate's prior times his combined LR; unscored_mass: the same sum over pool
-    martyrs that could not be scored but not excluded either (no reference profile on their
-    maternal line); pool martyrs excluded by DNA contribute nothing. The "nobody in the pool"
-    hypothesis has prior p_outside and LR 1.
+    weights: each pair's prior times its combined LR; remains: each pair's remains (an index into
+    `p_outside` and `unscored_mass`); unscored_mass: per remains, the same sum over pool martyrs
+    that could not be scored but not excluded either (no reference profile on their maternal line,
+    or a national run's candidates summed). Pool martyrs excluded by DNA contribute nothing. The
+    "nobody in the pool" hypothesis has prior p_outside and LR 1. A remains' candidates are added in
+    the pairs' order (`np.bincount`), so the same pairs give the same floats.
     """
-    denominator = p_outside + sum(prior_lrs.values()) + unscored_mass
-    return {m: v / denominator for m, v in prior_lrs.items()}, p_outside / denominator
+    denominator = p_outside + np.bincount(remains, weights, len(p_outside)) + unscored_mass
+    return weights / denominator[remains], p_outside / denominator
 
 
 # Slots: one per scored pair (millions in a country run), a third of the memory of a dict.

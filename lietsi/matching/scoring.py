@@ -29,6 +29,7 @@ from lietsi.matching.mixture import (
     PriorModel,
     RemainsTerms,
     estimate,
+    posteriors,
     stated_prior,
 )
 from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
@@ -937,18 +938,10 @@ def score_candidates(
             summed = far[remains_id]
             mass_bound[k] = mass[k] + _mass(here, tables, summed.cells_bound, summed.flat_bound)
             mass[k] += _mass(here, tables, summed.cells, summed.flat)
-    # `mixture.posteriors` per remains: prior × LR over outside's prior + Σ over the candidates
-    # (added in the pairs' order, as `np.bincount` does) + the summed mass.
-    weight = prior_of * scored_pairs.best * lr_nongenetic
-    weight_bound = prior_of * scored_pairs.bound * lr_nongenetic
-    posterior = (
-        weight / (p_outside + np.bincount(pair_remains, weight, len(remains_ids)) + mass)[pair_remains]
+    posterior, _ = posteriors(prior_of * scored_pairs.best * lr_nongenetic, pair_remains, p_outside, mass)
+    posterior_bound, _ = posteriors(
+        prior_of * scored_pairs.bound * lr_nongenetic, pair_remains, p_outside, mass_bound
     )
-    posterior_bound = (
-        weight_bound
-        / (p_outside + np.bincount(pair_remains, weight_bound, len(remains_ids)) + mass_bound)[pair_remains]
-    )
-    del weight, weight_bound
     # A council reads a pair at or above the review threshold (`assignment`): a national run at
     # scale writes the factors' JSON and keeps the hypotheses (`sensitivity`) for those pairs and
     # their remains only (most of a country's pairs are far below it, and their JSON and terms were
