@@ -15,6 +15,9 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export NATIONAL_INBOX_DIR ?= data/national/inbox
 export NATIONAL_WAREHOUSE_PATH ?= data/national/warehouse.duckdb
 export NATIONAL_OUT_DIR ?= data/national/out
+# Each checkout its own pytest temp dir: under pytest's shared default, runs of two checkouts at
+# once delete each other's.
+PYTEST_BASETEMP ?= $(CURDIR)/.pytest_tmp
 
 .PHONY: install demo council pipeline national test bench same-outputs ui lint clean browser
 
@@ -57,7 +60,7 @@ test: $(STAMP) browser
 	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --basetemp=$(PYTEST_BASETEMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -75,4 +78,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf data/warehouse.duckdb data/truth data/inbox data/out .dagster_home
+	rm -rf data/warehouse.duckdb data/truth data/inbox data/out .dagster_home .pytest_tmp
