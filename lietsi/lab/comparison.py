@@ -91,11 +91,13 @@ def reference_allele(site: Site) -> str:
     return "-" if insertion else rcrs()[position - 1]
 
 
+# Looked up for every differing site of every pair compared (millions nationally): built once.
+_BASE_SETS: dict[str, frozenset[str]] = {**{b: frozenset(b) for b in BASES}, **HETEROPLASMY_CODES}
+
+
 def base_set(allele: str) -> frozenset[str] | None:
     """The bases an allele stands for; None for a deletion or an absent inserted base."""
-    if allele in BASES:
-        return frozenset(allele)
-    return HETEROPLASMY_CODES.get(allele)
+    return _BASE_SETS.get(allele)
 
 
 def concordant(a: str, b: str, rules: ComparisonRules) -> bool:

@@ -53,6 +53,12 @@ def _common_range(a_range: str, b_range: str) -> Ranges:
     return intersect_ranges(parse_range(a_range), parse_range(b_range))
 
 
+# The range compared, as a pair's text: a few distinct ranges for millions of pairs nationally.
+@lru_cache(maxsize=4096)
+def _range_text(ranges: Ranges) -> str:
+    return format_range(ranges) if ranges else ""
+
+
 # A remains' profile is compared with each of its candidates' references, a common reference with
 # many remains: each profile's sites on a range are found once (`comparison.effective_sites`).
 @lru_cache(maxsize=65_536)
@@ -169,7 +175,7 @@ def _dna_pairs(
             (
                 c.differences,
                 c.verdict,
-                format_range(c.compared_range) if c.compared_range else "",
+                _range_text(c.compared_range),
                 "; ".join(s.label for s in c.sites),
                 "; ".join(s.label for s in c.concordant_heteroplasmies),
                 "; ".join(f"{v} ({why})" for v, why in c.ignored),
