@@ -864,20 +864,24 @@ def score_candidates(
         # The estimate's candidates: each remains' pairs, the remains in the order of `ids`.
         where = [(i, slices[r]) for i, r in enumerate(ids) if r in slices]
         rows = np.concatenate([np.arange(start, end) for _, (start, end) in where] or [np.zeros(0, np.int64)])
-        columns = CandidateColumns(
-            np.repeat(
-                np.array([i for i, _ in where], dtype=np.int64),
-                np.array([end - start for _, (start, end) in where], dtype=np.int64),
-            ),
-            pair_group[rows],
-            groups,
-            fixed[rows],
-            scored_pairs.martyr[rows],
-            cells[rows],
-            dens[rows],
-            cell_keys,
-        )
-        del cells, dens, fixed, rows
+        # Handed over to `estimate` (`pending.pop()`), which frees them once it holds them as its
+        # own arrays; their sources are freed before it runs.
+        pending = [
+            CandidateColumns(
+                np.repeat(
+                    np.array([i for i, _ in where], dtype=np.int64),
+                    np.array([end - start for _, (start, end) in where], dtype=np.int64),
+                ),
+                pair_group[rows],
+                groups,
+                fixed[rows],
+                scored_pairs.martyr[rows],
+                cells[rows],
+                dens[rows],
+                cell_keys,
+            )
+        ]
+        del cells, dens, fixed, rows, where
         terms = [_with_far(RemainsTerms((), *unscored(r)), far.get(r)) for r in ids]
         known_cells = [
             tuple(
@@ -894,9 +898,9 @@ def score_candidates(
             known=known_cells,
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
             areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
-            columns=columns,
+            columns=pending.pop(),
         )
-        del terms, columns  # the estimate's rows: freed before the posteriors
+        del terms  # the estimate's rows: freed before the posteriors
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
@@ -1048,7 +1052,8 @@ class _ScoredPairs:
         """The pairs of remains in `features`, each pair's DNA factors computed once per distinct
         value of what they read (`_DNA_INPUTS`; they do not depend on the numerators the estimate
         changes)."""
-        frame = pairs.filter(pl.col("remains_id").is_in(list(features)))
+        kept = pairs["remains_id"].is_in(list(features))
+        frame = pairs if kept.all() else pairs.filter(kept)  # no copy of a country's pairs for nothing
         if frame.select(pl.struct("remains_id", "martyr_id").is_duplicated().any()).item():
             raise ValueError("a (remains, martyr) pair is listed twice")
         rows = frame.select("remains_id").with_row_index("row")
@@ -1098,16 +1103,16 @@ class _ScoredPairs:
 
 def _as_from_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with the types polars gives the same values read back from Python rows (as the
-    scored frame was built, one dict per pair): integers as Int64, floats as Float64, categories as
-    strings, a column with no value as Null."""
+    scored frame was built, one dict per pair): integers as Int64, floats as Float64, a column with
+    no value as Null. Categories stay categories: a national run reads its pairs' repeated texts as
+    such (at 100% they were 2.8 of the pairs' 4 GB as strings), and its tables write them as
+    strings (`lietsi.national.country.national_candidates`)."""
 
     def inferred(dtype: pl.DataType) -> pl.DataType:
         if dtype.is_integer():
             return pl.Int64()
         if dtype.is_float():
             return pl.Float64()
-        if isinstance(dtype, pl.Categorical | pl.Enum):
-            return pl.String()
         if isinstance(dtype, pl.List):
             return pl.List(inferred(dtype.inner))
         return dtype
