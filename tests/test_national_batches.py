@@ -171,3 +171,14 @@ def test_far_sums_read_per_remains_add_the_flat_rows_and_keep_each_cell():
     assert terms["r2"].cells == {("g1", ("place", "same")): 7.0, ("g2", ("place", "other")): 1.5}
     assert terms["r2"].cells_bound == {("g1", ("place", "same")): 6.0, ("g2", ("place", "other")): 1.0}
     assert (terms["r2"].flat, terms["r2"].dna) == ({}, {"g1": 8.0, "g2": 2.0})
+
+
+def test_a_pair_listed_twice_is_found_by_its_texts_or_by_its_codes():
+    from lietsi.matching.scoring import _listed_twice
+
+    pairs = pl.DataFrame({"remains_id": ["r1", "r1", "r2", "r2"], "martyr_id": ["m1", "m2", "m1", "m2"]})
+    twice = pl.concat([pairs, pairs.slice(2, 1)])
+    for as_categories in (False, True):
+        cast = pl.all().cast(pl.Categorical) if as_categories else pl.all()
+        assert not _listed_twice(pairs.with_columns(cast))  # a remains or a martyr on several pairs
+        assert _listed_twice(twice.with_columns(cast))
