@@ -550,8 +550,11 @@ def _founder_weights(
         if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
             continue
         home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
-        others = [len(ls - {line}) for c, ls in by_commune.items() if c is not None and c != home]
-        own = len(by_commune.get(home, set()) - {line}) if home is not None else 0
+        # Each commune's lines but the pair's own (counted, not copied: a remains' candidates at 100%
+        # are up to 1,281 lines over as many communes, for each of its pairs).
+        others = [len(ls) - (line in ls) for c, ls in by_commune.items() if c is not None and c != home]
+        mine = by_commune.get(home, set())
+        own = len(mine) - (line in mine) if home is not None else 0
         unplaced = max(rec["x"] - own - sum(others), 0)
         f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
         if f is None:
