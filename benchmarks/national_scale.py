@@ -39,6 +39,7 @@ import resource
 import shutil
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -67,6 +68,37 @@ def _load(path: Path):
 def _dump(value, path: Path) -> None:
     with path.open("wb") as f:
         pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+# The pairs' texts that repeat over millions of rows (a range, a verdict, the database's name and
+# version, the rules ignored, a reference's and a line's id on each of their pairs, the few
+# thousand site lists, the prior group): categories in a step's memory (at 100% they were 2.8 of
+# the listed pairs' 4 GB as strings, and `weigh` copies the pairs it filters); the code reads them
+# as Python strings, and `national_candidates` writes them as text.
+CATEGORIES = (
+    "relative_id", "line_id", "reference_range", "verdict", "compared_range", "differing_sites",
+    "heteroplasmies", "ignored", "excluding_references", "database", "database_version", "prior_group",
+)  # fmt: skip
+
+
+# The pairs' ids: categories in `weigh`, which only groups pairs by them and looks them up (its
+# output carries them on as categories); text in `assign`, which sorts and joins by them.
+IDS = ("remains_id", "martyr_id")
+
+
+def read_pairs(
+    path: Path, columns: list[str] | None = None, categories: tuple[str, ...] = CATEGORIES
+) -> pl.DataFrame:
+    """A parquet file of pairs (`search`'s, `weigh`'s scored ones), `categories` as categories and
+    the other texts as strings (a file written from categories reads back as categories), read in
+    streaming (the strings are never held whole)."""
+    frame = pl.scan_parquet(path)
+    frame = frame.select(columns) if columns is not None else frame
+    schema = frame.collect_schema()
+    texts = [c for c, t in schema.items() if t in (pl.String, pl.Categorical)]
+    return frame.with_columns(
+        pl.col(c).cast(pl.Categorical if c in categories else pl.String) for c in texts
+    ).collect(engine="streaming")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,17 +160,22 @@ def run_step(step: str, folder: Path, fraction: float, seed: int, exact: bool = 
         return {"rows": pairs.height, "compute_s": elapsed}
     elif step == "weigh":
         prepared = _load(work / "prepared.pickle")
-        pairs = pl.read_parquet(work / "pairs.parquet")
+        pairs = read_pairs(work / "pairs.parquet", categories=CATEGORIES + IDS)
         far = pl.read_parquet(work / "far.parquet") if (work / "far.parquet").exists() else None
         start = time.perf_counter()
         scoring = country.weigh(prepared, pairs, settings, far)
         elapsed = time.perf_counter() - start
-        _dump(scoring, work / "scoring.pickle")
+        del prepared, pairs, far
+        # The scored pairs as parquet, the rest pickled: a pickled frame is first serialised whole
+        # in memory.
+        scoring.scored.write_parquet(work / "scored.parquet")
+        _dump(replace(scoring, scored=scoring.scored.clear()), work / "scoring.pickle")
         return {"rows": scoring.scored.height, "compute_s": elapsed}
     elif step == "assign":
         prepared = _load(work / "prepared.pickle")
-        pairs = pl.read_parquet(work / "pairs.parquet")
-        scoring = _load(work / "scoring.pickle")
+        # `decide` reads of the listed pairs only each remains' verdicts (its outcome).
+        pairs = read_pairs(work / "pairs.parquet", ["remains_id", "verdict"])
+        scoring = replace(_load(work / "scoring.pickle"), scored=read_pairs(work / "scored.parquet"))
         exports = _load(work / "exports.pickle")
         start = time.perf_counter()
         result = country.assign_country(prepared, pairs, scoring, settings)

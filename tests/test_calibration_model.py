@@ -257,3 +257,40 @@ def test_remains_features_assume_no_province_the_caller_did_not_give():
     assert remains_features(remains)["H4"]["place"] == place_units(bare)
     assert remains_features(remains, KG)["H4"]["place"] == place_units(bare, KG)
     assert place_units(bare, KG)["province"] == KG != place_units(bare)["province"]
+
+
+def test_the_founders_frequency_is_the_formulas_to_the_bit():
+    """`founder_frequency` sums each commune's copies by descent once per size, not per commune:
+    the same additions in the same order as the formula written term by term, so the same floats."""
+    import random
+
+    def formula(theta, communes, own, unplaced, lines):
+        counts = [c for c in communes if c]
+        if not counts and not unplaced:
+            return None
+        lam = (1 - theta) / theta
+
+        def founders(f):
+            def after(c):
+                return sum(lam * f / (lam * f + j) for j in range(1, c))
+
+            return unplaced + sum(1 + after(c) for c in counts) + after(own + 1)
+
+        f = (unplaced + len(counts)) / lines
+        for _ in range(100):
+            new = founders(f) / lines
+            if abs(new - f) <= 1e-12:
+                break
+            f = new
+        return new
+
+    rng = random.Random(3)
+    cases = [(0.5, [1, 1, 1], 0, 0, 100.0), (0.5, [], 3, 0, 100.0), (0.01, [1] * 40, 0, 2, 150.0)]
+    for _ in range(300):
+        communes = [rng.choice([0, 1, 1, 1, 1, 2, 3, 7]) for _ in range(rng.randint(0, 60))]
+        theta = rng.choice([1e-4, 0.003, 0.02, 0.3])
+        cases.append(
+            (theta, communes, rng.choice([0, 0, 1, 4]), rng.choice([0, 0, 1, 5]), rng.uniform(20, 9000))
+        )
+    for case in cases:
+        assert founder_frequency(*case) == formula(*case), case

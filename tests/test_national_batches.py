@@ -12,7 +12,16 @@ import pytest
 from lietsi.matching import candidate_search, dna
 from lietsi.matching.identification import candidate_pairs
 from lietsi.national import listing
-from lietsi.national.country import adapt, national_settings, prepare_country, read_exports, search
+from lietsi.national.country import (
+    adapt,
+    assign_country,
+    national_candidates,
+    national_settings,
+    prepare_country,
+    read_exports,
+    search,
+    weigh,
+)
 from lietsi.synth.country_scale import generate_country, write_country
 
 FRACTION = 0.001  # 1,200 martyrs, 300 remains, 500 donors
@@ -111,3 +120,65 @@ def test_search_comparing_each_batch_gives_the_comparison_of_every_listed_pair(p
     pairs, far = search(prepared, settings)
     assert at_once.height > 100 and pairs.equals(at_once)
     assert far.equals(listed.far)
+
+
+def test_weighing_pairs_read_with_categories_scores_them_as_strings(prepared, tmp_path):
+    """The scale benchmark reads the listed pairs' repeated texts as categories
+    (`national_scale.read_pairs`): the same scores, prior, numerators and hypotheses as from
+    strings, and the same `national.candidates` once written."""
+    from benchmarks.national_scale import CATEGORIES, IDS, read_pairs
+
+    prepared, settings = prepared
+    pairs, far = search(prepared, settings)
+    pairs.write_parquet(tmp_path / "pairs.parquet")
+    read = read_pairs(tmp_path / "pairs.parquet", categories=CATEGORIES + IDS)
+    categories = {c for c, t in read.schema.items() if t == pl.Categorical}
+    assert categories == set(CATEGORIES + IDS) & set(pairs.columns)
+    as_text = weigh(prepared, pairs, settings, far)
+    as_categories = weigh(prepared, read, settings, far)
+    scored = as_categories.scored.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    assert as_text.scored.height > 100 and scored.equals(as_text.scored)
+    assert (as_categories.prior, as_categories.numerators) == (as_text.prior, as_text.numerators)
+    assert as_categories.hypotheses == as_text.hypotheses
+    # `assign` reads the scored pairs back with the ids as text, the other repeated texts as categories.
+    as_categories.scored.write_parquet(tmp_path / "scored.parquet")
+    written = [
+        national_candidates(assign_country(prepared, pairs, s, settings))
+        for s in (as_text, replace(as_categories, scored=read_pairs(tmp_path / "scored.parquet")))
+    ]
+    assert written[1].schema == written[0].schema and written[1].equals(written[0])
+
+
+def test_far_sums_read_per_remains_add_the_flat_rows_and_keep_each_cell():
+    far = pl.DataFrame(
+        [
+            ("r1", "g1", "place", "same", 2.0, 1.0, 4.0),
+            ("r1", "g1", None, None, 3.0, 2.0, 5.0),
+            ("r1", "g1", None, None, 0.5, 0.25, 1.0),
+            ("r2", "g1", "place", "same", 7.0, 6.0, 8.0),
+            ("r2", "g2", "place", "other", 1.5, 1.0, 2.0),
+        ],
+        schema=listing._FAR_SCHEMA,
+        orient="row",
+    )
+    terms = listing.far_terms(far)
+    assert terms["r1"].cells == {("g1", ("place", "same")): 2.0}
+    assert (terms["r1"].flat, terms["r1"].flat_bound, terms["r1"].dna) == (
+        {"g1": 3.5},
+        {"g1": 2.25},
+        {"g1": 10.0},
+    )
+    assert terms["r2"].cells == {("g1", ("place", "same")): 7.0, ("g2", ("place", "other")): 1.5}
+    assert terms["r2"].cells_bound == {("g1", ("place", "same")): 6.0, ("g2", ("place", "other")): 1.0}
+    assert (terms["r2"].flat, terms["r2"].dna) == ({}, {"g1": 8.0, "g2": 2.0})
+
+
+def test_a_pair_listed_twice_is_found_by_its_texts_or_by_its_codes():
+    from lietsi.matching.scoring import _listed_twice
+
+    pairs = pl.DataFrame({"remains_id": ["r1", "r1", "r2", "r2"], "martyr_id": ["m1", "m2", "m1", "m2"]})
+    twice = pl.concat([pairs, pairs.slice(2, 1)])
+    for as_categories in (False, True):
+        cast = pl.all().cast(pl.Categorical) if as_categories else pl.all()
+        assert not _listed_twice(pairs.with_columns(cast))  # a remains or a martyr on several pairs
+        assert _listed_twice(twice.with_columns(cast))

@@ -165,6 +165,9 @@ def estimate(
     sizes = prior0.sizes
     by_area = areas if areas is not None and sampled is not None else [None] * len(terms)
     h = _Hypotheses(terms, tables, masses, by_area, known or [], columns)
+    # The candidates are in `h`'s arrays: the columns given (a country's tens of millions of rows)
+    # are freed here when the caller passed them on without keeping them (`score_candidates`).
+    del columns
     outside_in: dict[str, float] = {}
     it = 0
     while it < iterations:
@@ -227,7 +230,7 @@ class _Hypotheses:
         self.areas = list(self.area_remains)
         area_index = {a: i for i, a in enumerate(self.areas)}
         self.n = len(terms)
-        self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int64)
+        self.remains_area = np.array([-1 if a is None else area_index[a] for a in by_area], dtype=np.int32)
         width = max((len(c.cells) for r in terms for c in r.candidates), default=0)
         self.width = max(width, columns.cells.shape[1] if columns is not None else 0)
         # Typed buffers, not lists: a country's remains hold millions of unscored cells, and a
@@ -256,23 +259,24 @@ class _Hypotheses:
                 flat_remains.append(i)
                 flat_group.append(group_index[g])
                 flat_value.append(v)
-        self.cand_remains = np.array(cand_remains, dtype=np.int64)
-        self.cand_group = np.array(cand_group, dtype=np.int64)
+        # Indices as 32 bits: a country's candidates are tens of millions of rows.
+        self.cand_remains = np.array(cand_remains, dtype=np.int32)
+        self.cand_group = np.array(cand_group, dtype=np.int32)
         self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
-        self.cand_claim = np.array(cand_claim, dtype=np.int64)
-        self.cand_cells = np.array(cand_cells, dtype=np.int64).reshape(len(cand_remains), self.width)
+        self.cand_claim = np.array(cand_claim, dtype=np.int32)
+        self.cand_cells = np.array(cand_cells, dtype=np.int32).reshape(len(cand_remains), self.width)
         self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
         if columns is not None:
             self._add(columns, cell_index, group_index, len(claim_index))
-        self.unsc_remains = np.array(unsc_remains, dtype=np.int64)
-        self.unsc_group = np.array(unsc_group, dtype=np.int64)
-        self.unsc_cell = np.array(unsc_cell, dtype=np.int64)
+        self.unsc_remains = np.array(unsc_remains, dtype=np.int32)
+        self.unsc_group = np.array(unsc_group, dtype=np.int32)
+        self.unsc_cell = np.array(unsc_cell, dtype=np.int32)
         self.unsc_value = np.array(unsc_value, dtype=np.float64)
-        self.flat_remains = np.array(flat_remains, dtype=np.int64)
-        self.flat_group = np.array(flat_group, dtype=np.int64)
+        self.flat_remains = np.array(flat_remains, dtype=np.int32)
+        self.flat_group = np.array(flat_group, dtype=np.int32)
         self.flat_value = np.array(flat_value, dtype=np.float64)
         known_cells = [cell_index[cell] for cells in known for cell, _ in cells]
-        self.known_cells = np.array(known_cells, dtype=np.int64)
+        self.known_cells = np.array(known_cells, dtype=np.int32)
         self._layout()
 
     def _add(
@@ -285,23 +289,33 @@ class _Hypotheses:
         """The candidates given as columns, each remains' before its candidates given as objects:
         the rows in the order the terms would have listed them one by one."""
         pad = len(self.cells)
-        cells = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int64)[columns.cells]
-        more = self.width - cells.shape[1]
-        cells = np.pad(cells, ((0, 0), (0, more)), constant_values=pad)
-        dens = np.pad(columns.dens, ((0, 0), (0, more)), constant_values=1.0)
-        groups = np.array([group_index[g] for g in columns.groups], dtype=np.int64)[columns.group]
+        remains = np.concatenate([columns.remains.astype(np.int32), self.cand_remains])
+        order = np.lexsort(
+            (np.repeat(np.int8([0, 1]), [len(columns.remains), len(self.cand_remains)]), remains)
+        )
+        self.cand_remains = remains[order]
+        del remains
+        # Each column merged in turn and its parts freed: a country's candidates are tens of
+        # millions of rows, and every copy held at once was the EM's peak.
+        groups = np.array([group_index[g] for g in columns.groups], dtype=np.int32)[columns.group]
         named = columns.martyr >= 0
-        claim = np.full(len(columns.martyr), -1, dtype=np.int64)
+        claim = np.full(len(columns.martyr), -1, dtype=np.int32)
         claim[named] = claims + np.unique(
             columns.martyr[named].astype(np.int64) * len(self.groups) + groups[named], return_inverse=True
         )[1].reshape(-1)
-        remains = np.concatenate([columns.remains.astype(np.int64), self.cand_remains])
-        order = np.lexsort((np.repeat([0, 1], [len(columns.remains), len(self.cand_remains)]), remains))
-        self.cand_remains = remains[order]
+        del named
         self.cand_group = np.concatenate([groups, self.cand_group])[order]
-        self.cand_fixed = np.concatenate([columns.fixed.astype(np.float64), self.cand_fixed])[order]
+        del groups
         self.cand_claim = np.concatenate([claim, self.cand_claim])[order]
+        del claim
+        self.cand_fixed = np.concatenate([columns.fixed.astype(np.float64), self.cand_fixed])[order]
+        more = self.width - columns.cells.shape[1]
+        cells = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int32)[columns.cells]
+        if more:
+            cells = np.pad(cells, ((0, 0), (0, more)), constant_values=pad)
         self.cand_cells = np.concatenate([cells, self.cand_cells])[order]
+        del cells
+        dens = np.pad(columns.dens, ((0, 0), (0, more)), constant_values=1.0) if more else columns.dens
         self.cand_dens = np.concatenate([dens, self.cand_dens])[order]
 
     def _layout(self) -> None:
@@ -310,26 +324,30 @@ class _Hypotheses:
         which each target's sum adds them."""
         nc, nu, nf = len(self.cand_remains), len(self.unsc_remains), len(self.flat_remains)
         # Shares: one term per candidate, unscored cell, flat group and remains (`outside`).
-        remains = np.concatenate([self.cand_remains, self.unsc_remains, self.flat_remains, np.arange(self.n)])
-        phase = np.repeat(np.arange(4), [nc, nu, nf, self.n])
-        self.share_order = np.lexsort((phase, remains))  # stable: keeps each block's own order
+        remains = np.concatenate(
+            [self.cand_remains, self.unsc_remains, self.flat_remains, np.arange(self.n, dtype=np.int32)]
+        )
+        phase = np.repeat(np.arange(4, dtype=np.int8), [nc, nu, nf, self.n])
+        self.share_order = np.lexsort((phase, remains)).astype(np.int32)  # stable: each block's own order
+        del remains, phase
         outside = len(self.groups)
         targets = np.concatenate(
-            [self.cand_group, self.unsc_group, self.flat_group, np.full(self.n, outside, dtype=np.int64)]
+            [self.cand_group, self.unsc_group, self.flat_group, np.full(self.n, outside, dtype=np.int32)]
         )
         self.share_target = targets[self.share_order]
         # Counts: the known cells first, then a term per candidate cell and per unscored cell.
         real = self.cand_cells < len(self.cells)
-        self.count_sources = np.nonzero(real)[0]  # row-major: candidate by candidate, cell by cell
+        self.count_sources = np.nonzero(real)[0].astype(np.int32)  # row-major: candidate by candidate
         remains = np.concatenate([self.cand_remains[self.count_sources], self.unsc_remains])
-        phase = np.repeat(np.arange(2), [len(self.count_sources), nu])
-        self.count_order = np.lexsort((phase, remains))
+        phase = np.repeat(np.arange(2, dtype=np.int8), [len(self.count_sources), nu])
+        self.count_order = np.lexsort((phase, remains)).astype(np.int32)
+        del remains, phase
         self.count_target = np.concatenate(
             [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[self.count_order]]
         )
         # Areas' DNA shares: (area, group) of each candidate of a remains with an area.
         area = self.remains_area[self.cand_remains]
-        self.area_rows = np.nonzero(area >= 0)[0]
+        self.area_rows = np.nonzero(area >= 0)[0].astype(np.int32)
         self.area_target = area[self.area_rows] * len(self.groups) + self.cand_group[self.area_rows]
         # Within an area, its groups in the order they first appear (the order `area_outside` adds
         # them); an area with remains but no candidate has no group.

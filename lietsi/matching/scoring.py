@@ -425,18 +425,24 @@ class PairFactors:
         (indices into the list returned, -1 beyond), and their denominators (1 beyond)."""
         keys: dict[tuple[str, str], int] = {}
         n = len(self.codes[0]) if self.codes else 0
-        cells = np.full((n, len(self.codes)), -1, dtype=np.int32)
-        dens = np.ones((n, len(self.codes)), dtype=np.float64)
-        filled = np.zeros(n, dtype=np.int64)  # per pair, its cells so far
+        per_factor = []
+        filled = np.zeros(n, dtype=np.int64)  # per pair, its cells (then: its cells so far)
         for codes, numbers in zip(self.codes, self.numbers, strict=True):
             cell = np.array([-1 if c is None else keys.setdefault(c, len(keys)) for _, _, c, _ in numbers])
-            den = np.array([d for *_, d in numbers], dtype=np.float64)
+            per_factor.append((cell, np.array([d for *_, d in numbers], dtype=np.float64)))
+            filled += cell.astype(np.int64)[codes] >= 0
+        # As wide as the most cells of a pair, not one column per factor: a country's pairs are
+        # tens of millions of rows.
+        width = int(filled.max(initial=0))
+        cells = np.full((n, width), -1, dtype=np.int32)
+        dens = np.ones((n, width), dtype=np.float64)
+        filled[:] = 0
+        for codes, (cell, den) in zip(self.codes, per_factor, strict=True):
             has = np.nonzero(cell.astype(np.int64)[codes] >= 0)[0]
             cells[has, filled[has]] = cell[codes[has]]
             dens[has, filled[has]] = den[codes[has]]
             filled[has] += 1
-        width = int(filled.max(initial=0))
-        return cells[:, :width], dens[:, :width], list(keys)
+        return cells, dens, list(keys)
 
 
 def front_share(reg: Register) -> float | None:
@@ -544,8 +550,11 @@ def _founder_weights(
         if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
             continue
         home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
-        others = [len(ls - {line}) for c, ls in by_commune.items() if c is not None and c != home]
-        own = len(by_commune.get(home, set()) - {line}) if home is not None else 0
+        # Each commune's lines but the pair's own (counted, not copied: a remains' candidates at 100%
+        # are up to 1,281 lines over as many communes, for each of its pairs).
+        others = [len(ls) - (line in ls) for c, ls in by_commune.items() if c is not None and c != home]
+        mine = by_commune.get(home, set())
+        own = len(mine) - (line in mine) if home is not None else 0
         unplaced = max(rec["x"] - own - sum(others), 0)
         f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
         if f is None:
@@ -846,7 +855,7 @@ def score_candidates(
     lengths = np.array([end - start for start, end in slices.values()], dtype=np.int64)
     pair_remains = np.repeat(np.arange(len(remains_ids)), lengths)
     groups = list(sizes)
-    martyr_group = np.array([groups.index(group[mid]) for mid in scored_pairs.martyr_ids], dtype=np.int64)
+    martyr_group = np.array([groups.index(group[mid]) for mid in scored_pairs.martyr_ids], dtype=np.int32)
     pair_group = martyr_group[scored_pairs.martyr]
     factors_of = FactorNumbers(
         pool,
@@ -864,20 +873,28 @@ def score_candidates(
         # The estimate's candidates: each remains' pairs, the remains in the order of `ids`.
         where = [(i, slices[r]) for i, r in enumerate(ids) if r in slices]
         rows = np.concatenate([np.arange(start, end) for _, (start, end) in where] or [np.zeros(0, np.int64)])
-        columns = CandidateColumns(
-            np.repeat(
-                np.array([i for i, _ in where], dtype=np.int64),
-                np.array([end - start for _, (start, end) in where], dtype=np.int64),
-            ),
-            pair_group[rows],
-            groups,
-            fixed[rows],
-            scored_pairs.martyr[rows],
-            cells[rows],
-            dens[rows],
-            cell_keys,
-        )
-        del cells, dens, fixed, rows
+        # The remains in the order of `ids` are usually the pairs' own order (a national run's):
+        # then the columns are the pairs' arrays themselves, not copies (1.3 GB at 100%).
+        if len(rows) == len(pair_group) and bool((rows == np.arange(len(rows))).all()):
+            rows = slice(None)
+        # Handed over to `estimate` (`pending.pop()`), which frees them once it holds them as its
+        # own arrays; their sources are freed before it runs.
+        pending = [
+            CandidateColumns(
+                np.repeat(
+                    np.array([i for i, _ in where], dtype=np.int32),
+                    np.array([end - start for _, (start, end) in where], dtype=np.int64),
+                ),
+                pair_group[rows],
+                groups,
+                fixed[rows],
+                scored_pairs.martyr[rows],
+                cells[rows],
+                dens[rows],
+                cell_keys,
+            )
+        ]
+        del cells, dens, fixed, rows, where
         terms = [_with_far(RemainsTerms((), *unscored(r)), far.get(r)) for r in ids]
         known_cells = [
             tuple(
@@ -894,9 +911,9 @@ def score_candidates(
             known=known_cells,
             sampled=dict(Counter(group[m] for m in martyr_rows if m in sampled_martyrs)),
             areas=[recovery_area(features[r]) if settings.outside_by_area else None for r in ids],
-            columns=columns,
+            columns=pending.pop(),
         )
-        del terms, columns  # the estimate's rows: freed before the posteriors
+        del terms  # the estimate's rows: freed before the posteriors
         s = with_numerators(s, tables)
         point = with_numerators(point, tables)
     by_group = _by_group(unsampled)
@@ -1048,16 +1065,19 @@ class _ScoredPairs:
         """The pairs of remains in `features`, each pair's DNA factors computed once per distinct
         value of what they read (`_DNA_INPUTS`; they do not depend on the numerators the estimate
         changes)."""
-        frame = pairs.filter(pl.col("remains_id").is_in(list(features)))
-        if frame.select(pl.struct("remains_id", "martyr_id").is_duplicated().any()).item():
+        kept = pairs["remains_id"].is_in(list(features))
+        frame = pairs if kept.all() else pairs.filter(kept)  # no copy of a country's pairs for nothing
+        if _listed_twice(frame):
             raise ValueError("a (remains, martyr) pair is listed twice")
         rows = frame.select("remains_id").with_row_index("row")
         order = rows.sort(pl.col("row").min().over("remains_id"), "row")["row"]
         if not order.equals(rows["row"]):
             frame = frame[order]
-        runs = frame.group_by("remains_id", maintain_order=True).len()
-        ends = runs["len"].cum_sum().to_list()
-        slices = dict(zip(runs["remains_id"].to_list(), zip([0, *ends][:-1], ends, strict=True), strict=True))
+        # Each remains' pairs are one run now: its run lengths, not a group-by over every pair.
+        runs = frame["remains_id"].rle()
+        ends = runs.struct.field("len").cum_sum().to_list()
+        ids = runs.struct.field("value").to_list()
+        slices = dict(zip(ids, zip([0, *ends][:-1], ends, strict=True), strict=True))
         index = {mid: i for i, mid in enumerate(martyr_ids)}
         columns = [c for c in _DNA_INPUTS if c in frame.columns]
         inputs = frame.select(columns)
@@ -1070,7 +1090,13 @@ class _ScoredPairs:
             _bound=pl.Series([b for b, _ in lrs], dtype=pl.Float64),
             _best=pl.Series([b for _, b in lrs], dtype=pl.Float64),
         )
-        found = inputs.join(distinct, on=columns, how="left", nulls_equal=True, maintain_order="left")
+        # Only the two LRs come out of the join: the key columns of a country's pairs are not copied.
+        found = (
+            inputs.lazy()
+            .join(distinct.lazy(), on=columns, how="left", nulls_equal=True, maintain_order="left")
+            .select("_bound", "_best")
+            .collect()
+        )
         return cls(
             frame,
             martyr_ids,
@@ -1096,18 +1122,30 @@ class _ScoredPairs:
         )
 
 
+def _listed_twice(frame: pl.DataFrame) -> bool:
+    """Whether a (remains, martyr) pair is listed twice. Ids read as categories (a national run's
+    pairs) are compared by their codes, two integers a pair: the pairs of texts took 2 GB at 100%."""
+    ids = ("remains_id", "martyr_id")
+    if all(isinstance(frame.schema[c], pl.Categorical) for c in ids):
+        code = [pl.col(c).to_physical().cast(pl.UInt64) for c in ids]
+        key = code[0] * 2**32 + code[1]
+    else:
+        key = pl.struct(*ids)
+    return frame.select(key.n_unique()).item() < frame.height
+
+
 def _as_from_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with the types polars gives the same values read back from Python rows (as the
-    scored frame was built, one dict per pair): integers as Int64, floats as Float64, categories as
-    strings, a column with no value as Null."""
+    scored frame was built, one dict per pair): integers as Int64, floats as Float64, a column with
+    no value as Null. Categories stay categories: a national run reads its pairs' repeated texts as
+    such (at 100% they were 2.8 of the pairs' 4 GB as strings), and its tables write them as
+    strings (`lietsi.national.country.national_candidates`)."""
 
     def inferred(dtype: pl.DataType) -> pl.DataType:
         if dtype.is_integer():
             return pl.Int64()
         if dtype.is_float():
             return pl.Float64()
-        if isinstance(dtype, pl.Categorical | pl.Enum):
-            return pl.String()
         if isinstance(dtype, pl.List):
             return pl.List(inferred(dtype.inner))
         return dtype

@@ -100,12 +100,20 @@ def founder_frequency(
     if not counts and not unplaced:
         return None
     lam = (1 - theta) / theta
+    larger = max([*counts, own + 1])
+    alone = larger == 1  # every commune has one carrier: the founders are the communes, counted
 
     def founders(f: float) -> float:
-        def after(c: int) -> float:  # a commune's c − 1 carriers after its first
-            return sum(lam * f / (lam * f + j) for j in range(1, c))
-
-        return unplaced + sum(1 + after(c) for c in counts) + after(own + 1)
+        # A commune's c − 1 carriers after its first (`after[c]`): the sums of the terms j = 1 … c − 1
+        # in turn, each the sum before it plus the next term, as `sum` adds them one by one; then
+        # the communes' 1 + after[c] in their order. A national run weighs millions of pairs, each
+        # over the communes of its remains' other candidates: a sum per commune was hours at 100%.
+        after: list[float] = [0, 0]
+        for j in range(1, larger):
+            after.append(after[j] + lam * f / (lam * f + j))
+        if alone:
+            return unplaced + len(counts) + after[own + 1]
+        return unplaced + sum([1 + after[c] for c in counts]) + after[own + 1]
 
     f = (unplaced + len(counts)) / lines
     for _ in range(100):

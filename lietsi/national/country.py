@@ -347,14 +347,22 @@ def national_candidates(result: MatchResult) -> pl.DataFrame:
     """national.candidates: every scored pair, both provinces, its factors and posterior."""
     scored = result.match_candidates
     present = [c for c in _CANDIDATE_COLUMNS if c in scored.columns]
-    return scored.select(
-        _province("remains_id").alias("remains_province_code"),
-        pl.col("remains_id").alias("national_remains_id"),
-        _province("martyr_id").alias("martyr_province_code"),
-        pl.col("martyr_id").alias("national_martyr_id"),
-        pl.col("relative_id").alias("reference_sample_id"),
-        *present,
-    ).sort("national_remains_id", "posterior", descending=[False, True], nulls_last=True)
+    return (
+        scored.select(
+            _province("remains_id").alias("remains_province_code"),
+            pl.col("remains_id").alias("national_remains_id"),
+            _province("martyr_id").alias("martyr_province_code"),
+            pl.col("martyr_id").alias("national_martyr_id"),
+            pl.col("relative_id").alias("reference_sample_id"),
+            *present,
+        )
+        .with_columns(
+            # The pairs' repeated texts may be categories in memory (`benchmarks.national_scale`): the
+            # table holds them as text.
+            pl.col(pl.Categorical).cast(pl.String)
+        )
+        .sort("national_remains_id", "posterior", descending=[False, True], nulls_last=True)
+    )
 
 
 def national_identifications(
