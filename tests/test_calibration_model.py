@@ -294,3 +294,11 @@ def test_the_founders_frequency_is_the_formulas_to_the_bit():
         )
     for case in cases:
         assert founder_frequency(*case) == formula(*case), case
+
+
+def test_without_structure_the_founders_frequency_counts_every_carrier():
+    """θ = 0: each carrier is a line of its own (x/n), the limit the formula tends to as θ → 0."""
+    communes, own, unplaced, lines = [1, 3, 2], 2, 1, 500.0
+    assert founder_frequency(0.0, communes, own, unplaced, lines) == 9 / 500
+    assert founder_frequency(1e-9, communes, own, unplaced, lines) == pytest.approx(9 / 500, rel=1e-6)
+    assert founder_frequency(0.0, [], 4, 0, lines) is None

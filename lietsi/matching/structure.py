@@ -95,10 +95,13 @@ def founder_frequency(
     carriers after its first are mostly copies by descent: the j-th after the first counts
     λf/(λf + j), λ = (1 − θ)/θ, not 1 (the likelihood's score in f), and the candidate's own line
     is his commune's first. None when no line outside his commune carries it: for a remains of
-    another province it is a type one founding shows (`frequency.Spectrum.singleton_frequency`)."""
+    another province it is a type one founding shows (`frequency.Spectrum.singleton_frequency`).
+    At θ = 0 (no structure) every carrier is a line of its own: x/n."""
     counts = [c for c in communes if c]
     if not counts and not unplaced:
         return None
+    if theta <= 0:
+        return (unplaced + sum(counts) + own) / lines
     lam = (1 - theta) / theta
     larger = max([*counts, own + 1])
     alone = larger == 1  # every commune has one carrier: the founders are the communes, counted
