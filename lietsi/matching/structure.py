@@ -104,7 +104,6 @@ def founder_frequency(
         return (unplaced + sum(counts) + own) / lines
     lam = (1 - theta) / theta
     larger = max([*counts, own + 1])
-    alone = larger == 1  # every commune has one carrier: the founders are the communes, counted
 
     def founders(f: float) -> float:
         # A commune's c − 1 carriers after its first (`after[c]`): the sums of the terms j = 1 … c − 1
@@ -114,9 +113,7 @@ def founder_frequency(
         after: list[float] = [0, 0]
         for j in range(1, larger):
             after.append(after[j] + lam * f / (lam * f + j))
-        if alone:
-            return unplaced + len(counts) + after[own + 1]
-        return unplaced + sum([1 + after[c] for c in counts]) + after[own + 1]
+        return unplaced + sum(1 + after[c] for c in counts) + after[own + 1]
 
     f = (unplaced + len(counts)) / lines
     for _ in range(100):

@@ -584,17 +584,18 @@ def far_terms(far: pl.DataFrame) -> dict[str, FarTerms]:
     """The far sums as `scoring.score_candidates` reads them, per remains."""
     out: dict[str, dict] = {}
     # A few hundred groups and cells over millions of rows: one key object each, not one per row.
-    keys: dict[tuple, tuple] = {}
+    groups: dict[str, str] = {}
+    cells: dict[tuple, tuple] = {}
     for remains_id, group, table, outcome, point, bound, dna in far.iter_rows():
         t = out.setdefault(
             remains_id, {"cells": {}, "flat": {}, "cells_bound": {}, "flat_bound": {}, "dna": {}}
         )
-        group = keys.setdefault((group,), (group,))[0]
+        group = groups.setdefault(group, group)
         if table is None:
             t["flat"][group] = t["flat"].get(group, 0.0) + point
             t["flat_bound"][group] = t["flat_bound"].get(group, 0.0) + bound
         else:
-            cell = keys.setdefault((group, table, outcome), (group, (table, outcome)))
+            cell = cells.setdefault((group, table, outcome), (group, (table, outcome)))
             t["cells"][cell] = point
             t["cells_bound"][cell] = bound
         t["dna"][group] = t["dna"].get(group, 0.0) + dna
