@@ -536,17 +536,17 @@ def test_relatives_in_two_hamlets_of_one_commune_are_two_people() -> None:
     assert rid[3] == rid[1]
 
 
-def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
-    """Within one martyr family a birth year missing on one side does not stop a keyboard slip (a letter
-    dropped or two swapped) from linking; one letter for another (`Tùng` / `Dũng`) is another relative."""
-    address = "Ấp 3, xã Bình An, huyện Châu Thành, Kiên Giang"
-    p2 = _relatives_on_forms(
-        ["Võ Công Thủy", "Võ Công hủy", "Trần ăVn Tư", "Trần Văn Tư", "Trần Văn Tùng", "Trần Văn Dũng"],
-        [None, 1969, None, None, None, 1979],
-        [address] * 6,
+def _two_martyrs_forms(
+    names: list[str], years: list[int | None], addresses: list[str], cids: list[str | None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One relative row per form; rows on odd forms about martyr LS-A, on even forms about LS-B.
+    Returns (records, martyr_links)."""
+    cids = cids or [None] * len(names)
+    valid = [True if c else None for c in cids]
+    p2 = _relatives_on_forms(names, years, addresses).with_columns(
+        pl.Series("citizen_id_hash", cids, dtype=pl.String), pl.Series("citizen_id_valid", valid)
     )
     records = relative_records(None, p2)
-    # Rows 1, 3, 5 are on LS-A's forms, rows 2, 4, 6 on his brother LS-B's.
     martyr_links = records.select(
         "source",
         "file",
@@ -555,6 +555,19 @@ def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
         .then(pl.lit("LS-A"))
         .otherwise(pl.lit("LS-B"))
         .alias("martyr_id"),
+    )
+    return records, martyr_links
+
+
+def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
+    """Within one martyr family a birth year missing on one side does not stop a keyboard slip (a letter
+    dropped or two swapped) from linking; one letter for another (`Tùng` / `Dũng`) is another relative."""
+    address = "Ấp 3, xã Bình An, huyện Châu Thành, Kiên Giang"
+    # Rows 1, 3, 5 are on LS-A's forms, rows 2, 4, 6 on his brother LS-B's.
+    records, martyr_links = _two_martyrs_forms(
+        ["Võ Công Thủy", "Võ Công hủy", "Trần ăVn Tư", "Trần Văn Tư", "Trần Văn Tùng", "Trần Văn Dũng"],
+        [None, 1969, None, None, None, 1979],
+        [address] * 6,
     )
     families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thị Lan", "30898")]))
     links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
@@ -616,3 +629,20 @@ def test_relatives_on_the_careless_spelling_configuration(tmp_path: Path) -> Non
     metrics = truth_metrics(martyrs.links, links, TruthFolder(tmp_path / "truth"))
     values = {m: v for e, m, v in metrics.iter_rows() if e == "relatives"}
     assert values["recall"] >= 0.99 and values["precision"] >= 0.995, values
+
+
+def test_relatives_of_martyrs_with_one_father_but_two_mothers_are_two_families() -> None:
+    """Two martyrs of one commune whose fathers share a name but whose mothers clearly differ are two
+    families: a namesake on each one's form, ids differing, is two people, not one mistyped id."""
+    address = "Ấp 7, xã Hòa Chánh, huyện U Minh Thượng, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyễn Thị Mai"] * 2, [None, 1952], [address] * 2, ["h1", "h2"]
+    )
+    martyrs = _martyrs([("LS-A", "Văn Thị Tuyết", "30898"), ("LS-B", "Nguyễn Thị Hằng", "30898")])
+    fathers = martyrs.with_columns(pl.lit("Nguyễn Văn Ba").alias("father_name"))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(fathers))
+    assert links["relative_id"].n_unique() == 2
+    # One mother (written with a slip on one record): one family, her id mistyped on one form.
+    one_mother = fathers.with_columns(pl.Series("mother_name", ["Văn Thị Tuyết", "Văn Thị Tuyếtt"]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(one_mother))
+    assert links["relative_id"].n_unique() == 1

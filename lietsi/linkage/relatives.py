@@ -10,7 +10,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 
 from lietsi.graphs import UnionFind, constrained_union
-from lietsi.linkage.clustering import Attrs
+from lietsi.linkage.clustering import Attrs, mothers_conflict
 from lietsi.linkage.features import ascii_words, hamlet_key
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
@@ -20,12 +20,13 @@ from lietsi.places import most_common_province, place_frame
 
 
 def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
-    """`martyr_id, family`: keys that martyrs of one family share.
+    """`martyr_id, family, mother`: keys that martyrs of one family share, and the martyr's mother
+    (variant key).
 
     A martyr is his own family; martyrs from one hometown with the same mother (or father) are
-    siblings. A relative named for two martyrs of one family (a sister, on the forms of both her
-    fallen brothers) is one person far more often than two namesakes: families avoid giving a living
-    member's name to a child.
+    siblings — unless their mothers clearly differ (`_related_pairs`). A relative named for two
+    martyrs of one family (a sister, on the forms of both her fallen brothers) is one person far
+    more often than two namesakes: families avoid giving a living member's name to a child.
     """
     n = martyrs.height
     place = pl.coalesce("hometown_commune_code", "hometown_district_code", "hometown_province_code")
@@ -35,16 +36,20 @@ def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
     )
     return pl.concat(
         [
-            frame.select("martyr_id", pl.col("martyr_id").alias("family")),
+            frame.select("martyr_id", pl.col("martyr_id").alias("family"), pl.col("_mother").alias("mother")),
             frame.select(
-                "martyr_id", pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|").alias("family")
+                "martyr_id",
+                pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|").alias("family"),
+                pl.col("_mother").alias("mother"),
             ),
             frame.select(
-                "martyr_id", pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|").alias("family")
+                "martyr_id",
+                pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|").alias("family"),
+                pl.col("_mother").alias("mother"),
             ),
         ],
         how="vertical_relaxed",
-    ).drop_nulls()
+    ).drop_nulls("family")
 
 
 def _related_pairs(
@@ -53,7 +58,9 @@ def _related_pairs(
     """(rid, rid_r) of relative rows whose martyrs are one family (or whose form is the same)."""
     keys = [
         frame.select(
-            "rid", pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family")
+            "rid",
+            pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family"),
+            pl.lit(None, pl.String).alias("mother"),
         )
     ]
     if martyr_links is not None and families is not None:
@@ -64,15 +71,25 @@ def _related_pairs(
                 on=["source", "file", "row_number"],
             )
             .join(families, on="martyr_id")
-            .select("rid", "family")
+            .select("rid", "family", "mother")
         )
-    fam = pl.concat(keys).drop_nulls().unique()
-    return (
+    fam = pl.concat(keys).drop_nulls("family").unique()
+    pairs = (
         fam.join(fam, on="family", suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
-        .select("rid", "rid_r", pl.lit(True).alias("related"))
-        .unique()
+        .group_by("rid", "rid_r")
+        .agg(pl.col("mother").drop_nulls().first(), pl.col("mother_r").drop_nulls().first())
     )
+    # Two martyrs of one father's name (or one lineage) in one commune whose mothers clearly differ
+    # are two families: a namesake on each one's forms is two people.
+    apart = pl.Series(
+        [
+            a is not None and b is not None and mothers_conflict(a, b)
+            for a, b in zip(pairs["mother"], pairs["mother_r"], strict=True)
+        ],
+        dtype=pl.Boolean,
+    )
+    return pairs.filter(~apart).select("rid", "rid_r", pl.lit(True).alias("related")).sort("rid", "rid_r")
 
 
 def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
