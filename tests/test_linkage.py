@@ -344,6 +344,7 @@ def _martyrs(rows: list[tuple[str, str | None, str]]) -> pl.DataFrame:
         [
             {
                 "martyr_id": m,
+                "full_name": "Nguyễn Văn Thành",
                 "mother_name": mother,
                 "father_name": None,
                 "hometown_commune_code": commune,
@@ -646,3 +647,23 @@ def test_relatives_of_martyrs_with_one_father_but_two_mothers_are_two_families()
     one_mother = fathers.with_columns(pl.Series("mother_name", ["Văn Thị Tuyết", "Văn Thị Tuyếtt"]))
     links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(one_mother))
     assert links["relative_id"].n_unique() == 1
+
+
+def test_relatives_of_one_lineage_in_one_hamlet_without_a_birth_year() -> None:
+    """Two martyrs of one surname and home commune, one mother not on record: the same relative's name
+    in the same hamlet, a birth year on one form only, is one person; without a hamlet on both rows,
+    or for martyrs of two surnames, the missing year keeps them apart."""
+    commune = ", xã Đông Hòa, huyện An Minh, Kiên Giang"
+    addresses = ["Ấp 2" + commune, "ấp Hai" + commune, "Ấp 2" + commune, "Đông Hòa, An Minh"]
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyễn Văn Tư", "Nguyễn Văn Tư", "Lê Văn Lộc", "Lê Văn Lộc"], [None, 1953, None, 1953], addresses
+    )
+    martyrs = _martyrs([("LS-A", "Lê Thị Diệu", "30898"), ("LS-B", None, "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]  # no hamlet on the second row
+    two_surnames = martyrs.with_columns(pl.Series("full_name", ["Nguyễn Văn Hiếu", "Trần Văn Ẩn"]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(two_surnames))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] != rid[2]

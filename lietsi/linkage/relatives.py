@@ -20,33 +20,38 @@ from lietsi.places import most_common_province, place_frame
 
 
 def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
-    """`martyr_id, family, mother`: keys that martyrs of one family share, and the martyr's mother
-    (variant key).
+    """`martyr_id, family, lineage, mother`: keys that martyrs of one family share (`lineage`: the
+    key is only a lineage's), and the martyr's mother (variant key).
 
     A martyr is his own family; martyrs from one hometown with the same mother (or father) are
     siblings — unless their mothers clearly differ (`_related_pairs`). A relative named for two
     martyrs of one family (a sister, on the forms of both her fallen brothers) is one person far
     more often than two namesakes: families avoid giving a living member's name to a child.
+    Martyrs of one surname and home commune whose parents are not both on record may be one
+    lineage (cousins, or brothers whose mother one record leaves out): weaker, see `_name_pairs`.
     """
     n = martyrs.height
     place = pl.coalesce("hometown_commune_code", "hometown_district_code", "hometown_province_code")
-    frame = martyrs.select("martyr_id", place.alias("_place")).with_columns(
+    frame = martyrs.select("martyr_id", "hometown_commune_code", place.alias("_place")).with_columns(
         name_frame(martyrs["mother_name"], pl.Series(["Nữ"] * n))["key_variant"].alias("_mother"),
         name_frame(martyrs["father_name"], pl.Series(["Nam"] * n))["key_variant"].alias("_father"),
+        name_frame(martyrs["full_name"], pl.Series(["Nam"] * n))["surname_variant"].alias("_surname"),
+    )
+    keys = (
+        (pl.col("martyr_id"), False),
+        (pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|"), False),
+        (pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|"), False),
+        (pl.concat_str([pl.lit("l"), "_surname", "hometown_commune_code"], separator="|"), True),
     )
     return pl.concat(
         [
-            frame.select("martyr_id", pl.col("martyr_id").alias("family"), pl.col("_mother").alias("mother")),
             frame.select(
                 "martyr_id",
-                pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|").alias("family"),
+                key.alias("family"),
+                pl.lit(lineage).alias("lineage"),
                 pl.col("_mother").alias("mother"),
-            ),
-            frame.select(
-                "martyr_id",
-                pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|").alias("family"),
-                pl.col("_mother").alias("mother"),
-            ),
+            )
+            for key, lineage in keys
         ],
         how="vertical_relaxed",
     ).drop_nulls("family")
@@ -55,11 +60,13 @@ def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
 def _related_pairs(
     frame: pl.DataFrame, martyr_links: pl.DataFrame | None, families: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """(rid, rid_r) of relative rows whose martyrs are one family (or whose form is the same)."""
+    """(rid, rid_r, related, lineage) of relative rows whose martyrs are one family (or whose form is
+    the same) — or, `related` false, only one lineage."""
     keys = [
         frame.select(
             "rid",
             pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family"),
+            pl.lit(False).alias("lineage"),
             pl.lit(None, pl.String).alias("mother"),
         )
     ]
@@ -71,14 +78,18 @@ def _related_pairs(
                 on=["source", "file", "row_number"],
             )
             .join(families, on="martyr_id")
-            .select("rid", "family", "mother")
+            .select("rid", "family", "lineage", "mother")
         )
     fam = pl.concat(keys).drop_nulls("family").unique()
     pairs = (
         fam.join(fam, on="family", suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .group_by("rid", "rid_r")
-        .agg(pl.col("mother").drop_nulls().first(), pl.col("mother_r").drop_nulls().first())
+        .agg(
+            (~pl.col("lineage")).any().alias("related"),
+            pl.col("mother").drop_nulls().first(),
+            pl.col("mother_r").drop_nulls().first(),
+        )
     )
     # Two martyrs of one father's name (or one lineage) in one commune whose mothers clearly differ
     # are two families: a namesake on each one's forms is two people.
@@ -89,7 +100,11 @@ def _related_pairs(
         ],
         dtype=pl.Boolean,
     )
-    return pairs.filter(~apart).select("rid", "rid_r", pl.lit(True).alias("related")).sort("rid", "rid_r")
+    return (
+        pairs.filter(~apart)
+        .select("rid", "rid_r", "related", pl.lit(True).alias("lineage"))
+        .sort("rid", "rid_r")
+    )
 
 
 def _canonical_ids(cids: pl.DataFrame, edges: pl.DataFrame) -> dict[str, str]:
@@ -150,12 +165,14 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         "source_record_id",
     )
     # Birth years equal, or one year apart when either is approximate; a year missing on one side
-    # (form 01 does not ask it) only between rows of one martyr family.
+    # (form 01 does not ask it) only between rows of one martyr family, or of one lineage when both
+    # rows name the same hamlet.
     gap = (pl.col("birth_year") - pl.col("birth_year_r")).abs()
     approx = pl.col("birth_year_approx").fill_null(False) | pl.col("birth_year_approx_r").fill_null(False)
+    one_hamlet = (pl.col("hamlet") == pl.col("hamlet_r")).fill_null(False)
     years_agree = (
         pl.when(pl.col("birth_year").is_null() | pl.col("birth_year_r").is_null())
-        .then(pl.col("related"))
+        .then(pl.col("related") | (pl.col("lineage") & one_hamlet))
         .otherwise((gap == 0) | ((gap <= 1) & approx))
     )
     # A name equal only without diacritics (`Nguyen Van An` / `Nguyễn Văn Ẩn`) needs both years, equal.
@@ -169,7 +186,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         side.join(side, on=["key_variant", "addr_block"], suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .join(related, on=["rid", "rid_r"], how="left")
-        .with_columns(pl.col("related").fill_null(False))
+        .with_columns(pl.col("related", "lineage").fill_null(False))
         .filter(years_agree.fill_null(False) & names_agree & phones_agree & _HAMLETS_AGREE)
     )
 
@@ -204,7 +221,8 @@ def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
     (a year missing only between rows of one martyr family, as for names written alike)."""
     fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
     in_family = (
-        related.select("rid", "rid_r")
+        related.filter("related")
+        .select("rid", "rid_r")
         .join(fuzzy, on="rid")
         .join(fuzzy, left_on="rid_r", right_on="rid", suffix="_r")
         .filter(
