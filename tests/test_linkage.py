@@ -667,3 +667,18 @@ def test_relatives_of_one_lineage_in_one_hamlet_without_a_birth_year() -> None:
     links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(two_surnames))
     rid = {r: x for _, _, _, r, x in links.iter_rows()}
     assert rid[1] != rid[2]
+
+
+def test_relatives_initials_compared_as_written() -> None:
+    """A woman's `T.` is read as `Thị`, but as written `V. T. Lý` may be `Võ Thu Lý`: one relative on
+    the forms of two brothers. `V. T. Hà` is not `Võ Ngọc Hà`."""
+    address = "Khu phố 8, phường Vĩnh Thanh Vân, thành phố Rạch Giá"
+    records, martyr_links = _two_martyrs_forms(
+        ["V. T. Lý", "Võ Thu Lý", "V. T. Hà", "Võ Ngọc Hà"], [1967, None, 1960, None], [address] * 4
+    )
+    records = records.with_columns(pl.lit("Nữ").alias("sex"))
+    martyrs = _martyrs([("LS-A", "Nguyễn Thị Vân", "30898"), ("LS-B", "Nguyễn Thị Vân", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]

@@ -285,7 +285,9 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
     # `Lê Kiệt` / `Lê Thành Kiệt`, `T. N. Nga` / `Trần Nga`): the same given name, and either the
     # same phone, or the same address commune and birth year (a year missing on one side only
     # between rows of one martyr family); birth years and phones never disagreeing.
-    hands = frame.select("rid", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash")
+    hands = frame.select(
+        "rid", "name_text", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash"
+    )
     by_phone = hands.drop_nulls(["phone_hash", "given_variant"])
     by_place = hands.drop_nulls(["addr_block", "given_variant"])
     alike = (
@@ -314,11 +316,13 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
         .drop_nulls(["name_full", "name_full_r"])
         .unique(["rid", "rid_r"], maintain_order=True)
     )
+    # Initials are also compared as written: the parsed name reads a woman's `T.` as `Thị`, but
+    # `V. T. Lý` may be `Võ Thu Lý`.
+    pairs = zip(
+        alike["name_full"], alike["name_full_r"], alike["name_text"], alike["name_text_r"], strict=True
+    )
     return alike.filter(
-        pl.Series(
-            [written_alike(a, b) for a, b in zip(alike["name_full"], alike["name_full_r"], strict=True)],
-            dtype=pl.Boolean,
-        )
+        pl.Series([written_alike(a, b) or written_alike(c, d) for a, b, c, d in pairs], dtype=pl.Boolean)
     ).select("rid", "rid_r", pl.lit(0).alias("strength"))
 
 
