@@ -682,3 +682,23 @@ def test_relatives_initials_compared_as_written() -> None:
     rid = {r: x for _, _, _, r, x in links.iter_rows()}
     assert rid[1] == rid[2]
     assert rid[3] != rid[4]
+
+
+def test_relatives_written_without_diacritics_within_one_family() -> None:
+    """Within one martyr family a name written without diacritics is the accented one (its `D` may be
+    a `Đ`): `Nguyen Thi Dao` / `Nguyễn Thị Đào`, a birth year on one form only. `Tran Van Tung` /
+    `Trần Văn Dũng` are still two relatives; outside the family the missing year keeps them apart."""
+    address = "Ấp 2, xã Nam Thái Sơn, huyện Hòn Đất, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyen Thi Dao", "Nguyễn Thị Đào", "Tran Van Tung", "Trần Văn Dũng"],
+        [1977, None, 1980, None],
+        [address] * 4,
+    )
+    martyrs = _martyrs([("LS-A", "Trần Thị Lý", "30898"), ("LS-B", "Trần Thị Lý", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]
+    plain, _ = link_relatives(records)
+    rid = {r: x for _, _, _, r, x in plain.iter_rows()}
+    assert rid[1] != rid[2]

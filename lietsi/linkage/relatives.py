@@ -129,7 +129,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
     """Relative records numbered (`rid`) with name keys, address units, the valid citizen-id hash (`cid`)."""
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     names = name_frame(frame["name_text"], frame["sex"]).select(
-        "name_full", "key_toneless", "key_variant", "given_variant"
+        "name_full", "key_toneless", "key_ascii", "key_variant", "given_variant"
     )
     if default_province is None:
         default_province = most_common_province(frame["address"])
@@ -219,7 +219,7 @@ def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.Dat
 def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
     """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year
     (a year missing only between rows of one martyr family, as for names written alike)."""
-    fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
+    fuzzy = frame.select("rid", "key_toneless", "key_ascii", "addr_block", "birth_year", "phone_hash")
     in_family = (
         related.filter("related")
         .select("rid", "rid_r")
@@ -252,6 +252,21 @@ def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
             (pl.col("rid") < pl.col("rid_r"))
             & pl.col("key_toneless").is_not_null()
             & pl.col("key_toneless_r").is_not_null()
+        )
+        # Within a family a name written without diacritics is compared in ascii: its plain `D` may
+        # be a `Đ` (`Nguyen Thi Dao` / `Nguyễn Thị Đào`, `Dang` / `Đặng`), not another letter.
+        .with_columns(
+            pl.when(
+                pl.col("in_family")
+                & (
+                    (pl.col("key_ascii") == pl.col("key_toneless"))
+                    | (pl.col("key_ascii_r") == pl.col("key_toneless_r"))
+                )
+            )
+            .then(pl.col(ascii_key))
+            .otherwise(pl.col(key))
+            .alias(key)
+            for key, ascii_key in (("key_toneless", "key_ascii"), ("key_toneless_r", "key_ascii_r"))
         )
     )
     slips = (
