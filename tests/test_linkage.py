@@ -702,3 +702,24 @@ def test_relatives_written_without_diacritics_within_one_family() -> None:
     plain, _ = link_relatives(records)
     rid = {r: x for _, _, _, r, x in plain.iter_rows()}
     assert rid[1] != rid[2]
+
+
+def test_relatives_slip_with_a_middle_name_left_out_within_one_family() -> None:
+    """Within one martyr family a keyboard slip together with a middle name left out on one side
+    (`Phạm VVinh` / `Phạm Văn Vinh`, `Dahn Tấn Khải` / `Danh Khải`) is one relative; `Trần Tùng` /
+    `Trần Văn Dũng` (one letter for another) are two; outside the family the missing year keeps them apart."""
+    address = "Ấp 2, xã Vĩnh Hòa, huyện U Minh Thượng, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Phạm VVinh", "Phạm Văn Vinh", "Dahn Tấn Khải", "Danh Khải", "Trần Tùng", "Trần Văn Dũng"],
+        [None, 1957, 1947, None, None, 1979],
+        [address] * 6,
+    )
+    martyrs = _martyrs([("LS-A", "Trần Thị Hòa", "30898"), ("LS-B", "Trần Thị Hòa", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] == rid[4]
+    assert rid[5] != rid[6]
+    plain, _ = link_relatives(records)
+    rid = {r: x for _, _, _, r, x in plain.iter_rows()}
+    assert rid[1] != rid[2] and rid[3] != rid[4]

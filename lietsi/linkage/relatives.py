@@ -268,6 +268,21 @@ def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
             .alias(key)
             for key, ascii_key in (("key_toneless", "key_ascii"), ("key_toneless_r", "key_ascii_r"))
         )
+        # Within a family a slip may come with a middle name left out on one side (`Phạm VVinh` /
+        # `Phạm Văn Vinh`, `Dahn Tấn Khải` / `Danh Khải`): surname and given name are compared.
+        .with_columns(
+            pl.col(key).str.split(" ").alias(f"_{key}") for key in ("key_toneless", "key_toneless_r")
+        )
+        .with_columns(
+            pl.when(
+                pl.col("in_family")
+                & (pl.min_horizontal(pl.col("_key_toneless", "_key_toneless_r").list.len()) == 2)
+            )
+            .then(pl.concat_str(pl.col(f"_{key}").list.first(), pl.col(f"_{key}").list.last(), separator=" "))
+            .otherwise(pl.col(key))
+            .alias(key)
+            for key in ("key_toneless", "key_toneless_r")
+        )
     )
     slips = (
         cpdist(
