@@ -723,3 +723,25 @@ def test_relatives_slip_with_a_middle_name_left_out_within_one_family() -> None:
     plain, _ = link_relatives(records)
     rid = {r: x for _, _, _, r, x in plain.iter_rows()}
     assert rid[1] != rid[2] and rid[3] != rid[4]
+
+
+def test_relatives_at_an_address_without_a_known_commune_hamlet_written_in_words() -> None:
+    """Where no commune is found in an address, the address itself is the key: its hamlet or xóm
+    number is read however written (`Ấp Chín` / `Ấp 9`, `xóm Ba, thôn Một` / `xóm 3, thôn 1`)."""
+    rest = ", xã Vĩnh Hòa, tỉnh An Giang"
+    p2 = _relatives_on_forms(
+        ["Trần Thị Diệu"] * 5,
+        [1977] * 5,
+        [
+            "Ấp 9" + rest,
+            "Ấp Chín" + rest,
+            "xóm Ba, thôn Một" + rest,
+            "xóm 3, thôn 1" + rest,
+            "xóm 3, thôn 2" + rest,
+        ],
+    )
+    links, _ = link_relatives(relative_records(None, p2))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] == rid[4]
+    assert rid[5] != rid[4]

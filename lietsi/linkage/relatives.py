@@ -11,7 +11,7 @@ from rapidfuzz.process import cpdist
 
 from lietsi.graphs import UnionFind, constrained_union
 from lietsi.linkage.clustering import Attrs, mothers_conflict
-from lietsi.linkage.features import ascii_words, hamlet_key
+from lietsi.linkage.features import address_key, hamlet_key
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
 from lietsi.linkage.records import relative_records
@@ -140,7 +140,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
         pl.concat([frame, names, addr], how="horizontal")
         .with_columns(
             pl.when(pl.col("citizen_id_valid").fill_null(True)).then(pl.col("citizen_id_hash")).alias("cid"),
-            ascii_words("address").alias("addr_key"),
+            address_key("address").alias("addr_key"),
             pl.col("address").map_elements(hamlet_key, return_dtype=pl.String).alias("hamlet"),
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
