@@ -344,6 +344,7 @@ def _martyrs(rows: list[tuple[str, str | None, str]]) -> pl.DataFrame:
         [
             {
                 "martyr_id": m,
+                "full_name": "Nguyễn Văn Thành",
                 "mother_name": mother,
                 "father_name": None,
                 "hometown_commune_code": commune,
@@ -536,17 +537,17 @@ def test_relatives_in_two_hamlets_of_one_commune_are_two_people() -> None:
     assert rid[3] == rid[1]
 
 
-def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
-    """Within one martyr family a birth year missing on one side does not stop a keyboard slip (a letter
-    dropped or two swapped) from linking; one letter for another (`Tùng` / `Dũng`) is another relative."""
-    address = "Ấp 3, xã Bình An, huyện Châu Thành, Kiên Giang"
-    p2 = _relatives_on_forms(
-        ["Võ Công Thủy", "Võ Công hủy", "Trần ăVn Tư", "Trần Văn Tư", "Trần Văn Tùng", "Trần Văn Dũng"],
-        [None, 1969, None, None, None, 1979],
-        [address] * 6,
+def _two_martyrs_forms(
+    names: list[str], years: list[int | None], addresses: list[str], cids: list[str | None] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One relative row per form; rows on odd forms about martyr LS-A, on even forms about LS-B.
+    Returns (records, martyr_links)."""
+    cids = cids or [None] * len(names)
+    valid = [True if c else None for c in cids]
+    p2 = _relatives_on_forms(names, years, addresses).with_columns(
+        pl.Series("citizen_id_hash", cids, dtype=pl.String), pl.Series("citizen_id_valid", valid)
     )
     records = relative_records(None, p2)
-    # Rows 1, 3, 5 are on LS-A's forms, rows 2, 4, 6 on his brother LS-B's.
     martyr_links = records.select(
         "source",
         "file",
@@ -555,6 +556,19 @@ def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
         .then(pl.lit("LS-A"))
         .otherwise(pl.lit("LS-B"))
         .alias("martyr_id"),
+    )
+    return records, martyr_links
+
+
+def test_relatives_keyboard_slip_within_one_martyr_family() -> None:
+    """Within one martyr family a birth year missing on one side does not stop a keyboard slip (a letter
+    dropped or two swapped) from linking; one letter for another (`Tùng` / `Dũng`) is another relative."""
+    address = "Ấp 3, xã Bình An, huyện Châu Thành, Kiên Giang"
+    # Rows 1, 3, 5 are on LS-A's forms, rows 2, 4, 6 on his brother LS-B's.
+    records, martyr_links = _two_martyrs_forms(
+        ["Võ Công Thủy", "Võ Công hủy", "Trần ăVn Tư", "Trần Văn Tư", "Trần Văn Tùng", "Trần Văn Dũng"],
+        [None, 1969, None, None, None, 1979],
+        [address] * 6,
     )
     families = martyr_families(_martyrs([("LS-A", "Lê Thị Lan", "30898"), ("LS-B", "Lê Thị Lan", "30898")]))
     links, _ = link_relatives(records, martyr_links=martyr_links, families=families)
@@ -616,3 +630,118 @@ def test_relatives_on_the_careless_spelling_configuration(tmp_path: Path) -> Non
     metrics = truth_metrics(martyrs.links, links, TruthFolder(tmp_path / "truth"))
     values = {m: v for e, m, v in metrics.iter_rows() if e == "relatives"}
     assert values["recall"] >= 0.99 and values["precision"] >= 0.995, values
+
+
+def test_relatives_of_martyrs_with_one_father_but_two_mothers_are_two_families() -> None:
+    """Two martyrs of one commune whose fathers share a name but whose mothers clearly differ are two
+    families: a namesake on each one's form, ids differing, is two people, not one mistyped id."""
+    address = "Ấp 7, xã Hòa Chánh, huyện U Minh Thượng, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyễn Thị Mai"] * 2, [None, 1952], [address] * 2, ["h1", "h2"]
+    )
+    martyrs = _martyrs([("LS-A", "Văn Thị Tuyết", "30898"), ("LS-B", "Nguyễn Thị Hằng", "30898")])
+    fathers = martyrs.with_columns(pl.lit("Nguyễn Văn Ba").alias("father_name"))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(fathers))
+    assert links["relative_id"].n_unique() == 2
+    # One mother (written with a slip on one record): one family, her id mistyped on one form.
+    one_mother = fathers.with_columns(pl.Series("mother_name", ["Văn Thị Tuyết", "Văn Thị Tuyếtt"]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(one_mother))
+    assert links["relative_id"].n_unique() == 1
+
+
+def test_relatives_of_one_lineage_in_one_hamlet_without_a_birth_year() -> None:
+    """Two martyrs of one surname and home commune, one mother not on record: the same relative's name
+    in the same hamlet, a birth year on one form only, is one person; without a hamlet on both rows,
+    or for martyrs of two surnames, the missing year keeps them apart."""
+    commune = ", xã Đông Hòa, huyện An Minh, Kiên Giang"
+    addresses = ["Ấp 2" + commune, "ấp Hai" + commune, "Ấp 2" + commune, "Đông Hòa, An Minh"]
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyễn Văn Tư", "Nguyễn Văn Tư", "Lê Văn Lộc", "Lê Văn Lộc"], [None, 1953, None, 1953], addresses
+    )
+    martyrs = _martyrs([("LS-A", "Lê Thị Diệu", "30898"), ("LS-B", None, "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]  # no hamlet on the second row
+    two_surnames = martyrs.with_columns(pl.Series("full_name", ["Nguyễn Văn Hiếu", "Trần Văn Ẩn"]))
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(two_surnames))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] != rid[2]
+
+
+def test_relatives_initials_compared_as_written() -> None:
+    """A woman's `T.` is read as `Thị`, but as written `V. T. Lý` may be `Võ Thu Lý`: one relative on
+    the forms of two brothers. `V. T. Hà` is not `Võ Ngọc Hà`."""
+    address = "Khu phố 8, phường Vĩnh Thanh Vân, thành phố Rạch Giá"
+    records, martyr_links = _two_martyrs_forms(
+        ["V. T. Lý", "Võ Thu Lý", "V. T. Hà", "Võ Ngọc Hà"], [1967, None, 1960, None], [address] * 4
+    )
+    records = records.with_columns(pl.lit("Nữ").alias("sex"))
+    martyrs = _martyrs([("LS-A", "Nguyễn Thị Vân", "30898"), ("LS-B", "Nguyễn Thị Vân", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]
+
+
+def test_relatives_written_without_diacritics_within_one_family() -> None:
+    """Within one martyr family a name written without diacritics is the accented one (its `D` may be
+    a `Đ`): `Nguyen Thi Dao` / `Nguyễn Thị Đào`, a birth year on one form only. `Tran Van Tung` /
+    `Trần Văn Dũng` are still two relatives; outside the family the missing year keeps them apart."""
+    address = "Ấp 2, xã Nam Thái Sơn, huyện Hòn Đất, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Nguyen Thi Dao", "Nguyễn Thị Đào", "Tran Van Tung", "Trần Văn Dũng"],
+        [1977, None, 1980, None],
+        [address] * 4,
+    )
+    martyrs = _martyrs([("LS-A", "Trần Thị Lý", "30898"), ("LS-B", "Trần Thị Lý", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] != rid[4]
+    plain, _ = link_relatives(records)
+    rid = {r: x for _, _, _, r, x in plain.iter_rows()}
+    assert rid[1] != rid[2]
+
+
+def test_relatives_slip_with_a_middle_name_left_out_within_one_family() -> None:
+    """Within one martyr family a keyboard slip together with a middle name left out on one side
+    (`Phạm VVinh` / `Phạm Văn Vinh`, `Dahn Tấn Khải` / `Danh Khải`) is one relative; `Trần Tùng` /
+    `Trần Văn Dũng` (one letter for another) are two; outside the family the missing year keeps them apart."""
+    address = "Ấp 2, xã Vĩnh Hòa, huyện U Minh Thượng, Kiên Giang"
+    records, martyr_links = _two_martyrs_forms(
+        ["Phạm VVinh", "Phạm Văn Vinh", "Dahn Tấn Khải", "Danh Khải", "Trần Tùng", "Trần Văn Dũng"],
+        [None, 1957, 1947, None, None, 1979],
+        [address] * 6,
+    )
+    martyrs = _martyrs([("LS-A", "Trần Thị Hòa", "30898"), ("LS-B", "Trần Thị Hòa", "30898")])
+    links, _ = link_relatives(records, martyr_links=martyr_links, families=martyr_families(martyrs))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] == rid[4]
+    assert rid[5] != rid[6]
+    plain, _ = link_relatives(records)
+    rid = {r: x for _, _, _, r, x in plain.iter_rows()}
+    assert rid[1] != rid[2] and rid[3] != rid[4]
+
+
+def test_relatives_at_an_address_without_a_known_commune_hamlet_written_in_words() -> None:
+    """Where no commune is found in an address, the address itself is the key: its hamlet or xóm
+    number is read however written (`Ấp Chín` / `Ấp 9`, `xóm Ba, thôn Một` / `xóm 3, thôn 1`)."""
+    rest = ", xã Vĩnh Hòa, tỉnh An Giang"
+    p2 = _relatives_on_forms(
+        ["Trần Thị Diệu"] * 5,
+        [1977] * 5,
+        [
+            "Ấp 9" + rest,
+            "Ấp Chín" + rest,
+            "xóm Ba, thôn Một" + rest,
+            "xóm 3, thôn 1" + rest,
+            "xóm 3, thôn 2" + rest,
+        ],
+    )
+    links, _ = link_relatives(relative_records(None, p2))
+    rid = {r: x for _, _, _, r, x in links.iter_rows()}
+    assert rid[1] == rid[2]
+    assert rid[3] == rid[4]
+    assert rid[5] != rid[4]

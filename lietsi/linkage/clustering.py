@@ -15,7 +15,7 @@ from lietsi.linkage.features import normalise_certificate
 from lietsi.names import name_frame
 
 
-def _mothers_conflict(a: str, b: str) -> bool:
+def mothers_conflict(a: str, b: str) -> bool:
     """Two mothers' names that clearly disagree (not a typo, variant or abbreviation of each other)."""
     if a == b:
         return False
@@ -34,7 +34,7 @@ def _martyr_conflict(a: Attrs, b: Attrs) -> bool:
     certs, sexes = a[0] | b[0], a[2] | b[2]
     if len(certs) > 1 or len(sexes) > 1:
         return True
-    return any(_mothers_conflict(x, y) for x in a[1] for y in b[1])
+    return any(mothers_conflict(x, y) for x in a[1] for y in b[1])
 
 
 def safeguard_violations(frame: pl.DataFrame) -> pl.DataFrame:
@@ -57,7 +57,7 @@ def safeguard_violations(frame: pl.DataFrame) -> pl.DataFrame:
             rows.append((cluster_id, "two certificate numbers"))
         if len(sexes) > 1:
             rows.append((cluster_id, "two sexes"))
-        if any(_mothers_conflict(a, b) for i, a in enumerate(mothers) for b in mothers[i + 1 :]):
+        if any(mothers_conflict(a, b) for i, a in enumerate(mothers) for b in mothers[i + 1 :]):
             rows.append((cluster_id, "two different mothers"))
     return pl.DataFrame(rows, schema={"cluster": per.schema["cluster"], "violation": pl.String}, orient="row")
 

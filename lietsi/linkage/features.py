@@ -5,6 +5,7 @@ death dates as intervals of days, normalised certificates.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 import polars as pl
@@ -20,21 +21,37 @@ def normalise_certificate(col: str) -> pl.Expr:
     return pl.col(col).str.replace_all(r"[^0-9]", "").str.strip_chars_start("0").replace("", None)
 
 
-def ascii_words(col: str) -> pl.Expr:
-    """Lower-case ascii words via the name keys' unidecode, for free text like units."""
+def _each_distinct(col: str, key: Callable[[str], str]) -> pl.Expr:
     return pl.col(col).map_batches(
         # Each distinct text once: a column of a million rows holds a few thousand places.
         lambda s: s.replace_strict(
-            (u := s.drop_nulls().unique()), [place_key(v) or None for v in u.to_list()], default=None
+            (u := s.drop_nulls().unique()), [key(v) or None for v in u.to_list()], default=None
         ),
         return_dtype=pl.String,
     )
 
 
-# The hamlet (ấp, thôn) or urban quarter (khu phố, khóm) an address starts with — not a tổ or xóm
-# inside one, which a hand may add or leave out — and its
+def ascii_words(col: str) -> pl.Expr:
+    """Lower-case ascii words via the name keys' unidecode, for free text like units."""
+    return _each_distinct(col, place_key)
+
+
+def address_key(col: str) -> pl.Expr:
+    """`ascii_words` of addresses, the number of every hamlet, quarter or xóm they name written one
+    way (`Ấp Chín` / `ấp 09` / `Ấp IX`, `xóm Ba` / `xóm 3`, `thôn Một`): a key for addresses in
+    which no commune was found."""
+    return _each_distinct(col, _address_words)
+
+
+def _address_words(address: str) -> str:
+    parts = _PARTS.split(address.strip())
+    return place_key(", ".join(" ".join(h) if (h := _hamlet_head(p)) else p for p in parts))
+
+
+# The hamlet (ấp, thôn), urban quarter (khu phố, khóm) or xóm an address part names, and its
 # number as hands write it: `Ấp 7`, `ấp 07`, `Ấp VII`, `ấp Bảy`.
-_HAMLET = re.compile(r"^(?:ap|thon|khu pho|kp|khom)\b\.?\s*(.+)$")
+_PARTS = re.compile(r"\s*[,;]\s*|\s+[-–]\s+")
+_HAMLET = re.compile(r"^(ap|thon|khu pho|kp|khom|xom)\b\.?\s*(.+)$")
 _HAMLET_NUMBERS = {
     **{
         w: str(i)
@@ -45,20 +62,25 @@ _HAMLET_NUMBERS = {
 }
 
 
+def _hamlet_head(part: str) -> tuple[str, str] | None:
+    """(unit word, number normalised) of an address part naming a hamlet, quarter or xóm (`Ấp VII`
+    → `ap`, `7`); None for any other part."""
+    match = _HAMLET.match(unidecode(part).strip().lower())
+    if not match:
+        return None
+    value = re.sub(r"[^a-z0-9]+", " ", match.group(2)).strip()
+    return match.group(1), str(int(value)) if value.isdigit() else _HAMLET_NUMBERS.get(value, value)
+
+
 @lru_cache(maxsize=100_000)
 def hamlet_key(address: str | None) -> str | None:
     """The hamlet or quarter an address names first, its number normalised (`Ấp VII` → `7`); None
-    when the address does not start with one."""
-    if not address:
+    when the address does not start with one — nor with a xóm, which a hand may add inside a
+    hamlet or leave out."""
+    head = _hamlet_head(_PARTS.split(address.strip(), maxsplit=1)[0]) if address else None
+    if head is None or head[0] == "xom":
         return None
-    head = re.split(r"\s*[,;]\s*|\s+[-–]\s+", unidecode(address).strip().lower(), maxsplit=1)[0]
-    match = _HAMLET.match(head)
-    if not match:
-        return None
-    value = re.sub(r"[^a-z0-9]+", " ", match.group(1)).strip()
-    if value.isdigit():
-        return str(int(value))
-    return _HAMLET_NUMBERS.get(value, value) or None
+    return head[1] or None
 
 
 def unit_frame(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

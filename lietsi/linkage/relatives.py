@@ -10,8 +10,8 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 
 from lietsi.graphs import UnionFind, constrained_union
-from lietsi.linkage.clustering import Attrs
-from lietsi.linkage.features import ascii_words, hamlet_key
+from lietsi.linkage.clustering import Attrs, mothers_conflict
+from lietsi.linkage.features import address_key, hamlet_key
 from lietsi.linkage.golden import RELATIVES_SCHEMA, golden_relatives
 from lietsi.linkage.ids import stable_ids
 from lietsi.linkage.records import relative_records
@@ -20,40 +20,54 @@ from lietsi.places import most_common_province, place_frame
 
 
 def martyr_families(martyrs: pl.DataFrame) -> pl.DataFrame:
-    """`martyr_id, family`: keys that martyrs of one family share.
+    """`martyr_id, family, lineage, mother`: keys that martyrs of one family share (`lineage`: the
+    key is only a lineage's), and the martyr's mother (variant key).
 
     A martyr is his own family; martyrs from one hometown with the same mother (or father) are
-    siblings. A relative named for two martyrs of one family (a sister, on the forms of both her
-    fallen brothers) is one person far more often than two namesakes: families avoid giving a living
-    member's name to a child.
+    siblings — unless their mothers clearly differ (`_related_pairs`). A relative named for two
+    martyrs of one family (a sister, on the forms of both her fallen brothers) is one person far
+    more often than two namesakes: families avoid giving a living member's name to a child.
+    Martyrs of one surname and home commune whose parents are not both on record may be one
+    lineage (cousins, or brothers whose mother one record leaves out): weaker, see `_name_pairs`.
     """
     n = martyrs.height
     place = pl.coalesce("hometown_commune_code", "hometown_district_code", "hometown_province_code")
-    frame = martyrs.select("martyr_id", place.alias("_place")).with_columns(
+    frame = martyrs.select("martyr_id", "hometown_commune_code", place.alias("_place")).with_columns(
         name_frame(martyrs["mother_name"], pl.Series(["Nữ"] * n))["key_variant"].alias("_mother"),
         name_frame(martyrs["father_name"], pl.Series(["Nam"] * n))["key_variant"].alias("_father"),
+        name_frame(martyrs["full_name"], pl.Series(["Nam"] * n))["surname_variant"].alias("_surname"),
+    )
+    keys = (
+        (pl.col("martyr_id"), False),
+        (pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|"), False),
+        (pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|"), False),
+        (pl.concat_str([pl.lit("l"), "_surname", "hometown_commune_code"], separator="|"), True),
     )
     return pl.concat(
         [
-            frame.select("martyr_id", pl.col("martyr_id").alias("family")),
             frame.select(
-                "martyr_id", pl.concat_str([pl.lit("m"), "_mother", "_place"], separator="|").alias("family")
-            ),
-            frame.select(
-                "martyr_id", pl.concat_str([pl.lit("f"), "_father", "_place"], separator="|").alias("family")
-            ),
+                "martyr_id",
+                key.alias("family"),
+                pl.lit(lineage).alias("lineage"),
+                pl.col("_mother").alias("mother"),
+            )
+            for key, lineage in keys
         ],
         how="vertical_relaxed",
-    ).drop_nulls()
+    ).drop_nulls("family")
 
 
 def _related_pairs(
     frame: pl.DataFrame, martyr_links: pl.DataFrame | None, families: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """(rid, rid_r) of relative rows whose martyrs are one family (or whose form is the same)."""
+    """(rid, rid_r, related, lineage) of relative rows whose martyrs are one family (or whose form is
+    the same) — or, `related` false, only one lineage."""
     keys = [
         frame.select(
-            "rid", pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family")
+            "rid",
+            pl.concat_str(["source", "file", "source_record_id"], separator="|").alias("family"),
+            pl.lit(False).alias("lineage"),
+            pl.lit(None, pl.String).alias("mother"),
         )
     ]
     if martyr_links is not None and families is not None:
@@ -64,14 +78,32 @@ def _related_pairs(
                 on=["source", "file", "row_number"],
             )
             .join(families, on="martyr_id")
-            .select("rid", "family")
+            .select("rid", "family", "lineage", "mother")
         )
-    fam = pl.concat(keys).drop_nulls().unique()
-    return (
+    fam = pl.concat(keys).drop_nulls("family").unique()
+    pairs = (
         fam.join(fam, on="family", suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
-        .select("rid", "rid_r", pl.lit(True).alias("related"))
-        .unique()
+        .group_by("rid", "rid_r")
+        .agg(
+            (~pl.col("lineage")).any().alias("related"),
+            pl.col("mother").drop_nulls().first(),
+            pl.col("mother_r").drop_nulls().first(),
+        )
+    )
+    # Two martyrs of one father's name (or one lineage) in one commune whose mothers clearly differ
+    # are two families: a namesake on each one's forms is two people.
+    apart = pl.Series(
+        [
+            a is not None and b is not None and mothers_conflict(a, b)
+            for a, b in zip(pairs["mother"], pairs["mother_r"], strict=True)
+        ],
+        dtype=pl.Boolean,
+    )
+    return (
+        pairs.filter(~apart)
+        .select("rid", "rid_r", "related", pl.lit(True).alias("lineage"))
+        .sort("rid", "rid_r")
     )
 
 
@@ -97,7 +129,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
     """Relative records numbered (`rid`) with name keys, address units, the valid citizen-id hash (`cid`)."""
     frame = records.with_row_index("rid").with_columns(pl.col("rid").cast(pl.Int64))
     names = name_frame(frame["name_text"], frame["sex"]).select(
-        "name_full", "key_toneless", "key_variant", "given_variant"
+        "name_full", "key_toneless", "key_ascii", "key_variant", "given_variant"
     )
     if default_province is None:
         default_province = most_common_province(frame["address"])
@@ -108,7 +140,7 @@ def relative_features(records: pl.DataFrame, default_province: str | None) -> pl
         pl.concat([frame, names, addr], how="horizontal")
         .with_columns(
             pl.when(pl.col("citizen_id_valid").fill_null(True)).then(pl.col("citizen_id_hash")).alias("cid"),
-            ascii_words("address").alias("addr_key"),
+            address_key("address").alias("addr_key"),
             pl.col("address").map_elements(hamlet_key, return_dtype=pl.String).alias("hamlet"),
         )
         .with_columns(pl.coalesce("addr_commune_code", "addr_key").alias("addr_block"))
@@ -133,12 +165,14 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         "source_record_id",
     )
     # Birth years equal, or one year apart when either is approximate; a year missing on one side
-    # (form 01 does not ask it) only between rows of one martyr family.
+    # (form 01 does not ask it) only between rows of one martyr family, or of one lineage when both
+    # rows name the same hamlet.
     gap = (pl.col("birth_year") - pl.col("birth_year_r")).abs()
     approx = pl.col("birth_year_approx").fill_null(False) | pl.col("birth_year_approx_r").fill_null(False)
+    one_hamlet = (pl.col("hamlet") == pl.col("hamlet_r")).fill_null(False)
     years_agree = (
         pl.when(pl.col("birth_year").is_null() | pl.col("birth_year_r").is_null())
-        .then(pl.col("related"))
+        .then(pl.col("related") | (pl.col("lineage") & one_hamlet))
         .otherwise((gap == 0) | ((gap <= 1) & approx))
     )
     # A name equal only without diacritics (`Nguyen Van An` / `Nguyễn Văn Ẩn`) needs both years, equal.
@@ -152,7 +186,7 @@ def _name_pairs(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
         side.join(side, on=["key_variant", "addr_block"], suffix="_r")
         .filter(pl.col("rid") < pl.col("rid_r"))
         .join(related, on=["rid", "rid_r"], how="left")
-        .with_columns(pl.col("related").fill_null(False))
+        .with_columns(pl.col("related", "lineage").fill_null(False))
         .filter(years_agree.fill_null(False) & names_agree & phones_agree & _HAMLETS_AGREE)
     )
 
@@ -185,9 +219,10 @@ def _merge_mistyped_ids(frame: pl.DataFrame, name_pairs: pl.DataFrame) -> pl.Dat
 def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
     """(0) Names a keyboard slip apart, with the same phone or the same address commune and birth year
     (a year missing only between rows of one martyr family, as for names written alike)."""
-    fuzzy = frame.select("rid", "key_toneless", "addr_block", "birth_year", "phone_hash")
+    fuzzy = frame.select("rid", "key_toneless", "key_ascii", "addr_block", "birth_year", "phone_hash")
     in_family = (
-        related.select("rid", "rid_r")
+        related.filter("related")
+        .select("rid", "rid_r")
         .join(fuzzy, on="rid")
         .join(fuzzy, left_on="rid_r", right_on="rid", suffix="_r")
         .filter(
@@ -217,6 +252,36 @@ def _slip_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataFrame:
             (pl.col("rid") < pl.col("rid_r"))
             & pl.col("key_toneless").is_not_null()
             & pl.col("key_toneless_r").is_not_null()
+        )
+        # Within a family a name written without diacritics is compared in ascii: its plain `D` may
+        # be a `Đ` (`Nguyen Thi Dao` / `Nguyễn Thị Đào`, `Dang` / `Đặng`), not another letter.
+        .with_columns(
+            pl.when(
+                pl.col("in_family")
+                & (
+                    (pl.col("key_ascii") == pl.col("key_toneless"))
+                    | (pl.col("key_ascii_r") == pl.col("key_toneless_r"))
+                )
+            )
+            .then(pl.col(ascii_key))
+            .otherwise(pl.col(key))
+            .alias(key)
+            for key, ascii_key in (("key_toneless", "key_ascii"), ("key_toneless_r", "key_ascii_r"))
+        )
+        # Within a family a slip may come with a middle name left out on one side (`Phạm VVinh` /
+        # `Phạm Văn Vinh`, `Dahn Tấn Khải` / `Danh Khải`): surname and given name are compared.
+        .with_columns(
+            pl.col(key).str.split(" ").alias(f"_{key}") for key in ("key_toneless", "key_toneless_r")
+        )
+        .with_columns(
+            pl.when(
+                pl.col("in_family")
+                & (pl.min_horizontal(pl.col("_key_toneless", "_key_toneless_r").list.len()) == 2)
+            )
+            .then(pl.concat_str(pl.col(f"_{key}").list.first(), pl.col(f"_{key}").list.last(), separator=" "))
+            .otherwise(pl.col(key))
+            .alias(key)
+            for key in ("key_toneless", "key_toneless_r")
         )
     )
     slips = (
@@ -250,7 +315,9 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
     # `Lê Kiệt` / `Lê Thành Kiệt`, `T. N. Nga` / `Trần Nga`): the same given name, and either the
     # same phone, or the same address commune and birth year (a year missing on one side only
     # between rows of one martyr family); birth years and phones never disagreeing.
-    hands = frame.select("rid", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash")
+    hands = frame.select(
+        "rid", "name_text", "name_full", "given_variant", "addr_block", "birth_year", "phone_hash"
+    )
     by_phone = hands.drop_nulls(["phone_hash", "given_variant"])
     by_place = hands.drop_nulls(["addr_block", "given_variant"])
     alike = (
@@ -279,11 +346,13 @@ def _written_alike_edges(frame: pl.DataFrame, related: pl.DataFrame) -> pl.DataF
         .drop_nulls(["name_full", "name_full_r"])
         .unique(["rid", "rid_r"], maintain_order=True)
     )
+    # Initials are also compared as written: the parsed name reads a woman's `T.` as `Thị`, but
+    # `V. T. Lý` may be `Võ Thu Lý`.
+    pairs = zip(
+        alike["name_full"], alike["name_full_r"], alike["name_text"], alike["name_text_r"], strict=True
+    )
     return alike.filter(
-        pl.Series(
-            [written_alike(a, b) for a, b in zip(alike["name_full"], alike["name_full_r"], strict=True)],
-            dtype=pl.Boolean,
-        )
+        pl.Series([written_alike(a, b) or written_alike(c, d) for a, b, c, d in pairs], dtype=pl.Boolean)
     ).select("rid", "rid_r", pl.lit(0).alias("strength"))
 
 
