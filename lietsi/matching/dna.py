@@ -22,7 +22,17 @@ from functools import lru_cache
 
 import polars as pl
 
-from lietsi.lab.comparison import Comparison, ComparisonRules, compare_sites, effective_sites
+from lietsi.lab.comparison import (
+    Comparison,
+    ComparisonRules,
+    Difference,
+    comparable,
+    compare_sites,
+    effective_sites,
+    ignored_variants,
+    site_difference,
+    site_label,
+)
 from lietsi.lab.frequencies import relative_lines
 from lietsi.lab.mtdna import Ranges, format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.matching import candidate_search
@@ -165,26 +175,7 @@ def _dna_pairs(
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
     profile = ["r_range", "r_hap", "range", "haplotype"]
     profile_pairs = pl.concat([pairs.select(profile), others.select(profile)]).unique(maintain_order=True)
-    comparisons = (compare_profiles(*p, rules) for p in profile_pairs.iter_rows())
-    schema = {
-        "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
-        "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
-    }  # fmt: skip
-    derived = pl.DataFrame(
-        [
-            (
-                c.differences,
-                c.verdict,
-                _range_text(c.compared_range),
-                "; ".join(s.label for s in c.sites),
-                "; ".join(s.label for s in c.concordant_heteroplasmies),
-                "; ".join(f"{v} ({why})" for v, why in c.ignored),
-            )
-            for c in comparisons
-        ],
-        schema=schema,
-        orient="row",
-    )
+    derived = compare_pairs(profile_pairs, rules)
     profile_pairs = pl.concat([profile_pairs, derived], how="horizontal")
     compared = pairs.join(
         profile_pairs,
@@ -198,7 +189,7 @@ def _dna_pairs(
         pl.col("relative_id").cast(pl.String),
         pl.col("line_id").cast(pl.String),
         pl.col("range").cast(pl.String).alias("reference_range"),
-        *schema,
+        *_COMPARED,
     )
     compared = compared.filter(pl.col("verdict") != "not_comparable")
     best = (
@@ -224,6 +215,55 @@ def _dna_pairs(
         )  # fmt: skip
         best = best.join(other, on=["remains_id", "line_id", "compared_range"], how="left", nulls_equal=True)
     return best
+
+
+# What a pair's row shows of its comparison (`compare_pairs`).
+_COMPARED = {
+    "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
+    "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
+}  # fmt: skip
+
+
+def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.DataFrame:
+    """The comparison of each row's two profiles (range and haplotype of a, then of b) as a pair's
+    row shows it (`_COMPARED`): `compare_profiles`' rules (`comparison.comparable`,
+    `site_difference`, `ignored_variants`) without its objects, each profile's sites found once per
+    range compared and each range pair's common range once (a national run compares hundreds of
+    thousands of distinct profile pairs)."""
+    sites: dict[tuple[str, str | None, Ranges], tuple] = {}
+    commons: dict[tuple[str, str], tuple[Ranges, bool, str]] = {}
+    labels: dict[Difference, str] = {}
+
+    def sites_of(range_text: str, haplotype: str | None, common: Ranges) -> tuple:
+        key = (range_text, haplotype, common)
+        if key not in sites:
+            sites[key] = effective_sites(_profile(range_text, haplotype or "")[1], common, rules)
+        return sites[key]
+
+    def text(differences: list[Difference]) -> str:
+        for d in differences:
+            if d not in labels:
+                labels[d] = site_label(*d)
+        return "; ".join(labels[d] for d in differences)
+
+    rows = []
+    for a_range, a_hap, b_range, b_hap in profile_pairs.iter_rows():
+        if (a_range, b_range) not in commons:
+            common = _common_range(a_range, b_range)
+            commons[(a_range, b_range)] = (common, comparable(common, rules), _range_text(common))
+        common, can, range_text = commons[(a_range, b_range)]
+        sites_a, dropped_a = sites_of(a_range, a_hap, common)
+        sites_b, dropped_b = sites_of(b_range, b_hap, common)
+        counted, hets = site_difference(sites_a, sites_b, rules)
+        rows.append((
+            len(counted),
+            rules.verdict(len(counted)) if can else "not_comparable",
+            range_text,
+            text(counted),
+            text(hets),
+            "; ".join(f"{v} ({why})" for v, why in ignored_variants(dropped_a, dropped_b)),
+        ))  # fmt: skip
+    return pl.DataFrame(rows, schema=_COMPARED, orient="row")
 
 
 @dataclass
