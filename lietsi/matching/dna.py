@@ -162,8 +162,11 @@ def _dna_pairs(
     counted: DatabaseSide | None,
     counted_independent: DatabaseSide | None,
 ) -> pl.DataFrame:
-    prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
-    references = refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype")
+    # A few thousand ranges and haplotypes over a million pairs: joined, made unique and looked up
+    # by their categories' codes rather than by their texts.
+    texts = pl.col("range", "haplotype").cast(pl.Categorical)
+    prof = remains_profiles.select("remains_id", texts).rename({"range": "r_range", "haplotype": "r_hap"})
+    references = refs.select("relative_id", "martyr_id", "line_id", texts)
     pairs = found.join(references, on="relative_id").join(prof, on="remains_id")
     # Every reference of each candidate martyr, for those that exclude the remains.
     others = (
