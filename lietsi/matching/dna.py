@@ -275,8 +275,9 @@ class DatabaseSide:
     batches of pairs against it (the national listing)."""
 
     side: candidate_search.PreparedSide  # the lines as profile groups
-    group_ranges: pl.DataFrame  # group_b, member_range
-    lines: pl.DataFrame  # line_id, line_group, member_range
+    member_ranges: list[str]  # the ranges the lines were read over; a range's number is its place
+    group_ranges: pl.DataFrame  # group_b, member (the number of its range)
+    lines: pl.DataFrame  # line_id, line_group, member
     range_lines: Counter[str]  # range text → lines read over it
     keys: dict = field(default_factory=dict)  # `candidate_search.group_pairs`' keys of `side`
 
@@ -284,12 +285,14 @@ class DatabaseSide:
 def database_side(database: Database, rules: ComparisonRules) -> DatabaseSide:
     members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
     side = candidate_search.prepare(members, rules)
-    group_ranges = side.groups.select(group_b="group", member_range="range")
+    member_ranges = sorted(side.groups["range"].unique().to_list())
+    numbers = pl.DataFrame({"range": member_ranges}, schema={"range": pl.String}).with_row_index("member")
+    group_ranges = side.groups.join(numbers, on="range").select(group_b="group", member="member")
     lines = side.members.select(line_id="id", line_group="group").join(
         group_ranges, left_on="line_group", right_on="group_b"
     )
     range_of = dict(members.select("id", "range").iter_rows())
-    return DatabaseSide(side, group_ranges, lines, Counter(range_of.values()))
+    return DatabaseSide(side, member_ranges, group_ranges, lines, Counter(range_of.values()))
 
 
 @lru_cache(maxsize=4096)
@@ -312,41 +315,54 @@ def pair_counts(
     population (SWGDAM: frequencies from a database independent of the case): when the database
     holds it, it leaves n and, if it matches, x (`own_line_removed`). `prepared`: the database's
     side (`database_side`) when the caller counts several batches against it."""
-    keys = pairs.select("remains_id", "line_id", "compared_range").unique()
     schema = {"remains_id": pl.String, "line_id": pl.String, "compared_range": pl.String, "x": pl.Int64,
               "n": pl.Int64, "own_line_removed": pl.Boolean, "database": pl.String,
               "database_version": pl.String}  # fmt: skip
-    if keys.is_empty():
+    if pairs.is_empty():
         return pl.DataFrame(schema=schema)
     db = prepared or database_side(database, rules)
     haplotype = dict(remains_profiles.select("remains_id", "haplotype").iter_rows())
-    queries = keys.select("remains_id", "compared_range").unique()
+    # A query is a remains' profile on a range compared, a range compared and a range read are
+    # numbered: the frames below join on those numbers rather than on texts.
+    compared_ranges = sorted(pairs["compared_range"].unique().to_list())
+    n_of = {
+        compared: sum(count for rg, count in db.range_lines.items() if _reads_all(compared, rg))
+        for compared in compared_ranges
+    }
+    compared = pl.DataFrame(
+        {"compared_range": compared_ranges, "n": list(n_of.values())},
+        schema={"compared_range": pl.String, "n": pl.Int64},
+    ).with_row_index("c")
+    queries = (
+        pairs.group_by("remains_id", "compared_range")
+        .agg(pl.col("line_id").unique())
+        .with_row_index("query")
+        .join(compared, on="compared_range")
+    )
     query_frame = queries.select(
-        id=pl.col("remains_id") + "\t" + pl.col("compared_range"),
+        id="query",
         range="compared_range",
         haplotype=pl.col("remains_id").replace_strict(haplotype, return_dtype=pl.String).fill_null(""),
     )
-    n_of = {
-        compared: sum(count for rg, count in db.range_lines.items() if _reads_all(compared, rg))
-        for compared in queries["compared_range"].unique().to_list()
-    }
     # Matched by profile group, counted by group size: a common haplotype matches thousands of
     # lines, and listing them per query grew with the square of a country; the counts are frames.
     query_side = candidate_search.prepare(query_frame, rules)
     reads = pl.DataFrame(
         [
-            (compared, rg, _reads_all(compared, rg))
-            for compared in n_of
-            for rg in db.group_ranges["member_range"].unique().to_list()
+            (c, member, _reads_all(compared_range, member_range))
+            for c, compared_range in enumerate(compared_ranges)
+            for member, member_range in enumerate(db.member_ranges)
         ],
-        schema={"compared_range": pl.String, "member_range": pl.String, "reads": pl.Boolean},
+        schema={"c": pl.UInt32, "member": pl.UInt32, "reads": pl.Boolean},
         orient="row",
     )
+    query_groups = query_side.members.select(query="id", group_a="group")
+    group_c = query_groups.join(queries.select("query", "c"), on="query").select("group_a", "c").unique()
     hits = (
         candidate_search.group_pairs(query_side, db.side, rules, max_differences=0, b_keys=db.keys)
-        .join(query_side.groups.select(group_a="group", compared_range="range"), on="group_a")
+        .join(group_c, on="group_a")
         .join(db.group_ranges, on="group_b")
-        .join(reads.filter("reads"), on=["compared_range", "member_range"], how="semi")
+        .join(reads.filter("reads"), on=["c", "member"], how="semi")
         .select("group_a", "group_b")
     )
     x_of = (
@@ -355,25 +371,19 @@ def pair_counts(
         .agg(x=pl.col("len").sum().cast(pl.Int64))
     )
     counted = (
-        keys.with_row_index("row")
-        .with_columns(id=pl.col("remains_id") + "\t" + pl.col("compared_range"))
-        .join(query_side.members.select("id", group_a="group"), on="id", how="left")
+        queries.join(query_groups, on="query", how="left")
+        .explode("line_id")
         .join(x_of, on="group_a", how="left")
         .join(db.lines, on="line_id", how="left")
-        .join(reads, on=["compared_range", "member_range"], how="left")
+        .join(reads, on=["c", "member"], how="left")
         .join(
             hits.select("group_a", line_group="group_b", hit=pl.lit(True)),
             on=["group_a", "line_group"],
             how="left",
         )
         .with_columns(own=pl.lit(own_line) & pl.col("reads").fill_null(False))
-        .sort("row")
     )
-    n = pl.DataFrame(
-        {"compared_range": list(n_of), "n": list(n_of.values())},
-        schema={"compared_range": pl.String, "n": pl.Int64},
-    )
-    return counted.join(n, on="compared_range", how="left").select(
+    return counted.select(
         "remains_id",
         "line_id",
         "compared_range",
