@@ -183,3 +183,53 @@ def test_ac_repeat_length_is_like_a_c_stretch(a, b):
     strict = ComparisonRules(ignore_length_variants_in_ac_repeat=False, ignore_hotspots=False)
     assert cmp(a, b, rules=strict).differences >= 2
     assert cmp(a, a.replace("16223T", "16223T 518T")).differences == 1
+
+
+# --- pairs compared in bulk ---------------------------------------------------------------
+
+_HAND_MADE = [
+    (CR, BASE),
+    (CR, BASE + " 16093Y"),  # heteroplasmy sharing a base with 16093C, and with rCRS's T
+    (CR, BASE + " 16093C"),
+    (CR, BASE.replace("315.1C", "315.1C 315.2C") + " 16184T"),  # C-stretch length, and a substitution in it
+    (CR, BASE + " 309.1C 523del 524del"),  # hotspot, AC-repeat length
+    (CR, BASE + " 16223T 249del"),
+    ("16024-16365", "16182C 16183C 16189C 16217C 16223T"),  # HV1 only
+    ("16024-16365,73-340", "16189C 16217C 73G 263G 315.1C"),
+    ("400-576", "489C"),  # too small an overlap with HV1
+    (CR, None),  # no variant reported
+]
+
+
+def test_pairs_compared_in_bulk_are_compared_as_one_by_one():
+    from lietsi.lab.mtdna import format_range
+    from lietsi.matching.dna import compare_pairs, compare_profiles
+
+    rng = random.Random(3)
+    motifs = [rng.sample(_SITES, 5) for _ in range(4)]
+    random_profiles = list(_random_profiles(rng, 40, "p", motifs).select("range", "haplotype").iter_rows())
+    profiles = _HAND_MADE + random_profiles
+    pairs = pl.DataFrame(
+        [(*a, *b) for a in profiles for b in profiles],
+        schema=["r_range", "r_hap", "range", "haplotype"],
+        orient="row",
+    )
+    for rules in (ComparisonRules(), ComparisonRules(ignore_hotspots=False, heteroplasmy_concordance=False)):
+        bulk = compare_pairs(pairs, rules)
+        one_by_one = []
+        for row in pairs.iter_rows():
+            c = compare_profiles(*row, rules)
+            one_by_one.append((
+                c.differences,
+                c.verdict,
+                format_range(c.compared_range) if c.compared_range else "",
+                "; ".join(s.label for s in c.sites),
+                "; ".join(s.label for s in c.concordant_heteroplasmies),
+                "; ".join(f"{v} ({why})" for v, why in c.ignored),
+            ))  # fmt: skip
+        assert bulk.rows() == one_by_one
+        verdicts = bulk["verdict"].value_counts()
+        # every rule the comparison applies is exercised
+        assert set(verdicts["verdict"]) == {"cannot_exclude", "inconclusive", "exclusion", "not_comparable"}
+        assert (bulk["heteroplasmies"] != "").any() == rules.heteroplasmy_concordance
+        assert (bulk["ignored"] != "").any() and (bulk["differing_sites"].str.count_matches(";") >= 2).any()

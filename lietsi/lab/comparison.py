@@ -119,8 +119,13 @@ class SiteDifference:
 
     @property
     def label(self) -> str:
-        site = f"{self.position}.{self.insertion}" if self.insertion else str(self.position)
-        return f"{site}: {self.allele_a} / {self.allele_b}"
+        return site_label(self.position, self.insertion, self.allele_a, self.allele_b)
+
+
+def site_label(position: int, insertion: int, allele_a: str, allele_b: str) -> str:
+    """A differing site as a pair's text shows it (`16223: C / T`)."""
+    site = f"{position}.{insertion}" if insertion else str(position)
+    return f"{site}: {allele_a} / {allele_b}"
 
 
 @dataclass(frozen=True)
@@ -177,26 +182,49 @@ def compare_sites(
     """`compare` on each profile's `effective_sites` on the range both cover: a caller comparing one
     profile with many computes its sites once per range."""
     (sites_a, dropped_a), (sites_b, dropped_b) = a, b
-    comparable = sum(hi - lo + 1 for lo, hi in common) >= rules.min_overlap
-    counted: list[SiteDifference] = []
-    hets: list[SiteDifference] = []
+    counted, hets = site_difference(sites_a, sites_b, rules)
+    return Comparison(
+        differences=len(counted),
+        verdict=rules.verdict(len(counted)) if comparable(common, rules) else "not_comparable",
+        compared_range=common,
+        sites=tuple(SiteDifference(*d) for d in counted),
+        concordant_heteroplasmies=tuple(SiteDifference(*d) for d in hets),
+        ignored=ignored_variants(dropped_a, dropped_b),
+    )
+
+
+# A differing site: (position, insertion, allele of a, allele of b).
+Difference = tuple[int, int, str, str]
+
+
+def comparable(common: Ranges, rules: ComparisonRules) -> bool:
+    """Whether the range both profiles cover is long enough to compare them on."""
+    return sum(hi - lo + 1 for lo, hi in common) >= rules.min_overlap
+
+
+def site_difference(
+    sites_a: dict[Site, str], sites_b: dict[Site, str], rules: ComparisonRules
+) -> tuple[list[Difference], list[Difference]]:
+    """The counted differences and the concordant heteroplasmies between two profiles'
+    `effective_sites`, each in rCRS order."""
+    counted: list[Difference] = []
+    hets: list[Difference] = []
     # A site where both carry the same allele is no difference: only the others are looked at.
     for site in sorted({site for site, _ in sites_a.items() ^ sites_b.items()}):
         allele_a = sites_a.get(site) or reference_allele(site)
         allele_b = sites_b.get(site) or reference_allele(site)
         if allele_a == allele_b:
             continue
-        diff = SiteDifference(site[0], site[1], allele_a, allele_b)
+        diff = (site[0], site[1], allele_a, allele_b)
         if concordant(allele_a, allele_b, rules):
             hets.append(diff)
         else:
             counted.append(diff)
-    ignored = tuple(sorted(set(dropped_a) | set(dropped_b)))
-    return Comparison(
-        differences=len(counted),
-        verdict=rules.verdict(len(counted)) if comparable else "not_comparable",
-        compared_range=common,
-        sites=tuple(counted),
-        concordant_heteroplasmies=tuple(hets),
-        ignored=ignored,
-    )
+    return counted, hets
+
+
+def ignored_variants(
+    dropped_a: Iterable[tuple[str, str]], dropped_b: Iterable[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """The (variant, reason) pairs the rules left out of either profile, sorted."""
+    return tuple(sorted(set(dropped_a) | set(dropped_b)))

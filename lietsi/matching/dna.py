@@ -22,7 +22,17 @@ from functools import lru_cache
 
 import polars as pl
 
-from lietsi.lab.comparison import Comparison, ComparisonRules, compare_sites, effective_sites
+from lietsi.lab.comparison import (
+    Comparison,
+    ComparisonRules,
+    Difference,
+    comparable,
+    compare_sites,
+    effective_sites,
+    ignored_variants,
+    site_difference,
+    site_label,
+)
 from lietsi.lab.frequencies import relative_lines
 from lietsi.lab.mtdna import Ranges, format_range, intersect_ranges, parse_range, parse_variants, range_length
 from lietsi.matching import candidate_search
@@ -152,8 +162,11 @@ def _dna_pairs(
     counted: DatabaseSide | None,
     counted_independent: DatabaseSide | None,
 ) -> pl.DataFrame:
-    prof = remains_profiles.select("remains_id", r_range="range", r_hap="haplotype")
-    references = refs.select("relative_id", "martyr_id", "line_id", "range", "haplotype")
+    # A few thousand ranges and haplotypes over a million pairs: joined, made unique and looked up
+    # by their categories' codes rather than by their texts.
+    texts = pl.col("range", "haplotype").cast(pl.Categorical)
+    prof = remains_profiles.select("remains_id", texts).rename({"range": "r_range", "haplotype": "r_hap"})
+    references = refs.select("relative_id", "martyr_id", "line_id", texts)
     pairs = found.join(references, on="relative_id").join(prof, on="remains_id")
     # Every reference of each candidate martyr, for those that exclude the remains.
     others = (
@@ -165,26 +178,7 @@ def _dna_pairs(
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
     profile = ["r_range", "r_hap", "range", "haplotype"]
     profile_pairs = pl.concat([pairs.select(profile), others.select(profile)]).unique(maintain_order=True)
-    comparisons = (compare_profiles(*p, rules) for p in profile_pairs.iter_rows())
-    schema = {
-        "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
-        "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
-    }  # fmt: skip
-    derived = pl.DataFrame(
-        [
-            (
-                c.differences,
-                c.verdict,
-                _range_text(c.compared_range),
-                "; ".join(s.label for s in c.sites),
-                "; ".join(s.label for s in c.concordant_heteroplasmies),
-                "; ".join(f"{v} ({why})" for v, why in c.ignored),
-            )
-            for c in comparisons
-        ],
-        schema=schema,
-        orient="row",
-    )
+    derived = compare_pairs(profile_pairs, rules)
     profile_pairs = pl.concat([profile_pairs, derived], how="horizontal")
     compared = pairs.join(
         profile_pairs,
@@ -198,7 +192,7 @@ def _dna_pairs(
         pl.col("relative_id").cast(pl.String),
         pl.col("line_id").cast(pl.String),
         pl.col("range").cast(pl.String).alias("reference_range"),
-        *schema,
+        *_COMPARED,
     )
     compared = compared.filter(pl.col("verdict") != "not_comparable")
     best = (
@@ -226,14 +220,64 @@ def _dna_pairs(
     return best
 
 
+# What a pair's row shows of its comparison (`compare_pairs`).
+_COMPARED = {
+    "differences": pl.Int64, "verdict": pl.String, "compared_range": pl.String,
+    "differing_sites": pl.String, "heteroplasmies": pl.String, "ignored": pl.String,
+}  # fmt: skip
+
+
+def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.DataFrame:
+    """The comparison of each row's two profiles (range and haplotype of a, then of b) as a pair's
+    row shows it (`_COMPARED`): `compare_profiles`' rules (`comparison.comparable`,
+    `site_difference`, `ignored_variants`) without its objects, each profile's sites found once per
+    range compared and each range pair's common range once (a national run compares hundreds of
+    thousands of distinct profile pairs)."""
+    sites: dict[tuple[str, str | None, Ranges], tuple] = {}
+    commons: dict[tuple[str, str], tuple[Ranges, bool, str]] = {}
+    labels: dict[Difference, str] = {}
+
+    def sites_of(range_text: str, haplotype: str | None, common: Ranges) -> tuple:
+        key = (range_text, haplotype, common)
+        if key not in sites:
+            sites[key] = effective_sites(_profile(range_text, haplotype or "")[1], common, rules)
+        return sites[key]
+
+    def text(differences: list[Difference]) -> str:
+        for d in differences:
+            if d not in labels:
+                labels[d] = site_label(*d)
+        return "; ".join(labels[d] for d in differences)
+
+    rows = []
+    for a_range, a_hap, b_range, b_hap in profile_pairs.iter_rows():
+        if (a_range, b_range) not in commons:
+            common = _common_range(a_range, b_range)
+            commons[(a_range, b_range)] = (common, comparable(common, rules), _range_text(common))
+        common, can, range_text = commons[(a_range, b_range)]
+        sites_a, dropped_a = sites_of(a_range, a_hap, common)
+        sites_b, dropped_b = sites_of(b_range, b_hap, common)
+        counted, hets = site_difference(sites_a, sites_b, rules)
+        rows.append((
+            len(counted),
+            rules.verdict(len(counted)) if can else "not_comparable",
+            range_text,
+            text(counted),
+            text(hets),
+            "; ".join(f"{v} ({why})" for v, why in ignored_variants(dropped_a, dropped_b)),
+        ))  # fmt: skip
+    return pl.DataFrame(rows, schema=_COMPARED, orient="row")
+
+
 @dataclass
 class DatabaseSide:
     """A database's profiles prepared for `pair_counts`, once for a caller that counts several
     batches of pairs against it (the national listing)."""
 
     side: candidate_search.PreparedSide  # the lines as profile groups
-    group_ranges: pl.DataFrame  # group_b, member_range
-    lines: pl.DataFrame  # line_id, line_group, member_range
+    member_ranges: list[str]  # the ranges the lines were read over; a range's number is its place
+    group_ranges: pl.DataFrame  # group_b, member (the number of its range)
+    lines: pl.DataFrame  # line_id, line_group, member
     range_lines: Counter[str]  # range text → lines read over it
     keys: dict = field(default_factory=dict)  # `candidate_search.group_pairs`' keys of `side`
 
@@ -241,12 +285,14 @@ class DatabaseSide:
 def database_side(database: Database, rules: ComparisonRules) -> DatabaseSide:
     members = database.profiles.select(id="line_id", range="range", haplotype="haplotype")
     side = candidate_search.prepare(members, rules)
-    group_ranges = side.groups.select(group_b="group", member_range="range")
+    member_ranges = sorted(side.groups["range"].unique().to_list())
+    numbers = pl.DataFrame({"range": member_ranges}, schema={"range": pl.String}).with_row_index("member")
+    group_ranges = side.groups.join(numbers, on="range").select(group_b="group", member="member")
     lines = side.members.select(line_id="id", line_group="group").join(
         group_ranges, left_on="line_group", right_on="group_b"
     )
     range_of = dict(members.select("id", "range").iter_rows())
-    return DatabaseSide(side, group_ranges, lines, Counter(range_of.values()))
+    return DatabaseSide(side, member_ranges, group_ranges, lines, Counter(range_of.values()))
 
 
 @lru_cache(maxsize=4096)
@@ -269,41 +315,54 @@ def pair_counts(
     population (SWGDAM: frequencies from a database independent of the case): when the database
     holds it, it leaves n and, if it matches, x (`own_line_removed`). `prepared`: the database's
     side (`database_side`) when the caller counts several batches against it."""
-    keys = pairs.select("remains_id", "line_id", "compared_range").unique()
     schema = {"remains_id": pl.String, "line_id": pl.String, "compared_range": pl.String, "x": pl.Int64,
               "n": pl.Int64, "own_line_removed": pl.Boolean, "database": pl.String,
               "database_version": pl.String}  # fmt: skip
-    if keys.is_empty():
+    if pairs.is_empty():
         return pl.DataFrame(schema=schema)
     db = prepared or database_side(database, rules)
     haplotype = dict(remains_profiles.select("remains_id", "haplotype").iter_rows())
-    queries = keys.select("remains_id", "compared_range").unique()
+    # A query is a remains' profile on a range compared, a range compared and a range read are
+    # numbered: the frames below join on those numbers rather than on texts.
+    compared_ranges = sorted(pairs["compared_range"].unique().to_list())
+    n_of = {
+        compared: sum(count for rg, count in db.range_lines.items() if _reads_all(compared, rg))
+        for compared in compared_ranges
+    }
+    compared = pl.DataFrame(
+        {"compared_range": compared_ranges, "n": list(n_of.values())},
+        schema={"compared_range": pl.String, "n": pl.Int64},
+    ).with_row_index("c")
+    queries = (
+        pairs.group_by("remains_id", "compared_range")
+        .agg(pl.col("line_id").unique())
+        .with_row_index("query")
+        .join(compared, on="compared_range")
+    )
     query_frame = queries.select(
-        id=pl.col("remains_id") + "\t" + pl.col("compared_range"),
+        id="query",
         range="compared_range",
         haplotype=pl.col("remains_id").replace_strict(haplotype, return_dtype=pl.String).fill_null(""),
     )
-    n_of = {
-        compared: sum(count for rg, count in db.range_lines.items() if _reads_all(compared, rg))
-        for compared in queries["compared_range"].unique().to_list()
-    }
     # Matched by profile group, counted by group size: a common haplotype matches thousands of
     # lines, and listing them per query grew with the square of a country; the counts are frames.
     query_side = candidate_search.prepare(query_frame, rules)
     reads = pl.DataFrame(
         [
-            (compared, rg, _reads_all(compared, rg))
-            for compared in n_of
-            for rg in db.group_ranges["member_range"].unique().to_list()
+            (c, member, _reads_all(compared_range, member_range))
+            for c, compared_range in enumerate(compared_ranges)
+            for member, member_range in enumerate(db.member_ranges)
         ],
-        schema={"compared_range": pl.String, "member_range": pl.String, "reads": pl.Boolean},
+        schema={"c": pl.UInt32, "member": pl.UInt32, "reads": pl.Boolean},
         orient="row",
     )
+    query_groups = query_side.members.select(query="id", group_a="group")
+    group_c = query_groups.join(queries.select("query", "c"), on="query").select("group_a", "c").unique()
     hits = (
         candidate_search.group_pairs(query_side, db.side, rules, max_differences=0, b_keys=db.keys)
-        .join(query_side.groups.select(group_a="group", compared_range="range"), on="group_a")
+        .join(group_c, on="group_a")
         .join(db.group_ranges, on="group_b")
-        .join(reads.filter("reads"), on=["compared_range", "member_range"], how="semi")
+        .join(reads.filter("reads"), on=["c", "member"], how="semi")
         .select("group_a", "group_b")
     )
     x_of = (
@@ -312,25 +371,19 @@ def pair_counts(
         .agg(x=pl.col("len").sum().cast(pl.Int64))
     )
     counted = (
-        keys.with_row_index("row")
-        .with_columns(id=pl.col("remains_id") + "\t" + pl.col("compared_range"))
-        .join(query_side.members.select("id", group_a="group"), on="id", how="left")
+        queries.join(query_groups, on="query", how="left")
+        .explode("line_id")
         .join(x_of, on="group_a", how="left")
         .join(db.lines, on="line_id", how="left")
-        .join(reads, on=["compared_range", "member_range"], how="left")
+        .join(reads, on=["c", "member"], how="left")
         .join(
             hits.select("group_a", line_group="group_b", hit=pl.lit(True)),
             on=["group_a", "line_group"],
             how="left",
         )
         .with_columns(own=pl.lit(own_line) & pl.col("reads").fill_null(False))
-        .sort("row")
     )
-    n = pl.DataFrame(
-        {"compared_range": list(n_of), "n": list(n_of.values())},
-        schema={"compared_range": pl.String, "n": pl.Int64},
-    )
-    return counted.join(n, on="compared_range", how="left").select(
+    return counted.select(
         "remains_id",
         "line_id",
         "compared_range",

@@ -408,7 +408,9 @@ def _list_batch(
         .filter(pl.struct(pl.col("score").neg(), "m").rank("ordinal").over("group_a", "k") <= cap)
         .drop("score")
     )
-    classes = places.select(*CLASS).unique()
+    # Each class numbered once: the rules below rank, group and join by its number, not its six columns.
+    classes = places.select(*CLASS).unique().with_row_index("class")
+    places = places.join(classes, on=CLASS, nulls_equal=True).select("remains_id", "group_a", "k", "class")
     # The candidates a rule below reads: who fell in the remains' province, whose unit fought in
     # its area, of its rare sex.
     ruled = (
@@ -459,7 +461,7 @@ def _list_batch(
             rank=pl.when(~pl.col("strong")).then(
                 pl.struct((pl.col("lr_point") * pl.col("w_p")).neg(), "m")
                 .rank("ordinal")
-                .over(*CLASS, "strong")
+                .over("class", "strong")
             )
         )
         .with_columns(listed=pl.col("strong") | (pl.col("rank") <= cap))
@@ -469,7 +471,7 @@ def _list_batch(
             rest.join(areas, on="m"), left_on=["group_a", "k", "area_r"], right_on=["group_a", "k", "area"]
         )
         .with_columns(
-            rank=pl.struct((pl.col("lr_point") * pl.col("unit_lr")).neg(), "m").rank("ordinal").over(*CLASS)
+            rank=pl.struct((pl.col("lr_point") * pl.col("unit_lr")).neg(), "m").rank("ordinal").over("class")
         )
         .with_columns(listed=pl.col("rank") <= cap)
     )
@@ -481,19 +483,19 @@ def _list_batch(
     special = (
         pl.concat(
             [
-                same.select(*CLASS, "m", "listed", same=pl.lit(True)),
-                units.select(*CLASS, "m", "listed", same=pl.lit(False)),
-                sexes.select(*CLASS, "m", "listed", same=pl.lit(False)),
+                same.select("class", "group_a", "k", "m", "listed", same=pl.lit(True)),
+                units.select("class", "group_a", "k", "m", "listed", same=pl.lit(False)),
+                sexes.select("class", "group_a", "k", "m", "listed", same=pl.lit(False)),
             ]
         )
-        .group_by(*CLASS, "m")
+        .group_by("class", "group_a", "k", "m")
         .agg(pl.col("listed").any(), pl.col("same").any())
-        .join(rest.drop(*CLASS[2:], strict=False), on=["group_a", "k", "m"])
+        .join(rest, on=["group_a", "k", "m"])
     )
     near = pl.concat(
         [
             places.join(top, on=["group_a", "k"]).select("remains_id", "group_a", "m"),
-            places.join(special.filter("listed").select(*CLASS, "m"), on=CLASS, nulls_equal=True).select(
+            places.join(special.filter("listed").select("class", "m"), on="class").select(
                 "remains_id", "group_a", "m"
             ),
         ]
@@ -567,17 +569,17 @@ def _far_sums(
     far = (
         pl.concat(
             [
-                classes.join(total, on=["group_a", "k"]),
-                _terms(special.filter(pl.col("listed") | pl.col("same")), -1.0, CLASS),
-                _terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, CLASS, "_p"),
+                classes.select("class", "group_a", "k").join(total, on=["group_a", "k"]),
+                _terms(special.filter(pl.col("listed") | pl.col("same")), -1.0, ["class"]),
+                _terms(special.filter(pl.col("same") & ~pl.col("listed")), 1.0, ["class"], "_p"),
             ],
             how="diagonal_relaxed",
         )
-        .group_by(*CLASS, *cell)
+        .group_by("class", *cell)
         .agg(_sum("lr_point", "lr_bound", "lr_dna").clip(lower_bound=0.0))
         .filter(pl.col("lr_dna") > 1e-6)
     )
-    return places.join(far, on=CLASS, nulls_equal=True).select(*_FAR_SCHEMA).sort(*FAR_ORDER, nulls_last=True)
+    return places.join(far, on="class").select(*_FAR_SCHEMA).sort(*FAR_ORDER, nulls_last=True)
 
 
 def far_terms(far: pl.DataFrame) -> dict[str, FarTerms]:
