@@ -46,7 +46,7 @@ from lietsi.matching.register import (
 )
 from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
-from lietsi.matching.structure import commune_weight, effective_lines, founder_frequency
+from lietsi.matching.structure import commune_weight, effective_lines, founder_frequencies, founder_frequency
 from lietsi.names import key_variant
 from lietsi.reasons import reason
 
@@ -523,45 +523,117 @@ def _commune_weights(
     }
 
 
+# A remains' distinct keys from which `_founder_weights` weighs them at once (`founder_frequencies`)
+# rather than one by one: below it numpy's cost per call is more than the sums.
+_VECTORISED = 256
+
+
 def _founder_weights(
     pairs: _ScoredPairs,
-    where: tuple[int, int],
     commune_of: dict[str, str | None],
     theta: float,
     lines: float,
     s: EvidenceSettings,
     spectra: dict[str, Spectrum] | None,
 ) -> None:
-    """One remains' best-estimate DNA LRs (its pairs `where` in `pairs`) with the haplotype's
-    frequency read as the founders' count (`structure.founder_frequency`): its `cannot_exclude`
-    candidates' lines per home commune say which carriers share a commune; the pair's x others
-    beyond them are of no known commune. A pair whose haplotype no line outside its martyr's commune
-    carries takes the singleton's frequency (`point_lr`). Pairs x = 0 carry, or with an independent
-    database, keep their LR."""
-    start, end = where
-    frame = pairs.frame.slice(start, end - start)
-    read = ("martyr_id", "verdict", "line_id", "x", "n", "compared_range", "n_independent")
-    recs = frame.select(c for c in read if c in frame.columns).to_dicts()
-    by_commune: dict[str | None, set[str]] = {}
-    for rec in recs:
-        if rec["verdict"] == "cannot_exclude":
-            by_commune.setdefault(commune_of.get(rec["martyr_id"]), set()).add(rec["line_id"])
-    for i, rec in enumerate(recs, start=start):
-        if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
+    """Each remains' best-estimate DNA LRs with the haplotype's frequency read as the founders'
+    count (`structure.founder_frequency`): its `cannot_exclude` candidates' lines per home commune
+    say which carriers share a commune; the pair's x others beyond them are of no known commune. A
+    pair whose haplotype no line outside its martyr's commune carries takes the singleton's
+    frequency (`point_lr`). Pairs x = 0 carry, or with an independent database, keep their LR.
+    The frequency is computed once per distinct key of a remains' pairs (home commune, the other
+    communes that hold the pair's own line, own carriers, x, n), not per pair: a remains at 100%
+    has up to 1,281 candidates over as many communes, and per pair that was 924 s."""
+    frame = pairs.frame
+    index: dict[str, int] = {}
+    homes = [commune_of.get(m) for m in pairs.martyr_ids]
+    home_of = np.array([-1 if c is None else index.setdefault(c, len(index)) for c in homes], dtype=np.int64)[
+        pairs.martyr
+    ]
+    line_of = frame["line_id"].cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    x_of, n_of = (frame[c].fill_null(0).to_numpy() for c in ("x", "n"))
+    independent = (
+        frame["n_independent"].fill_null(0).to_numpy() != 0
+        if "n_independent" in frame.columns
+        else np.zeros(frame.height, dtype=bool)
+    )
+    weighed = pairs.cannot_exclude & ~independent & (x_of >= 1) & (n_of != 0)
+    rows: list[int] = []
+    frequencies: list[float | None] = []
+    for start, end in pairs.slices.values():
+        carriers = np.nonzero(pairs.cannot_exclude[start:end])[0] + start
+        wanted = carriers[weighed[carriers]]
+        if not len(wanted):
             continue
-        home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
-        # Each commune's lines but the pair's own (counted, not copied: a remains' candidates at 100%
-        # are up to 1,281 lines over as many communes, for each of its pairs).
-        others = [len(ls) - (line in ls) for c, ls in by_commune.items() if c is not None and c != home]
-        mine = by_commune.get(home, set())
-        own = len(mine) - (line in mine) if home is not None else 0
-        unplaced = max(rec["x"] - own - sum(others), 0)
-        f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
-        if f is None:
-            spectrum = (spectra or {}).get(rec["compared_range"])
-            f = spectrum.singleton_frequency() if spectrum is not None else None
+        by_commune: dict[int, set[int]] = {}
+        for c, line in zip(home_of[carriers].tolist(), line_of[carriers].tolist(), strict=True):
+            by_commune.setdefault(c, set()).add(line)
+        placed = [(c, ls) for c, ls in by_commune.items() if c >= 0]
+        column = {c: k for k, (c, _) in enumerate(placed)}
+        sizes = [len(ls) for _, ls in placed]
+        # The communes whose lines hold a line: its own commune's, and rarely another's.
+        holders: dict[int, list[int]] = {}
+        for c, ls in placed:
+            for line in ls:
+                holders.setdefault(line, []).append(c)
+        keys: dict[tuple, int] = {}
+        of_key = []
+        for i, home, line, x, n in zip(
+            wanted.tolist(),
+            home_of[wanted].tolist(),
+            line_of[wanted].tolist(),
+            x_of[wanted].tolist(),
+            n_of[wanted].tolist(),
+            strict=True,
+        ):
+            elsewhere = tuple(c for c in holders.get(line, ()) if c != home)
+            own = len(by_commune[home]) - (line in by_commune[home]) if home >= 0 else 0
+            of_key.append(keys.setdefault((home, elsewhere, own, x, n), len(keys)))
+            rows.append(i)
+        found = _founder_frequencies(list(keys), sizes, column, theta, lines)
+        frequencies.extend(found[k] for k in of_key)
+    # A haplotype no line outside the martyr's commune carries: the singleton's frequency, per range.
+    single = [k for k, f in enumerate(frequencies) if f is None]
+    if single:
+        ranges = frame["compared_range"].gather([rows[k] for k in single]).cast(pl.String).to_list()
+        singleton: dict[str, float | None] = {}
+        for k, compared in zip(single, ranges, strict=True):
+            if compared not in singleton:
+                spectrum = (spectra or {}).get(compared)
+                singleton[compared] = spectrum.singleton_frequency() if spectrum is not None else None
+            frequencies[k] = singleton[compared]
+    for i, f in zip(rows, frequencies, strict=True):
         if f:
             pairs.best[i] = 1.0 / (s.theta + (1 - s.theta) * f)
+
+
+def _founder_frequencies(
+    keys: list[tuple], sizes: list[int], column: dict[int, int], theta: float, lines: float
+) -> list[float | None]:
+    """`founder_frequency` of each key of one remains (`_founder_weights`): `sizes`, each placed
+    commune's lines among its candidates' (`column`: a commune's position)."""
+    total = sum(sizes)
+    inputs = []
+    for home, elsewhere, own, x, n in keys:
+        others = total - (sizes[column[home]] if home >= 0 else 0) - len(elsewhere)
+        inputs.append((own, max(x - own - others, 0), n * lines))
+    if len(keys) <= _VECTORISED:
+        out = []
+        for (home, elsewhere, _, _, _), (own, unplaced, n_lines) in zip(keys, inputs, strict=True):
+            others = [size - (c in elsewhere) for c, size in zip(column, sizes, strict=True) if c != home]
+            out.append(founder_frequency(theta, others, own, unplaced, n_lines))
+        return out
+    # Each key's row: every placed commune's lines, its home commune's left out (0 counts none) and
+    # the pair's own line taken out of the others that hold it.
+    communes = np.tile(np.array(sizes, dtype=np.int64), (len(keys), 1))
+    for k, (home, elsewhere, *_) in enumerate(keys):
+        if home >= 0:
+            communes[k, column[home]] = 0
+        for c in elsewhere:
+            communes[k, column[c]] -= 1
+    own, unplaced, n_lines = (np.array(v) for v in zip(*inputs, strict=True))
+    found = founder_frequencies(theta, communes, own, unplaced, n_lines)
+    return [None if np.isnan(f) else f for f in found.tolist()]
 
 
 def _by_group(cells: Counter) -> Counter:
@@ -818,8 +890,7 @@ def score_candidates(
     sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
     if theta and point.counted_mle:
         lines = effective_lines(theta, sampled_in.values())
-        for where in slices.values():
-            _founder_weights(scored_pairs, where, commune_of, theta, lines, point, spectra)
+        _founder_weights(scored_pairs, commune_of, theta, lines, point, spectra)
     weights_of = (
         {
             r: _commune_weights(scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta)
