@@ -217,7 +217,7 @@ def test_weigh_under_commune_structure_equals_the_per_pair_oracle(prepared, monk
     """With a commune θ > 0 (forced: a small country's database estimates 0), `weigh`'s founder
     weights keyed per remains (one by one and at once, `founder_frequencies`), its commune terms
     cached by recovery place and commune, give the scores, prior, numerators and hypotheses of the
-    founder weights computed pair by pair."""
+    founder weights computed pair by pair and the commune terms computed for each remains."""
     from lietsi.matching import identification, scoring
 
     prepared, settings = prepared
@@ -226,9 +226,15 @@ def test_weigh_under_commune_structure_equals_the_per_pair_oracle(prepared, monk
     monkeypatch.setattr(identification, "database_theta", lambda *args: 0.05)
     runs = []
     keyed = scoring._founder_weights
-    for founders, vectorised in ((_founder_weights_per_pair, 256), (keyed, 256), (keyed, 0)):
+    # The oracle keeps no commune terms (each remains' computed again), the others every one.
+    for founders, vectorised, kept in (
+        (_founder_weights_per_pair, 256, 0),
+        (keyed, 256, 10**6),
+        (keyed, 0, 10**6),
+    ):
         monkeypatch.setattr(scoring, "_founder_weights", founders)
         monkeypatch.setattr(scoring, "_VECTORISED", vectorised)
+        monkeypatch.setattr(scoring, "_COMMUNE_TERMS", kept)
         runs.append(weigh(prepared, pairs, settings, far))
     oracle = runs[0]
     changed = oracle.scored["lr_point"] != without.scored["lr_point"]

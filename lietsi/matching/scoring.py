@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ from lietsi.matching.mixture import (
     Candidate,
     CandidateColumns,
     PriorModel,
-    RemainsTerms,
     estimate,
     posteriors,
     stated_prior,
@@ -523,6 +523,10 @@ def _commune_weights(
     }
 
 
+# The commune terms kept for remains recovered at one place (`score_candidates`): tens of thousands of
+# places × communes in a country under θ > 0; beyond, computed again.
+_COMMUNE_TERMS = 300_000
+
 # A remains' distinct keys from which `_founder_weights` weighs them at once (`founder_frequencies`)
 # rather than one by one: below it numpy's cost per call is more than the sums.
 _VECTORISED = 256
@@ -769,15 +773,25 @@ class FarTerms:
     dna: dict[str, float]
 
 
-def _with_far(terms: RemainsTerms, far: FarTerms | None) -> RemainsTerms:
-    """A remains' hypotheses for the estimate with its summed candidates as candidates of one cell
-    each (prior × Σ LR/den × numerator): the E-step is linear in each candidate's term, so the sums
-    count in the numerators, the group shares and the DNA shares as the pairs would."""
+def _far_candidates(far: FarTerms | None) -> tuple[Candidate, ...]:
+    """A remains' summed candidates for the estimate, as candidates of one cell each (prior × Σ
+    LR/den × numerator): the E-step is linear in each candidate's term, so the sums count in the
+    numerators, the group shares and the DNA shares as the pairs would."""
     if far is None:
-        return terms
+        return ()
     summed = [Candidate(g, v, ((cell, 1.0),)) for (g, cell), v in far.cells.items()]
-    summed += [Candidate(g, v, ()) for g, v in far.flat.items()]
-    return replace(terms, candidates=terms.candidates + tuple(summed))
+    return tuple(summed + [Candidate(g, v, ()) for g, v in far.flat.items()])
+
+
+class _Lazy:
+    """A remains' `RemainsTerms` for the estimate whose unscored sums are computed when `estimate`
+    reads them (`sums`), not held: with θ > 0 each remains' are dicts of its own (its communes'
+    terms added), and a country's held at once were gigabytes."""
+
+    __slots__ = ("candidates", "sums")
+
+    def __init__(self, candidates: tuple[Candidate, ...], sums: Callable[[], tuple[dict, dict]]) -> None:
+        self.candidates, self.sums = candidates, sums
 
 
 def _mass(here: PriorModel, tables: dict[str, dict[str, float]], cells: dict, flat: dict) -> float:
@@ -900,11 +914,26 @@ def score_candidates(
         else {}
     )
 
-    def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
-        """(w_C − 1, the commune's unsampled martyrs) for each commune whose lines carry the haplotype."""
-        return [
-            (w - 1, unsampled_in[c]) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in
-        ]
+    def commune_terms(remains_id: str) -> list[tuple[float, str]]:
+        """(w_C − 1, C) for each commune C whose lines carry the haplotype and that has unsampled
+        martyrs."""
+        return [(w - 1, c) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in]
+
+    # A commune's unsampled martyrs weigh the same for every remains recovered at one place: their
+    # terms are computed once per (recovery place, commune) — per remains and commune they were
+    # 1,420 s at 100% — and kept for the first `_COMMUNE_TERMS` of them.
+    commune_unscored: dict[tuple, tuple[dict, dict]] = {}
+    related: dict[tuple, Factor] = {}
+
+    def commune_sums(remains_id: str, commune: str) -> tuple[dict, dict]:
+        r = features[remains_id]
+        key = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())), commune)
+        if key in commune_unscored:
+            return commune_unscored[key]
+        sums = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
+        if len(commune_unscored) < _COMMUNE_TERMS:
+            commune_unscored[key] = sums
+        return sums
 
     def unscored(remains_id: str) -> tuple[dict, dict]:
         cells, flat = unscored_base(remains_id)
@@ -912,9 +941,8 @@ def score_candidates(
         if not extra:
             return cells, flat
         cells, flat = dict(cells), dict(flat)
-        r = features[remains_id]
-        for w, members in extra:
-            more_cells, more_flat = unscored_terms(r, members, pool, reg, s)
+        for w, commune in extra:
+            more_cells, more_flat = commune_sums(remains_id, commune)
             for k, v in more_cells.items():
                 cells[k] = cells.get(k, 0.0) + w * v
             for k, v in more_flat.items():
@@ -966,7 +994,7 @@ def score_candidates(
             )
         ]
         del cells, dens, fixed, rows, where
-        terms = [_with_far(RemainsTerms((), *unscored(r)), far.get(r)) for r in ids]
+        terms = [_Lazy(_far_candidates(far.get(r)), partial(unscored, r)) for r in ids]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
@@ -993,8 +1021,8 @@ def score_candidates(
         """The remains' unscored martyrs (no comparable reference) per prior group, each weighed by
         his commune's weight (`structure`)."""
         out = dict(_by_group(blind[remains_id]) if remains_id in blind else by_group)
-        for w, members in commune_terms(remains_id):
-            for g, n in _by_group(members).items():
+        for w, commune in commune_terms(remains_id):
+            for g, n in _by_group(unsampled_in[commune]).items():
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
