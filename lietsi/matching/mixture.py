@@ -99,7 +99,8 @@ class CandidateColumns:
     row `Candidate`'s fields — its remains (an index into `estimate`'s terms; the rows in the
     order of their remains), its group (an index into `groups`), `fixed`, its martyr (an index, -1
     for none; not the `Candidate` objects' martyrs), its cells (indices into `cell_keys` from the
-    left, -1 beyond) and their `dens`. A remains' rows come, in their order, before its
+    left, -1 beyond) and their `dens` (codes into `den_values`). A remains' rows come, in their
+    order, before its
     `RemainsTerms.candidates`. `estimate` takes the arrays out of it (None after) as it merges
     them, so that each is freed once merged."""
 
@@ -111,6 +112,7 @@ class CandidateColumns:
     cells: np.ndarray | None  # (rows, width)
     dens: np.ndarray | None
     cell_keys: list[tuple[str, str]]
+    den_values: np.ndarray
 
     def take(self, name: str) -> np.ndarray:
         """The column `name`, no longer held here."""
@@ -221,8 +223,8 @@ class _Hypotheses:
     """`estimate`'s hypotheses as arrays, and its E-step over them.
 
     Rows: candidates (`cand_*`: remains, group, fixed LR, its (martyr, group) index for
-    `one_body` or -1, up to `width` cells and their denominators, a padding cell of numerator and
-    denominator 1 where a candidate has fewer),
+    `one_body` or -1, up to `width` cells and their denominators as codes into `den_values`, a
+    padding cell of numerator and denominator 1 where a candidate has fewer),
     unscored cells (`unsc_*`: remains, group, cell, Σ 1/den) and flat groups (`flat_*`: remains,
     group, count), each in the order the remains and their terms were given. Cells index the
     tables flattened table by table, outcome by outcome (`cells`); groups index the prior's groups
@@ -253,8 +255,10 @@ class _Hypotheses:
         # Typed buffers, not lists: a country's remains hold millions of unscored cells, and a
         # list's Python number per term took several times the arrays' memory.
         cand_remains, cand_group, cand_claim, cand_cells = array("q"), array("q"), array("q"), array("q")
-        cand_fixed, cand_dens = array("d"), array("d")
+        cand_fixed, cand_dens = array("d"), array("q")
         claim_index: dict[tuple[str, str], int] = {}
+        # Denominators as codes into `den_values`: a country's candidates share a few thousand.
+        den_index: dict[float, int] = {1.0: 0}
         unsc_remains, unsc_group, unsc_cell, unsc_value = array("q"), array("q"), array("q"), array("d")
         flat_remains, flat_group, flat_value = array("q"), array("q"), array("d")
         for i, r in enumerate(terms):
@@ -266,7 +270,9 @@ class _Hypotheses:
                 cand_claim.append(-1 if c.martyr is None else claim_index.setdefault(key, len(claim_index)))
                 more = self.width - len(c.cells)
                 cand_cells.extend([*(cell_index[cell] for cell, _ in c.cells), *([pad] * more)])
-                cand_dens.extend([*(den for _, den in c.cells), *([1.0] * more)])
+                cand_dens.extend(
+                    [*(den_index.setdefault(den, len(den_index)) for _, den in c.cells), *([0] * more)]
+                )
             unscored, unscored_flat = r.sums()
             for (g, cell), v in unscored.items():
                 unsc_remains.append(i)
@@ -284,12 +290,13 @@ class _Hypotheses:
             self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
             self.cand_claim = np.array(cand_claim, dtype=np.int32)
             self.cand_cells = np.array(cand_cells, dtype=np.int32).reshape(len(cand_remains), self.width)
-            self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
+            self.cand_dens = np.array(cand_dens, dtype=np.int32).reshape(len(cand_remains), self.width)
+            self.den_values = np.array(list(den_index), dtype=np.float64)
         else:
             # Handed over, as the columns are: `_add` frees each buffer once merged.
             objects = [cand_remains, cand_group, cand_claim, cand_fixed, cand_cells, cand_dens]
             del cand_remains, cand_group, cand_fixed, cand_claim, cand_cells, cand_dens
-            self._add(columns, objects, cell_index, group_index, len(claim_index))
+            self._add(columns, objects, cell_index, group_index, len(claim_index), list(den_index))
         self.unsc_remains = np.array(unsc_remains, dtype=np.int32)
         self.unsc_group = np.array(unsc_group, dtype=np.int32)
         self.unsc_cell = np.array(unsc_cell, dtype=np.int32)
@@ -308,9 +315,11 @@ class _Hypotheses:
         cell_index: dict[tuple[str, str], int],
         group_index: dict[str, int],
         claims: int,
+        dens: list[float],
     ) -> None:
         """The candidates given as columns and those given as objects (`objects`: their remains,
-        group, claim, fixed, cells and dens buffers, taken out of the list in that order), each
+        group, claim, fixed, cells and den codes (into `dens`) buffers, taken out of the list in
+        that order), each
         remains' columns' rows before its objects': the rows in the order the terms would have
         listed them one by one. Each merged column is written in place into its one array, and its
         sources freed: a country's candidates are tens of millions of rows, and every copy held at
@@ -349,7 +358,7 @@ class _Hypotheses:
         del claim
         self.cand_fixed = merged(columns.take("fixed"), objects.pop(0), np.float64)
         # The cells and dens: the columns' own width, the rest padding (numerator and den 1).
-        cells, dens = columns.take("cells"), columns.take("dens")
+        cells = columns.take("cells")
         width = cells.shape[1]
         lookup = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int32)
         self.cand_cells = np.empty((total, self.width), dtype=np.int32)
@@ -361,13 +370,16 @@ class _Hypotheses:
             rows = at[start : start + _CHUNK]
             self.cand_cells[rows, :width] = lookup[cells[start : start + _CHUNK]]
         del cells
-        self.cand_dens = np.empty((total, self.width), dtype=np.float64)
-        self.cand_dens[their_at] = np.frombuffer(objects.pop(0), dtype=np.float64).reshape(
+        # The objects' dens first, then the columns' (their codes shifted by as many).
+        self.den_values = np.concatenate([np.array(dens, dtype=np.float64), columns.den_values])
+        codes = columns.take("dens")
+        self.cand_dens = np.empty((total, self.width), dtype=np.int32)
+        self.cand_dens[their_at] = np.frombuffer(objects.pop(0), dtype=np.int64).reshape(
             len(their_at), self.width
         )
-        self.cand_dens[at, width:] = 1.0
+        self.cand_dens[at, width:] = 0
         for start in range(0, len(at), _CHUNK):
-            self.cand_dens[at[start : start + _CHUNK], :width] = dens[start : start + _CHUNK]
+            self.cand_dens[at[start : start + _CHUNK], :width] = codes[start : start + _CHUNK] + len(dens)
 
     def _layout(self) -> None:
         """The order of the E-step's terms: remains by remains, its candidates (each with its cells
@@ -432,7 +444,7 @@ class _Hypotheses:
         lrs = prior[area[self.cand_remains], self.cand_group] * self.cand_fixed
         product = np.ones(len(lrs))
         for j in range(self.width):
-            product = product * (numerators[self.cand_cells[:, j]] / self.cand_dens[:, j])
+            product = product * (numerators[self.cand_cells[:, j]] / self.den_values[self.cand_dens[:, j]])
         lrs = lrs * product
         unscored = prior[area[self.unsc_remains], self.unsc_group] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value

@@ -420,29 +420,33 @@ class PairFactors:
             out = np.where(taken, out * lr, out)
         return out
 
-    def cells(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    def cells(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]], np.ndarray]:
         """Per pair, the cells of its factors that have one, in the factors' order from the left
-        (indices into the list returned, -1 beyond), and their denominators (1 beyond)."""
+        (indices into the list returned, -1 beyond), and their denominators as codes into the
+        array returned (a den of 1 beyond): a country's pairs share a few thousand dens, and as
+        floats they were the EM's largest column."""
         keys: dict[tuple[str, str], int] = {}
+        den_values = [1.0]
         n = len(self.codes[0]) if self.codes else 0
         per_factor = []
         filled = np.zeros(n, dtype=np.int64)  # per pair, its cells (then: its cells so far)
         for codes, numbers in zip(self.codes, self.numbers, strict=True):
             cell = np.array([-1 if c is None else keys.setdefault(c, len(keys)) for _, _, c, _ in numbers])
-            per_factor.append((cell, np.array([d for *_, d in numbers], dtype=np.float64)))
+            per_factor.append((cell, np.arange(len(den_values), len(den_values) + len(numbers))))
+            den_values.extend(d for *_, d in numbers)
             filled += cell.astype(np.int64)[codes] >= 0
         # As wide as the most cells of a pair, not one column per factor: a country's pairs are
         # tens of millions of rows.
         width = int(filled.max(initial=0))
         cells = np.full((n, width), -1, dtype=np.int32)
-        dens = np.ones((n, width), dtype=np.float64)
+        dens = np.zeros((n, width), dtype=np.int32)
         filled[:] = 0
         for codes, (cell, den) in zip(self.codes, per_factor, strict=True):
             has = np.nonzero(cell.astype(np.int64)[codes] >= 0)[0]
             cells[has, filled[has]] = cell[codes[has]]
             dens[has, filled[has]] = den[codes[has]]
             filled[has] += 1
-        return cells, dens, list(keys)
+        return cells, dens, list(keys), np.array(den_values, dtype=np.float64)
 
 
 def front_share(reg: Register) -> float | None:
@@ -966,7 +970,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
         numbers = factors_of.of(reg, point, units)
-        cells, dens, cell_keys = numbers.cells()
+        cells, dens, cell_keys, den_values = numbers.cells()
         fixed = scored_pairs.best * numbers.product(lambda f: f[2] is None)
         del numbers
         # The estimate's candidates: each remains' pairs, the remains in the order of `ids`.
@@ -991,6 +995,7 @@ def score_candidates(
                 cells[rows],
                 dens[rows],
                 cell_keys,
+                den_values,
             )
         ]
         del cells, dens, fixed, rows, where
