@@ -925,16 +925,20 @@ def score_candidates(
 
     # A commune's unsampled martyrs weigh the same for every remains recovered at one place: their
     # terms are computed once per (recovery place, commune) — per remains and commune they were
-    # 1,420 s at 100% — and kept for the first `_COMMUNE_TERMS` of them.
-    commune_unscored: dict[tuple, tuple[dict, dict]] = {}
+    # 1,420 s at 100% — and kept for the first `_COMMUNE_TERMS` of them, as items keyed by a number
+    # per recovery place (as dicts keyed by the place they were 0.25 GB at 10%).
+    commune_unscored: dict[tuple[int, str], tuple[tuple, tuple]] = {}
+    places: dict[tuple, int] = {}
     related: dict[tuple, Factor] = {}
 
-    def commune_sums(remains_id: str, commune: str) -> tuple[dict, dict]:
+    def commune_sums(remains_id: str, commune: str) -> tuple[tuple, tuple]:
         r = features[remains_id]
-        key = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())), commune)
+        place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
+        key = (places.setdefault(place, len(places)), commune)
         if key in commune_unscored:
             return commune_unscored[key]
-        sums = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
+        cells, flat = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
+        sums = tuple(cells.items()), tuple(flat.items())
         if len(commune_unscored) < _COMMUNE_TERMS:
             commune_unscored[key] = sums
         return sums
@@ -947,9 +951,9 @@ def score_candidates(
         cells, flat = dict(cells), dict(flat)
         for w, commune in extra:
             more_cells, more_flat = commune_sums(remains_id, commune)
-            for k, v in more_cells.items():
+            for k, v in more_cells:
                 cells[k] = cells.get(k, 0.0) + w * v
-            for k, v in more_flat.items():
+            for k, v in more_flat:
                 flat[k] = flat.get(k, 0.0) + w * v
         return cells, flat
 
@@ -1059,6 +1063,7 @@ def score_candidates(
             summed = far[remains_id]
             mass_bound[k] = mass[k] + _mass(here, tables, summed.cells_bound, summed.flat_bound)
             mass[k] += _mass(here, tables, summed.cells, summed.flat)
+    commune_unscored.clear()  # their last use: freed before the scored frame is built
     posterior, _ = posteriors(prior_of * scored_pairs.best * lr_nongenetic, pair_remains, p_outside, mass)
     posterior_bound, _ = posteriors(
         prior_of * scored_pairs.bound * lr_nongenetic, pair_remains, p_outside, mass_bound
