@@ -244,3 +244,23 @@ def test_weigh_under_commune_structure_equals_the_per_pair_oracle(prepared, monk
         assert (run.prior, run.numerators) == (oracle.prior, oracle.numerators)
         assert run.iterations == oracle.iterations
         assert run.hypotheses == oracle.hypotheses
+
+
+def test_weighing_only_the_missing_martyrs_pairs_scores_as_all_the_pairs(prepared, tmp_path):
+    """The scale benchmark reads for `weigh` only the pairs of missing martyrs (those it scores), so
+    that `weigh` holds no second, filtered copy of them: the same scores, prior, numerators and
+    hypotheses as from every listed pair."""
+    from benchmarks.national_scale import CATEGORIES, IDS, read_pairs
+
+    prepared, settings = prepared
+    pairs, far = search(prepared, settings)
+    pairs.write_parquet(tmp_path / "pairs.parquet")
+    every = read_pairs(tmp_path / "pairs.parquet", categories=CATEGORIES + IDS)
+    theirs = read_pairs(
+        tmp_path / "pairs.parquet", categories=CATEGORIES + IDS, martyrs=prepared.missing["martyr_id"]
+    )
+    assert 100 < theirs.height < every.height
+    whole, missing = weigh(prepared, every, settings, far), weigh(prepared, theirs, settings, far)
+    assert missing.scored.equals(whole.scored)
+    assert (missing.prior, missing.numerators) == (whole.prior, whole.numerators)
+    assert missing.hypotheses == whole.hypotheses

@@ -527,8 +527,8 @@ def _commune_weights(
     }
 
 
-# The commune terms kept for remains recovered at one place (`score_candidates`): tens of thousands of
-# places × communes in a country under θ > 0; beyond, computed again.
+# The most commune terms kept for remains recovered at one place (`score_candidates`); beyond, they
+# are computed again: a bound on their memory whatever the country's places × communes.
 _COMMUNE_TERMS = 300_000
 
 # A remains' distinct keys from which `_founder_weights` weighs them at once (`founder_frequencies`)
@@ -790,7 +790,7 @@ def _far_candidates(far: FarTerms | None) -> tuple[Candidate, ...]:
 class _Lazy:
     """A remains' `RemainsTerms` for the estimate whose unscored sums are computed when `estimate`
     reads them (`sums`), not held: with θ > 0 each remains' are dicts of its own (its communes'
-    terms added), and a country's held at once were gigabytes."""
+    terms added), and held for every remains at once they grow with the country."""
 
     __slots__ = ("candidates", "sums")
 
@@ -894,8 +894,11 @@ def score_candidates(
     s = with_numerators(s, tables)
     iterations = 0
     point = point_settings(s, settings)
-    # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept).
-    scored = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
+    # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept; none at all
+    # when the caller gave only theirs, as the scale benchmark reads them).
+    kept = pairs["martyr_id"].is_in(list(martyr_rows))
+    scored = pairs if kept.all() else pairs.filter(kept)
+    del kept
     scored_pairs = _ScoredPairs.of(scored, features, list(martyr_rows), s, point, spectra)
     del scored
     slices = scored_pairs.slices
