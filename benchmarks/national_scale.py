@@ -87,13 +87,17 @@ IDS = ("remains_id", "martyr_id")
 
 
 def read_pairs(
-    path: Path, columns: list[str] | None = None, categories: tuple[str, ...] = CATEGORIES
+    path: Path,
+    columns: list[str] | None = None,
+    categories: tuple[str, ...] = CATEGORIES,
+    martyrs: pl.Series | None = None,
 ) -> pl.DataFrame:
     """A parquet file of pairs (`search`'s, `weigh`'s scored ones), `categories` as categories and
     the other texts as strings (a file written from categories reads back as categories), read in
-    streaming (the strings are never held whole)."""
+    streaming (the strings are never held whole); `martyrs`: only the pairs of these martyrs."""
     frame = pl.scan_parquet(path)
     frame = frame.select(columns) if columns is not None else frame
+    frame = frame.filter(pl.col("martyr_id").is_in(martyrs.implode())) if martyrs is not None else frame
     schema = frame.collect_schema()
     texts = [c for c, t in schema.items() if t in (pl.String, pl.Categorical)]
     return frame.with_columns(
@@ -160,7 +164,10 @@ def run_step(step: str, folder: Path, fraction: float, seed: int, exact: bool = 
         return {"rows": pairs.height, "compute_s": elapsed}
     elif step == "weigh":
         prepared = _load(work / "prepared.pickle")
-        pairs = read_pairs(work / "pairs.parquet", categories=CATEGORIES + IDS)
+        # `weigh` scores the missing martyrs' pairs: read only those, and it holds no second copy
+        # of the country's pairs (1.1 GB at 100%).
+        missing = prepared.missing["martyr_id"]
+        pairs = read_pairs(work / "pairs.parquet", categories=CATEGORIES + IDS, martyrs=missing)
         far = pl.read_parquet(work / "far.parquet") if (work / "far.parquet").exists() else None
         start = time.perf_counter()
         scoring = country.weigh(prepared, pairs, settings, far)

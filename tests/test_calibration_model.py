@@ -16,7 +16,13 @@ from lietsi.matching.pool import build_pool, unit_area_factor
 from lietsi.matching.register import build_register, remains_features
 from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
 from lietsi.matching.stage import remains_frame
-from lietsi.matching.structure import commune_theta, commune_weight, effective_lines, founder_frequency
+from lietsi.matching.structure import (
+    commune_theta,
+    commune_weight,
+    effective_lines,
+    founder_frequencies,
+    founder_frequency,
+)
 
 CR = "16024-16569,1-576"
 KG = "Kiên Giang"
@@ -294,6 +300,29 @@ def test_the_founders_frequency_is_the_formulas_to_the_bit():
         )
     for case in cases:
         assert founder_frequency(*case) == formula(*case), case
+
+
+def test_the_founders_frequencies_at_once_are_each_ones_to_the_bit():
+    """`founder_frequencies` over a matrix of communes gives each row `founder_frequency`'s float
+    (NaN for its None), whatever the other rows' sizes and iterations."""
+    import random
+
+    import numpy as np
+
+    rng = random.Random(11)
+    for theta in (0.0, 1e-4, 0.003, 0.05, 0.3):
+        rows = [([1, 1, 1], 0, 0, 100.0), ([], 3, 0, 100.0), ([0, 0], 0, 0, 50.0), ([1] * 40, 0, 2, 150.0)]
+        for _ in range(150):
+            communes = [rng.choice([0, 1, 1, 1, 1, 2, 3, 7, 12]) for _ in range(rng.randint(0, 60))]
+            rows.append((communes, rng.choice([0, 0, 1, 4]), rng.choice([0, 0, 1, 5]), rng.uniform(20, 9000)))
+        width = max(len(c) for c, *_ in rows)
+        matrix = np.array([[*c, *[0] * (width - len(c))] for c, *_ in rows])
+        own, unplaced, lines = (np.array([row[k] for row in rows]) for k in (1, 2, 3))
+        got = founder_frequencies(theta, matrix, own, unplaced, lines)
+        for (communes, own, unplaced, lines), value in zip(rows, got.tolist(), strict=True):
+            expected = founder_frequency(theta, communes, own, unplaced, lines)
+            assert np.isnan(value) if expected is None else value == expected, (theta, communes, own)
+    assert founder_frequencies(0.05, np.zeros((0, 0), dtype=np.int64), [], [], []).shape == (0,)
 
 
 def test_without_structure_the_founders_frequency_counts_every_carrier():

@@ -182,3 +182,85 @@ def test_a_pair_listed_twice_is_found_by_its_texts_or_by_its_codes():
         cast = pl.all().cast(pl.Categorical) if as_categories else pl.all()
         assert not _listed_twice(pairs.with_columns(cast))  # a remains or a martyr on several pairs
         assert _listed_twice(twice.with_columns(cast))
+
+
+def _founder_weights_per_pair(pairs, commune_of, theta, lines, s, spectra) -> None:
+    """The founder weights as they were computed before they were keyed (the oracle): per remains,
+    per pair, each commune's lines counted again."""
+    from lietsi.matching.structure import founder_frequency
+
+    for start, end in pairs.slices.values():
+        frame = pairs.frame.slice(start, end - start)
+        read = ("martyr_id", "verdict", "line_id", "x", "n", "compared_range", "n_independent")
+        recs = frame.select(c for c in read if c in frame.columns).to_dicts()
+        by_commune: dict = {}
+        for rec in recs:
+            if rec["verdict"] == "cannot_exclude":
+                by_commune.setdefault(commune_of.get(rec["martyr_id"]), set()).add(rec["line_id"])
+        for i, rec in enumerate(recs, start=start):
+            if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
+                continue
+            home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
+            others = [len(ls) - (line in ls) for c, ls in by_commune.items() if c is not None and c != home]
+            mine = by_commune.get(home, set())
+            own = len(mine) - (line in mine) if home is not None else 0
+            unplaced = max(rec["x"] - own - sum(others), 0)
+            f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
+            if f is None:
+                spectrum = (spectra or {}).get(rec["compared_range"])
+                f = spectrum.singleton_frequency() if spectrum is not None else None
+            if f:
+                pairs.best[i] = 1.0 / (s.theta + (1 - s.theta) * f)
+
+
+def test_weigh_under_commune_structure_equals_the_per_pair_oracle(prepared, monkeypatch):
+    """With a commune θ > 0 (forced: a small country's database estimates 0), `weigh`'s founder
+    weights keyed per remains (one by one and at once, `founder_frequencies`), its commune terms
+    cached by recovery place and commune, give the scores, prior, numerators and hypotheses of the
+    founder weights computed pair by pair and the commune terms computed for each remains."""
+    from lietsi.matching import identification, scoring
+
+    prepared, settings = prepared
+    pairs, far = search(prepared, settings)
+    without = weigh(prepared, pairs, settings, far)
+    monkeypatch.setattr(identification, "database_theta", lambda *args: 0.05)
+    runs = []
+    keyed = scoring._founder_weights
+    # The oracle keeps no commune terms (each remains' computed again), the others every one.
+    for founders, vectorised, kept in (
+        (_founder_weights_per_pair, 256, 0),
+        (keyed, 256, 10**6),
+        (keyed, 0, 10**6),
+    ):
+        monkeypatch.setattr(scoring, "_founder_weights", founders)
+        monkeypatch.setattr(scoring, "_VECTORISED", vectorised)
+        monkeypatch.setattr(scoring, "_COMMUNE_TERMS", kept)
+        runs.append(weigh(prepared, pairs, settings, far))
+    oracle = runs[0]
+    changed = oracle.scored["lr_point"] != without.scored["lr_point"]
+    assert changed.sum() > 10 and oracle.scored["posterior"].ne(without.scored["posterior"]).sum() > 10
+    for run in runs[1:]:
+        assert run.scored.equals(oracle.scored)
+        assert (run.prior, run.numerators) == (oracle.prior, oracle.numerators)
+        assert run.iterations == oracle.iterations
+        assert run.hypotheses == oracle.hypotheses
+
+
+def test_weighing_only_the_missing_martyrs_pairs_scores_as_all_the_pairs(prepared, tmp_path):
+    """The scale benchmark reads for `weigh` only the pairs of missing martyrs (those it scores), so
+    that `weigh` holds no second, filtered copy of them: the same scores, prior, numerators and
+    hypotheses as from every listed pair."""
+    from benchmarks.national_scale import CATEGORIES, IDS, read_pairs
+
+    prepared, settings = prepared
+    pairs, far = search(prepared, settings)
+    pairs.write_parquet(tmp_path / "pairs.parquet")
+    every = read_pairs(tmp_path / "pairs.parquet", categories=CATEGORIES + IDS)
+    theirs = read_pairs(
+        tmp_path / "pairs.parquet", categories=CATEGORIES + IDS, martyrs=prepared.missing["martyr_id"]
+    )
+    assert 100 < theirs.height < every.height
+    whole, missing = weigh(prepared, every, settings, far), weigh(prepared, theirs, settings, far)
+    assert missing.scored.equals(whole.scored)
+    assert (missing.prior, missing.numerators) == (whole.prior, whole.numerators)
+    assert missing.hypotheses == whole.hypotheses

@@ -93,22 +93,32 @@ class Candidate:
     martyr: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class CandidateColumns:
     """Scored pairs as candidates for `estimate`, as columns (a country's millions of pairs): per
-    row `Candidate`'s fields — its remains (an index into `estimate`'s terms), its group (an index
-    into `groups`), `fixed`, its martyr (an index, -1 for none; not the `Candidate` objects'
-    martyrs), its cells (indices into `cell_keys` from the left, -1 beyond) and their `dens`. A
-    remains' rows come, in their order, before its `RemainsTerms.candidates`."""
+    row `Candidate`'s fields — its remains (an index into `estimate`'s terms; the rows in the
+    order of their remains), its group (an index into `groups`), `fixed`, its martyr (an index, -1
+    for none; not the `Candidate` objects' martyrs), its cells (indices into `cell_keys` from the
+    left, -1 beyond) and their `dens` (codes into `den_values`). A remains' rows come, in their
+    order, before its
+    `RemainsTerms.candidates`. `estimate` takes the arrays out of it (None after) as it merges
+    them, so that each is freed once merged."""
 
-    remains: np.ndarray
-    group: np.ndarray
+    remains: np.ndarray | None
+    group: np.ndarray | None
     groups: list[str]
-    fixed: np.ndarray
-    martyr: np.ndarray
-    cells: np.ndarray  # (rows, width)
-    dens: np.ndarray
+    fixed: np.ndarray | None
+    martyr: np.ndarray | None
+    cells: np.ndarray | None  # (rows, width)
+    dens: np.ndarray | None
     cell_keys: list[tuple[str, str]]
+    den_values: np.ndarray
+
+    def take(self, name: str) -> np.ndarray:
+        """The column `name`, no longer held here."""
+        column = getattr(self, name)
+        setattr(self, name, None)
+        return column
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,10 @@ class RemainsTerms:
     candidates: tuple[Candidate, ...]
     unscored: dict[tuple[str, tuple[str, str]], float]
     unscored_flat: dict[str, float]
+
+    def sums(self) -> tuple[dict[tuple[str, tuple[str, str]], float], dict[str, float]]:
+        """(unscored, unscored_flat): what `estimate` reads of them, once per remains."""
+        return self.unscored, self.unscored_flat
 
 
 def estimate(
@@ -152,7 +166,8 @@ def estimate(
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
-    `columns`: more candidates, as columns (`CandidateColumns`).
+    `columns`: more candidates, as columns (`CandidateColumns`). A term may be any object with
+    `RemainsTerms`' `candidates` and `sums()` (a national run's computes its sums when read).
 
     The E-step runs over arrays (`_Hypotheses`: one row per candidate, per unscored cell, per
     flat group and per remains; groups, cells and areas as integer indices). Its sums are
@@ -200,12 +215,16 @@ def estimate(
     return tables, PriorModel(masses, sizes, outside_in), it
 
 
+_CHUNK = 1 << 20  # rows of the candidate columns mapped at a time when merged (`_Hypotheses._add`)
+_BUFFERS = {"q": np.int64, "d": np.float64}  # the typed buffers' items as numpy reads them
+
+
 class _Hypotheses:
     """`estimate`'s hypotheses as arrays, and its E-step over them.
 
     Rows: candidates (`cand_*`: remains, group, fixed LR, its (martyr, group) index for
-    `one_body` or -1, up to `width` cells and their denominators, a padding cell of numerator and
-    denominator 1 where a candidate has fewer),
+    `one_body` or -1, up to `width` cells and their denominators as codes into `den_values`, a
+    padding cell of numerator and denominator 1 where a candidate has fewer),
     unscored cells (`unsc_*`: remains, group, cell, Σ 1/den) and flat groups (`flat_*`: remains,
     group, count), each in the order the remains and their terms were given. Cells index the
     tables flattened table by table, outcome by outcome (`cells`); groups index the prior's groups
@@ -236,8 +255,10 @@ class _Hypotheses:
         # Typed buffers, not lists: a country's remains hold millions of unscored cells, and a
         # list's Python number per term took several times the arrays' memory.
         cand_remains, cand_group, cand_claim, cand_cells = array("q"), array("q"), array("q"), array("q")
-        cand_fixed, cand_dens = array("d"), array("d")
+        cand_fixed, cand_dens = array("d"), array("q")
         claim_index: dict[tuple[str, str], int] = {}
+        # Denominators as codes into `den_values`: a country's candidates share a few thousand.
+        den_index: dict[float, int] = {1.0: 0}
         unsc_remains, unsc_group, unsc_cell, unsc_value = array("q"), array("q"), array("q"), array("d")
         flat_remains, flat_group, flat_value = array("q"), array("q"), array("d")
         for i, r in enumerate(terms):
@@ -249,25 +270,33 @@ class _Hypotheses:
                 cand_claim.append(-1 if c.martyr is None else claim_index.setdefault(key, len(claim_index)))
                 more = self.width - len(c.cells)
                 cand_cells.extend([*(cell_index[cell] for cell, _ in c.cells), *([pad] * more)])
-                cand_dens.extend([*(den for _, den in c.cells), *([1.0] * more)])
-            for (g, cell), v in r.unscored.items():
+                cand_dens.extend(
+                    [*(den_index.setdefault(den, len(den_index)) for _, den in c.cells), *([0] * more)]
+                )
+            unscored, unscored_flat = r.sums()
+            for (g, cell), v in unscored.items():
                 unsc_remains.append(i)
                 unsc_group.append(group_index[g])
                 unsc_cell.append(cell_index[cell])
                 unsc_value.append(v)
-            for g, v in r.unscored_flat.items():
+            for g, v in unscored_flat.items():
                 flat_remains.append(i)
                 flat_group.append(group_index[g])
                 flat_value.append(v)
-        # Indices as 32 bits: a country's candidates are tens of millions of rows.
-        self.cand_remains = np.array(cand_remains, dtype=np.int32)
-        self.cand_group = np.array(cand_group, dtype=np.int32)
-        self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
-        self.cand_claim = np.array(cand_claim, dtype=np.int32)
-        self.cand_cells = np.array(cand_cells, dtype=np.int32).reshape(len(cand_remains), self.width)
-        self.cand_dens = np.array(cand_dens, dtype=np.float64).reshape(len(cand_remains), self.width)
-        if columns is not None:
-            self._add(columns, cell_index, group_index, len(claim_index))
+        if columns is None:
+            # Indices as 32 bits: a country's candidates are tens of millions of rows.
+            self.cand_remains = np.array(cand_remains, dtype=np.int32)
+            self.cand_group = np.array(cand_group, dtype=np.int32)
+            self.cand_fixed = np.array(cand_fixed, dtype=np.float64)
+            self.cand_claim = np.array(cand_claim, dtype=np.int32)
+            self.cand_cells = np.array(cand_cells, dtype=np.int32).reshape(len(cand_remains), self.width)
+            self.cand_dens = np.array(cand_dens, dtype=np.int32).reshape(len(cand_remains), self.width)
+            self.den_values = np.array(list(den_index), dtype=np.float64)
+        else:
+            # Handed over, as the columns are: `_add` frees each buffer once merged.
+            objects = [cand_remains, cand_group, cand_claim, cand_fixed, cand_cells, cand_dens]
+            del cand_remains, cand_group, cand_fixed, cand_claim, cand_cells, cand_dens
+            self._add(columns, objects, cell_index, group_index, len(claim_index), list(den_index))
         self.unsc_remains = np.array(unsc_remains, dtype=np.int32)
         self.unsc_group = np.array(unsc_group, dtype=np.int32)
         self.unsc_cell = np.array(unsc_cell, dtype=np.int32)
@@ -282,41 +311,75 @@ class _Hypotheses:
     def _add(
         self,
         columns: CandidateColumns,
+        objects: list[array],
         cell_index: dict[tuple[str, str], int],
         group_index: dict[str, int],
         claims: int,
+        dens: list[float],
     ) -> None:
-        """The candidates given as columns, each remains' before its candidates given as objects:
-        the rows in the order the terms would have listed them one by one."""
+        """The candidates given as columns and those given as objects (`objects`: their remains,
+        group, claim, fixed, cells and den codes (into `dens`) buffers, taken out of the list in
+        that order), each
+        remains' columns' rows before its objects': the rows in the order the terms would have
+        listed them one by one. Each merged column is written in place into its one array, and its
+        sources freed: a country's candidates are tens of millions of rows, and every copy held at
+        once was the EM's peak."""
         pad = len(self.cells)
-        remains = np.concatenate([columns.remains.astype(np.int32), self.cand_remains])
-        order = np.lexsort(
-            (np.repeat(np.int8([0, 1]), [len(columns.remains), len(self.cand_remains)]), remains)
-        )
-        self.cand_remains = remains[order]
-        del remains
-        # Each column merged in turn and its parts freed: a country's candidates are tens of
-        # millions of rows, and every copy held at once was the EM's peak.
-        groups = np.array([group_index[g] for g in columns.groups], dtype=np.int32)[columns.group]
-        named = columns.martyr >= 0
-        claim = np.full(len(columns.martyr), -1, dtype=np.int32)
+        remains_buf = objects.pop(0)
+        ours = columns.take("remains")
+        if len(ours) > 1 and not bool((ours[1:] >= ours[:-1]).all()):
+            raise ValueError("candidate columns not in the order of their remains")
+        theirs = np.frombuffer(remains_buf, dtype=_BUFFERS[remains_buf.typecode])
+        total = len(ours) + len(theirs)
+        # Where each row goes: after the other side's rows of an earlier remains (the columns' rows
+        # of one remains before its objects').
+        at = np.arange(len(ours)) + np.searchsorted(theirs, ours, "left")
+        their_at = np.arange(len(theirs)) + np.searchsorted(ours, theirs, "right")
+
+        def merged(mine: np.ndarray, buffer: array, dtype: type) -> np.ndarray:
+            out = np.empty(total, dtype=dtype)
+            out[their_at] = np.frombuffer(buffer, dtype=_BUFFERS[buffer.typecode])
+            out[at] = mine
+            return out
+
+        self.cand_remains = merged(ours, remains_buf, np.int32)
+        del ours, theirs, remains_buf
+        groups = np.array([group_index[g] for g in columns.groups], dtype=np.int32)[columns.take("group")]
+        martyr = columns.take("martyr")
+        named = martyr >= 0
+        claim = np.full(len(martyr), -1, dtype=np.int32)
         claim[named] = claims + np.unique(
-            columns.martyr[named].astype(np.int64) * len(self.groups) + groups[named], return_inverse=True
+            martyr[named].astype(np.int64) * len(self.groups) + groups[named], return_inverse=True
         )[1].reshape(-1)
-        del named
-        self.cand_group = np.concatenate([groups, self.cand_group])[order]
+        del named, martyr
+        self.cand_group = merged(groups, objects.pop(0), np.int32)
         del groups
-        self.cand_claim = np.concatenate([claim, self.cand_claim])[order]
+        self.cand_claim = merged(claim, objects.pop(0), np.int32)
         del claim
-        self.cand_fixed = np.concatenate([columns.fixed.astype(np.float64), self.cand_fixed])[order]
-        more = self.width - columns.cells.shape[1]
-        cells = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int32)[columns.cells]
-        if more:
-            cells = np.pad(cells, ((0, 0), (0, more)), constant_values=pad)
-        self.cand_cells = np.concatenate([cells, self.cand_cells])[order]
+        self.cand_fixed = merged(columns.take("fixed"), objects.pop(0), np.float64)
+        # The cells and dens: the columns' own width, the rest padding (numerator and den 1).
+        cells = columns.take("cells")
+        width = cells.shape[1]
+        lookup = np.array([*(cell_index[c] for c in columns.cell_keys), pad], dtype=np.int32)
+        self.cand_cells = np.empty((total, self.width), dtype=np.int32)
+        self.cand_cells[their_at] = np.frombuffer(objects.pop(0), dtype=np.int64).reshape(
+            len(their_at), self.width
+        )
+        self.cand_cells[at, width:] = pad
+        for start in range(0, len(at), _CHUNK):
+            rows = at[start : start + _CHUNK]
+            self.cand_cells[rows, :width] = lookup[cells[start : start + _CHUNK]]
         del cells
-        dens = np.pad(columns.dens, ((0, 0), (0, more)), constant_values=1.0) if more else columns.dens
-        self.cand_dens = np.concatenate([dens, self.cand_dens])[order]
+        # The objects' dens first, then the columns' (their codes shifted by as many).
+        self.den_values = np.concatenate([np.array(dens, dtype=np.float64), columns.den_values])
+        codes = columns.take("dens")
+        self.cand_dens = np.empty((total, self.width), dtype=np.int32)
+        self.cand_dens[their_at] = np.frombuffer(objects.pop(0), dtype=np.int64).reshape(
+            len(their_at), self.width
+        )
+        self.cand_dens[at, width:] = 0
+        for start in range(0, len(at), _CHUNK):
+            self.cand_dens[at[start : start + _CHUNK], :width] = codes[start : start + _CHUNK] + len(dens)
 
     def _layout(self) -> None:
         """The order of the E-step's terms: remains by remains, its candidates (each with its cells
@@ -381,7 +444,7 @@ class _Hypotheses:
         lrs = prior[area[self.cand_remains], self.cand_group] * self.cand_fixed
         product = np.ones(len(lrs))
         for j in range(self.width):
-            product = product * (numerators[self.cand_cells[:, j]] / self.cand_dens[:, j])
+            product = product * (numerators[self.cand_cells[:, j]] / self.den_values[self.cand_dens[:, j]])
         lrs = lrs * product
         unscored = prior[area[self.unsc_remains], self.unsc_group] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value

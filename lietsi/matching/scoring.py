@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,6 @@ from lietsi.matching.mixture import (
     Candidate,
     CandidateColumns,
     PriorModel,
-    RemainsTerms,
     estimate,
     posteriors,
     stated_prior,
@@ -46,7 +46,7 @@ from lietsi.matching.register import (
 )
 from lietsi.matching.sensitivity import Hypotheses, Term
 from lietsi.matching.settings import MatchSettings
-from lietsi.matching.structure import commune_weight, effective_lines, founder_frequency
+from lietsi.matching.structure import commune_weight, effective_lines, founder_frequencies, founder_frequency
 from lietsi.names import key_variant
 from lietsi.reasons import reason
 
@@ -420,29 +420,33 @@ class PairFactors:
             out = np.where(taken, out * lr, out)
         return out
 
-    def cells(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]]]:
+    def cells(self) -> tuple[np.ndarray, np.ndarray, list[tuple[str, str]], np.ndarray]:
         """Per pair, the cells of its factors that have one, in the factors' order from the left
-        (indices into the list returned, -1 beyond), and their denominators (1 beyond)."""
+        (indices into the list returned, -1 beyond), and their denominators as codes into the
+        array returned (a den of 1 beyond): a country's pairs share a few thousand dens, and as
+        floats they were the EM's largest column."""
         keys: dict[tuple[str, str], int] = {}
+        den_values = [1.0]
         n = len(self.codes[0]) if self.codes else 0
         per_factor = []
         filled = np.zeros(n, dtype=np.int64)  # per pair, its cells (then: its cells so far)
         for codes, numbers in zip(self.codes, self.numbers, strict=True):
             cell = np.array([-1 if c is None else keys.setdefault(c, len(keys)) for _, _, c, _ in numbers])
-            per_factor.append((cell, np.array([d for *_, d in numbers], dtype=np.float64)))
+            per_factor.append((cell, np.arange(len(den_values), len(den_values) + len(numbers))))
+            den_values.extend(d for *_, d in numbers)
             filled += cell.astype(np.int64)[codes] >= 0
         # As wide as the most cells of a pair, not one column per factor: a country's pairs are
         # tens of millions of rows.
         width = int(filled.max(initial=0))
         cells = np.full((n, width), -1, dtype=np.int32)
-        dens = np.ones((n, width), dtype=np.float64)
+        dens = np.zeros((n, width), dtype=np.int32)
         filled[:] = 0
         for codes, (cell, den) in zip(self.codes, per_factor, strict=True):
             has = np.nonzero(cell.astype(np.int64)[codes] >= 0)[0]
             cells[has, filled[has]] = cell[codes[has]]
             dens[has, filled[has]] = den[codes[has]]
             filled[has] += 1
-        return cells, dens, list(keys)
+        return cells, dens, list(keys), np.array(den_values, dtype=np.float64)
 
 
 def front_share(reg: Register) -> float | None:
@@ -523,45 +527,121 @@ def _commune_weights(
     }
 
 
+# The most commune terms kept for remains recovered at one place (`score_candidates`); beyond, they
+# are computed again: a bound on their memory whatever the country's places × communes.
+_COMMUNE_TERMS = 300_000
+
+# A remains' distinct keys from which `_founder_weights` weighs them at once (`founder_frequencies`)
+# rather than one by one: below it numpy's cost per call is more than the sums.
+_VECTORISED = 256
+
+
 def _founder_weights(
     pairs: _ScoredPairs,
-    where: tuple[int, int],
     commune_of: dict[str, str | None],
     theta: float,
     lines: float,
     s: EvidenceSettings,
     spectra: dict[str, Spectrum] | None,
 ) -> None:
-    """One remains' best-estimate DNA LRs (its pairs `where` in `pairs`) with the haplotype's
-    frequency read as the founders' count (`structure.founder_frequency`): its `cannot_exclude`
-    candidates' lines per home commune say which carriers share a commune; the pair's x others
-    beyond them are of no known commune. A pair whose haplotype no line outside its martyr's commune
-    carries takes the singleton's frequency (`point_lr`). Pairs x = 0 carry, or with an independent
-    database, keep their LR."""
-    start, end = where
-    frame = pairs.frame.slice(start, end - start)
-    read = ("martyr_id", "verdict", "line_id", "x", "n", "compared_range", "n_independent")
-    recs = frame.select(c for c in read if c in frame.columns).to_dicts()
-    by_commune: dict[str | None, set[str]] = {}
-    for rec in recs:
-        if rec["verdict"] == "cannot_exclude":
-            by_commune.setdefault(commune_of.get(rec["martyr_id"]), set()).add(rec["line_id"])
-    for i, rec in enumerate(recs, start=start):
-        if rec["verdict"] != "cannot_exclude" or rec.get("n_independent") or rec["x"] < 1 or not rec["n"]:
+    """Each remains' best-estimate DNA LRs with the haplotype's frequency read as the founders'
+    count (`structure.founder_frequency`): its `cannot_exclude` candidates' lines per home commune
+    say which carriers share a commune; the pair's x others beyond them are of no known commune. A
+    pair whose haplotype no line outside its martyr's commune carries takes the singleton's
+    frequency (`point_lr`). Pairs x = 0 carry, or with an independent database, keep their LR.
+    The frequency is computed once per distinct key of a remains' pairs (home commune, the other
+    communes that hold the pair's own line, own carriers, x, n), not per pair: a remains at 100%
+    has up to 1,281 candidates over as many communes, and per pair that was 924 s."""
+    frame = pairs.frame
+    index: dict[str, int] = {}
+    homes = [commune_of.get(m) for m in pairs.martyr_ids]
+    home_of = np.array([-1 if c is None else index.setdefault(c, len(index)) for c in homes], dtype=np.int64)[
+        pairs.martyr
+    ]
+    line_of = frame["line_id"].cast(pl.Categorical).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    x_of, n_of = (frame[c].fill_null(0).to_numpy() for c in ("x", "n"))
+    independent = (
+        frame["n_independent"].fill_null(0).to_numpy() != 0
+        if "n_independent" in frame.columns
+        else np.zeros(frame.height, dtype=bool)
+    )
+    weighed = pairs.cannot_exclude & ~independent & (x_of >= 1) & (n_of != 0)
+    rows: list[int] = []
+    frequencies: list[float | None] = []
+    for start, end in pairs.slices.values():
+        carriers = np.nonzero(pairs.cannot_exclude[start:end])[0] + start
+        wanted = carriers[weighed[carriers]]
+        if not len(wanted):
             continue
-        home, line = commune_of.get(rec["martyr_id"]), rec["line_id"]
-        # Each commune's lines but the pair's own (counted, not copied: a remains' candidates at 100%
-        # are up to 1,281 lines over as many communes, for each of its pairs).
-        others = [len(ls) - (line in ls) for c, ls in by_commune.items() if c is not None and c != home]
-        mine = by_commune.get(home, set())
-        own = len(mine) - (line in mine) if home is not None else 0
-        unplaced = max(rec["x"] - own - sum(others), 0)
-        f = founder_frequency(theta, others, own, unplaced, rec["n"] * lines)
-        if f is None:
-            spectrum = (spectra or {}).get(rec["compared_range"])
-            f = spectrum.singleton_frequency() if spectrum is not None else None
+        by_commune: dict[int, set[int]] = {}
+        for c, line in zip(home_of[carriers].tolist(), line_of[carriers].tolist(), strict=True):
+            by_commune.setdefault(c, set()).add(line)
+        placed = [(c, ls) for c, ls in by_commune.items() if c >= 0]
+        column = {c: k for k, (c, _) in enumerate(placed)}
+        sizes = [len(ls) for _, ls in placed]
+        # The communes whose lines hold a line: its own commune's, and rarely another's.
+        holders: dict[int, list[int]] = {}
+        for c, ls in placed:
+            for line in ls:
+                holders.setdefault(line, []).append(c)
+        keys: dict[tuple, int] = {}
+        of_key = []
+        for i, home, line, x, n in zip(
+            wanted.tolist(),
+            home_of[wanted].tolist(),
+            line_of[wanted].tolist(),
+            x_of[wanted].tolist(),
+            n_of[wanted].tolist(),
+            strict=True,
+        ):
+            elsewhere = tuple(c for c in holders.get(line, ()) if c != home)
+            own = len(by_commune[home]) - (line in by_commune[home]) if home >= 0 else 0
+            of_key.append(keys.setdefault((home, elsewhere, own, x, n), len(keys)))
+            rows.append(i)
+        found = _founder_frequencies(list(keys), sizes, column, theta, lines)
+        frequencies.extend(found[k] for k in of_key)
+    # A haplotype no line outside the martyr's commune carries: the singleton's frequency, per range.
+    single = [k for k, f in enumerate(frequencies) if f is None]
+    if single:
+        ranges = frame["compared_range"].gather([rows[k] for k in single]).cast(pl.String).to_list()
+        singleton: dict[str, float | None] = {}
+        for k, compared in zip(single, ranges, strict=True):
+            if compared not in singleton:
+                spectrum = (spectra or {}).get(compared)
+                singleton[compared] = spectrum.singleton_frequency() if spectrum is not None else None
+            frequencies[k] = singleton[compared]
+    for i, f in zip(rows, frequencies, strict=True):
         if f:
             pairs.best[i] = 1.0 / (s.theta + (1 - s.theta) * f)
+
+
+def _founder_frequencies(
+    keys: list[tuple], sizes: list[int], column: dict[int, int], theta: float, lines: float
+) -> list[float | None]:
+    """`founder_frequency` of each key of one remains (`_founder_weights`): `sizes`, each placed
+    commune's lines among its candidates' (`column`: a commune's position)."""
+    total = sum(sizes)
+    inputs = []
+    for home, elsewhere, own, x, n in keys:
+        others = total - (sizes[column[home]] if home >= 0 else 0) - len(elsewhere)
+        inputs.append((own, max(x - own - others, 0), n * lines))
+    if len(keys) <= _VECTORISED:
+        out = []
+        for (home, elsewhere, _, _, _), (own, unplaced, n_lines) in zip(keys, inputs, strict=True):
+            others = [size - (c in elsewhere) for c, size in zip(column, sizes, strict=True) if c != home]
+            out.append(founder_frequency(theta, others, own, unplaced, n_lines))
+        return out
+    # Each key's row: every placed commune's lines, its home commune's left out (0 counts none) and
+    # the pair's own line taken out of the others that hold it.
+    communes = np.tile(np.array(sizes, dtype=np.int64), (len(keys), 1))
+    for k, (home, elsewhere, *_) in enumerate(keys):
+        if home >= 0:
+            communes[k, column[home]] = 0
+        for c in elsewhere:
+            communes[k, column[c]] -= 1
+    own, unplaced, n_lines = (np.array(v) for v in zip(*inputs, strict=True))
+    found = founder_frequencies(theta, communes, own, unplaced, n_lines)
+    return [None if np.isnan(f) else f for f in found.tolist()]
 
 
 def _by_group(cells: Counter) -> Counter:
@@ -697,15 +777,25 @@ class FarTerms:
     dna: dict[str, float]
 
 
-def _with_far(terms: RemainsTerms, far: FarTerms | None) -> RemainsTerms:
-    """A remains' hypotheses for the estimate with its summed candidates as candidates of one cell
-    each (prior × Σ LR/den × numerator): the E-step is linear in each candidate's term, so the sums
-    count in the numerators, the group shares and the DNA shares as the pairs would."""
+def _far_candidates(far: FarTerms | None) -> tuple[Candidate, ...]:
+    """A remains' summed candidates for the estimate, as candidates of one cell each (prior × Σ
+    LR/den × numerator): the E-step is linear in each candidate's term, so the sums count in the
+    numerators, the group shares and the DNA shares as the pairs would."""
     if far is None:
-        return terms
+        return ()
     summed = [Candidate(g, v, ((cell, 1.0),)) for (g, cell), v in far.cells.items()]
-    summed += [Candidate(g, v, ()) for g, v in far.flat.items()]
-    return replace(terms, candidates=terms.candidates + tuple(summed))
+    return tuple(summed + [Candidate(g, v, ()) for g, v in far.flat.items()])
+
+
+class _Lazy:
+    """A remains' `RemainsTerms` for the estimate whose unscored sums are computed when `estimate`
+    reads them (`sums`), not held: with θ > 0 each remains' are dicts of its own (its communes'
+    terms added), and held for every remains at once they grow with the country."""
+
+    __slots__ = ("candidates", "sums")
+
+    def __init__(self, candidates: tuple[Candidate, ...], sums: Callable[[], tuple[dict, dict]]) -> None:
+        self.candidates, self.sums = candidates, sums
 
 
 def _mass(here: PriorModel, tables: dict[str, dict[str, float]], cells: dict, flat: dict) -> float:
@@ -804,8 +894,11 @@ def score_candidates(
     s = with_numerators(s, tables)
     iterations = 0
     point = point_settings(s, settings)
-    # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept).
-    scored = pairs.filter(pl.col("martyr_id").is_in(list(martyr_rows)))
+    # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept; none at all
+    # when the caller gave only theirs, as the scale benchmark reads them).
+    kept = pairs["martyr_id"].is_in(list(martyr_rows))
+    scored = pairs if kept.all() else pairs.filter(kept)
+    del kept
     scored_pairs = _ScoredPairs.of(scored, features, list(martyr_rows), s, point, spectra)
     del scored
     slices = scored_pairs.slices
@@ -818,8 +911,7 @@ def score_candidates(
     sampled_in = Counter(commune_of[m] for m in martyr_rows if m in sampled_martyrs and commune_of[m])
     if theta and point.counted_mle:
         lines = effective_lines(theta, sampled_in.values())
-        for where in slices.values():
-            _founder_weights(scored_pairs, where, commune_of, theta, lines, point, spectra)
+        _founder_weights(scored_pairs, commune_of, theta, lines, point, spectra)
     weights_of = (
         {
             r: _commune_weights(scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta)
@@ -829,11 +921,30 @@ def score_candidates(
         else {}
     )
 
-    def commune_terms(remains_id: str) -> list[tuple[float, Counter]]:
-        """(w_C − 1, the commune's unsampled martyrs) for each commune whose lines carry the haplotype."""
-        return [
-            (w - 1, unsampled_in[c]) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in
-        ]
+    def commune_terms(remains_id: str) -> list[tuple[float, str]]:
+        """(w_C − 1, C) for each commune C whose lines carry the haplotype and that has unsampled
+        martyrs."""
+        return [(w - 1, c) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in]
+
+    # A commune's unsampled martyrs weigh the same for every remains recovered at one place: their
+    # terms are computed once per (recovery place, commune) — per remains and commune they were
+    # 1,420 s at 100% — and kept for the first `_COMMUNE_TERMS` of them, as items keyed by a number
+    # per recovery place (as dicts keyed by the place they were 0.25 GB at 10%).
+    commune_unscored: dict[tuple[int, str], tuple[tuple, tuple]] = {}
+    places: dict[tuple, int] = {}
+    related: dict[tuple, Factor] = {}
+
+    def commune_sums(remains_id: str, commune: str) -> tuple[tuple, tuple]:
+        r = features[remains_id]
+        place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
+        key = (places.setdefault(place, len(places)), commune)
+        if key in commune_unscored:
+            return commune_unscored[key]
+        cells, flat = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
+        sums = tuple(cells.items()), tuple(flat.items())
+        if len(commune_unscored) < _COMMUNE_TERMS:
+            commune_unscored[key] = sums
+        return sums
 
     def unscored(remains_id: str) -> tuple[dict, dict]:
         cells, flat = unscored_base(remains_id)
@@ -841,12 +952,11 @@ def score_candidates(
         if not extra:
             return cells, flat
         cells, flat = dict(cells), dict(flat)
-        r = features[remains_id]
-        for w, members in extra:
-            more_cells, more_flat = unscored_terms(r, members, pool, reg, s)
-            for k, v in more_cells.items():
+        for w, commune in extra:
+            more_cells, more_flat = commune_sums(remains_id, commune)
+            for k, v in more_cells:
                 cells[k] = cells.get(k, 0.0) + w * v
-            for k, v in more_flat.items():
+            for k, v in more_flat:
                 flat[k] = flat.get(k, 0.0) + w * v
         return cells, flat
 
@@ -867,7 +977,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
         numbers = factors_of.of(reg, point, units)
-        cells, dens, cell_keys = numbers.cells()
+        cells, dens, cell_keys, den_values = numbers.cells()
         fixed = scored_pairs.best * numbers.product(lambda f: f[2] is None)
         del numbers
         # The estimate's candidates: each remains' pairs, the remains in the order of `ids`.
@@ -892,10 +1002,11 @@ def score_candidates(
                 cells[rows],
                 dens[rows],
                 cell_keys,
+                den_values,
             )
         ]
         del cells, dens, fixed, rows, where
-        terms = [_with_far(RemainsTerms((), *unscored(r)), far.get(r)) for r in ids]
+        terms = [_Lazy(_far_candidates(far.get(r)), partial(unscored, r)) for r in ids]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
@@ -922,8 +1033,8 @@ def score_candidates(
         """The remains' unscored martyrs (no comparable reference) per prior group, each weighed by
         his commune's weight (`structure`)."""
         out = dict(_by_group(blind[remains_id]) if remains_id in blind else by_group)
-        for w, members in commune_terms(remains_id):
-            for g, n in _by_group(members).items():
+        for w, commune in commune_terms(remains_id):
+            for g, n in _by_group(unsampled_in[commune]).items():
                 out[g] = out.get(g, 0.0) + w * n
         return out
 
@@ -955,6 +1066,7 @@ def score_candidates(
             summed = far[remains_id]
             mass_bound[k] = mass[k] + _mass(here, tables, summed.cells_bound, summed.flat_bound)
             mass[k] += _mass(here, tables, summed.cells, summed.flat)
+    commune_unscored.clear()  # their last use: freed before the scored frame is built
     posterior, _ = posteriors(prior_of * scored_pairs.best * lr_nongenetic, pair_remains, p_outside, mass)
     posterior_bound, _ = posteriors(
         prior_of * scored_pairs.bound * lr_nongenetic, pair_remains, p_outside, mass_bound

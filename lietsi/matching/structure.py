@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
 import polars as pl
 from scipy.special import digamma
 
@@ -122,6 +123,49 @@ def founder_frequency(
             break
         f = new
     return new
+
+
+def founder_frequencies(
+    theta: float, communes: np.ndarray, own: np.ndarray, unplaced: np.ndarray, lines: np.ndarray
+) -> np.ndarray:
+    """`founder_frequency` of many haplotypes at once, the same floats: row k's `communes[k]` (a
+    matrix's row of counts, 0 where a row has fewer communes), `own[k]`, `unplaced[k]`,
+    `lines[k]`; NaN where it gives None. A remains with a thousand candidates' communes has as
+    many keys to weigh, each over all those communes: one by one in Python that was most of
+    `weigh` at 100% under θ > 0."""
+    communes = np.asarray(communes, dtype=np.int64)
+    own, unplaced = np.asarray(own, dtype=np.int64), np.asarray(unplaced, dtype=np.int64)
+    lines = np.asarray(lines, dtype=np.float64)
+    placed = (communes > 0).sum(axis=1)
+    out = np.full(len(lines), np.nan)
+    if theta <= 0:
+        out[:] = (unplaced + communes.sum(axis=1) + own) / lines
+        out[(placed == 0) & (unplaced == 0)] = np.nan
+        return out
+    lam = (1 - theta) / theta
+    active = np.nonzero((placed > 0) | (unplaced > 0))[0]
+    f = (unplaced[active] + placed[active]) / lines[active]
+    counts, mine = communes[active], own[active] + 1
+    for _ in range(100):
+        if not len(active):
+            break
+        larger = int(max(counts.max(initial=0), mine.max()))
+        # `after[:, c]`: a commune's c − 1 carriers after its first, the terms j = 1 … c − 1 added one
+        # after another as `founder_frequency` adds them.
+        after = np.zeros((len(active), larger + 1))
+        term = lam * f
+        for j in range(1, larger):
+            after[:, j + 1] = after[:, j] + term / (term + j)
+        # The communes' 1 + after[c] in their order (`cumsum` adds along a row one by one; a row's
+        # padding adds 0.0, which changes no float).
+        each = np.where(counts > 0, 1 + np.take_along_axis(after, counts, axis=1), 0.0)
+        summed = np.cumsum(each, axis=1)[:, -1] if counts.shape[1] else np.zeros(len(active))
+        last = np.take_along_axis(after, mine[:, None], axis=1)[:, 0]
+        new = (unplaced[active] + summed + last) / lines[active]
+        out[active] = new
+        going = np.abs(new - f) > 1e-12
+        active, f, counts, mine = active[going], new[going], counts[going], mine[going]
+    return out
 
 
 def effective_lines(theta: float, communes: Iterable[int]) -> float:
