@@ -93,15 +93,13 @@ def _related_pairs(
     )
     # Two martyrs of one father's name (or one lineage) in one commune whose mothers clearly differ
     # are two families: a namesake on each one's forms is two people.
-    apart = pl.Series(
-        [
-            a is not None and b is not None and mothers_conflict(a, b)
-            for a, b in zip(pairs["mother"], pairs["mother_r"], strict=True)
-        ],
-        dtype=pl.Boolean,
+    # Judged once per pair of mothers: a commune's lineage key relates many rows of few mothers.
+    mothers = pairs.select("mother", "mother_r").drop_nulls().unique()
+    apart = mothers.filter(
+        pl.Series([mothers_conflict(a, b) for a, b in mothers.iter_rows()], dtype=pl.Boolean)
     )
     return (
-        pairs.filter(~apart)
+        pairs.join(apart, on=["mother", "mother_r"], how="anti")
         .select("rid", "rid_r", "related", pl.lit(True).alias("lineage"))
         .sort("rid", "rid_r")
     )
