@@ -195,11 +195,16 @@ def _dna_pairs(
         *_COMPARED,
     )
     compared = compared.filter(pl.col("verdict") != "not_comparable")
-    best = (
-        compared.sort(["remains_id", "martyr_id", "differences", "relative_id"])
+    # Each martyr's best reference is found on the four keys alone and its row then taken once:
+    # sorting the wide rows and taking every column's first per group moved them twice.
+    first = (
+        compared.select("remains_id", "martyr_id", "differences", "relative_id")
+        .with_row_index("row")
+        .sort("remains_id", "martyr_id", "differences", "relative_id")
         .group_by("remains_id", "martyr_id", maintain_order=True)
-        .agg(pl.all().first(), n_references_matching=pl.len())
+        .agg(pl.col("row").first(), n_references_matching=pl.len())
     )
+    best = compared[first["row"]].with_columns(first["n_references_matching"])
     excluding = (
         others.join(profile_pairs.select(*profile, "verdict"), on=profile, nulls_equal=True)
         .filter(pl.col("verdict") == "exclusion")
