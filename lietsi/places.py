@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
@@ -232,6 +232,20 @@ def parse_place(text: str | None, default_province: str | None = None) -> Place:
     `default_province` is assumed when the text names no province (forms of one province often
     omit it); the reason then says so.
     """
+    place = parse_units(text, default_province)
+    if place.status == "unmapped":  # blank, or only the 2025 fallback, which has its code
+        return place
+    if place.commune:
+        return replace(place, commune_2025_code=_commune_2025(place.commune, place.district, place.province))
+    # No pre-2025 commune: the text may name a post-2025 one (`Xã Mỹ Thuận, Tỉnh An Giang`).
+    return replace(place, commune_2025_code=_parse_2025(_tidy(place.text)))
+
+
+@lru_cache(maxsize=500_000)
+def parse_units(text: str | None, default_province: str | None = None) -> Place:
+    """`parse_place` without the commune's 2025 code (None unless only the 2025 fallback placed
+    it): for callers that read the pre-2025 units alone — the 2025 lookup was about half of
+    parsing a country's recovery places (docs/national_scale.md)."""
     if text is None or not str(text).strip():
         return Place(text="", reason="blank")
     original = str(text)
@@ -273,19 +287,7 @@ def parse_place(text: str | None, default_province: str | None = None) -> Place:
         notes.append(f"commune not recognised in {best.district}: {parts[0]}")
     elif best.status == "province":
         notes.append(f"district and commune not recognised in {best.province}")
-    if best.commune:
-        commune_2025 = _commune_2025(best.commune, best.district, best.province)
-    else:
-        # No pre-2025 commune: the text may name a post-2025 one (`Xã Mỹ Thuận, Tỉnh An Giang`).
-        commune_2025 = _parse_2025(_tidy(original))
-    return Place(
-        **{
-            **asdict(best),
-            "text": original,
-            "reason": "; ".join(notes) or None,
-            "commune_2025_code": commune_2025,
-        }
-    )
+    return Place(**{**asdict(best), "text": original, "reason": "; ".join(notes) or None})
 
 
 @lru_cache(maxsize=50_000)

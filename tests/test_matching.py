@@ -233,3 +233,62 @@ def test_pairs_compared_in_bulk_are_compared_as_one_by_one():
         assert set(verdicts["verdict"]) == {"cannot_exclude", "inconclusive", "exclusion", "not_comparable"}
         assert (bulk["heteroplasmies"] != "").any() == rules.heteroplasmy_concordance
         assert (bulk["ignored"] != "").any() and (bulk["differing_sites"].str.count_matches(";") >= 2).any()
+
+
+def test_x_and_n_per_key_are_the_brute_force_counts():
+    """`dna.pair_counts` sums x per key: against every line compared one by one, with lines whose
+    heteroplasmy gives them two keys on a range and a line too varied for keys (> 64 versions)."""
+    from lietsi.lab.mtdna import format_range, intersect_ranges, range_length, rcrs
+    from lietsi.matching.dna import Database, database_side, pair_counts
+
+    rng = random.Random(17)
+    motifs = [rng.sample(_SITES, 5) for _ in range(4)]
+    lines = _random_profiles(rng, 150, "L", motifs).rename({"id": "line_id"})
+    ref = rcrs()
+    varied = " ".join(f"{p}{'R' if ref[p - 1] in 'AG' else 'Y'}" for p in sorted(_SITES[:7]))
+    lines = pl.concat([lines, pl.DataFrame([("Lx", CR, varied)], schema=lines.schema, orient="row")])
+    remains = _random_profiles(rng, 40, "r", motifs).rename({"id": "remains_id"})
+    remains = pl.concat([remains, pl.DataFrame([("rx", CR, varied)], schema=remains.schema, orient="row")])
+    database = Database("test db", "v1", lines)
+    rules = ComparisonRules()
+    ranges = ["16024-16365", CR, "16024-16365,73-340", "16024-16400"]
+    line_ids = [*lines["line_id"].to_list(), "L-none"]  # and a line the database does not hold
+    rows = []
+    for remains_id, remains_range, _ in remains.iter_rows():
+        for compared in rng.sample(ranges, 2):
+            common = intersect_ranges(parse_range(remains_range), parse_range(compared))
+            if range_length(common) >= rules.min_overlap:
+                rows += [(remains_id, line, format_range(common)) for line in rng.sample(line_ids, 3)]
+    pairs = pl.DataFrame(rows, schema=["remains_id", "line_id", "compared_range"], orient="row").unique()
+
+    profile = {r: h for r, _, h in remains.iter_rows()}
+    line_rows = list(lines.iter_rows())
+
+    def brute(remains_id: str, line_id: str, compared: str) -> tuple[int, int, bool]:
+        wanted = parse_range(compared)
+        reading = [
+            (lid, rg, h)
+            for lid, rg, h in line_rows
+            if range_length(intersect_ranges(wanted, parse_range(rg))) == range_length(wanted)
+        ]
+        hap = profile[remains_id]
+        matching = {
+            lid for lid, rg, h in reading if cmp(hap, h, compared, rg, rules).verdict == "cannot_exclude"
+        }
+        own = any(lid == line_id for lid, _, _ in reading)
+        return len(matching) - (own and line_id in matching), len(reading) - own, own
+
+    expected = {key: brute(*key) for key in pairs.iter_rows()}
+    side = database_side(database, rules)
+    for _ in range(2):  # the second time from the database side's kept keys
+        counted = pair_counts(pairs, remains, database, rules, prepared=side)
+        got = {
+            (r, line, c): (x, n, own)
+            for r, line, c, x, n, own in counted.select(
+                "remains_id", "line_id", "compared_range", "x", "n", "own_line_removed"
+            ).iter_rows()
+        }
+        assert got == expected
+    xs = [x for x, _, _ in expected.values()]
+    assert max(xs) >= 10 and sum(own for *_, own in expected.values()) > 20
+    assert any(r == "rx" and x > 0 for (r, _, _), (x, _, _) in expected.items())  # the varied profile counted

@@ -1,7 +1,10 @@
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
-from lietsi.places import most_common_province, parse_place, place_frame, place_key
+from lietsi import places
+from lietsi.places import most_common_province, parse_place, parse_units, place_frame, place_key
 
 
 @pytest.mark.parametrize(
@@ -86,6 +89,33 @@ def test_old_and_post_2025_names_of_one_commune_meet_on_the_2025_code() -> None:
         == parse_place("Mỹ Thuận, Hòn Đất, KG").commune_2025_code
     )
     assert parse_place("Bình An, Châu Thành, Kiên Giang").commune_2025_code != old.commune_2025_code
+
+
+@pytest.mark.parametrize(
+    ("text", "default"),
+    [
+        ("Bình An, Châu Thành, Kiên Giang", None),  # a commune: its 2025 code by conversion
+        ("Bình An, Châu Thành", "Kiên Giang"),  # the default province assumed
+        ("Xã Mỹ Thuận, Tỉnh An Giang", "Kiên Giang"),  # no pre-2025 commune: a 2025 name parsed
+        ("A Dơi", None),  # only the 2025 fallback places it: its code kept
+        ("abc xyz", None),
+        (None, None),
+    ],
+)
+def test_parse_units_is_parse_place_without_the_2025_code(text: str | None, default: str | None) -> None:
+    full = parse_place(text, default)
+    units = parse_units(text, default)
+    assert units == (full if full.status == "unmapped" else replace(full, commune_2025_code=None))
+
+
+def test_parse_units_does_not_look_up_the_2025_commune(monkeypatch) -> None:
+    def no_lookup(*args):
+        raise AssertionError("2025 commune looked up")
+
+    monkeypatch.setattr(places, "_commune_2025", no_lookup)
+    monkeypatch.setattr(places, "_parse_2025", no_lookup)
+    p = parse_units("xã Vĩnh Hòa Hiệp, Châu Thành, Kiên Giang", "An Giang")
+    assert (p.commune, p.province, p.commune_2025_code) == ("Vĩnh Hòa Hiệp", "Kiên Giang", None)
 
 
 def test_historical_province() -> None:

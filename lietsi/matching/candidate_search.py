@@ -178,6 +178,26 @@ def _keys(side: PreparedSide, groups: list[int], common: Ranges) -> tuple[pl.Dat
     return full, deletions
 
 
+def _cached_keys(
+    side: PreparedSide, range_text: str, common: Ranges, cache: dict
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`_keys` of the groups read over `range_text`, kept in `cache` per (range, common range)."""
+    key = (range_text, tuple(common))
+    if key not in cache:
+        cache[key] = _keys(side, side.group_range[range_text], common)
+    return cache[key]
+
+
+def group_keys(
+    side: PreparedSide, range_text: str, common: Ranges, cache: dict | None = None
+) -> pl.DataFrame:
+    """(group, key): the full keys on `common` of the versions of the groups read over
+    `range_text`, each (group, key) once; two groups share a key exactly when `group_pairs` pairs
+    them with 0 differences on that range. `cache`: `group_pairs`' `b_keys` for that side."""
+    full, _ = _cached_keys(side, range_text, common, {} if cache is None else cache)
+    return full.join(side.expansions, on="exp").select("group", "key").unique()
+
+
 def _pairs_for(
     a: PreparedSide,
     a_range: str,
@@ -188,10 +208,7 @@ def _pairs_for(
     b_keys: dict,
 ):
     full_a, del_a = _keys(a, a.group_range[a_range], common)
-    key = (b_range, tuple(common))
-    if key not in b_keys:
-        b_keys[key] = _keys(b, b.group_range[b_range], common)
-    full_b, del_b = b_keys[key]
+    full_b, del_b = _cached_keys(b, b_range, common, b_keys)
     found = [full_a.join(full_b, on="key", suffix="_b").select("exp", "exp_b", d=pl.lit(0, pl.UInt8))]
     if max_differences >= 1:
         found += [
@@ -244,13 +261,13 @@ def group_pairs(
         .agg(differences=pl.col("d").min())
         .rename({"group": "group_a"})
     )
-    brute = _oversized_pairs(a, b, rules, max_differences)
+    brute = oversized_pairs(a, b, rules, max_differences)
     if brute.height:
         pairs = pl.concat([pairs, brute]).group_by("group_a", "group_b").agg(pl.col("differences").min())
     return pairs
 
 
-def _oversized_pairs(
+def oversized_pairs(
     a: PreparedSide, b: PreparedSide, rules: ComparisonRules, max_differences: int
 ) -> pl.DataFrame:
     """Profiles with too many heteroplasmies to expand, compared one by one."""

@@ -195,11 +195,16 @@ def _dna_pairs(
         *_COMPARED,
     )
     compared = compared.filter(pl.col("verdict") != "not_comparable")
-    best = (
-        compared.sort(["remains_id", "martyr_id", "differences", "relative_id"])
+    # Each martyr's best reference is found on the four keys alone and its row then taken once:
+    # sorting the wide rows and taking every column's first per group moved them twice.
+    first = (
+        compared.select("remains_id", "martyr_id", "differences", "relative_id")
+        .with_row_index("row")
+        .sort("remains_id", "martyr_id", "differences", "relative_id")
         .group_by("remains_id", "martyr_id", maintain_order=True)
-        .agg(pl.all().first(), n_references_matching=pl.len())
+        .agg(pl.col("row").first(), n_references_matching=pl.len())
     )
+    best = compared[first["row"]].with_columns(first["n_references_matching"])
     excluding = (
         others.join(profile_pairs.select(*profile, "verdict"), on=profile, nulls_equal=True)
         .filter(pl.col("verdict") == "exclusion")
@@ -280,6 +285,7 @@ class DatabaseSide:
     lines: pl.DataFrame  # line_id, line_group, member
     range_lines: Counter[str]  # range text → lines read over it
     keys: dict = field(default_factory=dict)  # `candidate_search.group_pairs`' keys of `side`
+    reading: dict = field(default_factory=dict)  # compared range → `_reading_keys`
 
 
 def database_side(database: Database, rules: ComparisonRules) -> DatabaseSide:
@@ -299,6 +305,35 @@ def database_side(database: Database, rules: ComparisonRules) -> DatabaseSide:
 def _reads_all(compared: str, member: str) -> bool:
     wanted = parse_range(compared)
     return range_length(intersect_ranges(wanted, parse_range(member))) == range_length(wanted)
+
+
+def _reading_keys(
+    db: DatabaseSide, compared_range: str, wanted: Ranges, rules: ComparisonRules
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The keys on `compared_range` (`wanted`) of the database's groups that read all of it:
+    (group, key) of every such group; (key, lines): per key, the lines of the groups that have no
+    other key there; (group, key) of the groups that have several (heteroplasmies). Kept in `db`
+    for the next batch of pairs."""
+    if compared_range not in db.reading:
+        frames = []
+        for member in db.member_ranges:
+            common = intersect_ranges(wanted, db.side.ranges[member])
+            # The range pairs `candidate_search.group_pairs` compares, of lines that read all of it.
+            if sum(hi - lo + 1 for lo, hi in common) >= rules.min_overlap and _reads_all(
+                compared_range, member
+            ):
+                frames.append(candidate_search.group_keys(db.side, member, common, db.keys))
+        keys = pl.concat(frames) if frames else pl.DataFrame(schema={"group": pl.UInt32, "key": pl.UInt64})
+        count = keys.group_by("group").len()
+        alone = keys.join(count.filter(pl.col("len") == 1), on="group", how="semi")
+        lines = (
+            alone.join(db.side.members.group_by("group").agg(lines=pl.len()), on="group")
+            .group_by("key")
+            .agg(pl.col("lines").sum())
+        )
+        several = keys.join(count.filter(pl.col("len") > 1), on="group", how="semi")
+        db.reading[compared_range] = (keys, lines, several)
+    return db.reading[compared_range]
 
 
 def pair_counts(
@@ -358,17 +393,41 @@ def pair_counts(
     )
     query_groups = query_side.members.select(query="id", group_a="group")
     group_c = query_groups.join(queries.select("query", "c"), on="query").select("group_a", "c").unique()
-    hits = (
-        candidate_search.group_pairs(query_side, db.side, rules, max_differences=0, b_keys=db.keys)
-        .join(group_c, on="group_a")
-        .join(db.group_ranges, on="group_b")
-        .join(reads.filter("reads"), on=["c", "member"], how="semi")
-        .select("group_a", "group_b")
-    )
+    # A query and a line match when their profiles share a key on the range compared, among the
+    # lines that read all of it: x is summed per key rather than over the matching pairs of groups
+    # (a common haplotype's queries each match thousands of groups: they grew with the square of a
+    # country). A group of several keys there (heteroplasmies) is paired with the queries, and a
+    # group too varied for keys is compared one by one (`candidate_search.oversized_pairs`).
+    queried, read, per_key, varied = [], [], [], []
+    for c, compared_range in enumerate(compared_ranges):
+        wanted, number = query_side.ranges[compared_range], pl.lit(c, pl.UInt32).alias("c")
+        keys, lines, several = _reading_keys(db, compared_range, wanted, rules)
+        own_keys = candidate_search.group_keys(query_side, compared_range, wanted)
+        queried.append(own_keys.select(number, "key", group_a="group"))
+        read.append(keys.select(number, "key", line_group="group"))
+        per_key.append(lines.select(number, "key", "lines"))
+        varied.append(several.select(number, "key", group_b="group"))
+    query_keys, line_keys, key_lines, several = map(pl.concat, (queried, read, per_key, varied))
+    sizes = db.side.members.group_by(pl.col("group").alias("group_b")).agg(lines=pl.len())
+    paired = pl.concat(
+        [
+            query_keys.join(several, on=["c", "key"]).select("group_a", "group_b"),
+            candidate_search.oversized_pairs(query_side, db.side, rules, 0)
+            .join(group_c, on="group_a")
+            .join(db.group_ranges, on="group_b")
+            .join(reads.filter("reads"), on=["c", "member"], how="semi")
+            .select("group_a", "group_b"),
+        ]
+    ).unique()
     x_of = (
-        hits.join(db.side.members.group_by(pl.col("group").alias("group_b")).len(), on="group_b")
+        pl.concat(
+            [
+                query_keys.join(key_lines, on=["c", "key"]).select("group_a", "lines"),
+                paired.join(sizes, on="group_b").select("group_a", "lines"),
+            ]
+        )
         .group_by("group_a")
-        .agg(x=pl.col("len").sum().cast(pl.Int64))
+        .agg(x=pl.col("lines").sum().cast(pl.Int64))
     )
     counted = (
         queries.join(query_groups, on="query", how="left")
@@ -376,13 +435,23 @@ def pair_counts(
         .join(x_of, on="group_a", how="left")
         .join(db.lines, on="line_id", how="left")
         .join(reads, on=["c", "member"], how="left")
-        .join(
-            hits.select("group_a", line_group="group_b", hit=pl.lit(True)),
-            on=["group_a", "line_group"],
-            how="left",
-        )
-        .with_columns(own=pl.lit(own_line) & pl.col("reads").fill_null(False))
     )
+    # Whether the pair's own line is among those x counts: it shares a key with the query, or was
+    # paired with it one by one.
+    own_hits = pl.concat(
+        [
+            counted.select("group_a", "c", "line_group")
+            .drop_nulls()
+            .unique()
+            .join(line_keys, on=["c", "line_group"])
+            .join(query_keys, on=["group_a", "c", "key"], how="semi")
+            .select("group_a", "line_group"),
+            paired.select("group_a", line_group="group_b"),
+        ]
+    ).unique()
+    counted = counted.join(
+        own_hits.with_columns(hit=pl.lit(True)), on=["group_a", "line_group"], how="left"
+    ).with_columns(own=pl.lit(own_line) & pl.col("reads").fill_null(False))
     return counted.select(
         "remains_id",
         "line_id",

@@ -13,7 +13,7 @@ from collections import Counter
 
 import polars as pl
 
-from lietsi.places import parse_place, place_key
+from lietsi.places import parse_units, place_key
 
 CAMBODIA = "Campuchia"
 # Cambodian provinces as Vietnamese records write them (ascii keys): where the 1977–1989 dead fell
@@ -45,7 +45,7 @@ def place_units(text: str | None, default_province: str | None = None) -> dict[s
         return {"commune": None, "district": cambodian, "province": CAMBODIA}
     if _FRONT_WORDS.match(key):
         return {"commune": None, "district": None, "province": None}
-    p = parse_place(text, default_province)
+    p = parse_units(text, default_province)
     return {"commune": p.commune, "district": p.district, "province": p.province}
 
 
@@ -71,7 +71,7 @@ def unit_place(
         return {"commune": commune, "district": district, "province": default_province}
     m = _DISTRICT_TROOPS.match(key)
     if m:
-        p = parse_place(m.group(1), default_province)
+        p = parse_units(m.group(1), default_province)
         if p.district and p.province == default_province:
             return {"commune": None, "district": p.district, "province": p.province}
     return None

@@ -18,7 +18,7 @@ from lietsi.formations import formation
 from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
 from lietsi.matching.geography import by_region, commune_index, finer_and_consistent, place_units, unit_place
 from lietsi.names import initials_compatible, key_variant, name_similarity, normalise_text
-from lietsi.places import parse_place, place_key, unit_point
+from lietsi.places import parse_units, place_key, unit_point
 from lietsi.reasons import reason
 
 IDENTIFIED = "Đã xác định"
@@ -88,7 +88,7 @@ def build_pool(martyrs: pl.DataFrame, default_province: str | None = None) -> tu
     unit_provinces: dict[str, Counter] = {}
     death_province_all: Counter = Counter()
     for unit, text in martyrs.select("unit", "death_place").iter_rows():
-        province = parse_place(text, default_province).province
+        province = parse_units(text, default_province).province
         if province:
             death_province_all[province] += 1
             if formation(unit):

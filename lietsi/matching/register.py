@@ -24,7 +24,7 @@ from lietsi.matching.evidence import EvidenceSettings, Factor, floored_share
 from lietsi.matching.geography import LEVELS, place_level, place_units
 from lietsi.matching.pool import inscriptions
 from lietsi.names import normalise_text
-from lietsi.places import parse_place, place_key
+from lietsi.places import parse_units, place_key
 from lietsi.reasons import reason
 
 
@@ -152,7 +152,7 @@ def remains_features(remains: pl.DataFrame, default_province: str | None = None)
     out: dict[str, dict] = {}
     for rec in remains.iter_rows(named=True):
         recovery = from_columns(rec.get("recovery_date"), rec.get("recovery_date_precision"))
-        cemetery = parse_place(rec.get("cemetery"), default_province)
+        cemetery = parse_units(rec.get("cemetery"), default_province)
         out[rec["remains_id"]] = {
             **rec,
             "place": place_units(rec.get("recovery_place"), default_province),

@@ -292,23 +292,22 @@ def listed_batches(
     # over different ranges): every martyr of a set is a candidate of a remains group on the same
     # pair, so they need no row per (remains group, martyr) except where a rule reads them.
     of_set, set_members = _reference_sets(relatives)
-    single = of_set.join(cells, on="m")
+    # Each martyr's stated numerator of his far place outcome (`p1`) is joined once here, not to
+    # every batch's candidate rows.
+    single = of_set.join(cells, on="m").join(numerators, on=["table", "outcome"], how="left")
 
     # The `cap` strongest far pairs of a remains group come from the `cap` strongest of each of its
     # sets (the DNA LR is one per set); ties and rounding at the cut kept.
-    strength = single.join(numerators, on=["table", "outcome"], how="left").with_columns(
-        key=pl.col("w") * pl.col("p1").fill_null(1.0)
-    )
+    strength = single.with_columns(key=pl.col("w") * pl.col("p1").fill_null(1.0))
     cut = strength.group_by("set", "k").agg(pl.col("key").sort(descending=True).head(cap).min().alias("cut"))
     cell = ["prior_group", "table", "outcome"]
     martyrs = _Martyrs(
         single=single,
         strongest=strength.join(cut, on=["set", "k"])
         .filter(pl.col("key") >= pl.col("cut") * (1 - 1e-9))
-        .drop("p1", "key", "cut"),
+        .drop("key", "cut"),
         per_set=single.group_by("set", "k", *cell).agg(_sum("w"), count=pl.len()),
         areas=areas,
-        numerators=numerators,
     )
     sizes = single.group_by("set", "k").len()
     # The remains' parsed records (a dict per remains) are not read again: not held by the batches.
@@ -375,11 +374,10 @@ _BATCH_ROWS = 2_000_000
 class _Martyrs:
     """The candidate martyrs' side of the listing, the same for every batch of remains groups."""
 
-    single: pl.DataFrame  # m, set, k and his place cells (`_martyr_cells`)
+    single: pl.DataFrame  # m, set, k, his place cells (`_martyr_cells`), p1: the numerator of his far cell
     strongest: pl.DataFrame  # the rows of `single` among the `cap` strongest far pairs of their set
     per_set: pl.DataFrame  # set, k, prior group and cell: Σ 1/den and how many martyrs
     areas: pl.DataFrame  # m, area, unit_lr (`_unit_areas`)
-    numerators: pl.DataFrame  # table, outcome, p1: the stated numerator of a place outcome
 
 
 def _list_batch(
@@ -387,7 +385,7 @@ def _list_batch(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """For the remains groups of `paired` (group_a, set, DNA LRs, k) and their remains (`places`):
     the listed candidates (remains_id, group_a, m) and the sums of the others (`_far_sums`)."""
-    single, areas, numerators = martyrs.single, martyrs.areas, martyrs.numerators
+    single, areas = martyrs.single, martyrs.areas
 
     def candidates(
         rows: pl.DataFrame, where: pl.DataFrame | None = None, on: tuple[str, ...] = ()
@@ -398,7 +396,6 @@ def _list_batch(
         frame = paired if where is None else paired.join(where, on=["group_a", "k"])
         return (
             frame.join(rows, on=["set", "k", *on])
-            .join(numerators, on=["table", "outcome"], how="left")
             .with_columns(score=pl.col("lr_point") * pl.col("w") * pl.col("p1").fill_null(1.0))
             .select(*_ROW, "score")
         )
