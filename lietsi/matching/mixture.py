@@ -304,6 +304,8 @@ class _Hypotheses:
         self.flat_remains = np.array(flat_remains, dtype=np.int32)
         self.flat_group = np.array(flat_group, dtype=np.int32)
         self.flat_value = np.array(flat_value, dtype=np.float64)
+        # Freed before the layout: 8 bytes an item, tens of millions of unscored cells at 100%.
+        del unsc_remains, unsc_group, unsc_cell, unsc_value, flat_remains, flat_group, flat_value
         known_cells = [cell_index[cell] for cells in known for cell, _ in cells]
         self.known_cells = np.array(known_cells, dtype=np.int32)
         self._layout()
@@ -400,14 +402,20 @@ class _Hypotheses:
         self.share_target = targets[self.share_order]
         # Counts: the known cells first, then a term per candidate cell and per unscored cell.
         real = self.cand_cells < len(self.cells)
-        self.count_sources = np.nonzero(real)[0].astype(np.int32)  # row-major: candidate by candidate
-        remains = np.concatenate([self.cand_remains[self.count_sources], self.unsc_remains])
-        phase = np.repeat(np.arange(2, dtype=np.int8), [len(self.count_sources), nu])
-        self.count_order = np.lexsort((phase, remains)).astype(np.int32)
+        # Row-major, candidate by candidate: a candidate once per cell it has (`nonzero` of the mask
+        # holds both coordinates in 64 bits: 0.9 GB at 100%, where the layout ran out of memory).
+        sources = np.repeat(np.arange(nc, dtype=np.int32), np.count_nonzero(real, axis=1))
+        remains = np.concatenate([self.cand_remains[sources], self.unsc_remains])
+        phase = np.repeat(np.arange(2, dtype=np.int8), [len(sources), nu])
+        count_order = np.lexsort((phase, remains)).astype(np.int32)
         del remains, phase
         self.count_target = np.concatenate(
-            [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[self.count_order]]
+            [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[count_order]]
         )
+        # Each count term's row in the candidates then the unscored cells (`expected` concatenates
+        # their masses so): one gather per E-step, not three copies of the terms.
+        self.count_rows = np.concatenate([sources, np.arange(nc, nc + nu, dtype=np.int32)])[count_order]
+        del sources, count_order
         # Areas' DNA shares: (area, group) of each candidate of a remains with an area.
         area = self.remains_area[self.cand_remains]
         self.area_rows = np.nonzero(area >= 0)[0].astype(np.int32)
@@ -458,13 +466,19 @@ class _Hypotheses:
         )
         cand = lrs / denominator[self.cand_remains]
         unsc = unscored / denominator[self.unsc_remains]
+        del lrs, product, unscored
         terms = np.concatenate([cand, unsc, flat / denominator[self.flat_remains], outside / denominator])
         share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
+        del terms
         claimed = one_body(self.cand_claim, cand)
         dna = np.bincount(self.cand_group, claimed, ng)
-        known = np.ones(len(self.known_cells))
-        per_cell = np.concatenate([cand[self.count_sources], unsc])[self.count_order]
-        count = np.bincount(self.count_target, np.concatenate([known, per_cell]), len(self.cells))
+        # The known cells' ones, then each count term's mass, written in place: at 100% the terms
+        # are tens of millions and each copy of them hundreds of MB.
+        weights = np.ones(len(self.known_cells) + len(self.count_rows))
+        np.take(np.concatenate([cand, unsc]), self.count_rows, out=weights[len(self.known_cells) :])
+        del unsc
+        count = np.bincount(self.count_target, weights, len(self.cells))
+        del weights
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
         counts: dict[str, dict[str, float]] = {t: {} for t in tables}
         for (t, o), n in zip(self.cells, count.tolist(), strict=True):
