@@ -412,8 +412,8 @@ class _Hypotheses:
         self.count_target = np.concatenate(
             [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[count_order]]
         )
-        # Each count term's row in the candidates then the unscored cells (`expected` concatenates
-        # their masses so): one gather per E-step, not three copies of the terms.
+        # Each count term's row in the candidates then the unscored cells (the first blocks of
+        # `expected`'s terms): one gather per E-step, not three copies of the terms.
         self.count_rows = np.concatenate([sources, np.arange(nc, nc + nu, dtype=np.int32)])[count_order]
         del sources, count_order
         # Areas' DNA shares: (area, group) of each candidate of a remains with an area.
@@ -464,19 +464,24 @@ class _Hypotheses:
             + np.bincount(self.unsc_remains, unscored, self.n)
             + np.bincount(self.flat_remains, flat, self.n)
         )
-        cand = lrs / denominator[self.cand_remains]
-        unsc = unscored / denominator[self.unsc_remains]
+        # The terms in one array, each block written in place (candidates, unscored cells, flat
+        # groups, outside): at 100% they are tens of millions and each copy hundreds of MB.
+        nc, nu, nf = len(lrs), len(unscored), len(flat)
+        terms = np.empty(nc + nu + nf + self.n)
+        cand, unsc = terms[:nc], terms[nc : nc + nu]
+        np.divide(lrs, denominator[self.cand_remains], out=cand)
+        np.divide(unscored, denominator[self.unsc_remains], out=unsc)
+        np.divide(flat, denominator[self.flat_remains], out=terms[nc + nu : nc + nu + nf])
+        np.divide(outside, denominator, out=terms[nc + nu + nf :])
         del lrs, product, unscored
-        terms = np.concatenate([cand, unsc, flat / denominator[self.flat_remains], outside / denominator])
         share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
-        del terms
         claimed = one_body(self.cand_claim, cand)
         dna = np.bincount(self.cand_group, claimed, ng)
-        # The known cells' ones, then each count term's mass, written in place: at 100% the terms
-        # are tens of millions and each copy of them hundreds of MB.
+        # The known cells' ones, then each count term's mass (`count_rows` into the candidates and
+        # the unscored cells, the terms' first blocks).
         weights = np.ones(len(self.known_cells) + len(self.count_rows))
-        np.take(np.concatenate([cand, unsc]), self.count_rows, out=weights[len(self.known_cells) :])
-        del unsc
+        np.take(terms, self.count_rows, out=weights[len(self.known_cells) :])
+        del terms, cand, unsc
         count = np.bincount(self.count_target, weights, len(self.cells))
         del weights
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
