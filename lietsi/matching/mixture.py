@@ -449,11 +449,19 @@ class _Hypotheses:
         area[area < 0] = len(self.areas)
         numerators = np.array([*(tables[t][o] for t, o in self.cells), 1.0], dtype=np.float64)
 
-        lrs = prior[area[self.cand_remains], self.cand_group] * self.cand_fixed
-        product = np.ones(len(lrs))
-        for j in range(self.width):
-            product = product * (numerators[self.cand_cells[:, j]] / self.den_values[self.cand_dens[:, j]])
-        lrs = lrs * product
+        nc, nu, nf = len(self.cand_remains), len(self.unsc_remains), len(self.flat_remains)
+        # The candidates' masses a chunk of rows at a time: at 100% each temporary column of them
+        # (and numpy's 64-bit copy of each 32-bit index) is 160 MB.
+        lrs = np.empty(nc)
+        for start in range(0, nc, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            chunk = prior[area[self.cand_remains[rows]], self.cand_group[rows]] * self.cand_fixed[rows]
+            product = np.ones(len(chunk))
+            for j in range(self.width):
+                product = product * (
+                    numerators[self.cand_cells[rows, j]] / self.den_values[self.cand_dens[rows, j]]
+                )
+            lrs[rows] = chunk * product
         unscored = prior[area[self.unsc_remains], self.unsc_group] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value
         flat = prior[area[self.flat_remains], self.flat_group] * self.flat_value
@@ -465,25 +473,29 @@ class _Hypotheses:
             + np.bincount(self.flat_remains, flat, self.n)
         )
         # The terms in one array, each block written in place (candidates, unscored cells, flat
-        # groups, outside): at 100% they are tens of millions and each copy hundreds of MB.
-        nc, nu, nf = len(lrs), len(unscored), len(flat)
+        # groups, outside), and read through the layout's orders in chunks: at 100% they are tens
+        # of millions, and each copy of them or of an index hundreds of MB.
         terms = np.empty(nc + nu + nf + self.n)
         cand, unsc = terms[:nc], terms[nc : nc + nu]
-        np.divide(lrs, denominator[self.cand_remains], out=cand)
+        for start in range(0, nc, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            np.divide(lrs[rows], denominator[self.cand_remains[rows]], out=cand[rows])
         np.divide(unscored, denominator[self.unsc_remains], out=unsc)
         np.divide(flat, denominator[self.flat_remains], out=terms[nc + nu : nc + nu + nf])
         np.divide(outside, denominator, out=terms[nc + nu + nf :])
-        del lrs, product, unscored
-        share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
-        claimed = one_body(self.cand_claim, cand)
-        dna = np.bincount(self.cand_group, claimed, ng)
+        del lrs, unscored
+        ordered = _take(terms, self.share_order, np.empty(len(self.share_order)))
+        share = np.bincount(self.share_target, ordered, ng + 1)
+        del ordered
         # The known cells' ones, then each count term's mass (`count_rows` into the candidates and
         # the unscored cells, the terms' first blocks).
         weights = np.ones(len(self.known_cells) + len(self.count_rows))
-        np.take(terms, self.count_rows, out=weights[len(self.known_cells) :])
-        del terms, cand, unsc
+        _take(terms, self.count_rows, weights[len(self.known_cells) :])
         count = np.bincount(self.count_target, weights, len(self.cells))
         del weights
+        claimed = one_body(self.cand_claim, cand)
+        del terms, cand, unsc
+        dna = np.bincount(self.cand_group, claimed, ng)
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
         counts: dict[str, dict[str, float]] = {t: {} for t in tables}
         for (t, o), n in zip(self.cells, count.tolist(), strict=True):
@@ -499,6 +511,14 @@ class _Hypotheses:
         """Each key of `masses` (in its order) → its row in the shares: its group, `outside` last."""
         index = {g: i for i, g in enumerate(self.groups)}
         return {g: index.get(g, len(self.groups)) for g in masses}
+
+
+def _take(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`values[index]` written into `out`, a chunk of `index` at a time: numpy reads a 32-bit index
+    through a 64-bit copy of it, and the EM's indices are tens of millions at 100%."""
+    for start in range(0, len(index), _CHUNK):
+        np.take(values, index[start : start + _CHUNK], out=out[start : start + _CHUNK])
+    return out
 
 
 def one_body(claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
