@@ -304,6 +304,8 @@ class _Hypotheses:
         self.flat_remains = np.array(flat_remains, dtype=np.int32)
         self.flat_group = np.array(flat_group, dtype=np.int32)
         self.flat_value = np.array(flat_value, dtype=np.float64)
+        # Freed before the layout: 8 bytes an item, tens of millions of unscored cells at 100%.
+        del unsc_remains, unsc_group, unsc_cell, unsc_value, flat_remains, flat_group, flat_value
         known_cells = [cell_index[cell] for cells in known for cell, _ in cells]
         self.known_cells = np.array(known_cells, dtype=np.int32)
         self._layout()
@@ -400,14 +402,20 @@ class _Hypotheses:
         self.share_target = targets[self.share_order]
         # Counts: the known cells first, then a term per candidate cell and per unscored cell.
         real = self.cand_cells < len(self.cells)
-        self.count_sources = np.nonzero(real)[0].astype(np.int32)  # row-major: candidate by candidate
-        remains = np.concatenate([self.cand_remains[self.count_sources], self.unsc_remains])
-        phase = np.repeat(np.arange(2, dtype=np.int8), [len(self.count_sources), nu])
-        self.count_order = np.lexsort((phase, remains)).astype(np.int32)
+        # Row-major, candidate by candidate: a candidate once per cell it has (`nonzero` of the mask
+        # holds both coordinates in 64 bits: 0.9 GB at 100%, where the layout ran out of memory).
+        sources = np.repeat(np.arange(nc, dtype=np.int32), np.count_nonzero(real, axis=1))
+        remains = np.concatenate([self.cand_remains[sources], self.unsc_remains])
+        phase = np.repeat(np.arange(2, dtype=np.int8), [len(sources), nu])
+        count_order = np.lexsort((phase, remains)).astype(np.int32)
         del remains, phase
         self.count_target = np.concatenate(
-            [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[self.count_order]]
+            [self.known_cells, np.concatenate([self.cand_cells[real], self.unsc_cell])[count_order]]
         )
+        # Each count term's row in the candidates then the unscored cells (the first blocks of
+        # `expected`'s terms): one gather per E-step, not three copies of the terms.
+        self.count_rows = np.concatenate([sources, np.arange(nc, nc + nu, dtype=np.int32)])[count_order]
+        del sources, count_order
         # Areas' DNA shares: (area, group) of each candidate of a remains with an area.
         area = self.remains_area[self.cand_remains]
         self.area_rows = np.nonzero(area >= 0)[0].astype(np.int32)
@@ -441,11 +449,19 @@ class _Hypotheses:
         area[area < 0] = len(self.areas)
         numerators = np.array([*(tables[t][o] for t, o in self.cells), 1.0], dtype=np.float64)
 
-        lrs = prior[area[self.cand_remains], self.cand_group] * self.cand_fixed
-        product = np.ones(len(lrs))
-        for j in range(self.width):
-            product = product * (numerators[self.cand_cells[:, j]] / self.den_values[self.cand_dens[:, j]])
-        lrs = lrs * product
+        nc, nu, nf = len(self.cand_remains), len(self.unsc_remains), len(self.flat_remains)
+        # The candidates' masses a chunk of rows at a time: at 100% each temporary column of them
+        # (and numpy's 64-bit copy of each 32-bit index) is 160 MB.
+        lrs = np.empty(nc)
+        for start in range(0, nc, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            chunk = prior[area[self.cand_remains[rows]], self.cand_group[rows]] * self.cand_fixed[rows]
+            product = np.ones(len(chunk))
+            for j in range(self.width):
+                product = product * (
+                    numerators[self.cand_cells[rows, j]] / self.den_values[self.cand_dens[rows, j]]
+                )
+            lrs[rows] = chunk * product
         unscored = prior[area[self.unsc_remains], self.unsc_group] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value
         flat = prior[area[self.flat_remains], self.flat_group] * self.flat_value
@@ -456,15 +472,30 @@ class _Hypotheses:
             + np.bincount(self.unsc_remains, unscored, self.n)
             + np.bincount(self.flat_remains, flat, self.n)
         )
-        cand = lrs / denominator[self.cand_remains]
-        unsc = unscored / denominator[self.unsc_remains]
-        terms = np.concatenate([cand, unsc, flat / denominator[self.flat_remains], outside / denominator])
-        share = np.bincount(self.share_target, terms[self.share_order], ng + 1)
+        # The terms in one array, each block written in place (candidates, unscored cells, flat
+        # groups, outside), and read through the layout's orders in chunks: at 100% they are tens
+        # of millions, and each copy of them or of an index hundreds of MB.
+        terms = np.empty(nc + nu + nf + self.n)
+        cand, unsc = terms[:nc], terms[nc : nc + nu]
+        for start in range(0, nc, _CHUNK):
+            rows = slice(start, start + _CHUNK)
+            np.divide(lrs[rows], denominator[self.cand_remains[rows]], out=cand[rows])
+        np.divide(unscored, denominator[self.unsc_remains], out=unsc)
+        np.divide(flat, denominator[self.flat_remains], out=terms[nc + nu : nc + nu + nf])
+        np.divide(outside, denominator, out=terms[nc + nu + nf :])
+        del lrs, unscored
+        ordered = _take(terms, self.share_order, np.empty(len(self.share_order)))
+        share = np.bincount(self.share_target, ordered, ng + 1)
+        del ordered
+        # The known cells' ones, then each count term's mass (`count_rows` into the candidates and
+        # the unscored cells, the terms' first blocks).
+        weights = np.ones(len(self.known_cells) + len(self.count_rows))
+        _take(terms, self.count_rows, weights[len(self.known_cells) :])
+        count = np.bincount(self.count_target, weights, len(self.cells))
+        del weights
         claimed = one_body(self.cand_claim, cand)
+        del terms, cand, unsc
         dna = np.bincount(self.cand_group, claimed, ng)
-        known = np.ones(len(self.known_cells))
-        per_cell = np.concatenate([cand[self.count_sources], unsc])[self.count_order]
-        count = np.bincount(self.count_target, np.concatenate([known, per_cell]), len(self.cells))
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
         counts: dict[str, dict[str, float]] = {t: {} for t in tables}
         for (t, o), n in zip(self.cells, count.tolist(), strict=True):
@@ -480,6 +511,14 @@ class _Hypotheses:
         """Each key of `masses` (in its order) → its row in the shares: its group, `outside` last."""
         index = {g: i for i, g in enumerate(self.groups)}
         return {g: index.get(g, len(self.groups)) for g in masses}
+
+
+def _take(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`values[index]` written into `out`, a chunk of `index` at a time: numpy reads a 32-bit index
+    through a 64-bit copy of it, and the EM's indices are tens of millions at 100%."""
+    for start in range(0, len(index), _CHUNK):
+        np.take(values, index[start : start + _CHUNK], out=out[start : start + _CHUNK])
+    return out
 
 
 def one_body(claims: np.ndarray, mass: np.ndarray) -> np.ndarray:

@@ -365,8 +365,11 @@ class FactorNumbers:
         pair_martyr: np.ndarray,
     ) -> None:
         self.pool, self.remains, self.martyrs = pool, remains, martyrs
+        self.pair_remains, self.pair_martyr = pair_remains, pair_martyr
         self.codes: list[np.ndarray] = []  # per factor, each pair's key (an index into `reps`)
-        self.reps: list[list[tuple[int, int]]] = []  # per factor and key: a pair of it
+        # Per factor and key: a pair of it, as an array (a factor of names or places has nearly a
+        # key per pair, and as Python pairs of numbers they took ≈ 50 bytes a pair).
+        self.reps: list[np.ndarray] = []
         used = np.unique(pair_martyr)
         for _, remains_side, martyr_side, key in NONGENETIC:
             r_class, r_values = _classes([remains_side(r) for r in remains])
@@ -376,7 +379,7 @@ class FactorNumbers:
             fine = r_class[pair_remains] * max(len(m_values), 1) + m_class[pair_martyr]
             distinct, first, inverse = np.unique(fine, return_index=True, return_inverse=True)
             keys: dict = {}
-            reps: list[tuple[int, int]] = []
+            reps: list[int] = []
             coarse = np.empty(len(distinct), dtype=np.int32)
             for j, (value, pair) in enumerate(zip(distinct.tolist(), first.tolist(), strict=True)):
                 k = key(
@@ -384,17 +387,18 @@ class FactorNumbers:
                 )
                 if k not in keys:
                     keys[k] = len(reps)
-                    reps.append((int(pair_remains[pair]), int(pair_martyr[pair])))
+                    reps.append(pair)
                 coarse[j] = keys[k]
             self.codes.append(coarse[inverse.reshape(-1)])
-            self.reps.append(reps)
+            self.reps.append(np.array(reps, dtype=np.int64))
 
     def of(self, reg: Register, s: EvidenceSettings, unit_baseline: dict[str, float] | None) -> PairFactors:
         """Every pair's numbers under one set of settings."""
         args = (self.pool, reg, s, unit_baseline)
         numbers = []
         for (factor, *_), reps in zip(NONGENETIC, self.reps, strict=True):
-            fs = (factor(self.remains[i], self.martyrs[j], *args) for i, j in reps)
+            pairs = zip(self.pair_remains[reps].tolist(), self.pair_martyr[reps].tolist(), strict=True)
+            fs = (factor(self.remains[i], self.martyrs[j], *args) for i, j in pairs)
             numbers.append([(f.name, f.lr, f.cell, f.den) for f in fs])
         return PairFactors(self.codes, numbers)
 
@@ -788,14 +792,19 @@ def _far_candidates(far: FarTerms | None) -> tuple[Candidate, ...]:
 
 
 class _Lazy:
-    """A remains' `RemainsTerms` for the estimate whose unscored sums are computed when `estimate`
-    reads them (`sums`), not held: with θ > 0 each remains' are dicts of its own (its communes'
-    terms added), and held for every remains at once they grow with the country."""
+    """A remains' `RemainsTerms` for the estimate whose summed candidates and unscored sums are
+    made when `estimate` reads them (`candidates`, `sums`), not held: with θ > 0 each remains' sums
+    are dicts of its own (its communes' terms added), and held for every remains at once they and
+    the far sums' `Candidate` objects grow with the country (the estimate lays them out as arrays)."""
 
-    __slots__ = ("candidates", "sums")
+    __slots__ = ("far", "sums")
 
-    def __init__(self, candidates: tuple[Candidate, ...], sums: Callable[[], tuple[dict, dict]]) -> None:
-        self.candidates, self.sums = candidates, sums
+    def __init__(self, far: FarTerms | None, sums: Callable[[], tuple[dict, dict]]) -> None:
+        self.far, self.sums = far, sums
+
+    @property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return _far_candidates(self.far)
 
 
 def _mass(here: PriorModel, tables: dict[str, dict[str, float]], cells: dict, flat: dict) -> float:
@@ -1006,7 +1015,7 @@ def score_candidates(
             )
         ]
         del cells, dens, fixed, rows, where
-        terms = [_Lazy(_far_candidates(far.get(r)), partial(unscored, r)) for r in ids]
+        terms = [_Lazy(far.get(r), partial(unscored, r)) for r in ids]
         known_cells = [
             tuple(
                 (f.cell, f.den) for f in nongenetic_factors(features[r], m, pool, reg, point, units) if f.cell
