@@ -565,7 +565,7 @@ def test_best_estimate_uses_the_database_frequency_and_the_bound_keeps_theta():
 
 
 def test_sensitivity_recomputes_the_posterior_under_other_assumptions():
-    h = Hypotheses(
+    h = Hypotheses.of(
         p_outside=0.5,
         unscored=0.3,
         unscored_no_place=0.2,
@@ -592,6 +592,23 @@ def test_sensitivity_recomputes_the_posterior_under_other_assumptions():
         > rows["p_outside_high"]["posterior"]
     )
     assert rows["place_off"]["place"] is False and rows["place_off"]["p_outside"] == 0.5
+
+
+def test_a_remains_keeping_one_term_gives_its_posterior_as_keeping_every_term():
+    """A country run keeps each remains' sums and only the terms of the pairs a page may read."""
+    terms = {
+        "M1": Term(prior=0.01, lr_point=100.0, lr_bound=50.0, lr_nongenetic=4.0, lr_place=2.0),
+        "M2": Term(prior=0.02, lr_point=10.0, lr_bound=10.0, lr_nongenetic=1.0, lr_place=0.0),
+        "M3": Term(prior=0.005, lr_point=3.0, lr_bound=1.5, lr_nongenetic=0.5, lr_place=0.25),
+    }
+    every = Hypotheses.of(0.4, 0.3, 0.2, terms)
+    one = Hypotheses(0.4, 0.3, 0.2, every.totals, {"M1": terms["M1"]})
+    for p, place, bound in ((None, True, False), (0.2, True, True), (0.6, False, False), (None, False, True)):
+        assert posterior_under(one, "M1", p, place, bound) == posterior_under(every, "M1", p, place, bound)
+    # M2's place LR 0 leaves it out of the place-off sums, as its term would
+    assert posterior_under(every, "M1", place=False) == pytest.approx(2 / (0.4 + 0.2 + 2 + 0.005 * 3 * 2))
+    with pytest.raises(KeyError):
+        posterior_under(one, "M2")
 
 
 def test_every_evidence_page_shows_the_sensitivity_table_escaped():

@@ -44,7 +44,7 @@ from lietsi.matching.register import (
     remains_features,
     sex_factor,
 )
-from lietsi.matching.sensitivity import Hypotheses, Term
+from lietsi.matching.sensitivity import Hypotheses, Term, Totals
 from lietsi.matching.settings import MatchSettings
 from lietsi.matching.structure import commune_weight, effective_lines, founder_frequencies, founder_frequency
 from lietsi.names import key_variant
@@ -1098,26 +1098,24 @@ def score_candidates(
         others = nongenetic_factors(r, m, pool, reg, s, units)
         dna = pair_dna_factor(scored_pairs.frame.row(i, named=True), s)
         factors[i] = json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
+    # Every candidate weighs in a remains' totals; a page reads the terms of its read pairs only.
     hypotheses: dict[str, Hypotheses] = {}
     for k in np.unique(pair_remains[read]).tolist():
         remains_id = remains_ids[k]
         start, end = slices[remains_id]
         here = at_area[recovery_area(features[remains_id])][0]
-        terms_of = zip(
-            scored_pairs.martyrs(start, end),
-            prior_of[start:end].tolist(),
-            scored_pairs.best[start:end].tolist(),
-            scored_pairs.bound[start:end].tolist(),
-            lr_nongenetic[start:end].tolist(),
-            lr_place[start:end].tolist(),
-            strict=True,
-        )
+        columns = (prior_of, scored_pairs.best, scored_pairs.bound, lr_nongenetic, lr_place)
+        kept = start + np.nonzero(read[start:end])[0]
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
             float(mass[k]),
             sum(here.prior(g) * n for g, n in unsampled_groups(remains_id).items())
             + sum(here.prior(g) * v for g, v in (far[remains_id].dna if remains_id in far else {}).items()),
-            {mid: Term(*values) for mid, *values in terms_of},
+            Totals.of(*(np.asarray(c[start:end], dtype=np.float64) for c in columns)),
+            {
+                scored_pairs.martyr_ids[scored_pairs.martyr[i]]: Term(*(float(c[i]) for c in columns))
+                for i in kept.tolist()
+            },
         )
     group_of = pl.Series(groups, dtype=pl.String).gather(pair_group) if n else None
     if not n:

@@ -7,7 +7,8 @@ recovered) is the non-genetic factor that carries most weight. The evidence page
 identification shows the pair's posterior with `p_outside` lower and higher than estimated, and
 with the place left out, so the council sees whether the conclusion survives either being wrong.
 
-`Hypotheses` holds one remains' terms as `mixture.posteriors` weighs them; `posterior_under`
+`Hypotheses` holds one remains' terms as `mixture.posteriors` weighs them (their sums, and the
+terms of the candidates an evidence page may read: a country's remains hold millions); `posterior_under`
 recomputes the posterior of one candidate under another `p_outside` (the pool's group shares
 rescaled to the rest, each group keeping its part) or without the place factor (every candidate's
 place LR and the unsampled martyrs' place terms set to 1). The numerators and group shares stay
@@ -17,7 +18,9 @@ this remains", not "what would a new estimate give".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
+
+import numpy as np
 
 
 # Slots: one per scored pair (millions in a country run), a third of the memory of a dict.
@@ -33,16 +36,68 @@ class Term:
     lr_place: float
 
 
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Σ prior × DNA LR × the other factors over every scored candidate of a remains: the DNA at
+    its best estimate or at its 95% bound, with the place factor or without it."""
+
+    point: float
+    bound: float
+    point_no_place: float
+    bound_no_place: float
+
+    @classmethod
+    def of(
+        cls,
+        prior: np.ndarray,
+        lr_point: np.ndarray,
+        lr_bound: np.ndarray,
+        lr_nongenetic: np.ndarray,
+        lr_place: np.ndarray,
+    ) -> Totals:
+        """From the candidates' columns, each term as `_weight` computes it and summed in the
+        candidates' order (a Python sum, not numpy's pairwise one), so a page's figures do not
+        depend on whether the terms were held as columns or as `Term`s."""
+        no_place = np.divide(lr_nongenetic, lr_place, out=np.zeros(len(lr_place)), where=lr_place != 0)
+        return cls(
+            *(
+                sum((prior * lr * other).tolist())
+                for other in (lr_nongenetic, no_place)
+                for lr in (lr_point, lr_bound)
+            )
+        )
+
+    def get(self, place: bool, bound: bool) -> float:
+        if place:
+            return self.bound if bound else self.point
+        return self.bound_no_place if bound else self.point_no_place
+
+
 @dataclass(frozen=True)
 class Hypotheses:
     """A remains' hypotheses: `outside` (nobody in the pool) with prior `p_outside`, the scored
-    candidates, and the missing martyrs with no comparable reference (`unscored`: Σ prior × place
-    LR; `unscored_no_place`: Σ prior)."""
+    candidates' `totals`, the terms of the candidates an evidence page may read (`candidates`),
+    and the missing martyrs with no comparable reference (`unscored`: Σ prior × place LR;
+    `unscored_no_place`: Σ prior)."""
 
     p_outside: float
     unscored: float
     unscored_no_place: float
+    totals: Totals
     candidates: dict[str, Term]
+
+    @classmethod
+    def of(
+        cls, p_outside: float, unscored: float, unscored_no_place: float, candidates: dict[str, Term]
+    ) -> Hypotheses:
+        """Every candidate's term kept (a province's remains: its pages may read any of them)."""
+        columns = np.array([astuple(t) for t in candidates.values()], dtype=np.float64).reshape(-1, 5).T
+        return cls(p_outside, unscored, unscored_no_place, Totals.of(*columns), candidates)
+
+
+def _weight(t: Term, place: bool, bound: bool) -> float:
+    other = t.lr_nongenetic if place else t.lr_nongenetic / t.lr_place if t.lr_place else 0.0
+    return t.prior * (t.lr_bound if bound else t.lr_point) * other
 
 
 def posterior_under(
@@ -57,14 +112,9 @@ def posterior_under(
     p = h.p_outside if p_outside is None else p_outside
     # The pool's share of the remains is 1 − p_outside; its groups keep their parts of it.
     scale = (1 - p) / (1 - h.p_outside) if h.p_outside < 1 else 0.0
-
-    def weight(t: Term) -> float:
-        other = t.lr_nongenetic if place else t.lr_nongenetic / t.lr_place if t.lr_place else 0.0
-        return t.prior * scale * (t.lr_bound if bound else t.lr_point) * other
-
     unscored = (h.unscored if place else h.unscored_no_place) * scale
-    denominator = p + unscored + sum(weight(t) for t in h.candidates.values())
-    return weight(h.candidates[martyr_id]) / denominator if denominator > 0 else 0.0
+    denominator = p + unscored + scale * h.totals.get(place, bound)
+    return scale * _weight(h.candidates[martyr_id], place, bound) / denominator if denominator > 0 else 0.0
 
 
 def sensitivity(h: Hypotheses, martyr_id: str, spread: float) -> list[dict]:
