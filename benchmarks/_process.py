@@ -49,9 +49,12 @@ def _why(stderr: str) -> str:
     return (useful or lines or [""])[-1][:300]
 
 
-def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> dict:
+def run_child(
+    args: list[str], env: dict[str, str] | None = None, timeout: float | None = None, log: Path | None = None
+) -> dict:
     """Run `python -m <args>` from the repository root; its last stdout line (`report`) with
-    `wall_s`, or `error` (the last line of stderr) when it fails or runs out of time."""
+    `wall_s`, or `error` (the last line of stderr) when it fails or runs out of time. `log`: where a
+    failed child's whole stderr is kept (the traceback says where a step ran out of memory)."""
     start = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -61,6 +64,8 @@ def run_child(args: list[str], env: dict[str, str] | None = None, timeout: float
         return {"error": f"stopped after {timeout:.0f} s", "wall_s": time.perf_counter() - start}
     wall = time.perf_counter() - start
     if proc.returncode != 0:
+        if log is not None:
+            log.write_text(proc.stderr, encoding="utf-8")
         return {"error": _why(proc.stderr) or f"exit code {proc.returncode}", "wall_s": wall}
     return {**json.loads(proc.stdout.strip().splitlines()[-1]), "wall_s": wall}
 

@@ -268,10 +268,12 @@ def measure(
             continue
         args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed),
                 "--memory-limit", str(memory_gb), *(["--exact"] if exact else [])]  # fmt: skip
-        result = run_child([*args, "--fractions", str(fraction)], env=CHILD_ENV, timeout=timeout)
+        log = folder / ("work-exact" if exact else "work") / f"{step}.stderr"
+        result = run_child([*args, "--fractions", str(fraction)], env=CHILD_ENV, timeout=timeout, log=log)
         rows.append({"fraction": fraction, "step": step, **result})
         print(f"national_scale: {_pct(fraction)} {step}: {_line(rows[-1])}", flush=True)
         if "error" in result:
+            print(f"national_scale: the step's whole stderr is in {log}", flush=True)
             break
     return rows
 

@@ -103,6 +103,19 @@ def test_a_child_step_reports_its_own_peak_memory_not_its_parents():
     assert child["peak_bytes"] < 200 * 1024**2 < len(held)
 
 
+def test_a_failed_child_step_keeps_its_whole_traceback(tmp_path):
+    """The table keeps one line of a failed step; where it failed (the frame that ran out of
+    memory at 100%) is in the traceback, kept in the step's log."""
+    from benchmarks._process import run_child
+
+    log = tmp_path / "weigh.stderr"
+    args = ["benchmarks.national_scale", "--child", "weigh", "--data", str(tmp_path), "--fractions", "0.01"]
+    child = run_child(args, log=log)
+    assert "prepared.pickle" in child["error"]
+    kept = log.read_text(encoding="utf-8")
+    assert kept.startswith("Traceback") and "run_step" in kept and child["error"] in kept
+
+
 def test_national_scale_tables_say_which_steps_finished():
     from benchmarks.national_scale import curve, table
 
