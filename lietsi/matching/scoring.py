@@ -958,11 +958,24 @@ def score_candidates(
     commune_unscored: dict[tuple[int, str], tuple[tuple, tuple]] = {}
     places: dict[tuple, int] = {}
     related: dict[tuple, Factor] = {}
+    # Per commune, its unsampled martyrs' places of death and their provinces.
+    reach: dict[str, tuple[set[str], set[str]]] = {}
 
     def commune_sums(remains_id: str, commune: str) -> tuple[tuple, tuple]:
         r = features[remains_id]
-        place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
-        key = (places.setdefault(place, len(places)), commune)
+        if commune not in reach:
+            keys = {key for key, _, _ in unsampled_in[commune]}
+            reach[commune] = keys, {pool.key_places.get(k, {}).get("province") for k in keys} - {None}
+        keys, provinces = reach[commune]
+        if r["place_key"] in keys or (r["place"] or {}).get("province") in provinces:
+            place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
+            key = (places.setdefault(place, len(places)), commune)
+        else:
+            # No place of death of the commune's is the recovery place's text or in its province:
+            # each relation (`place_relation`) is then `elsewhere` or `different` at the levels of
+            # the two places, so the terms are those of every such place at its level (at 10%,
+            # most of the 363,403 (place, commune) terms).
+            key = (-1 - place_level(r["place"] or {}) - 4 * bool(r["place_key"]), commune)
         if key in commune_unscored:
             return commune_unscored[key]
         cells, flat = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
