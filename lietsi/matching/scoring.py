@@ -539,6 +539,11 @@ _COMMUNE_TERMS = 300_000
 # rather than one by one: below it numpy's cost per call is more than the sums.
 _VECTORISED = 256
 
+# The most founder frequencies `_founder_weights` keeps, by what they read, for the remains after
+# it: remains of one haplotype share their candidates' communes (at 10% with θ forced, 472,301 keys
+# were 7,463 frequencies); a bound on their memory whatever the country.
+_FOUNDER_KEYS = 200_000
+
 
 def _founder_weights(
     pairs: _ScoredPairs,
@@ -572,6 +577,7 @@ def _founder_weights(
     weighed = pairs.cannot_exclude & ~independent & (x_of >= 1) & (n_of != 0)
     rows: list[int] = []
     frequencies: list[float | None] = []
+    known: dict[tuple, float | None] = {}
     for start, end in pairs.slices.values():
         carriers = np.nonzero(pairs.cannot_exclude[start:end])[0] + start
         wanted = carriers[weighed[carriers]]
@@ -602,7 +608,7 @@ def _founder_weights(
             own = len(by_commune[home]) - (line in by_commune[home]) if home >= 0 else 0
             of_key.append(keys.setdefault((home, elsewhere, own, x, n), len(keys)))
             rows.append(i)
-        found = _founder_frequencies(list(keys), sizes, column, theta, lines)
+        found = _founder_frequencies(list(keys), sizes, column, theta, lines, known)
         frequencies.extend(found[k] for k in of_key)
     # A haplotype no line outside the martyr's commune carries: the singleton's frequency, per range.
     single = [k for k, f in enumerate(frequencies) if f is None]
@@ -620,32 +626,51 @@ def _founder_weights(
 
 
 def _founder_frequencies(
-    keys: list[tuple], sizes: list[int], column: dict[int, int], theta: float, lines: float
+    keys: list[tuple],
+    sizes: list[int],
+    column: dict[int, int],
+    theta: float,
+    lines: float,
+    known: dict[tuple, float | None],
 ) -> list[float | None]:
     """`founder_frequency` of each key of one remains (`_founder_weights`): `sizes`, each placed
-    commune's lines among its candidates' (`column`: a commune's position)."""
-    total = sum(sizes)
-    inputs = []
+    commune's lines among its candidates' (`column`: a commune's position). `known`: the
+    frequencies of earlier remains, by what they read (the communes' lines, the home commune's and
+    the others' holding the pair's line positions among them, own, unplaced, lines); the new ones
+    are added to it up to `_FOUNDER_KEYS`."""
+    total, shape = sum(sizes), tuple(sizes)
+    reads = []
     for home, elsewhere, own, x, n in keys:
         others = total - (sizes[column[home]] if home >= 0 else 0) - len(elsewhere)
-        inputs.append((own, max(x - own - others, 0), n * lines))
-    if len(keys) <= _VECTORISED:
-        out = []
-        for (home, elsewhere, _, _, _), (own, unplaced, n_lines) in zip(keys, inputs, strict=True):
+        where = (column[home] if home >= 0 else -1, tuple(column[c] for c in elsewhere))
+        reads.append((shape, *where, own, max(x - own - others, 0), n * lines))
+    found = {read: known[read] for read in reads if read in known}
+    new = [k for k, read in enumerate(reads) if read not in found]
+    if len(new) <= _VECTORISED:
+        for k in new:
+            home, elsewhere = keys[k][:2]
+            own, unplaced, n_lines = reads[k][3:]
             others = [size - (c in elsewhere) for c, size in zip(column, sizes, strict=True) if c != home]
-            out.append(founder_frequency(theta, others, own, unplaced, n_lines))
-        return out
-    # Each key's row: every placed commune's lines, its home commune's left out (0 counts none) and
-    # the pair's own line taken out of the others that hold it.
-    communes = np.tile(np.array(sizes, dtype=np.int64), (len(keys), 1))
-    for k, (home, elsewhere, *_) in enumerate(keys):
-        if home >= 0:
-            communes[k, column[home]] = 0
-        for c in elsewhere:
-            communes[k, column[c]] -= 1
-    own, unplaced, n_lines = (np.array(v) for v in zip(*inputs, strict=True))
-    found = founder_frequencies(theta, communes, own, unplaced, n_lines)
-    return [None if np.isnan(f) else f for f in found.tolist()]
+            found[reads[k]] = founder_frequency(theta, others, own, unplaced, n_lines)
+    else:
+        # Each key's row: every placed commune's lines, its home commune's left out (0 counts none)
+        # and the pair's own line taken out of the others that hold it.
+        communes = np.tile(np.array(sizes, dtype=np.int64), (len(new), 1))
+        for row, k in enumerate(new):
+            home, elsewhere = keys[k][:2]
+            if home >= 0:
+                communes[row, column[home]] = 0
+            for c in elsewhere:
+                communes[row, column[c]] -= 1
+        own, unplaced, n_lines = (np.array(v) for v in zip(*(reads[k][3:] for k in new), strict=True))
+        frequencies = founder_frequencies(theta, communes, own, unplaced, n_lines)
+        for k, f in zip(new, frequencies.tolist(), strict=True):
+            found[reads[k]] = None if np.isnan(f) else f
+    for k in new:
+        if len(known) >= _FOUNDER_KEYS:
+            break
+        known[reads[k]] = found[reads[k]]
+    return [found[read] for read in reads]
 
 
 def _by_group(cells: Counter) -> Counter:
@@ -942,11 +967,24 @@ def score_candidates(
     commune_unscored: dict[tuple[int, str], tuple[tuple, tuple]] = {}
     places: dict[tuple, int] = {}
     related: dict[tuple, Factor] = {}
+    # Per commune, its unsampled martyrs' places of death and their provinces.
+    reach: dict[str, tuple[set[str], set[str]]] = {}
 
     def commune_sums(remains_id: str, commune: str) -> tuple[tuple, tuple]:
         r = features[remains_id]
-        place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
-        key = (places.setdefault(place, len(places)), commune)
+        if commune not in reach:
+            keys = {key for key, _, _ in unsampled_in[commune]}
+            reach[commune] = keys, {pool.key_places.get(k, {}).get("province") for k in keys} - {None}
+        keys, provinces = reach[commune]
+        if r["place_key"] in keys or (r["place"] or {}).get("province") in provinces:
+            place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
+            key = (places.setdefault(place, len(places)), commune)
+        else:
+            # No place of death of the commune's is the recovery place's text or in its province:
+            # each relation (`place_relation`) is then `elsewhere` or `different` at the levels of
+            # the two places, so the terms are those of every such place at its level (at 10%,
+            # most of the 363,403 (place, commune) terms).
+            key = (-1 - place_level(r["place"] or {}) - 4 * bool(r["place_key"]), commune)
         if key in commune_unscored:
             return commune_unscored[key]
         cells, flat = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
