@@ -260,7 +260,8 @@ def measure(
     exact: bool = False,
 ) -> list[dict]:
     folder = folder_of(fraction, seed, cache)
-    (folder / ("work-exact" if exact else "work")).mkdir(parents=True, exist_ok=True)
+    work = folder / ("work-exact" if exact else "work")
+    work.mkdir(parents=True, exist_ok=True)
     rows = []
     for step in STEPS:
         if step == "generate" and not fresh and (folder / "truth" / "references.csv").exists():
@@ -268,7 +269,7 @@ def measure(
             continue
         args = ["benchmarks.national_scale", "--child", step, "--data", str(folder), "--seed", str(seed),
                 "--memory-limit", str(memory_gb), *(["--exact"] if exact else [])]  # fmt: skip
-        log = folder / ("work-exact" if exact else "work") / f"{step}.stderr"
+        log = work / f"{step}.stderr"
         result = run_child([*args, "--fractions", str(fraction)], env=CHILD_ENV, timeout=timeout, log=log)
         rows.append({"fraction": fraction, "step": step, **result})
         print(f"national_scale: {_pct(fraction)} {step}: {_line(rows[-1])}", flush=True)

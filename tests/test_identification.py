@@ -14,7 +14,7 @@ from lietsi.lab.comparison import ComparisonRules
 from lietsi.matching.evaluation import calibration, evaluate, martyr_uid_map
 from lietsi.matching.identification import identify, mtdna_only_baseline
 from lietsi.matching.references import reference_table, relative_consent
-from lietsi.matching.sensitivity import Hypotheses, Term, posterior_under, sensitivity
+from lietsi.matching.sensitivity import Hypotheses, Term, Totals, posterior_under, sensitivity
 from lietsi.matching.settings import MatchSettings
 from lietsi.ops.match_report import aligned_sites, identification_page, summary_page
 
@@ -594,19 +594,29 @@ def test_sensitivity_recomputes_the_posterior_under_other_assumptions():
     assert rows["place_off"]["place"] is False and rows["place_off"]["p_outside"] == 0.5
 
 
-def test_a_remains_keeping_one_term_gives_its_posterior_as_keeping_every_term():
-    """A country run keeps each remains' sums and only the terms of the pairs a page may read."""
+def test_a_remains_keeping_one_term_gives_its_posterior_over_every_term():
+    """A country run keeps each remains' sums over every candidate and the terms of the pairs a
+    page may read only: the posterior of a kept term is still over every candidate."""
     terms = {
         "M1": Term(prior=0.01, lr_point=100.0, lr_bound=50.0, lr_nongenetic=4.0, lr_place=2.0),
         "M2": Term(prior=0.02, lr_point=10.0, lr_bound=10.0, lr_nongenetic=1.0, lr_place=0.0),
         "M3": Term(prior=0.005, lr_point=3.0, lr_bound=1.5, lr_nongenetic=0.5, lr_place=0.25),
     }
-    every = Hypotheses.of(0.4, 0.3, 0.2, terms)
-    one = Hypotheses(0.4, 0.3, 0.2, every.totals, {"M1": terms["M1"]})
-    for p, place, bound in ((None, True, False), (0.2, True, True), (0.6, False, False), (None, False, True)):
-        assert posterior_under(one, "M1", p, place, bound) == posterior_under(every, "M1", p, place, bound)
-    # M2's place LR 0 leaves it out of the place-off sums, as its term would
-    assert posterior_under(every, "M1", place=False) == pytest.approx(2 / (0.4 + 0.2 + 2 + 0.005 * 3 * 2))
+    columns = [np.array([getattr(t, f) for t in terms.values()]) for f in Term.__slots__]
+    one = Hypotheses(0.4, 0.3, 0.2, Totals.of(*columns), {"M1": terms["M1"]})
+    for p, place, bound in ((0.4, True, False), (0.2, True, True), (0.6, False, False), (0.4, False, True)):
+        scale = (1 - p) / (1 - 0.4)
+
+        # M2's place LR 0: without the place its term is 0, as `posterior_under` has always read it
+        weights = {
+            m: scale
+            * t.prior
+            * (t.lr_bound if bound else t.lr_point)
+            * (t.lr_nongenetic if place else (t.lr_nongenetic / t.lr_place if t.lr_place else 0.0))
+            for m, t in terms.items()
+        }
+        expected = weights["M1"] / (p + scale * (0.3 if place else 0.2) + sum(weights.values()))
+        assert posterior_under(one, "M1", p, place, bound) == pytest.approx(expected, rel=1e-12)
     with pytest.raises(KeyError):
         posterior_under(one, "M2")
 

@@ -1138,11 +1138,11 @@ def score_candidates(
         factors[i] = json.dumps([dna.as_dict(), *(f.as_dict() for f in others)], ensure_ascii=False)
     # Every candidate weighs in a remains' totals; a page reads the terms of its read pairs only.
     hypotheses: dict[str, Hypotheses] = {}
+    columns = (prior_of, scored_pairs.best, scored_pairs.bound, lr_nongenetic, lr_place)
     for k in np.unique(pair_remains[read]).tolist():
         remains_id = remains_ids[k]
         start, end = slices[remains_id]
         here = at_area[recovery_area(features[remains_id])][0]
-        columns = (prior_of, scored_pairs.best, scored_pairs.bound, lr_nongenetic, lr_place)
         kept = start + np.nonzero(read[start:end])[0]
         hypotheses[remains_id] = Hypotheses(
             here.p_outside,
