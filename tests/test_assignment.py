@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import polars as pl
 import pytest
@@ -128,3 +131,42 @@ def test_posteriors_equal_but_for_their_last_bits_are_a_tie_settled_by_the_ids(f
     assert ids["r1"]["status"] == "needs_review"
     alone = _by_remains(_scored([*rows, ("r0", "m1", 0.9, 0.9, "cannot_exclude", None)]))
     assert alone["r1"]["martyr_id"] == "m2"  # m1 is taken: r1 gets its tied rival, not nothing
+
+
+def test_a_row_lists_its_best_competitors_in_the_rounded_order_and_counts_every_candidate() -> None:
+    """Only the candidates a row reads leave the columns (a country scores millions of pairs): the
+    competitors listed are the best after rounding (`_DECIMALS`), ties to the smaller id, even when
+    the raw posteriors would have kept another one."""
+    rows = [
+        ("r1", "m_a", 0.9, 0.9, "cannot_exclude", None),
+        ("r1", "m_b", 0.04, 0.04, "cannot_exclude", None),
+        ("r1", "m_d", 0.03 + 1e-13, 0.03, "cannot_exclude", None),
+        ("r1", "m_c", 0.03, 0.03, "cannot_exclude", None),
+        ("r1", "m_e", 0.01, 0.01, "cannot_exclude", None),
+        ("r2", "m_a", 0.02, 0.02, "cannot_exclude", None),
+    ]
+    ids = _by_remains(_scored(rows), Thresholds(competitors_listed=2))
+    assert set(ids) == {"r1"}  # r2 has no candidate at the review floor
+    assert ids["r1"]["martyr_id"] == "m_a" and ids["r1"]["n_candidates"] == 5
+    assert [c["martyr_id"] for c in json.loads(ids["r1"]["competitors"])] == ["m_b", "m_c"]
+
+
+def test_the_exclusive_posterior_is_the_claim_by_claim_product_to_the_bit(monkeypatch) -> None:
+    """However many columns a block holds, each claim's product over the others is the one taken
+    claim by claim, in their order."""
+    from lietsi.matching import assignment
+
+    def by_hand(p: float, others: list[float]) -> float:
+        claims = [p, *others]
+        none = math.prod(1 - c for c in claims)
+        each = [c * math.prod(1 - d for j, d in enumerate(claims) if j != i) for i, c in enumerate(claims)]
+        return each[0] / (none + sum(each))
+
+    rng = np.random.default_rng(5)
+    cases = [rng.uniform(0, 1, size=n) ** rng.uniform(0.2, 8) for n in (1, 2, 9, 300) for _ in range(20)]
+    for cells in (assignment._PRODUCT_CELLS, 7, 1):
+        monkeypatch.setattr(assignment, "_PRODUCT_CELLS", cells)
+        for c in cases:
+            assert assignment.exclusive_posterior(float(c[0]), c[1:].tolist()) == by_hand(
+                float(c[0]), c[1:].tolist()
+            )

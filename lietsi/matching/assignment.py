@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -39,6 +40,8 @@ _FORBIDDEN = -1e9
 # a tie: compared at this many decimals, the choice between them falls to the sorted ids, so a
 # change in float summation order cannot flip it.
 _DECIMALS = 9
+# Cells of the matrix `exclusive_posterior` holds at once (32 MB).
+_PRODUCT_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -99,11 +102,21 @@ def exclusive_posterior(p: float, others: list[float]) -> float:
     Each claimant's posterior was computed alone; one martyr has one body, so the claims compete:
     p·Π(1 − q) / (Π(1 − all) + Σ_i p_i·Π_{j≠i}(1 − p_j)).
     """
-    claims = [p, *others]
-    none = math.prod(1 - c for c in claims)
-    each = [c * math.prod(1 - d for j, d in enumerate(claims) if j != i) for i, c in enumerate(claims)]
-    total = none + sum(each)
-    return each[0] / total if total > 0 else 0.0
+    claims = np.array([p, *others], dtype=np.float64)
+    spare = 1 - claims
+    # Each claim's product over the others' (1 − q), all claims at once: the column products of a
+    # matrix whose diagonal is 1 (an exact factor). numpy reduces a matrix's rows one after another,
+    # the order of the product taken claim by claim, so the figures are that product's to the bit.
+    # A country's common-haplotype martyr has thousands of claims: a block of columns at a time.
+    each = np.empty_like(claims)
+    width = max(1, _PRODUCT_CELLS // claims.size)
+    for start in range(0, claims.size, width):
+        cols = np.arange(start, min(start + width, claims.size))
+        block = np.broadcast_to(spare[:, None], (claims.size, cols.size)).copy()
+        block[cols, cols - start] = 1.0
+        each[cols] = claims[cols] * np.multiply.reduce(block, axis=0)
+    total = math.prod(spare.tolist()) + sum(each.tolist())
+    return float(each[0] / total) if total > 0 else 0.0
 
 
 def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
@@ -114,93 +127,65 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     if scored.is_empty():
         return pl.DataFrame(schema=_SCHEMA)
     chosen = solve(scored, t)
-    by_remains: dict[str, list[dict]] = {}
-    by_martyr: dict[str, list[dict]] = {}
-    # Only what the decision reads: a country's pairs carry their factors too (30%: 2.9 million),
-    # and most lie below the review floor. A row is written only for remains with a candidate at
-    # or above it (a pick below it is left out): their pairs, and every claim on their martyrs
-    # (the exclusive posterior and the holder read them), in the scored order.
-    read = [c for c in _READ if c in scored.columns]
-    decided = scored.filter(pl.col("posterior").max().over("remains_id") >= t.review)
-    scored = scored.filter(
-        pl.col("remains_id").is_in(decided["remains_id"].implode())
-        | pl.col("martyr_id").is_in(decided["martyr_id"].implode())
-    )
-    for rec in scored.select(read).iter_rows(named=True):
-        by_remains.setdefault(rec["remains_id"], []).append(rec)
-        by_martyr.setdefault(rec["martyr_id"], []).append(rec)
+    holders = {m: r for r, m in chosen.items()}
+    by_remains = _remains_candidates(scored, t)
+    by_martyr = _claims(scored, set(chosen.values()))
     rows = []
-    for remains_id, recs in by_remains.items():
-        recs.sort(key=lambda x: (-round(x["posterior"], _DECIMALS), x["martyr_id"]))
+    for remains_id, n_candidates, recs in by_remains:
         martyr_id = chosen.get(remains_id)
         reasons: list[dict] = []
         if martyr_id is None:
             best = recs[0]
-            if best["posterior"] < t.review:
-                continue
-            holder = next(
-                (
-                    c["remains_id"]
-                    for c in by_martyr[best["martyr_id"]]
-                    if chosen.get(c["remains_id"]) == best["martyr_id"]
-                ),
-                None,
-            )
+            holder = holders.get(best.martyr_id)
             reasons.append(
-                reason("review.best_candidate_held", martyr_id=best["martyr_id"], holder=holder)
+                reason("review.best_candidate_held", martyr_id=best.martyr_id, holder=holder)
                 if holder
                 else reason("review.left_unassigned")
             )
-            pick, status = best, "needs_review"
+            pick, posterior, bound, status = best, best.posterior, best.bound, "needs_review"
         else:
-            pick = next(c for c in recs if c["martyr_id"] == martyr_id)
-            if pick["posterior"] < t.review:
+            # A chosen pair not among the kept rows lies below the review floor, as does one kept there.
+            pick = next((c for c in recs if c.martyr_id == martyr_id), None)
+            if pick is None or pick.posterior < t.review:
                 continue
-            others = [c for c in by_martyr[martyr_id] if c["remains_id"] != remains_id]
-            posterior = exclusive_posterior(pick["posterior"], [c["posterior"] for c in others])
-            bound = exclusive_posterior(
-                pick.get("posterior_bound", pick["posterior"]),
-                [c.get("posterior_bound", c["posterior"]) for c in others],
-            )
-            rivals = [
-                c
-                for c in by_martyr[martyr_id]
-                if c["remains_id"] != remains_id and c["posterior"] >= t.review
+            claims = [c for c in by_martyr[martyr_id] if c[0] != remains_id]
+            posterior = exclusive_posterior(pick.posterior, [p for _, p, _ in claims])
+            bound = exclusive_posterior(pick.bound, [b for _, _, b in claims])
+            rivals = [(r, p) for r, p, _ in claims if p >= t.review]
+            alternatives = [
+                (c.martyr_id, c.posterior)
+                for c in recs
+                if c.martyr_id != martyr_id and c.posterior >= t.review
             ]
-            alternatives = [c for c in recs if c["martyr_id"] != martyr_id and c["posterior"] >= t.review]
             if rivals:
-                others = listing((c["remains_id"], c["posterior"]) for c in rivals)
-                reasons.append(reason("review.martyr_fits_other_remains", others=others))
+                reasons.append(reason("review.martyr_fits_other_remains", others=listing(rivals)))
             if alternatives:
-                others = listing((c["martyr_id"], c["posterior"]) for c in alternatives)
-                reasons.append(reason("review.remains_fits_other_martyrs", others=others))
-            if pick["verdict"] != "cannot_exclude":
-                reasons.append(reason(f"review.dna_{pick['verdict']}"))
-            if pick.get("excluding_references"):
-                refs = pick["excluding_references"]
-                reasons.append(reason("review.excluded_by_reference", references=refs))
+                reasons.append(reason("review.remains_fits_other_martyrs", others=listing(alternatives)))
+            if pick.verdict != "cannot_exclude":
+                reasons.append(reason(f"review.dna_{pick.verdict}"))
+            if pick.excluding_references:
+                reasons.append(reason("review.excluded_by_reference", references=pick.excluding_references))
             if bound < t.proposed:
                 reasons.append(reason("review.posterior_below_threshold", bound=bound, threshold=t.proposed))
-            pick = {**pick, "posterior": posterior, "posterior_bound": bound}
             status = "needs_review" if reasons else "proposed"
         competitors = json.dumps(
             [
-                {"martyr_id": c["martyr_id"], "posterior": round(c["posterior"], 6), "verdict": c["verdict"]}
+                {"martyr_id": c.martyr_id, "posterior": round(c.posterior, 6), "verdict": c.verdict}
                 for c in recs
-                if c["martyr_id"] != pick["martyr_id"]
+                if c.martyr_id != pick.martyr_id
             ][: t.competitors_listed]
         )
         rows.append(
             {
                 "remains_id": remains_id,
-                "martyr_id": pick["martyr_id"],
+                "martyr_id": pick.martyr_id,
                 "status": status,
-                "posterior": pick["posterior"],
-                "posterior_bound": pick.get("posterior_bound", pick["posterior"]),
+                "posterior": posterior,
+                "posterior_bound": bound,
                 "reasons": text(reasons),
                 "reason_codes": encode(reasons),
                 "competitors": competitors,
-                "n_candidates": len(recs),
+                "n_candidates": n_candidates,
                 "review_rank": None,
             }
         )
@@ -212,6 +197,77 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_SCHEMA).sort("remains_id")
 
 
+class _Candidate(NamedTuple):
+    martyr_id: str
+    posterior: float
+    bound: float  # the posterior at the 95% frequency bound (the posterior when not computed)
+    verdict: str
+    excluding_references: str | None
+
+
+def _remains_candidates(scored: pl.DataFrame, t: Thresholds) -> list[tuple[str, int, list[_Candidate]]]:
+    """Per remains with a candidate at or above the review floor: its number of candidates, and
+    those a row reads, most probable first: every one at or above the floor, and the best
+    `competitors_listed` + 1 (the pick and the competitors listed beside it).
+
+    A country scores millions of pairs (100%: 15 million); what a row reads is a few per remains,
+    so they are chosen by columns and only they become Python objects."""
+    top = t.competitors_listed + 1
+    bound = pl.col("posterior_bound") if "posterior_bound" in scored.columns else pl.col("posterior")
+    excluding = pl.col("excluding_references") if "excluding_references" in scored.columns else pl.lit(None)
+    kept = (
+        scored.select(
+            "remains_id",
+            "martyr_id",
+            "posterior",
+            bound.alias("bound"),
+            "verdict",
+            excluding.alias("excluding_references"),
+        )
+        .with_columns(
+            n_candidates=pl.len().over("remains_id"),
+            best=pl.col("posterior").max().over("remains_id"),
+            # The ranking below rounds posteriors (`_DECIMALS`): every row within a rounding step of
+            # the top-th raw posterior is kept, so the rounded ranking's first `top` are among them.
+            cut=pl.col("posterior").top_k(top).min().over("remains_id") - 2 * 10.0**-_DECIMALS,
+        )
+        .filter(
+            (pl.col("best") >= t.review)
+            & ((pl.col("posterior") >= pl.col("cut")) | (pl.col("posterior") >= t.review))
+        )
+        .with_columns(pl.col("remains_id", "martyr_id", "verdict", "excluding_references").cast(pl.String))
+        .group_by("remains_id", maintain_order=True)
+        .agg(
+            pl.col("n_candidates").first(),
+            pl.struct("martyr_id", "posterior", "bound", "verdict", "excluding_references").alias(
+                "candidates"
+            ),
+        )
+    )
+    out = []
+    for remains_id, n_candidates, candidates in kept.iter_rows():
+        recs = [_Candidate(**c) for c in candidates]
+        recs.sort(key=lambda c: (-round(c.posterior, _DECIMALS), c.martyr_id))
+        out.append(
+            (remains_id, n_candidates, recs[:top] + [c for c in recs[top:] if c.posterior >= t.review])
+        )
+    return out
+
+
+def _claims(scored: pl.DataFrame, martyrs: set[str]) -> dict[str, list[tuple[str, float, float]]]:
+    """martyr_id → every claim on him (remains_id, posterior, bound), in the scored order: what the
+    exclusive posterior and the rivals of his assigned remains read."""
+    bound = pl.col("posterior_bound") if "posterior_bound" in scored.columns else pl.col("posterior")
+    claims = (
+        scored.select("martyr_id", "remains_id", "posterior", bound.alias("bound"))
+        .filter(pl.col("martyr_id").cast(pl.String).is_in(list(martyrs)))
+        .with_columns(pl.col("martyr_id", "remains_id").cast(pl.String))
+        .group_by("martyr_id", maintain_order=True)
+        .agg("remains_id", "posterior", "bound")
+    )
+    return {m: list(zip(r, p, b, strict=True)) for m, r, p, b in claims.iter_rows()}
+
+
 def expected_false_share(identifications: pl.DataFrame) -> float:
     """The proposals' expected share of wrong identities, mean 1 − posterior (0 with none): what
     the run expects to get wrong if its posteriors are calibrated. Reported, never a gate."""
@@ -219,7 +275,6 @@ def expected_false_share(identifications: pl.DataFrame) -> float:
     return float((1 - proposed["posterior"]).mean()) if proposed.height else 0.0
 
 
-_READ = ("remains_id", "martyr_id", "posterior", "posterior_bound", "verdict", "excluding_references")
 _SCHEMA = {
     "remains_id": pl.String,
     "martyr_id": pl.String,
