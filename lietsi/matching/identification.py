@@ -271,7 +271,10 @@ def mtdna_only_baseline(pairs: pl.DataFrame) -> pl.DataFrame:
     """Propose when exactly one reference line cannot be excluded and that line serves one martyr."""
     if pairs.is_empty():
         return pl.DataFrame(schema={"remains_id": pl.String, "martyr_id": pl.String})
-    matching = pairs.filter(pl.col("verdict") == "cannot_exclude")
+    # The columns it reads first: a country's scored pairs carry 27 (100%: 15 million rows).
+    matching = pairs.select("remains_id", "martyr_id", "line_id", "verdict").filter(
+        pl.col("verdict") == "cannot_exclude"
+    )
     return (
         matching.group_by("remains_id")
         .agg(pl.col("line_id").n_unique().alias("lines"), pl.col("martyr_id").unique().alias("martyrs"))

@@ -347,8 +347,12 @@ def national_candidates(result: MatchResult) -> pl.DataFrame:
     """national.candidates: every scored pair, both provinces, its factors and posterior."""
     scored = result.match_candidates
     present = [c for c in _CANDIDATE_COLUMNS if c in scored.columns]
+    # Sorted before the texts are derived and cast: at 100% the sort's copy of the country's 15
+    # million pairs holds their repeated texts as categories (`benchmarks.national_scale`), not strings.
     return (
-        scored.select(
+        scored.select("remains_id", "martyr_id", "relative_id", *present)
+        .sort("remains_id", "posterior", descending=[False, True], nulls_last=True)
+        .select(
             _province("remains_id").alias("remains_province_code"),
             pl.col("remains_id").alias("national_remains_id"),
             _province("martyr_id").alias("martyr_province_code"),
@@ -357,11 +361,9 @@ def national_candidates(result: MatchResult) -> pl.DataFrame:
             *present,
         )
         .with_columns(
-            # The pairs' repeated texts may be categories in memory (`benchmarks.national_scale`): the
-            # table holds them as text.
+            # The pairs' repeated texts may be categories in memory: the table holds them as text.
             pl.col(pl.Categorical).cast(pl.String)
         )
-        .sort("national_remains_id", "posterior", descending=[False, True], nulls_last=True)
     )
 
 
