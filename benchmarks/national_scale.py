@@ -190,10 +190,9 @@ def run_step(step: str, folder: Path, fraction: float, seed: int, exact: bool = 
         # What the candidates table does not read goes first: at 100% its sorted copy of the
         # country's 15 million pairs did not fit beside them in 15 GB.
         del prepared, pairs, scoring, exports
-        candidates = country.national_candidates(result)
+        country.national_candidates(result).sink_parquet(work / "candidates.parquet")
         elapsed = time.perf_counter() - start
         identifications.write_parquet(work / "identifications.parquet")
-        candidates.write_parquet(work / "candidates.parquet")
         return {"rows": identifications.height, "compute_s": elapsed}
     return {**out, "compute_s": time.perf_counter() - start}
 

@@ -330,7 +330,7 @@ def match_country(exports: CountryExports, settings: MatchSettings | None = None
     pairs, far = search(prepared, settings, frames.rejected)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings, far), settings)
     identifications = national_identifications(result, exports, frames.confirmed)
-    return CountryMatch(result, national_candidates(result), identifications)
+    return CountryMatch(result, national_candidates(result).collect(), identifications)
 
 
 def _province(column: str) -> pl.Expr:
@@ -343,15 +343,24 @@ _CANDIDATE_COLUMNS = (
 )  # fmt: skip
 
 
-def national_candidates(result: MatchResult) -> pl.DataFrame:
-    """national.candidates: every scored pair, both provinces, its factors and posterior."""
+def national_candidates(result: MatchResult) -> pl.LazyFrame:
+    """national.candidates: every scored pair, both provinces, its factors and posterior — as a
+    plan: at 100% its 15 million rows with their texts as strings (the rules' sites, the excluding
+    references) do not fit in memory beside the run, so the benchmark streams them to a file."""
     scored = result.match_candidates
     present = [c for c in _CANDIDATE_COLUMNS if c in scored.columns]
-    # Sorted before the texts are derived and cast: at 100% the sort's copy of the country's 15
-    # million pairs holds their repeated texts as categories (`benchmarks.national_scale`), not strings.
     return (
-        scored.select("remains_id", "martyr_id", "relative_id", *present)
-        .sort("remains_id", "posterior", descending=[False, True], nulls_last=True)
+        scored.lazy()
+        .select("remains_id", "martyr_id", "relative_id", *present)
+        # Ties (brothers of one line score alike) in the martyrs' order: the same file on every run.
+        .sort(
+            pl.col("remains_id").cast(pl.String),
+            "posterior",
+            pl.col("martyr_id").cast(pl.String),
+            descending=[False, True, False],
+            nulls_last=True,
+            maintain_order=True,
+        )
         .select(
             _province("remains_id").alias("remains_province_code"),
             pl.col("remains_id").alias("national_remains_id"),
@@ -361,7 +370,8 @@ def national_candidates(result: MatchResult) -> pl.DataFrame:
             *present,
         )
         .with_columns(
-            # The pairs' repeated texts may be categories in memory: the table holds them as text.
+            # The pairs' repeated texts may be categories in memory (`benchmarks.national_scale`): the
+            # table holds them as text.
             pl.col(pl.Categorical).cast(pl.String)
         )
     )
