@@ -313,8 +313,10 @@ def name_similarity(a: str, b: str) -> float:
     """
     if not a or not b:
         return 0.0
-    for level, score in NAME_LEVELS[:4]:
-        if name_keys(a)[level] == name_keys(b)[level]:
+    # The keys in `_keys`' order, that of the levels (a national run compares each inscription
+    # with each candidate's name: a dict of them per level read was most of this function).
+    for (_, score), key_a, key_b in zip(NAME_LEVELS[:4], _keys(a), _keys(b), strict=True):
+        if key_a == key_b:
             return score
     if initials_compatible(a, b):
         return NAME_LEVELS[4][1]

@@ -19,6 +19,7 @@ from lietsi.matching.stage import remains_frame
 from lietsi.matching.structure import (
     commune_theta,
     commune_weight,
+    database_theta,
     effective_lines,
     founder_frequencies,
     founder_frequency,
@@ -126,6 +127,17 @@ def test_a_haplotype_other_lines_carry_weighs_at_its_count_in_the_best_estimate(
         independent, EvidenceSettings(confidence=0.5, theta=0.0), None
     )
     assert point_lr({**pair, "verdict": "inconclusive", "differences": 1}, mle, None) == 1.0
+
+
+def test_theta_on_the_database_types_each_line_on_the_range_most_lines_read():
+    # commune A: 4 lines of one type on CR (1000G lies outside it), B: 4 distinct; a B line of A's
+    # type read over a shorter range and a line of no known commune are left out: θ = 0.5 as above
+    rows = [(f"a{i}", CR, "16223T" if i % 2 else "16223T 1000G") for i in range(4)]
+    rows += [(f"b{i}", CR, f"{16100 + i}C") for i in range(4)]
+    rows += [("b4", "16024-16365", "16223T"), ("z", CR, "16223T")]
+    communes = {**{f"a{i}": "A" for i in range(4)}, **{f"b{i}": "B" for i in range(5)}}
+    profiles = pl.DataFrame(rows, schema=["line_id", "range", "haplotype"], orient="row")
+    assert database_theta(profiles, communes, ComparisonRules()) == pytest.approx(0.5)
 
 
 def test_theta_is_read_from_lines_of_one_commune_sharing_a_haplotype():

@@ -946,9 +946,17 @@ def score_candidates(
     if theta and point.counted_mle:
         lines = effective_lines(theta, sampled_in.values())
         _founder_weights(scored_pairs, commune_of, theta, lines, point, spectra)
-    weights_of = (
+    # Per remains, (w_C − 1, C) for each commune C whose lines carry the haplotype and that has
+    # unsampled martyrs: found once, read by the estimate, the posteriors and the hypotheses.
+    terms_of = (
         {
-            r: _commune_weights(scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta)
+            r: [
+                (w - 1, c)
+                for c, w in _commune_weights(
+                    scored_pairs.commune_inputs(*slices[r]), commune_of, sampled_in, theta
+                ).items()
+                if c in unsampled_in
+            ]
             for r in slices
         }
         if theta
@@ -956,9 +964,7 @@ def score_candidates(
     )
 
     def commune_terms(remains_id: str) -> list[tuple[float, str]]:
-        """(w_C − 1, C) for each commune C whose lines carry the haplotype and that has unsampled
-        martyrs."""
-        return [(w - 1, c) for c, w in weights_of.get(remains_id, {}).items() if c in unsampled_in]
+        return terms_of.get(remains_id, [])
 
     # A commune's unsampled martyrs weigh the same for every remains recovered at one place: their
     # terms are computed once per (recovery place, commune) — per remains and commune they were

@@ -76,12 +76,19 @@ def database_theta(
         return None
     text = Counter(profiles["range"].to_list()).most_common(1)[0][0]
     wanted = parse_range(text)
-    lines = [
-        (line_communes[line], haplotype_type(parse_variants(haplotype), wanted, rules))
-        for line, read, haplotype in profiles.select("line_id", "range", "haplotype").iter_rows()
-        if line in line_communes
-        and range_length(intersect_ranges(wanted, parse_range(read))) == range_length(wanted)
-    ]
+    # Each distinct range and haplotype read once: a country's lines share them (at 10%, 36,168
+    # lines of 15,336 haplotypes).
+    full = {
+        read: range_length(intersect_ranges(wanted, parse_range(read))) == range_length(wanted)
+        for read in profiles["range"].unique().to_list()
+    }
+    types: dict[str, tuple] = {}
+    lines = []
+    for line, read, haplotype in profiles.select("line_id", "range", "haplotype").iter_rows():
+        if line in line_communes and full[read]:
+            if haplotype not in types:
+                types[haplotype] = haplotype_type(parse_variants(haplotype), wanted, rules)
+            lines.append((line_communes[line], types[haplotype]))
     return commune_theta(lines)
 
 
