@@ -294,6 +294,14 @@ def _both(remains: object, martyr: object, pool: Pool) -> tuple:
     return remains, martyr
 
 
+def _read_remains(remains: object, martyr: object, pool: Pool) -> tuple:
+    """What a factor of the remains' text reads (the artefact's inscriptions, its text against the
+    home commune): nothing of the martyr when the remains have none — the factor is then 1 for
+    every martyr (`artefact_unread`, `hometown_unknown`), so their pairs share one key instead of
+    one per martyr's name or commune (most of the pairs of a country)."""
+    return (remains, martyr) if remains else ()
+
+
 # Each non-genetic factor, in the order of `nongenetic_factors`, with what its numbers read: of the
 # remains, of the martyr (and the pool's rows of him), and the key made of the two. `FactorNumbers`
 # computes a factor once per distinct key, so the key must hold every input of the factor's LR, cell
@@ -327,13 +335,13 @@ NONGENETIC: tuple[
         _artefact,
         lambda r: tuple(r["inscriptions"]),
         lambda m, pool: (m.get("full_name"), tuple(m.get("aliases") or ())),
-        _both,
+        _read_remains,
     ),
     (
         _hometown,
         lambda r: r.get("artefacts"),
         lambda m, pool: (m.get("hometown_commune"), m.get("hometown_district")),
-        _both,
+        _read_remains,
     ),
 )
 
