@@ -143,7 +143,7 @@ def test_weighing_pairs_read_with_categories_scores_them_as_strings(prepared, tm
     # `assign` reads the scored pairs back with the ids as text, the other repeated texts as categories.
     as_categories.scored.write_parquet(tmp_path / "scored.parquet")
     written = [
-        national_candidates(assign_country(prepared, pairs, s, settings)).collect()
+        national_candidates(assign_country(prepared, pairs, s, settings).match_candidates).collect()
         for s in (as_text, replace(as_categories, scored=read_pairs(tmp_path / "scored.parquet")))
     ]
     assert written[1].schema == written[0].schema and written[1].equals(written[0])
@@ -269,14 +269,12 @@ def test_weighing_only_the_missing_martyrs_pairs_scores_as_all_the_pairs(prepare
 def test_the_candidates_table_orders_tied_pairs_by_martyr() -> None:
     """Brothers on one maternal line score alike against a remains: the table lists them in their
     ids' order whatever order the scored pairs came in, so a re-run writes the same file."""
-    from types import SimpleNamespace
-
     rows = [
         ("01:R1", m, f"01:S-{m}", p)
         for m, p in [("01:M3", 0.4), ("01:M1", 0.4), ("02:M2", 0.4), ("01:M0", 0.9)]
     ]
     scored = pl.DataFrame(rows, schema=["remains_id", "martyr_id", "relative_id", "posterior"], orient="row")
     for frame in (scored, scored.reverse(), scored.sample(fraction=1.0, shuffle=True, seed=3)):
-        table = national_candidates(SimpleNamespace(match_candidates=frame)).collect()
+        table = national_candidates(frame).collect()
         assert table["national_martyr_id"].to_list() == ["01:M0", "01:M1", "01:M3", "02:M2"]
         assert table["martyr_province_code"].to_list() == ["01", "01", "01", "02"]

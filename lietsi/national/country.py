@@ -330,7 +330,7 @@ def match_country(exports: CountryExports, settings: MatchSettings | None = None
     pairs, far = search(prepared, settings, frames.rejected)
     result = assign_country(prepared, pairs, weigh(prepared, pairs, settings, far), settings)
     identifications = national_identifications(result, exports, frames.confirmed)
-    return CountryMatch(result, national_candidates(result).collect(), identifications)
+    return CountryMatch(result, national_candidates(result.match_candidates).collect(), identifications)
 
 
 def _province(column: str) -> pl.Expr:
@@ -343,23 +343,22 @@ _CANDIDATE_COLUMNS = (
 )  # fmt: skip
 
 
-def national_candidates(result: MatchResult) -> pl.LazyFrame:
+def national_candidates(scored: pl.DataFrame) -> pl.LazyFrame:
     """national.candidates: every scored pair, both provinces, its factors and posterior — as a
     plan: at 100% its 15 million rows with their texts as strings (the rules' sites, the excluding
     references) do not fit in memory beside the run, so the benchmark streams them to a file."""
-    scored = result.match_candidates
     present = [c for c in _CANDIDATE_COLUMNS if c in scored.columns]
     return (
         scored.lazy()
         .select("remains_id", "martyr_id", "relative_id", *present)
-        # Ties (brothers of one line score alike) in the martyrs' order: the same file on every run.
+        # Ties (brothers of one line score alike) in the martyrs' order: a total order (one row per
+        # remains and martyr), the same file on every run.
         .sort(
             pl.col("remains_id").cast(pl.String),
             "posterior",
             pl.col("martyr_id").cast(pl.String),
             descending=[False, True, False],
             nulls_last=True,
-            maintain_order=True,
         )
         .select(
             _province("remains_id").alias("remains_province_code"),
