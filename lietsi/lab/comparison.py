@@ -203,14 +203,19 @@ def comparable(common: Ranges, rules: ComparisonRules) -> bool:
 
 
 def site_difference(
-    sites_a: dict[Site, str], sites_b: dict[Site, str], rules: ComparisonRules
+    sites_a: dict[Site, str],
+    sites_b: dict[Site, str],
+    rules: ComparisonRules,
+    items: tuple[frozenset[tuple[Site, str]], frozenset[tuple[Site, str]]] | None = None,
 ) -> tuple[list[Difference], list[Difference]]:
     """The counted differences and the concordant heteroplasmies between two profiles'
-    `effective_sites`, each in rCRS order."""
+    `effective_sites`, each in rCRS order. `items`: each profile's sites' items as frozensets, kept
+    by a caller comparing a profile with many (their hashes are not computed again per pair)."""
     counted: list[Difference] = []
     hets: list[Difference] = []
+    items_a, items_b = items or (sites_a.items(), sites_b.items())
     # A site where both carry the same allele is no difference: only the others are looked at.
-    for site in sorted({site for site, _ in sites_a.items() ^ sites_b.items()}):
+    for site in sorted({site for site, _ in items_a ^ items_b}):
         allele_a = sites_a.get(site) or reference_allele(site)
         allele_b = sites_b.get(site) or reference_allele(site)
         if allele_a == allele_b:

@@ -43,9 +43,10 @@ from lietsi.reasons import text as reason_text
 from lietsi.stats import clopper_pearson_upper
 
 
+# A profile's variants, parsed once per haplotype text (its range is read apart: `_common_range`).
 @lru_cache(maxsize=200_000)
-def _profile(range_text: str, haplotype: str):
-    return parse_range(range_text), parse_variants(haplotype)
+def _variants(haplotype: str):
+    return parse_variants(haplotype)
 
 
 @lru_cache(maxsize=200_000)
@@ -53,9 +54,7 @@ def compare_profiles(
     a_range: str, a_hap: str, b_range: str, b_hap: str, rules: ComparisonRules
 ) -> Comparison:
     common = _common_range(a_range, b_range)
-    return compare_sites(
-        _sites(a_range, a_hap, common, rules), _sites(b_range, b_hap, common, rules), common, rules
-    )
+    return compare_sites(_sites(a_hap, common, rules), _sites(b_hap, common, rules), common, rules)
 
 
 @lru_cache(maxsize=4096)
@@ -72,8 +71,8 @@ def _range_text(ranges: Ranges) -> str:
 # A remains' profile is compared with each of its candidates' references, a common reference with
 # many remains: each profile's sites on a range are found once (`comparison.effective_sites`).
 @lru_cache(maxsize=65_536)
-def _sites(range_text: str, haplotype: str, common: Ranges, rules: ComparisonRules):
-    return effective_sites(_profile(range_text, haplotype or "")[1], common, rules)
+def _sites(haplotype: str, common: Ranges, rules: ComparisonRules):
+    return effective_sites(_variants(haplotype or ""), common, rules)
 
 
 @dataclass(frozen=True)
@@ -238,15 +237,22 @@ def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.Dat
     `site_difference`, `ignored_variants`) without its objects, each profile's sites found once per
     range compared and each range pair's common range once (a national run compares hundreds of
     thousands of distinct profile pairs)."""
-    sites: dict[tuple[str, str | None, Ranges], tuple] = {}
+    # Keyed by texts, whose hashes Python keeps: a profile's sites depend on its variants and the
+    # range compared only.
+    sites: dict[tuple[str | None, str], tuple] = {}
     commons: dict[tuple[str, str], tuple[Ranges, bool, str]] = {}
     labels: dict[Difference, str] = {}
+    ignored: dict[tuple[frozenset, frozenset], str] = {}
 
-    def sites_of(range_text: str, haplotype: str | None, common: Ranges) -> tuple:
-        key = (range_text, haplotype, common)
-        if key not in sites:
-            sites[key] = effective_sites(_profile(range_text, haplotype or "")[1], common, rules)
-        return sites[key]
+    def sites_of(haplotype: str | None, common: Ranges, common_text: str) -> tuple:
+        """A profile's `effective_sites` on `common`, their items and the variants dropped, as
+        frozensets (a frozenset keeps its hash and its members')."""
+        key = (haplotype, common_text)
+        found = sites.get(key)
+        if found is None:
+            kept, dropped = effective_sites(_variants(haplotype or ""), common, rules)
+            found = sites[key] = (kept, frozenset(kept.items()), frozenset(dropped))
+        return found
 
     def text(differences: list[Difference]) -> str:
         for d in differences:
@@ -254,22 +260,28 @@ def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.Dat
                 labels[d] = site_label(*d)
         return "; ".join(labels[d] for d in differences)
 
+    def ignored_text(dropped_a: frozenset, dropped_b: frozenset) -> str:
+        key = (dropped_a, dropped_b)
+        if key not in ignored:
+            ignored[key] = "; ".join(f"{v} ({why})" for v, why in ignored_variants(dropped_a, dropped_b))
+        return ignored[key]
+
     rows = []
     for a_range, a_hap, b_range, b_hap in profile_pairs.iter_rows():
         if (a_range, b_range) not in commons:
             common = _common_range(a_range, b_range)
             commons[(a_range, b_range)] = (common, comparable(common, rules), _range_text(common))
         common, can, range_text = commons[(a_range, b_range)]
-        sites_a, dropped_a = sites_of(a_range, a_hap, common)
-        sites_b, dropped_b = sites_of(b_range, b_hap, common)
-        counted, hets = site_difference(sites_a, sites_b, rules)
+        sites_a, items_a, dropped_a = sites_of(a_hap, common, range_text)
+        sites_b, items_b, dropped_b = sites_of(b_hap, common, range_text)
+        counted, hets = site_difference(sites_a, sites_b, rules, (items_a, items_b))
         rows.append((
             len(counted),
             rules.verdict(len(counted)) if can else "not_comparable",
             range_text,
             text(counted),
             text(hets),
-            "; ".join(f"{v} ({why})" for v, why in ignored_variants(dropped_a, dropped_b)),
+            ignored_text(dropped_a, dropped_b),
         ))  # fmt: skip
     return pl.DataFrame(rows, schema=_COMPARED, orient="row")
 

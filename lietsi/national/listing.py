@@ -308,6 +308,7 @@ def listed_batches(
         .drop("key", "cut"),
         per_set=single.group_by("set", "k", *cell).agg(_sum("w"), count=pl.len()),
         areas=areas,
+        in_areas=single.join(areas.select("m", "area"), on="m"),
     )
     sizes = single.group_by("set", "k").len()
     # The remains' parsed records (a dict per remains) are not read again: not held by the batches.
@@ -378,6 +379,7 @@ class _Martyrs:
     strongest: pl.DataFrame  # the rows of `single` among the `cap` strongest far pairs of their set
     per_set: pl.DataFrame  # set, k, prior group and cell: Σ 1/den and how many martyrs
     areas: pl.DataFrame  # m, area, unit_lr (`_unit_areas`)
+    in_areas: pl.DataFrame  # `single` with each area of his unit (`areas`): joined once, not per batch
 
 
 def _list_batch(
@@ -417,9 +419,7 @@ def _list_batch(
                     single, classes.select("group_a", "k", province_m="province_r").unique(), ("province_m",)
                 ),
                 candidates(
-                    single.join(areas.select("m", "area"), on="m"),
-                    classes.select("group_a", "k", area="area_r").unique(),
-                    ("area",),
+                    martyrs.in_areas, classes.select("group_a", "k", area="area_r").unique(), ("area",)
                 ),
                 candidates(
                     single, classes.select("group_a", "k", sex_m="sex_r").drop_nulls().unique(), ("sex_m",)
@@ -429,7 +429,9 @@ def _list_batch(
         .unique(["group_a", "k", "m"])
         .drop("score")
     )
+    # Numbered: a rule's rows below carry a candidate's number, and his row is taken back by it.
     rest = ruled.join(top.select("group_a", "k", "m"), on=["group_a", "k", "m"], how="anti")
+    rest = rest.with_row_index("row")
     # Σ over every candidate of a remains group as from another province: per set and cell once (its
     # martyrs are fixed), then per (remains group, set); less the strongest, listed.
     cell = ["prior_group", "table", "outcome"]
@@ -477,18 +479,18 @@ def _list_batch(
         rest, left_on=["group_a", "k", "sex_r"], right_on=["group_a", "k", "sex_m"]
     ).with_columns(listed=pl.lit(True))
     # Per class, each candidate some rule looked at: listed by any, and whether he fell in its province.
-    special = (
+    flags = (
         pl.concat(
             [
-                same.select("class", "group_a", "k", "m", "listed", same=pl.lit(True)),
-                units.select("class", "group_a", "k", "m", "listed", same=pl.lit(False)),
-                sexes.select("class", "group_a", "k", "m", "listed", same=pl.lit(False)),
+                same.select("class", "row", "listed", same=pl.lit(True)),
+                units.select("class", "row", "listed", same=pl.lit(False)),
+                sexes.select("class", "row", "listed", same=pl.lit(False)),
             ]
         )
-        .group_by("class", "group_a", "k", "m")
+        .group_by("class", "row")
         .agg(pl.col("listed").any(), pl.col("same").any())
-        .join(rest, on=["group_a", "k", "m"])
     )
+    special = pl.concat([flags.drop("row"), rest.drop("row")[flags["row"]]], how="horizontal")
     near = pl.concat(
         [
             places.join(top, on=["group_a", "k"]).select("remains_id", "group_a", "m"),
@@ -523,11 +525,12 @@ def _best_pairs(lrs: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
     """(group_a, set, lr_point, lr_bound): the pair of a remains group with the martyrs of a set, on
     the set's reference group with the fewest differences (the first group among equals), the same
     for every martyr of the set."""
+    # The first on (differences, group_b) as one number, found per group without sorting the rows.
+    first = (pl.col("differences").cast(pl.UInt64) * 2**32 + pl.col("group_b")).arg_min()
     return (
         lrs.join(members, on="group_b")
-        .sort("differences", "group_b")
-        .unique(["group_a", "set"], keep="first")
-        .select("group_a", "set", "lr_point", "lr_bound")
+        .group_by("group_a", "set")
+        .agg(pl.col("lr_point", "lr_bound").get(first))
     )
 
 
