@@ -213,14 +213,13 @@ def _remains_candidates(scored: pl.DataFrame, t: Thresholds) -> list[tuple[str, 
     A country scores millions of pairs (100%: 15 million); what a row reads is a few per remains,
     so they are chosen by columns and only they become Python objects."""
     top = t.competitors_listed + 1
-    bound = pl.col("posterior_bound") if "posterior_bound" in scored.columns else pl.col("posterior")
     excluding = pl.col("excluding_references") if "excluding_references" in scored.columns else pl.lit(None)
     kept = (
         scored.select(
             "remains_id",
             "martyr_id",
             "posterior",
-            bound.alias("bound"),
+            _bound(scored),
             "verdict",
             excluding.alias("excluding_references"),
         )
@@ -254,12 +253,18 @@ def _remains_candidates(scored: pl.DataFrame, t: Thresholds) -> list[tuple[str, 
     return out
 
 
+def _bound(scored: pl.DataFrame) -> pl.Expr:
+    """`bound`: the posterior at the 95% frequency bound, the posterior where it was not computed."""
+    return (pl.col("posterior_bound") if "posterior_bound" in scored.columns else pl.col("posterior")).alias(
+        "bound"
+    )
+
+
 def _claims(scored: pl.DataFrame, martyrs: set[str]) -> dict[str, list[tuple[str, float, float]]]:
     """martyr_id → every claim on him (remains_id, posterior, bound), in the scored order: what the
     exclusive posterior and the rivals of his assigned remains read."""
-    bound = pl.col("posterior_bound") if "posterior_bound" in scored.columns else pl.col("posterior")
     claims = (
-        scored.select("martyr_id", "remains_id", "posterior", bound.alias("bound"))
+        scored.select("martyr_id", "remains_id", "posterior", _bound(scored))
         .filter(pl.col("martyr_id").cast(pl.String).is_in(list(martyrs)))
         .with_columns(pl.col("martyr_id", "remains_id").cast(pl.String))
         .group_by("martyr_id", maintain_order=True)

@@ -441,7 +441,10 @@ class _Hypotheses:
         yet held (the EM's peak at 100%). The candidates that claim a martyr (`claim_rows`,
         `claim_of`: `one_body`'s) are found once too."""
         ng = len(self.groups)
-        area = np.where(self.remains_area < 0, len(self.areas), self.remains_area).astype(np.int32)
+        # Each remains' row of the per-area prior and p_outside, remains without an area last.
+        self.prior_area = area = np.where(self.remains_area < 0, len(self.areas), self.remains_area).astype(
+            np.int32
+        )
         self.cand_prior = area[self.cand_remains] * ng + self.cand_group
         self.unsc_prior = area[self.unsc_remains] * ng + self.unsc_group
         self.flat_prior = area[self.flat_remains] * ng + self.flat_group
@@ -485,8 +488,6 @@ class _Hypotheses:
         group_masses = np.array([masses.get(g, 0.0) for g in self.groups], dtype=np.float64)
         group_sizes = np.array([max(sizes.get(g, 0.0), 1e-9) for g in self.groups], dtype=np.float64)
         prior = (group_masses[None, :] * scale[:, None] / group_sizes[None, :]).reshape(-1)
-        area = self.remains_area.copy()
-        area[area < 0] = len(self.areas)
         numerators = np.array([*(tables[t][o] for t, o in self.cells), 1.0], dtype=np.float64)
 
         nc, nu, nf = len(self.cand_remains), len(self.unsc_remains), len(self.flat_remains)
@@ -504,7 +505,7 @@ class _Hypotheses:
         unscored = prior[self.unsc_prior] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value
         flat = prior[self.flat_prior] * self.flat_value
-        outside = p_outside[area]
+        outside = p_outside[self.prior_area]
         denominator = (
             outside
             + np.bincount(self.cand_remains, lrs, self.n)
