@@ -306,9 +306,10 @@ def test_factor_numbers_key_every_input_of_each_factor():
     """`scoring.FactorNumbers` computes each non-genetic factor once per distinct value of what it
     reads: two pairs that differ in one input must not share its LR. Each remains and each martyr
     below differs from the first in one field; every pair's numbers must be its own."""
+    from lietsi.matching.evidence import numerator_tables, with_numerators
     from lietsi.matching.identification import prepare
     from lietsi.matching.register import build_register, remains_features
-    from lietsi.matching.scoring import FactorNumbers, nongenetic_factors
+    from lietsi.matching.scoring import FactorNumbers, nongenetic_factors, point_settings
 
     settings = MatchSettings()
     references, candidates = _references()
@@ -375,6 +376,19 @@ def test_factor_numbers_key_every_input_of_each_factor():
     assert numbers.product().tolist() == [
         math.prod(n[1] for n in numbers.pair(i)) for i in range(len(pair_remains))
     ]
+    # Under other numerators and the best estimate's settings (as `score_candidates` scores after
+    # its estimate), the factors `SETTLED` reuse the first numbers: the same as computed afresh.
+    tables = numerator_tables(settings.evidence)
+    other = with_numerators(
+        point_settings(settings.evidence, settings),
+        {t: {o: v / 2 for o, v in outcomes.items()} for t, outcomes in tables.items()},
+    )
+    afresh = keys.of(reg, other, baseline)
+    reused = keys.of(reg, other, baseline, numbers.settled())
+    assert [reused.pair(i) for i in range(len(pair_remains))] == [
+        afresh.pair(i) for i in range(len(pair_remains))
+    ]
+    assert afresh.product().tolist() != numbers.product().tolist()
 
 
 def test_scored_pairs_take_each_dna_lr_of_their_own_inputs():

@@ -347,6 +347,11 @@ NONGENETIC: tuple[
 
 Numbers = tuple[str, float, "tuple[str, str] | None", float]  # a factor's name, LR, cell and den
 
+# The factors of `NONGENETIC` with no cell whose LR reads none of the settings the estimate changes
+# (`with_numerators`) nor those of the best-estimate DNA (`point_settings`): their numbers under the
+# scoring's settings are those under the estimate's (`PairFactors.settled`).
+SETTLED = (_unit_area, _hometown)
+
 
 def _classes(values: list) -> tuple[np.ndarray, list]:
     """Each value's class (equal values, one class) and each class's value."""
@@ -400,11 +405,23 @@ class FactorNumbers:
             self.codes.append(coarse[inverse.reshape(-1)])
             self.reps.append(np.array(reps, dtype=np.int64))
 
-    def of(self, reg: Register, s: EvidenceSettings, unit_baseline: dict[str, float] | None) -> PairFactors:
-        """Every pair's numbers under one set of settings."""
+    def of(
+        self,
+        reg: Register,
+        s: EvidenceSettings,
+        unit_baseline: dict[str, float] | None,
+        settled: list[tuple[str, np.ndarray] | None] | None = None,
+    ) -> PairFactors:
+        """Every pair's numbers under one set of settings. `settled`: an earlier call's
+        `PairFactors.settled`, with the same `reg` and `unit_baseline` and settings that differ from
+        `s` only in the numerators or the DNA's estimation: its factors are not computed again."""
         args = (self.pool, reg, s, unit_baseline)
         numbers = []
-        for (factor, *_), reps in zip(NONGENETIC, self.reps, strict=True):
+        for k, ((factor, *_), reps) in enumerate(zip(NONGENETIC, self.reps, strict=True)):
+            if settled is not None and settled[k] is not None:
+                name, lrs = settled[k]
+                numbers.append([(name, lr, None, 1.0) for lr in lrs.tolist()])
+                continue
             pairs = zip(self.pair_remains[reps].tolist(), self.pair_martyr[reps].tolist(), strict=True)
             fs = (factor(self.remains[i], self.martyrs[j], *args) for i, j in pairs)
             numbers.append([(f.name, f.lr, f.cell, f.den) for f in fs])
@@ -421,6 +438,17 @@ class PairFactors:
 
     def pair(self, i: int) -> list[Numbers]:
         return [numbers[codes[i]] for codes, numbers in zip(self.codes, self.numbers, strict=True)]
+
+    def settled(self) -> list[tuple[str, np.ndarray] | None]:
+        """Per factor of `NONGENETIC`, (name, each key's LR) when it is `SETTLED`, else None: what
+        `FactorNumbers.of` reuses under the estimated numerators (an array, not a tuple per key:
+        held through the estimate, whose memory is a country's peak)."""
+        return [
+            (numbers[0][0] if numbers else "", np.array([n[1] for n in numbers], dtype=np.float64))
+            if factor in SETTLED
+            else None
+            for (factor, *_), numbers in zip(NONGENETIC, self.numbers, strict=True)
+        ]
 
     def product(self, which: Callable[[Numbers], bool] = lambda n: True) -> np.ndarray:
         """Per pair, the product of the LRs of its factors `which` selects, multiplied in the order
@@ -935,6 +963,7 @@ def score_candidates(
     tables = numerator_tables(s, front_share(reg))
     s = with_numerators(s, tables)
     iterations = 0
+    settled = None
     point = point_settings(s, settings)
     # The pairs of missing martyrs, as `_ScoredPairs` holds them (no other copy is kept; none at all
     # when the caller gave only theirs, as the scale benchmark reads them).
@@ -1038,6 +1067,7 @@ def score_candidates(
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
         numbers = factors_of.of(reg, point, units)
+        settled = numbers.settled()
         cells, dens, cell_keys, den_values = numbers.cells()
         fixed = scored_pairs.best * numbers.product(lambda f: f[2] is None)
         del numbers
@@ -1102,7 +1132,7 @@ def score_candidates(
     n = scored_pairs.frame.height
     # Computed again with the estimated numerators: a factor's LR is its own expression of them,
     # which the estimate's table / den equals to the last bits only.
-    numbers = factors_of.of(reg, s, units)
+    numbers = factors_of.of(reg, s, units, settled)
     lr_nongenetic = numbers.product()
     lr_place = numbers.product(lambda f: f[0] in PLACE)
     del numbers, factors_of
