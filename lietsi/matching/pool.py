@@ -162,6 +162,13 @@ def _name_parts(name: str) -> list[str]:
     return [w for w in normalise_text(name).split() if w]
 
 
+def artefact_lr(cell: tuple[str, str], q: float, s: EvidenceSettings) -> float:
+    """The artefact factor's LR of its outcome `cell` (an inscription names the martyr, or another
+    name) and its pool share `q`: its matching reads no numerator, so a factor matched once is
+    weighed again under other numerators from these two (`scoring.FactorNumbers.of`)."""
+    return (s.inscription_names_owner if cell[1] == "names" else 1 - s.inscription_names_owner) / q
+
+
 def artefact_name_factor(
     inscription_texts: list[str],
     martyr_names: list[str],
@@ -186,7 +193,7 @@ def artefact_name_factor(
         q = floored_share(full_share, s)
         return Factor(
             "artefact",
-            s.inscription_names_owner / q,
+            artefact_lr(cell, q, s),
             [reason("factor.artefact_full_name", inscription=full[0])],
             {"similarity": round(best_full, 3), "pool_share": round(q, 5)},
             cell,
@@ -205,7 +212,7 @@ def artefact_name_factor(
             q = floored_share(share if share is not None else 1.0, s)
             return Factor(
                 "artefact",
-                s.inscription_names_owner / q,
+                artefact_lr(cell, q, s),
                 [reason("factor.artefact_" + ("alias" if by_alias else "given_name"), inscription=t)],
                 {"pool_share": round(q, 5)},
                 cell,
@@ -213,12 +220,13 @@ def artefact_name_factor(
             )
     # A name that is not his: the artefact may have been a comrade's, so this weighs, not excludes.
     q = floored_share(1 - (given_share or 0.0), s)
+    other = ("artefact", "other")
     return Factor(
         "artefact",
-        (1 - s.inscription_names_owner) / q,
+        artefact_lr(other, q, s),
         [reason("factor.artefact_other_name", inscription=inscription_texts[0])],
         {"similarity": round(best_full, 3)},
-        ("artefact", "other"),
+        other,
         q,
     )
 

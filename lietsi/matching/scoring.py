@@ -32,7 +32,14 @@ from lietsi.matching.mixture import (
     posteriors,
     stated_prior,
 )
-from lietsi.matching.pool import Pool, artefact_name_factor, given_name_key, hometown_factor, unit_area_factor
+from lietsi.matching.pool import (
+    Pool,
+    artefact_lr,
+    artefact_name_factor,
+    given_name_key,
+    hometown_factor,
+    unit_area_factor,
+)
 from lietsi.matching.register import (
     Register,
     age_factor,
@@ -347,10 +354,25 @@ NONGENETIC: tuple[
 
 Numbers = tuple[str, float, "tuple[str, str] | None", float]  # a factor's name, LR, cell and den
 
-# The factors of `NONGENETIC` with no cell whose LR reads none of the settings the estimate changes
-# (`with_numerators`) nor those of the best-estimate DNA (`point_settings`): their numbers under the
-# scoring's settings are those under the estimate's (`PairFactors.settled`).
-SETTLED = (_unit_area, _hometown)
+
+def _same(n: Numbers, s: EvidenceSettings) -> Numbers:
+    return n
+
+
+def _artefact_again(n: Numbers, s: EvidenceSettings) -> Numbers:
+    name, _, cell, den = n
+    return n if cell is None else (name, artefact_lr(cell, den, s), cell, den)
+
+
+# The factors of `NONGENETIC` whose numbers under other numerators (`with_numerators`) and the best
+# estimate's settings (`point_settings`) follow from their numbers under one (`PairFactors.settled`),
+# and how: the unit area and the hometown read neither; the artefact's name matching reads neither,
+# and its LR is its outcome's numerator over its den (`pool.artefact_lr`).
+SETTLED: dict[Callable[..., Factor], Callable[[Numbers, EvidenceSettings], Numbers]] = {
+    _unit_area: _same,
+    _hometown: _same,
+    _artefact: _artefact_again,
+}
 
 
 def _classes(values: list) -> tuple[np.ndarray, list]:
@@ -410,17 +432,18 @@ class FactorNumbers:
         reg: Register,
         s: EvidenceSettings,
         unit_baseline: dict[str, float] | None,
-        settled: list[tuple[str, np.ndarray] | None] | None = None,
+        settled: list[Settled | None] | None = None,
     ) -> PairFactors:
         """Every pair's numbers under one set of settings. `settled`: an earlier call's
         `PairFactors.settled`, with the same `reg` and `unit_baseline` and settings that differ from
-        `s` only in the numerators or the DNA's estimation: its factors are not computed again."""
+        `s` only in the numerators or the DNA's estimation: its factors are not computed again, only
+        weighed again (`SETTLED`)."""
         args = (self.pool, reg, s, unit_baseline)
         numbers = []
         for k, ((factor, *_), reps) in enumerate(zip(NONGENETIC, self.reps, strict=True)):
-            if settled is not None and settled[k] is not None:
-                name, lrs = settled[k]
-                numbers.append([(name, lr, None, 1.0) for lr in lrs.tolist()])
+            kept = settled[k] if settled is not None else None
+            if kept is not None:
+                numbers.append([SETTLED[factor](n, s) for n in kept.numbers()])
                 continue
             pairs = zip(self.pair_remains[reps].tolist(), self.pair_martyr[reps].tolist(), strict=True)
             fs = (factor(self.remains[i], self.martyrs[j], *args) for i, j in pairs)
@@ -439,14 +462,11 @@ class PairFactors:
     def pair(self, i: int) -> list[Numbers]:
         return [numbers[codes[i]] for codes, numbers in zip(self.codes, self.numbers, strict=True)]
 
-    def settled(self) -> list[tuple[str, np.ndarray] | None]:
-        """Per factor of `NONGENETIC`, (name, each key's LR) when it is `SETTLED`, else None: what
-        `FactorNumbers.of` reuses under the estimated numerators (an array, not a tuple per key:
-        held through the estimate, whose memory is a country's peak)."""
+    def settled(self) -> list[Settled | None]:
+        """Per factor of `NONGENETIC`, its keys' numbers when it is `SETTLED`, else None: what
+        `FactorNumbers.of` weighs again under the estimated numerators."""
         return [
-            (numbers[0][0] if numbers else "", np.array([n[1] for n in numbers], dtype=np.float64))
-            if factor in SETTLED
-            else None
+            Settled.of(numbers) if factor in SETTLED else None
             for (factor, *_), numbers in zip(NONGENETIC, self.numbers, strict=True)
         ]
 
@@ -487,6 +507,38 @@ class PairFactors:
             dens[has, filled[has]] = den[codes[has]]
             filled[has] += 1
         return cells, dens, list(keys), np.array(den_values, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """One factor's numbers per key as arrays, not a tuple per key: held through the estimate, whose
+    memory is a country's peak. `cell`: an index into `cells`, -1 for none."""
+
+    name: str
+    lr: np.ndarray
+    cell: np.ndarray
+    cells: list[tuple[str, str]]
+    den: np.ndarray
+
+    @classmethod
+    def of(cls, numbers: list[Numbers]) -> Settled:
+        cells: dict[tuple[str, str], int] = {}
+        return cls(
+            numbers[0][0] if numbers else "",
+            np.array([n[1] for n in numbers], dtype=np.float64),
+            np.array(
+                [-1 if n[2] is None else cells.setdefault(n[2], len(cells)) for n in numbers], dtype=np.int8
+            ),
+            list(cells),
+            np.array([n[3] for n in numbers], dtype=np.float64),
+        )
+
+    def numbers(self) -> list[Numbers]:
+        cells = [*self.cells, None]  # -1: none
+        return [
+            (self.name, lr, cells[c], den)
+            for lr, c, den in zip(self.lr.tolist(), self.cell.tolist(), self.den.tolist(), strict=True)
+        ]
 
 
 def front_share(reg: Register) -> float | None:
