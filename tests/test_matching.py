@@ -233,6 +233,12 @@ def test_pairs_compared_in_bulk_are_compared_as_one_by_one():
         assert set(verdicts["verdict"]) == {"cannot_exclude", "inconclusive", "exclusion", "not_comparable"}
         assert (bulk["heteroplasmies"] != "").any() == rules.heteroplasmy_concordance
         assert (bulk["ignored"] != "").any() and (bulk["differing_sites"].str.count_matches(";") >= 2).any()
+        # The references' sites kept across calls (a national run's batches) compare as found afresh:
+        # in halves, each half's remains against every reference, the second half reading the kept sites.
+        kept: dict = {}
+        halves = [pairs[: pairs.height // 2], pairs[pairs.height // 2 :]]
+        assert pl.concat([compare_pairs(half, rules, kept) for half in halves]).rows() == one_by_one
+        assert {hap for hap, _ in kept} == set(pairs["haplotype"])
 
 
 def test_x_and_n_per_key_are_the_brute_force_counts():

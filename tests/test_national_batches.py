@@ -278,3 +278,55 @@ def test_the_candidates_table_orders_tied_pairs_by_martyr() -> None:
         table = national_candidates(frame).collect()
         assert table["national_martyr_id"].to_list() == ["01:M0", "01:M1", "01:M3", "02:M2"]
         assert table["martyr_province_code"].to_list() == ["01", "01", "01", "02"]
+
+
+def test_the_same_province_rule_per_district_lists_what_it_lists_per_class():
+    """The same-province rule decided per (remains group, level, province, district) lists for each
+    class its district's candidates compared at district level and the `cap` strongest of the
+    others, as ranking each class's candidates apart does: a district holding many of the
+    province's strongest (so that its others reach beyond the province's `cap` first) included."""
+    import random
+
+    rng = random.Random(11)
+    cap = 3
+    districts = ["P / D1", "P / D2", "P / D3", "P / D4"]
+    # D1 holds the strongest candidates, most of them compared at district level.
+    rows = []
+    for m in range(40):
+        district = "P / D1" if m < 12 else rng.choice(districts)
+        lr = 100.0 - m if m < 12 else rng.uniform(1.0, 80.0)
+        lvl = 3 if m < 10 else rng.choice([1, 2, 3])
+        rows.append((0, m, lr, lr, 3, "g", None, "P", district, lvl, None, None, 1.0, "t", "province", 1.0))
+    same = pl.DataFrame(rows, schema=listing._ROW, orient="row").with_columns(
+        pl.col("group_a", "m").cast(pl.UInt32), pl.col("k", "lvl").cast(pl.Int8)
+    )
+    same = same.with_columns(
+        rank=pl.struct((pl.col("lr_point") * pl.col("w_p")).neg(), "m")
+        .rank("ordinal")
+        .over("group_a", "k", "province_m")
+    )
+    classes = (
+        pl.DataFrame(
+            [
+                (0, 3, "P", d, area, sex)
+                for d in ["P / D1", "P / D2", None]
+                for area in ("a1", "a2")
+                for sex in (None, "Nữ")
+            ],
+            schema=listing.CLASS,
+            orient="row",
+        )
+        .with_columns(pl.col("group_a").cast(pl.UInt32), pl.col("k").cast(pl.Int8))
+        .with_row_index("class")
+    )
+    got = listing._same_province(same, classes, cap)
+    for c in classes.iter_rows(named=True):
+        strong = {
+            r["m"] for r in same.iter_rows(named=True) if r["lvl"] >= 2 and r["district_m"] == c["district_r"]
+        }
+        others = sorted(
+            (-r["lr_point"] * r["w_p"], r["m"]) for r in same.iter_rows(named=True) if r["m"] not in strong
+        )
+        expected = strong | {m for _, m in others[:cap]}
+        assert set(got.filter(pl.col("class") == c["class"])["m"]) == expected
+    assert got.height == got.unique(["class", "m"]).height

@@ -120,12 +120,15 @@ def dna_pairs(
     independent: Database | None = None,
     found: pl.DataFrame | None = None,
     counted: DatabaseSide | None = None,
+    reference_sites: dict | None = None,
 ) -> pl.DataFrame:
     """(remains, martyr) pairs within one difference on the martyr's best reference, with the
     database count x and size n counted for that pair (`pair_counts`). `found`: the (remains_id,
     relative_id) pairs to compare when the caller chose them (a national run lists only some,
     `lietsi.national.listing`); by default every pair within one difference. `counted`:
-    `database`'s side (`database_side`) when the caller compares several batches against it."""
+    `database`'s side (`database_side`) when the caller compares several batches against it;
+    `reference_sites`: the references' sites (`compare_pairs`), kept by such a caller."""
+    reference_sites = {} if reference_sites is None else reference_sites
     if found is None:
         rp = remains_profiles.select(id="remains_id", range="range", haplotype="haplotype")
         ref_profiles = refs.unique("relative_id").select(
@@ -133,7 +136,9 @@ def dna_pairs(
         )
         found = find_candidates(rp, ref_profiles, rules).rename({"id_a": "remains_id", "id_b": "relative_id"})
     if found.height <= _COMPARED_PAIRS:
-        return _dna_pairs(remains_profiles, refs, database, rules, independent, found, counted, None)
+        return _dna_pairs(
+            remains_profiles, refs, database, rules, independent, found, counted, None, reference_sites
+        )
     # A national run lists millions of pairs: compared per chunk of remains (a remains' pairs
     # together, the chunks in remains order), the databases prepared once.
     sides = counted or database_side(database, rules), independent and database_side(independent, rules)
@@ -141,7 +146,9 @@ def dna_pairs(
         chunk=(pl.int_range(pl.len()) // _COMPARED_PAIRS).min().over("remains_id")
     )
     return pl.concat(
-        _dna_pairs(remains_profiles, refs, database, rules, independent, chunk.drop("chunk"), *sides)
+        _dna_pairs(
+            remains_profiles, refs, database, rules, independent, chunk.drop("chunk"), *sides, reference_sites
+        )
         for _, chunk in chunks.group_by("chunk", maintain_order=True)
     )
 
@@ -160,6 +167,7 @@ def _dna_pairs(
     found: pl.DataFrame,
     counted: DatabaseSide | None,
     counted_independent: DatabaseSide | None,
+    reference_sites: dict,
 ) -> pl.DataFrame:
     # A few thousand ranges and haplotypes over a million pairs: joined, made unique and looked up
     # by their categories' codes rather than by their texts.
@@ -177,7 +185,7 @@ def _dna_pairs(
     # Pairs share profiles (common haplotypes): each distinct pair of profiles is compared once.
     profile = ["r_range", "r_hap", "range", "haplotype"]
     profile_pairs = pl.concat([pairs.select(profile), others.select(profile)]).unique(maintain_order=True)
-    derived = compare_pairs(profile_pairs, rules)
+    derived = compare_pairs(profile_pairs, rules, reference_sites)
     profile_pairs = pl.concat([profile_pairs, derived], how="horizontal")
     compared = pairs.join(
         profile_pairs,
@@ -231,27 +239,32 @@ _COMPARED = {
 }  # fmt: skip
 
 
-def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.DataFrame:
+def compare_pairs(
+    profile_pairs: pl.DataFrame, rules: ComparisonRules, reference_sites: dict | None = None
+) -> pl.DataFrame:
     """The comparison of each row's two profiles (range and haplotype of a, then of b) as a pair's
     row shows it (`_COMPARED`): `compare_profiles`' rules (`comparison.comparable`,
     `site_difference`, `ignored_variants`) without its objects, each profile's sites found once per
     range compared and each range pair's common range once (a national run compares hundreds of
-    thousands of distinct profile pairs)."""
+    thousands of distinct profile pairs). `reference_sites`: b's sites, kept by a caller that
+    compares several batches with the same references (`rules` the same)."""
     # Keyed by texts, whose hashes Python keeps: a profile's sites depend on its variants and the
-    # range compared only.
+    # range compared only. A national run's references meet the remains of every batch (21 at 100%):
+    # their sites are found once per run, the remains' once per call.
     sites: dict[tuple[str | None, str], tuple] = {}
+    kept: dict[tuple[str | None, str], tuple] = {} if reference_sites is None else reference_sites
     commons: dict[tuple[str, str], tuple[Ranges, bool, str]] = {}
     labels: dict[Difference, str] = {}
     ignored: dict[tuple[frozenset, frozenset], str] = {}
 
-    def sites_of(haplotype: str | None, common: Ranges, common_text: str) -> tuple:
+    def sites_of(haplotype: str | None, common: Ranges, common_text: str, cache: dict) -> tuple:
         """A profile's `effective_sites` on `common`, their items and the variants dropped, as
         frozensets (a frozenset keeps its hash and its members')."""
         key = (haplotype, common_text)
-        found = sites.get(key)
+        found = cache.get(key)
         if found is None:
-            kept, dropped = effective_sites(_variants(haplotype or ""), common, rules)
-            found = sites[key] = (kept, frozenset(kept.items()), frozenset(dropped))
+            effective, dropped = effective_sites(_variants(haplotype or ""), common, rules)
+            found = cache[key] = (effective, frozenset(effective.items()), frozenset(dropped))
         return found
 
     def text(differences: list[Difference]) -> str:
@@ -272,8 +285,8 @@ def compare_pairs(profile_pairs: pl.DataFrame, rules: ComparisonRules) -> pl.Dat
             common = _common_range(a_range, b_range)
             commons[(a_range, b_range)] = (common, comparable(common, rules), _range_text(common))
         common, can, range_text = commons[(a_range, b_range)]
-        sites_a, items_a, dropped_a = sites_of(a_hap, common, range_text)
-        sites_b, items_b, dropped_b = sites_of(b_hap, common, range_text)
+        sites_a, items_a, dropped_a = sites_of(a_hap, common, range_text, sites)
+        sites_b, items_b, dropped_b = sites_of(b_hap, common, range_text, kept)
         counted, hets = site_difference(sites_a, sites_b, rules, (items_a, items_b))
         rows.append((
             len(counted),

@@ -158,11 +158,13 @@ def candidate_pairs(
     independent: Database | None = None,
     found: pl.DataFrame | None = None,
     counted: DatabaseSide | None = None,
+    reference_sites: dict | None = None,
 ) -> pl.DataFrame:
     """Candidate search and DNA: every (remains, martyr) pair within one difference on the martyr's
     best reference (or the `found` pairs a national run lists), compared by the forensic rules and
     counted in the database (`dna.dna_pairs`; `counted`: its side, prepared once for several
-    batches); pairs the council rejected are no candidates."""
+    batches, and `reference_sites` the references' sites, kept for them); pairs the council
+    rejected are no candidates."""
     return dna_pairs(
         prepared.remains_profiles,
         prepared.refs,
@@ -171,6 +173,7 @@ def candidate_pairs(
         independent,
         found,
         counted,
+        reference_sites,
     ).join(
         prepared.council.rejected.select("remains_id", "martyr_id"),
         on=["remains_id", "martyr_id"],

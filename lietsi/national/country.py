@@ -248,8 +248,10 @@ def search(
     listed); a pair a province's council rejected (`Frames.rejected`) is no candidate, as in the
     province run."""
 
-    def compared(found: pl.DataFrame | None = None, counted: DatabaseSide | None = None) -> pl.DataFrame:
-        pairs = candidate_pairs(prepared, settings, found=found, counted=counted)
+    def compared(
+        found: pl.DataFrame | None = None, counted: DatabaseSide | None = None, sites: dict | None = None
+    ) -> pl.DataFrame:
+        pairs = candidate_pairs(prepared, settings, found=found, counted=counted, reference_sites=sites)
         return pairs if rejected is None else pairs.join(rejected, on=["remains_id", "martyr_id"], how="anti")
 
     if settings.listed_candidates is None:
@@ -260,12 +262,14 @@ def search(
     # as frames, next to the listing's batches) and each range sorted at the end: the order one
     # comparison of all of them gives, without a second copy of every pair.
     counted = database_side(prepared.database, settings.rules)
+    # The references' sites found once for every batch (`dna.compare_pairs`).
+    sites: dict = {}
     ids = prepared.remains_profiles.select("remains_id").unique().sort("remains_id")
     part_of = ids.with_columns(part=pl.int_range(pl.len(), dtype=pl.UInt32) * _SORTED_PARTS // pl.len())
     parts: dict[int, list[bytes]] = {}
     sums = []
     for listing in listed_batches(prepared, settings, counted):
-        batch = compared(listing.found, counted)
+        batch = compared(listing.found, counted, sites)
         cut = batch.join(part_of, on="remains_id").partition_by("part", as_dict=True, include_key=False)
         for (part,), rows in cut.items():
             packed = io.BytesIO()
@@ -273,7 +277,8 @@ def search(
             parts.setdefault(part, []).append(packed.getvalue())
         sums.append(listing.far)
         empty = batch.clear()
-    del counted, listing, batch, cut  # the database's side and the last batch's frames
+    # The database's side, the references' sites and the last batch's frames.
+    del counted, sites, listing, batch, cut
     pairs = pl.concat(
         [
             empty,
