@@ -226,11 +226,13 @@ def test_weigh_under_commune_structure_equals_the_per_pair_oracle(prepared, monk
     monkeypatch.setattr(identification, "database_theta", lambda *args: 0.05)
     runs = []
     keyed = scoring._founder_weights
-    # The oracle keeps no commune terms (each remains' computed again), the others every one.
+    # The oracle keeps no commune terms (each remains' computed again), the others every one, or
+    # only the last few read (the least recently read dropped and computed again).
     for founders, vectorised, kept in (
         (_founder_weights_per_pair, 256, 0),
         (keyed, 256, 10**6),
         (keyed, 0, 10**6),
+        (keyed, 256, 3),
     ):
         monkeypatch.setattr(scoring, "_founder_weights", founders)
         monkeypatch.setattr(scoring, "_VECTORISED", vectorised)

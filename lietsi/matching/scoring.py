@@ -8,7 +8,7 @@ its posterior over the pool, with the "nobody in the pool" hypothesis.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -619,8 +619,9 @@ def _commune_weights(
     }
 
 
-# The most commune terms kept for remains recovered at one place (`score_candidates`); beyond, they
-# are computed again: a bound on their memory whatever the country's places × communes.
+# The most commune terms kept for remains recovered at one place (`score_candidates`); beyond, the
+# least recently read are dropped and computed again when read: a bound on their memory whatever
+# the country's places × communes.
 _COMMUNE_TERMS = 300_000
 
 # A remains' distinct keys from which `_founder_weights` weighs them at once (`founder_frequencies`)
@@ -1057,34 +1058,46 @@ def score_candidates(
 
     # A commune's unsampled martyrs weigh the same for every remains recovered at one place: their
     # terms are computed once per (recovery place, commune) — per remains and commune they were
-    # 1,420 s at 100% — and kept for the first `_COMMUNE_TERMS` of them, as items keyed by a number
-    # per recovery place (as dicts keyed by the place they were 0.25 GB at 10%).
-    commune_unscored: dict[tuple[int, str], tuple[tuple, tuple]] = {}
+    # 1,420 s at 100% — and the last `_COMMUNE_TERMS` read are kept, as items keyed by a number
+    # per recovery place (as dicts keyed by the place they were 0.25 GB at 10%). The most recently
+    # read, not the first: the remains are read by id, so by province, and a province's places
+    # come back together (at 100%, kept as first read, those beyond were computed again at every
+    # reading: 22% of `weigh`).
+    commune_unscored: OrderedDict[tuple[int, str], tuple[tuple, tuple]] = OrderedDict()
     places: dict[tuple, int] = {}
     related: dict[tuple, Factor] = {}
     # Per commune, its unsampled martyrs' places of death and their provinces.
     reach: dict[str, tuple[set[str], set[str]]] = {}
 
+    # Per remains: its recovery province, its place's number and its level's (read per commune).
+    recovered_at: dict[str, tuple[str | None, int, int]] = {}
+
     def commune_sums(remains_id: str, commune: str) -> tuple[tuple, tuple]:
         r = features[remains_id]
+        if remains_id not in recovered_at:
+            place = r["place"] or {}
+            number = places.setdefault((r["place_key"] or "", tuple(sorted(place.items()))), len(places))
+            level = -1 - place_level(place) - 4 * bool(r["place_key"])
+            recovered_at[remains_id] = place.get("province"), number, level
+        province, number, level = recovered_at[remains_id]
         if commune not in reach:
             keys = {key for key, _, _ in unsampled_in[commune]}
             reach[commune] = keys, {pool.key_places.get(k, {}).get("province") for k in keys} - {None}
         keys, provinces = reach[commune]
-        if r["place_key"] in keys or (r["place"] or {}).get("province") in provinces:
-            place = (r["place_key"] or "", tuple(sorted((r["place"] or {}).items())))
-            key = (places.setdefault(place, len(places)), commune)
-        else:
-            # No place of death of the commune's is the recovery place's text or in its province:
-            # each relation (`place_relation`) is then `elsewhere` or `different` at the levels of
-            # the two places, so the terms are those of every such place at its level (at 10%,
-            # most of the 363,403 (place, commune) terms).
-            key = (-1 - place_level(r["place"] or {}) - 4 * bool(r["place_key"]), commune)
-        if key in commune_unscored:
-            return commune_unscored[key]
+        # Else no place of death of the commune's is the recovery place's text or in its province:
+        # each relation (`place_relation`) is then `elsewhere` or `different` at the levels of the
+        # two places, so the terms are those of every such place at its level (at 10%, most of the
+        # 363,403 (place, commune) terms).
+        key = (number if r["place_key"] in keys or province in provinces else level, commune)
+        sums = commune_unscored.get(key)
+        if sums is not None:
+            commune_unscored.move_to_end(key)
+            return sums
         cells, flat = unscored_terms(r, unsampled_in[commune], pool, reg, s, related)
         sums = tuple(cells.items()), tuple(flat.items())
-        if len(commune_unscored) < _COMMUNE_TERMS:
+        if _COMMUNE_TERMS:
+            if len(commune_unscored) >= _COMMUNE_TERMS:
+                commune_unscored.popitem(last=False)
             commune_unscored[key] = sums
         return sums
 
