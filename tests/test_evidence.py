@@ -320,8 +320,8 @@ def test_em_reads_the_outside_share_from_the_sampled_martyrs():
 
 def test_a_martyr_counts_as_one_remains_in_his_groups_share():
     # He has one body: the E-step mass two districts' remains put on him counts once, in proportion.
-    # Martyr 0 claimed 0.9 + 0.6, martyr 1 0.3; the last candidate is a national run's sum (-1).
-    claimed = one_body(np.array([0, 0, 1, -1]), np.array([0.9, 0.6, 0.3, 0.2]))
+    # Martyr 0 claimed 0.9 + 0.6, martyr 1 0.3; the last candidate is a national run's sum (no one).
+    claimed = one_body(np.array([0, 1, 2]), np.array([0, 0, 1]), np.array([0.9, 0.6, 0.3, 0.2]))
     assert claimed.tolist() == pytest.approx([0.6, 0.4, 0.3, 0.2])
 
     # Group g: 2 martyrs, m sampled. Two remains match m strongly (one is his, the other shares his

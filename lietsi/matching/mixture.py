@@ -439,7 +439,7 @@ class _Hypotheses:
         iteration, the same floats in the same order, and the candidates' dens are freed (their
         cells once the layout has read them). Found before the layout, whose orders are then not
         yet held (the EM's peak at 100%). The candidates that claim a martyr (`claim_rows`,
-        `claim_of`: `one_body`'s) are found once too."""
+        `claim_of`: what `one_body` reads) are found once too."""
         ng = len(self.groups)
         # Each remains' row of the per-area prior and p_outside, remains without an area last.
         self.prior_area = area = np.where(self.remains_area < 0, len(self.areas), self.remains_area).astype(
@@ -533,7 +533,7 @@ class _Hypotheses:
         _take(terms, self.count_rows, weights[len(self.known_cells) :])
         count = np.bincount(self.count_target, weights, len(self.cells))
         del weights
-        claimed = _one_body(self.claim_rows, self.claim_of, cand)
+        claimed = one_body(self.claim_rows, self.claim_of, cand)
         del terms, cand, unsc
         dna = np.bincount(self.cand_group, claimed, ng)
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
@@ -561,21 +561,15 @@ def _take(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def one_body(claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
+def one_body(named: np.ndarray, claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
     """Each candidate's E-step mass (`mass`) with every martyr's total over the remains that claim
-    him (`claims`: his index per candidate, -1 for a candidate of no one martyr) counted as at most
-    one remains, in proportion: he has one body. Each remains' posterior is computed alone, so a
-    martyr whose line a common haplotype matches collects chance mass from several remains on top
-    of his own (measured: 10–20 remains a province beyond one per martyr, docs/matching.md §9);
-    counted in full it inflates his group's share of the register (`anchored_shares`) and lowers
-    `p_outside`."""
-    named = np.nonzero(claims >= 0)[0]
-    return _one_body(named, claims[named], mass)
-
-
-def _one_body(named: np.ndarray, claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
-    """`one_body` of the candidates `named` (positions in `mass`) that claim the martyrs `claims`,
-    which the EM finds once for all its iterations."""
+    him counted as at most one remains, in proportion: he has one body. `named`: the positions in
+    `mass` of the candidates that claim one martyr, `claims` his index for each (the EM finds them
+    once for all its iterations; a national run's sums claim no one). Each remains' posterior is
+    computed alone, so a martyr whose line a common haplotype matches collects chance mass from
+    several remains on top of his own (measured: 10–20 remains a province beyond one per martyr,
+    docs/matching.md §9); counted in full it inflates his group's share of the register
+    (`anchored_shares`) and lowers `p_outside`."""
     claimed = mass[named]
     total = np.bincount(claims, claimed, int(claims.max(initial=-1)) + 1)
     out = mass.copy()
