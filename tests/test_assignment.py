@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import polars as pl
@@ -149,24 +148,3 @@ def test_a_row_lists_its_best_competitors_in_the_rounded_order_and_counts_every_
     assert set(ids) == {"r1"}  # r2 has no candidate at the review floor
     assert ids["r1"]["martyr_id"] == "m_a" and ids["r1"]["n_candidates"] == 5
     assert [c["martyr_id"] for c in json.loads(ids["r1"]["competitors"])] == ["m_b", "m_c"]
-
-
-def test_the_exclusive_posterior_is_the_claim_by_claim_product_to_the_bit(monkeypatch) -> None:
-    """However many columns a block holds, each claim's product over the others is the one taken
-    claim by claim, in their order."""
-    from lietsi.matching import assignment
-
-    def by_hand(p: float, others: list[float]) -> float:
-        claims = [p, *others]
-        none = math.prod(1 - c for c in claims)
-        each = [c * math.prod(1 - d for j, d in enumerate(claims) if j != i) for i, c in enumerate(claims)]
-        return each[0] / (none + sum(each))
-
-    rng = np.random.default_rng(5)
-    cases = [rng.uniform(0, 1, size=n) ** rng.uniform(0.2, 8) for n in (1, 2, 9, 300) for _ in range(20)]
-    for cells in (assignment._PRODUCT_CELLS, 7, 1):
-        monkeypatch.setattr(assignment, "_PRODUCT_CELLS", cells)
-        for c in cases:
-            assert assignment.exclusive_posterior(float(c[0]), c[1:].tolist()) == by_hand(
-                float(c[0]), c[1:].tolist()
-            )

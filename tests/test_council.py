@@ -170,9 +170,9 @@ def test_malformed_decisions_are_quarantined_with_their_reason(tmp_path: Path) -
 def test_confirmed_cases_count_as_known_pairs_in_the_estimate() -> None:
     tables = numerator_tables(EvidenceSettings())
     prior = stated_prior({"g": 10.0}, {}, 0.5)
-    stated, _, _ = estimate([], tables, prior, strength=20.0)
+    stated, _, _, _ = estimate([], tables, prior, strength=20.0)
     known = [(("sex", "disagree"), 0.05)] * 20
-    learnt, _, _ = estimate([], tables, prior, strength=20.0, known=[tuple(known[:1])] * 20)
+    learnt, _, _, _ = estimate([], tables, prior, strength=20.0, known=[tuple(known[:1])] * 20)
     assert stated["sex"]["disagree"] == tables["sex"]["disagree"]
     # 20 confirmed pairs whose sex disagreed, against a prior worth 20: halfway to 1.
     assert abs(learnt["sex"]["disagree"] - (20 * tables["sex"]["disagree"] + 20) / 40) < 1e-9

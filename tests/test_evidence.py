@@ -20,12 +20,14 @@ from lietsi.matching.geography import place_level, place_relation
 from lietsi.matching.mixture import (
     OUTSIDE,
     Candidate,
+    CandidateColumns,
     PriorModel,
     RemainsTerms,
     anchored_shares,
     area_outside,
     estimate,
-    one_body,
+    joint_count,
+    one_body_posterior,
     posteriors,
     stated_prior,
 )
@@ -261,13 +263,13 @@ def _mixture(n_remains: int, true_commune: float, seed: int = 3) -> list[Remains
 def test_em_recovers_the_numerator_and_the_outside_share():
     tables0 = {"place:death:3": {"commune": 0.5, "elsewhere": 0.5}}
     prior0 = stated_prior({"g": 100}, {}, 0.5)
-    tables, prior, iterations = estimate(_mixture(4000, 0.8), tables0, prior0, strength=20)
+    tables, prior, iterations, _ = estimate(_mixture(4000, 0.8), tables0, prior0, strength=20)
     # a statistical estimate (about 1,400 true pairs hidden among 10,000): within sampling error
     assert tables["place:death:3"]["commune"] == pytest.approx(0.8, abs=0.07)
     assert 1 < iterations < 200
     assert prior.p_outside == pytest.approx(0.4, abs=0.05)
     # with few remains the stated value (the prior) holds more weight
-    few, _, _ = estimate(_mixture(10, 0.8), tables0, prior0, strength=20)
+    few, _, _, _ = estimate(_mixture(10, 0.8), tables0, prior0, strength=20)
     assert abs(few["place:death:3"]["commune"] - 0.5) < abs(tables["place:death:3"]["commune"] - 0.5)
 
 
@@ -307,22 +309,46 @@ def _half_sampled(n_remains: int, seed: int = 5) -> list[RemainsTerms]:
 
 def test_em_reads_the_outside_share_from_the_sampled_martyrs():
     prior0 = stated_prior({"g": 200}, {}, 0.5)
-    _, prior, _ = estimate(_half_sampled(4000), {}, prior0, strength=20, sampled={"g": 100})
+    _, prior, _, _ = estimate(_half_sampled(4000), {}, prior0, strength=20, sampled={"g": 100})
     # the sample holds 39% outsiders and 31.5% remains of sampled martyrs (read as 63% in the pool)
     assert prior.p_outside == pytest.approx(0.38, abs=0.035)
     # started far from the truth on either side, it comes back to it
     for start in (0.1, 0.9):
-        _, other, _ = estimate(
+        _, other, _, _ = estimate(
             _half_sampled(4000), {}, stated_prior({"g": 200}, {}, start), strength=20, sampled={"g": 100}
         )
         assert other.p_outside == pytest.approx(0.38, abs=0.035)
 
 
+def test_the_one_body_posterior_is_the_martyrs_own_enumeration():
+    # One martyr, expected in the register with probability rho = Σ prior; each remains alone is him
+    # (prior π_i, likelihood ratio L_i) or someone else. Enumerating where his one body lies gives
+    # P(remains i is him | every remains) = π_i L_i / ((1 − rho) + Σ_j π_j L_j).
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 6))
+        prior = rng.uniform(0.001, 0.15, n)
+        lr = rng.uniform(0.01, 5000, n)
+        alone = prior * lr / (prior * lr + 1 - prior)
+        exact = prior * lr / (1 - prior.sum() + (prior * lr).sum())
+        got = one_body_posterior(alone, prior, np.full(n, prior.sum()), np.zeros(n, dtype=np.int64))
+        assert got == pytest.approx(exact, rel=1e-9)
+
+
+def test_a_claim_no_other_remains_makes_rises_and_contested_claims_share_one_body():
+    # Martyr 0 is claimed by two remains at 0.9 each; martyr 1 by one remains at 0.3 (ρ 0.6: every
+    # other remains' DNA left him nowhere else); martyr 2 by one at 0.3 with ρ ≈ 0 (as before).
+    p = np.array([0.9, 0.9, 0.3, 0.3])
+    got = one_body_posterior(p, np.full(4, 1e-4), np.array([0.6, 0.6, 0.6, 1e-9]), np.array([0, 0, 1, 2]))
+    assert got[0] == got[1] and 0.45 < got[0] < 0.5
+    assert got[2] > 0.5 and got[3] == pytest.approx(0.3, abs=1e-4)
+    # In the estimate, each claim counts as much in his group's share; a row naming no one keeps its mass.
+    named, claims, mass = np.array([0, 1, 2]), np.array([0, 0, 1]), np.array([0.9, 0.9, 0.3, 0.2])
+    claimed = joint_count(named, claims, mass, np.full(3, 1e-4), np.full(3, 0.6))
+    assert claimed.tolist() == pytest.approx([*got[:3], 0.2])
+
+
 def test_a_martyr_counts_as_one_remains_in_his_groups_share():
-    # He has one body: the E-step mass two districts' remains put on him counts once, in proportion.
-    # Martyr 0 claimed 0.9 + 0.6, martyr 1 0.3; the last candidate is a national run's sum (no one).
-    claimed = one_body(np.array([0, 1, 2]), np.array([0, 0, 1]), np.array([0.9, 0.6, 0.3, 0.2]))
-    assert claimed.tolist() == pytest.approx([0.6, 0.4, 0.3, 0.2])
 
     # Group g: 2 martyrs, m sampled. Two remains match m strongly (one is his, the other shares his
     # haplotype), two match nobody. Counted per remains, m holds 2 remains, the group 4 of 4 and
@@ -332,8 +358,8 @@ def test_a_martyr_counts_as_one_remains_in_his_groups_share():
         return [strong, strong, RemainsTerms((), {}, {"g": 1.0}), RemainsTerms((), {}, {"g": 1.0})]
 
     prior0 = stated_prior({"g": 2}, {}, 0.5)
-    _, once, _ = estimate(terms("m"), {}, prior0, strength=1e-3, sampled={"g": 1})
-    _, twice, _ = estimate(terms(None), {}, prior0, strength=1e-3, sampled={"g": 1})
+    _, once, _, _ = estimate(terms("m"), {}, prior0, strength=1e-3, sampled={"g": 1})
+    _, twice, _, _ = estimate(terms(None), {}, prior0, strength=1e-3, sampled={"g": 1})
     assert once.p_outside == pytest.approx(0.5, abs=0.01)
     assert twice.p_outside == pytest.approx(0.0, abs=0.01)
 
@@ -375,12 +401,12 @@ def test_em_reads_each_district_outside_share():
         terms.append(RemainsTerms(candidates, {}, {"g": 100.0}))
         areas.append(district)
     prior0 = stated_prior({"g": 200}, {}, 0.5)
-    _, prior, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100}, areas=areas)
+    _, prior, _, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100}, areas=areas)
     assert prior.areas["X"] == pytest.approx(0.1, abs=0.05)
     assert prior.areas["Y"] == pytest.approx(0.7, abs=0.05)
     assert prior.p_outside == pytest.approx(0.4, abs=0.05)
     # without the districts, one share for all
-    _, flat, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100})
+    _, flat, _, _ = estimate(terms, {}, prior0, strength=20, sampled={"g": 100})
     assert flat.areas == {}
 
 
@@ -417,7 +443,7 @@ def test_one_em_step_by_hand():
     d1 = 0.5 + c1 + c2 + u1 + f1
     c3 = p * 900 * 0.6 / 0.2
     d2 = 0.5 + c3
-    tables, prior, iterations = estimate(terms[:2], tables0, prior0, strength=2.0, iterations=1)
+    tables, prior, iterations, _ = estimate(terms[:2], tables0, prior0, strength=2.0, iterations=1)
     commune, elsewhere = c1 / d1 + c3 / d2, (c2 + u1) / d1
     assert iterations == 1
     assert tables["place:death:3"]["commune"] == pytest.approx(
@@ -431,18 +457,19 @@ def test_one_em_step_by_hand():
 
 def test_em_over_arrays_gives_the_dict_loop_estimate_to_the_bit():
     """The values the former implementation (a Python loop over each remains' dicts, 093f6a7) gave
-    on `_hand_made`, with a confirmed pair, the groups read from their sampled martyrs and two
-    recovery areas: the arrays add each sum's terms in the same order, so every bit is the same."""
+    on `_hand_made` with a confirmed pair: the arrays add each sum's terms in the same order, so
+    every bit is the same. With the groups read from their sampled martyrs and two recovery areas,
+    the values of the out-of-fold shares (`out_of_fold`, 2026-12-01), to the bit as well."""
     terms, tables0, prior0 = _hand_made()
     known = [((_COMMUNE, 0.1), (_AGREE, 0.5))]
-    tables, prior, iterations = estimate(terms, tables0, prior0, strength=2.0, known=known)
+    tables, prior, iterations, _ = estimate(terms, tables0, prior0, strength=2.0, known=known)
     assert iterations == 9
     assert tables == {
         "place:death:3": {"commune": 0.8394057805838193, "elsewhere": 0.16059421941618074},
         "sex": {"agree": 0.9748130220721731, "disagree": 0.02518697792782687},
     }
     assert prior.masses == {"a": 0.28293733344840494, "b": 0.28316203040443405, OUTSIDE: 0.43390063614716096}
-    tables, prior, iterations = estimate(
+    tables, prior, iterations, _ = estimate(
         terms,
         tables0,
         prior0,
@@ -453,11 +480,33 @@ def test_em_over_arrays_gives_the_dict_loop_estimate_to_the_bit():
     )
     assert iterations == 5
     assert tables == {
-        "place:death:3": {"commune": 0.8429973939279151, "elsewhere": 0.15700260607208485},
-        "sex": {"agree": 0.9749165100722893, "disagree": 0.025083489927710628},
+        "place:death:3": {"commune": 0.8393216135787398, "elsewhere": 0.1606783864212601},
+        "sex": {"agree": 0.9746129035111029, "disagree": 0.02538709648889712},
     }
-    assert prior.masses == {"a": 0.31376047379182775, "b": 0.5195728595415056, OUTSIDE: 0.16666666666666666}
-    assert prior.areas == {"X": 0.08333333333333333, "Y": 0.424704729185553}
+    assert prior.masses == {"a": 0.306997464181687, "b": 0.5263358691516463, OUTSIDE: 0.16666666666666666}
+    assert prior.areas == {"X": 0.08333333333333333, "Y": 0.4219269859574252}
+
+
+def test_a_share_read_from_one_remains_does_not_confirm_that_remains():
+    # Group a is one sampled martyr, matched strongly by one remains of 100: read with that remains,
+    # a holds about 1 remains; read without it (what that remains' prior of him is made from), a
+    # holds only the stated share. A group of 50 sampled martyrs, each matched by one remains, barely
+    # moves without one of them.
+    def run(size: int) -> np.ndarray:
+        prior0 = stated_prior({"a": size, "b": 100 - size}, {}, 0.5)
+        rows, none = np.arange(size, dtype=np.int32), np.zeros((size, 0), dtype=np.int32)
+        columns = CandidateColumns(
+            rows, np.zeros(size, dtype=np.int32), ["a"], np.full(size, 1e4), rows, none, none, [], np.ones(0),
+            np.ones(size, dtype=bool),
+        )  # fmt: skip
+        # The matched remains' candidates are the columns; the other remains hold group b's martyrs.
+        rest = [RemainsTerms((), {}, {})] * size + [RemainsTerms((), {}, {"b": 1.0})] * (100 - size)
+        _, prior, _, own = estimate(rest, {}, prior0, strength=2.0, sampled={"a": size}, columns=columns)
+        assert prior.masses["a"] == pytest.approx(size / 100, rel=0.15)
+        return own
+
+    assert run(1)[0] < 0.05
+    assert run(50).min() > 0.95
 
 
 # --- assignment -------------------------------------------------------------------------------------------
@@ -521,11 +570,6 @@ def test_one_martyr_is_never_proposed_for_two_remains():
 
 
 def test_a_rival_claim_below_the_review_threshold_does_not_block_a_strong_one():
-    from lietsi.matching.assignment import exclusive_posterior
-
-    assert exclusive_posterior(0.9999, [0.06]) > 0.999
-    assert exclusive_posterior(0.999, [0.999]) == pytest.approx(0.5, abs=1e-3)
-    assert exclusive_posterior(0.8, []) == pytest.approx(0.8)
     scored = _scored(
         [("r1", "m1", 0.9999, "cannot_exclude", None), ("r2", "m1", 0.04, "cannot_exclude", None)]
     )

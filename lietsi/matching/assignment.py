@@ -7,9 +7,9 @@ worth log(review threshold), so a remains is never forced onto a weak candidate.
 
 Status of an assigned pair, decided for that pair alone:
 - `proposed`: DNA `cannot_exclude`; no reference of the martyr excludes; the pair's posterior with
-  the haplotype frequency at its 95% upper bound (`posterior_bound`; the exclusive one when other
-  remains also claim the martyr: one martyr, one body, `exclusive_posterior`) ≥ `proposed`
-  (0.99); and no competitor within the assignment: no other remains claims the martyr, and no
+  the haplotype frequency at its 95% upper bound (`posterior_bound`, which already counts every
+  other remains' claim on the martyr: one martyr, one body, `mixture.one_body_posterior`) ≥
+  `proposed` (0.99); and no competitor within the assignment: no other remains claims the martyr, and no
   other martyr claims the remains, at a posterior ≥ the review threshold;
 - `needs_review`: posterior ≥ the review threshold otherwise, or the remains lost a candidate above
   the review threshold to another remains (the conflict is listed, never settled by a guess). The
@@ -40,8 +40,6 @@ _FORBIDDEN = -1e9
 # a tie: compared at this many decimals, the choice between them falls to the sorted ids, so a
 # change in float summation order cannot flip it.
 _DECIMALS = 9
-# Cells of the matrix `exclusive_posterior` holds at once (32 MB).
-_PRODUCT_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -96,29 +94,6 @@ def solve(scored: pl.DataFrame, t: Thresholds) -> dict[str, str]:
     return out
 
 
-def exclusive_posterior(p: float, others: list[float]) -> float:
-    """P(this remains is the martyr | each claimant's evidence, and at most one remains is him).
-
-    Each claimant's posterior was computed alone; one martyr has one body, so the claims compete:
-    p·Π(1 − q) / (Π(1 − all) + Σ_i p_i·Π_{j≠i}(1 − p_j)).
-    """
-    claims = np.array([p, *others], dtype=np.float64)
-    spare = 1 - claims
-    # Each claim's product over the others' (1 − q), all claims at once: the column products of a
-    # matrix whose diagonal is 1 (an exact factor). numpy reduces a matrix's rows one after another,
-    # the order of the product taken claim by claim, so the figures are that product's to the bit.
-    # A country's common-haplotype martyr has thousands of claims: a block of columns at a time.
-    each = np.empty_like(claims)
-    width = max(1, _PRODUCT_CELLS // claims.size)
-    for start in range(0, claims.size, width):
-        cols = np.arange(start, min(start + width, claims.size))
-        block = np.broadcast_to(spare[:, None], (claims.size, cols.size)).copy()
-        block[cols, cols - start] = 1.0
-        each[cols] = claims[cols] * np.multiply.reduce(block, axis=0)
-    total = math.prod(spare.tolist()) + sum(each.tolist())
-    return float(each[0] / total) if total > 0 else 0.0
-
-
 def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     """Identifications from scored candidates (remains_id, martyr_id, posterior, verdict,
     excluding_references): remains_id, martyr_id, status, posterior, reasons (Vietnamese) and
@@ -149,8 +124,7 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
             if pick is None or pick.posterior < t.review:
                 continue
             claims = [c for c in by_martyr[martyr_id] if c[0] != remains_id]
-            posterior = exclusive_posterior(pick.posterior, [p for _, p, _ in claims])
-            bound = exclusive_posterior(pick.bound, [b for _, _, b in claims])
+            posterior, bound = pick.posterior, pick.bound
             rivals = [(r, p) for r, p, _ in claims if p >= t.review]
             alternatives = [
                 (c.martyr_id, c.posterior)

@@ -88,7 +88,7 @@ class Candidate:
     group: str
     fixed: float
     cells: tuple[tuple[tuple[str, str], float], ...]
-    # The martyr, so that his remains are counted once (`one_body`); None: a national run's
+    # The martyr, so that his remains are counted as one body (`joint_count`); None: a national run's
     # candidates summed by group and cell.
     martyr: str | None = None
 
@@ -113,6 +113,10 @@ class CandidateColumns:
     dens: np.ndarray | None
     cell_keys: list[tuple[str, str]]
     den_values: np.ndarray
+    # Per row, whether the DNA weighs it (`cannot_exclude`): an inconclusive pair (LR 1) is told
+    # from `outside` by its other evidence alone, as an unsampled martyr is, and does not count in
+    # its group's share (`anchored_shares`). None: every row counts.
+    counted: np.ndarray | None = None
 
     def take(self, name: str) -> np.ndarray:
         """The column `name`, no longer held here."""
@@ -147,8 +151,8 @@ def estimate(
     sampled: dict[str, float] | None = None,
     areas: list[str | None] | None = None,
     columns: CandidateColumns | None = None,
-) -> tuple[dict[str, dict[str, float]], PriorModel, int]:
-    """(numerator tables, prior, iterations) re-estimated on the province's own remains by EM.
+) -> tuple[dict[str, dict[str, float]], PriorModel, int, np.ndarray | None]:
+    """(numerator tables, prior, iterations, own) re-estimated on the province's own remains by EM.
 
     The mixture of Fellegi–Sunter record linkage: each remains is one missing martyr or nobody in
     the pool; the E-step gives each hypothesis its posterior under the current numerators and group
@@ -162,7 +166,12 @@ def estimate(
     `sampled`: per group, how many of its martyrs have a reference profile. When given, a group's
     share is read from its sampled martyrs alone and scaled to the whole group (`anchored_shares`):
     only the DNA separates a pool martyr from `outside` well, the place of the unsampled barely.
-    A candidate that names its martyr counts in that share as at most one remains (`one_body`).
+    A martyr has one body: the candidates that name him count in that share jointly
+    (`joint_count`), not each as if no other remains claimed him. Each remains weighs its
+    candidates with their groups' shares read without its own mass (`out_of_fold`): a group of a
+    few martyrs whose share is read from one remains' match would otherwise confirm that match
+    with the share it made. `own` is that factor per candidate of `columns` (None without `sampled`
+    or `columns`), which the posteriors read too.
     `areas`: where each remains was recovered (None: not known). When given with `sampled`, each
     area's share of outsiders is read the same way from its own remains (`area_outside`) and
     weighs them in the E-step: other provinces' men lie where their units fought, not evenly.
@@ -210,9 +219,35 @@ def estimate(
             ]
         )
         tables, masses, outside_in = new, new_masses, new_areas
+        if sampled is not None:
+            h.own = out_of_fold(h, shares, new_masses, prior0.masses, sizes, sampled, strength)
         if change < tolerance:
             break
-    return tables, PriorModel(masses, sizes, outside_in), it
+    own = h.own[h.column_rows] if h.own is not None and h.column_rows is not None else None
+    return tables, PriorModel(masses, sizes, outside_in), it, own
+
+
+def out_of_fold(
+    h: _Hypotheses,
+    counts: dict[str, float],
+    masses: dict[str, float],
+    stated: dict[str, float],
+    sizes: dict[str, float],
+    sampled: dict[str, float],
+    strength: float,
+) -> np.ndarray:
+    """Per candidate, its group's share read without its own remains' mass (the last E-step's
+    joint count on the group's candidates of that remains, scaled as `anchored_shares` scales it),
+    over the share read with it: what its prior is multiplied by. `counts`: the groups' anchored
+    counts the share `masses` was made from; `stated`: the stated shares (the Dirichlet prior)."""
+    anchor = np.array([sizes[g] / sampled[g] if sampled.get(g) else 1.0 for g in h.groups])
+    count = np.array([counts.get(g, 0.0) for g in h.groups])
+    prior = np.array([stated.get(g, 0.0) for g in h.groups])
+    full = np.array([masses.get(g, 0.0) for g in h.groups])
+    mine = np.bincount(h.remains_group, h.counted_mass, h.n_remains_groups)[h.remains_group]
+    g = h.cand_group
+    without = (strength * prior[g] + np.maximum(count[g] - mine * anchor[g], 0.0)) / (strength + h.n - 1)
+    return np.divide(without, full[g], out=np.ones(len(g)), where=full[g] > 0)
 
 
 _CHUNK = 1 << 20  # rows of the candidate columns mapped at a time when merged (`_Hypotheses._add`)
@@ -223,7 +258,7 @@ class _Hypotheses:
     """`estimate`'s hypotheses as arrays, and its E-step over them.
 
     Rows: candidates (`cand_*`: remains, group, fixed LR, its (martyr, group) index for
-    `one_body` or -1, up to `width` cells and their denominators as codes into `den_values`, a
+    `joint_count` or -1, up to `width` cells and their denominators as codes into `den_values`, a
     padding cell of numerator and denominator 1 where a candidate has fewer; after the layout, the
     claims, cells and dens as `_rows` keeps them), unscored cells (`unsc_*`: remains, group, cell,
     Σ 1/den) and flat groups (`flat_*`: remains, group, count), each in the order the remains and
@@ -284,6 +319,10 @@ class _Hypotheses:
                 flat_remains.append(i)
                 flat_group.append(group_index[g])
                 flat_value.append(v)
+        self.own: np.ndarray | None = None  # `out_of_fold`, per candidate, once an M-step gave it
+        self.counted_mass: np.ndarray | None = None  # the last E-step's `joint_count`
+        self.column_rows: np.ndarray | None = None  # the columns' rows among the candidates
+        self.cand_counted: np.ndarray | None = None
         if columns is None:
             # Indices as 32 bits: a country's candidates are tens of millions of rows.
             self.cand_remains = np.array(cand_remains, dtype=np.int32)
@@ -347,7 +386,12 @@ class _Hypotheses:
             return out
 
         self.cand_remains = merged(ours, remains_buf, np.int32)
-        del ours, theirs, remains_buf
+        self.column_rows = at.astype(np.int32)
+        counted = columns.take("counted")
+        if counted is not None:
+            self.cand_counted = np.ones(total, dtype=bool)
+            self.cand_counted[at] = counted
+        del ours, theirs, remains_buf, counted
         groups = np.array([group_index[g] for g in columns.groups], dtype=np.int32)[columns.take("group")]
         martyr = columns.take("martyr")
         named = martyr >= 0
@@ -439,7 +483,7 @@ class _Hypotheses:
         iteration, the same floats in the same order, and the candidates' dens are freed (their
         cells once the layout has read them). Found before the layout, whose orders are then not
         yet held (the EM's peak at 100%). The candidates that claim a martyr (`claim_rows`,
-        `claim_of`: what `one_body` reads) are found once too."""
+        `claim_of`: what `joint_count` reads) are found once too."""
         ng = len(self.groups)
         # Each remains' row of the per-area prior and p_outside, remains without an area last.
         self.prior_area = area = np.where(self.remains_area < 0, len(self.areas), self.remains_area).astype(
@@ -448,6 +492,11 @@ class _Hypotheses:
         self.cand_prior = area[self.cand_remains] * ng + self.cand_group
         self.unsc_prior = area[self.unsc_remains] * ng + self.unsc_group
         self.flat_prior = area[self.flat_remains] * ng + self.flat_group
+        # Each candidate's (remains, group), as an index: what `out_of_fold` sums per E-step.
+        key = self.cand_remains.astype(np.int64) * ng + self.cand_group
+        unique, inverse = np.unique(key, return_inverse=True)
+        self.remains_group, self.n_remains_groups = inverse.reshape(-1).astype(np.int32), len(unique)
+        del key, unique, inverse
         self.claim_rows = np.nonzero(self.cand_claim >= 0)[0].astype(np.int32)
         self.claim_of = self.cand_claim[self.claim_rows]
         del self.cand_claim
@@ -501,6 +550,8 @@ class _Hypotheses:
         for start in range(0, nc, _CHUNK):
             rows = slice(start, start + _CHUNK)
             chunk = prior[self.cand_prior[rows]] * self.cand_fixed[rows]
+            if self.own is not None:
+                chunk = chunk * self.own[rows]
             lrs[rows] = chunk * product[self.cand_row[rows]]
         unscored = prior[self.unsc_prior] * numerators[self.unsc_cell]
         unscored = unscored * self.unsc_value
@@ -533,8 +584,17 @@ class _Hypotheses:
         _take(terms, self.count_rows, weights[len(self.known_cells) :])
         count = np.bincount(self.count_target, weights, len(self.cells))
         del weights
-        claimed = one_body(self.claim_rows, self.claim_of, cand)
-        del terms, cand, unsc
+        counted = cand if self.cand_counted is None else np.where(self.cand_counted, cand, 0.0)
+        pi = prior[self.cand_prior[self.claim_rows]]
+        if self.own is not None:
+            pi = pi * self.own[self.claim_rows]
+        # Each group's expected remains of one martyr (ρ): its prior summed over the remains, area by area.
+        rho = np.bincount(self.prior_area, minlength=len(self.areas) + 1) @ prior.reshape(-1, ng)
+        claimed = joint_count(
+            self.claim_rows, self.claim_of, counted, pi, rho[self.cand_group[self.claim_rows]]
+        )
+        self.counted_mass = claimed
+        del terms, cand, unsc, counted
         dna = np.bincount(self.cand_group, claimed, ng)
         by_area = np.bincount(self.area_target, claimed[self.area_rows], len(self.areas) * ng)
         counts: dict[str, dict[str, float]] = {t: {} for t in tables}
@@ -561,20 +621,50 @@ def _take(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def one_body(named: np.ndarray, claims: np.ndarray, mass: np.ndarray) -> np.ndarray:
-    """Each candidate's E-step mass (`mass`) with every martyr's total over the remains that claim
-    him counted as at most one remains, in proportion: he has one body. `named`: the positions in
-    `mass` of the candidates that claim one martyr, `claims` his index for each (the EM finds them
-    once for all its iterations; a national run's sums claim no one). Each remains' posterior is
-    computed alone, so a martyr whose line a common haplotype matches collects chance mass from
-    several remains on top of his own (measured: 10–20 remains a province beyond one per martyr,
-    docs/matching.md §9); counted in full it inflates his group's share of the register
-    (`anchored_shares`) and lowers `p_outside`."""
-    claimed = mass[named]
-    total = np.bincount(claims, claimed, int(claims.max(initial=-1)) + 1)
+# Below 1 by the last bit: a posterior of 1 has infinite odds.
+_BELOW_ONE = 1 - 2.0**-52
+
+
+def _claim_weights(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Each claim's odds times (1 − its prior): its weight against "the martyr is in none of the
+    claimants" in `joint_count` and `one_body_posterior`."""
+    p = np.minimum(posterior, _BELOW_ONE)
+    return p / (1 - p) * (1 - prior)
+
+
+def joint_count(
+    named: np.ndarray, claims: np.ndarray, mass: np.ndarray, prior: np.ndarray, rho: np.ndarray
+) -> np.ndarray:
+    """Each candidate's E-step mass (`mass`) with the candidates that claim one martyr counted as
+    his one body: `one_body_posterior` of each claim (`named`: their positions in `mass`, `claims`
+    the martyr's index for each, `prior` and `rho` per claim). A martyr whose line a common
+    haplotype matches collects chance mass from several remains; counted each alone, it inflates
+    his group's share of the register and lowers `p_outside`, and a claim no other remains makes
+    counts only its own remains' posterior, though every other remains' DNA left him nowhere else."""
     out = mass.copy()
-    out[named] = claimed / np.maximum(total, 1.0)[claims]
+    out[named] = one_body_posterior(mass[named], prior, rho, claims)
     return out
+
+
+def one_body_posterior(
+    posterior: np.ndarray, prior: np.ndarray, rho: np.ndarray, martyr: np.ndarray
+) -> np.ndarray:
+    """P(the remains is the martyr | every remains' evidence, and he lies in at most one) per
+    claim, from each remains' own posterior (`posterior`), its prior of him (`prior`), his
+    expected remains in the register (`rho`, his prior summed over its remains) and his index
+    (`martyr`): r_i / (1 + Σ_j r_j), r = posterior odds × (1 − prior) / (1 − ρ), over the claims on
+    one martyr. Each remains' posterior was computed alone; given the others' evidence, he is in
+    none of them with weight 1 − ρ, so a claim no other remains makes rises (every other remains'
+    DNA left him nowhere else) and contested claims share one body (docs/matching.md §9)."""
+    r = _claim_weights(posterior, prior)
+    nowhere = np.maximum(1 - np.minimum(rho, RHO_MAX), 0.0)
+    total = np.bincount(martyr, r, int(martyr.max(initial=-1)) + 1)
+    return r / (nowhere + total[martyr])
+
+
+# A martyr's expected remains in the register above this is a share read from a handful of
+# martyrs, not a certainty that he lies there: his claims keep a weight for "in none of them".
+RHO_MAX = 0.95
 
 
 def area_outside(

@@ -29,6 +29,7 @@ from lietsi.matching.mixture import (
     CandidateColumns,
     PriorModel,
     estimate,
+    one_body_posterior,
     posteriors,
     stated_prior,
 )
@@ -851,6 +852,16 @@ def unscored_by_province(
     return terms
 
 
+def _expected_remains(prior: PriorModel, groups: list[str], remains: list[dict]) -> np.ndarray:
+    """Per group, one martyr's expected remains among `remains` (ρ): his prior where each was
+    recovered, summed (`mixture.one_body_posterior`)."""
+    out = np.zeros(len(groups))
+    for area, n in Counter(recovery_area(r) for r in remains).items():
+        here = prior.at(area)
+        out += n * np.array([here.prior(g) for g in groups])
+    return out
+
+
 def recovery_area(r: dict) -> str | None:
     """The district a remains was recovered in (`province / district`), the unit whose share of
     outsiders the estimate reads (`mixture.area_outside`); None when the place names no district."""
@@ -864,13 +875,17 @@ def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
 
 def prior_group(m: dict, pool: Pool, default_province: str | None, here: frozenset[str] | None = None) -> str:
     """`<grave status> / <where he fell>`: this province (`here`), Cambodia, another province, or no
-    province on record (a front, blank). Remains are gathered where men fell, so the groups' shares
-    of the register differ; they are stated flat and estimated on the province's remains. A national
-    run's `here` is every province whose cemeteries sent remains."""
-    place = pool.key_places.get(pool.martyr_place_key.get(m["martyr_id"], ""), {})
-    province = place.get("province")
+    province on record: blank (`unplaced`), or a place no admin unit reads, most often a front,
+    one group per text (`unplaced: <its key>`) — `Chiến trường Khu 9` is this province's own war
+    region, `Mặt trận Quảng Trị` a thousand kilometres away, and how many of each front's men lie
+    in the register is for the province's remains to tell (measured: docs/matching.md §9).
+    Remains are gathered where men fell, so the groups' shares of the register differ; they are
+    stated flat and estimated on the province's remains. A national run's `here` is every province
+    whose cemeteries sent remains."""
+    key = pool.martyr_place_key.get(m["martyr_id"], "")
+    province = pool.key_places.get(key, {}).get("province")
     where = (
-        "unplaced"
+        (f"unplaced: {key}" if key else "unplaced")
         if not province
         else "here"
         if province in (here if here is not None else {default_province})
@@ -1129,6 +1144,7 @@ def score_candidates(
         pair_remains,
         scored_pairs.martyr,
     )
+    own, estimated = None, slice(None)
     if settings.estimate_numerators:
         ids = [r for r in (profiled if profiled is not None else list(slices)) if r in features]
         numbers = factors_of.of(reg, point, units)
@@ -1159,8 +1175,10 @@ def score_candidates(
                 dens[rows],
                 cell_keys,
                 den_values,
+                (scored_pairs.frame["verdict"] == "cannot_exclude").to_numpy()[rows],
             )
         ]
+        estimated = rows
         del cells, dens, fixed, rows, where
         terms = [_Lazy(far.get(r), partial(unscored, r)) for r in ids]
         known_cells = [
@@ -1170,7 +1188,7 @@ def score_candidates(
             for r, m in known or []
             if r in features
         ]
-        tables, prior, iterations = estimate(
+        tables, prior, iterations, own = estimate(
             terms,
             tables,
             prior,
@@ -1228,10 +1246,18 @@ def score_candidates(
             mass_bound[k] = mass[k] + _mass(here, tables, summed.cells_bound, summed.flat_bound)
             mass[k] += _mass(here, tables, summed.cells, summed.flat)
     commune_unscored.clear()  # their last use: freed before the scored frame is built
+    if own is not None:
+        prior_of[estimated] *= own  # each share read without the remains' own mass (`out_of_fold`)
     posterior, _ = posteriors(prior_of * scored_pairs.best * lr_nongenetic, pair_remains, p_outside, mass)
     posterior_bound, _ = posteriors(
         prior_of * scored_pairs.bound * lr_nongenetic, pair_remains, p_outside, mass_bound
     )
+    # One martyr, one body: each pair's posterior given every other remains' claims on its martyr.
+    register = profiled if profiled is not None else remains_ids
+    rho = _expected_remains(prior, groups, [features[r] for r in register if r in features])
+    martyr_of = np.asarray(scored_pairs.martyr)
+    posterior = one_body_posterior(posterior, prior_of, rho[pair_group], martyr_of)
+    posterior_bound = one_body_posterior(posterior_bound, prior_of, rho[pair_group], martyr_of)
     # A council reads a pair at or above the review threshold (`assignment`): a national run at
     # scale writes the factors' JSON and keeps the hypotheses (`sensitivity`) for those pairs and
     # their remains only (most of a country's pairs are far below it, and their JSON and terms were
