@@ -14,7 +14,7 @@ from lietsi.matching.frequency import Spectrum, spectra
 from lietsi.matching.geography import place_units
 from lietsi.matching.pool import build_pool, unit_area_factor
 from lietsi.matching.register import build_register, remains_features
-from lietsi.matching.scoring import front_share, point_lr, unit_area_baselines
+from lietsi.matching.scoring import front_share, point_lr, prior_group, unit_area_baselines
 from lietsi.matching.stage import remains_frame
 from lietsi.matching.structure import (
     commune_theta,
@@ -343,3 +343,21 @@ def test_without_structure_the_founders_frequency_counts_every_carrier():
     assert founder_frequency(0.0, communes, own, unplaced, lines) == 9 / 500
     assert founder_frequency(1e-9, communes, own, unplaced, lines) == pytest.approx(9 / 500, rel=1e-6)
     assert founder_frequency(0.0, [], 4, 0, lines) is None
+
+
+def test_each_front_named_on_a_record_is_a_prior_group_of_its_own_in_a_province():
+    # A province's register holds many of its own war region's men and few of a far front's: each
+    # front gets its share. Nationally every front's men lie somewhere in the register: one group.
+    rows = [("K", "Chiến trường Khu 9", "D1"), ("Q", "Mặt trận Quảng Trị", "D1"), ("B", "", "D1"),
+            ("H", "xã Bình An, huyện Châu Thành, tỉnh Kiên Giang", "D1")]  # fmt: skip
+    missing, pool = build_pool(_martyrs(rows), KG)
+    by_id = {m["martyr_id"]: m for m in missing.iter_rows(named=True)}
+    province = {mid: prior_group(m, pool, KG) for mid, m in by_id.items()}
+    assert province == {
+        "K": "Chưa xác định / unplaced: chien truong khu 9",
+        "Q": "Chưa xác định / unplaced: mat tran quang tri",
+        "B": "Chưa xác định / unplaced",
+        "H": "Chưa xác định / here",
+    }
+    national = {mid: prior_group(m, pool, None, frozenset({KG})) for mid, m in by_id.items()}
+    assert national == {**province, "K": "Chưa xác định / unplaced", "Q": "Chưa xác định / unplaced"}

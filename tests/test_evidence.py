@@ -331,7 +331,9 @@ def test_the_one_body_posterior_is_the_martyrs_own_enumeration():
         lr = rng.uniform(0.01, 5000, n)
         alone = prior * lr / (prior * lr + 1 - prior)
         exact = prior * lr / (1 - prior.sum() + (prior * lr).sum())
-        got = one_body_posterior(alone, prior, np.full(n, prior.sum()), np.zeros(n, dtype=np.int64))
+        got = one_body_posterior(
+            alone, prior, np.full(n, prior.sum()), np.zeros(n, dtype=np.int64), np.arange(n)
+        )
         assert got == pytest.approx(exact, rel=1e-9)
 
 
@@ -339,13 +341,27 @@ def test_a_claim_no_other_remains_makes_rises_and_contested_claims_share_one_bod
     # Martyr 0 is claimed by two remains at 0.9 each; martyr 1 by one remains at 0.3 (ρ 0.6: every
     # other remains' DNA left him nowhere else); martyr 2 by one at 0.3 with ρ ≈ 0 (as before).
     p = np.array([0.9, 0.9, 0.3, 0.3])
-    got = one_body_posterior(p, np.full(4, 1e-4), np.array([0.6, 0.6, 0.6, 1e-9]), np.array([0, 0, 1, 2]))
+    rho, martyrs = np.array([0.6, 0.6, 0.6, 1e-9]), np.array([0, 0, 1, 2])
+    got = one_body_posterior(p, np.full(4, 1e-4), rho, martyrs, np.arange(4))
     assert got[0] == got[1] and 0.45 < got[0] < 0.5
     assert got[2] > 0.5 and got[3] == pytest.approx(0.3, abs=1e-4)
     # In the estimate, each claim counts as much in his group's share; a row naming no one keeps its mass.
     named, claims, mass = np.array([0, 1, 2]), np.array([0, 0, 1]), np.array([0.9, 0.9, 0.3, 0.2])
-    claimed = joint_count(named, claims, mass, np.full(3, 1e-4), np.full(3, 0.6))
+    claimed = joint_count(named, claims, mass, np.full(3, 1e-4), np.full(3, 0.6), np.arange(3))
     assert claimed.tolist() == pytest.approx([*got[:3], 0.2])
+
+
+def test_two_brothers_one_remains_claims_alone_are_not_both_likelier_than_not():
+    # One remains, its line shared by two brothers nobody else claims: 0.45 each alone, 0.1 outside.
+    # Each rises (no other remains is either of them) but the remains is at most one of them.
+    got = one_body_posterior(
+        np.array([0.45, 0.45]),
+        np.full(2, 1e-4),
+        np.full(2, 0.6),
+        np.array([0, 1]),
+        np.zeros(2, dtype=np.int64),
+    )
+    assert got[0] == got[1] and 0.45 < got[0] < 0.5 and got.sum() < 1
 
 
 def test_a_martyr_counts_as_one_remains_in_his_groups_share():

@@ -587,7 +587,7 @@ def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_su
     Linh (Quảng Trị, another district). Listing one candidate of each kind per remains lists LS-NA-1
     (he fell in its district) and one of Gio Linh, and sums the other 33 into the remains'
     denominator (`listing`), each with its own place cell: the listed pair's posterior is the one of
-    the run that lists every pair, and not the one it would have if they were dropped."""
+    the run that lists every pair (within 1%), and not the one it would have if they were dropped."""
     far = [f"LS-NA-F{i}" for i in range(30)] + [f"LS-NA-G{i}" for i in range(4)]
     died = ["Tân Biên, Tây Ninh"] * 30 + ["Gio Linh, Quảng Trị"] * 4
     # No sex, birth year, date or unit on record: their other factors are 1, as the sums take them.
@@ -624,7 +624,10 @@ def test_a_remains_with_many_far_candidates_keeps_its_posterior_when_they_are_su
     assert set(sums["outcome"]) == {"elsewhere", "province"}
     summed = posterior(weigh(prepared, pairs, settings, sums).scored, "remains_id")
     dropped = posterior(weigh(prepared, pairs, settings).scored, "remains_id")
-    assert summed == pytest.approx(posterior(every), rel=1e-6)
+    # The estimate counts each listed martyr's claims jointly (`mixture.joint_count`, per martyr: not
+    # linear), the summed ones at their own mass: the group shares, and so the posterior, differ in
+    # the third digit (0.4% here), where the summed candidates left out move it by more than 5%.
+    assert summed == pytest.approx(posterior(every), rel=0.01)
     assert summed == pytest.approx(posterior(match_country(exports, settings).candidates), rel=1e-12)
     assert dropped > 1.05 * posterior(every)
 
@@ -677,7 +680,7 @@ def test_a_martyr_with_references_in_two_profile_groups_is_listed_and_summed_as_
     """The far families' second donor (HV1 only, one difference) puts each of those martyrs in two
     profile groups; his pair is on the full read (no difference) either way. Listing one candidate
     per remains gives the same listed martyrs and the same sums as the country without those donors,
-    and the listed pair the posterior of the run that lists every pair."""
+    and the listed pair the posterior of the run that lists every pair (within 1%)."""
     settings = national_settings(1)
     runs = {}
     for hv1_donors in (False, True):
@@ -708,8 +711,10 @@ def test_a_martyr_with_references_in_two_profile_groups_is_listed_and_summed_as_
     assert every.filter(pl.col("national_remains_id") == "45:HC-QT-1").height == 21
     chosen = (pl.col("national_remains_id") == "45:HC-QT-1") & (pl.col("national_martyr_id") == "40:LS-NA-1")
     mine = (pl.col("remains_id") == "45:HC-QT-1") & (pl.col("martyr_id") == "40:LS-NA-1")
+    # Within the third digit, not to the bit: the estimate counts each listed martyr's claims jointly,
+    # the summed ones at their own mass (`mixture.joint_count`; as in the test above).
     assert listed.filter(mine)["posterior"].item() == pytest.approx(
-        every.filter(chosen)["posterior"].item(), rel=1e-6
+        every.filter(chosen)["posterior"].item(), rel=0.01
     )
 
 

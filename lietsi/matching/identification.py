@@ -330,7 +330,8 @@ def _evidence_json(
                 "p_outside_pool": p_outside,
                 "p_outside_district": here,
                 "text": f"{rec['prior']:.2e}: the share of the register's remains belonging to the "
-                f"missing martyrs of his group ({rec['prior_group']}), over their number; "
+                f"missing martyrs of his group ({rec['prior_group']}), read without these remains' own "
+                "match, over their number; "
                 f"{p_outside:.3f} of the remains belong to nobody in the pool, {here:.3f} of those "
                 "recovered in this district",
             },

@@ -589,9 +589,16 @@ class _Hypotheses:
         if self.own is not None:
             pi = pi * self.own[self.claim_rows]
         # Each group's expected remains of one martyr (ρ): its prior summed over the remains, area by area.
-        rho = np.bincount(self.prior_area, minlength=len(self.areas) + 1) @ prior.reshape(-1, ng)
+        rho = np.bincount(self.prior_area, minlength=len(self.areas) + 1) @ prior.reshape(
+            len(self.areas) + 1, ng
+        )
         claimed = joint_count(
-            self.claim_rows, self.claim_of, counted, pi, rho[self.cand_group[self.claim_rows]]
+            self.claim_rows,
+            self.claim_of,
+            counted,
+            pi,
+            rho[self.cand_group[self.claim_rows]],
+            self.cand_remains[self.claim_rows],
         )
         self.counted_mass = claimed
         del terms, cand, unsc, counted
@@ -633,33 +640,57 @@ def _claim_weights(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:
 
 
 def joint_count(
-    named: np.ndarray, claims: np.ndarray, mass: np.ndarray, prior: np.ndarray, rho: np.ndarray
+    named: np.ndarray,
+    claims: np.ndarray,
+    mass: np.ndarray,
+    prior: np.ndarray,
+    rho: np.ndarray,
+    remains: np.ndarray,
 ) -> np.ndarray:
     """Each candidate's E-step mass (`mass`) with the candidates that claim one martyr counted as
     his one body: `one_body_posterior` of each claim (`named`: their positions in `mass`, `claims`
-    the martyr's index for each, `prior` and `rho` per claim). A martyr whose line a common
-    haplotype matches collects chance mass from several remains; counted each alone, it inflates
-    his group's share of the register and lowers `p_outside`, and a claim no other remains makes
-    counts only its own remains' posterior, though every other remains' DNA left him nowhere else."""
+    the martyr's index for each, `prior`, `rho` and `remains` per claim); a candidate that names no
+    one keeps its mass. A martyr whose line a common haplotype matches collects chance mass from
+    several remains; counted each alone, it inflates his group's share of the register and lowers
+    `p_outside`, and a claim no other remains makes counts only its own remains' posterior, though
+    every other remains' DNA left him nowhere else."""
     out = mass.copy()
-    out[named] = one_body_posterior(mass[named], prior, rho, claims)
+    out[named] = one_body_posterior(mass[named], prior, rho, claims, remains)
     return out
 
 
 def one_body_posterior(
-    posterior: np.ndarray, prior: np.ndarray, rho: np.ndarray, martyr: np.ndarray
+    posterior: np.ndarray, prior: np.ndarray, rho: np.ndarray, martyr: np.ndarray, remains: np.ndarray
 ) -> np.ndarray:
     """P(the remains is the martyr | every remains' evidence, and he lies in at most one) per
     claim, from each remains' own posterior (`posterior`), its prior of him (`prior`), his
-    expected remains in the register (`rho`, his prior summed over its remains) and his index
-    (`martyr`): r_i / (1 + Σ_j r_j), r = posterior odds × (1 − prior) / (1 − ρ), over the claims on
-    one martyr. Each remains' posterior was computed alone; given the others' evidence, he is in
-    none of them with weight 1 − ρ, so a claim no other remains makes rises (every other remains'
-    DNA left him nowhere else) and contested claims share one body (docs/matching.md §9)."""
+    expected remains in the register (`rho`: his prior summed over its remains), his index
+    (`martyr`) and the remains' (`remains`).
+
+    Each remains' posterior was computed alone. Given the other remains' evidence, he is in none of
+    them with weight 1 − ρ and in remains j with weight r_j = its odds × (1 − prior), so a claim's
+    weight is multiplied by f = (1 − prior) / ((1 − ρ) + Σ_{j ≠ i} r_j): a claim no other remains
+    makes rises (every other remains' DNA left him nowhere else), contested claims share one body.
+    Then each remains' hypotheses are weighed again together — its claims by p·f, the rest of its
+    posterior (outside, the unsampled martyrs) as it was — so that two brothers on one line, each
+    claimed by this remains alone, are not both likelier than not. With one claim per remains and
+    per martyr this is the martyr's own enumeration, r_i / (1 + Σ_j r_j) with r = odds × (1 − prior)
+    / (1 − ρ) (docs/matching.md §9)."""
+    factor, lift = one_body_terms(posterior, prior, rho, martyr, remains)
+    return posterior * factor / (1 + lift[remains])
+
+
+def one_body_terms(
+    posterior: np.ndarray, prior: np.ndarray, rho: np.ndarray, martyr: np.ndarray, remains: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`one_body_posterior`'s terms: each claim's factor f, and per remains (an index) what its
+    claims' weights add to its total, Σ p·(f − 1); the posterior is p·f / (1 + that)."""
     r = _claim_weights(posterior, prior)
     nowhere = np.maximum(1 - np.minimum(rho, RHO_MAX), 0.0)
     total = np.bincount(martyr, r, int(martyr.max(initial=-1)) + 1)
-    return r / (nowhere + total[martyr])
+    factor = (1 - prior) / (nowhere + total[martyr] - r)
+    lift = np.bincount(remains, posterior * factor - posterior, int(remains.max(initial=-1)) + 1)
+    return factor, lift
 
 
 # A martyr's expected remains in the register above this is a share read from a handful of

@@ -29,7 +29,7 @@ from lietsi.matching.mixture import (
     CandidateColumns,
     PriorModel,
     estimate,
-    one_body_posterior,
+    one_body_terms,
     posteriors,
     stated_prior,
 )
@@ -876,16 +876,19 @@ def status_weight(grave_status: str | None, settings: MatchSettings) -> float:
 def prior_group(m: dict, pool: Pool, default_province: str | None, here: frozenset[str] | None = None) -> str:
     """`<grave status> / <where he fell>`: this province (`here`), Cambodia, another province, or no
     province on record: blank (`unplaced`), or a place no admin unit reads, most often a front,
-    one group per text (`unplaced: <its key>`) — `Chiến trường Khu 9` is this province's own war
-    region, `Mặt trận Quảng Trị` a thousand kilometres away, and how many of each front's men lie
-    in the register is for the province's remains to tell (measured: docs/matching.md §9).
+    one group per text in a province's run (`unplaced: <its key>`) — `Chiến trường Khu 9` is this
+    province's own war region, `Mặt trận Quảng Trị` a thousand kilometres away, and how many of
+    each front's men lie in the register is for the province's remains to tell (measured:
+    docs/matching.md §9). A national run's register holds every front's men somewhere: there the
+    split would say little and multiply the estimate's rows by the number of fronts (at 10% of the
+    country, 132 groups, `weigh` 25 → 50 s), so its unplaced martyrs stay one group.
     Remains are gathered where men fell, so the groups' shares of the register differ; they are
     stated flat and estimated on the province's remains. A national run's `here` is every province
     whose cemeteries sent remains."""
     key = pool.martyr_place_key.get(m["martyr_id"], "")
     province = pool.key_places.get(key, {}).get("province")
     where = (
-        (f"unplaced: {key}" if key else "unplaced")
+        (f"unplaced: {key}" if key and here is None else "unplaced")
         if not province
         else "here"
         if province in (here if here is not None else {default_province})
@@ -1256,8 +1259,12 @@ def score_candidates(
     register = profiled if profiled is not None else remains_ids
     rho = _expected_remains(prior, groups, [features[r] for r in register if r in features])
     martyr_of = np.asarray(scored_pairs.martyr)
-    posterior = one_body_posterior(posterior, prior_of, rho[pair_group], martyr_of)
-    posterior_bound = one_body_posterior(posterior_bound, prior_of, rho[pair_group], martyr_of)
+    factor, lift = one_body_terms(posterior, prior_of, rho[pair_group], martyr_of, pair_remains)
+    factor_bound, lift_bound = one_body_terms(
+        posterior_bound, prior_of, rho[pair_group], martyr_of, pair_remains
+    )
+    posterior = posterior * factor / (1 + lift[pair_remains])
+    posterior_bound = posterior_bound * factor_bound / (1 + lift_bound[pair_remains])
     # A council reads a pair at or above the review threshold (`assignment`): a national run at
     # scale writes the factors' JSON and keeps the hypotheses (`sensitivity`) for those pairs and
     # their remains only (most of a country's pairs are far below it, and their JSON and terms were
@@ -1294,6 +1301,11 @@ def score_candidates(
                 scored_pairs.martyr_ids[scored_pairs.martyr[i]]: Term(*(float(c[i]) for c in columns))
                 for i in kept.tolist()
             },
+            {
+                scored_pairs.martyr_ids[scored_pairs.martyr[i]]: (float(factor[i]), float(factor_bound[i]))
+                for i in kept.tolist()
+            },
+            (float(lift[k]), float(lift_bound[k])),
         )
     group_of = pl.Series(groups, dtype=pl.String).gather(pair_group) if n else None
     if not n:

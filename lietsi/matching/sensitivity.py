@@ -13,12 +13,14 @@ recomputes the posterior of one candidate under another `p_outside` (the pool's 
 rescaled to the rest, each group keeping its part) or without the place factor (every candidate's
 place LR and the unsampled martyrs' place terms set to 1). The numerators and group shares stay
 those estimated with the place on: the table answers "what if this assumption were different for
-this remains", not "what would a new estimate give".
+this remains", not "what would a new estimate give". The other remains' claims on the martyr stay
+as estimated too (`Hypotheses.one_body`): the pair's posterior counts them (one martyr, one body),
+so the "as estimated" row is the pair's `posterior`.
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 
 import numpy as np
 
@@ -85,6 +87,10 @@ class Hypotheses:
     unscored_no_place: float
     totals: Totals
     candidates: dict[str, Term]
+    # One martyr, one body (`mixture.one_body_terms`): per candidate its factor (best estimate, 95%
+    # bound), and what the remains' claims add to its total (the same two), held as estimated.
+    one_body: dict[str, tuple[float, float]] = field(default_factory=dict)
+    lift: tuple[float, float] = (0.0, 0.0)
 
     @classmethod
     def of(
@@ -108,7 +114,21 @@ def posterior_under(
     bound: bool = False,
 ) -> float:
     """P(remains = martyr_id | evidence) with `p_outside` (default: the one used), with or without
-    the place factor, the DNA at its best estimate or at its 95% bound (`bound`)."""
+    the place factor, the DNA at its best estimate or at its 95% bound (`bound`); one body per
+    martyr as the run found it (`Hypotheses.one_body`), so that "as estimated" is the pair's
+    `posterior`."""
+    alone = _alone(h, martyr_id, p_outside, place, bound)
+    if martyr_id not in h.one_body:
+        return alone
+    # The other remains' claims on him and this remains' other candidates as estimated; this pair's
+    # own posterior under the assumption (`mixture.one_body_terms`).
+    factor, lift = h.one_body[martyr_id][bound], h.lift[bound]
+    estimated = _alone(h, martyr_id, None, True, bound)
+    return alone * factor / (1 + lift + (alone - estimated) * (factor - 1))
+
+
+def _alone(h: Hypotheses, martyr_id: str, p_outside: float | None, place: bool, bound: bool) -> float:
+    """The pair's posterior among its remains' hypotheses alone (`mixture.posteriors`)."""
     p = h.p_outside if p_outside is None else p_outside
     # The pool's share of the remains is 1 − p_outside; its groups keep their parts of it.
     scale = (1 - p) / (1 - h.p_outside) if h.p_outside < 1 else 0.0
