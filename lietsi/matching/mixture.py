@@ -634,7 +634,7 @@ _BELOW_ONE = 1 - 2.0**-52
 
 def _claim_weights(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:
     """Each claim's odds times (1 − its prior): its weight against "the martyr is in none of the
-    claimants" in `joint_count` and `one_body_posterior`."""
+    claimants" (`one_body_terms`)."""
     p = np.minimum(posterior, _BELOW_ONE)
     return p / (1 - p) * (1 - prior)
 
