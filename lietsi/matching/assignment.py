@@ -104,7 +104,7 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
     chosen = solve(scored, t)
     holders = {m: r for r, m in chosen.items()}
     by_remains = _remains_candidates(scored, t)
-    by_martyr = _claims(scored, set(chosen.values()))
+    by_martyr = _rivals(scored, set(chosen.values()), t.review)
     rows = []
     for remains_id, n_candidates, recs in by_remains:
         martyr_id = chosen.get(remains_id)
@@ -123,9 +123,8 @@ def assign(scored: pl.DataFrame, t: Thresholds | None = None) -> pl.DataFrame:
             pick = next((c for c in recs if c.martyr_id == martyr_id), None)
             if pick is None or pick.posterior < t.review:
                 continue
-            claims = [c for c in by_martyr[martyr_id] if c[0] != remains_id]
             posterior, bound = pick.posterior, pick.bound
-            rivals = [(r, p) for r, p, _ in claims if p >= t.review]
+            rivals = [(r, p) for r, p in by_martyr.get(martyr_id, []) if r != remains_id]
             alternatives = [
                 (c.martyr_id, c.posterior)
                 for c in recs
@@ -234,17 +233,17 @@ def _bound(scored: pl.DataFrame) -> pl.Expr:
     )
 
 
-def _claims(scored: pl.DataFrame, martyrs: set[str]) -> dict[str, list[tuple[str, float, float]]]:
-    """martyr_id → every claim on him (remains_id, posterior, bound), in the scored order: what the
-    exclusive posterior and the rivals of his assigned remains read."""
+def _rivals(scored: pl.DataFrame, martyrs: set[str], review: float) -> dict[str, list[tuple[str, float]]]:
+    """martyr_id → every claim on him at or above the review floor (remains_id, posterior), in the
+    scored order: the rivals of his assigned remains."""
     claims = (
-        scored.select("martyr_id", "remains_id", "posterior", _bound(scored))
-        .filter(pl.col("martyr_id").cast(pl.String).is_in(list(martyrs)))
+        scored.select("martyr_id", "remains_id", "posterior")
+        .filter(pl.col("martyr_id").cast(pl.String).is_in(list(martyrs)), pl.col("posterior") >= review)
         .with_columns(pl.col("martyr_id", "remains_id").cast(pl.String))
         .group_by("martyr_id", maintain_order=True)
-        .agg("remains_id", "posterior", "bound")
+        .agg("remains_id", "posterior")
     )
-    return {m: list(zip(r, p, b, strict=True)) for m, r, p, b in claims.iter_rows()}
+    return {m: list(zip(r, p, strict=True)) for m, r, p in claims.iter_rows()}
 
 
 def expected_false_share(identifications: pl.DataFrame) -> float:

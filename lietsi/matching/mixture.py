@@ -499,6 +499,12 @@ class _Hypotheses:
         del key, unique, inverse
         self.claim_rows = np.nonzero(self.cand_claim >= 0)[0].astype(np.int32)
         self.claim_of = self.cand_claim[self.claim_rows]
+        # What `joint_count` reads of each claim, fixed across iterations: its prior's index, its
+        # group and its remains; and the remains per prior row (for ρ).
+        self.claim_prior = self.cand_prior[self.claim_rows]
+        self.claim_group = self.cand_group[self.claim_rows]
+        self.claim_remains = self.cand_remains[self.claim_rows]
+        self.area_counts = np.bincount(self.prior_area, minlength=len(self.areas) + 1)
         del self.cand_claim
         # Dens equal to the bit are one code (their quotients are the same floats).
         den = np.unique(self.den_values.view(np.int64), return_inverse=True)[1].reshape(-1)
@@ -585,20 +591,13 @@ class _Hypotheses:
         count = np.bincount(self.count_target, weights, len(self.cells))
         del weights
         counted = cand if self.cand_counted is None else np.where(self.cand_counted, cand, 0.0)
-        pi = prior[self.cand_prior[self.claim_rows]]
+        pi = prior[self.claim_prior]
         if self.own is not None:
             pi = pi * self.own[self.claim_rows]
         # Each group's expected remains of one martyr (ρ): its prior summed over the remains, area by area.
-        rho = np.bincount(self.prior_area, minlength=len(self.areas) + 1) @ prior.reshape(
-            len(self.areas) + 1, ng
-        )
+        rho = self.area_counts @ prior.reshape(len(self.areas) + 1, ng)
         claimed = joint_count(
-            self.claim_rows,
-            self.claim_of,
-            counted,
-            pi,
-            rho[self.cand_group[self.claim_rows]],
-            self.cand_remains[self.claim_rows],
+            self.claim_rows, self.claim_of, counted, pi, rho[self.claim_group], self.claim_remains
         )
         self.counted_mass = claimed
         del terms, cand, unsc, counted
@@ -630,13 +629,9 @@ def _take(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 # Below 1 by the last bit: a posterior of 1 has infinite odds.
 _BELOW_ONE = 1 - 2.0**-52
-
-
-def _claim_weights(posterior: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Each claim's odds times (1 − its prior): its weight against "the martyr is in none of the
-    claimants" (`one_body_terms`)."""
-    p = np.minimum(posterior, _BELOW_ONE)
-    return p / (1 - p) * (1 - prior)
+# A martyr's expected remains in the register above this is a share read from a handful of
+# martyrs, not a certainty that he lies there: his claims keep a weight for "in none of them".
+RHO_MAX = 0.95
 
 
 def joint_count(
@@ -685,17 +680,14 @@ def one_body_terms(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`one_body_posterior`'s terms: each claim's factor f, and per remains (an index) what its
     claims' weights add to its total, Σ p·(f − 1); the posterior is p·f / (1 + that)."""
-    r = _claim_weights(posterior, prior)
+    # Each claim's weight against "in none of the claimants": its odds × (1 − its prior).
+    p = np.minimum(posterior, _BELOW_ONE)
+    r = p / (1 - p) * (1 - prior)
     nowhere = np.maximum(1 - np.minimum(rho, RHO_MAX), 0.0)
     total = np.bincount(martyr, r, int(martyr.max(initial=-1)) + 1)
     factor = (1 - prior) / (nowhere + total[martyr] - r)
     lift = np.bincount(remains, posterior * factor - posterior, int(remains.max(initial=-1)) + 1)
     return factor, lift
-
-
-# A martyr's expected remains in the register above this is a share read from a handful of
-# martyrs, not a certainty that he lies there: his claims keep a weight for "in none of them".
-RHO_MAX = 0.95
 
 
 def area_outside(
